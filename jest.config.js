@@ -1,0 +1,10 @@
+/** Jest: unit, integration and e2e tests; benchmarks live in bench/ and are not run here. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
+  },
+  testTimeout: 30000,
+};
