@@ -1,1 +1,11 @@
-export {};
+export * from './errors';
+export * from './ids';
+export * from './time';
+export * from './model';
+export * from './slots';
+export * from './appointment-status';
+export * from './booking-rules';
+export * from './waitlist';
+export * from './events';
+export * from './ports';
+export * from './scheduling';

@@ -12,7 +12,7 @@ export const appSettingsSchema = z.object({
   /** `azure` in Azure, `local` in the embedded host and tests. */
   SLOTFLOW_ENV: z.enum(['azure', 'local']).default('local'),
   /** Cosmos DB account endpoint, e.g. https://acct.documents.azure.com:443/ */
-  COSMOS_ENDPOINT: z.string().url(),
+  COSMOS_ENDPOINT: z.string().url().optional(),
   COSMOS_DATABASE: z.string().min(1).default('slotflow'),
   /** Local only: the emulator's well-known key. Absent in Azure, where the managed identity is used. */
   COSMOS_KEY: z.string().optional(),

@@ -1,0 +1,257 @@
+import { z } from 'zod';
+import { entityIdSchema } from './ids';
+import { isIanaZone, parseClockTime } from './time';
+
+/** ISO 8601 instant with an explicit offset or Z (never a floating local time). */
+export const instantSchema = z
+  .string()
+  .max(40)
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be ISO 8601 with an offset, e.g. 2026-03-09T09:00:00-04:00');
+export const localDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+export const clockTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:mm');
+export const timeZoneSchema = z.string().max(64).refine(isIanaZone, 'must be an IANA time zone such as America/New_York');
+/** E.164: + then up to 15 digits, no leading zero. */
+export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
+export const appointmentTypeCodeSchema = entityIdSchema;
+
+export const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof weekdays)[number];
+
+export const weeklyHoursSchema = z
+  .object({
+    day: z.enum(weekdays),
+    start: clockTimeSchema,
+    end: clockTimeSchema,
+    /** Appointment types bookable in this block; all of the provider's types when absent. */
+    appointmentTypes: z.array(appointmentTypeCodeSchema).max(50).optional(),
+  })
+  .strict()
+  .refine((w) => parseClockTime(w.end) > parseClockTime(w.start), { message: 'end must be after start', path: ['end'] });
+export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
+
+/** A day off (clinic-local date, e.g. a public holiday) or an absence between two instants. */
+export const scheduleExceptionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('holiday'), date: localDateSchema, reason: z.string().max(200).optional() }).strict(),
+  z.object({ kind: z.literal('absence'), from: instantSchema, to: instantSchema, reason: z.string().max(200).optional() }).strict(),
+]);
+export type ScheduleException = z.infer<typeof scheduleExceptionSchema>;
+
+export const bookingPolicySchema = z
+  .object({
+    minNoticeMinutes: z.number().int().min(0).max(60 * 24 * 30).default(60),
+    maxHorizonDays: z.number().int().min(1).max(730).default(90),
+    /** Patients may cancel themselves until this many hours before the visit; staff always may. */
+    cancellationWindowHours: z.number().int().min(0).max(24 * 14).default(24),
+    noShowWindowDays: z.number().int().min(1).max(3650).default(180),
+    /** At this many no-shows in the window, self-scheduling needs staff confirmation. */
+    noShowThreshold: z.number().int().min(1).max(100).default(2),
+  })
+  .strict();
+export type BookingPolicy = z.infer<typeof bookingPolicySchema>;
+
+export const offerPolicySchema = z
+  .object({
+    /** Waitlisted patients offered a slot at once, per round. */
+    batchSize: z.number().int().min(1).max(20).default(3),
+    maxRounds: z.number().int().min(1).max(50).default(5),
+    /** Offer expiry = clamp(fraction x time left before the slot, min, max). */
+    expiryFraction: z.number().min(0.01).max(1).default(0.1),
+    minExpiryMinutes: z.number().int().min(1).max(24 * 60).default(10),
+    maxExpiryMinutes: z.number().int().min(1).max(7 * 24 * 60).default(120),
+    /** No offers once the slot starts in less than this. */
+    minLeadMinutes: z.number().int().min(0).max(7 * 24 * 60).default(60),
+    /** No SMS between quietStart and quietEnd, clinic-local. */
+    quietStart: clockTimeSchema.default('21:00'),
+    quietEnd: clockTimeSchema.default('08:00'),
+  })
+  .strict()
+  .refine((p) => p.minExpiryMinutes <= p.maxExpiryMinutes, { message: 'minExpiryMinutes must not exceed maxExpiryMinutes', path: ['minExpiryMinutes'] });
+export type OfferPolicy = z.infer<typeof offerPolicySchema>;
+
+export const clinicSchema = z
+  .object({
+    clinicId: entityIdSchema,
+    name: z.string().min(1).max(100),
+    timeZone: timeZoneSchema,
+    /** Name used in SMS; defaults to `name`. Must not reveal a specialty (it would be PHI in an SMS). */
+    smsDisplayName: z.string().min(1).max(40).optional(),
+    bookingPolicy: bookingPolicySchema.default(bookingPolicySchema.parse({})),
+    offerPolicy: offerPolicySchema.default(offerPolicySchema.parse({})),
+    /** Reminder offsets before the visit, in hours. */
+    reminderHoursBefore: z.array(z.number().int().min(1).max(24 * 14)).max(5).default([48, 2]),
+    /** Eligibility is verified this many hours before the visit. */
+    eligibilityLeadHours: z.number().int().min(1).max(24 * 30).default(72),
+  })
+  .strict();
+export type Clinic = z.infer<typeof clinicSchema>;
+
+export const appointmentTypeSchema = z
+  .object({
+    code: appointmentTypeCodeSchema,
+    clinicId: entityIdSchema,
+    name: z.string().min(1).max(100),
+    durationMinutes: z.number().int().min(5).max(480),
+  })
+  .strict();
+export type AppointmentType = z.infer<typeof appointmentTypeSchema>;
+
+export const providerSchema = z
+  .object({
+    providerId: entityIdSchema,
+    clinicId: entityIdSchema,
+    name: z.string().min(1).max(100),
+    appointmentTypes: z.array(appointmentTypeCodeSchema).min(1).max(50),
+    weeklyHours: z.array(weeklyHoursSchema).max(50),
+    /** Length of one slot; defaults to the longest duration among the provider's types. */
+    slotMinutes: z.number().int().min(5).max(480).optional(),
+    exceptions: z.array(scheduleExceptionSchema).max(500).default([]),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    p.weeklyHours.forEach((a, i) =>
+      p.weeklyHours.forEach((b, j) => {
+        if (j > i && a.day === b.day && parseClockTime(a.start) < parseClockTime(b.end) && parseClockTime(b.start) < parseClockTime(a.end)) {
+          ctx.addIssue({ code: 'custom', message: 'weekly hours blocks of one day must not overlap', path: ['weeklyHours', j] });
+        }
+      }),
+    );
+    p.exceptions.forEach((e, i) => {
+      if (e.kind === 'absence' && Date.parse(e.to) <= Date.parse(e.from)) {
+        ctx.addIssue({ code: 'custom', message: 'to must be after from', path: ['exceptions', i, 'to'] });
+      }
+    });
+  });
+export type Provider = z.infer<typeof providerSchema>;
+
+export const coverageSchema = z
+  .object({
+    payerId: z.string().min(1).max(64),
+    memberId: z.string().min(1).max(64),
+    groupNumber: z.string().max(64).optional(),
+    planName: z.string().max(100).optional(),
+  })
+  .strict();
+export type Coverage = z.infer<typeof coverageSchema>;
+
+/** Patient contact: PHI. Stored only in the patients container, never in events, logs or errors. */
+export const patientSchema = z
+  .object({
+    patientId: entityIdSchema,
+    name: z.string().min(1).max(200),
+    phone: e164Schema,
+    smsConsent: z.boolean(),
+    /** Set when the patient texts STOP; cleared by START. Wins over smsConsent. */
+    smsOptedOutAt: instantSchema.optional(),
+    coverage: coverageSchema.optional(),
+    /** Clinics that may see this patient; empty = organisation-wide record. */
+    clinicIds: z.array(entityIdSchema).max(100).default([]),
+  })
+  .strict();
+export type Patient = z.infer<typeof patientSchema>;
+
+export const appointmentStatuses = [
+  'proposed',
+  'pending',
+  'booked',
+  'arrived',
+  'checked-in',
+  'fulfilled',
+  'cancelled',
+  'noshow',
+  'waitlist',
+  'entered-in-error',
+] as const;
+export type AppointmentStatus = (typeof appointmentStatuses)[number];
+
+export const channels = ['api', 'sms', 'link', 'ehr', 'backfill', 'absence', 'console'] as const;
+export type Channel = (typeof channels)[number];
+
+/** Who acts: staff and EHR through the API, patients through SMS and links, the system in workflows. */
+export interface Actor {
+  kind: 'staff' | 'patient' | 'ehr' | 'system';
+  principalId: string;
+}
+
+export interface Slot {
+  slotId: string;
+  clinicId: string;
+  providerId: string;
+  /** ISO 8601 with the clinic's offset at that instant. */
+  start: string;
+  end: string;
+  appointmentTypes: string[];
+}
+
+export interface ExternalId {
+  system: string;
+  value: string;
+}
+
+export interface Appointment {
+  appointmentId: string;
+  slotId: string;
+  clinicId: string;
+  providerId: string;
+  patientId: string;
+  appointmentType: string;
+  status: AppointmentStatus;
+  /** ISO 8601 in the clinic's zone. */
+  start: string;
+  end: string;
+  source: Channel;
+  createdAt: string;
+  updatedAt: string;
+  /** Monotonic version, incremented on every change (optimistic concurrency, iCalendar SEQUENCE). */
+  version: number;
+  cancellation?: { reasonCode: string; at: string; by: Actor['kind']; late: boolean };
+  noShowAt?: string;
+  confirmedAt?: string;
+  eligibility?: { status: 'active' | 'inactive' | 'error'; checkedAt: string; reasonCode?: string };
+  /** EHR identifiers (SCH-1/SCH-2, FHIR identifiers), kept so EHR updates find this appointment. */
+  externalIds: ExternalId[];
+  /** Set when staff must confirm a self-scheduled booking (no-show policy). */
+  needsStaffConfirmation?: boolean;
+}
+
+export const urgencies = ['routine', 'soon', 'urgent'] as const;
+export type Urgency = (typeof urgencies)[number];
+export const timesOfDay = ['any', 'morning', 'afternoon', 'evening'] as const;
+export type TimeOfDay = (typeof timesOfDay)[number];
+
+export interface WaitlistEntry {
+  waitlistEntryId: string;
+  clinicId: string;
+  patientId: string;
+  appointmentType: string;
+  /** Acceptable providers; empty = any provider offering the type. */
+  providerIds: string[];
+  earliest?: string;
+  latest?: string;
+  urgency: Urgency;
+  /** Latest clinically acceptable start; slots after it are not offered. */
+  clinicalDeadline?: string;
+  timeOfDay: TimeOfDay;
+  status: 'active' | 'offered' | 'booked' | 'removed';
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export const offerStatuses = ['sent', 'accepted', 'declined', 'expired', 'unavailable'] as const;
+export type OfferStatus = (typeof offerStatuses)[number];
+
+export interface WaitlistOffer {
+  offerId: string;
+  clinicId: string;
+  slotId: string;
+  waitlistEntryId: string;
+  patientId: string;
+  /** The backfill orchestration that made the offer and waits for the reply. */
+  workflowInstanceId: string;
+  round: number;
+  status: OfferStatus;
+  sentAt: string;
+  expiresAt: string;
+  respondedAt?: string;
+  version: number;
+}

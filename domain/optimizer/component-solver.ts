@@ -1,0 +1,279 @@
+import type { Component } from './decompose';
+import type { GLPK, LP } from './glpk';
+import { greedyAssign } from './greedy';
+import type { AssignmentModel } from './model';
+
+/** How one component was solved. */
+export type ComponentMethod = 'trivial' | 'lp' | 'mip' | 'greedy';
+
+export interface ComponentSolveOptions {
+  /** Clock value (ms) after which no new solver call starts; glpk calls get the remaining time as tmlim. */
+  deadline: number;
+  now: () => number;
+  /** Columns per candidate in the first restricted model (best-scoring pairs first). */
+  initialColumns: number;
+  /** Relative MIP gap handed to glpk's branch and bound (0 = prove optimality). */
+  mipGap: number;
+  maxPricingRounds: number;
+}
+
+export interface ComponentOutcome {
+  chosen: number[]; // global pair numbers
+  /** Value and proven upper bound of the lexicographic objective: score + bigM per placed must-place candidate. */
+  value: number;
+  upper: number;
+  bigM: number;
+  method: ComponentMethod;
+  /** True when the greedy solution is returned because the solver ran out of time or failed. */
+  fallback: boolean;
+  lpSolves: number;
+  mipSolves: number;
+  columns: number;
+}
+
+const EPS = 1e-7;
+
+/**
+ * Solves one component exactly where time allows:
+ * 1. greedy solution (incumbent and warm start: its pairs are always among the model's columns);
+ * 2. LP over a restricted column set (best `initialColumns` pairs per candidate plus the greedy pairs),
+ *    priced against every eligible pair with the LP duals until no pair has positive reduced cost, so
+ *    the restricted LP optimum equals the full LP optimum (a proven upper bound);
+ * 3. if that LP solution is integral it is optimal (assignment structure: usually the case);
+ * 4. otherwise glpk branch and bound on the restricted columns, adding every left-out pair whose reduced
+ *    cost could still beat the incumbent (reduced-cost argument), so nothing better is lost.
+ */
+export function solveComponent(model: AssignmentModel, comp: Component, glpk: GLPK, opts: ComponentSolveOptions): ComponentOutcome {
+  const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
+  const n = comp.pairs.length;
+  const candLocal = new Map<number, number>();
+  comp.candidates.forEach((c, i) => candLocal.set(c, i));
+  const slotLocal = new Map<number, number>();
+  comp.slots.forEach((s, i) => slotLocal.set(s, i));
+  const consLocal = new Map<number, number>();
+  comp.constraints.forEach((k, i) => consLocal.set(k, i));
+  const nc = comp.candidates.length;
+  const ns = comp.slots.length;
+  const nk = comp.constraints.length;
+
+  const jc = new Int32Array(n);
+  const js = new Int32Array(n);
+  const w = new Float64Array(n);
+  const localOf = new Map<number, number>();
+  // Lexicographic objective by big-M: one more must-place candidate outweighs every possible score total.
+  const maxAbs = new Float64Array(nc);
+  for (let j = 0; j < n; j++) {
+    const p = comp.pairs[j]!;
+    jc[j] = candLocal.get(pairCand[p]!)!;
+    js[j] = slotLocal.get(pairSlot[p]!)!;
+    maxAbs[jc[j]!] = Math.max(maxAbs[jc[j]!]!, Math.abs(pairScore[p]!));
+    localOf.set(p, j);
+  }
+  let bigM = 1;
+  for (let i = 0; i < nc; i++) bigM += maxAbs[i]!;
+  for (let j = 0; j < n; j++) {
+    const p = comp.pairs[j]!;
+    w[j] = pairScore[p]! + (mustPlace[pairCand[p]!] ? bigM : 0);
+  }
+  // Local constraint lists per column (CSR).
+  const kStart = new Int32Array(n + 1);
+  const kList: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const p = comp.pairs[j]!;
+    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) kList.push(consLocal.get(consIndex[i]!)!);
+    kStart[j + 1] = kList.length;
+  }
+  const kCap = comp.constraints.map((k) => constraints[k]!.cap);
+
+  const valueOf = (cols: number[]): number => cols.reduce((acc, j) => acc + w[j]!, 0);
+  const greedy = greedyAssign(model, comp.pairs).map((p) => localOf.get(p)!);
+  const greedyValue = valueOf(greedy);
+
+  // A bound that needs no solver: each candidate (or each slot) contributes at most its best pair.
+  const bestOfCand = new Float64Array(nc);
+  const bestOfSlot = new Float64Array(ns);
+  for (let j = 0; j < n; j++) {
+    bestOfCand[jc[j]!] = Math.max(bestOfCand[jc[j]!]!, w[j]!);
+    bestOfSlot[js[j]!] = Math.max(bestOfSlot[js[j]!]!, w[j]!);
+  }
+  const simpleUpper = Math.min(
+    bestOfCand.reduce((a, b) => a + b, 0),
+    bestOfSlot.reduce((a, b) => a + b, 0),
+  );
+
+  const outcome = (cols: number[], value: number, upper: number, method: ComponentMethod, fallback: boolean, columns: number): ComponentOutcome => ({
+    chosen: cols.map((j) => comp.pairs[j]!),
+    value,
+    upper: Math.max(upper, value),
+    bigM,
+    method,
+    fallback,
+    lpSolves,
+    mipSolves,
+    columns,
+  });
+  let lpSolves = 0;
+  let mipSolves = 0;
+
+  // One candidate or one slot: greedy takes the single best pair that fits, which is optimal.
+  if (nc === 1 || ns === 1) return outcome(greedy, greedyValue, greedyValue, 'trivial', false, 0);
+
+  // Initial restricted columns: the best pairs of each candidate, plus the greedy solution (warm start).
+  const inR = new Uint8Array(n);
+  const R: number[] = [];
+  const byCand: number[][] = Array.from({ length: nc }, () => []);
+  for (let j = 0; j < n; j++) byCand[jc[j]!]!.push(j);
+  for (const list of byCand) {
+    list.sort((a, b) => w[b]! - w[a]!);
+    for (let i = 0; i < Math.min(opts.initialColumns, list.length); i++) {
+      inR[list[i]!] = 1;
+      R.push(list[i]!);
+    }
+  }
+  for (const j of greedy) {
+    if (!inR[j]) {
+      inR[j] = 1;
+      R.push(j);
+    }
+  }
+
+  const remainingSeconds = (): number => Math.max(0.01, (opts.deadline - opts.now()) / 1000);
+
+  const buildLp = (cols: number[], binary: boolean): LP => {
+    const candRows: { name: string; coef: number }[][] = Array.from({ length: nc }, () => []);
+    const slotRows: { name: string; coef: number }[][] = Array.from({ length: ns }, () => []);
+    const consRows: { name: string; coef: number }[][] = Array.from({ length: nk }, () => []);
+    const objective: { name: string; coef: number }[] = [];
+    for (const j of cols) {
+      const name = `x${j}`;
+      const v = { name, coef: 1 };
+      objective.push({ name, coef: w[j]! });
+      candRows[jc[j]!]!.push(v);
+      slotRows[js[j]!]!.push(v);
+      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) consRows[kList[i]!]!.push(v);
+    }
+    const subjectTo: LP['subjectTo'] = [];
+    const up = { type: glpk.GLP_UP, lb: 0, ub: 1 };
+    candRows.forEach((vars, i) => vars.length > 1 && subjectTo.push({ name: `c${i}`, vars, bnds: up }));
+    slotRows.forEach((vars, i) => vars.length > 1 && subjectTo.push({ name: `s${i}`, vars, bnds: up }));
+    consRows.forEach((vars, i) => {
+      // Redundant within these columns when fewer distinct slots or candidates than the cap.
+      const slots = new Set<number>();
+      const cands = new Set<number>();
+      for (const v of vars) {
+        const j = Number(v.name.slice(1));
+        slots.add(js[j]!);
+        cands.add(jc[j]!);
+      }
+      if (Math.min(slots.size, cands.size) > kCap[i]!) subjectTo.push({ name: `k${i}`, vars, bnds: { type: glpk.GLP_UP, lb: 0, ub: kCap[i]! } });
+    });
+    // Rows with a single column are bounds; an explicit upper bound of 1 keeps the LP bounded.
+    const bounds = cols.map((j) => ({ name: `x${j}`, type: glpk.GLP_DB, lb: 0, ub: 1 }));
+    const lp: LP = { name: 'assign', objective: { direction: glpk.GLP_MAX, name: 'z', vars: objective }, subjectTo, bounds };
+    if (binary) lp.binaries = cols.map((j) => `x${j}`);
+    return lp;
+  };
+
+  // Column generation on the LP relaxation.
+  const d = new Float64Array(n);
+  let lpBound = Infinity;
+  let lpVars: Record<string, number> | undefined;
+  let converged = false;
+  for (let round = 0; round < opts.maxPricingRounds; round++) {
+    if (opts.now() >= opts.deadline) break;
+    const res = glpk.solve(buildLp(R, false), { msglev: glpk.GLP_MSG_OFF, presol: false, tmlim: remainingSeconds() });
+    lpSolves++;
+    if (res.result.status !== glpk.GLP_OPT || !res.result.dual) break;
+    const dual = res.result.dual;
+    const u = new Float64Array(nc);
+    const v = new Float64Array(ns);
+    const lam = new Float64Array(nk);
+    // Rows absent from the LP have dual 0; negative duals of <= rows are numerical noise, clamped so the bound stays valid.
+    for (const [row, y] of Object.entries(dual)) {
+      const idx = Number(row.slice(1));
+      const val = Math.max(0, y);
+      if (row[0] === 'c') u[idx] = val;
+      else if (row[0] === 's') v[idx] = val;
+      else if (row[0] === 'k') lam[idx] = val;
+    }
+    let bound = 0;
+    for (let i = 0; i < nc; i++) bound += u[i]!;
+    for (let i = 0; i < ns; i++) bound += v[i]!;
+    for (let i = 0; i < nk; i++) bound += lam[i]! * kCap[i]!;
+    const added: number[] = [];
+    for (let j = 0; j < n; j++) {
+      let dj = w[j]! - u[jc[j]!]! - v[js[j]!]!;
+      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) dj -= lam[kList[i]!]!;
+      d[j] = dj;
+      // Single-column rows were written as column bounds (ub 1): their dual sits in the reduced cost, hence max(0, d).
+      if (dj > 0) bound += dj;
+      if (!inR[j] && dj > EPS * Math.max(1, Math.abs(w[j]!))) added.push(j);
+    }
+    lpBound = Math.min(lpBound, bound);
+    lpVars = res.result.vars;
+    if (added.length === 0) {
+      converged = true;
+      break;
+    }
+    for (const j of added) {
+      inR[j] = 1;
+      R.push(j);
+    }
+  }
+
+  if (!converged || !lpVars) {
+    // No proven LP optimum in time: greedy, bounded by the best bound we have.
+    return outcome(greedy, greedyValue, Math.min(lpBound, simpleUpper), 'greedy', true, R.length);
+  }
+
+  const fractional = R.some((j) => {
+    const x = lpVars![`x${j}`] ?? 0;
+    return x > 1e-6 && x < 1 - 1e-6;
+  });
+  if (!fractional) {
+    const cols = R.filter((j) => (lpVars![`x${j}`] ?? 0) > 0.5);
+    const value = valueOf(cols);
+    if (value >= greedyValue) return outcome(cols, value, lpBound, 'lp', false, R.length);
+  }
+
+  // Branch and bound on the restricted columns; then make sure no left-out pair could beat the result.
+  let best = greedy;
+  let bestValue = greedyValue;
+  let upper = lpBound;
+  let solvedByMip = false;
+  for (let round = 0; round < 5; round++) {
+    if (opts.now() >= opts.deadline) break;
+    const res = glpk.solve(buildLp(R, true), { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim: remainingSeconds(), mipgap: opts.mipGap });
+    mipSolves++;
+    const status = res.result.status;
+    if (status !== glpk.GLP_OPT && status !== glpk.GLP_FEAS) break;
+    const cols = R.filter((j) => (res.result.vars[`x${j}`] ?? 0) > 0.5);
+    const value = valueOf(cols);
+    if (value >= bestValue) {
+      best = cols;
+      bestValue = value;
+      solvedByMip = true;
+    }
+    if (status !== glpk.GLP_OPT) break; // time limit: feasible, bounded by the LP bound
+    // A solution using left-out pair j is worth at most lpBound + d[j] (Lagrangian bound with the LP duals).
+    const threshold = bestValue - lpBound;
+    let maxOut = -Infinity;
+    const added: number[] = [];
+    for (let j = 0; j < n; j++) {
+      if (inR[j]) continue;
+      if (d[j]! > threshold + EPS) added.push(j);
+      else maxOut = Math.max(maxOut, d[j]!);
+    }
+    if (added.length === 0) {
+      const restrictedUpper = opts.mipGap > 0 ? bestValue + opts.mipGap * Math.abs(bestValue) : bestValue;
+      upper = Math.min(lpBound, Math.max(restrictedUpper, lpBound + maxOut));
+      break;
+    }
+    for (const j of added) {
+      inR[j] = 1;
+      R.push(j);
+    }
+  }
+  if (!solvedByMip) return outcome(greedy, greedyValue, upper, 'greedy', true, R.length);
+  return outcome(best, bestValue, upper, 'mip', false, R.length);
+}

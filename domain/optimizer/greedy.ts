@@ -1,0 +1,44 @@
+import type { AssignmentModel } from './model';
+
+/**
+ * Greedy assignment: pairs in order of (must-place first, score descending), each taken when its candidate
+ * and slot are free and every side constraint it is in has room. Returns the chosen pair numbers.
+ * Deterministic: ties broken by candidate, then slot position.
+ */
+export function greedyAssign(model: AssignmentModel, pairs?: ArrayLike<number>): number[] {
+  const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
+  const list = pairs ? Array.from(pairs) : Array.from({ length: pairCand.length }, (_, p) => p);
+  list.sort(
+    (a, b) =>
+      mustPlace[pairCand[b]!]! - mustPlace[pairCand[a]!]! ||
+      pairScore[b]! - pairScore[a]! ||
+      pairCand[a]! - pairCand[b]! ||
+      pairSlot[a]! - pairSlot[b]!,
+  );
+  const candUsed = new Set<number>();
+  const slotUsed = new Set<number>();
+  const used = new Map<number, number>();
+  const chosen: number[] = [];
+  for (const p of list) {
+    const c = pairCand[p]!;
+    const s = pairSlot[p]!;
+    if (candUsed.has(c) || slotUsed.has(s)) continue;
+    let fits = true;
+    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) {
+      const k = consIndex[i]!;
+      if ((used.get(k) ?? 0) >= constraints[k]!.cap) {
+        fits = false;
+        break;
+      }
+    }
+    if (!fits) continue;
+    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) {
+      const k = consIndex[i]!;
+      used.set(k, (used.get(k) ?? 0) + 1);
+    }
+    candUsed.add(c);
+    slotUsed.add(s);
+    chosen.push(p);
+  }
+  return chosen;
+}

@@ -1,0 +1,168 @@
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * The optimizer's own input: an instance of the slot-assignment problem. It is deliberately independent of
+ * the booking model so that waitlist backfill, provider absence and the CLI can all build one.
+ * Field-by-field documentation: docs/optimizer.md.
+ */
+
+const idSchema = z.string().min(1).max(128);
+
+/** ISO 8601 instant with an offset or Z ("2026-11-30T09:00:00+01:00"); local times are ambiguous and rejected. */
+const instantSchema = z
+  .string()
+  .refine((s) => /(Z|[+-]\d{2}:?\d{2})$/.test(s) && DateTime.fromISO(s, { setZone: true }).isValid, {
+    message: 'must be an ISO 8601 date-time with an offset or Z',
+  });
+
+export const URGENCY_LEVELS = { routine: 2, soon: 5, urgent: 8 } as const;
+
+const urgencySchema = z.union([z.number().min(0).max(10), z.enum(['routine', 'soon', 'urgent'])]);
+
+export const slotSchema = z.object({
+  id: idSchema,
+  providerId: idSchema,
+  start: instantSchema,
+  end: instantSchema,
+  appointmentType: idSchema,
+  locationId: idSchema.optional(),
+  room: idSchema.optional(),
+  equipment: z.array(idSchema).optional(),
+});
+
+export const candidateSchema = z.object({
+  id: idSchema,
+  appointmentType: idSchema,
+  /** Providers the candidate may see; absent or empty means any provider. */
+  providerIds: z.array(idSchema).optional(),
+  /** Locations the candidate accepts; absent or empty means any location. */
+  locationIds: z.array(idSchema).optional(),
+  earliest: instantSchema.optional(),
+  latest: instantSchema.optional(),
+  /** The visit must start no later than this instant (hard constraint). */
+  clinicalDeadline: instantSchema.optional(),
+  urgency: urgencySchema.optional(),
+  daysWaiting: z.number().min(0).max(100000).optional(),
+  preferredProviderId: idSchema.optional(),
+  timeOfDay: z.enum(['morning', 'afternoon', 'evening', 'any']).optional(),
+  noShowRisk: z.number().min(0).max(1).optional(),
+  /** Displaced patients: placed before every optional candidate (lexicographic objective). */
+  mustPlace: z.boolean().optional(),
+});
+
+export const weightsSchema = z
+  .object({
+    base: z.number().min(0).max(1000),
+    urgency: z.number().min(0).max(1000),
+    waiting: z.number().min(0).max(1000),
+    waitingCapDays: z.number().positive().max(3650),
+    continuity: z.number().min(0).max(1000),
+    timeOfDay: z.number().min(0).max(1000),
+    promptness: z.number().min(0).max(1000),
+    noShowRisk: z.number().min(0).max(1000),
+  })
+  .partial()
+  .strict();
+
+const providerDayCapSchema = z
+  .object({
+    kind: z.enum(['urgent', 'long']),
+    /** Most such visits one provider may get on one local day (in the instance time zone). */
+    max: z.number().int().min(0),
+    /** 'urgent': candidates with urgency >= this count (default 8, i.e. 'urgent'). */
+    urgencyAtLeast: z.number().min(0).max(10).optional(),
+    /** 'long': slots at least this many minutes long count (default 40). */
+    minMinutes: z.number().positive().optional(),
+    /** Limit the cap to these providers; absent means every provider. */
+    providerIds: z.array(idSchema).optional(),
+  })
+  .strict();
+
+const resourceCapacitySchema = z
+  .object({
+    resource: z.enum(['room', 'equipment']),
+    id: idSchema,
+    /** Most visits using the resource in one time block. */
+    capacity: z.number().int().min(0),
+    /** Block length; blocks are aligned to midnight UTC (default 60). */
+    blockMinutes: z.number().int().min(5).max(1440).optional(),
+  })
+  .strict();
+
+export const instanceSchema = z
+  .object({
+    /** IANA zone for provider days and time-of-day preferences (default UTC). */
+    timeZone: z
+      .string()
+      .refine((tz) => IANAZone.isValidZone(tz), { message: 'must be an IANA time zone name' })
+      .optional(),
+    slots: z.array(slotSchema),
+    candidates: z.array(candidateSchema),
+    weights: weightsSchema.optional(),
+    constraints: z
+      .object({
+        providerDayCaps: z.array(providerDayCapSchema).optional(),
+        resourceCapacity: z.array(resourceCapacitySchema).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .superRefine((inst, ctx) => {
+    const seenSlots = new Set<string>();
+    inst.slots.forEach((s, i) => {
+      if (seenSlots.has(s.id)) ctx.addIssue({ code: 'custom', path: ['slots', i, 'id'], message: `duplicate slot id` });
+      seenSlots.add(s.id);
+      if (Date.parse(s.end) <= Date.parse(s.start)) {
+        ctx.addIssue({ code: 'custom', path: ['slots', i, 'end'], message: 'must be after start' });
+      }
+    });
+    const seenCandidates = new Set<string>();
+    inst.candidates.forEach((c, i) => {
+      if (seenCandidates.has(c.id)) ctx.addIssue({ code: 'custom', path: ['candidates', i, 'id'], message: 'duplicate candidate id' });
+      seenCandidates.add(c.id);
+      if (c.earliest && c.latest && Date.parse(c.latest) < Date.parse(c.earliest)) {
+        ctx.addIssue({ code: 'custom', path: ['candidates', i, 'latest'], message: 'must not be before earliest' });
+      }
+    });
+  });
+
+export type OptimizationInstance = z.input<typeof instanceSchema>;
+export type ValidOptimizationInstance = z.output<typeof instanceSchema>;
+export type OptimizerSlot = z.output<typeof slotSchema>;
+export type OptimizerCandidate = z.output<typeof candidateSchema>;
+export type ScoreWeights = Required<z.output<typeof weightsSchema>>;
+export type Urgency = z.output<typeof urgencySchema>;
+
+/** A problem with one field of an instance; `path` is like `candidates[3].earliest`. */
+export interface InstanceIssue {
+  path: string;
+  message: string;
+}
+
+/** Thrown for instances that do not match the schema; the message names every offending field. */
+export class OptimizerInputError extends Error {
+  readonly code = 'OPTIMIZER.INVALID_INSTANCE';
+  constructor(readonly issues: InstanceIssue[]) {
+    super(`Invalid optimization instance: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'OptimizerInputError';
+  }
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(instance)' : out;
+}
+
+/** Validates an unknown value as an instance, throwing OptimizerInputError that names the fields. */
+export function parseInstance(value: unknown): ValidOptimizationInstance {
+  const parsed = instanceSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new OptimizerInputError(parsed.error.issues.slice(0, 20).map((i) => ({ path: formatPath(i.path), message: i.message })));
+  }
+  return parsed.data;
+}

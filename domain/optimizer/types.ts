@@ -1,0 +1,83 @@
+import type { OptimizationInstance } from './schema';
+
+/**
+ * optimal: proven optimal (lexicographic: most must-place candidates, then highest total score).
+ * feasible-with-gap: a solver solution with a proven bound, gap > 0 (e.g. the MIP hit the time limit).
+ * greedy-fallback: the solver did not finish in time (or failed) for some component; greedy used there.
+ * infeasible: some must-place candidate cannot be placed in any solution; the rest is still optimized.
+ * empty: no slots or no candidates.
+ */
+export type OptimizationStatus = 'optimal' | 'feasible-with-gap' | 'greedy-fallback' | 'infeasible' | 'empty';
+
+/** Why a candidate got no slot. */
+export type UnassignedCode =
+  | 'NO_SLOT_OF_TYPE'
+  | 'NO_SLOT_IN_WINDOW'
+  | 'NO_ALLOWED_PROVIDER_OR_LOCATION'
+  | 'NO_POSITIVE_SCORE'
+  | 'SLOTS_TAKEN'
+  | 'CAPACITY_REACHED';
+
+export interface Assignment {
+  candidateId: string;
+  slotId: string;
+  score: number;
+  mustPlace: boolean;
+  /** Short human-readable explanation (no PHI: ids, levels and numbers only). */
+  reason: string;
+}
+
+export interface UnassignedCandidate {
+  candidateId: string;
+  mustPlace: boolean;
+  code: UnassignedCode;
+  reason: string;
+}
+
+export interface OptimizationResult {
+  status: OptimizationStatus;
+  /** Sum of the scores of the assignments. */
+  objective: number;
+  /** Proven upper bound on the objective among solutions placing as many must-place candidates; null if unknown. */
+  bound: number | null;
+  /** (bound - objective) / max(objective, 1e-9); 0 when optimal. */
+  gap: number | null;
+  solveMs: number;
+  /** Solver path: 'empty', 'trivial', 'lp', 'mip', 'greedy' or e.g. 'lp+mip' when components differ. */
+  method: string;
+  assignments: Assignment[];
+  unassigned: UnassignedCandidate[];
+  mustPlace: { total: number; placed: number };
+  stats: {
+    candidates: number;
+    slots: number;
+    eligiblePairs: number;
+    sideConstraints: number;
+    components: number;
+    largestComponent: { candidates: number; slots: number; pairs: number };
+    /** Columns (pairs) handed to glpk over all components. */
+    solverColumns: number;
+    lpSolves: number;
+    mipSolves: number;
+    greedyObjective: number;
+    modelMs: number;
+  };
+}
+
+export interface OptimizeOptions {
+  /** Wall-clock budget for the whole solve; when exhausted, unfinished components use greedy (default 10 s). */
+  timeLimitMs?: number;
+  /** Relative gap at which glpk's branch and bound may stop (default 0: prove optimality). */
+  mipGap?: number;
+  /** Best pairs per candidate in the first restricted model (default 6). */
+  initialColumns?: number;
+  /** Skip the solver: greedy only (for comparison and as the time-limit fallback). */
+  greedyOnly?: boolean;
+  /** Monotonic clock in ms (default performance.now); injectable for tests. */
+  now?: () => number;
+}
+
+/** The port the backfill and provider-absence workflows call (as an activity). */
+export interface SlotOptimizer {
+  assign(instance: OptimizationInstance, options?: OptimizeOptions): Promise<OptimizationResult>;
+}

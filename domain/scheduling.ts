@@ -1,0 +1,373 @@
+import { DateTime } from 'luxon';
+import { checkBooking, checkCancellation, checkNoShow } from './booking-rules';
+import { DomainError, ErrorCode, isDomainError } from './errors';
+import { EventType, makeEvent, type SchedulingEvent } from './events';
+import { parseSlotId } from './ids';
+import type { Actor, Appointment, AppointmentType, Channel, Clinic, ExternalId, Provider, Slot } from './model';
+import type { AppointmentRepository, Clock, ConfigRepository, IdGenerator, Outbox, PatientRecord, PatientRepository } from './ports';
+import { findSlot, freeSlots, generateSlots } from './slots';
+import { parseInstant, toIsoInZone } from './time';
+
+/** What the scheduling use cases need; every channel (API, SMS, links, EHR, workflows) uses the same. */
+export interface SchedulingDeps {
+  clock: Clock;
+  ids: IdGenerator;
+  config: ConfigRepository;
+  patients: PatientRepository;
+  appointments: AppointmentRepository;
+  outbox: Outbox;
+}
+
+/** Optimistic-concurrency retries before a conflict is reported. */
+const MAX_CONFLICT_RETRIES = 3;
+/** Longest range a slot search may span. */
+export const MAX_SEARCH_DAYS = 31;
+
+async function requireClinic(deps: Pick<SchedulingDeps, 'config'>, clinicId: string): Promise<Clinic> {
+  const clinic = await deps.config.getClinic(clinicId);
+  if (!clinic) throw new DomainError(ErrorCode.CLINIC_NOT_FOUND, 'Unknown clinic', { clinicId });
+  return clinic;
+}
+
+async function typesOf(deps: Pick<SchedulingDeps, 'config'>, clinicId: string): Promise<Map<string, AppointmentType>> {
+  return new Map((await deps.config.listAppointmentTypes(clinicId)).map((t) => [t.code, t]));
+}
+
+export interface SlotSearch {
+  clinicId: string;
+  appointmentType: string;
+  from: string;
+  to: string;
+  providerId?: string;
+}
+
+export interface FreeSlot extends Slot {
+  appointmentType: string;
+}
+
+/** Free slots of a clinic for one appointment type in [from, to), across its providers (or one). */
+export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'appointments'>, q: SlotSearch): Promise<FreeSlot[]> {
+  const clinic = await requireClinic(deps, q.clinicId);
+  const types = await typesOf(deps, clinic.clinicId);
+  if (!types.has(q.appointmentType)) {
+    throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: q.appointmentType });
+  }
+  const from = parseInstant(q.from, 'from');
+  const to = parseInstant(q.to, 'to');
+  if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'to must be after from');
+  if (to.diff(from, 'days').days > MAX_SEARCH_DAYS) {
+    throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A search may span at most ${MAX_SEARCH_DAYS} days`, { maxDays: MAX_SEARCH_DAYS });
+  }
+  let providers = (await deps.config.listProviders(clinic.clinicId)).filter((p) => p.appointmentTypes.includes(q.appointmentType));
+  if (q.providerId) {
+    providers = providers.filter((p) => p.providerId === q.providerId);
+    if (providers.length === 0 && !(await deps.config.getProvider(q.providerId))) {
+      throw new DomainError(ErrorCode.PROVIDER_NOT_FOUND, 'Unknown provider', { providerId: q.providerId });
+    }
+  }
+  if (providers.length === 0) return [];
+  const slots = providers.flatMap((provider) => generateSlots({ clinic, provider, appointmentTypes: types, from, to }));
+  const held = await listAll(deps.appointments, {
+    clinicId: clinic.clinicId,
+    // A booking that started before `from` can still overlap the first slots.
+    from: from.minus({ hours: 12 }).toISO()!,
+    to: to.toISO()!,
+    ...(q.providerId ? { providerId: q.providerId } : {}),
+  });
+  return freeSlots(slots, held)
+    .filter((s) => s.appointmentTypes.includes(q.appointmentType))
+    .map((s) => ({ ...s, appointmentType: q.appointmentType }));
+}
+
+async function listAll(repo: AppointmentRepository, query: Parameters<AppointmentRepository['list']>[0]): Promise<Appointment[]> {
+  const all: Appointment[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await repo.list({ ...query, limit: 500, ...(continuationToken ? { continuationToken } : {}) });
+    all.push(...page.items);
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return all;
+}
+
+export interface BookCommand {
+  slotId: string;
+  patientId: string;
+  appointmentType: string;
+  channel: Channel;
+  actor: Actor;
+  externalIds?: ExternalId[];
+}
+
+async function requirePatient(deps: Pick<SchedulingDeps, 'patients'>, patientId: string): Promise<PatientRecord> {
+  const patient = await deps.patients.get(patientId);
+  if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId });
+  return patient;
+}
+
+/** The slot behind a slot id, with its provider and clinic; SLOT.NOT_FOUND when it is not in the schedule. */
+export async function resolveSlot(
+  deps: Pick<SchedulingDeps, 'config'>,
+  slotId: string,
+): Promise<{ slot: Slot; provider: Provider; clinic: Clinic; types: Map<string, AppointmentType> }> {
+  const { providerId, startUtc } = parseSlotId(slotId);
+  const provider = await deps.config.getProvider(providerId);
+  if (!provider) throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'No such slot', { slotId });
+  const clinic = await requireClinic(deps, provider.clinicId);
+  const types = await typesOf(deps, clinic.clinicId);
+  const slot = findSlot({ clinic, provider, appointmentTypes: types }, startUtc, slotId);
+  return { slot, provider, clinic, types };
+}
+
+function appointmentRef(a: Appointment) {
+  return {
+    appointmentId: a.appointmentId,
+    slotId: a.slotId,
+    clinicId: a.clinicId,
+    providerId: a.providerId,
+    patientId: a.patientId,
+    appointmentType: a.appointmentType,
+    start: a.start,
+    end: a.end,
+  };
+}
+
+function eventMeta(deps: Pick<SchedulingDeps, 'ids' | 'clock'>, subject: string) {
+  return { id: deps.ids.newId('evt'), time: deps.clock.now().toUTC().toISO()!, subject };
+}
+
+/** Books a slot for a patient through any channel. Double booking is impossible: the repository's create is atomic. */
+export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): Promise<Appointment> {
+  const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.slotId);
+  const appointmentType = types.get(cmd.appointmentType);
+  if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: cmd.appointmentType });
+  const patient = await requirePatient(deps, cmd.patientId);
+  const now = deps.clock.now();
+  const slotStart = parseInstant(slot.start);
+  const patientAppointments = await deps.appointments.listByPatient(
+    patient.patientId,
+    slotStart.minus({ days: 1 }).toISO()!,
+    slotStart.plus({ days: 1 }).toISO()!,
+  );
+  const decision = checkBooking({
+    now,
+    policy: clinic.bookingPolicy,
+    provider,
+    appointmentType,
+    slot,
+    channel: cmd.channel,
+    patientAppointments,
+    patientNoShows: patient.noShows,
+  });
+  const at = now.toUTC().toISO()!;
+  const appointment: Appointment = {
+    appointmentId: deps.ids.newId('apt'),
+    slotId: slot.slotId,
+    clinicId: clinic.clinicId,
+    providerId: provider.providerId,
+    patientId: patient.patientId,
+    appointmentType: appointmentType.code,
+    status: decision.status,
+    start: toIsoInZone(decision.start, clinic.timeZone),
+    end: toIsoInZone(decision.end, clinic.timeZone),
+    source: cmd.channel,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    externalIds: cmd.externalIds ?? [],
+    ...(decision.needsStaffConfirmation ? { needsStaffConfirmation: true } : {}),
+  };
+  const event = makeEvent(
+    EventType.appointmentBooked,
+    { ...appointmentRef(appointment), status: decision.status, channel: cmd.channel },
+    eventMeta(deps, appointment.appointmentId),
+  );
+  const stored = await deps.appointments.create(appointment, [event]);
+  await dispatchQuietly(deps, [event]);
+  return stored;
+}
+
+/** Publishes now if possible; otherwise the outbox relay publishes later (the change is already stored). */
+async function dispatchQuietly(deps: Pick<SchedulingDeps, 'outbox'>, events: SchedulingEvent[]): Promise<void> {
+  try {
+    await deps.outbox.dispatch(events);
+  } catch {
+    // Left pending in the outbox; the relay retries. Nothing to report to the caller.
+  }
+}
+
+async function requireAppointment(deps: Pick<SchedulingDeps, 'appointments'>, appointmentId: string): Promise<Appointment> {
+  const appointment = await deps.appointments.get(appointmentId);
+  if (!appointment) throw new DomainError(ErrorCode.APPOINTMENT_NOT_FOUND, 'Unknown appointment', { appointmentId });
+  return appointment;
+}
+
+/** Re-reads and re-applies a change on a version conflict, a bounded number of times. */
+async function withConflictRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isDomainError(e, ErrorCode.CONCURRENT_MODIFICATION) || i >= MAX_CONFLICT_RETRIES - 1) throw e;
+    }
+  }
+}
+
+function slotReleased(deps: Pick<SchedulingDeps, 'ids' | 'clock'>, a: Appointment, reason: 'cancelled' | 'noshow' | 'rescheduled'): SchedulingEvent {
+  return makeEvent(
+    EventType.slotReleased,
+    {
+      slotId: a.slotId,
+      clinicId: a.clinicId,
+      providerId: a.providerId,
+      appointmentType: a.appointmentType,
+      start: a.start,
+      end: a.end,
+      reason,
+      appointmentId: a.appointmentId,
+    },
+    eventMeta(deps, a.slotId),
+  );
+}
+
+export interface CancelCommand {
+  appointmentId: string;
+  actor: Actor;
+  reasonCode: string;
+}
+
+/** Cancels an appointment, releases its slot and publishes cancelled + slot.released (if the slot is still ahead). */
+export async function cancelAppointment(deps: SchedulingDeps, cmd: CancelCommand): Promise<Appointment> {
+  return withConflictRetry(async () => {
+    const current = await requireAppointment(deps, cmd.appointmentId);
+    const clinic = await requireClinic(deps, current.clinicId);
+    const now = deps.clock.now();
+    const decision = checkCancellation(current, now, clinic.bookingPolicy, cmd.actor);
+    const at = now.toUTC().toISO()!;
+    const updated: Appointment = {
+      ...current,
+      status: decision.status,
+      cancellation: { reasonCode: cmd.reasonCode, at, by: cmd.actor.kind, late: decision.late },
+      updatedAt: at,
+      version: current.version + 1,
+    };
+    const events: SchedulingEvent[] = [
+      makeEvent(
+        EventType.appointmentCancelled,
+        { ...appointmentRef(updated), reasonCode: cmd.reasonCode, cancelledBy: cmd.actor.kind, late: decision.late },
+        eventMeta(deps, updated.appointmentId),
+      ),
+    ];
+    if (parseInstant(updated.start) > now) events.push(slotReleased(deps, updated, 'cancelled'));
+    const stored = await deps.appointments.update(updated, current.version, events);
+    await dispatchQuietly(deps, events);
+    return stored;
+  });
+}
+
+/** Records a no-show, counts it against the patient, and releases what is left of the slot. */
+export async function markNoShow(deps: SchedulingDeps, cmd: { appointmentId: string; actor: Actor }): Promise<Appointment> {
+  const stored = await withConflictRetry(async () => {
+    const current = await requireAppointment(deps, cmd.appointmentId);
+    const now = deps.clock.now();
+    const status = checkNoShow(current, now);
+    const at = now.toUTC().toISO()!;
+    const updated: Appointment = { ...current, status, noShowAt: at, updatedAt: at, version: current.version + 1 };
+    const events: SchedulingEvent[] = [makeEvent(EventType.appointmentNoShow, appointmentRef(updated), eventMeta(deps, updated.appointmentId))];
+    if (parseInstant(updated.end) > now) events.push(slotReleased(deps, updated, 'noshow'));
+    const result = await deps.appointments.update(updated, current.version, events);
+    await dispatchQuietly(deps, events);
+    return result;
+  });
+  const patient = await deps.patients.get(stored.patientId);
+  if (patient && stored.noShowAt && !patient.noShows.includes(stored.noShowAt)) {
+    await deps.patients.put({ ...patient, noShows: [...patient.noShows, stored.noShowAt], updatedAt: stored.noShowAt });
+  }
+  return stored;
+}
+
+/**
+ * Confirmation: a patient's "C" reply records that they will come; staff confirming a pending
+ * (no-show policy) booking makes it booked.
+ */
+export async function confirmAppointment(deps: SchedulingDeps, cmd: { appointmentId: string; actor: Actor; channel: Channel }): Promise<Appointment> {
+  return withConflictRetry(async () => {
+    const current = await requireAppointment(deps, cmd.appointmentId);
+    const at = deps.clock.now().toUTC().toISO()!;
+    let status = current.status;
+    if (current.status === 'pending' && cmd.actor.kind !== 'patient') status = 'booked';
+    else if (current.status !== 'booked' && current.status !== 'pending') {
+      throw new DomainError(ErrorCode.INVALID_TRANSITION, `Cannot confirm an appointment that is ${current.status}`, { from: current.status, to: 'booked' });
+    }
+    const updated: Appointment = { ...current, status, confirmedAt: at, updatedAt: at, version: current.version + 1 };
+    if (status === 'booked') delete updated.needsStaffConfirmation;
+    const events: SchedulingEvent[] = [
+      makeEvent(EventType.appointmentConfirmed, { ...appointmentRef(updated), channel: cmd.channel }, eventMeta(deps, updated.appointmentId)),
+    ];
+    const stored = await deps.appointments.update(updated, current.version, events);
+    await dispatchQuietly(deps, events);
+    return stored;
+  });
+}
+
+/** Moves an appointment to another slot (same id, new time): claims the new slot, releases the old. */
+export async function rescheduleAppointment(
+  deps: SchedulingDeps,
+  cmd: { appointmentId: string; newSlotId: string; actor: Actor; channel: Channel; appointmentType?: string },
+): Promise<Appointment> {
+  return withConflictRetry(async () => {
+    const current = await requireAppointment(deps, cmd.appointmentId);
+    if (current.status !== 'booked' && current.status !== 'pending') {
+      throw new DomainError(ErrorCode.INVALID_TRANSITION, `Cannot reschedule an appointment that is ${current.status}`, { from: current.status, to: 'booked' });
+    }
+    const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.newSlotId);
+    const typeCode = cmd.appointmentType ?? current.appointmentType;
+    const appointmentType = types.get(typeCode);
+    if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: typeCode });
+    const patient = await requirePatient(deps, current.patientId);
+    const now = deps.clock.now();
+    const slotStart = parseInstant(slot.start);
+    const others = (await deps.appointments.listByPatient(patient.patientId, slotStart.minus({ days: 1 }).toISO()!, slotStart.plus({ days: 1 }).toISO()!)).filter(
+      (a) => a.appointmentId !== current.appointmentId,
+    );
+    const decision = checkBooking({
+      now,
+      policy: clinic.bookingPolicy,
+      provider,
+      appointmentType,
+      slot,
+      channel: cmd.channel,
+      patientAppointments: others,
+      patientNoShows: patient.noShows,
+    });
+    const at = now.toUTC().toISO()!;
+    const updated: Appointment = {
+      ...current,
+      slotId: slot.slotId,
+      clinicId: clinic.clinicId,
+      providerId: provider.providerId,
+      appointmentType: appointmentType.code,
+      start: toIsoInZone(decision.start, clinic.timeZone),
+      end: toIsoInZone(decision.end, clinic.timeZone),
+      updatedAt: at,
+      version: current.version + 1,
+    };
+    delete updated.confirmedAt;
+    const events: SchedulingEvent[] = [
+      makeEvent(
+        EventType.appointmentRescheduled,
+        { ...appointmentRef(updated), previousSlotId: current.slotId, previousStart: current.start, previousEnd: current.end },
+        eventMeta(deps, updated.appointmentId),
+      ),
+    ];
+    if (parseInstant(current.start) > now) events.push(slotReleased(deps, current, 'rescheduled'));
+    const stored = await deps.appointments.update(updated, current.version, events);
+    await dispatchQuietly(deps, events);
+    return stored;
+  });
+}
+
+/** Today's date in a zone, for partitioning by clinic-local day. */
+export function clinicLocalDate(instant: string, zone: string): string {
+  return DateTime.fromISO(instant, { setZone: true }).setZone(zone).toISODate()!;
+}

@@ -1,0 +1,127 @@
+import { DateTime } from 'luxon';
+import { DomainError, ErrorCode } from './errors';
+import { slotIdFor } from './ids';
+import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
+import { weekdays } from './model';
+import { assertZone, overlaps, parseClockTime, parseInstant, toIsoInZone } from './time';
+
+export const MAX_SLOT_RANGE_DAYS = 366;
+
+/**
+ * The instant of a clinic-local wall-clock time, following RFC 5545 (3.3.5): an ambiguous time
+ * (fall-back) means its first occurrence; a time in a spring-forward gap is read with the offset
+ * before the gap, which lands after the gap (02:30 -> 03:30).
+ */
+export function resolveLocalTime(date: DateTime, minutesAfterMidnight: number, zone: string): DateTime {
+  const naive = DateTime.fromObject(
+    { year: date.year, month: date.month, day: date.day },
+    { zone: 'utc' },
+  ).plus({ minutes: minutesAfterMidnight });
+  const offsetAt = (ms: number) => DateTime.fromMillis(ms, { zone }).offset;
+  const offsetBefore = offsetAt(naive.toMillis() - 86_400_000);
+  const offsetAfter = offsetAt(naive.toMillis() + 86_400_000);
+  const wall = naive.toFormat("yyyy-MM-dd'T'HH:mm");
+  const candidates = [...new Set([offsetBefore, offsetAfter])]
+    .map((o) => naive.minus({ minutes: o }).setZone(zone))
+    .filter((dt) => dt.toFormat("yyyy-MM-dd'T'HH:mm") === wall)
+    .sort((a, b) => a.toMillis() - b.toMillis());
+  return candidates[0] ?? naive.minus({ minutes: offsetBefore }).setZone(zone);
+}
+
+/** Slot length of a provider: explicit, else the longest of their appointment types. */
+export function slotMinutesOf(provider: Provider, types: ReadonlyMap<string, AppointmentType>): number {
+  if (provider.slotMinutes) return provider.slotMinutes;
+  return Math.max(...provider.appointmentTypes.map((code) => requireType(types, code).durationMinutes));
+}
+
+function requireType(types: ReadonlyMap<string, AppointmentType>, code: string): AppointmentType {
+  const type = types.get(code);
+  if (!type) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: code });
+  return type;
+}
+
+export interface SlotGenerationInput {
+  clinic: Pick<Clinic, 'clinicId' | 'timeZone'>;
+  provider: Provider;
+  /** Every appointment type the provider offers, by code. */
+  appointmentTypes: ReadonlyMap<string, AppointmentType>;
+  /** Slots starting in [from, to). */
+  from: DateTime;
+  to: DateTime;
+}
+
+/**
+ * Generates a provider's slots for [from, to) from weekly hours and exceptions, in the clinic's zone.
+ * Slots are laid back to back from each block's start in elapsed time, so they never overlap and no
+ * instant is produced twice on fall-back; nor does any slot start at a wall time that does not exist.
+ */
+export function generateSlots(input: SlotGenerationInput): Slot[] {
+  const { clinic, provider, appointmentTypes, from, to } = input;
+  const zone = assertZone(clinic.timeZone);
+  if (!from.isValid || !to.isValid) throw new DomainError(ErrorCode.INVALID_TIME, 'Invalid range');
+  if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'Range end must be after its start');
+  if (to.diff(from, 'days').days > MAX_SLOT_RANGE_DAYS) {
+    throw new DomainError(ErrorCode.RANGE_TOO_LONG, `Range may span at most ${MAX_SLOT_RANGE_DAYS} days`);
+  }
+  const slotMinutes = slotMinutesOf(provider, appointmentTypes);
+  const holidays = new Set(provider.exceptions.flatMap((e) => (e.kind === 'holiday' ? [e.date] : [])));
+  const absences = provider.exceptions.flatMap((e) =>
+    e.kind === 'absence' ? [{ from: parseInstant(e.from, 'exception.from'), to: parseInstant(e.to, 'exception.to') }] : [],
+  );
+
+  const slots: Slot[] = [];
+  // Start a day early and end a day late: a block of one local day may start before `from` in UTC.
+  let day = from.setZone(zone).startOf('day').minus({ days: 1 });
+  const lastDay = to.setZone(zone).startOf('day').plus({ days: 1 });
+  for (; day <= lastDay; day = day.plus({ days: 1 })) {
+    if (holidays.has(day.toISODate()!)) continue;
+    const weekday: Weekday = weekdays[day.weekday - 1]!;
+    for (const block of provider.weeklyHours.filter((b) => b.day === weekday)) {
+      const typesHere = (block.appointmentTypes ?? provider.appointmentTypes).filter((code) => {
+        const type = requireType(appointmentTypes, code);
+        return provider.appointmentTypes.includes(code) && type.durationMinutes <= slotMinutes;
+      });
+      if (typesHere.length === 0) continue;
+      const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone);
+      const blockEnd = resolveLocalTime(day, parseClockTime(block.end), zone);
+      for (let start = blockStart; start.plus({ minutes: slotMinutes }) <= blockEnd; start = start.plus({ minutes: slotMinutes })) {
+        const end = start.plus({ minutes: slotMinutes });
+        if (start < from || start >= to) continue;
+        if (absences.some((a) => overlaps(start, end, a.from, a.to))) continue;
+        slots.push({
+          slotId: slotIdFor(provider.providerId, start),
+          clinicId: clinic.clinicId,
+          providerId: provider.providerId,
+          start: toIsoInZone(start, zone),
+          end: toIsoInZone(end, zone),
+          appointmentTypes: typesHere,
+        });
+      }
+    }
+  }
+  // Blocks of one weekday may be listed in any order; overlapping blocks would double slots, so dedupe by id.
+  const unique = new Map(slots.map((s) => [s.slotId, s]));
+  return [...unique.values()].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+}
+
+/** Statuses in which an appointment holds its time (so its slot is not free). */
+export const OCCUPYING_STATUSES: ReadonlySet<AppointmentStatus> = new Set(['proposed', 'pending', 'booked', 'arrived', 'checked-in', 'fulfilled']);
+
+/** Slots not overlapped by any occupying appointment of the same provider. */
+export function freeSlots(slots: readonly Slot[], appointments: readonly Pick<Appointment, 'providerId' | 'start' | 'end' | 'status'>[]): Slot[] {
+  const busy = appointments
+    .filter((a) => OCCUPYING_STATUSES.has(a.status))
+    .map((a) => ({ providerId: a.providerId, start: Date.parse(a.start), end: Date.parse(a.end) }));
+  return slots.filter((s) => {
+    const start = Date.parse(s.start);
+    const end = Date.parse(s.end);
+    return !busy.some((b) => b.providerId === s.providerId && b.start < end && start < b.end);
+  });
+}
+
+/** Finds the generated slot with this id, or throws SLOT.NOT_FOUND (e.g. outside hours or on a holiday). */
+export function findSlot(input: Omit<SlotGenerationInput, 'from' | 'to'>, slotStartUtc: DateTime, slotId: string): Slot {
+  const slot = generateSlots({ ...input, from: slotStartUtc, to: slotStartUtc.plus({ minutes: 1 }) }).find((s) => s.slotId === slotId);
+  if (!slot) throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'No such slot in the provider schedule', { slotId });
+  return slot;
+}

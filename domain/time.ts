@@ -1,0 +1,47 @@
+import { DateTime, IANAZone, Interval } from 'luxon';
+import { DomainError, ErrorCode } from './errors';
+
+/** True for a valid IANA zone name ("Europe/Berlin"), false for offsets or abbreviations. */
+export function isIanaZone(zone: string): boolean {
+  // Region/City names (or UTC) only: offsets ("+02:00") and abbreviations ("CET") are not zones a clinic lives in.
+  return (zone === 'UTC' || /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+$/.test(zone)) && IANAZone.isValidZone(zone);
+}
+
+/** Validates an IANA zone name, throwing CLINIC.INVALID_TIME_ZONE. */
+export function assertZone(zone: string): string {
+  if (!isIanaZone(zone)) throw new DomainError(ErrorCode.INVALID_TIME_ZONE, 'Time zone must be an IANA zone name', { timeZone: 'invalid' });
+  return zone;
+}
+
+/** Parses an ISO 8601 instant that carries an offset or Z. Local times without offset are rejected. */
+export function parseInstant(iso: string, field = 'time'): DateTime {
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) {
+    throw new DomainError(ErrorCode.INVALID_TIME, `${field} must be ISO 8601 with an offset`, { field });
+  }
+  const dt = DateTime.fromISO(iso, { setZone: true });
+  if (!dt.isValid) throw new DomainError(ErrorCode.INVALID_TIME, `${field} is not a valid ISO 8601 instant`, { field });
+  return dt;
+}
+
+/** An ISO 8601 string with offset, in the given zone, to the second. */
+export function toIsoInZone(dt: DateTime, zone: string): string {
+  return dt.setZone(zone).toISO({ suppressMilliseconds: true, includeOffset: true })!;
+}
+
+/** Builds [start, end) and rejects end <= start. */
+export function interval(start: DateTime, end: DateTime): Interval<true> {
+  if (end <= start) throw new DomainError(ErrorCode.END_BEFORE_START, 'End must be after start');
+  return Interval.fromDateTimes(start, end) as Interval<true>;
+}
+
+/** Half-open overlap: [a1, a2) and [b1, b2) share at least one instant. */
+export function overlaps(aStart: DateTime, aEnd: DateTime, bStart: DateTime, bEnd: DateTime): boolean {
+  return aStart < bEnd && bStart < aEnd;
+}
+
+/** Parses "HH:mm" (00:00-24:00) to minutes after midnight. */
+export function parseClockTime(hhmm: string): number {
+  const m = /^([01]\d|2[0-4]):([0-5]\d)$/.exec(hhmm);
+  if (!m || (m[1] === '24' && m[2] !== '00')) throw new DomainError(ErrorCode.INVALID_TIME, 'Clock time must be HH:mm', { field: 'clockTime' });
+  return Number(m[1]) * 60 + Number(m[2]);
+}
