@@ -9,6 +9,8 @@ export const instantSchema = z
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be ISO 8601 with an offset, e.g. 2026-03-09T09:00:00-04:00');
 export const localDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 export const clockTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:mm');
+/** Zod runs refinements even when a field already failed, so refinements check before parsing (never throw). */
+const isClockTime = (v: unknown): v is string => clockTimeSchema.safeParse(v).success;
 export const timeZoneSchema = z.string().max(64).refine(isIanaZone, 'must be an IANA time zone such as America/New_York');
 /** E.164: + then up to 15 digits, no leading zero. */
 export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
@@ -26,7 +28,10 @@ export const weeklyHoursSchema = z
     appointmentTypes: z.array(appointmentTypeCodeSchema).max(50).optional(),
   })
   .strict()
-  .refine((w) => parseClockTime(w.end) > parseClockTime(w.start), { message: 'end must be after start', path: ['end'] });
+  .refine((w) => !isClockTime(w.start) || !isClockTime(w.end) || parseClockTime(w.end) > parseClockTime(w.start), {
+    message: 'end must be after start',
+    path: ['end'],
+  });
 export type WeeklyHours = z.infer<typeof weeklyHoursSchema>;
 
 /** A day off (clinic-local date, e.g. a public holiday) or an absence between two instants. */
@@ -110,7 +115,8 @@ export const providerSchema = z
   .superRefine((p, ctx) => {
     p.weeklyHours.forEach((a, i) =>
       p.weeklyHours.forEach((b, j) => {
-        if (j > i && a.day === b.day && parseClockTime(a.start) < parseClockTime(b.end) && parseClockTime(b.start) < parseClockTime(a.end)) {
+        if (j <= i || a.day !== b.day || ![a.start, a.end, b.start, b.end].every(isClockTime)) return;
+        if (parseClockTime(a.start) < parseClockTime(b.end) && parseClockTime(b.start) < parseClockTime(a.end)) {
           ctx.addIssue({ code: 'custom', message: 'weekly hours blocks of one day must not overlap', path: ['weeklyHours', j] });
         }
       }),
