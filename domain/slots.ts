@@ -28,6 +28,27 @@ export function resolveLocalTime(date: DateTime, minutesAfterMidnight: number, z
   return candidates[0] ?? naive.minus({ minutes: offsetBefore }).setZone(zone);
 }
 
+/**
+ * The instant a block ending at this clinic-local wall time ends: as resolveLocalTime, except that an
+ * end inside a spring-forward gap is the end of the gap (02:30 -> 03:00, not 03:30). Read the start
+ * way, a block ending 02:30 would reach past a block starting 03:00 and their slots would overlap.
+ */
+export function resolveLocalEndTime(date: DateTime, minutesAfterMidnight: number, zone: string): DateTime {
+  const resolved = resolveLocalTime(date, minutesAfterMidnight, zone);
+  const wanted = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'utc' }).plus({ minutes: minutesAfterMidnight });
+  const got = DateTime.fromObject(
+    { year: resolved.year, month: resolved.month, day: resolved.day, hour: resolved.hour, minute: resolved.minute },
+    { zone: 'utc' },
+  );
+  const skipped = Math.round(got.diff(wanted, 'minutes').minutes);
+  if (skipped <= 0) return resolved;
+  // The gap began within the `skipped` minutes before `resolved`: find the first minute with the later offset.
+  const before = DateTime.fromMillis(resolved.toMillis() - skipped * 60_000, { zone }).offset;
+  let ms = resolved.toMillis() - (skipped - 1) * 60_000;
+  while (ms < resolved.toMillis() && DateTime.fromMillis(ms, { zone }).offset === before) ms += 60_000;
+  return DateTime.fromMillis(ms, { zone });
+}
+
 /** Slot length of a provider: explicit, else the longest of their appointment types. */
 export function slotMinutesOf(provider: Provider, types: ReadonlyMap<string, AppointmentType>): number {
   if (provider.slotMinutes) return provider.slotMinutes;
@@ -83,7 +104,7 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
       });
       if (typesHere.length === 0) continue;
       const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone);
-      const blockEnd = resolveLocalTime(day, parseClockTime(block.end), zone);
+      const blockEnd = resolveLocalEndTime(day, parseClockTime(block.end), zone);
       for (let start = blockStart; start.plus({ minutes: slotMinutes }) <= blockEnd; start = start.plus({ minutes: slotMinutes })) {
         const end = start.plus({ minutes: slotMinutes });
         if (start < from || start >= to) continue;
