@@ -146,11 +146,21 @@ function looksLikeEncodedKey(text: string): boolean {
     .split(/[^A-Za-z0-9+/=]/)
     .some((token) => token.length >= 40 && (token.match(/\d/g) ?? []).length >= 4 && /[a-z]/.test(token) && /[A-Z]/.test(token));
 }
+// Names the pattern above matches that are not secrets, with the reason.
+const NOT_SECRET: Readonly<Record<string, string>> = {
+  // With DisableLocalAuth on the component it only names the ingestion endpoint; tokens come from Entra ID.
+  applicationinsightsconnectionstring: 'Application Insights connection string (Entra ID ingestion)',
+};
 const LIST_FUNCTIONS = /^list(Keys|ConnectionStrings|Secrets|Credentials?|AccountSas|ServiceSas)$/i;
 const KEY_VAULT_REFERENCE = '@Microsoft.KeyVault(';
 
 function normalisedName(name: string): string {
-  return name.replace(/[_\-.]/g, '');
+  return name.replace(/[_\-.]/g, '').toLowerCase();
+}
+
+function looksSecret(name: string): boolean {
+  const normalised = normalisedName(name);
+  return SECRET_NAME.test(normalised) && !NOT_SECRET[normalised];
 }
 
 /** Rule no-secret-literal: no credential text, no list*() key retrieval, secret settings are Key Vault references. */
@@ -173,7 +183,7 @@ export function checkNoSecretLiterals(file: BicepFile): Finding[] {
     if (node.type === 'object_property') {
       const [keyNode, value] = namedChildren(node);
       const key = keyNode?.type === 'string' ? stringLiteral(keyNode) : keyNode?.text;
-      if (key && value && SECRET_NAME.test(normalisedName(key)) && value.type === 'string') {
+      if (key && value && looksSecret(key) && value.type === 'string') {
         if (!stringPrefix(value).startsWith(KEY_VAULT_REFERENCE)) {
           findings.push(finding('no-secret-literal', file, node, `${key} must be a Key Vault reference, not a string`));
         }
@@ -184,7 +194,7 @@ export function checkNoSecretLiterals(file: BicepFile): Finding[] {
   for (const param of parameterDeclarations(file)) {
     const secure = param.decorators.has('secure');
     const declaration = all.find((n) => n.type === 'parameter_declaration' && lineOf(n) === param.line) ?? file.root;
-    if (SECRET_NAME.test(normalisedName(param.name)) && !secure) {
+    if (looksSecret(param.name) && !secure) {
       findings.push(finding('no-secret-literal', file, declaration, `parameter ${param.name} looks secret and must be @secure()`));
     }
     if (secure && param.defaultValue) {
