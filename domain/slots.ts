@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
 import { slotIdFor } from './ids';
 import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
@@ -13,19 +13,19 @@ export const MAX_SLOT_RANGE_DAYS = 366;
  * before the gap, which lands after the gap (02:30 -> 03:30).
  */
 export function resolveLocalTime(date: DateTime, minutesAfterMidnight: number, zone: string): DateTime {
-  const naive = DateTime.fromObject(
-    { year: date.year, month: date.month, day: date.day },
-    { zone: 'utc' },
-  ).plus({ minutes: minutesAfterMidnight });
-  const offsetAt = (ms: number) => DateTime.fromMillis(ms, { zone }).offset;
-  const offsetBefore = offsetAt(naive.toMillis() - 86_400_000);
-  const offsetAfter = offsetAt(naive.toMillis() + 86_400_000);
-  const wall = naive.toFormat("yyyy-MM-dd'T'HH:mm");
-  const candidates = [...new Set([offsetBefore, offsetAfter])]
-    .map((o) => naive.minus({ minutes: o }).setZone(zone))
-    .filter((dt) => dt.toFormat("yyyy-MM-dd'T'HH:mm") === wall)
-    .sort((a, b) => a.toMillis() - b.toMillis());
-  return candidates[0] ?? naive.minus({ minutes: offsetBefore }).setZone(zone);
+  // Millisecond arithmetic with the zone's offset function: luxon formatting per call made slot generation slow.
+  const tz = IANAZone.create(zone);
+  const wall = wallClockMs(date, minutesAfterMidnight);
+  const offsetBefore = tz.offset(wall - 86_400_000);
+  const offsetAfter = tz.offset(wall + 86_400_000);
+  // An instant is a reading of the wall time if its own offset maps it back there; the earliest is the first occurrence.
+  const readings = [...new Set([offsetBefore, offsetAfter])].map((o) => wall - o * 60_000).filter((ms) => ms + tz.offset(ms) * 60_000 === wall);
+  return DateTime.fromMillis(readings.length > 0 ? Math.min(...readings) : wall - offsetBefore * 60_000, { zone });
+}
+
+/** A clinic-local date and minute of day as milliseconds of a UTC clock showing that wall time. */
+function wallClockMs(date: DateTime, minutesAfterMidnight: number): number {
+  return Date.UTC(date.year, date.month - 1, date.day) + minutesAfterMidnight * 60_000;
 }
 
 /**
@@ -35,17 +35,15 @@ export function resolveLocalTime(date: DateTime, minutesAfterMidnight: number, z
  */
 export function resolveLocalEndTime(date: DateTime, minutesAfterMidnight: number, zone: string): DateTime {
   const resolved = resolveLocalTime(date, minutesAfterMidnight, zone);
-  const wanted = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'utc' }).plus({ minutes: minutesAfterMidnight });
-  const got = DateTime.fromObject(
-    { year: resolved.year, month: resolved.month, day: resolved.day, hour: resolved.hour, minute: resolved.minute },
-    { zone: 'utc' },
-  );
-  const skipped = Math.round(got.diff(wanted, 'minutes').minutes);
-  if (skipped <= 0) return resolved;
-  // The gap began within the `skipped` minutes before `resolved`: find the first minute with the later offset.
-  const before = DateTime.fromMillis(resolved.toMillis() - skipped * 60_000, { zone }).offset;
-  let ms = resolved.toMillis() - (skipped - 1) * 60_000;
-  while (ms < resolved.toMillis() && DateTime.fromMillis(ms, { zone }).offset === before) ms += 60_000;
+  const instant = resolved.toMillis();
+  // How far the wall clock at `resolved` is past the wall time asked for: the part of the gap skipped.
+  const skippedMs = instant + resolved.offset * 60_000 - wallClockMs(date, minutesAfterMidnight);
+  if (!(skippedMs > 0)) return resolved;
+  // The gap began within `skippedMs` before `resolved`: find the first minute with the later offset.
+  const tz = IANAZone.create(zone);
+  const before = tz.offset(instant - skippedMs);
+  let ms = instant - skippedMs + 60_000;
+  while (ms < instant && tz.offset(ms) === before) ms += 60_000;
   return DateTime.fromMillis(ms, { zone });
 }
 
@@ -103,8 +101,9 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
         return provider.appointmentTypes.includes(code) && type.durationMinutes <= slotMinutes;
       });
       if (typesHere.length === 0) continue;
-      const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone);
-      const blockEnd = resolveLocalEndTime(day, parseClockTime(block.end), zone);
+      // Elapsed-time arithmetic in UTC: the same instants, without a zone offset lookup per step.
+      const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone).toUTC();
+      const blockEnd = resolveLocalEndTime(day, parseClockTime(block.end), zone).toUTC();
       for (let start = blockStart; start.plus({ minutes: slotMinutes }) <= blockEnd; start = start.plus({ minutes: slotMinutes })) {
         const end = start.plus({ minutes: slotMinutes });
         if (start < from || start >= to) continue;
