@@ -241,6 +241,13 @@ var privateEndpointTargets = [
   }
 ]
 
+var privateEndpointServiceIds = {
+  storage: storage.outputs.resourceId
+  serviceBus: serviceBus.outputs.resourceId
+  cosmos: cosmos.outputs.resourceId
+  keyVault: keyVault.outputs.resourceId
+}
+
 module privateEndpoints 'modules/private-endpoint.bicep' = [
   for target in (privateNetworking ? privateEndpointTargets : []): {
     name: 'pe-${target.name}'
@@ -250,12 +257,7 @@ module privateEndpoints 'modules/private-endpoint.bicep' = [
       location: location
       tags: tags
       subnetId: network!.outputs.privateEndpointSubnetId
-      serviceResourceId: {
-        storage: storage.outputs.resourceId
-        serviceBus: serviceBus.outputs.resourceId
-        cosmos: cosmos.outputs.resourceId
-        keyVault: keyVault.outputs.resourceId
-      }[target.service]
+      serviceResourceId: privateEndpointServiceIds[target.service]
       groupId: target.groupId
       privateDnsZoneId: network!.outputs.dnsZoneIds[target.dnsZone]
     }
@@ -316,5 +318,5 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 @description('Service Bus namespace host name.')
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
-@description('Client id of the app\'s managed identity.')
-output AZURE_CLIENT_ID string = identity.outputs.clientId
+@description('Client id of the app\'s managed identity (not AZURE_CLIENT_ID: azd would hand that to every hook\'s Azure CLI).')
+output SLOTFLOW_IDENTITY_CLIENT_ID string = identity.outputs.clientId

@@ -338,6 +338,10 @@ export function checkRoleAssignments(file: BicepFile): Finding[] {
         findings.push(finding('role-assignments', file, roleNode, `${resource.symbol} grants ${guid}, which is not an allowlisted data-plane role`));
       }
     }
+    // Without `scope` an assignment lands on the whole resource group (or subscription).
+    if (isArm && !valueAt(resource.body, 'scope')) {
+      findings.push(finding('role-assignments', file, resource.node, `${resource.symbol} must be scoped to a single resource (scope: <resource>)`));
+    }
     if (!valueAt(resource.body, 'properties.principalId')) {
       findings.push(finding('role-assignments', file, resource.node, `${resource.symbol} has no properties.principalId`));
     }

@@ -237,6 +237,7 @@ var roleIds = {
 }
 resource direct 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid('a')
+  scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b24988ac-6180-42a0-ab88-20f7382dd24c')
     principalId: principalId
@@ -259,11 +260,24 @@ resource indirect 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for r 
     );
   });
 
+  test('a role assignment without a resource scope (it would cover the whole resource group)', async () => {
+    const bad = await snippet(`
+resource ra 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid('x')
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '4633458b-17de-408a-b874-0445c86b69e6')
+    principalId: principalId
+  }
+}`);
+    expect(checkRoleAssignments(bad).map((f) => f.message)).toEqual([expect.stringContaining('must be scoped to a single resource')]);
+  });
+
   test('a role id passed in as a parameter cannot be verified and is rejected', async () => {
     const bad = await snippet(`
 param roleId string
 resource ra 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(roleId)
+  scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
     principalId: principalId
