@@ -19,6 +19,7 @@ import {
   isTooCloseToOffer,
   nextSendTime,
   offerExpiresAt,
+  offerPolicySchema,
   type OfferPolicy,
   type OfferStatus,
   type WaitlistOffer,
@@ -173,7 +174,15 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
 /** Is the slot still free, what is the policy, and who may be offered it (ranked, consented, not yet offered)? */
 export async function loadCandidates(input: { slotId: string; appointmentType: string; excludeEntryIds: string[] }): Promise<CandidateList> {
   const services = await getServices();
-  const { slot, clinic } = await resolveSlot(services, input.slotId);
+  let resolved: Awaited<ReturnType<typeof resolveSlot>>;
+  try {
+    resolved = await resolveSlot(services, input.slotId);
+  } catch (e) {
+    // The slot left the schedule (provider absence, changed hours): nothing to backfill.
+    if (isDomainError(e, ErrorCode.SLOT_NOT_FOUND)) return { slotFree: false, slotStart: '1970-01-01T00:00:00Z', timeZone: 'UTC', policy: offerPolicySchema.parse({}), candidates: [] };
+    throw e;
+  }
+  const { slot, clinic } = resolved;
   const free = await searchFreeSlots(services, {
     clinicId: clinic.clinicId,
     appointmentType: input.appointmentType,

@@ -1,0 +1,11 @@
+import { EventType } from '../domain';
+import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR } from '../orchestrations/provider-absence';
+import { registerEventTrigger, startOnce } from './lib/event-trigger';
+
+/** Provider-absence subscription (absences reported by the EHR or other systems): re-home the provider's patients. */
+registerEventTrigger('eventsProviderAbsence', 'provider-absence', async (event, client, context) => {
+  if (event.type !== EventType.providerAbsence) return;
+  const { providerId, from, to, reasonCode } = event.data;
+  const outcome = await startOnce(client, PROVIDER_ABSENCE_ORCHESTRATOR, absenceInstanceId(providerId, from, to), { providerId, from, to, reasonCode });
+  context.log(`provider absence ${event.data.absenceId}: ${outcome}`);
+});
