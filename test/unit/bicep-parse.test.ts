@@ -49,3 +49,8 @@ describe('the syntax check can fail', () => {
     expect(syntaxProblems(file).length).toBeGreaterThan(0);
   });
 });
+
+test('a missing closing token is reported as MISSING with its position', async () => {
+  const file = await parseBicep('var x = (1\nvar y = 2');
+  expect(syntaxProblems(file)).toEqual([{ line: 1, column: 11, kind: 'MISSING', text: ')' }]);
+});
