@@ -133,7 +133,8 @@ export class DurableBackend {
       lastUpdatedTime: now,
       parentInstanceId: options.parentInstanceId,
       parentTaskId: options.parentTaskId,
-      generation: 0,
+      // A restarted id gets a new generation so late results of the previous run are dropped.
+      generation: (existing?.generation ?? 0) + 1,
       history: [],
       inbox: [this.event(EventType.ExecutionStarted, { Name: fn.name, Input: toJsonText(options.input) })],
       cancelledTimers: [],
