@@ -1,0 +1,220 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import {
+  isEligibleForSlot,
+  isQuietHours,
+  isTooCloseToOffer,
+  nextSendTime,
+  offerExpiresAt,
+  offerPolicySchema,
+  rankWaitlistSimple,
+  timeOfDayOf,
+  type WaitlistEntry,
+} from '../../../domain';
+import { at, NOW, NY, slot, waitlistEntry } from '../../fixtures/domain/builders';
+
+const policy = offerPolicySchema.parse({});
+/** Tuesday 2026-03-03 09:00-09:30 New York, prov-1, checkup + followup. */
+const theSlot = slot();
+
+describe('isEligibleForSlot', () => {
+  const eligible = (overrides: Partial<WaitlistEntry>, type = 'checkup') => isEligibleForSlot(waitlistEntry(overrides), theSlot, type);
+
+  it('an active entry of the same clinic and type, any provider, no window, is eligible', () => {
+    expect(eligible({})).toBe(true);
+  });
+
+  it('only active entries', () => {
+    for (const status of ['offered', 'booked', 'removed'] as const) expect(eligible({ status })).toBe(false);
+  });
+
+  it('same clinic only', () => {
+    expect(eligible({ clinicId: 'clinic-2' })).toBe(false);
+  });
+
+  it('the entry type must be the offered type and the slot must take it', () => {
+    expect(eligible({ appointmentType: 'followup' })).toBe(false);
+    expect(eligible({ appointmentType: 'followup' }, 'followup')).toBe(true);
+    expect(eligible({ appointmentType: 'long' }, 'long')).toBe(false);
+  });
+
+  it('a provider list restricts providers; an empty one means any', () => {
+    expect(eligible({ providerIds: ['prov-1', 'prov-2'] })).toBe(true);
+    expect(eligible({ providerIds: ['prov-2'] })).toBe(false);
+    expect(eligible({ providerIds: [] })).toBe(true);
+  });
+
+  it('earliest and latest bound the slot start, inclusive, by instant', () => {
+    expect(eligible({ earliest: '2026-03-03T09:00:00-05:00' })).toBe(true);
+    expect(eligible({ earliest: '2026-03-03T14:01:00Z' })).toBe(false);
+    expect(eligible({ latest: '2026-03-03T14:00:00Z' })).toBe(true);
+    expect(eligible({ latest: '2026-03-03T08:59:00-05:00' })).toBe(false);
+    expect(eligible({ earliest: '2026-03-01T00:00:00Z', latest: '2026-03-10T00:00:00Z' })).toBe(true);
+  });
+
+  it('a clinical deadline before the slot makes it ineligible', () => {
+    expect(eligible({ clinicalDeadline: '2026-03-02T23:59:00-05:00' })).toBe(false);
+    expect(eligible({ clinicalDeadline: '2026-03-03T09:00:00-05:00' })).toBe(true);
+    expect(eligible({ clinicalDeadline: '2026-03-20T00:00:00Z' })).toBe(true);
+  });
+});
+
+describe('rankWaitlistSimple', () => {
+  it('orders by urgency, then clinical deadline, then time of day, then longest wait, then id; drops ineligible entries', () => {
+    const entries = [
+      waitlistEntry({ waitlistEntryId: 'routine-old', createdAt: '2026-01-01T00:00:00Z' }),
+      waitlistEntry({ waitlistEntryId: 'routine-new', createdAt: '2026-02-01T00:00:00Z' }),
+      waitlistEntry({ waitlistEntryId: 'routine-evening', timeOfDay: 'evening', createdAt: '2025-12-01T00:00:00Z' }),
+      waitlistEntry({ waitlistEntryId: 'routine-morning', timeOfDay: 'morning', createdAt: '2026-02-15T00:00:00Z' }),
+      waitlistEntry({ waitlistEntryId: 'soon', urgency: 'soon' }),
+      waitlistEntry({ waitlistEntryId: 'urgent-late-deadline', urgency: 'urgent', clinicalDeadline: '2026-03-30T00:00:00Z' }),
+      waitlistEntry({ waitlistEntryId: 'urgent-near-deadline', urgency: 'urgent', clinicalDeadline: '2026-03-05T00:00:00Z' }),
+      waitlistEntry({ waitlistEntryId: 'urgent-no-deadline', urgency: 'urgent' }),
+      waitlistEntry({ waitlistEntryId: 'urgent-but-removed', urgency: 'urgent', status: 'removed' }),
+      waitlistEntry({ waitlistEntryId: 'urgent-other-type', urgency: 'urgent', appointmentType: 'long' }),
+      waitlistEntry({ waitlistEntryId: 'b-tie', createdAt: '2026-02-01T00:00:00Z' }),
+    ];
+    expect(rankWaitlistSimple(entries, theSlot, 'checkup').map((e) => e.waitlistEntryId)).toEqual([
+      'urgent-near-deadline',
+      'urgent-late-deadline',
+      'urgent-no-deadline',
+      'soon',
+      'routine-old',
+      'b-tie',
+      'routine-new',
+      'routine-morning',
+      'routine-evening',
+    ]);
+  });
+
+  it('uses the slot clinic-local hour for time of day', () => {
+    const evening = slot({ start: '2026-03-03T18:00:00-05:00', end: '2026-03-03T18:30:00-05:00' });
+    const entries = [waitlistEntry({ waitlistEntryId: 'a-morning', timeOfDay: 'morning' }), waitlistEntry({ waitlistEntryId: 'b-evening', timeOfDay: 'evening' })];
+    expect(rankWaitlistSimple(entries, evening, 'checkup').map((e) => e.waitlistEntryId)).toEqual(['b-evening', 'a-morning']);
+    expect(rankWaitlistSimple(entries, theSlot, 'checkup').map((e) => e.waitlistEntryId)).toEqual(['a-morning', 'b-evening']);
+  });
+
+  it('timeOfDayOf bands', () => {
+    expect([0, 11, 12, 16, 17, 23].map(timeOfDayOf)).toEqual(['morning', 'morning', 'afternoon', 'afternoon', 'evening', 'evening']);
+  });
+
+  it('is deterministic whatever the input order', () => {
+    const entries = ['c', 'a', 'b'].map((id) => waitlistEntry({ waitlistEntryId: id }));
+    expect(rankWaitlistSimple(entries, theSlot, 'checkup').map((e) => e.waitlistEntryId)).toEqual(['a', 'b', 'c']);
+    expect(rankWaitlistSimple([...entries].reverse(), theSlot, 'checkup').map((e) => e.waitlistEntryId)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('offerExpiresAt', () => {
+  const expiryMinutes = (leadMinutes: number) => offerExpiresAt(NOW, NOW.plus({ minutes: leadMinutes }), policy).diff(NOW, 'minutes').minutes;
+
+  it('is a fraction of the time left, clamped to [min, max]', () => {
+    expect(expiryMinutes(7 * 24 * 60)).toBe(120);
+    expect(expiryMinutes(300)).toBe(30);
+    expect(expiryMinutes(180)).toBe(18);
+    expect(expiryMinutes(90)).toBe(10);
+  });
+
+  it('never passes the offer cut-off (slot start minus minLeadMinutes)', () => {
+    expect(expiryMinutes(65)).toBe(5);
+    expect(offerExpiresAt(NOW, NOW.plus({ minutes: 65 }), policy).toMillis()).toBe(NOW.plus({ minutes: 5 }).toMillis());
+  });
+
+  it('shrinks (never grows) as the slot gets closer and never passes the cut-off', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 14 * 24 * 60 }), fc.integer({ min: 1, max: 14 * 24 * 60 }), (a, b) => {
+        const [near, far] = a < b ? [a, b] : [b, a];
+        expect(expiryMinutes(near)).toBeLessThanOrEqual(expiryMinutes(far));
+        const slotStart = NOW.plus({ minutes: near });
+        expect(offerExpiresAt(NOW, slotStart, policy) <= slotStart.minus({ minutes: policy.minLeadMinutes })).toBe(true);
+        expect(expiryMinutes(far)).toBeLessThanOrEqual(policy.maxExpiryMinutes);
+      }),
+      { numRuns: 100, seed: 7 },
+    );
+  });
+});
+
+describe('isTooCloseToOffer', () => {
+  it('is true once less than minLead + minExpiry is left', () => {
+    expect(isTooCloseToOffer(NOW, NOW.plus({ minutes: 70 }), policy)).toBe(false);
+    expect(isTooCloseToOffer(NOW, NOW.plus({ minutes: 69 }), policy)).toBe(true);
+    expect(isTooCloseToOffer(NOW, NOW.minus({ minutes: 5 }), policy)).toBe(true);
+    expect(isTooCloseToOffer(NOW, NOW.plus({ days: 2 }), policy)).toBe(false);
+  });
+});
+
+describe('quiet hours (21:00-08:00 clinic-local by default)', () => {
+  const quietAt = (iso: string, zone = NY) => isQuietHours(at(iso), zone, policy);
+
+  it('spans midnight in the clinic zone', () => {
+    expect(quietAt('2026-03-02T08:00:00-05:00')).toBe(false);
+    expect(quietAt('2026-03-02T07:59:00-05:00')).toBe(true);
+    expect(quietAt('2026-03-02T20:59:00-05:00')).toBe(false);
+    expect(quietAt('2026-03-02T21:00:00-05:00')).toBe(true);
+    expect(quietAt('2026-03-03T00:30:00-05:00')).toBe(true);
+    expect(quietAt('2026-03-02T12:00:00-05:00')).toBe(false);
+  });
+
+  it('is judged in the clinic zone, not UTC or the instant offset', () => {
+    // 02:00Z is 21:00 in New York; 03:00Z is 08:30 in Kolkata; 21:00Z is 16:00 in New York but 22:00 in Berlin.
+    expect(quietAt('2026-03-03T02:00:00Z', NY)).toBe(true);
+    expect(quietAt('2026-03-03T03:00:00Z', 'Asia/Kolkata')).toBe(false);
+    expect(quietAt('2026-03-02T21:00:00Z', NY)).toBe(false);
+    expect(quietAt('2026-03-02T21:00:00Z', 'Europe/Berlin')).toBe(true);
+  });
+
+  it('supports a window inside one day, and an empty window', () => {
+    const lunch = { quietStart: '12:00', quietEnd: '13:00' };
+    expect(isQuietHours(at('2026-03-02T12:30:00-05:00'), NY, lunch)).toBe(true);
+    expect(isQuietHours(at('2026-03-02T13:00:00-05:00'), NY, lunch)).toBe(false);
+    expect(isQuietHours(at('2026-03-02T23:00:00-05:00'), NY, lunch)).toBe(false);
+    expect(isQuietHours(at('2026-03-02T23:00:00-05:00'), NY, { quietStart: '21:00', quietEnd: '21:00' })).toBe(false);
+  });
+});
+
+describe('nextSendTime', () => {
+  const next = (iso: string, zone = NY, p: { quietStart: string; quietEnd: string } = policy) => nextSendTime(at(iso), zone, p).toUTC().toISO();
+
+  it('is now outside quiet hours', () => {
+    expect(nextSendTime(NOW, NY, policy).toMillis()).toBe(NOW.toMillis());
+  });
+
+  it('is the end of quiet hours the same morning or the next one', () => {
+    expect(next('2026-03-03T01:00:00-05:00')).toBe('2026-03-03T13:00:00.000Z');
+    expect(next('2026-03-02T22:00:00-05:00')).toBe('2026-03-03T13:00:00.000Z');
+    expect(next('2026-03-02T21:00:00-05:00')).toBe('2026-03-03T13:00:00.000Z');
+    expect(next('2026-03-02T12:30:00-05:00', NY, { quietStart: '12:00', quietEnd: '13:00' })).toBe('2026-03-02T18:00:00.000Z');
+  });
+
+  it('keeps 08:00 wall time across a spring-forward night (9 real hours from 22:00)', () => {
+    expect(next('2026-03-07T22:00:00-05:00')).toBe('2026-03-08T12:00:00.000Z');
+    expect(nextSendTime(at('2026-03-07T22:00:00-05:00'), NY, policy).setZone(NY).toFormat('HH:mm ZZ')).toBe('08:00 -04:00');
+    // During the night, after the change.
+    expect(next('2026-03-08T03:30:00-04:00')).toBe('2026-03-08T12:00:00.000Z');
+  });
+
+  it('keeps 08:00 wall time across a fall-back night (11 real hours from 22:00), also from the repeated hour', () => {
+    expect(next('2026-10-31T22:00:00-04:00')).toBe('2026-11-01T13:00:00.000Z');
+    expect(next('2026-11-01T01:30:00-04:00')).toBe('2026-11-01T13:00:00.000Z');
+    expect(next('2026-11-01T01:30:00-05:00')).toBe('2026-11-01T13:00:00.000Z');
+  });
+
+  it('works in Europe/Berlin on its transition nights', () => {
+    expect(next('2026-03-28T23:00:00+01:00', 'Europe/Berlin')).toBe('2026-03-29T06:00:00.000Z');
+    expect(next('2026-10-24T23:00:00+02:00', 'Europe/Berlin')).toBe('2026-10-25T07:00:00.000Z');
+  });
+
+  it('the result is never in quiet hours and never before now', () => {
+    const zones = [NY, 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe'];
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: 0, max: 366 * 24 * 4 }), (zone, quarter) => {
+        const now = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' }).plus({ minutes: quarter * 15 });
+        const t = nextSendTime(now, zone, policy);
+        expect(t >= now).toBe(true);
+        expect(isQuietHours(t, zone, policy)).toBe(false);
+        expect(t.diff(now, 'hours').hours).toBeLessThanOrEqual(12);
+      }),
+      { numRuns: 150, seed: 11 },
+    );
+  });
+});
