@@ -7,4 +7,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
   },
   testTimeout: 30000,
+  // Builds dist/ once if sources changed: e2e tests run the built local host as a child process.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

@@ -1,62 +1,65 @@
 'use strict';
 /**
- * Builds dist/ with tsc (incremental) when any TypeScript source is newer than the last build.
- * Plain CommonJS so it runs before anything is compiled: used by `npm start` (launch.cjs) and by
- * Jest's globalSetup. Type errors are reported but do not stop the build (tsc still emits), so one
- * helper's unfinished file does not block everyone's local host.
+ * Brings dist/ up to date for `npm start`, the e2e tests and the benchmarks: every TypeScript file
+ * of tsconfig.json newer than its output is transpiled (TypeScript's transpileModule; the project
+ * sets isolatedModules, so per-file output equals tsc's). No type check here: that is
+ * `npm run lint` / `npm run build`, and one helper's unfinished types must not block everyone's
+ * local host. Plain CommonJS so it runs before anything is compiled.
  */
-const { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } = require('node:fs');
-const { join, resolve } = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } = require('node:fs');
+const { dirname, join, relative, resolve } = require('node:path');
 
 const ROOT = resolve(__dirname, '..', '..', '..');
-const SOURCE_DIRS = ['domain', 'functions', 'orchestrations', 'bench', 'scripts'];
-const STAMP = join(ROOT, 'dist', '.build-stamp');
 
-function newestSourceMtime(dir) {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(p));
-    else if (/\.(ts|cjs|json)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
+function outputsOf(root, options, file) {
+  const rel = relative(root, file);
+  const out = join(options.outDir || join(root, 'dist'), rel);
+  return { js: out.replace(/\.(c|m)?ts$/, (m) => m.replace('ts', 'js')), rel };
 }
 
-function isStale(root = ROOT) {
-  const stamp = join(root, 'dist', '.build-stamp');
-  if (!existsSync(stamp)) return true;
-  const built = statSync(stamp).mtimeMs;
-  const config = ['tsconfig.json', 'package.json'].map((f) => join(root, f)).filter(existsSync).map((f) => statSync(f).mtimeMs);
-  const newest = Math.max(...config, ...SOURCE_DIRS.map((d) => newestSourceMtime(join(root, d))));
-  return newest > built;
-}
-
-/** Runs tsc if dist is stale. Returns { built, ok, ms }. Throws only if the host entry is missing afterwards. */
+/** Transpiles changed files. Returns { built, files, ms }. */
 function ensureBuilt({ root = ROOT, log = (m) => console.log(m) } = {}) {
-  if (!isStale(root)) return { built: false, ok: true, ms: 0 };
   const t0 = Date.now();
-  log('[build] sources changed: tsc -p tsconfig.json (incremental)...');
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  mkdirSync(join(root, 'dist'), { recursive: true });
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', join('dist', '.tsbuildinfo')], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  const ok = result.status === 0;
-  if (!ok) {
-    const errors = (result.stdout || '').split('\n').filter((l) => /error TS\d+/.test(l));
-    log(`[build] tsc reported ${errors.length} type error(s); JavaScript was emitted anyway. First ones:`);
-    for (const line of errors.slice(0, 5)) log(`  ${line}`);
+  const ts = require(require.resolve('typescript', { paths: [root] }));
+  const configPath = join(root, 'tsconfig.json');
+  const config = ts.readConfigFile(configPath, ts.sys.readFile);
+  if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'));
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
+  const options = { ...parsed.options, noEmit: false, declaration: false, incremental: false, composite: false };
+  const configMtime = Math.max(statSync(configPath).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
+  let files = 0;
+  for (const file of parsed.fileNames) {
+    if (file.endsWith('.d.ts')) continue;
+    const { js, rel } = outputsOf(root, parsed.options, file);
+    if (file.endsWith('.json')) {
+      if (!existsSync(js) || statSync(js).mtimeMs < statSync(file).mtimeMs) {
+        mkdirSync(dirname(js), { recursive: true });
+        copyFileSync(file, js);
+      }
+      continue;
+    }
+    if (existsSync(js)) {
+      const built = statSync(js).mtimeMs;
+      if (built >= statSync(file).mtimeMs && built >= configMtime) continue;
+    }
+    const source = ts.sys.readFile(file);
+    const result = ts.transpileModule(source, { compilerOptions: options, fileName: file, reportDiagnostics: true });
+    const syntax = (result.diagnostics || []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+    if (syntax.length) log(`[build] ${rel}: ${ts.flattenDiagnosticMessageText(syntax[0].messageText, '\n')}`);
+    mkdirSync(dirname(js), { recursive: true });
+    let text = result.outputText;
+    if (result.sourceMapText) {
+      text = text.replace(/\/\/# sourceMappingURL=.*$/m, '') + `//# sourceMappingURL=${js.split('/').pop()}.map\n`;
+      writeFileSync(`${js}.map`, result.sourceMapText);
+    }
+    writeFileSync(js, text);
+    files++;
   }
-  writeFileSync(join(root, 'dist', '.build-stamp'), new Date().toISOString());
+  const ms = Date.now() - t0;
+  if (files > 0) log(`[build] transpiled ${files} changed file(s) into dist/ in ${(ms / 1000).toFixed(1)} s (type check: npm run lint)`);
   const entry = join(root, 'dist', 'functions', 'local', 'start.js');
   if (!existsSync(entry)) throw new Error(`build did not produce ${entry}`);
-  const ms = Date.now() - t0;
-  log(`[build] done in ${(ms / 1000).toFixed(1)} s`);
-  return { built: true, ok, ms };
+  return { built: files > 0, files, ms };
 }
 
-module.exports = { ensureBuilt, isStale, ROOT, STAMP };
+module.exports = { ensureBuilt, ROOT };

@@ -119,6 +119,7 @@ export class LocalHost {
     this.port = (this.server.address() as AddressInfo).port;
     this.baseUrl = `http://${hostname}:${this.port}`;
     this.ready.set('http', true);
+    this.logger('information', `[host] listening on ${this.baseUrl}`);
 
     // 2. Cosmos and the broker, whose addresses the app reads from the environment.
     const [cosmos, broker] = await Promise.all([

@@ -1,5 +1,8 @@
 'use strict';
-/** `npm start`: build dist/ if sources changed, then run the local host (dist/functions/local/start.js). */
+/**
+ * `npm start`: build dist/ if sources changed, then run the local host (dist/functions/local/start.js).
+ * `npm run bench:localhost` (`--bench`): same build step, then bench/localhost.ts from dist.
+ */
 const { join } = require('node:path');
 const { ensureBuilt, ROOT } = require('./build.cjs');
 
@@ -9,9 +12,12 @@ try {
   console.error(`[build] ${err.message}`);
   process.exit(1);
 }
-require(join(ROOT, 'dist', 'functions', 'local', 'start.js'))
-  .main(process.argv.slice(2))
+const args = process.argv.slice(2);
+const bench = args[0] === '--bench';
+const entry = bench ? join(ROOT, 'dist', 'bench', 'localhost.js') : join(ROOT, 'dist', 'functions', 'local', 'start.js');
+require(entry)
+  .main(bench ? args.slice(1) : args)
   .catch((err) => {
-    console.error(`[host] ${err && err.message}`);
+    console.error(`[${bench ? 'bench' : 'host'}] ${err && err.message}`);
     process.exit(1);
   });
