@@ -1,0 +1,402 @@
+import type { JSONObject, OperationInput } from '@azure/cosmos';
+import { DomainError, ErrorCode } from '../../../domain/errors';
+import type { SchedulingEvent } from '../../../domain/events';
+import type { Appointment, AppointmentStatus } from '../../../domain/model';
+import type { AppointmentQuery, AppointmentRepository, Clock, Page } from '../../../domain/ports';
+import { OCCUPYING_STATUSES } from '../../../domain/slots';
+import { LruMap } from './cache';
+import { localDateOf, schedulePk, slotClaimId } from './keys';
+import { type OutboxCarrier, type PendingEventIndex, withPending } from './outbox';
+import { type EntryVerdict, IN_FLIGHT_MS, type LedgerEntry, type PatientLedger } from './patient-ledger';
+import { type BaseDoc, CosmosStatusError, type Store, type Stored, statusOf, stripDoc } from './store';
+
+/**
+ * Appointments in the `schedule` container, partitioned by clinic and clinic-local day
+ * (`{clinicId}|{YYYY-MM-DD}`): the appointment, the claim on its slot and its pending events share
+ * a partition, and a day view or slot search reads a few partitions.
+ *
+ * No double booking, by construction:
+ * - Provider: a slot claim `claim|{slotId}` (slot id = provider + UTC start) is created together
+ *   with the appointment in one transactional batch. Create-only, so of N concurrent bookings of a
+ *   slot exactly one batch succeeds; the others get 409 -> APPOINTMENT.SLOT_TAKEN. A provider's
+ *   slots never overlap (generateSlots lays them back to back), and every appointment type booked in
+ *   a slot claims the same id, so different types cannot overlap either.
+ * - Patient: before the batch, the appointment's interval is added to the patient's ledger with
+ *   If-Match (see PatientLedger) -> APPOINTMENT.PATIENT_OVERLAP.
+ * - Changes: replace with If-Match on the appointment's ETag; the stored version must equal the
+ *   caller's expectedVersion, else APPOINTMENT.CONCURRENT_MODIFICATION (the domain retries).
+ *   Releasing a slot deletes its claim with If-Match, only if the claim is still this
+ *   appointment's.
+ *
+ * The local server's batch is not atomic, but it runs a batch's operations back to back and stops
+ * at the first failure; the claim is always the first operation, so a lost race writes nothing,
+ * and the one remaining case (claim written, appointment write failed) is compensated by deleting
+ * the claim. A crash in between leaves a claim whose appointment is missing or no longer holds the
+ * slot: the next booking of that slot finds it, sees it is stale, and deletes it (healClaim).
+ */
+
+export type AppointmentDoc = BaseDoc &
+  Appointment &
+  OutboxCarrier & {
+    type: 'appointment';
+    /** Epoch ms of start/end: ISO strings with different offsets do not sort. */
+    startMs: number;
+    endMs: number;
+  };
+
+/** Left behind when a reschedule moves an appointment to another day's partition. */
+interface MovedDoc extends BaseDoc {
+  type: 'appointment-moved';
+  movedToPk: string;
+  version: number;
+}
+
+interface ClaimDoc extends BaseDoc {
+  type: 'slot-claim';
+  slotId: string;
+  providerId: string;
+  appointmentId: string;
+  claimedAt: string;
+}
+
+const APPOINTMENT_META = ['startMs', 'endMs', 'pendingEvents', 'pendingSince'] as const;
+/** Statuses no transition leaves except to entered-in-error, and that do not hold time. */
+const FINAL_FREE: ReadonlySet<AppointmentStatus> = new Set(['cancelled', 'noshow', 'entered-in-error']);
+const DAY_MS = 86_400_000;
+const MAX_LIST_DAYS = 400;
+
+/** Internal: the ETag moved on; re-read and try again. */
+class EtagMismatch extends Error {}
+
+export function toAppointment(doc: AppointmentDoc): Appointment {
+  return stripDoc<Appointment>(doc, APPOINTMENT_META);
+}
+
+export function appointmentPk(a: Pick<Appointment, 'clinicId' | 'start'>): string {
+  return schedulePk(a.clinicId, localDateOf(a.start));
+}
+
+export class CosmosAppointmentRepository implements AppointmentRepository {
+  /** Last known document and ETag per appointment: saves the read in update() after get(). */
+  private readonly known = new LruMap<string, Stored<AppointmentDoc>>(5_000);
+
+  constructor(
+    private readonly store: Store,
+    private readonly ledger: PatientLedger,
+    private readonly pending: PendingEventIndex,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Keeps the cache in step when the outbox marks this appointment's events sent. */
+  noteWritten(doc: AppointmentDoc, etag: string): void {
+    const k = this.known.get(doc.id);
+    if (k && k.doc.pk === doc.pk) this.known.set(doc.id, { doc, etag });
+  }
+
+  async get(appointmentId: string): Promise<Appointment | undefined> {
+    const s = await this.find(appointmentId);
+    return s ? toAppointment(s.doc) : undefined;
+  }
+
+  async create(appointment: Appointment, events: SchedulingEvent[]): Promise<Appointment> {
+    const now = this.nowIso();
+    const pk = appointmentPk(appointment);
+    const doc = withPending(this.toDoc(appointment, pk), undefined, events, now);
+    const entry = this.entryOf(appointment, pk, now);
+    if (!OCCUPYING_STATUSES.has(appointment.status)) {
+      await this.ledger.acquire(appointment.patientId, entry, 'no-check');
+      try {
+        this.remember(doc, await this.store.create(doc), events);
+      } catch (e) {
+        if (statusOf(e) === 409) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists', { appointmentId: appointment.appointmentId });
+        throw e;
+      }
+      return structuredClone(appointment);
+    }
+    await this.ledger.acquire(appointment.patientId, entry, (e) => this.judge(e));
+    try {
+      const etag = await this.claimAndWrite(pk, this.claimOf(appointment, pk, now), { operationType: 'Create', resourceBody: json(doc) }, appointment.appointmentId);
+      this.remember(doc, etag, events);
+    } catch (e) {
+      await this.ledger.remove(appointment.patientId, appointment.appointmentId, entry.startMs).catch(() => undefined);
+      throw e;
+    }
+    return structuredClone(appointment);
+  }
+
+  async update(appointment: Appointment, expectedVersion: number, events: SchedulingEvent[]): Promise<Appointment> {
+    const id = appointment.appointmentId;
+    let current = this.known.get(id) ?? (await this.find(id));
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (!current) throw new DomainError(ErrorCode.APPOINTMENT_NOT_FOUND, 'Unknown appointment', { appointmentId: id });
+      if (current.doc.version !== expectedVersion) {
+        throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The appointment changed meanwhile', { appointmentId: id });
+      }
+      try {
+        return await this.applyUpdate(current, appointment, events);
+      } catch (e) {
+        if (!(e instanceof EtagMismatch)) throw e;
+        this.known.delete(id);
+        current = await this.find(id);
+      }
+    }
+    throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The appointment keeps changing', { appointmentId: id });
+  }
+
+  private async applyUpdate(current: Stored<AppointmentDoc>, a: Appointment, events: SchedulingEvent[]): Promise<Appointment> {
+    const prev = current.doc;
+    const now = this.nowIso();
+    const pk = appointmentPk(a);
+    const doc = withPending({ ...this.toDoc(a, pk), ...(prev.pendingSince ? { pendingSince: prev.pendingSince } : {}) }, prev.pendingEvents, events, now);
+    const wasOcc = OCCUPYING_STATUSES.has(prev.status);
+    const isOcc = OCCUPYING_STATUSES.has(a.status);
+    const slotChanged = prev.slotId !== a.slotId;
+    const timeChanged = prev.startMs !== doc.startMs || prev.endMs !== doc.endMs;
+    const needClaim = isOcc && (!wasOcc || slotChanged);
+    const releaseOld = wasOcc && (!isOcc || slotChanged);
+    const needLedger = isOcc && (!wasOcc || timeChanged);
+    const entry = this.entryOf(a, pk, now);
+    if (needLedger) await this.ledger.acquire(a.patientId, entry, (e) => this.judge(e));
+    else if (timeChanged) await this.ledger.acquire(a.patientId, entry, 'no-check');
+    let etag: string;
+    try {
+      if (pk === prev.pk) {
+        etag = needClaim
+          ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), { operationType: 'Replace', id: a.appointmentId, resourceBody: json(doc), ifMatch: current.etag }, a.appointmentId)
+          : await this.replaceOnly(doc, current.etag);
+      } else {
+        etag = needClaim
+          ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), { operationType: 'Upsert', resourceBody: json(doc) }, a.appointmentId)
+          : await this.store.upsert(doc);
+        await this.leaveForwardingStub(current, pk, a, needClaim);
+      }
+    } catch (e) {
+      if (timeChanged || !wasOcc) await this.ledger.remove(a.patientId, a.appointmentId, entry.startMs).catch(() => undefined);
+      throw e;
+    }
+    this.remember(doc, etag, doc.pendingEvents ?? []);
+    if (releaseOld) await this.releaseClaim(prev.pk, prev.slotId, a.appointmentId).catch(() => undefined);
+    if (timeChanged) await this.ledger.remove(a.patientId, a.appointmentId, prev.startMs).catch(() => undefined);
+    return structuredClone(a);
+  }
+
+  /** After a move to another day: the old document becomes a pointer, conditionally (the linearization point). */
+  private async leaveForwardingStub(current: Stored<AppointmentDoc>, newPk: string, a: Appointment, claimed: boolean): Promise<void> {
+    const stub: MovedDoc = { id: current.doc.id, pk: current.doc.pk, type: 'appointment-moved', movedToPk: newPk, version: a.version, ttl: 90 * 86_400 };
+    try {
+      await this.store.replace(stub, current.etag);
+    } catch (e) {
+      if (!(e instanceof CosmosStatusError)) throw e;
+      // Someone changed the old document first: undo the copy (and its claim) and start over.
+      await this.store.delete(a.appointmentId, newPk).catch(() => undefined);
+      if (claimed) await this.releaseClaim(newPk, a.slotId, a.appointmentId).catch(() => undefined);
+      throw new EtagMismatch();
+    }
+  }
+
+  private async replaceOnly(doc: AppointmentDoc, etag: string): Promise<string> {
+    try {
+      return await this.store.replace(doc, etag);
+    } catch (e) {
+      if (e instanceof CosmosStatusError && (e.status === 412 || e.status === 404)) throw new EtagMismatch();
+      throw e;
+    }
+  }
+
+  /**
+   * Writes the slot claim and the appointment operation as one batch. Returns the appointment's
+   * new ETag; throws SLOT_TAKEN if another live appointment holds the slot.
+   */
+  private async claimAndWrite(pk: string, claim: ClaimDoc, op: OperationInput, appointmentId: string): Promise<string> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const out = await this.store.batch(pk, [{ operationType: 'Create', resourceBody: json(claim) }, op]);
+      if (out.ok) return out.results[1]!.eTag ?? '';
+      if (out.failedIndex === 1) {
+        // Only the local server gets here with the claim stored (Azure rolled it back): undo it.
+        if (out.committed[0]) await this.store.delete(claim.id, pk, out.results[0]!.eTag).catch(() => undefined);
+        if (out.failedStatus === 412 || out.failedStatus === 404) throw new EtagMismatch();
+        if (out.failedStatus === 409) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists', { appointmentId });
+        throw new Error(`Cosmos DB batch operation failed with status ${out.failedStatus}`);
+      }
+      if (out.failedIndex === 0 && out.failedStatus === 409) {
+        const verdict = await this.healClaim(pk, claim, appointmentId);
+        if (verdict === 'freed') continue;
+        if (verdict === 'ours') return this.writeAlone(pk, op, appointmentId);
+        throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: claim.slotId });
+      }
+      throw new Error(`Cosmos DB batch failed with status ${out.failedStatus ?? 'unknown'}`);
+    }
+    throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: claim.slotId });
+  }
+
+  /** The claim is already this appointment's (a retried request): write just the appointment. */
+  private async writeAlone(pk: string, op: OperationInput, appointmentId: string): Promise<string> {
+    const body = (op as unknown as { resourceBody: AppointmentDoc }).resourceBody;
+    if (op.operationType === 'Replace') return this.replaceOnly(body, (op as { ifMatch?: string }).ifMatch ?? '');
+    if (op.operationType === 'Upsert') return this.store.upsert(body);
+    try {
+      return await this.store.create(body);
+    } catch (e) {
+      if (statusOf(e) !== 409) throw e;
+      const existing = await this.store.read<AppointmentDoc>(appointmentId, pk);
+      if (existing && existing.doc.version === body.version) return existing.etag;
+      throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists', { appointmentId });
+    }
+  }
+
+  /** A 409 on a claim: is the holder still holding? Deletes (If-Match) claims that are not. */
+  private async healClaim(pk: string, claim: ClaimDoc, appointmentId: string): Promise<'ours' | 'freed' | 'taken'> {
+    const existing = await this.store.read<ClaimDoc>(claim.id, pk);
+    if (!existing) return 'freed';
+    if (existing.doc.appointmentId === appointmentId) return 'ours';
+    const holder = await this.readAt(existing.doc.appointmentId, pk);
+    const stale = holder
+      ? !OCCUPYING_STATUSES.has(holder.doc.status) || holder.doc.slotId !== existing.doc.slotId
+      : this.clock.now().toMillis() - Date.parse(existing.doc.claimedAt) >= IN_FLIGHT_MS;
+    if (!stale) return 'taken';
+    await this.store.delete(existing.doc.id, pk, existing.etag).catch((e) => (statusOf(e) === 412 ? undefined : Promise.reject(e)));
+    return 'freed';
+  }
+
+  private async releaseClaim(pk: string, slotId: string, appointmentId: string): Promise<void> {
+    const claim = await this.store.read<ClaimDoc>(slotClaimId(slotId), pk);
+    if (claim && claim.doc.appointmentId === appointmentId) await this.store.delete(claim.doc.id, pk, claim.etag);
+  }
+
+  /** Whether a ledger entry that overlaps a new booking still holds the patient's time. */
+  private async judge(e: LedgerEntry): Promise<EntryVerdict> {
+    const s = await this.readAt(e.appointmentId, e.pk);
+    if (!s) return this.ledger.isInFlight(e.at) ? 'occupying' : 'stale';
+    if (FINAL_FREE.has(s.doc.status)) return 'released';
+    if (!OCCUPYING_STATUSES.has(s.doc.status)) return 'free';
+    if (s.doc.startMs === e.startMs && s.doc.endMs === e.endMs) return 'occupying';
+    // The appointment is at another time: this entry is a reschedule in flight, or left over from one.
+    return this.ledger.isInFlight(e.at) ? 'occupying' : 'stale';
+  }
+
+  async list(q: AppointmentQuery): Promise<Page<Appointment>> {
+    const fromMs = Date.parse(q.from);
+    const toMs = Date.parse(q.to);
+    if (!(toMs > fromMs)) return { items: [] };
+    // Clinic-local dates lie within one day of the UTC date, so these partitions hold every match.
+    const pks: string[] = [];
+    for (let t = Date.UTC(...utcYmd(fromMs - DAY_MS)); t <= toMs + DAY_MS && pks.length < MAX_LIST_DAYS; t += DAY_MS) {
+      pks.push(schedulePk(q.clinicId, new Date(t).toISOString().slice(0, 10)));
+    }
+    const parameters = [
+      ...pks.map((value, i) => ({ name: `@p${i}`, value })),
+      { name: '@clinicId', value: q.clinicId },
+      { name: '@from', value: fromMs },
+      { name: '@to', value: toMs },
+    ];
+    let where = `c.pk IN (${pks.map((_, i) => `@p${i}`).join(', ')}) AND c.type = 'appointment' AND c.clinicId = @clinicId AND c.startMs >= @from AND c.startMs < @to`;
+    if (q.providerId) {
+      where += ' AND c.providerId = @providerId';
+      parameters.push({ name: '@providerId', value: q.providerId });
+    }
+    if (q.patientId) {
+      where += ' AND c.patientId = @patientId';
+      parameters.push({ name: '@patientId', value: q.patientId });
+    }
+    if (q.status) {
+      where += ' AND c.status = @status';
+      parameters.push({ name: '@status', value: q.status });
+    }
+    const page = await this.store.queryPage<AppointmentDoc>(
+      { query: `SELECT * FROM c WHERE ${where} ORDER BY c.startMs`, parameters },
+      { maxItemCount: q.limit ?? 100, ...(q.continuationToken ? { continuationToken: q.continuationToken } : {}) },
+    );
+    return { items: page.items.map(toAppointment), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+  }
+
+  async listByPatient(patientId: string, from: string, to: string): Promise<Appointment[]> {
+    const fromMs = Date.parse(from);
+    const toMs = Date.parse(to);
+    const ledger = await this.ledger.read(patientId);
+    const seen = new Set<string>();
+    const out: Appointment[] = [];
+    for (const e of ledger?.doc.entries ?? []) {
+      if (e.startMs < fromMs || e.startMs >= toMs || seen.has(e.appointmentId)) continue;
+      seen.add(e.appointmentId);
+      const s = await this.readAt(e.appointmentId, e.pk);
+      if (s && s.doc.patientId === patientId && s.doc.startMs >= fromMs && s.doc.startMs < toMs) out.push(toAppointment(s.doc));
+    }
+    return out.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  }
+
+  async findByExternalId(system: string, value: string): Promise<Appointment | undefined> {
+    // Cross-partition, served by the index on externalIds; used by EHR updates, not by patients.
+    const docs = await this.store.queryAll<AppointmentDoc>({
+      query: "SELECT * FROM c WHERE c.type = 'appointment' AND ARRAY_CONTAINS(c.externalIds, {'system': @system, 'value': @value})",
+      parameters: [
+        { name: '@system', value: system },
+        { name: '@value', value },
+      ],
+    });
+    const best = docs.sort((a, b) => b.version - a.version)[0];
+    if (!best) return undefined;
+    this.known.set(best.id, { doc: best, etag: best._etag ?? '' });
+    return toAppointment(best);
+  }
+
+  /** Point read at a known partition, following forwarding stubs. */
+  async readAt(id: string, pk: string): Promise<Stored<AppointmentDoc> | undefined> {
+    let at = pk;
+    for (let hop = 0; hop < 4; hop++) {
+      const r = await this.store.read<AppointmentDoc | MovedDoc>(id, at);
+      if (!r) return undefined;
+      if (r.doc.type === 'appointment') {
+        const s = r as Stored<AppointmentDoc>;
+        this.known.set(id, s);
+        return s;
+      }
+      at = (r.doc as MovedDoc).movedToPk;
+    }
+    return undefined;
+  }
+
+  /** Finds an appointment by id alone: the cached partition, else a cross-partition query on id. */
+  private async find(id: string): Promise<Stored<AppointmentDoc> | undefined> {
+    const known = this.known.get(id);
+    if (known) {
+      const s = await this.readAt(id, known.doc.pk);
+      if (s) return s;
+    }
+    const docs = await this.store.queryAll<AppointmentDoc>({ query: "SELECT * FROM c WHERE c.id = @id AND c.type = 'appointment'", parameters: [{ name: '@id', value: id }] });
+    const best = docs.sort((a, b) => b.version - a.version)[0];
+    if (!best) return undefined;
+    const s = { doc: best, etag: best._etag ?? '' };
+    this.known.set(id, s);
+    return s;
+  }
+
+  private remember(doc: AppointmentDoc, etag: string, events: readonly SchedulingEvent[]): void {
+    this.known.set(doc.id, { doc, etag });
+    if (events.length > 0) this.pending.remember(events, { store: this.store, id: doc.id, pk: doc.pk, written: { doc, etag } });
+  }
+
+  private toDoc(a: Appointment, pk: string): AppointmentDoc {
+    return { ...structuredClone(a), id: a.appointmentId, pk, type: 'appointment', startMs: Date.parse(a.start), endMs: Date.parse(a.end) };
+  }
+
+  private entryOf(a: Appointment, pk: string, at: string): LedgerEntry {
+    return { appointmentId: a.appointmentId, pk, startMs: Date.parse(a.start), endMs: Date.parse(a.end), at };
+  }
+
+  private claimOf(a: Appointment, pk: string, at: string): ClaimDoc {
+    // The claim expires with the schedule's TTL a week after the slot (Azure; the local server keeps it).
+    const ttl = Math.max(3600, Math.ceil((Date.parse(a.end) - this.clock.now().toMillis()) / 1000) + 7 * 86_400);
+    return { id: slotClaimId(a.slotId), pk, type: 'slot-claim', slotId: a.slotId, providerId: a.providerId, appointmentId: a.appointmentId, claimedAt: at, ttl };
+  }
+
+  private nowIso(): string {
+    return this.clock.now().toUTC().toISO()!;
+  }
+}
+
+const json = (doc: object) => doc as unknown as JSONObject;
+
+function utcYmd(ms: number): [number, number, number] {
+  const d = new Date(ms);
+  return [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()];
+}

@@ -1,0 +1,47 @@
+import { CosmosClient, type Database, type RetryOptions } from '@azure/cosmos';
+import { DefaultAzureCredential } from '@azure/identity';
+import { type AppSettings, ConfigError } from '../../lib/config';
+import { CONTAINERS, TTL_CONTAINERS } from './keys';
+
+/**
+ * Throttling: the SDK retries 429 itself, waiting what the server asks (x-ms-retry-after-ms), up
+ * to maxRetryAttemptCount times and maxWaitTimeInSeconds in total. 503s and timeouts on writes are
+ * not retried by the SDK in a single-region account: Store.withRetry covers those.
+ */
+export const COSMOS_RETRY_OPTIONS: RetryOptions = { maxRetryAttemptCount: 9, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 30 };
+
+/**
+ * Azure: Entra ID through DefaultAzureCredential with the app's user-assigned managed identity
+ * (AZURE_CLIENT_ID); the account has local (key) auth disabled. Locally: the emulator's well-known
+ * key against a plain-HTTP endpoint, with endpoint discovery off (the local server has one region
+ * and no TLS).
+ */
+export function createCosmosClient(settings: AppSettings, retryOptions: RetryOptions = COSMOS_RETRY_OPTIONS): CosmosClient {
+  const endpoint = settings.COSMOS_ENDPOINT;
+  if (!endpoint) throw new ConfigError(['COSMOS_ENDPOINT']);
+  const plainHttp = endpoint.startsWith('http://');
+  const connectionPolicy = { retryOptions, ...(plainHttp ? { enableEndpointDiscovery: false } : {}) };
+  if (settings.SLOTFLOW_ENV === 'azure' || !settings.COSMOS_KEY) {
+    const aadCredentials = new DefaultAzureCredential(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {});
+    return new CosmosClient({ endpoint, aadCredentials, connectionPolicy });
+  }
+  return new CosmosClient({ endpoint, key: settings.COSMOS_KEY, connectionPolicy });
+}
+
+/**
+ * The database with its containers, all partitioned on /pk. Locally they are created if missing;
+ * in Azure bicep owns them (and the data-plane role cannot create them), so nothing is created.
+ */
+export async function ensureSchema(client: CosmosClient, settings: Pick<AppSettings, 'SLOTFLOW_ENV' | 'COSMOS_DATABASE'>): Promise<Database> {
+  if (settings.SLOTFLOW_ENV === 'azure') return client.database(settings.COSMOS_DATABASE);
+  const { database } = await client.databases.createIfNotExists({ id: settings.COSMOS_DATABASE });
+  for (const id of Object.values(CONTAINERS)) {
+    await database.containers.createIfNotExists({
+      id,
+      partitionKey: { paths: ['/pk'] },
+      // -1: TTL on, no default expiry; items set their own `ttl`.
+      ...(TTL_CONTAINERS.has(id) ? { defaultTtl: -1 } : {}),
+    });
+  }
+  return database;
+}
