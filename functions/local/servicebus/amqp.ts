@@ -118,6 +118,7 @@ function settledState(kind: DispositionOutcome['kind']): unknown {
 /** A broker-side sender: delivers an entity's messages to one client receiver link. */
 class DeliveringLink {
   private readonly lockTokens = new Map<number, string>();
+  private unsent: Delivery[] = [];
   private closed = false;
   private readonly onAvailable = () => this.pump();
 
@@ -134,10 +135,25 @@ class DeliveringLink {
     }
   }
 
+  private credit(): number {
+    return (this.sender as unknown as { credit: number }).credit;
+  }
+
+  private nextToWrite(): number {
+    return (this.sender.session as unknown as { outgoing: { next_pending_delivery: number } }).outgoing.next_pending_delivery;
+  }
+
+  private unwritten(): number {
+    const next = this.nextToWrite();
+    this.unsent = this.unsent.filter((d) => d.id >= next);
+    return this.unsent.length;
+  }
+
   pump(): void {
     if (this.closed) return;
     try {
-      while (this.sender.sendable()) {
+      // rhea spends credit only when it writes a transfer, so count deliveries not yet written.
+      while (this.sender.sendable() && this.credit() > this.unwritten()) {
         const next = this.entity.receiveNext(this.owner, { sessionId: this.sessionId, mode: this.mode });
         if (!next) break;
         this.deliver(next);
@@ -156,6 +172,8 @@ class DeliveringLink {
     const wire = toWireMessage(this.entity, next.stored, next.lockedUntil);
     const tag = next.lockToken ? lockTokenToDeliveryTag(next.lockToken) : uuidToBuffer(randomUUID());
     const delivery = this.sender.send(wire, tag);
+    this.unsent.push(delivery);
+    this.unsent = this.unsent.filter((d) => d.id >= this.nextToWrite());
     if (next.lockToken) this.lockTokens.set(delivery.id, next.lockToken);
   }
 
@@ -407,7 +425,7 @@ export class AmqpFront {
     switch (op) {
       case 'com.microsoft:renew-lock': {
         const entity = this.ns.entity(entityPath);
-        const expirations = asArray(body['lock-tokens']).map((t) => rheaTypes.wrap_timestamp(entity.renewLock(lockTokenOf(t))));
+        const expirations = asArray(body['lock-tokens']).map((t) => entity.renewLock(lockTokenOf(t)));
         return { expirations: rheaTypes.wrap_array(expirations, 0x83, undefined) };
       }
       case 'com.microsoft:update-disposition': {
@@ -437,7 +455,7 @@ export class AmqpFront {
           return { amqp, enqueueAt: at instanceof Date ? at.getTime() : typeof at === 'number' ? at : this.ns.clock.now() };
         });
         const seqs = this.ns.schedule(entityPath, messages);
-        return { 'sequence-numbers': rheaTypes.wrap_array(seqs.map((s) => rheaTypes.wrap_long(s)), 0x81, undefined) };
+        return { 'sequence-numbers': rheaTypes.wrap_array(seqs, 0x81, undefined) };
       }
       case 'com.microsoft:cancel-scheduled-message':
         this.ns.cancelScheduled(entityPath, asArray(body['sequence-numbers']).map(longOf));
