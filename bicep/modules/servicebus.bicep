@@ -75,7 +75,7 @@ var subscriptions = [
   }
   {
     name: 'provider-absence'
-    filter: 'user.type = \'${providerAbsence}\''
+    filter: 'user.type IN (\'${providerAbsence}\')'
   }
   {
     name: 'ehr-outbound'

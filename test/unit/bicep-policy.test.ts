@@ -20,6 +20,7 @@ import {
   checkSecureDefaults,
   formatFindings,
 } from '../support/bicep-policy';
+import { subscriptionsOf } from '../support/bicep-servicebus';
 
 let files: BicepFile[];
 beforeAll(async () => {
@@ -69,23 +70,8 @@ describe('Service Bus topology', () => {
 
   function subscriptionsVar(): Map<string, string> {
     const sb = file('modules/servicebus.bicep');
-    const vars = variableDeclarations(sb);
-    const prefix = stringLiteral(vars.get('eventTypePrefix'));
-    expect(prefix).toBe('health.scheduling.');
-    // Expand the type variables (e.g. appointmentCancelled) into their full CloudEvents type.
-    const typeVars = new Map<string, string>();
-    vars.forEach((value, name) => {
-      const text = value.text;
-      const m = /^'\$\{eventTypePrefix\}([a-z.]+\.v1)'$/.exec(text);
-      if (m) typeVars.set(name, `${prefix}${m[1]}`);
-    });
-    const subs = new Map<string, string>();
-    for (const element of namedChildren(vars.get('subscriptions')!)) {
-      const props = objectProperties(element);
-      const filter = props.get('filter')!.text.replace(/\$\{(\w+)\}/g, (_m, v: string) => typeVars.get(v) ?? (v === 'eventTypePrefix' ? prefix! : `?${v}`));
-      subs.set(stringLiteral(props.get('name'))!, filter.slice(1, -1).replace(/\\'/g, "'"));
-    }
-    return subs;
+    expect(stringLiteral(variableDeclarations(sb).get('eventTypePrefix'))).toBe('health.scheduling.');
+    return new Map(subscriptionsOf(sb).map((s) => [s.name, s.sqlFilter]));
   }
 
   test('one subscription per consumer, each filtering on the application property type', () => {
