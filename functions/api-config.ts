@@ -108,7 +108,7 @@ export async function putPatient(ctx: ApiContext): Promise<ApiResult> {
   };
   await ctx.services.patients.put(record);
   await audit(ctx, { action: existing ? 'update' : 'create', resourceType: 'Patient', resourceId: patientId, patientId });
-  const { noShows: _noShows, ...patient } = record;
+  const { noShows: _noShows, updatedAt: _updatedAt, ...patient } = record;
   return json(existing ? 200 : 201, patient, existing ? {} : { location: `/api/patients/${patientId}` });
 }
 
