@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 jest.mock('@azure/functions-core', () => require('../support/api-harness').functionsCoreStub, { virtual: true });
 
 import { EventType } from '../../domain';
