@@ -60,6 +60,19 @@ describe('the templates pass every policy check', () => {
   });
 });
 
+test('every module outputs its name and resourceId (Azure Verified Modules convention)', () => {
+  const modules = files.filter((f) => f.name.startsWith('bicep/modules/'));
+  expect(modules.length).toBeGreaterThanOrEqual(9);
+  for (const module of modules) {
+    const outputs = namedChildren(module.root)
+      .filter((n) => n.type === 'output_declaration')
+      .map((n) => namedChildren(n)[0]?.text);
+    expect({ module: module.name, outputs }).toEqual({ module: module.name, outputs: expect.arrayContaining(['name', 'resourceId']) });
+  }
+  const identity = namedChildren(file('modules/identity.bicep').root).filter((n) => n.type === 'output_declaration');
+  expect(identity.map((n) => namedChildren(n)[0]?.text)).toEqual(expect.arrayContaining(['principalId', 'clientId']));
+});
+
 describe('Service Bus topology', () => {
   const expected: Record<string, string[]> = {
     backfill: ['appointment.cancelled', 'appointment.noshow', 'slot.released', 'waitlist.offer.expired'],
