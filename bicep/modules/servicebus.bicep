@@ -125,9 +125,9 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
 }
 
 resource topicSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = [
-  for subscription in subscriptions: {
+  for consumer in subscriptions: {
     parent: namespace::topic
-    name: subscription.name
+    name: consumer.name
     properties: {
       requiresSession: true
       maxDeliveryCount: maxDeliveryCount
@@ -141,13 +141,13 @@ resource topicSubscriptions 'Microsoft.ServiceBus/namespaces/topics/subscription
 
 // Naming the rule $Default replaces the catch-all TrueFilter a new subscription starts with.
 resource subscriptionFilters 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2024-01-01' = [
-  for (subscription, i) in subscriptions: {
+  for (consumer, i) in subscriptions: {
     parent: topicSubscriptions[i]
     name: '$Default'
     properties: {
       filterType: 'SqlFilter'
       sqlFilter: {
-        sqlExpression: subscription.filter
+        sqlExpression: consumer.filter
       }
     }
   }
@@ -194,4 +194,4 @@ output fullyQualifiedNamespace string = split(replace(namespace.properties.servi
 @description('The scheduling events topic name.')
 output topicName string = namespace::topic.name
 @description('The subscription names, one per consumer.')
-output subscriptionNames array = [for subscription in subscriptions: subscription.name]
+output subscriptionNames array = [for consumer in subscriptions: consumer.name]
