@@ -12,9 +12,13 @@ export interface ComponentSolveOptions {
   now: () => number;
   /** Columns per candidate in the first restricted model (best-scoring pairs first). */
   initialColumns: number;
+  /** Columns per slot added to the first restricted model. */
+  initialColumnsPerSlot: number;
   /** Relative MIP gap handed to glpk's branch and bound (0 = prove optimality). */
   mipGap: number;
   maxPricingRounds: number;
+  /** Pairs within this fraction of the mean weight below zero reduced cost join the model early. */
+  pricingSlack: number;
 }
 
 export interface ComponentOutcome {
@@ -26,6 +30,8 @@ export interface ComponentOutcome {
   method: ComponentMethod;
   /** True when the greedy solution is returned because the solver ran out of time or failed. */
   fallback: boolean;
+  /** Score of the greedy solution of this component (for comparison). */
+  greedyScore: number;
   lpSolves: number;
   mipSolves: number;
   columns: number;
@@ -88,6 +94,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   const valueOf = (cols: number[]): number => cols.reduce((acc, j) => acc + w[j]!, 0);
   const greedy = greedyAssign(model, comp.pairs).map((p) => localOf.get(p)!);
   const greedyValue = valueOf(greedy);
+  const greedyScore = greedy.reduce((acc, j) => acc + pairScore[comp.pairs[j]!]!, 0);
 
   // A bound that needs no solver: each candidate (or each slot) contributes at most its best pair.
   const bestOfCand = new Float64Array(nc);
@@ -108,6 +115,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     bigM,
     method,
     fallback,
+    greedyScore,
     lpSolves,
     mipSolves,
     columns,
@@ -126,6 +134,18 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   for (const list of byCand) {
     list.sort((a, b) => w[b]! - w[a]!);
     for (let i = 0; i < Math.min(opts.initialColumns, list.length); i++) {
+      inR[list[i]!] = 1;
+      R.push(list[i]!);
+    }
+  }
+  // ...and the best pairs of each slot, so that every slot gets a meaningful dual in the first LP (a slot
+  // absent from the LP has dual 0 and makes all its pairs look attractive to the pricing step).
+  const bySlot: number[][] = Array.from({ length: ns }, () => []);
+  for (let j = 0; j < n; j++) bySlot[js[j]!]!.push(j);
+  for (const list of bySlot) {
+    list.sort((a, b) => w[b]! - w[a]!);
+    for (let i = 0; i < Math.min(opts.initialColumnsPerSlot, list.length); i++) {
+      if (inR[list[i]!]) continue;
       inR[list[i]!] = 1;
       R.push(list[i]!);
     }
@@ -174,8 +194,12 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     return lp;
   };
 
-  // Column generation on the LP relaxation.
+  // Column generation on the LP relaxation. glpk.js cannot warm-start a modified LP, so every round is a
+  // fresh solve: each round also adds near-miss pairs (reduced cost above -slack) to need fewer rounds.
   const d = new Float64Array(n);
+  let meanW = 0;
+  for (let j = 0; j < n; j++) meanW += Math.abs(w[j]!) / n;
+  const slack = opts.pricingSlack * Math.min(meanW, bigM);
   let lpBound = Infinity;
   let lpVars: Record<string, number> | undefined;
   let converged = false;
@@ -184,38 +208,40 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     const res = glpk.solve(buildLp(R, false), { msglev: glpk.GLP_MSG_OFF, presol: false, tmlim: remainingSeconds() });
     lpSolves++;
     if (res.result.status !== glpk.GLP_OPT || !res.result.dual) break;
-    const dual = res.result.dual;
     const u = new Float64Array(nc);
     const v = new Float64Array(ns);
     const lam = new Float64Array(nk);
     // Rows absent from the LP have dual 0; negative duals of <= rows are numerical noise, clamped so the bound stays valid.
-    for (const [row, y] of Object.entries(dual)) {
+    for (const [row, y] of Object.entries(res.result.dual)) {
       const idx = Number(row.slice(1));
       const val = Math.max(0, y);
       if (row[0] === 'c') u[idx] = val;
       else if (row[0] === 's') v[idx] = val;
       else if (row[0] === 'k') lam[idx] = val;
     }
+    // Lagrangian bound y.b + sum(max(0, reduced cost)): valid for the full component for any y >= 0.
     let bound = 0;
     for (let i = 0; i < nc; i++) bound += u[i]!;
     for (let i = 0; i < ns; i++) bound += v[i]!;
     for (let i = 0; i < nk; i++) bound += lam[i]! * kCap[i]!;
-    const added: number[] = [];
+    let positive = 0;
+    const nearMiss: number[] = [];
     for (let j = 0; j < n; j++) {
       let dj = w[j]! - u[jc[j]!]! - v[js[j]!]!;
       for (let i = kStart[j]!; i < kStart[j + 1]!; i++) dj -= lam[kList[i]!]!;
       d[j] = dj;
-      // Single-column rows were written as column bounds (ub 1): their dual sits in the reduced cost, hence max(0, d).
       if (dj > 0) bound += dj;
-      if (!inR[j] && dj > EPS * Math.max(1, Math.abs(w[j]!))) added.push(j);
+      if (inR[j]) continue;
+      if (dj > EPS * Math.max(1, Math.abs(w[j]!))) positive++;
+      if (dj > -slack) nearMiss.push(j);
     }
     lpBound = Math.min(lpBound, bound);
     lpVars = res.result.vars;
-    if (added.length === 0) {
+    if (positive === 0) {
       converged = true;
       break;
     }
-    for (const j of added) {
+    for (const j of nearMiss) {
       inR[j] = 1;
       R.push(j);
     }
@@ -225,23 +251,38 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     // No proven LP optimum in time: greedy, bounded by the best bound we have.
     return outcome(greedy, greedyValue, Math.min(lpBound, simpleUpper), 'greedy', true, R.length);
   }
-
-  const fractional = R.some((j) => {
-    const x = lpVars![`x${j}`] ?? 0;
-    return x > 1e-6 && x < 1 - 1e-6;
-  });
+  const x = (j: number): number => lpVars![`x${j}`] ?? 0;
+  const fractional = R.some((j) => x(j) > 1e-6 && x(j) < 1 - 1e-6);
   if (!fractional) {
-    const cols = R.filter((j) => (lpVars![`x${j}`] ?? 0) > 0.5);
+    const cols = R.filter((j) => x(j) > 0.5);
     const value = valueOf(cols);
     if (value >= greedyValue) return outcome(cols, value, lpBound, 'lp', false, R.length);
   }
 
-  // Branch and bound on the restricted columns; then make sure no left-out pair could beat the result.
+  // Incumbent from the LP: greedy in order of LP value, then weight. Close to the LP bound, so the
+  // reduced-cost test below keeps only a few extra pairs for branch and bound.
+  const byLp = R.filter((j) => x(j) > 1e-6).sort((a, b) => x(b) - x(a) || w[b]! - w[a]!);
+  const rounded = greedyAssign(model, byLp.map((j) => comp.pairs[j]!), true).map((p) => localOf.get(p)!);
   let best = greedy;
   let bestValue = greedyValue;
+  if (valueOf(rounded) > bestValue) {
+    best = rounded;
+    bestValue = valueOf(rounded);
+  }
+  if (bestValue >= lpBound - EPS * Math.max(1, Math.abs(lpBound))) return outcome(best, bestValue, lpBound, 'lp', false, R.length);
+
+  // Branch and bound. A solution using pair j is worth at most lpBound + d[j] (Lagrangian bound with the LP
+  // duals), so every pair with lpBound + d[j] > incumbent joins the model and nothing better is left out.
   let upper = lpBound;
   let solvedByMip = false;
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 3; round++) {
+    const threshold = bestValue - lpBound;
+    for (let j = 0; j < n; j++) {
+      if (!inR[j] && d[j]! > threshold + EPS) {
+        inR[j] = 1;
+        R.push(j);
+      }
+    }
     if (opts.now() >= opts.deadline) break;
     const res = glpk.solve(buildLp(R, true), { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim: remainingSeconds(), mipgap: opts.mipGap });
     mipSolves++;
@@ -255,25 +296,19 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
       solvedByMip = true;
     }
     if (status !== glpk.GLP_OPT) break; // time limit: feasible, bounded by the LP bound
-    // A solution using left-out pair j is worth at most lpBound + d[j] (Lagrangian bound with the LP duals).
-    const threshold = bestValue - lpBound;
     let maxOut = -Infinity;
-    const added: number[] = [];
+    let missing = 0;
     for (let j = 0; j < n; j++) {
       if (inR[j]) continue;
-      if (d[j]! > threshold + EPS) added.push(j);
+      if (d[j]! > bestValue - lpBound + EPS) missing++;
       else maxOut = Math.max(maxOut, d[j]!);
     }
-    if (added.length === 0) {
+    if (missing === 0) {
       const restrictedUpper = opts.mipGap > 0 ? bestValue + opts.mipGap * Math.abs(bestValue) : bestValue;
       upper = Math.min(lpBound, Math.max(restrictedUpper, lpBound + maxOut));
       break;
     }
-    for (const j of added) {
-      inR[j] = 1;
-      R.push(j);
-    }
   }
-  if (!solvedByMip) return outcome(greedy, greedyValue, upper, 'greedy', true, R.length);
+  if (!solvedByMip) return outcome(best, bestValue, upper, best === greedy ? 'greedy' : 'lp', best === greedy, R.length);
   return outcome(best, bestValue, upper, 'mip', false, R.length);
 }

@@ -3,12 +3,12 @@ import type { AssignmentModel } from './model';
 /**
  * Greedy assignment: pairs in order of (must-place first, score descending), each taken when its candidate
  * and slot are free and every side constraint it is in has room. Returns the chosen pair numbers.
- * Deterministic: ties broken by candidate, then slot position.
+ * Deterministic: ties broken by candidate, then slot position. With keepOrder, pairs are taken in the given order.
  */
-export function greedyAssign(model: AssignmentModel, pairs?: ArrayLike<number>): number[] {
+export function greedyAssign(model: AssignmentModel, pairs?: ArrayLike<number>, keepOrder = false): number[] {
   const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
   const list = pairs ? Array.from(pairs) : Array.from({ length: pairCand.length }, (_, p) => p);
-  list.sort(
+  if (!keepOrder) list.sort(
     (a, b) =>
       mustPlace[pairCand[b]!]! - mustPlace[pairCand[a]!]! ||
       pairScore[b]! - pairScore[a]! ||

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { IANAZone } from 'luxon';
 import type { ScoreWeights, ValidOptimizationInstance } from './schema';
 import { DEFAULT_WEIGHTS, pairScore, urgencyLevel, type PairFacts } from './scoring';
 
@@ -49,6 +49,10 @@ function partOfDay(hour: number): SlotFacts['partOfDay'] {
   return 'evening';
 }
 
+function countInWindow(sorted: number[], startMs: Float64Array, earliest: number, latest: number): number {
+  return lowerBound(sorted, startMs, latest + 1) - lowerBound(sorted, startMs, earliest);
+}
+
 function lowerBound(sorted: number[], startMs: Float64Array, value: number): number {
   let lo = 0;
   let hi = sorted.length;
@@ -73,23 +77,37 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   const slotFacts: SlotFacts[] = new Array<SlotFacts>(S);
   let horizonStartMs = Infinity;
   let horizonEndMs = -Infinity;
+  // Zone offsets are looked up once per 15-minute UTC bucket (offset changes happen on such boundaries):
+  // luxon's zone arithmetic per slot dominated model building at 15,000 slots.
+  const zone = IANAZone.create(timeZone);
+  const offsetCache = new Map<number, number>();
   for (let s = 0; s < S; s++) {
     const slot = slots[s]!;
     const startMs = Date.parse(slot.start);
-    const local = DateTime.fromMillis(startMs, { zone: timeZone });
-    slotFacts[s] = { startMs, endMs: Date.parse(slot.end), localDate: local.toISODate() ?? '', partOfDay: partOfDay(local.hour) };
+    const bucket = Math.floor(startMs / 900000);
+    let offsetMin = offsetCache.get(bucket);
+    if (offsetMin === undefined) offsetCache.set(bucket, (offsetMin = zone.offset(startMs)));
+    const local = new Date(startMs + offsetMin * 60000);
+    slotFacts[s] = { startMs, endMs: Date.parse(slot.end), localDate: local.toISOString().slice(0, 10), partOfDay: partOfDay(local.getUTCHours()) };
     slotStart[s] = startMs;
     horizonStartMs = Math.min(horizonStartMs, startMs);
     horizonEndMs = Math.max(horizonEndMs, startMs);
   }
   const horizonSpanMs = S > 0 ? Math.max(horizonEndMs - horizonStartMs, 1) : 1;
 
+  // Slot lists by type, by type+provider and by type+location, each sorted by start: a candidate scans only
+  // the lists its restrictions allow, from its earliest start on.
   const byType = new Map<string, number[]>();
-  for (let s = 0; s < S; s++) {
-    const t = slots[s]!.appointmentType;
-    let list = byType.get(t);
-    if (!list) byType.set(t, (list = []));
+  const index = (key: string, s: number): void => {
+    let list = byType.get(key);
+    if (!list) byType.set(key, (list = []));
     list.push(s);
+  };
+  for (let s = 0; s < S; s++) {
+    const slot = slots[s]!;
+    index(slot.appointmentType, s);
+    index(`${slot.appointmentType}\u0000p\u0000${slot.providerId}`, s);
+    if (slot.locationId !== undefined) index(`${slot.appointmentType}\u0000l\u0000${slot.locationId}`, s);
   }
   for (const list of byType.values()) list.sort((a, b) => slotStart[a]! - slotStart[b]! || a - b);
 
@@ -105,8 +123,7 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
     const cand = candidates[c]!;
     urgency[c] = urgencyLevel(cand.urgency);
     mustPlace[c] = cand.mustPlace ? 1 : 0;
-    const list = byType.get(cand.appointmentType);
-    if (!list || list.length === 0) {
+    if (!byType.has(cand.appointmentType)) {
       noPairCause[c] = 'NO_SLOT_OF_TYPE';
       continue;
     }
@@ -122,25 +139,34 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
     let inWindow = 0;
     let allowed = 0;
     let added = 0;
-    for (let i = lowerBound(list, slotStart, earliest); i < list.length; i++) {
-      const s = list[i]!;
-      if (slotStart[s]! > latest) break;
-      inWindow++;
-      const slot = slots[s]!;
-      if (providers && !providers.has(slot.providerId)) continue;
-      if (locations && (slot.locationId === undefined || !locations.has(slot.locationId))) continue;
-      allowed++;
-      const f = slotFacts[s]!;
-      facts.continuity = cand.preferredProviderId !== undefined && cand.preferredProviderId === slot.providerId;
-      facts.timeOfDayMatch = pref === undefined || pref === f.partOfDay;
-      facts.earliness = 1 - (f.startMs - horizonStartMs) / horizonSpanMs;
-      const score = pairScore(facts, weights);
-      // An optional candidate is only worth placing where the score is positive; must-place ones anywhere.
-      if (score <= 0 && !cand.mustPlace) continue;
-      pc.push(c);
-      ps.push(s);
-      sc.push(score);
-      added++;
+    const lists = providers
+      ? [...providers].map((p) => byType.get(`${cand.appointmentType}\u0000p\u0000${p}`) ?? [])
+      : locations
+        ? [...locations].map((l) => byType.get(`${cand.appointmentType}\u0000l\u0000${l}`) ?? [])
+        : [byType.get(cand.appointmentType)!];
+    // With restrictions, a slot outside them counts towards "in window" only via the type list; count it separately.
+    if (providers || locations) inWindow = countInWindow(byType.get(cand.appointmentType)!, slotStart, earliest, latest);
+    for (const list of lists) {
+      for (let i = lowerBound(list, slotStart, earliest); i < list.length; i++) {
+        const s = list[i]!;
+        if (slotStart[s]! > latest) break;
+        if (!providers && !locations) inWindow++;
+        const slot = slots[s]!;
+        if (providers && !providers.has(slot.providerId)) continue;
+        if (locations && (slot.locationId === undefined || !locations.has(slot.locationId))) continue;
+        allowed++;
+        const f = slotFacts[s]!;
+        facts.continuity = cand.preferredProviderId !== undefined && cand.preferredProviderId === slot.providerId;
+        facts.timeOfDayMatch = pref === undefined || pref === f.partOfDay;
+        facts.earliness = 1 - (f.startMs - horizonStartMs) / horizonSpanMs;
+        const score = pairScore(facts, weights);
+        // An optional candidate is only worth placing where the score is positive; must-place ones anywhere.
+        if (score <= 0 && !cand.mustPlace) continue;
+        pc.push(c);
+        ps.push(s);
+        sc.push(score);
+        added++;
+      }
     }
     if (added === 0) noPairCause[c] = inWindow === 0 ? 'NO_SLOT_IN_WINDOW' : allowed === 0 ? 'NO_ALLOWED_PROVIDER_OR_LOCATION' : 'NO_POSITIVE_SCORE';
   }
@@ -226,13 +252,20 @@ function buildSideConstraints(
     for (const [key, pairs] of groups) addGroup(`${cap.kind} visits per provider-day <= ${cap.max} (${key})`, cap.max, pairs);
   }
 
+  const slotsUsing = new Map<string, number[]>();
+  const uses = (key: string, s: number): void => {
+    let list = slotsUsing.get(key);
+    if (!list) slotsUsing.set(key, (list = []));
+    list.push(s);
+  };
+  slots.forEach((slot, s) => {
+    if (slot.room !== undefined) uses(`room\u0000${slot.room}`, s);
+    for (const e of new Set(slot.equipment ?? [])) uses(`equipment\u0000${e}`, s);
+  });
   for (const res of spec.resourceCapacity ?? []) {
     const blockMs = (res.blockMinutes ?? 60) * 60000;
     const groups = new Map<number, number[]>();
-    for (let s = 0; s < slots.length; s++) {
-      const slot = slots[s]!;
-      const uses = res.resource === 'room' ? slot.room === res.id : (slot.equipment ?? []).includes(res.id);
-      if (!uses) continue;
+    for (const s of slotsUsing.get(`${res.resource}\u0000${res.id}`) ?? []) {
       const f = slotFacts[s]!;
       for (let b = Math.floor(f.startMs / blockMs); b <= Math.floor((f.endMs - 1) / blockMs); b++) {
         let g = groups.get(b);

@@ -1,0 +1,26 @@
+/** Slot optimization: who gets which open slots (docs/optimizer.md). */
+export { optimizeAssignment, solveValidInstance, InProcessSlotOptimizer, explainAssignment } from './optimize';
+export { parseInstance, instanceSchema, OptimizerInputError, URGENCY_LEVELS } from './schema';
+export type {
+  OptimizationInstance,
+  ValidOptimizationInstance,
+  OptimizerSlot,
+  OptimizerCandidate,
+  ScoreWeights,
+  Urgency,
+  InstanceIssue,
+} from './schema';
+export type {
+  Assignment,
+  OptimizationResult,
+  OptimizationStatus,
+  OptimizeOptions,
+  SlotOptimizer,
+  UnassignedCandidate,
+  UnassignedCode,
+} from './types';
+export { DEFAULT_WEIGHTS, scoreTerms, pairScore, urgencyLevel } from './scoring';
+export { buildModel, type AssignmentModel, type SideConstraint } from './model';
+export { greedyAssign } from './greedy';
+export { decompose, type Component } from './decompose';
+export { loadGlpk } from './glpk';

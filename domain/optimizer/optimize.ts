@@ -1,0 +1,255 @@
+import { solveComponent, type ComponentMethod, type ComponentOutcome } from './component-solver';
+import { decompose } from './decompose';
+import { loadGlpk, type GLPK } from './glpk';
+import { greedyAssign } from './greedy';
+import { buildModel, pairFacts, type AssignmentModel } from './model';
+import { parseInstance, type OptimizationInstance } from './schema';
+import { roundScore } from './scoring';
+import type { Assignment, OptimizationResult, OptimizationStatus, OptimizeOptions, SlotOptimizer, UnassignedCandidate, UnassignedCode } from './types';
+
+const DEFAULT_TIME_LIMIT_MS = 10_000;
+const METHOD_ORDER: ComponentMethod[] = ['trivial', 'lp', 'mip', 'greedy'];
+
+const defaultNow = (): number => performance.now();
+
+/** Validates and solves an instance with glpk.js (loaded once per thread). Throws OptimizerInputError for invalid input. */
+export async function optimizeAssignment(instance: OptimizationInstance | unknown, options: OptimizeOptions = {}): Promise<OptimizationResult> {
+  const valid = parseInstance(instance);
+  const glpk = options.greedyOnly ? undefined : await loadGlpk();
+  return solveValidInstance(valid, glpk, options);
+}
+
+/** The in-process SlotOptimizer: solves on the calling thread (blocks it for the solve time). */
+export class InProcessSlotOptimizer implements SlotOptimizer {
+  constructor(private readonly defaults: OptimizeOptions = {}) {}
+
+  assign(instance: OptimizationInstance, options?: OptimizeOptions): Promise<OptimizationResult> {
+    return optimizeAssignment(instance, { ...this.defaults, ...options });
+  }
+}
+
+/** Synchronous core: solves a parsed instance with an already loaded glpk (or greedy only without one). */
+export function solveValidInstance(
+  instance: ReturnType<typeof parseInstance>,
+  glpk: GLPK | undefined,
+  options: OptimizeOptions = {},
+): OptimizationResult {
+  const now = options.now ?? defaultNow;
+  const started = now();
+  const deadline = started + (options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
+  const model = buildModel(instance);
+  const components = decompose(model);
+  const modelMs = now() - started;
+
+  const outcomes: ComponentOutcome[] = [];
+  // Small components first: a time limit then hurts as few candidates as possible.
+  const order = [...components].sort((a, b) => a.pairs.length - b.pairs.length);
+  for (const comp of order) {
+    if (!glpk) {
+      outcomes.push(greedyOutcome(model, comp.pairs, options.greedyOnly === true));
+      continue;
+    }
+    outcomes.push(
+      solveComponent(model, comp, glpk, {
+        deadline,
+        now,
+        initialColumns: options.initialColumns ?? 6,
+        initialColumnsPerSlot: 1,
+        mipGap: options.mipGap ?? 0,
+        maxPricingRounds: 25,
+        pricingSlack: 0.1,
+      }),
+    );
+  }
+  const greedyObjective = outcomes.reduce((acc, o) => acc + o.greedyScore, 0);
+  return buildResult(model, components.length, order, outcomes, { started, now, modelMs, greedyObjective });
+}
+
+function greedyOutcome(model: AssignmentModel, pairs: Int32Array, requested: boolean): ComponentOutcome {
+  const chosen = greedyAssign(model, pairs);
+  const value = chosen.reduce((acc, p) => acc + model.pairScore[p]!, 0);
+  return {
+    chosen,
+    value,
+    upper: Infinity,
+    bigM: Infinity,
+    method: 'greedy',
+    fallback: !requested,
+    greedyScore: value,
+    lpSolves: 0,
+    mipSolves: 0,
+    columns: 0,
+  };
+}
+
+function buildResult(
+  model: AssignmentModel,
+  componentCount: number,
+  components: { candidates: number[]; slots: number[]; pairs: Int32Array }[],
+  outcomes: ComponentOutcome[],
+  ctx: { started: number; now: () => number; modelMs: number; greedyObjective: number },
+): OptimizationResult {
+  const { instance, pairCand, pairSlot, pairScore, mustPlace } = model;
+  const C = instance.candidates.length;
+  const S = instance.slots.length;
+  const candSlot = new Int32Array(C).fill(-1);
+  const slotTaken = new Uint8Array(S);
+  const chosenPairOf = new Int32Array(C).fill(-1);
+  const eligibleCount = new Int32Array(C);
+  for (let p = 0; p < pairCand.length; p++) eligibleCount[pairCand[p]!]!++;
+
+  let objective = 0;
+  let absGap = 0;
+  let boundKnown = true;
+  let fallback = false;
+  let mustUnplacedProven = false;
+  const methods = new Set<ComponentMethod>();
+  let solverColumns = 0;
+  let lpSolves = 0;
+  let mipSolves = 0;
+  outcomes.forEach((o, i) => {
+    methods.add(o.method);
+    solverColumns += o.columns;
+    lpSolves += o.lpSolves;
+    mipSolves += o.mipSolves;
+    if (o.fallback) fallback = true;
+    if (!Number.isFinite(o.upper)) boundKnown = false;
+    else absGap += Math.max(0, o.upper - o.value);
+    for (const p of o.chosen) {
+      candSlot[pairCand[p]!] = pairSlot[p]!;
+      chosenPairOf[pairCand[p]!] = p;
+      slotTaken[pairSlot[p]!] = 1;
+      objective += pairScore[p]!;
+    }
+    const comp = components[i]!;
+    const unplacedMust = comp.candidates.some((c) => mustPlace[c] && candSlot[c] === -1);
+    // The must-place count is proven maximal when the remaining gap is smaller than one must-place bonus.
+    if (unplacedMust && !o.fallback && o.upper - o.value < o.bigM) mustUnplacedProven = true;
+  });
+
+  const assignments: Assignment[] = [];
+  const unassigned: UnassignedCandidate[] = [];
+  const used = new Int32Array(model.constraints.length);
+  for (let c = 0; c < C; c++) {
+    const p = chosenPairOf[c]!;
+    if (p < 0) continue;
+    for (let i = model.consStart[p]!; i < model.consStart[p + 1]!; i++) used[model.consIndex[i]!]!++;
+  }
+  const pairsOfUnassigned = new Map<number, number[]>();
+  for (let p = 0; p < pairCand.length; p++) {
+    const c = pairCand[p]!;
+    if (candSlot[c] !== -1) continue;
+    let list = pairsOfUnassigned.get(c);
+    if (!list) pairsOfUnassigned.set(c, (list = []));
+    list.push(p);
+  }
+
+  let mustPlaced = 0;
+  let mustTotal = 0;
+  for (let c = 0; c < C; c++) {
+    const cand = instance.candidates[c]!;
+    if (mustPlace[c]) mustTotal++;
+    const p = chosenPairOf[c]!;
+    if (p >= 0) {
+      if (mustPlace[c]) mustPlaced++;
+      const s = pairSlot[p]!;
+      assignments.push({
+        candidateId: cand.id,
+        slotId: instance.slots[s]!.id,
+        score: roundScore(pairScore[p]!),
+        mustPlace: mustPlace[c] === 1,
+        reason: explainAssignment(model, c, s, pairScore[p]!, eligibleCount[c]!),
+      });
+      continue;
+    }
+    if (mustPlace[c] && eligibleCount[c] === 0) mustUnplacedProven = true;
+    unassigned.push({ candidateId: cand.id, mustPlace: mustPlace[c] === 1, ...explainUnassigned(model, c, pairsOfUnassigned.get(c) ?? [], slotTaken, used) });
+  }
+
+  const largest = components.reduce(
+    (acc, comp) => (comp.pairs.length > acc.pairs ? { candidates: comp.candidates.length, slots: comp.slots.length, pairs: comp.pairs.length } : acc),
+    { candidates: 0, slots: 0, pairs: 0 },
+  );
+  const bound = boundKnown ? objective + absGap : null;
+  const gap = bound === null ? null : absGap <= 1e-6 * Math.max(1, Math.abs(objective)) ? 0 : absGap / Math.max(Math.abs(objective), 1e-9);
+
+  let status: OptimizationStatus;
+  if (C === 0 || S === 0) status = 'empty';
+  else if (fallback) status = 'greedy-fallback';
+  else if (mustUnplacedProven) status = 'infeasible';
+  else if (gap === 0) status = 'optimal';
+  else status = 'feasible-with-gap';
+
+  const method = C === 0 || S === 0 ? 'empty' : METHOD_ORDER.filter((m) => methods.has(m)).join('+') || 'trivial';
+  return {
+    status,
+    objective: roundScore(objective),
+    bound: bound === null ? null : roundScore(bound),
+    gap,
+    solveMs: Math.round((ctx.now() - ctx.started) * 100) / 100,
+    method,
+    assignments,
+    unassigned,
+    mustPlace: { total: mustTotal, placed: mustPlaced },
+    stats: {
+      candidates: C,
+      slots: S,
+      eligiblePairs: pairCand.length,
+      sideConstraints: model.constraints.length,
+      components: componentCount,
+      largestComponent: largest,
+      solverColumns,
+      lpSolves,
+      mipSolves,
+      greedyObjective: roundScore(ctx.greedyObjective),
+      modelMs: Math.round(ctx.modelMs * 100) / 100,
+    },
+  };
+}
+
+function urgencyLabel(u: number): string {
+  if (u >= 8) return 'urgent';
+  if (u >= 5) return 'soon';
+  return 'routine';
+}
+
+/** A one-line, PHI-free explanation of why this candidate got this slot. */
+export function explainAssignment(model: AssignmentModel, c: number, s: number, score: number, eligible: number): string {
+  const cand = model.instance.candidates[c]!;
+  const f = pairFacts(model, c, s);
+  const parts: string[] = [];
+  if (cand.mustPlace) parts.push('must be placed (displaced)');
+  parts.push(`${urgencyLabel(f.urgency)} (urgency ${f.urgency})`);
+  if (f.daysWaiting > 0) parts.push(`waiting ${Math.round(f.daysWaiting)} d`);
+  if (f.continuity) parts.push('with preferred provider');
+  if (cand.timeOfDay && cand.timeOfDay !== 'any' && f.timeOfDayMatch) parts.push(`${cand.timeOfDay} as preferred`);
+  if (f.noShowRisk >= 0.3) parts.push(`no-show risk ${Math.round(f.noShowRisk * 100)}%`);
+  parts.push(`score ${roundScore(score)}`);
+  parts.push(`best joint choice among ${eligible} eligible slot${eligible === 1 ? '' : 's'}`);
+  return parts.join('; ');
+}
+
+function explainUnassigned(
+  model: AssignmentModel,
+  c: number,
+  pairs: number[],
+  slotTaken: Uint8Array,
+  used: Int32Array,
+): { code: UnassignedCode; reason: string } {
+  const cand = model.instance.candidates[c]!;
+  const cause = model.noPairCause[c];
+  if (cause === 'NO_SLOT_OF_TYPE') return { code: cause, reason: `no open slot of appointment type ${cand.appointmentType}` };
+  if (cause === 'NO_SLOT_IN_WINDOW') return { code: cause, reason: 'no slot of the type within the earliest/latest window or before the clinical deadline' };
+  if (cause === 'NO_ALLOWED_PROVIDER_OR_LOCATION') return { code: cause, reason: 'no slot in the window with an allowed provider or location' };
+  if (cause === 'NO_POSITIVE_SCORE') return { code: cause, reason: 'every eligible slot scores 0 or less (e.g. high no-show risk weight)' };
+  for (const p of pairs) {
+    if (slotTaken[model.pairSlot[p]!]) continue;
+    for (let i = model.consStart[p]!; i < model.consStart[p + 1]!; i++) {
+      const k = model.consIndex[i]!;
+      if (used[k]! >= model.constraints[k]!.cap) {
+        return { code: 'CAPACITY_REACHED', reason: `a free eligible slot is blocked by: ${model.constraints[k]!.label}` };
+      }
+    }
+  }
+  return { code: 'SLOTS_TAKEN', reason: `all ${pairs.length} eligible slot${pairs.length === 1 ? '' : 's'} went to candidates with a higher joint score or must-place priority` };
+}
