@@ -18,10 +18,10 @@ export interface SmsClinic {
 
 export interface SmsTemplateParams {
   offer: { clinic: SmsClinic; start: string; expiresAt: string };
-  'offer-taken': { clinic: SmsClinic };
-  'offer-expired': { clinic: SmsClinic };
+  'offer-taken': { clinic?: SmsClinic };
+  'offer-expired': { clinic?: SmsClinic };
   'offer-checking': { clinic: SmsClinic; start?: string };
-  'offer-declined': { clinic: SmsClinic };
+  'offer-declined': { clinic?: SmsClinic };
   'no-open-offer': { clinic?: SmsClinic };
   booked: { clinic: SmsClinic; start: string };
   reminder: { clinic: SmsClinic; start: string };
