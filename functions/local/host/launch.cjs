@@ -17,6 +17,9 @@ const bench = args[0] === '--bench';
 const entry = bench ? join(ROOT, 'dist', 'bench', 'localhost.js') : join(ROOT, 'dist', 'functions', 'local', 'start.js');
 require(entry)
   .main(bench ? args.slice(1) : args)
+  .then(() => {
+    if (bench) process.exit(0);
+  })
   .catch((err) => {
     console.error(`[${bench ? 'bench' : 'host'}] ${err && err.message}`);
     process.exit(1);
