@@ -207,7 +207,11 @@ export class Store {
    */
   async batch(pk: string, operations: OperationInput[]): Promise<BatchOutcome> {
     const res = await withRetry(async () => {
-      const r = await this.container.items.batch(operations, pk);
+      // The local server reads each operation's partition key from the operation itself.
+      const r = await this.container.items.batch(
+        operations.map((o) => ({ ...o, partitionKey: pk })),
+        pk,
+      );
       // A throttled or unavailable batch as a whole comes back as a status, not an exception.
       if (r.code !== undefined && TRANSIENT_STATUS.has(r.code) && !(r.result ?? []).some((o) => o.statusCode < 400)) {
         throw Object.assign(new Error(`batch ${r.code}`), { code: r.code, headers: r.headers });
