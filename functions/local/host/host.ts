@@ -44,6 +44,8 @@ export interface LocalHostOptions {
   broker?: boolean | LocalBroker;
   registry?: FunctionRegistry;
   logger?: HostLogger;
+  /** Called as soon as HTTP listens (health answers 503 until every part is ready). */
+  onListening?: (baseUrl: string) => void;
 }
 
 export type ComponentName = 'http' | 'cosmos' | 'broker' | 'app' | 'durable' | 'services';
@@ -120,6 +122,7 @@ export class LocalHost {
     this.baseUrl = `http://${hostname}:${this.port}`;
     this.ready.set('http', true);
     this.logger('information', `[host] listening on ${this.baseUrl}`);
+    o.onListening?.(this.baseUrl);
 
     // 2. Cosmos and the broker, whose addresses the app reads from the environment.
     const [cosmos, broker] = await Promise.all([
