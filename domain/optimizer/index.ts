@@ -23,4 +23,4 @@ export { DEFAULT_WEIGHTS, scoreTerms, pairScore, urgencyLevel } from './scoring'
 export { buildModel, type AssignmentModel, type SideConstraint } from './model';
 export { greedyAssign } from './greedy';
 export { decompose, type Component } from './decompose';
-export { loadGlpk } from './glpk';
+export { loadGlpk, provideGlpk } from './glpk';
