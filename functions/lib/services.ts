@@ -24,7 +24,12 @@ import {
   RecordingPublisher,
   RecordingSms,
 } from '../../domain/memory';
-import { type AppSettings, settings as loadSettings } from './config';
+import { createCosmosServices, type CosmosServices } from '../adapters/cosmos';
+import { FhirEligibilityChecker } from '../adapters/eligibility-fhir';
+import { SimulatedEligibilityChecker } from '../adapters/eligibility-simulated';
+import { ServiceBusEventPublisher } from '../adapters/servicebus-publisher';
+import { type AppSettings, ConfigError, settings as loadSettings } from './config';
+import { createSmsSender } from './sms-runtime';
 
 /** Everything the functions and activities use, built once per process from app settings. */
 export interface Services extends SchedulingDeps {
@@ -36,6 +41,8 @@ export interface Services extends SchedulingDeps {
   sms: SmsSender;
   eligibility: EligibilityChecker;
   publisher: EventPublisher;
+  /** Cosmos-only capabilities: erasure, SMS history, the outbox relay. Absent in memory. */
+  cosmos?: CosmosServices;
 }
 
 export const systemClock: Clock = { now: () => DateTime.utc() };
@@ -86,6 +93,42 @@ export function setServices(services: Services | undefined): void {
   current = services ? Promise.resolve(services) : undefined;
 }
 
+/** The eligibility port for app settings: a FHIR payer endpoint, or the simulated payer locally. */
+export function createEligibilityChecker(settings: AppSettings): EligibilityChecker {
+  if (settings.ELIGIBILITY_MODE === 'fhir') {
+    if (!settings.ELIGIBILITY_FHIR_ENDPOINT) throw new ConfigError(['ELIGIBILITY_FHIR_ENDPOINT']);
+    return new FhirEligibilityChecker(settings.ELIGIBILITY_FHIR_ENDPOINT);
+  }
+  return new SimulatedEligibilityChecker();
+}
+
+/**
+ * Production wiring: Cosmos DB repositories (identity-based in Azure), the Service Bus publisher
+ * behind the Cosmos outbox, Twilio or the local SMS outbox, and the eligibility adapter. Without a
+ * Cosmos endpoint (unit tests of functions) everything is in memory.
+ */
 async function buildServices(settings: AppSettings): Promise<Services> {
-  return createInMemoryServices(settings);
+  const hasBus = Boolean(settings.ServiceBusConnection || settings.ServiceBusConnection__fullyQualifiedNamespace);
+  const publisher: EventPublisher = hasBus ? ServiceBusEventPublisher.fromSettings(settings) : new RecordingPublisher();
+  const sms = createSmsSender(settings);
+  const eligibility = createEligibilityChecker(settings);
+  if (!settings.COSMOS_ENDPOINT) return createInMemoryServices(settings, { publisher, sms, eligibility });
+  const cosmos = await createCosmosServices(settings, publisher);
+  return {
+    settings,
+    clock: systemClock,
+    ids: randomIds,
+    config: cosmos.config,
+    patients: cosmos.patients,
+    appointments: cosmos.appointments,
+    outbox: cosmos.outbox,
+    waitlist: cosmos.waitlist,
+    offers: cosmos.offers,
+    idempotency: cosmos.idempotency,
+    audit: cosmos.audit,
+    sms,
+    eligibility,
+    publisher,
+    cosmos,
+  };
 }
