@@ -46,7 +46,13 @@ export function statusOf(e: unknown): number | undefined {
     const code = (e as { code: unknown }).code;
     if (typeof code === 'number') return code;
   }
-  return undefined;
+  // The SDK wraps batch failures: new Error('Batch request error: ...', {cause}).
+  const cause = causeOf(e);
+  return cause ? statusOf(cause) : undefined;
+}
+
+function causeOf(e: unknown): unknown {
+  return typeof e === 'object' && e !== null && 'cause' in e ? (e as { cause: unknown }).cause : undefined;
 }
 
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
@@ -58,7 +64,9 @@ export function isTransient(e: unknown): boolean {
   if (typeof e === 'object' && e !== null) {
     const code = (e as { code?: unknown }).code;
     const name = (e as { name?: unknown }).name;
-    return (typeof code === 'string' && TRANSIENT_NET.has(code)) || name === 'TimeoutError';
+    if ((typeof code === 'string' && TRANSIENT_NET.has(code)) || name === 'TimeoutError') return true;
+    const cause = causeOf(e);
+    return cause !== undefined && cause !== e && isTransient(cause);
   }
   return false;
 }
@@ -68,7 +76,9 @@ function retryAfterMsOf(e: unknown): number | undefined {
   const headers = (e as { headers?: Record<string, unknown> }).headers;
   const raw = headers?.['x-ms-retry-after-ms'];
   const ms = typeof raw === 'string' || typeof raw === 'number' ? Number(raw) : NaN;
-  return Number.isFinite(ms) ? ms : undefined;
+  if (Number.isFinite(ms)) return ms;
+  const cause = causeOf(e);
+  return cause !== undefined && cause !== e ? retryAfterMsOf(cause) : undefined;
 }
 
 export interface RetryPolicy {
