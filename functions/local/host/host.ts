@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { capturedFunctions, installFunctionsCore } from './core';
-import { startLocalCosmos, type LocalCosmos } from './cosmos';
+import { CosmosSnapshotter, restoreCosmos, startLocalCosmos, type LocalCosmos } from './cosmos';
 import { DurableBackend } from './durable/backend';
 import { DURABLE_API_PATH, durableClientBindingData, handleDurableApi } from './durable/client-api';
 import { FileInstanceStore, MemoryInstanceStore } from './durable/store';
@@ -40,6 +40,8 @@ export interface LocalHostOptions {
   routePrefix?: string;
   /** Start the in-process Cosmos server (default true). When false, COSMOS_* env is left as is. */
   cosmos?: boolean;
+  /** Snapshot Cosmos data into the data folder and restore it on start (default true with a data folder). */
+  cosmosSnapshot?: boolean;
   /** Start the in-process Service Bus broker (default true), or supply one. */
   broker?: boolean | LocalBroker;
   registry?: FunctionRegistry;
@@ -59,12 +61,15 @@ export class LocalHost {
   timers?: TimerScheduler;
   serviceBus?: ServiceBusTriggers;
   cosmos?: LocalCosmos;
+  private snapshotter?: CosmosSnapshotter;
   broker?: LocalBroker;
   private ownsBroker = false;
   private readonly ready = new Map<ComponentName, boolean>();
   private readonly problems = new Map<ComponentName, string>();
   port = 0;
   baseUrl = '';
+  /** Data folder in use (null: memory only). */
+  dataDir: string | null = null;
   /** ms from start() to healthy. */
   startupMs = 0;
 
@@ -129,10 +134,23 @@ export class LocalHost {
       o.cosmos === false ? Promise.resolve(undefined) : this.component('cosmos', () => startLocalCosmos()),
       this.startBroker(),
     ]);
+    const dataDir = o.dataDir === undefined ? resolve(process.env.DATA_DIR ?? '.data') : o.dataDir;
+    this.dataDir = dataDir;
     if (cosmos) {
       this.cosmos = cosmos;
       process.env.COSMOS_ENDPOINT = cosmos.endpoint;
       process.env.COSMOS_KEY = cosmos.key;
+      if (dataDir !== null && o.cosmosSnapshot !== false) {
+        const file = join(dataDir, 'cosmos', 'snapshot.json');
+        await this.component('cosmos', async () => {
+          const restored = await restoreCosmos(cosmos.endpoint, cosmos.key, file);
+          if (restored) this.logger('information', `[host] Cosmos data restored from the data folder (${restored.documents} documents)`);
+        });
+        const snapshotter = new CosmosSnapshotter(cosmos, file, (err) => this.logger('warning', `[host] Cosmos snapshot failed: ${err.message}`));
+        cosmos.onWrite(() => snapshotter.markDirty());
+        snapshotter.start();
+        this.snapshotter = snapshotter;
+      }
     }
     this.ready.set('cosmos', true);
     if (broker) process.env.ServiceBusConnection = broker.connectionString;
@@ -157,7 +175,6 @@ export class LocalHost {
     // 4. Triggers.
     const routePrefix = o.routePrefix ?? routePrefixFrom(o.hostJsonPath ?? resolve('host.json'));
     this.dispatcher = new HttpDispatcher({ registry: this.registry, routePrefix, resolveExtraInput: this.resolveExtraInput, logger: this.logger });
-    const dataDir = o.dataDir === undefined ? resolve(process.env.DATA_DIR ?? '.data') : o.dataDir;
     this.backend = new DurableBackend({
       registry: this.registry,
       store: dataDir === null ? new MemoryInstanceStore() : new FileInstanceStore(dataDir),
@@ -250,20 +267,21 @@ export class LocalHost {
     return this.dispatcher?.routes ?? [];
   }
 
-  /** Stops triggers, the backend, the broker, Cosmos and the HTTP server. Idempotent. */
+  /** Stops the HTTP server, triggers, the backend, the broker and Cosmos (after a last snapshot). Idempotent. */
   async stop(): Promise<void> {
-    this.timers?.stop();
-    await this.serviceBus?.stop().catch(() => undefined);
-    await this.backend?.stop();
-    if (this.ownsBroker) await this.broker?.stop().catch(() => undefined);
-    await this.cosmos?.stop().catch(() => undefined);
     if (this.server) {
       const server = this.server;
       this.server = undefined;
       await new Promise<void>((r) => {
-        server.closeAllConnections?.();
         server.close(() => r());
+        server.closeAllConnections?.();
       });
     }
+    this.timers?.stop();
+    await this.serviceBus?.stop().catch(() => undefined);
+    await this.backend?.stop();
+    if (this.ownsBroker) await this.broker?.stop().catch(() => undefined);
+    await this.snapshotter?.stop().catch(() => undefined);
+    await this.cosmos?.stop().catch(() => undefined);
   }
 }
