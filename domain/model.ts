@@ -1,12 +1,24 @@
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { entityIdSchema } from './ids';
 import { isIanaZone, parseClockTime } from './time';
+
+const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * Luxon (parseInstant) and Date.parse both read stored instants downstream; they disagree on
+ * 2026-02-30 (Date.parse rolls over, luxon refuses) and on +25:00 (the reverse), so require both to agree.
+ */
+const isRealInstant = (iso: string): boolean => {
+  const dt = DateTime.fromISO(iso, { setZone: true });
+  return dt.isValid && dt.toMillis() === Date.parse(iso);
+};
 
 /** ISO 8601 instant with an explicit offset or Z (never a floating local time). */
 export const instantSchema = z
   .string()
   .max(40)
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be ISO 8601 with an offset, e.g. 2026-03-09T09:00:00-04:00');
+  .regex(INSTANT_PATTERN, 'must be ISO 8601 with an offset, e.g. 2026-03-09T09:00:00-04:00')
+  .refine((iso) => !INSTANT_PATTERN.test(iso) || isRealInstant(iso), 'must be a real date and time');
 export const localDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 export const clockTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:mm');
 /** Zod runs refinements even when a field already failed, so refinements check before parsing (never throw). */
