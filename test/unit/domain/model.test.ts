@@ -192,6 +192,15 @@ describe('time helpers', () => {
     expect.assertions(2);
   });
 
+  it('instantSchema rejects impossible dates and offsets that the downstream parsers read differently', () => {
+    for (const bad of ['2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-03-02T23:60:00Z', '2026-03-02T09:00:00+25:00']) {
+      expect(issues(instantSchema, bad)).toEqual([['', 'must be a real date and time']]);
+    }
+    // Accepted at the edge means usable later: an absence on 30 February would otherwise break every slot search.
+    const absence = { kind: 'absence', from: '2026-02-30T00:00:00Z', to: '2026-03-05T00:00:00Z' };
+    expect(issues(providerSchema, { ...baseProvider, weeklyHours: [], exceptions: [absence] })).toEqual([['exceptions.0.from', 'must be a real date and time']]);
+  });
+
   it('instantSchema agrees with parseInstant on offsets', () => {
     expect(instantSchema.safeParse('2026-03-08T07:30:00Z').success).toBe(true);
     expect(instantSchema.safeParse('2026-03-08T07:30:00.123456789+05:30').success).toBe(true);
