@@ -269,3 +269,24 @@ test('peek, receive-and-delete and a streaming subscribe()', async () => {
   expect(seen).toEqual([{ n: 2 }, { n: 3 }]);
   await Promise.all([streaming.close(), sender.close()]);
 });
+
+test('no available session fails fast; a closed client releases its session; a message without MessageId gets one', async () => {
+  const none = await client.acceptNextSession(SCHEDULING_EVENTS_TOPIC, 'reminders', noRenewal).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isServiceBusError(none) && none.code).toBe('ServiceTimeout');
+  const other = new ServiceBusClient(bus.connectionString);
+  await other.acceptSession(SCHEDULING_EVENTS_TOPIC, 'reminders', 'appt-held', noRenewal);
+  await other.close();
+  const again = await client.acceptSession(SCHEDULING_EVENTS_TOPIC, 'reminders', 'appt-held', noRenewal);
+  expect(again.sessionId).toBe('appt-held');
+  await again.close();
+  const sender = client.createSender(EHR_INBOUND_QUEUE);
+  await sender.sendMessages({ body: 'anonymous' });
+  const receiver = client.createReceiver(EHR_INBOUND_QUEUE);
+  const [m] = await receiveAll(receiver, 1);
+  expect(m!.messageId).toMatch(/^[0-9a-f]{32}$/);
+  await receiver.completeMessage(m!);
+  await Promise.all([receiver.close(), sender.close()]);
+});

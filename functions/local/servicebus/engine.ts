@@ -558,8 +558,10 @@ export class Namespace {
     return this.scheduled.filter((s) => address === undefined || s.address.toLowerCase() === address.toLowerCase()).length;
   }
 
-  private enqueue(target: TopicState | QueueState, m: AmqpMessage, now: number, sequenceNumber: number): void {
+  private enqueue(target: TopicState | QueueState, sent: AmqpMessage, now: number, sequenceNumber: number): void {
     const def = target.definition;
+    // Like Service Bus, give a message without a MessageId one (receivers and lock renewal rely on it).
+    const m: AmqpMessage = sent.message_id === undefined || sent.message_id === null ? { ...sent, message_id: randomUUID().replace(/-/g, '') } : sent;
     const messageId = str(m.message_id);
     if (def.requiresDuplicateDetection && messageId !== undefined) {
       for (const [id, at] of target.duplicates) {
