@@ -13,10 +13,10 @@ const STYLE = `
 @media (prefers-color-scheme:dark){:root{--accent:#7db7ff;--bg:#111;--fg:#eee;--muted:#bbb;--card:#1d232b}}
 *{box-sizing:border-box}body{margin:0;font:17px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 main{max-width:32rem;margin:0 auto;padding:1.25rem 1rem 2rem}h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1rem;margin:1.2rem 0 .4rem;color:var(--muted)}
-.clinic{color:var(--muted);margin:0}fieldset{border:0;padding:0;margin:0}legend{font-weight:600;margin-bottom:.25rem}
+.clinic{color:var(--muted);margin:0}fieldset{border:0;padding:0;margin:0}legend{font-weight:600;margin-bottom:.25rem;padding:0}
 label.slot{display:flex;align-items:center;gap:.75rem;min-height:48px;padding:.6rem .9rem;margin:.4rem 0;border-radius:.6rem;background:var(--card);border:2px solid transparent;cursor:pointer}
 label.slot:has(input:checked){border-color:var(--accent)}input[type=radio]{width:1.3rem;height:1.3rem;accent-color:var(--accent)}
-button{width:100%;min-height:48px;margin-top:1.2rem;border:0;border-radius:.6rem;background:var(--accent);color:#fff;font:inherit;font-weight:600}
+button{position:sticky;bottom:.75rem;width:100%;min-height:48px;margin-top:1.2rem;box-shadow:0 2px 8px rgba(0,0,0,.25);border:0;border-radius:.6rem;background:var(--accent);color:#fff;font:inherit;font-weight:600}
 button:focus-visible,label.slot:focus-within{outline:3px solid var(--accent);outline-offset:2px}
 .notice{padding:1rem;border-radius:.6rem;background:var(--card)}.small{color:var(--muted);font-size:.9rem}`;
 
