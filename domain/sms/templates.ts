@@ -30,6 +30,8 @@ export interface SmsTemplateParams {
   'cancel-too-late': { clinic: SmsClinic; start: string };
   'no-upcoming-appointment': { clinic?: SmsClinic };
   eligibility: { clinic: SmsClinic; start: string };
+  /** Provider absence: the visit moved to another time. */
+  rehomed: { clinic: SmsClinic; previousStart: string; start: string };
   'booking-link': { clinic: SmsClinic; url: string; expiresAt: string };
   help: { clinic?: SmsClinic };
   'opted-out': { clinic?: SmsClinic };
@@ -58,6 +60,7 @@ export const SMS_TEMPLATES = [
   'cancel-too-late',
   'no-upcoming-appointment',
   'eligibility',
+  'rehomed',
   'booking-link',
   'help',
   'opted-out',
@@ -103,6 +106,9 @@ const renderers: Renderers = {
   'no-upcoming-appointment': (p) => `${name(p.clinic)}: we couldn't find an upcoming appointment for you. Reply BOOK to see available times.`,
   eligibility: (p) =>
     `${name(p.clinic)}: please contact the clinic about your insurance before your visit on ${formatSmsTime(p.start, p.clinic.timeZone)}.`,
+  rehomed: (p) =>
+    `${name(p.clinic)}: your appointment on ${formatSmsTime(p.previousStart, p.clinic.timeZone)} has moved to ${formatSmsTime(p.start, p.clinic.timeZone)}. ` +
+    'Reply C to confirm or X to cancel.',
   'booking-link': (p) => `${name(p.clinic)}: pick an appointment time here: ${p.url} (link valid until ${formatSmsTime(p.expiresAt, p.clinic.timeZone)}).`,
   help: (p) =>
     `${name(p.clinic)}: reply YES/NO to an offer, C to confirm or X to cancel your next visit, BOOK for open times. STOP to opt out. Msg&data rates may apply.`,

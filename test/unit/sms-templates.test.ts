@@ -30,6 +30,7 @@ const realistic: { [T in SmsTemplate]: Record<string, unknown> } = {
   'cancel-too-late': { clinic, start: '2026-03-03T14:30:00Z' },
   'no-upcoming-appointment': { clinic },
   eligibility: { clinic, start: '2026-03-03T14:30:00Z' },
+  rehomed: { clinic, previousStart: '2026-03-03T14:30:00Z', start: '2026-03-05T15:00:00Z' },
   'booking-link': { clinic, url: 'https://slotflow.example.org/book/eyJ2IjoxfQ.sig', expiresAt: '2026-03-04T14:30:00Z' },
   help: { clinic },
   'opted-out': { clinic },
