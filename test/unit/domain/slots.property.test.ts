@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { generateSlots, weekdays, type WeeklyHours } from '../../../domain';
+import { generateSlots, resolveLocalEndTime, resolveLocalTime, weekdays, type WeeklyHours } from '../../../domain';
 import { appointmentType, provider, typeMap } from '../../fixtures/domain/builders';
 
 /**
@@ -84,7 +84,7 @@ describe('generateSlots properties', () => {
         expect(new Set(spans.map((x) => x.start)).size).toBe(spans.length);
         expect(new Set(slots.map((x) => x.slotId)).size).toBe(slots.length);
       }),
-      { numRuns: 60, seed: 20260308 },
+      { numRuns: 40, seed: 20260308 },
     );
   });
 
@@ -137,6 +137,33 @@ describe('generateSlots properties', () => {
         },
       ),
       { numRuns: 150, seed: 20260329 },
+    );
+  });
+
+  it('resolveLocalTime matches a reference that compares formatted wall times, and block ends never come after starts', () => {
+    /** Reference: of the readings with the offsets a day before and after, the earliest whose wall time is the one asked for. */
+    const reference = (date: DateTime, minutes: number, zone: string): number => {
+      const naive = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'utc' }).plus({ minutes });
+      const offsets = [-1, 1].map((d) => DateTime.fromMillis(naive.toMillis() + d * 86_400_000, { zone }).offset);
+      const wall = naive.toFormat("yyyy-MM-dd'T'HH:mm");
+      const hits = offsets.map((o) => naive.minus({ minutes: o }).setZone(zone)).filter((dt) => dt.toFormat("yyyy-MM-dd'T'HH:mm") === wall);
+      return hits.length > 0 ? Math.min(...hits.map((h) => h.toMillis())) : naive.minus({ minutes: offsets[0]! }).toMillis();
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.entries(ZONE_TRANSITIONS)),
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: 0, max: 96 }).map((q) => q * 15),
+        fc.integer({ min: 0, max: 96 }).map((q) => q * 15),
+        ([zone, days], shift, a, b) => {
+          const date = DateTime.fromISO(days[0]!, { zone }).plus({ days: shift });
+          expect(resolveLocalTime(date, a, zone).toMillis()).toBe(reference(date, a, zone));
+          // A block [x, y) with x < y: its end is never after the start of a block beginning at y or later.
+          const [x, y] = a < b ? [a, b] : [b, a];
+          expect(resolveLocalEndTime(date, x, zone) <= resolveLocalTime(date, y, zone)).toBe(true);
+        },
+      ),
+      { numRuns: 150, seed: 1101 },
     );
   });
 });
