@@ -12,7 +12,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { capturedFunctions, installFunctionsCore } from '../functions/local/host/core';
+import { DurableBackend } from '../functions/local/host/durable/backend';
 import { HistoryBuilder } from '../functions/local/host/durable/history';
+import { FileInstanceStore } from '../functions/local/host/durable/store';
 import { runEpisode, type OrchestrationHandler } from '../functions/local/host/durable/replay';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -22,6 +24,7 @@ interface Results {
   machine: { cpus: number; node: string; at: string };
   startup?: { runs: number[]; medianMs: number };
   replay?: { historyEvents: number; activities: number; msPerEpisode: number; episodesPerSecond: number }[];
+  backend?: { activities: number; historyEvents: number; totalMs: number; msPerActivity: number }[];
   load?: Record<string, unknown>;
 }
 
@@ -97,6 +100,26 @@ async function replayBench(): Promise<NonNullable<Results['replay']>> {
     }
     const ms = (performance.now() - t0) / n;
     out.push({ historyEvents: history.length, activities, msPerEpisode: Number(ms.toFixed(3)), episodesPerSecond: Math.round(1000 / ms) });
+  }
+  return out;
+}
+
+/** A whole sequential orchestration through the backend: episodes, activities and a persisted record per step. */
+async function backendBench(): Promise<NonNullable<Results['backend']>> {
+  registerBenchOrchestrator();
+  const out: NonNullable<Results['backend']> = [];
+  for (const n of [10, 100, 250]) {
+    const dir = mkdtempSync(join(tmpdir(), 'slotflow-bench-durable-'));
+    const backend = new DurableBackend({ registry: capturedFunctions, store: new FileInstanceStore(dir), logger: () => undefined });
+    backend.start();
+    const t0 = performance.now();
+    backend.startNew('benchSteps', { instanceId: `steps-${n}`, input: { n } });
+    await backend.waitFor(`steps-${n}`, ['Completed', 'Failed'], 300_000);
+    const totalMs = performance.now() - t0;
+    const historyEvents = backend.getStatus(`steps-${n}`, { showHistory: true })!.historyEvents!.length;
+    await backend.stop();
+    rmSync(dir, { recursive: true, force: true });
+    out.push({ activities: n, historyEvents, totalMs: Math.round(totalMs), msPerActivity: Number((totalMs / n).toFixed(2)) });
   }
   return out;
 }
@@ -180,6 +203,9 @@ export async function main(args: string[] = process.argv.slice(2)): Promise<Resu
   results.replay = await replayBench();
   console.log('\nreplay of one episode (real durable-functions replay, JSON round trip, task table read):');
   console.table(results.replay);
+  results.backend = await backendBench();
+  console.log('\nsequential orchestration through the backend (file store, one persisted record per change):');
+  console.table(results.backend);
   if (args.includes('--load')) {
     results.load = await loadBench();
     console.log('\nload (autocannon, 50 connections):');
