@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from './model';
+import { resolveLocalEndTime } from './slots';
 import { parseClockTime, parseInstant } from './time';
 
 /** True if the entry may be offered the slot: active, same clinic, type, provider and time window. */
@@ -70,8 +71,9 @@ export function nextSendTime(now: DateTime, zone: string, policy: Pick<OfferPoli
   if (!isQuietHours(now, zone, policy)) return now;
   const local = now.setZone(zone);
   const end = parseClockTime(policy.quietEnd);
-  // Wall-clock set (not elapsed minutes), so a DST change overnight does not shift the end of quiet hours.
-  const atEnd = (d: DateTime) => d.set({ hour: Math.floor(end / 60), minute: end % 60, second: 0, millisecond: 0 });
+  // Wall-clock time (not elapsed minutes), so a DST change overnight does not shift the end of quiet hours;
+  // an end inside a spring-forward gap is the end of the gap, the first instant that is no longer quiet.
+  const atEnd = (d: DateTime) => resolveLocalEndTime(d, end, zone);
   let candidate = atEnd(local);
   if (candidate <= local) candidate = atEnd(local.plus({ days: 1 }));
   return candidate.toUTC();
