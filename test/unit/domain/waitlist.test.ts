@@ -199,6 +199,14 @@ describe('nextSendTime', () => {
     expect(next('2026-11-01T01:30:00-05:00')).toBe('2026-11-01T13:00:00.000Z');
   });
 
+  it('quiet hours ending inside the spring-forward gap end when the gap does (the first instant outside them)', () => {
+    const gapEnd = { quietStart: '22:00', quietEnd: '02:30' };
+    // 03:00 EDT comes straight after 01:59 EST and is past 02:30 on the wall clock, so not quiet.
+    expect(isQuietHours(at('2026-03-08T03:00:00-04:00'), NY, gapEnd)).toBe(false);
+    expect(next('2026-03-08T01:00:00-05:00', NY, gapEnd)).toBe('2026-03-08T07:00:00.000Z');
+    expect(next('2026-03-07T23:00:00-05:00', NY, gapEnd)).toBe('2026-03-08T07:00:00.000Z');
+  });
+
   it('works in Europe/Berlin on its transition nights', () => {
     expect(next('2026-03-28T23:00:00+01:00', 'Europe/Berlin')).toBe('2026-03-29T06:00:00.000Z');
     expect(next('2026-10-24T23:00:00+02:00', 'Europe/Berlin')).toBe('2026-10-25T07:00:00.000Z');
