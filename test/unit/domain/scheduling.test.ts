@@ -348,3 +348,35 @@ describe('across the fall-back night', () => {
     expect(clinicLocalDate('2026-11-01T05:30:00Z', 'America/New_York')).toBe('2026-11-01');
   });
 });
+
+describe('optimistic concurrency', () => {
+  /** Makes the next `times` updates lose a race: another writer bumps the stored version first. */
+  function loseRaces(times: number) {
+    const original = deps.appointments.update.bind(deps.appointments);
+    let left = times;
+    deps.appointments.update = async (appointment, expectedVersion, events) => {
+      if (left > 0) {
+        left -= 1;
+        const stored = deps.appointments.byId.get(appointment.appointmentId)!;
+        deps.appointments.byId.set(stored.appointmentId, { ...stored, version: stored.version + 1, confirmedAt: '2026-03-02T13:30:00.000Z' });
+      }
+      return original(appointment, expectedVersion, events);
+    };
+  }
+
+  it('re-reads and re-applies a change after losing a race, keeping the other writer change and one set of events', async () => {
+    const a = await book();
+    loseRaces(1);
+    const c = await cancelAppointment(deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'x' });
+    expect(c).toMatchObject({ status: 'cancelled', version: 3, confirmedAt: '2026-03-02T13:30:00.000Z' });
+    expect(types()).toEqual([EventType.appointmentBooked, EventType.appointmentCancelled, EventType.slotReleased]);
+    expect(deps.appointments.stored.map((e) => e.type)).toEqual(types());
+  });
+
+  it('gives up with APPOINTMENT.CONCURRENT_MODIFICATION after repeated conflicts', async () => {
+    const a = await book();
+    loseRaces(10);
+    expect(await codeOf(cancelAppointment(deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'x' }))).toBe(ErrorCode.CONCURRENT_MODIFICATION);
+    expect(types()).toEqual([EventType.appointmentBooked]);
+  });
+});
