@@ -263,6 +263,7 @@ export class AmqpFront {
     const server = this.container.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }) as Server;
     this.server = server;
     server.on('connection', (socket) => {
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
