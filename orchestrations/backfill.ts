@@ -22,7 +22,6 @@ import {
   offerPolicySchema,
   type OfferPolicy,
   type OfferStatus,
-  type WaitlistOffer,
 } from '../domain';
 import { bookAppointment, resolveSlot, searchFreeSlots } from '../domain/scheduling';
 import { getServices } from '../functions/lib/services';
@@ -205,7 +204,11 @@ export async function loadCandidates(input: { slotId: string; appointmentType: s
   return { ...base, candidates };
 }
 
-/** Records the offer (create-only, so a retried activity does not send twice) and texts the patient. */
+/**
+ * Records the offer (create-only) and texts the patient. A retried activity finds the offer and
+ * texts only if the earlier attempt had not (a marker is written after each successful send), so a
+ * patient gets one offer SMS per offer, or at worst two if a crash falls between send and marker.
+ */
 export async function sendOffer(input: {
   slotId: string;
   waitlistEntryId: string;
@@ -216,29 +219,34 @@ export async function sendOffer(input: {
 }): Promise<SentOffer> {
   const services = await getServices();
   const offerId = `ofr-${input.slotId.replace(/\./g, '-')}-${input.waitlistEntryId}`.slice(0, 64);
-  const existing = await services.offers.get(offerId);
-  if (existing) return { offerId, waitlistEntryId: input.waitlistEntryId, patientId: input.patientId, outcome: existing.status === 'sent' ? 'sent' : 'not-sent' };
+  const result = (outcome: SentOffer['outcome']): SentOffer => ({ offerId, waitlistEntryId: input.waitlistEntryId, patientId: input.patientId, outcome });
   const { slot, clinic } = await resolveSlot(services, input.slotId);
-  const entry = await services.waitlist.get(input.waitlistEntryId);
-  if (!entry || entry.status !== 'active') return { offerId, waitlistEntryId: input.waitlistEntryId, patientId: input.patientId, outcome: 'not-sent' };
-  const now = services.clock.now().toUTC().toISO()!;
-  const offer: WaitlistOffer = {
-    offerId,
-    clinicId: clinic.clinicId,
-    slotId: slot.slotId,
-    waitlistEntryId: entry.waitlistEntryId,
-    patientId: entry.patientId,
-    workflowInstanceId: input.workflowInstanceId,
-    round: input.round,
-    status: 'sent',
-    sentAt: now,
-    expiresAt: input.expiresAt,
-    version: 1,
-  };
-  await services.offers.create(offer);
-  await services.waitlist.update({ ...entry, status: 'offered', updatedAt: now, version: entry.version + 1 }, entry.version);
+  let offer = await services.offers.get(offerId);
+  if (!offer) {
+    const entry = await services.waitlist.get(input.waitlistEntryId);
+    if (!entry || entry.status !== 'active') return result('not-sent');
+    const now = services.clock.now().toUTC().toISO()!;
+    offer = {
+      offerId,
+      clinicId: clinic.clinicId,
+      slotId: slot.slotId,
+      waitlistEntryId: entry.waitlistEntryId,
+      patientId: entry.patientId,
+      workflowInstanceId: input.workflowInstanceId,
+      round: input.round,
+      status: 'sent',
+      sentAt: now,
+      expiresAt: input.expiresAt,
+      version: 1,
+    };
+    await services.offers.create(offer);
+    await services.waitlist.update({ ...entry, status: 'offered', updatedAt: now, version: entry.version + 1 }, entry.version);
+  }
+  if (offer.status !== 'sent') return result('not-sent');
+  const marker = `offer-sms:${offerId}`;
+  if (await services.idempotency.get('event', marker)) return result('sent');
   const outcome = await notifyPatient(services, {
-    patientId: entry.patientId,
+    patientId: offer.patientId,
     clinic,
     template: 'offer',
     params: { start: slot.start, expiresAt: input.expiresAt },
@@ -247,9 +255,10 @@ export async function sendOffer(input: {
   });
   if (outcome !== 'sent') {
     await settleOffer(offerId, 'unavailable', false);
-    return { offerId, waitlistEntryId: entry.waitlistEntryId, patientId: entry.patientId, outcome: 'not-sent' };
+    return result('not-sent');
   }
-  return { offerId, waitlistEntryId: entry.waitlistEntryId, patientId: entry.patientId, outcome: 'sent' };
+  await services.idempotency.putIfAbsent({ scope: 'event', key: marker, createdAt: services.clock.now().toUTC().toISO()! }, 30 * 24 * 3600);
+  return result('sent');
 }
 
 /** Books the slot for the patient who said YES; SLOT_TAKEN means someone else got it first. */
