@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { DomainError, entityIdSchema, ErrorCode, instantSchema } from '../domain';
 import { canAccessClinic, requireClinicAccess } from './lib/auth';
 import { HttpErrorCode, HttpProblem } from './lib/problem';
+import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from '../orchestrations/provider-absence';
 import { apiHandler, json, readJson, readParams, withIdempotency, type ApiContext, type ApiResult } from './lib/http';
 
 /** Provider absences (start the re-assignment workflow) and workflow status. */
 
-/** The orchestration (written in orchestrations/) that re-homes a provider's patients. */
-export const PROVIDER_ABSENCE_ORCHESTRATOR = 'providerAbsenceOrchestrator';
 /** Longest absence one request may cover. */
 export const MAX_ABSENCE_DAYS = 92;
 
@@ -27,23 +25,12 @@ export const absenceBodySchema = z
 const providerParams = z.object({ providerId: entityIdSchema }).strict();
 const instanceParams = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a workflow instance id') }).strict();
 
-/** Input of the provider-absence orchestration. */
-export interface ProviderAbsenceInput {
-  absenceId: string;
-  providerId: string;
-  clinicId: string;
-  from: string;
-  to: string;
-  reasonCode: string;
-  requestedBy: string;
-  correlationId: string;
-}
-
-/** Deterministic instance id: the same absence (provider, same instants) always maps to one workflow. */
-export function absenceInstanceId(providerId: string, from: string, to: string): string {
-  const hash = createHash('sha256').update(`${new Date(Date.parse(from)).toISOString()}|${new Date(Date.parse(to)).toISOString()}`).digest('hex').slice(0, 16);
-  return `absence-${providerId}-${hash}`;
-}
+/**
+ * What the API passes to the orchestration: its own input plus the clinic (so workflow status can be
+ * scoped to clinic claims) and who asked. The instance id is the orchestration's own deterministic id,
+ * so an absence reported here and the same absence arriving as an event start one workflow.
+ */
+export type ProviderAbsenceStart = AbsenceInput & { clinicId: string; requestedBy: string; correlationId: string };
 
 /** What these routes need of the durable client (a fake with these methods can be injected in tests). */
 export interface WorkflowClient {
@@ -91,8 +78,7 @@ export async function reportAbsence(ctx: ApiContext): Promise<ApiResult> {
     const client = workflowClientOf(ctx.invocation);
     const existing = await statusOf(client, instanceId);
     if (!existing) {
-      const input: ProviderAbsenceInput = {
-        absenceId: instanceId,
+      const input: ProviderAbsenceStart = {
         providerId,
         clinicId: provider.clinicId,
         from: body.from,
