@@ -158,35 +158,37 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     const entry = this.entryOf(a, pk, now);
     if (needLedger) await this.ledger.acquire(a.patientId, entry, (e) => this.judge(e));
     else if (timeChanged) await this.ledger.acquire(a.patientId, entry, 'no-check');
+    // Releasing the old slot rides in the same batch as the conditional replace: while the
+    // appointment is unchanged (If-Match) and holds the slot, nobody else can hold its claim, so
+    // the delete needs no condition of its own.
+    const releaseOp: OperationInput[] = releaseOld ? [{ operationType: 'Delete', id: slotClaimId(prev.slotId) }] : [];
     let etag: string;
     try {
       if (pk === prev.pk) {
-        etag = needClaim
-          ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), { operationType: 'Replace', id: a.appointmentId, resourceBody: json(doc), ifMatch: current.etag }, a.appointmentId)
-          : await this.replaceOnly(doc, current.etag);
+        const replaceOp: OperationInput = { operationType: 'Replace', id: a.appointmentId, resourceBody: json(doc), ifMatch: current.etag };
+        etag = needClaim ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), replaceOp, a.appointmentId, releaseOp) : await this.writeAndRelease(pk, doc, current.etag, releaseOp);
       } else {
         etag = needClaim
           ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), { operationType: 'Upsert', resourceBody: json(doc) }, a.appointmentId)
           : await this.store.upsert(doc);
-        await this.leaveForwardingStub(current, pk, a, needClaim);
+        await this.leaveForwardingStub(current, pk, a, needClaim, releaseOp);
       }
     } catch (e) {
-      if (timeChanged || !wasOcc) await this.ledger.remove(a.patientId, a.appointmentId, entry.startMs).catch(() => undefined);
+      if (timeChanged) await this.ledger.remove(a.patientId, a.appointmentId, entry.startMs).catch(() => undefined);
       throw e;
     }
     this.remember(doc, etag, doc.pendingEvents ?? []);
-    if (releaseOld) await this.releaseClaim(prev.pk, prev.slotId, a.appointmentId).catch(() => undefined);
     if (timeChanged) await this.ledger.remove(a.patientId, a.appointmentId, prev.startMs).catch(() => undefined);
     return structuredClone(a);
   }
 
   /** After a move to another day: the old document becomes a pointer, conditionally (the linearization point). */
-  private async leaveForwardingStub(current: Stored<AppointmentDoc>, newPk: string, a: Appointment, claimed: boolean): Promise<void> {
+  private async leaveForwardingStub(current: Stored<AppointmentDoc>, newPk: string, a: Appointment, claimed: boolean, releaseOp: OperationInput[]): Promise<void> {
     const stub: MovedDoc = { id: current.doc.id, pk: current.doc.pk, type: 'appointment-moved', movedToPk: newPk, version: a.version, ttl: 90 * 86_400 };
     try {
-      await this.store.replace(stub, current.etag);
+      await this.writeAndRelease(current.doc.pk, stub, current.etag, releaseOp);
     } catch (e) {
-      if (!(e instanceof CosmosStatusError)) throw e;
+      if (!(e instanceof EtagMismatch)) throw e;
       // Someone changed the old document first: undo the copy (and its claim) and start over.
       await this.store.delete(a.appointmentId, newPk).catch(() => undefined);
       if (claimed) await this.releaseClaim(newPk, a.slotId, a.appointmentId).catch(() => undefined);
@@ -194,7 +196,21 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     }
   }
 
-  private async replaceOnly(doc: AppointmentDoc, etag: string): Promise<string> {
+  /** Conditional replace plus, in the same batch, the release of the old slot's claim. */
+  private async writeAndRelease(pk: string, doc: AppointmentDoc | MovedDoc, etag: string, releaseOp: OperationInput[]): Promise<string> {
+    if (releaseOp.length === 0) return this.replaceOnly(doc, etag);
+    const out = await this.store.batch(pk, [{ operationType: 'Replace', id: doc.id, resourceBody: json(doc), ifMatch: etag }, ...releaseOp]);
+    if (out.ok) return out.results[0]!.eTag ?? '';
+    if (out.failedIndex === 0) {
+      if (out.failedStatus === 412 || out.failedStatus === 404) throw new EtagMismatch();
+      throw new Error(`Cosmos DB batch operation failed with status ${out.failedStatus}`);
+    }
+    // The claim was already gone (404). The local server kept the replace; Azure rolled it back.
+    if (out.committed[0]) return out.results[0]!.eTag ?? '';
+    return this.replaceOnly(doc, etag);
+  }
+
+  private async replaceOnly(doc: AppointmentDoc | MovedDoc, etag: string): Promise<string> {
     try {
       return await this.store.replace(doc, etag);
     } catch (e) {
@@ -207,10 +223,17 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
    * Writes the slot claim and the appointment operation as one batch. Returns the appointment's
    * new ETag; throws SLOT_TAKEN if another live appointment holds the slot.
    */
-  private async claimAndWrite(pk: string, claim: ClaimDoc, op: OperationInput, appointmentId: string): Promise<string> {
+  private async claimAndWrite(pk: string, claim: ClaimDoc, op: OperationInput, appointmentId: string, extra: OperationInput[] = []): Promise<string> {
+    let extras = extra;
     for (let attempt = 0; attempt < 4; attempt++) {
-      const out = await this.store.batch(pk, [{ operationType: 'Create', resourceBody: json(claim) }, op]);
+      const out = await this.store.batch(pk, [{ operationType: 'Create', resourceBody: json(claim) }, op, ...extras]);
       if (out.ok) return out.results[1]!.eTag ?? '';
+      if (out.failedIndex >= 2) {
+        // Releasing the old claim failed (already gone). Local server: the rest is stored. Azure: retry without it.
+        if (out.committed[1]) return out.results[1]!.eTag ?? '';
+        extras = [];
+        continue;
+      }
       if (out.failedIndex === 1) {
         // Only the local server gets here with the claim stored (Azure rolled it back): undo it.
         if (out.committed[0]) await this.store.delete(claim.id, pk, out.results[0]!.eTag).catch(() => undefined);
@@ -221,7 +244,11 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       if (out.failedIndex === 0 && out.failedStatus === 409) {
         const verdict = await this.healClaim(pk, claim, appointmentId);
         if (verdict === 'freed') continue;
-        if (verdict === 'ours') return this.writeAlone(pk, op, appointmentId);
+        if (verdict === 'ours') {
+          const etag = await this.writeAlone(pk, op, appointmentId);
+          for (const x of extras) await this.store.delete((x as { id: string }).id, pk).catch(() => undefined);
+          return etag;
+        }
         throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: claim.slotId });
       }
       throw new Error(`Cosmos DB batch failed with status ${out.failedStatus ?? 'unknown'}`);
