@@ -46,7 +46,7 @@ export function solveValidInstance(
   const order = [...components].sort((a, b) => a.pairs.length - b.pairs.length);
   for (const comp of order) {
     if (!glpk) {
-      outcomes.push(greedyOutcome(model, comp.pairs, options.greedyOnly === true));
+      outcomes.push(greedyOutcome(model, comp.pairs));
       continue;
     }
     outcomes.push(
@@ -65,16 +65,30 @@ export function solveValidInstance(
   return buildResult(model, components.length, order, outcomes, { started, now, modelMs, greedyObjective });
 }
 
-function greedyOutcome(model: AssignmentModel, pairs: Int32Array, requested: boolean): ComponentOutcome {
+/** Greedy for one component (greedyOnly, or no solver available): reported as 'greedy-fallback'. */
+function greedyOutcome(model: AssignmentModel, pairs: Int32Array): ComponentOutcome {
   const chosen = greedyAssign(model, pairs);
   const value = chosen.reduce((acc, p) => acc + model.pairScore[p]!, 0);
+  // Bound without a solver: every candidate (or every slot) contributes at most its best pair. Only valid
+  // for the score when no must-place candidate is involved (their big-M bonus is not part of the score).
+  const bestOfCand = new Map<number, number>();
+  const bestOfSlot = new Map<number, number>();
+  let hasMust = false;
+  for (const p of pairs) {
+    const c = model.pairCand[p]!;
+    const s = model.pairSlot[p]!;
+    if (model.mustPlace[c]) hasMust = true;
+    bestOfCand.set(c, Math.max(bestOfCand.get(c) ?? 0, model.pairScore[p]!));
+    bestOfSlot.set(s, Math.max(bestOfSlot.get(s) ?? 0, model.pairScore[p]!));
+  }
+  const sum = (m: Map<number, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
   return {
     chosen,
     value,
-    upper: Infinity,
+    upper: hasMust ? Infinity : Math.min(sum(bestOfCand), sum(bestOfSlot)),
     bigM: Infinity,
     method: 'greedy',
-    fallback: !requested,
+    fallback: true,
     greedyScore: value,
     lpSolves: 0,
     mipSolves: 0,
@@ -251,5 +265,6 @@ function explainUnassigned(
       }
     }
   }
-  return { code: 'SLOTS_TAKEN', reason: `all ${pairs.length} eligible slot${pairs.length === 1 ? '' : 's'} went to candidates with a higher joint score or must-place priority` };
+  const which = pairs.length === 1 ? 'the only eligible slot' : `all ${pairs.length} eligible slots`;
+  return { code: 'SLOTS_TAKEN', reason: `${which} went to candidates with a higher joint score or must-place priority` };
 }

@@ -18,7 +18,9 @@ const instantSchema = z
 
 export const URGENCY_LEVELS = { routine: 2, soon: 5, urgent: 8 } as const;
 
-const urgencySchema = z.union([z.number().min(0).max(10), z.enum(['routine', 'soon', 'urgent'])]);
+const urgencySchema = z.union([z.number().min(0).max(10), z.enum(['routine', 'soon', 'urgent'])], {
+  error: "must be a number from 0 to 10 or one of 'routine', 'soon', 'urgent'",
+});
 
 export const slotSchema = z.object({
   id: idSchema,

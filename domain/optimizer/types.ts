@@ -3,7 +3,7 @@ import type { OptimizationInstance } from './schema';
 /**
  * optimal: proven optimal (lexicographic: most must-place candidates, then highest total score).
  * feasible-with-gap: a solver solution with a proven bound, gap > 0 (e.g. the MIP hit the time limit).
- * greedy-fallback: the solver did not finish in time (or failed) for some component; greedy used there.
+ * greedy-fallback: greedy was used for some component: the solver did not finish in time, failed, or greedyOnly was asked for.
  * infeasible: some must-place candidate cannot be placed in any solution; the rest is still optimized.
  * empty: no slots or no candidates.
  */

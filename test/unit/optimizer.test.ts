@@ -323,7 +323,9 @@ describe('edge cases', () => {
     const instance = generateInstance({ candidates: 30, slots: 100, sideConstraints: true, seed: 6, slotsPerClinic: 100 });
     const result = await optimizeAssignment(instance, { greedyOnly: true });
     expect(result.method).toBe('greedy');
+    expect(result.status).toBe('greedy-fallback');
     expect(result.stats.lpSolves).toBe(0);
+    expect(result.bound!).toBeGreaterThanOrEqual(result.objective);
     assertValid(instance, result);
   });
 });
