@@ -66,7 +66,13 @@ function parseArgs(argv: string[]): CliArgs {
 class UsageError extends Error {}
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
+/** Where the CLI writes: stdout and stderr, or captures in tests. */
+export interface CliIo {
+  out: { write(text: string): unknown };
+  err: { write(text: string): unknown };
+}
+
+export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
   let args: CliArgs;
   try {
     args = parseArgs(argv);

@@ -1,15 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, EXAMPLE_INSTANCE } from '../../scripts/optimize';
+import { main, EXAMPLE_INSTANCE, type CliIo } from '../../scripts/optimize';
 import { parseInstance } from '../../domain/optimizer';
 
-function capture(): { io: { out: NodeJS.WriteStream; err: NodeJS.WriteStream }; out: () => string; err: () => string } {
+function capture(): { io: CliIo; out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  const io = {
-    out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream,
-    err: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WriteStream,
+  const io: CliIo = {
+    out: { write: (s: string) => (out += s) },
+    err: { write: (s: string) => (err += s) },
   };
   return { io, out: () => out, err: () => err };
 }
