@@ -11,6 +11,7 @@ const isModule = (f: string) => f.endsWith(ext) && !f.endsWith(`.d${ext}`) && f 
 
 for (const dir of [__dirname, join(__dirname, '..', 'orchestrations')]) {
   for (const file of readdirSync(dir).filter(isModule).sort()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the registration is the import's side effect
     require(join(dir, file));
   }
 }
