@@ -270,12 +270,20 @@ test('peek, receive-and-delete and a streaming subscribe()', async () => {
   await Promise.all([streaming.close(), sender.close()]);
 });
 
-test('no available session fails fast; a closed client releases its session; a message without MessageId gets one', async () => {
-  const none = await client.acceptNextSession(SCHEDULING_EVENTS_TOPIC, 'reminders', noRenewal).then(
+test('acceptNextSession waits for a session (or the client timeout); a closed client releases its session; a message without MessageId gets one', async () => {
+  const impatient = new ServiceBusClient(bus.connectionString, { retryOptions: { timeoutInMs: 400, maxRetries: 0 } });
+  const none = await impatient.acceptNextSession(SCHEDULING_EVENTS_TOPIC, 'reminders', noRenewal).then(
     () => undefined,
     (e: unknown) => e,
   );
+  await impatient.close();
   expect(isServiceBusError(none) && none.code).toBe('ServiceTimeout');
+  const waiting = client.acceptNextSession(SCHEDULING_EVENTS_TOPIC, 'reminders', noRenewal);
+  await new Promise((r) => setTimeout(r, 100));
+  await publisher.publish([booked('appt-late')]);
+  const late = await waiting;
+  expect(late.sessionId).toBe('appt-late');
+  await late.close();
   const other = new ServiceBusClient(bus.connectionString);
   await other.acceptSession(SCHEDULING_EVENTS_TOPIC, 'reminders', 'appt-held', noRenewal);
   await other.close();

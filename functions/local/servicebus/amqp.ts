@@ -27,14 +27,23 @@ const MAX_MESSAGE_SIZE = 256 * 1024;
 const SESSION_FILTER = 'com.microsoft:session-filter';
 const LOCKED_UNTIL_PROPERTY = 'com.microsoft:locked-until-utc';
 const DEAD_LETTER_CONDITION = 'com.microsoft:dead-letter';
+const TIMEOUT_PROPERTY = 'com.microsoft:timeout';
 const TICKS_AT_EPOCH = 621355968000000000n;
 
 interface LinkInternals {
   local: { attach: { properties?: unknown; max_message_size?: number } };
-  remote: { attach?: { source?: { address?: string; filter?: Record<string, unknown> }; target?: { address?: string } } };
+  remote: { attach?: { source?: { address?: string; filter?: Record<string, unknown> }; target?: { address?: string }; properties?: unknown } };
+  state: { local_open: boolean; open_requests: number };
   _draining?: boolean;
 }
 const internals = (link: Sender | Receiver): LinkInternals => link as unknown as LinkInternals;
+
+/** rhea answers an attach as soon as the handler returns; this takes the answer back until `open()`. */
+function holdAttach(link: Sender): void {
+  const state = internals(link).state;
+  state.local_open = false;
+  state.open_requests = Math.max(0, state.open_requests - 1);
+}
 
 /** Lock token bytes as Service Bus puts them in a delivery tag (.NET GUID byte order). */
 export function lockTokenToDeliveryTag(lockToken: string): Buffer {
@@ -230,6 +239,8 @@ class DeliveringLink {
 interface ConnectionState {
   replyLinks: Map<string, Sender>;
   delivering: Map<Sender, DeliveringLink>;
+  /** Attaches held until a session frees up: cancel functions. */
+  pendingAttach: Map<Sender, () => void>;
 }
 
 export interface AmqpFrontOptions {
@@ -275,7 +286,10 @@ export class AmqpFront {
   }
 
   async close(): Promise<void> {
-    for (const state of this.connections.values()) for (const link of state.delivering.values()) link.detach();
+    for (const state of this.connections.values()) {
+      for (const link of state.delivering.values()) link.detach();
+      for (const cancel of [...state.pendingAttach.values()]) cancel();
+    }
     for (const conn of this.connections.keys()) {
       try {
         conn.close();
@@ -291,7 +305,7 @@ export class AmqpFront {
   private state(conn: Connection): ConnectionState {
     let s = this.connections.get(conn);
     if (!s) {
-      s = { replyLinks: new Map(), delivering: new Map() };
+      s = { replyLinks: new Map(), delivering: new Map(), pendingAttach: new Map() };
       this.connections.set(conn, s);
     }
     return s;
@@ -301,6 +315,7 @@ export class AmqpFront {
     const s = this.connections.get(conn);
     if (!s) return;
     for (const link of s.delivering.values()) link.detach();
+    for (const cancel of [...s.pendingAttach.values()]) cancel();
     this.connections.delete(conn);
   }
 
@@ -332,30 +347,64 @@ export class AmqpFront {
     }
     const entity = this.ns.entity(address);
     const mode = sender.snd_settle_mode === 1 ? 'receiveAndDelete' : 'peekLock';
-    const filter = remote.source?.filter;
-    let sessionId: string | undefined;
-    if (entity.settings.requiresSession) {
-      const requested = filter && SESSION_FILTER in filter ? filter[SESSION_FILTER] : undefined;
-      const owner = {};
-      let accepted: { sessionId: string; lockedUntil: number } | undefined;
-      try {
-        accepted = entity.acceptSession(owner, typeof requested === 'string' ? requested : undefined);
-      } catch (err) {
-        sender.set_source({ address } as never);
-        throw err;
-      }
-      if (!accepted) {
-        // Service Bus would hold the attach until its timeout; answering at once keeps clients and tests fast.
-        sender.set_source({ address } as never);
-        throw new BrokerError(Condition.timeout, 'No unlocked session is available.');
-      }
-      sessionId = accepted.sessionId;
-      sender.set_source({ address, filter: { [SESSION_FILTER]: sessionId } } as never);
-      internals(sender).local.attach.properties = { [LOCKED_UNTIL_PROPERTY]: rheaTypes.wrap_long(ticksOf(accepted.lockedUntil)) };
-      state.delivering.set(sender, new DeliveringLink(owner, sender, entity, mode, sessionId));
+    if (!entity.settings.requiresSession) {
+      state.delivering.set(sender, new DeliveringLink({}, sender, entity, mode, undefined));
       return;
     }
-    state.delivering.set(sender, new DeliveringLink({}, sender, entity, mode, undefined));
+    const filter = remote.source?.filter;
+    const requested = filter && SESSION_FILTER in filter ? filter[SESSION_FILTER] : undefined;
+    const owner = {};
+    let accepted: { sessionId: string; lockedUntil: number } | undefined;
+    try {
+      accepted = entity.acceptSession(owner, typeof requested === 'string' ? requested : undefined);
+    } catch (err) {
+      sender.set_source({ address } as never);
+      throw err;
+    }
+    if (accepted) {
+      this.openSessionLink(state, sender, entity, mode, owner, accepted);
+      return;
+    }
+    // Like Service Bus, hold the attach of "next available session" until one frees up or the
+    // client's timeout (link property com.microsoft:timeout) passes.
+    const requestedTimeout = Number(asRecord(remote.properties)[TIMEOUT_PROPERTY] ?? 60_000);
+    const waitMs = Math.max(0, Math.min(Number.isFinite(requestedTimeout) ? requestedTimeout : 60_000, 65_000));
+    holdAttach(sender);
+    const cancel = () => {
+      clearTimeout(timer);
+      entity.events.off('available', onAvailable);
+      state.pendingAttach.delete(sender);
+    };
+    const onAvailable = () => {
+      const next = entity.acceptSession(owner);
+      if (!next) return;
+      cancel();
+      this.openSessionLink(state, sender, entity, mode, owner, next);
+      sender.open();
+    };
+    const timer = setTimeout(() => {
+      cancel();
+      sender.set_source({ address } as never);
+      sender.open();
+      sender.close({ condition: Condition.timeout, description: 'No unlocked session became available before the timeout.' });
+    }, waitMs);
+    timer.unref();
+    entity.events.on('available', onAvailable);
+    state.pendingAttach.set(sender, cancel);
+  }
+
+  private openSessionLink(
+    state: ConnectionState,
+    sender: Sender,
+    entity: MessageEntity,
+    mode: 'peekLock' | 'receiveAndDelete',
+    owner: object,
+    accepted: { sessionId: string; lockedUntil: number },
+  ): void {
+    const address = internals(sender).remote.attach?.source?.address ?? entity.path;
+    sender.set_source({ address, filter: { [SESSION_FILTER]: accepted.sessionId } } as never);
+    internals(sender).local.attach.properties = { [LOCKED_UNTIL_PROPERTY]: rheaTypes.wrap_long(ticksOf(accepted.lockedUntil)) };
+    state.delivering.set(sender, new DeliveringLink(owner, sender, entity, mode, accepted.sessionId));
   }
 
   /** Client sender attached: $cbs, $management, or a queue/topic. */
@@ -375,6 +424,7 @@ export class AmqpFront {
     if (!s || !ctx.sender) return;
     s.delivering.get(ctx.sender)?.detach();
     s.delivering.delete(ctx.sender);
+    s.pendingAttach.get(ctx.sender)?.();
     s.replyLinks.delete(ctx.sender.name);
   }
 

@@ -320,9 +320,7 @@ export class MessageEntity {
     this.locked.delete(lockToken);
     switch (outcome.kind) {
       case 'complete':
-        m.state = 'active';
-        m.lockToken = undefined;
-        return;
+        return; // removed for good
       case 'abandon':
         this.modify(m, outcome.propertiesToModify);
         this.returnOrDeadLetter(m);
