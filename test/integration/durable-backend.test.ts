@@ -101,6 +101,21 @@ describe('local durable backend', () => {
   });
 });
 
+describe('activity concurrency', () => {
+  it('runs at most maxConcurrentActivities activities at once', async () => {
+    const limited = new DurableBackend({ registry: capturedFunctions, store: new MemoryInstanceStore(), logger: quiet, maxConcurrentActivities: 3 });
+    limited.start();
+    try {
+      limited.startNew('fxFanOutSlow', { instanceId: 'conc-1', input: { n: 12 } });
+      expect((await limited.waitFor('conc-1')).output).toBe(12);
+      const { concurrency } = require('../fixtures/localhost-app/orchestrations.js') as { concurrency: { max: number } };
+      expect(concurrency.max).toBe(3);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('persistence', () => {
   it('resumes a waiting instance from its persisted history after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slotflow-durable-'));

@@ -11,7 +11,7 @@ import { HttpDispatcher, problem } from './http';
 import { consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { FunctionRegistry } from './registry';
 import { ServiceBusTriggers, startDefaultBroker, type LocalBroker } from './servicebus-glue';
-import { routePrefixFrom } from './settings';
+import { hostJsonSettings } from './settings';
 import { TimerScheduler } from './timers';
 
 /**
@@ -173,20 +173,27 @@ export class LocalHost {
     this.warnUnsupportedBindings();
 
     // 4. Triggers.
-    const routePrefix = o.routePrefix ?? routePrefixFrom(o.hostJsonPath ?? resolve('host.json'));
+    const hostJson = hostJsonSettings(o.hostJsonPath ?? resolve('host.json'));
+    const routePrefix = o.routePrefix ?? hostJson.routePrefix;
     this.dispatcher = new HttpDispatcher({ registry: this.registry, routePrefix, resolveExtraInput: this.resolveExtraInput, logger: this.logger });
     this.backend = new DurableBackend({
       registry: this.registry,
       store: dataDir === null ? new MemoryInstanceStore() : new FileInstanceStore(dataDir),
       logger: this.logger,
       resolveExtraInput: this.resolveExtraInput,
+      maxConcurrentActivities: hostJson.maxConcurrentActivityFunctions,
     });
     this.backend.start();
     this.ready.set('durable', true);
     this.timers = new TimerScheduler(this.registry, { resolveExtraInput: this.resolveExtraInput, logger: this.logger });
     this.timers.start();
     if (this.broker) {
-      this.serviceBus = new ServiceBusTriggers(this.registry, this.broker, { resolveExtraInput: this.resolveExtraInput, logger: this.logger });
+      this.serviceBus = new ServiceBusTriggers(this.registry, this.broker, {
+        resolveExtraInput: this.resolveExtraInput,
+        logger: this.logger,
+        maxConcurrentCalls: hostJson.serviceBus.maxConcurrentCalls,
+        maxConcurrentSessions: hostJson.serviceBus.maxConcurrentSessions,
+      });
       await this.component('broker', () => this.serviceBus!.start());
     }
 

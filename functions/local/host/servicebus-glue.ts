@@ -38,7 +38,13 @@ export class ServiceBusTriggers {
   constructor(
     private readonly registry: FunctionRegistry,
     private readonly broker: LocalBroker,
-    private readonly options: { resolveExtraInput?: ExtraInputResolver; logger?: HostLogger } = {},
+    private readonly options: {
+      resolveExtraInput?: ExtraInputResolver;
+      logger?: HostLogger;
+      /** host.json extensions.serviceBus limits. */
+      maxConcurrentCalls?: number;
+      maxConcurrentSessions?: number;
+    } = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
   }
@@ -49,6 +55,8 @@ export class ServiceBusTriggers {
       const sessions = fn.trigger.isSessionsEnabled === true;
       const consumer = this.broker.consume(source, (message) => this.invoke(fn, message), {
         sessions,
+        maxConcurrentCalls: this.options.maxConcurrentCalls,
+        maxConcurrentSessions: this.options.maxConcurrentSessions,
         onError: (_err, message) =>
           this.logger('warning', `[servicebus] ${fn.name} failed on message ${message.messageId ?? '?'} (delivery ${message.deliveryCount})`),
       });

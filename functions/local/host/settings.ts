@@ -30,3 +30,30 @@ export function routePrefixFrom(hostJsonPath: string): string {
   const prefix = hostJson.extensions?.http?.routePrefix;
   return typeof prefix === 'string' ? prefix : 'api';
 }
+
+/** The parts of host.json the local host applies. */
+export interface HostJsonSettings {
+  routePrefix: string;
+  maxConcurrentActivityFunctions?: number;
+  serviceBus: { maxConcurrentCalls?: number; maxConcurrentSessions?: number };
+}
+
+export function hostJsonSettings(hostJsonPath: string): HostJsonSettings {
+  const json = existsSync(hostJsonPath)
+    ? (JSON.parse(readFileSync(hostJsonPath, 'utf8')) as {
+        extensions?: {
+          durableTask?: { maxConcurrentActivityFunctions?: unknown };
+          serviceBus?: { maxConcurrentCalls?: unknown; maxConcurrentSessions?: unknown };
+        };
+      })
+    : {};
+  const num = (v: unknown) => (typeof v === 'number' && v > 0 ? v : undefined);
+  return {
+    routePrefix: routePrefixFrom(hostJsonPath),
+    maxConcurrentActivityFunctions: num(json.extensions?.durableTask?.maxConcurrentActivityFunctions),
+    serviceBus: {
+      maxConcurrentCalls: num(json.extensions?.serviceBus?.maxConcurrentCalls),
+      maxConcurrentSessions: num(json.extensions?.serviceBus?.maxConcurrentSessions),
+    },
+  };
+}

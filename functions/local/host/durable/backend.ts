@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry } from '../registry';
 import { consoleLogger, createInvocationContext, type ExtraInputResolver, type HostLogger } from '../invocation';
-import { EventType, fromJsonText, toJsonText, type HistoryEvent } from './history';
-import { runEpisode, type EpisodeResult, type OrchestrationHandler, type ScheduledWork } from './replay';
+import { ActionType, EventType, fromJsonText, toJsonText, type HistoryEvent } from './history';
+import { flattenActions, runEpisode, type EpisodeResult, type OrchestrationHandler, type ScheduledWork } from './replay';
 import type { InstanceRecord, InstanceStore, RuntimeStatus } from './store';
 
 /**
@@ -25,6 +25,8 @@ export interface DurableBackendOptions {
   logger?: HostLogger;
   /** Extra inputs for activities (e.g. a durable client); orchestrators get none, as in Azure. */
   resolveExtraInput?: ExtraInputResolver;
+  /** host.json durableTask.maxConcurrentActivityFunctions (default 10); more wait their turn. */
+  maxConcurrentActivities?: number;
 }
 
 export class InstanceExistsError extends Error {
@@ -77,6 +79,10 @@ export class DurableBackend {
   /** Instances with an episode in flight, and whether another one is due after it. */
   private readonly running = new Map<string, { again: boolean; done: Promise<void> }>();
   private readonly inFlightActivities = new Set<Promise<void>>();
+  private readonly maxConcurrentActivities: number;
+  private activeActivities = 0;
+  private readonly activitySlots: (() => void)[] = [];
+  private readonly warnedEntities = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
   private started = false;
   private stopped = false;
@@ -89,6 +95,7 @@ export class DurableBackend {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? consoleLogger;
     this.resolveExtraInput = options.resolveExtraInput;
+    this.maxConcurrentActivities = Math.max(1, options.maxConcurrentActivities ?? 10);
   }
 
   /** Loads persisted instances and resumes the running ones. */
@@ -298,6 +305,10 @@ export class DurableBackend {
     record.customStatus = result.customStatus;
     this.touch(record);
     const toDispatch: ScheduledWork[] = [];
+    if (!this.warnedEntities.has(record.name) && flattenActions(result.state.actions).some((a) => a.actionType === ActionType.SignalEntity)) {
+      this.warnedEntities.add(record.name);
+      this.logger('warning', `[durable] ${record.name} signals a durable entity; entities are not supported by the local backend (signal dropped)`);
+    }
     switch (result.status) {
       case 'running': {
         record.runtimeStatus = 'Running';
@@ -389,33 +400,63 @@ export class DurableBackend {
   private runActivity(instanceId: string, generation: number, taskId: number, name: string, input: unknown): void {
     const fn = this.registry.get(name);
     const task = (async () => {
-      let completion: HistoryEvent;
-      if (!fn || fn.triggerType.toLowerCase() !== 'activitytrigger') {
-        completion = this.event(EventType.TaskFailed, { TaskScheduledId: taskId, Reason: `Activity function '${name}' does not exist`, Details: '' });
-      } else {
-        const context = createInvocationContext(fn, {
-          triggerMetadata: { instanceId },
-          resolveExtraInput: this.resolveExtraInput,
-          logger: this.logger,
-        });
-        try {
-          // The activity trigger value arrives deserialized from the JSON the extension stored.
-          const value = input === undefined ? undefined : JSON.parse(JSON.stringify(input));
-          const result = await fn.handler(value, context);
-          completion = this.event(EventType.TaskCompleted, { TaskScheduledId: taskId, Result: JSON.stringify(result ?? null) });
-        } catch (err) {
-          const e = err instanceof Error ? err : new Error(String(err));
-          this.logger('warning', `[durable] activity ${name} of ${instanceId} failed (task ${taskId})`);
-          completion = this.event(EventType.TaskFailed, { TaskScheduledId: taskId, Reason: e.message, Details: e.stack ?? '' });
-        }
+      await this.acquireActivitySlot();
+      try {
+        await this.executeActivity(fn, instanceId, generation, taskId, name, input);
+      } finally {
+        this.releaseActivitySlot();
       }
-      this.deliver(instanceId, generation, completion);
     })();
     this.inFlightActivities.add(task);
     void task.finally(() => {
       this.inFlightActivities.delete(task);
       this.wakeIdleWaiters();
     });
+  }
+
+  private acquireActivitySlot(): Promise<void> {
+    if (this.activeActivities < this.maxConcurrentActivities) {
+      this.activeActivities++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.activitySlots.push(resolve));
+  }
+
+  private releaseActivitySlot(): void {
+    const next = this.activitySlots.shift();
+    if (next) next();
+    else this.activeActivities--;
+  }
+
+  private async executeActivity(
+    fn: ReturnType<FunctionRegistry['get']>,
+    instanceId: string,
+    generation: number,
+    taskId: number,
+    name: string,
+    input: unknown,
+  ): Promise<void> {
+    let completion: HistoryEvent;
+    if (!fn || fn.triggerType.toLowerCase() !== 'activitytrigger') {
+      completion = this.event(EventType.TaskFailed, { TaskScheduledId: taskId, Reason: `Activity function '${name}' does not exist`, Details: '' });
+    } else {
+      const context = createInvocationContext(fn, {
+        triggerMetadata: { instanceId },
+        resolveExtraInput: this.resolveExtraInput,
+        logger: this.logger,
+      });
+      try {
+        // The activity trigger value arrives deserialized from the JSON the extension stored.
+        const value = input === undefined ? undefined : JSON.parse(JSON.stringify(input));
+        const result = await fn.handler(value, context);
+        completion = this.event(EventType.TaskCompleted, { TaskScheduledId: taskId, Result: JSON.stringify(result ?? null) });
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        this.logger('warning', `[durable] activity ${name} of ${instanceId} failed (task ${taskId})`);
+        completion = this.event(EventType.TaskFailed, { TaskScheduledId: taskId, Reason: e.message, Details: e.stack ?? '' });
+      }
+    }
+    this.deliver(instanceId, generation, completion);
   }
 
   private armTimer(instanceId: string, generation: number, timerId: number, fireAt: string): void {
