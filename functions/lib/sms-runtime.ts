@@ -10,14 +10,16 @@ import { InMemorySmsMessages, type SmsClinic, type SmsMessageRepository } from '
 import { smsOutbox } from '../adapters/sms-outbox';
 import { TwilioSmsSender } from '../adapters/twilio-sms';
 import type { AppSettings } from './config';
-import type { Services } from './services';
 
-/** Services may carry a message repository (Cosmos); otherwise each services instance gets an in-memory one. */
-type WithMessages = Services & { smsMessages?: SmsMessageRepository };
-const fallbackMessages = new WeakMap<Services, SmsMessageRepository>();
+/**
+ * Services may carry a message repository (`smsMessages`); otherwise each services instance gets an
+ * in-memory one. Typed structurally so this module does not import services.ts (which imports it).
+ */
+type WithMessages = { smsMessages?: SmsMessageRepository };
+const fallbackMessages = new WeakMap<object, SmsMessageRepository>();
 
 /** The SMS message records of these services. */
-export function smsMessagesOf(services: Services): SmsMessageRepository {
+export function smsMessagesOf(services: object): SmsMessageRepository {
   const own = (services as WithMessages).smsMessages;
   if (own) return own;
   let repo = fallbackMessages.get(services);

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { appointmentTypeSchema, clinicSchema, providerSchema } from '../../domain';
+import { appointmentTypeSchema, bookAppointment, clinicSchema, providerSchema } from '../../domain';
 import { FixedClock, SequentialIds } from '../../domain/memory';
 import { bookLinkConfirm, bookLinkPage } from '../../functions/book-link';
 import { loadSettings } from '../../functions/lib/config';
@@ -160,6 +160,22 @@ describe('GET/POST /book/{token} in Chromium', () => {
     });
     expect(res.status).toBe(403);
     expect(await bookings()).toHaveLength(1);
+  });
+
+  it('a slot taken meanwhile: the page says so and the link stays usable for another time', async () => {
+    const link = searchLink();
+    await services.patients.put({ patientId: 'pat9', name: 'Other Person', phone: '+15551239999', smsConsent: true, clinicIds: ['c1'], noShows: [], updatedAt: NOW.toISO()! });
+    await bookAppointment(services, { slotId: 'p1.20260304T1500', patientId: 'pat9', appointmentType: 'echo', channel: 'api', actor: { kind: 'staff', principalId: 'desk' } });
+    const post = (slotId: string) =>
+      fetch(link.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: `slotId=${slotId}` });
+    // Not on the page any more (the page lists free times only) -> asked to choose again.
+    const taken = await post('p1.20260304T1500');
+    expect(taken.status).toBe(409);
+    expect(await taken.text()).toContain('Please choose one of the times below.');
+    const ok = await post('p1.20260304T1530');
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('Wednesday 4 March');
+    expect((await bookings()).map((a) => a.slotId)).toEqual(['p1.20260303T1430', 'p1.20260304T1530']);
   });
 
   it('an offer link books the offered slot and tells the backfill workflow', async () => {
