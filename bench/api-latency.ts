@@ -1,0 +1,191 @@
+/**
+ * Scheduling API latency through the local host (`npm run bench:api`; not run by `npm test`):
+ * slot search (GET /api/slots, one morning across all providers) and booking (POST /api/appointments,
+ * every request a different free slot) at 1, 10 and 50 concurrent connections, with autocannon.
+ * Starts the built host itself (no demo seed), configures a clinic through the API, prints a table and
+ * writes bench/results/api-latency.json. BENCH_API_URL=<base url> measures an already running host instead.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The slice of autocannon's API used here (the package ships no types). */
+interface CannonRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  setupRequest?: (req: CannonRequest) => CannonRequest;
+}
+interface CannonOptions {
+  url: string;
+  connections?: number;
+  pipelining?: number;
+  amount?: number;
+  headers?: Record<string, string>;
+  requests?: CannonRequest[];
+}
+interface CannonResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: CannonOptions) => Promise<CannonResult>;
+
+const ROOT = resolve(__dirname, '..', '..');
+const START = join(ROOT, 'dist', 'functions', 'local', 'start.js');
+const CONNECTIONS = [1, 10, 50];
+const SEARCH_REQUESTS = Number(process.env.BENCH_SEARCH_REQUESTS ?? 2000);
+const BOOK_REQUESTS = Number(process.env.BENCH_BOOK_REQUESTS ?? 1000);
+const PROVIDERS = 20;
+const PATIENTS = 100;
+const CLINIC = 'bench-clinic';
+const TYPE = 'bench-visit';
+
+function principal(roles: string[]): string {
+  const claims = [{ typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: 'bench' }, ...roles.map((val) => ({ typ: 'roles', val }))];
+  return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims })).toString('base64');
+}
+const ADMIN = principal(['admin']);
+const SCHEDULER = principal(['scheduler']);
+
+async function startHost(): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-api-bench-'));
+  const child: ChildProcess = spawn(process.execPath, [START, '--no-seed'], { cwd: ROOT, env: { ...process.env, PORT: '0', DATA_DIR: dataDir, SLOTFLOW_ENV: 'local' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const t0 = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`host exited:\n${out}`);
+    const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1];
+    if (url && (await fetch(`${url}/api/health`).then((r) => r.status === 200, () => false))) {
+      return {
+        baseUrl: url,
+        async stop() {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    }
+    if (Date.now() - t0 > 120_000) throw new Error(`host not healthy in 120 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function put(baseUrl: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${baseUrl}${path}`, { method: 'PUT', headers: { 'x-ms-client-principal': ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status >= 300) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** A UTC clinic open around the clock every day, PROVIDERS providers with 30-minute slots, PATIENTS patients. */
+async function configure(baseUrl: string): Promise<void> {
+  const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, start: '00:00', end: '24:00' }));
+  await put(baseUrl, `/api/clinics/${CLINIC}`, { name: 'Bench clinic', timeZone: 'UTC' });
+  await put(baseUrl, `/api/appointment-types/${TYPE}`, { clinicId: CLINIC, name: 'Visit', durationMinutes: 30 });
+  for (let p = 0; p < PROVIDERS; p++) await put(baseUrl, `/api/providers/bench-dr-${p}`, { clinicId: CLINIC, name: `Dr ${p}`, appointmentTypes: [TYPE], weeklyHours: everyDay });
+  for (let i = 0; i < PATIENTS; i++) await put(baseUrl, `/api/patients/bench-p${i}`, { name: `Bench Patient ${i}`, phone: `+1555600${String(1000 + i)}`, smsConsent: false });
+}
+
+/**
+ * Distinct free slots, time-major (all providers at 00:00, then 00:30, ...) starting two days ahead, each
+ * with a patient: PROVIDERS consecutive bookings share a start time and get different patients, so no
+ * booking hits the patient-overlap rule.
+ */
+function bookings(count: number, offset: number): { slotId: string; patientId: string }[] {
+  const day0 = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 2);
+  return Array.from({ length: count }, (_, k) => {
+    const i = offset + k;
+    const start = new Date(day0 + Math.floor(i / PROVIDERS) * 30 * 60_000);
+    const stamp = start.toISOString().replace(/[-:]/g, '').slice(0, 13);
+    return { slotId: `bench-dr-${i % PROVIDERS}.${stamp}`, patientId: `bench-p${i % PATIENTS}` };
+  });
+}
+
+interface Row {
+  operation: 'slot search' | 'booking';
+  connections: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function run(operation: Row['operation'], connections: number, opts: CannonOptions): Promise<Row> {
+  const result = await autocannon({ connections, pipelining: 1, ...opts });
+  return {
+    operation,
+    connections,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+  };
+}
+
+async function main(): Promise<void> {
+  const host = process.env.BENCH_API_URL ? { baseUrl: process.env.BENCH_API_URL, stop: async () => undefined } : await startHost();
+  const rows: Row[] = [];
+  try {
+    await configure(host.baseUrl);
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const searchPath = `/api/slots?clinicId=${CLINIC}&appointmentType=${TYPE}&from=${day}T08:00:00Z&to=${day}T12:00:00Z`;
+    // Warm-up: JIT, store connections, first-request costs.
+    await run('slot search', 10, { url: `${host.baseUrl}${searchPath}`, amount: 300, headers: { 'x-ms-client-principal': SCHEDULER } });
+    let offset = 0;
+    for (const connections of CONNECTIONS) {
+      rows.push(await run('slot search', connections, { url: `${host.baseUrl}${searchPath}`, amount: SEARCH_REQUESTS, headers: { 'x-ms-client-principal': SCHEDULER } }));
+      const batch = bookings(BOOK_REQUESTS, offset);
+      offset += BOOK_REQUESTS;
+      let next = 0;
+      rows.push(
+        await run('booking', connections, {
+          url: host.baseUrl,
+          amount: BOOK_REQUESTS,
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/appointments',
+              headers: { 'x-ms-client-principal': SCHEDULER, 'content-type': 'application/json' },
+              setupRequest: (req) => {
+                const b = batch[next++ % batch.length]!;
+                return { ...req, body: JSON.stringify({ slotId: b.slotId, patientId: b.patientId, appointmentType: TYPE }) };
+              },
+            },
+          ],
+        }),
+      );
+    }
+  } finally {
+    await host.stop();
+  }
+  console.log('\nScheduling API latency through the local host (ms)');
+  console.log('operation    conns  requests  non-2xx  errors  req/s    p50    p99    max');
+  for (const r of rows) {
+    console.log(
+      `${r.operation.padEnd(12)} ${String(r.connections).padStart(5)} ${String(r.requests).padStart(9)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)} ${String(r.max).padStart(6)}`,
+    );
+  }
+  const out = join(ROOT, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, 'api-latency.json'),
+    `${JSON.stringify({ machine: { cpus: cpus().length, node: process.version, at: new Date().toISOString() }, providers: PROVIDERS, rows }, null, 2)}\n`,
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
