@@ -69,20 +69,25 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
 
   printBanner(host);
 
-  const seedModule = resolve(__dirname, 'seed.js');
-  if (args.seed && existsSync(seedModule)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const seed = require(seedModule) as { seedDemo?: (baseUrl: string) => Promise<unknown> };
-    if (typeof seed.seedDemo === 'function') {
-      try {
-        await seed.seedDemo(host.baseUrl);
-        console.log('[host] demo clinic seeded (skip with --no-seed)');
-      } catch (err) {
-        console.error(`[host] seeding failed: ${(err as Error).message}`);
-      }
-    }
-  }
+  // The last line of start-up; test/support/localhost.ts waits for it when it asks for the seed.
+  console.log(`[host] seed: ${await seed(args.seed, host.baseUrl)}`);
   return host;
+}
+
+async function seed(wanted: boolean, baseUrl: string): Promise<'done' | 'failed' | 'skipped'> {
+  const seedModule = resolve(__dirname, 'seed.js');
+  if (!wanted || !existsSync(seedModule)) return 'skipped';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(seedModule) as { seedDemo?: (baseUrl: string) => Promise<unknown> };
+  if (typeof mod.seedDemo !== 'function') return 'skipped';
+  try {
+    await mod.seedDemo(baseUrl);
+    console.log('[host] demo clinic seeded (skip with --no-seed)');
+    return 'done';
+  } catch (err) {
+    console.error(`[host] seeding failed: ${(err as Error).message}`);
+    return 'failed';
+  }
 }
 
 function printBanner(host: LocalHost): void {

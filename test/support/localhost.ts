@@ -21,7 +21,7 @@ export interface LocalHostProcessOptions {
   app?: string;
   /** Services module awaited before healthy; `null` for none (fixture apps). Default: the app's. */
   services?: string | null;
-  /** Seed the demo clinic (default false: tests seed what they need). */
+  /** Seed the demo clinic and wait for it (default false: tests seed what they need). */
   seed?: boolean;
   /** Data folder for durable histories; default a fresh temp folder, removed on stop(). */
   dataDir?: string;
@@ -71,7 +71,9 @@ export async function startLocalHost(options: LocalHostProcessOptions = {}): Pro
       throw new Error(`local host not healthy within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
     }
     baseUrl ??= /listening on (http:\/\/[\d.]+:\d+)/.exec(output)?.[1];
-    if (baseUrl) {
+    // With the seed asked for, also wait until seeding finished (health does not wait for it).
+    const seeded = !options.seed || /\[host\] seed: (done|failed|skipped)/.test(output);
+    if (baseUrl && seeded) {
       const ok = await fetch(`${baseUrl}/api/health`).then((r) => r.status === 200, () => false);
       if (ok) break;
     }

@@ -26,7 +26,8 @@ function ensureBuilt({ root = ROOT, log = (m) => console.log(m) } = {}) {
   if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'));
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
   const options = { ...parsed.options, noEmit: false, declaration: false, incremental: false, composite: false };
-  const configMtime = Math.max(statSync(configPath).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
+  // tsconfig.json changes the output of every file; package.json (edited often for scripts) does not.
+  const configMtime = statSync(configPath).mtimeMs;
   let files = 0;
   for (const file of parsed.fileNames) {
     if (file.endsWith('.d.ts')) continue;
