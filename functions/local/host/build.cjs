@@ -6,7 +6,7 @@
  * `npm run lint` / `npm run build`, and one helper's unfinished types must not block everyone's
  * local host. Plain CommonJS so it runs before anything is compiled.
  */
-const { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } = require('node:fs');
+const { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative, resolve } = require('node:path');
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -56,11 +56,68 @@ function ensureBuilt({ root = ROOT, log = (m) => console.log(m) } = {}) {
     writeFileSync(js, text);
     files++;
   }
+  copyJsonAssets(root, parsed);
+  const removed = removeOrphans(root, parsed);
+  if (removed > 0) log(`[build] removed ${removed} output(s) whose source is gone`);
   const ms = Date.now() - t0;
   if (files > 0) log(`[build] transpiled ${files} changed file(s) into dist/ in ${(ms / 1000).toFixed(1)} s (type check: npm run lint)`);
   const entry = join(root, 'dist', 'functions', 'local', 'start.js');
   if (!existsSync(entry)) throw new Error(`build did not produce ${entry}`);
   return { built: files > 0, files, ms };
+}
+
+/** Mirrors .json files under the source folders into dist (tsc copies the imported ones). */
+function copyJsonAssets(root, parsed) {
+  const outDir = parsed.options.outDir || join(root, 'dist');
+  const includeRoots = (parsed.raw.include || []).map((d) => d.replace(/\/\*.*$/, ''));
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith('.json')) {
+        const out = join(outDir, relative(root, p));
+        if (!existsSync(out) || statSync(out).mtimeMs < statSync(p).mtimeMs) {
+          mkdirSync(dirname(out), { recursive: true });
+          copyFileSync(p, out);
+        }
+      }
+    }
+  };
+  for (const d of includeRoots) walk(join(root, d));
+}
+
+/**
+ * Deletes outputs whose TypeScript source was deleted or renamed: the app entry loads every .js in
+ * dist/functions, so a stale one would register a function that no longer exists.
+ */
+function removeOrphans(root, parsed) {
+  const outDir = parsed.options.outDir || join(root, 'dist');
+  const sources = new Set(parsed.fileNames.map((f) => relative(root, f)));
+  const includeRoots = (parsed.raw.include || []).map((d) => d.replace(/\/\*.*$/, ''));
+  let removed = 0;
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(p);
+        continue;
+      }
+      const rel = relative(outDir, p);
+      let source;
+      if (rel.endsWith('.js.map')) source = rel.slice(0, -'.js.map'.length) + '.ts';
+      else if (rel.endsWith('.js')) source = rel.slice(0, -'.js'.length) + '.ts';
+      else continue; // JSON files tsc copies for imports are left alone
+      if (!sources.has(source)) {
+        rmSync(p, { force: true });
+        removed++;
+      }
+    }
+  };
+  for (const d of includeRoots) walk(join(outDir, d));
+  return removed;
 }
 
 module.exports = { ensureBuilt, ROOT };
