@@ -298,3 +298,36 @@ test('acceptNextSession waits for a session (or the client timeout); a closed cl
   await receiver.completeMessage(m!);
   await Promise.all([receiver.close(), sender.close()]);
 });
+
+test('publisher splits large publishes into several batches, keeps per-session order, and refuses an oversized event', async () => {
+  const padding = 'x'.repeat(1500);
+  const events = Array.from({ length: 400 }, (_, i) => {
+    const e = booked(`appt-big-${i % 4}`);
+    return { ...e, data: { ...e.data, channel: 'api' }, source: `/slotflow/scheduling#${padding}` } as SchedulingEvent;
+  });
+  await publisher.publish(events); // ~1.7 KB each: more than one 256 KB batch
+  const peeked = bus.admin.peek({ topicName: SCHEDULING_EVENTS_TOPIC, subscriptionName: 'eligibility' });
+  expect(peeked).toHaveLength(400);
+  for (let s = 0; s < 4; s++) {
+    const ids = peeked.filter((m) => m.sessionId === `appt-big-${s}`).map((m) => m.messageId);
+    expect(ids).toEqual(events.filter((e) => e.subject === `appt-big-${s}`).map((e) => e.id));
+  }
+  const huge = { ...booked('appt-huge'), source: `/slotflow/${'y'.repeat(300 * 1024)}` } as SchedulingEvent;
+  await expect(publisher.publish([huge])).rejects.toThrow(/larger than the maximum/);
+});
+
+test('session state round-trips; TTL shows as expiresAtUtc', async () => {
+  await publisher.publish([booked('appt-state')]);
+  const receiver = await client.acceptSession(SCHEDULING_EVENTS_TOPIC, 'eligibility', 'appt-state', noRenewal);
+  expect(await receiver.getSessionState()).toBeFalsy();
+  await receiver.setSessionState({ step: 2 });
+  expect(await receiver.getSessionState()).toEqual({ step: 2 });
+  await receiver.close();
+  const sender = client.createSender(EHR_INBOUND_QUEUE);
+  await sender.sendMessages({ body: 'ttl', messageId: 'ttl-1', timeToLive: 5_000 });
+  const q = client.createReceiver(EHR_INBOUND_QUEUE);
+  const [m] = await receiveAll(q, 1);
+  expect(m!.expiresAtUtc?.getTime()).toBe(clock.now() + 5_000);
+  await q.completeMessage(m!);
+  await Promise.all([q.close(), sender.close()]);
+});

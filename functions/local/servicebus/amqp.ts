@@ -535,7 +535,7 @@ export class AmqpFront {
       }
       case 'com.microsoft:get-session-state': {
         const state = this.ns.entity(entityPath).getSessionState(sessionId!);
-        return { 'session-state': state ?? null };
+        return state ? { 'session-state': state } : {};
       }
       case 'com.microsoft:set-session-state': {
         const entity = this.ns.entity(entityPath);
