@@ -43,7 +43,8 @@ export type EntryVerdict = 'occupying' | 'free' | 'released' | 'stale';
 const MAX_ATTEMPTS = 10;
 
 export class PatientLedger {
-  private readonly cache = new LruMap<string, Stored<LedgerDoc>>(5_000);
+  /** Last seen ledger per patient; null = known not to exist yet. */
+  private readonly cache = new LruMap<string, Stored<LedgerDoc> | null>(5_000);
 
   constructor(
     private readonly store: Store,
@@ -53,8 +54,7 @@ export class PatientLedger {
   /** Reads the ledger (and remembers its ETag for the conditional write that usually follows). */
   async read(patientId: string): Promise<Stored<LedgerDoc> | undefined> {
     const r = await this.store.read<LedgerDoc>(LEDGER_ID, patientId);
-    if (r) this.cache.set(patientId, r);
-    else this.cache.delete(patientId);
+    this.cache.set(patientId, r ?? null);
     return r;
   }
 
@@ -63,13 +63,9 @@ export class PatientLedger {
    * (APPOINTMENT.PATIENT_OVERLAP). `judge` tells whether an overlapping entry still holds its time.
    */
   async acquire(patientId: string, entry: LedgerEntry, judge: ((e: LedgerEntry) => Promise<EntryVerdict>) | 'no-check'): Promise<void> {
-    let current = this.cache.get(patientId);
-    let fresh = false;
+    let cached = this.cache.get(patientId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!current && !fresh) {
-        current = await this.read(patientId);
-        fresh = true;
-      }
+      const current = cached === undefined ? await this.read(patientId) : (cached ?? undefined);
       const entries = current?.doc.entries ?? [];
       const kept: LedgerEntry[] = [];
       for (const e of entries) {
@@ -87,22 +83,21 @@ export class PatientLedger {
       }
       kept.push(entry);
       if (await this.write(patientId, current, kept)) return;
-      current = undefined;
-      fresh = false;
+      cached = undefined;
     }
     throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, "The patient's schedule is changing concurrently; try again", { patientId });
   }
 
   /** Removes the entry of one appointment at one start (compensation, or the old time after a reschedule). */
   async remove(patientId: string, appointmentId: string, startMs?: number): Promise<void> {
-    let current = this.cache.get(patientId);
+    let cached = this.cache.get(patientId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      current ??= await this.read(patientId);
+      const current = cached === undefined ? await this.read(patientId) : cached;
       if (!current) return;
       const entries = current.doc.entries.filter((e) => !(e.appointmentId === appointmentId && (startMs === undefined || e.startMs === startMs)));
       if (entries.length === current.doc.entries.length) return;
       if (await this.write(patientId, current, entries)) return;
-      current = undefined;
+      cached = undefined;
     }
   }
 
