@@ -6,7 +6,7 @@
  * `npm run lint` / `npm run build`, and one helper's unfinished types must not block everyone's
  * local host. Plain CommonJS so it runs before anything is compiled.
  */
-const { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative, resolve } = require('node:path');
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -15,6 +15,13 @@ function outputsOf(root, options, file) {
   const rel = relative(root, file);
   const out = join(options.outDir || join(root, 'dist'), rel);
   return { js: out.replace(/\.(c|m)?ts$/, (m) => m.replace('ts', 'js')), rel };
+}
+
+/** Several processes may build at once (tests, npm start, benches): never expose a half-written file. */
+function writeAtomic(file, text) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 /** Transpiles changed files. Returns { built, files, ms }. */
@@ -51,9 +58,9 @@ function ensureBuilt({ root = ROOT, log = (m) => console.log(m) } = {}) {
     let text = result.outputText;
     if (result.sourceMapText) {
       text = text.replace(/\/\/# sourceMappingURL=.*$/m, '') + `//# sourceMappingURL=${js.split('/').pop()}.map\n`;
-      writeFileSync(`${js}.map`, result.sourceMapText);
+      writeAtomic(`${js}.map`, result.sourceMapText);
     }
-    writeFileSync(js, text);
+    writeAtomic(js, text);
     files++;
   }
   copyJsonAssets(root, parsed);
