@@ -159,38 +159,50 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
 
   const remainingSeconds = (): number => Math.max(0.01, (opts.deadline - opts.now()) / 1000);
 
+  const names = Array.from({ length: n }, (_, j) => `x${j}`);
+  const slotStamp = new Int32Array(ns).fill(-1);
+  const candStamp = new Int32Array(nc).fill(-1);
   const buildLp = (cols: number[], binary: boolean): LP => {
     const candRows: { name: string; coef: number }[][] = Array.from({ length: nc }, () => []);
     const slotRows: { name: string; coef: number }[][] = Array.from({ length: ns }, () => []);
-    const consRows: { name: string; coef: number }[][] = Array.from({ length: nk }, () => []);
+    const consCols: number[][] = Array.from({ length: nk }, () => []);
     const objective: { name: string; coef: number }[] = [];
     for (const j of cols) {
-      const name = `x${j}`;
-      const v = { name, coef: 1 };
-      objective.push({ name, coef: w[j]! });
+      const v = { name: names[j]!, coef: 1 };
+      objective.push({ name: v.name, coef: w[j]! });
       candRows[jc[j]!]!.push(v);
       slotRows[js[j]!]!.push(v);
-      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) consRows[kList[i]!]!.push(v);
+      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) consCols[kList[i]!]!.push(j);
     }
     const subjectTo: LP['subjectTo'] = [];
     const up = { type: glpk.GLP_UP, lb: 0, ub: 1 };
     candRows.forEach((vars, i) => vars.length > 1 && subjectTo.push({ name: `c${i}`, vars, bnds: up }));
     slotRows.forEach((vars, i) => vars.length > 1 && subjectTo.push({ name: `s${i}`, vars, bnds: up }));
-    consRows.forEach((vars, i) => {
+    consCols.forEach((list, i) => {
+      if (list.length <= kCap[i]!) return;
       // Redundant within these columns when fewer distinct slots or candidates than the cap.
-      const slots = new Set<number>();
-      const cands = new Set<number>();
-      for (const v of vars) {
-        const j = Number(v.name.slice(1));
-        slots.add(js[j]!);
-        cands.add(jc[j]!);
+      let slots = 0;
+      let cands = 0;
+      for (const j of list) {
+        if (slotStamp[js[j]!] !== i) {
+          slotStamp[js[j]!] = i;
+          slots++;
+        }
+        if (candStamp[jc[j]!] !== i) {
+          candStamp[jc[j]!] = i;
+          cands++;
+        }
       }
-      if (Math.min(slots.size, cands.size) > kCap[i]!) subjectTo.push({ name: `k${i}`, vars, bnds: { type: glpk.GLP_UP, lb: 0, ub: kCap[i]! } });
+      if (Math.min(slots, cands) > kCap[i]!) {
+        subjectTo.push({ name: `k${i}`, vars: list.map((j) => ({ name: names[j]!, coef: 1 })), bnds: { type: glpk.GLP_UP, lb: 0, ub: kCap[i]! } });
+      }
     });
+    slotStamp.fill(-1);
+    candStamp.fill(-1);
     // Rows with a single column are bounds; an explicit upper bound of 1 keeps the LP bounded.
-    const bounds = cols.map((j) => ({ name: `x${j}`, type: glpk.GLP_DB, lb: 0, ub: 1 }));
+    const bounds = cols.map((j) => ({ name: names[j]!, type: glpk.GLP_DB, lb: 0, ub: 1 }));
     const lp: LP = { name: 'assign', objective: { direction: glpk.GLP_MAX, name: 'z', vars: objective }, subjectTo, bounds };
-    if (binary) lp.binaries = cols.map((j) => `x${j}`);
+    if (binary) lp.binaries = cols.map((j) => names[j]!);
     return lp;
   };
 
@@ -251,7 +263,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     // No proven LP optimum in time: greedy, bounded by the best bound we have.
     return outcome(greedy, greedyValue, Math.min(lpBound, simpleUpper), 'greedy', true, R.length);
   }
-  const x = (j: number): number => lpVars![`x${j}`] ?? 0;
+  const x = (j: number): number => lpVars![names[j]!] ?? 0;
   const fractional = R.some((j) => x(j) > 1e-6 && x(j) < 1 - 1e-6);
   if (!fractional) {
     const cols = R.filter((j) => x(j) > 0.5);
@@ -288,7 +300,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     mipSolves++;
     const status = res.result.status;
     if (status !== glpk.GLP_OPT && status !== glpk.GLP_FEAS) break;
-    const cols = R.filter((j) => (res.result.vars[`x${j}`] ?? 0) > 0.5);
+    const cols = R.filter((j) => (res.result.vars[names[j]!] ?? 0) > 0.5);
     const value = valueOf(cols);
     if (value >= bestValue) {
       best = cols;

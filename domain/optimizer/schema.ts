@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /**
@@ -10,11 +10,10 @@ import { z } from 'zod';
 const idSchema = z.string().min(1).max(128);
 
 /** ISO 8601 instant with an offset or Z ("2026-11-30T09:00:00+01:00"); local times are ambiguous and rejected. */
-const instantSchema = z
-  .string()
-  .refine((s) => /(Z|[+-]\d{2}:?\d{2})$/.test(s) && DateTime.fromISO(s, { setZone: true }).isValid, {
-    message: 'must be an ISO 8601 date-time with an offset or Z',
-  });
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const instantSchema = z.string().refine((s) => INSTANT.test(s) && !Number.isNaN(Date.parse(s)), {
+  message: 'must be an ISO 8601 date-time with an offset or Z',
+});
 
 export const URGENCY_LEVELS = { routine: 2, soon: 5, urgent: 8 } as const;
 

@@ -1,0 +1,184 @@
+/**
+ * `npm run bench:optimizer [-- --large] [-- --plain-limit S] [-- --only label]`: plain glpk.js MIP vs our
+ * optimizer vs greedy on seeded instances. Every (size, method) runs in a fresh child process, so timings and
+ * peak memory (maxRSS) are its own. Prints a table and writes bench/results/optimizer.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { buildModel, loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../domain/optimizer';
+import { absenceInstance, freedSlotInstance, generateInstance } from './optimizer-instances';
+import { solvePlainMip } from './optimizer-plain';
+
+interface Size {
+  label: string;
+  make: () => OptimizationInstance;
+  large?: boolean;
+  /** Repeat our solve and report the median of warm runs too (small, latency-sensitive cases). */
+  warmRuns?: number;
+}
+
+const SIZES: Size[] = [
+  { label: 'freed slot: 500 waitlist x 1 slot', make: () => freedSlotInstance(1, 500), warmRuns: 20 },
+  { label: 'absence day: 30 displaced x 1,000 slots, side', make: () => absenceInstance(2, 30, 1000), warmRuns: 10 },
+  { label: '250 x 1,000 pure', make: () => generateInstance({ candidates: 250, slots: 1000, sideConstraints: false, seed: 3 }) },
+  { label: '250 x 1,000 side', make: () => generateInstance({ candidates: 250, slots: 1000, sideConstraints: true, seed: 3 }) },
+  { label: '500 x 2,000 pure', make: () => generateInstance({ candidates: 500, slots: 2000, sideConstraints: false, seed: 4 }) },
+  { label: '500 x 2,000 side', make: () => generateInstance({ candidates: 500, slots: 2000, sideConstraints: true, seed: 4 }) },
+  { label: '1,000 x 5,000 pure', make: () => generateInstance({ candidates: 1000, slots: 5000, sideConstraints: false, seed: 5 }) },
+  { label: '1,000 x 5,000 side', make: () => generateInstance({ candidates: 1000, slots: 5000, sideConstraints: true, seed: 5 }) },
+  { label: '3,000 x 15,000 pure', make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: false, seed: 6 }), large: true },
+  { label: '3,000 x 15,000 side', make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: true, seed: 6 }), large: true },
+];
+
+type Method = 'plain' | 'ours' | 'greedy';
+
+interface Measurement {
+  ms: number;
+  objective: number | null;
+  status: string;
+  gap?: number | null;
+  mustPlaced?: number | null;
+  warmMedianMs?: number;
+  maxRssMiB: number;
+  pairs: number;
+  components?: number;
+  method?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Child process: one method on one size. glpk is loaded before the clock starts (a worker keeps it loaded). */
+async function child(index: number, method: Method, plainLimitSeconds: number): Promise<Measurement> {
+  const size = SIZES[index]!;
+  const instance = size.make();
+  const glpk = await loadGlpk();
+  const maxRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+  if (method === 'plain') {
+    const t0 = performance.now();
+    const model = buildModel(parseInstance(instance));
+    const plain = solvePlainMip(model, glpk, plainLimitSeconds);
+    return {
+      ms: performance.now() - t0,
+      objective: plain.objective,
+      status: plain.status === 'optimal' ? 'optimal' : plain.status === 'feasible' ? `time limit ${plainLimitSeconds} s, feasible` : `no solution in ${plainLimitSeconds} s`,
+      mustPlaced: plain.mustPlaced,
+      maxRssMiB: maxRssMiB(),
+      pairs: model.pairCand.length,
+    };
+  }
+  const run = () => optimizeAssignment(instance, { timeLimitMs: 60_000, greedyOnly: method === 'greedy' });
+  const t0 = performance.now();
+  const result = await run();
+  const ms = performance.now() - t0;
+  let warmMedianMs: number | undefined;
+  if (size.warmRuns) {
+    const times: number[] = [];
+    for (let i = 0; i < size.warmRuns; i++) {
+      const t = performance.now();
+      await run();
+      times.push(performance.now() - t);
+    }
+    warmMedianMs = median(times);
+  }
+  return {
+    ms,
+    objective: result.objective,
+    status: result.status,
+    gap: result.gap,
+    mustPlaced: result.mustPlace.placed,
+    ...(warmMedianMs !== undefined ? { warmMedianMs } : {}),
+    maxRssMiB: maxRssMiB(),
+    pairs: result.stats.eligiblePairs,
+    components: result.stats.components,
+    method: result.method,
+  };
+}
+
+function fmtS(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') {
+    const m = await child(Number(argv[1]), argv[2] as Method, Number(argv[3]));
+    process.stdout.write(JSON.stringify(m));
+    return;
+  }
+  const large = argv.includes('--large');
+  const limitArg = argv.indexOf('--plain-limit');
+  const plainLimitSeconds = limitArg >= 0 ? Number(argv[limitArg + 1]) : 60;
+  const onlyArg = argv.indexOf('--only');
+  const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
+  const loadBefore = loadavg();
+  const startedAt = new Date().toISOString();
+  const rows: Record<string, unknown>[] = [];
+  console.log(`Optimizer bench: plain glpk.js MIP (limit ${plainLimitSeconds} s) vs ours vs greedy; ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('size | pairs | comps | plain MIP time | plain obj | ours time (warm) | ours status | ours obj | greedy time | greedy obj (% of ours) | speed-up | ours maxRSS');
+  for (let i = 0; i < SIZES.length; i++) {
+    const size = SIZES[i]!;
+    if (size.large && !large) continue;
+    if (only && !size.label.includes(only)) continue;
+    const measure = (method: Method): Measurement =>
+      JSON.parse(
+        execFileSync(process.execPath, [__filename, '--child', String(i), method, String(plainLimitSeconds)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        }),
+      ) as Measurement;
+    const ours = measure('ours');
+    const greedy = measure('greedy');
+    const plain = measure('plain');
+    const speedup = plain.ms / ours.ms;
+    const greedyPct = ours.objective ? (100 * (greedy.objective ?? 0)) / ours.objective : null;
+    rows.push({ size: size.label, pairs: ours.pairs, components: ours.components, plain, ours, greedy, speedup, greedyPctOfOurs: greedyPct });
+    console.log(
+      [
+        size.label,
+        ours.pairs,
+        ours.components,
+        `${fmtS(plain.ms)} (${plain.status})`,
+        plain.objective ?? '-',
+        `${fmtS(ours.ms)}${ours.warmMedianMs !== undefined ? ` (${fmtS(ours.warmMedianMs)})` : ''}`,
+        `${ours.status}${ours.gap ? ` gap ${(ours.gap * 100).toFixed(3)} %` : ''} [${ours.method}]`,
+        ours.objective,
+        fmtS(greedy.ms),
+        `${greedy.objective} (${greedyPct?.toFixed(2)} %)`,
+        `${speedup.toFixed(1)}x`,
+        `${ours.maxRssMiB} MiB`,
+      ].join(' | '),
+    );
+  }
+  const out = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench:optimizer${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    totalMemMiB: Math.round(totalmem() / 1048576),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+    plainLimitSeconds,
+    largeIncluded: large,
+    notes:
+      'Each (size, method) ran in a fresh child process; glpk.js loaded before timing. "ours" = optimizeAssignment (validation, pairs, decomposition, greedy, LP column generation, MIP where fractional). "plain" = one glpk MIP over all eligible pairs and side constraints (pairs built by the same code). Times are wall clock on a shared machine.',
+    rows,
+  };
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'optimizer.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${join('bench', 'results', 'optimizer.json')}`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
