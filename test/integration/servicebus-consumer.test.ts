@@ -188,6 +188,24 @@ describe('with the Slotflow topology and a manual clock', () => {
     expect(bus.admin.scheduledCount()).toBe(0);
   });
 
+  test('an expired session lock frees the session for another receiver; the stale holder can no longer settle', async () => {
+    await publisher.publish([cancelled('appt-lock')]);
+    const entity = bus.namespace.entity('scheduling-events/Subscriptions/backfill');
+    const [a, b] = [{}, {}];
+    expect(entity.acceptSession(a)?.sessionId).toBe('appt-lock');
+    const first = entity.receiveNext(a, { sessionId: 'appt-lock', mode: 'peekLock' })!;
+    expect(entity.acceptSession(b)).toBeUndefined();
+    clock.advance(60_000);
+    bus.tick();
+    expect(entity.acceptSession(b)?.sessionId).toBe('appt-lock');
+    const second = entity.receiveNext(b, { sessionId: 'appt-lock', mode: 'peekLock' })!;
+    expect([second.stored.amqp.message_id, second.stored.deliveries]).toEqual([first.stored.amqp.message_id, 2]);
+    expect(() => entity.settle(first.lockToken!, { kind: 'complete' })).toThrow(/session lock/i);
+    entity.settle(second.lockToken!, { kind: 'complete' });
+    entity.releaseSession(b, 'appt-lock');
+    expect(entity.counts()).toMatchObject({ active: 0, locked: 0, lockedSessions: 0 });
+  });
+
   test('subscription filters are the documented SQL rules', () => {
     const subs = slotflowTopology.topics[0]!.subscriptions;
     expect(Object.fromEntries(subs.map((s) => [s.name, s.filter?.sqlFilter]))).toEqual({
