@@ -59,10 +59,9 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /** One blind upsert: only the caller that won putIfAbsent completes a record. */
   async complete(record: IdempotencyRecord, ttlSeconds: number): Promise<void> {
-    const pk = idempotencyPk(record.scope, record.key);
-    const existing = await this.store.read<IdempotencyDoc>(pk, pk);
-    await this.store.upsert(this.toDoc(record, ttlSeconds, existing?.doc.writer ?? randomUUID()));
+    await this.store.upsert(this.toDoc(record, ttlSeconds, 'completed'));
   }
 
   private toDoc(r: IdempotencyRecord, ttlSeconds: number, writer: string): IdempotencyDoc {
