@@ -5,8 +5,17 @@ import { registerEventTrigger, startOnce } from './lib/event-trigger';
 /** Backfill subscription: a released slot (cancellation, no-show, lapsed offer) starts its backfill. */
 registerEventTrigger('eventsBackfill', 'backfill', async (event, client, context) => {
   // appointment.cancelled / noshow arrive here too; their slot.released twin is what starts a backfill.
-  if (event.type !== EventType.slotReleased) return;
-  const { slotId, appointmentType, reason } = event.data;
-  const outcome = await startOnce(client, BACKFILL_ORCHESTRATOR, backfillInstanceId(slotId), { slotId, appointmentType, reason }, true);
-  context.log(`backfill for slot ${slotId}: ${outcome}`);
+  // A lapsed offer made outside a backfill (e.g. a booking-link offer) starts one for its slot. A
+  // backfill settles its own expired offers, so when one exists or existed for the slot (running or
+  // finished), an expiry starts nothing: re-offering to the same patients would loop.
+  let start: { slotId: string; appointmentType: string; reason: string } | undefined;
+  let restartFinished = true;
+  if (event.type === EventType.slotReleased) start = { slotId: event.data.slotId, appointmentType: event.data.appointmentType, reason: event.data.reason };
+  if (event.type === EventType.offerExpired && event.data.appointmentType !== 'unknown') {
+    start = { slotId: event.data.slotId, appointmentType: event.data.appointmentType, reason: 'offer-lapsed' };
+    restartFinished = false;
+  }
+  if (!start) return;
+  const outcome = await startOnce(client, BACKFILL_ORCHESTRATOR, backfillInstanceId(start.slotId), start, restartFinished);
+  context.log(`backfill for slot ${start.slotId}: ${outcome}`);
 });

@@ -14,6 +14,9 @@ import { DateTime } from 'luxon';
 import {
   DomainError,
   ErrorCode,
+  EventType,
+  makeEvent,
+  type SchedulingEvent,
   isDomainError,
   isQuietHours,
   isTooCloseToOffer,
@@ -170,6 +173,16 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
 
 // ---- activities -----------------------------------------------------------------------------
 
+/**
+ * Publishes an offer lifecycle event. Event ids are derived from the offer, so a retried activity
+ * republishes the same id and Service Bus duplicate detection drops it.
+ */
+async function publishOfferEvent(services: Awaited<ReturnType<typeof getServices>>, event: SchedulingEvent): Promise<void> {
+  await services.publisher.publish([event]);
+}
+
+const offerEventMeta = (offerId: string, kind: string, time: string) => ({ id: `evt-${kind}-${offerId}`.slice(0, 64), time, subject: offerId });
+
 /** Is the slot still free, what is the policy, and who may be offered it (ranked, consented, not yet offered)? */
 export async function loadCandidates(input: { slotId: string; appointmentType: string; excludeEntryIds: string[] }): Promise<CandidateList> {
   const services = await getServices();
@@ -258,6 +271,14 @@ export async function sendOffer(input: {
     return result('not-sent');
   }
   await services.idempotency.putIfAbsent({ scope: 'event', key: marker, createdAt: services.clock.now().toUTC().toISO()! }, 30 * 24 * 3600);
+  await publishOfferEvent(
+    services,
+    makeEvent(
+      EventType.offerSent,
+      { offerId, waitlistEntryId: offer.waitlistEntryId, patientId: offer.patientId, slotId: offer.slotId, clinicId: offer.clinicId, expiresAt: offer.expiresAt, round: offer.round },
+      offerEventMeta(offerId, 'sent', offer.sentAt),
+    ),
+  );
   return result('sent');
 }
 
@@ -284,6 +305,14 @@ export async function bookForOffer(input: { offerId: string }): Promise<{ booked
     const now = services.clock.now().toUTC().toISO()!;
     await services.offers.update({ ...offer, status: 'accepted', respondedAt: now, version: offer.version + 1 }, offer.version);
     if (entry) await services.waitlist.update({ ...entry, status: 'booked', updatedAt: now, version: entry.version + 1 }, entry.version);
+    await publishOfferEvent(
+      services,
+      makeEvent(
+        EventType.offerAccepted,
+        { offerId: offer.offerId, waitlistEntryId: offer.waitlistEntryId, patientId: offer.patientId, slotId: offer.slotId, clinicId: offer.clinicId, appointmentId: appointment.appointmentId },
+        offerEventMeta(offer.offerId, 'accepted', now),
+      ),
+    );
     await notifyPatient(services, {
       patientId: offer.patientId,
       clinic,
@@ -311,6 +340,16 @@ async function settleOffer(offerId: string, status: Exclude<OfferStatus, 'sent' 
   const entry = await services.waitlist.get(offer.waitlistEntryId);
   if (entry && entry.status === 'offered') {
     await services.waitlist.update({ ...entry, status: 'active', updatedAt: now, version: entry.version + 1 }, entry.version);
+  }
+  if (status === 'expired') {
+    await publishOfferEvent(
+      services,
+      makeEvent(
+        EventType.offerExpired,
+        { offerId, waitlistEntryId: offer.waitlistEntryId, patientId: offer.patientId, slotId: offer.slotId, clinicId: offer.clinicId, appointmentType: entry?.appointmentType ?? 'unknown' },
+        offerEventMeta(offerId, 'expired', now),
+      ),
+    );
   }
   if (notify) {
     const { clinic } = await resolveSlot(services, offer.slotId);

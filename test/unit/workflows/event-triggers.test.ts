@@ -100,3 +100,26 @@ describe('events triggers', () => {
     expect(fake.raised).toEqual([{ instanceId: 'eligibility-apt-9', eventName: 'AppointmentChanged', data: { status: 'cancelled' } }]);
   });
 });
+
+describe('lapsed offers', () => {
+  const expired = (id: string) =>
+    makeEvent(
+      EventType.offerExpired,
+      { offerId: 'ofr-1', waitlistEntryId: 'wl-1', patientId: 'p1', slotId: 'dr-a.20260303T1500', clinicId: 'c1', appointmentType: 'checkup' },
+      { id, time: '2026-03-02T14:00:00Z', subject: 'ofr-1' },
+    );
+
+  it('starts a backfill for a lapsed offer made outside one', async () => {
+    await handler('eventsBackfill')(expired('x1'), ctx('eventsBackfill'));
+    expect(fake.started.map((s) => [s.instanceId, (s.input as { reason: string }).reason])).toEqual([['backfill-dr-a.20260303T1500', 'offer-lapsed']]);
+  });
+
+  it('does not restart a finished backfill for its own expired offers (no re-offer loop)', async () => {
+    fake.statuses.set('backfill-dr-a.20260303T1500', 'Completed');
+    await handler('eventsBackfill')(expired('x2'), ctx('eventsBackfill'));
+    expect(fake.started).toHaveLength(0);
+    // A new release of the slot does start a fresh backfill.
+    await handler('eventsBackfill')(released('x3'), ctx('eventsBackfill'));
+    expect(fake.started).toHaveLength(1);
+  });
+});
