@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { smsStatuses } from '../domain/sms';
+import { smsStatuses, type SmsStatus } from '../domain/sms';
 import { isValidTwilioSignature, paramOf, parseTwilioForm } from './adapters/twilio-signature';
 import { getServices } from './lib/services';
 import { smsMessagesOf, twilioAuthToken } from './lib/sms-runtime';
@@ -8,9 +8,10 @@ import { signedUrlOf } from './sms-inbound';
 
 const statusSchema = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
-  MessageStatus: z.enum(smsStatuses),
+  MessageStatus: z.string().min(1).max(32),
   ErrorCode: z.string().regex(/^\d{1,6}$/).optional(),
 });
+const isTracked = (s: string): s is SmsStatus => (smsStatuses as readonly string[]).includes(s);
 
 /**
  * POST /api/sms/status: Twilio delivery callbacks (signed like the inbound webhook). Status only
@@ -31,6 +32,8 @@ export async function smsStatus(request: HttpRequest, context: InvocationContext
   });
   if (!parsed.success) return { status: 400, body: 'Bad Request' };
   const { MessageSid, MessageStatus, ErrorCode } = parsed.data;
+  // Statuses we do not track (scheduled, canceled, receiving...) are acknowledged and ignored.
+  if (!isTracked(MessageStatus)) return { status: 204 };
   const at = services.clock.now().toUTC().toISO()!;
   const record = await smsMessagesOf(services).advance(MessageSid, MessageStatus, at, ErrorCode);
   context.log(`sms.status ${MessageSid} ${MessageStatus} -> ${record?.status ?? 'unknown-message'}`);

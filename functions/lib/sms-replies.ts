@@ -105,11 +105,16 @@ export async function handleInboundSms(services: Services, durable: OfferReplyRa
     case 'answer':
       return result(action.template === 'book-pick-invalid' ? answer('book-pick-invalid', { count: bookList?.slots.length ?? 0 }) : answer(action.template, {}));
     case 'opt-out':
-      if (!patient.smsOptedOutAt) await services.patients.put({ ...patient, smsOptedOutAt: nowIso, updatedAt: nowIso });
+      if (!patient.smsOptedOutAt) {
+        await services.patients.put({ ...patient, smsOptedOutAt: nowIso, updatedAt: nowIso });
+        await auditConsent(services, patient.patientId, sms.messageSid, nowIso);
+      }
       return result(answer('opted-out', {}));
     case 'opt-in': {
+      // Texting START is the patient's own, explicit opt-in: it records consent as well.
       const { smsOptedOutAt: _cleared, ...rest } = patient;
       await services.patients.put({ ...rest, smsConsent: true, updatedAt: nowIso });
+      await auditConsent(services, patient.patientId, sms.messageSid, nowIso);
       return result(answer('opted-in', {}));
     }
     case 'offer-reply':
@@ -131,6 +136,11 @@ export async function handleInboundSms(services: Services, durable: OfferReplyRa
     case 'book-from-list':
       return result(await bookFromList(services, patient, bookList!, action.index, actor, answer, nowIso));
   }
+}
+
+/** Consent changes are patient-record updates made by the patient: audited with ids only. */
+async function auditConsent(services: Services, patientId: string, messageSid: string, at: string): Promise<void> {
+  await services.audit.record({ principalId: patientId, action: 'update', resourceType: 'Patient', resourceId: patientId, patientId, correlationId: messageSid, at, outcome: 'success' });
 }
 
 async function replyToOffer(

@@ -1,3 +1,4 @@
+import type { IdempotencyStore } from '../../domain';
 import { InMemoryIdempotency } from '../../domain/memory';
 import { claimOnce, findClaim } from '../../functions/lib/sms-runtime';
 
@@ -6,14 +7,14 @@ describe('claimOnce', () => {
   const at = '2026-03-02T15:00:00.000Z';
 
   it('exactly one of many concurrent claims wins', async () => {
-    const store = new InMemoryIdempotency();
+    const store: IdempotencyStore = new InMemoryIdempotency();
     const results = await Promise.all(Array.from({ length: 20 }, () => claimOnce(store, 'link', 'tok-1', at, 60)));
     expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'in-progress')).toHaveLength(19);
   });
 
   it('a completed claim is final; findClaim sees it', async () => {
-    const store = new InMemoryIdempotency();
+    const store: IdempotencyStore = new InMemoryIdempotency();
     const first = await claimOnce(store, 'link', 'tok-2', at, 60);
     expect(first.kind).toBe('claimed');
     if (first.kind !== 'claimed') return;
@@ -24,7 +25,7 @@ describe('claimOnce', () => {
   });
 
   it('a failed attempt lets the next one claim, a bounded number of times', async () => {
-    const store = new InMemoryIdempotency();
+    const store: IdempotencyStore = new InMemoryIdempotency();
     expect(await findClaim(store, 'link', 'tok-3')).toBeUndefined();
     for (let i = 0; i < 5; i++) {
       const c = await claimOnce(store, 'link', 'tok-3', at, 60);
