@@ -179,6 +179,29 @@ describe('Cosmos booking concurrency', () => {
     expect(claimBySlot.size).toBe(holding.length);
   });
 
+  it('concurrent cancellations and reschedules of one appointment: exactly one change wins, one event each', async () => {
+    const a = await bookAppointment(pick(0).deps, { slotId: slotAt('dr-a', '2026-03-11T09:00'), patientId: 'pat-42', appointmentType: 'consult', channel: 'api', actor: staff });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 6 }, (_, i) => cancelAppointment(pick(i).deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: `r${i}` })),
+      ...Array.from({ length: 4 }, (_, i) =>
+        rescheduleAppointment(pick(i + 1).deps, { appointmentId: a.appointmentId, newSlotId: slotAt('dr-a', `2026-03-11T1${i + 1}:00`), actor: staff, channel: 'api' }),
+      ),
+    ]);
+    const outcomes = results.map(outcome);
+    for (const o of outcomes) expect(['ok', ErrorCode.INVALID_TRANSITION, ErrorCode.CONCURRENT_MODIFICATION]).toContain(o);
+    const final = (await pick(3).services.appointments.get(a.appointmentId))!;
+    const okCount = outcomes.filter((o) => o === 'ok').length;
+    // Every successful change bumped the version by one, and at most one cancellation succeeded.
+    expect(final.version).toBe(1 + okCount);
+    expect(outcomes.slice(0, 6).filter((o) => o === 'ok').length).toBeLessThanOrEqual(1);
+    const events = instances.flatMap((i) => i.publisher.published).filter((e) => e.subject === a.appointmentId);
+    expect(events.filter((e) => e.type === 'health.scheduling.appointment.cancelled.v1')).toHaveLength(outcomes.slice(0, 6).filter((o) => o === 'ok').length);
+    // Whatever won, the slots are consistent: only a live appointment holds a claim.
+    const claims = await instances[0]!.services.database.container('schedule').items.query({ query: "SELECT * FROM c WHERE c.pk = 'c1|2026-03-11' AND c.type = 'slot-claim'" }).fetchAll();
+    const held = claims.resources.filter((c: { appointmentId: string }) => c.appointmentId === a.appointmentId);
+    expect(held.map((c: { slotId: string }) => c.slotId)).toEqual(OCCUPYING_STATUSES.has(final.status) ? [final.slotId] : []);
+  });
+
   it('different appointment types on one slot compete for the same claim', async () => {
     const slotId = slotAt('dr-b', '2026-03-11T13:00');
     const results = await Promise.allSettled([

@@ -1,4 +1,4 @@
-import { bookAppointment, cancelAppointment, confirmAppointment, rescheduleAppointment } from '../../domain';
+import { bookAppointment, cancelAppointment, confirmAppointment, markNoShow, rescheduleAppointment } from '../../domain';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import { EventType } from '../../domain/events';
 import type { WaitlistEntry, WaitlistOffer } from '../../domain/model';
@@ -153,6 +153,19 @@ describe('Cosmos appointment repository through the domain use cases', () => {
     expect((await ctx.services.appointments.listByPatient('pat-2', '2026-03-05T00:00:00Z', '2026-03-08T00:00:00Z')).map((x) => x.start)).toEqual([nextDay.start]);
     const day5 = await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-05T00:00:00-05:00', to: '2026-03-06T00:00:00-05:00', providerId: 'dr-b' });
     expect(day5.items.map((x) => x.patientId)).toEqual(['pat-3', 'pat-3']);
+  });
+
+  it('records a no-show against the patient', async () => {
+    const a = await bookAppointment(ctx.deps, { slotId: slotAt('dr-a', '2026-03-02T14:00'), patientId: 'pat-5', appointmentType: 'consult', channel: 'api', actor: staff });
+    ctx.clock.set(T0.plus({ hours: 7, minutes: 10 }));
+    try {
+      const noShow = await markNoShow(ctx.deps, { appointmentId: a.appointmentId, actor: staff });
+      expect(noShow.status).toBe('noshow');
+      expect((await ctx.services.patients.get('pat-5'))?.noShows).toEqual([noShow.noShowAt]);
+    } finally {
+      ctx.clock.set(T0);
+      await ctx.services.patients.put(patient(5));
+    }
   });
 
   it('finds appointments by EHR external id', async () => {
