@@ -7,7 +7,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusMessageBatch, type ServiceBusSender } from '@azure/service-bus';
 import type { SchedulingEvent } from '../../domain/events';
 import type { EventPublisher } from '../../domain/ports';
-import type { AppSettings } from '../lib/config';
+import { settings as appSettings, type AppSettings } from '../lib/config';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
@@ -64,7 +64,10 @@ export class ServiceBusEventPublisher implements EventPublisher {
     this.sender = client.createSender(topicName);
   }
 
-  static fromSettings(settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID' | 'SCHEDULING_EVENTS_TOPIC'>): ServiceBusEventPublisher {
+  /** From app settings (this process's by default): connection string locally, managed identity in Azure. */
+  static fromSettings(
+    settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID' | 'SCHEDULING_EVENTS_TOPIC'> = appSettings(),
+  ): ServiceBusEventPublisher {
     return new ServiceBusEventPublisher(createServiceBusClient(settings), settings.SCHEDULING_EVENTS_TOPIC, true);
   }
 

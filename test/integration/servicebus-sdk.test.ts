@@ -5,7 +5,7 @@
  */
 import { isServiceBusError, ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { EventType, makeEvent, type SchedulingEvent } from '../../domain/events';
-import { ServiceBusEventPublisher, CLOUDEVENTS_CONTENT_TYPE } from '../../functions/adapters/servicebus-publisher';
+import { ServiceBusEventPublisher, CLOUDEVENTS_CONTENT_TYPE, createServiceBusClient } from '../../functions/adapters/servicebus-publisher';
 import { LocalServiceBus, SCHEDULING_EVENTS_TOPIC, EHR_INBOUND_QUEUE, type Clock } from '../../functions/local/servicebus';
 
 class ManualClock implements Clock {
@@ -330,4 +330,14 @@ test('session state round-trips; TTL shows as expiresAtUtc', async () => {
   expect(m!.expiresAtUtc?.getTime()).toBe(clock.now() + 5_000);
   await q.completeMessage(m!);
   await Promise.all([q.close(), sender.close()]);
+});
+
+test('client from settings: connection string locally, namespace with managed identity in Azure, neither is an error', async () => {
+  const local = createServiceBusClient({ ServiceBusConnection: bus.connectionString });
+  expect(local.fullyQualifiedNamespace).toBe('127.0.0.1');
+  await local.close();
+  const azure = createServiceBusClient({ ServiceBusConnection__fullyQualifiedNamespace: 'sb-slotflow.servicebus.windows.net', AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' });
+  expect(azure.fullyQualifiedNamespace).toBe('sb-slotflow.servicebus.windows.net');
+  await azure.close(); // never connected: no network
+  expect(() => createServiceBusClient({})).toThrow(/fullyQualifiedNamespace/);
 });
