@@ -30,11 +30,14 @@ function load(env: string | undefined): Registered[] {
   const previous = process.env.SLOTFLOW_ENV;
   if (env === undefined) delete process.env.SLOTFLOW_ENV;
   else process.env.SLOTFLOW_ENV = env;
+  // A fresh module registry per environment: each load re-runs the files' registrations.
   jest.isolateModules(() => {
+    /* eslint-disable @typescript-eslint/no-require-imports -- isolateModules needs synchronous loads */
     require('../../functions/sms-inbound');
     require('../../functions/sms-status');
     require('../../functions/sms-dev-outbox');
     require('../../functions/book-link');
+    /* eslint-enable @typescript-eslint/no-require-imports */
   });
   if (previous === undefined) delete process.env.SLOTFLOW_ENV;
   else process.env.SLOTFLOW_ENV = previous;
