@@ -354,7 +354,7 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
   async findByExternalId(system: string, value: string): Promise<Appointment | undefined> {
     // Cross-partition, served by the index on externalIds; used by EHR updates, not by patients.
     const docs = await this.store.queryAll<AppointmentDoc>({
-      query: "SELECT * FROM c WHERE c.type = 'appointment' AND ARRAY_CONTAINS(c.externalIds, {'system': @system, 'value': @value})",
+      query: `SELECT * FROM c WHERE c.type = 'appointment' AND ARRAY_CONTAINS(c.externalIds, {"system": @system, "value": @value}, true)`,
       parameters: [
         { name: '@system', value: system },
         { name: '@value', value },
