@@ -341,3 +341,11 @@ test('client from settings: connection string locally, namespace with managed id
   await azure.close(); // never connected: no network
   expect(() => createServiceBusClient({})).toThrow(/fullyQualifiedNamespace/);
 });
+
+test('an unknown entity is MessagingEntityNotFound for senders and receivers', async () => {
+  const strict = new ServiceBusClient(bus.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } });
+  const codeOf = (e: unknown) => (isServiceBusError(e) ? e.code : String(e));
+  await expect(strict.createReceiver('no-such-queue').receiveMessages(1, { maxWaitTimeInMs: 500 }).catch(codeOf)).resolves.toBe('MessagingEntityNotFound');
+  await expect(strict.createSender('no-such-topic').sendMessages({ body: 1 }).catch(codeOf)).resolves.toBe('MessagingEntityNotFound');
+  await strict.close();
+});
