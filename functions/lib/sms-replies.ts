@@ -160,7 +160,13 @@ async function replyToOffer(
     return answer(fresh.kind === 'taken' ? 'offer-taken' : fresh.kind === 'expired' || state.kind === 'expired' ? 'offer-expired' : 'no-open-offer', {});
   }
   const payload: OfferReplyPayload = { offerId: offer.offerId, patientId: patient.patientId, reply: action.reply, messageSid: sms.messageSid, channel: 'sms' };
-  await durable.raiseEvent(offer.workflowInstanceId, OFFER_REPLY_EVENT, payload);
+  try {
+    await durable.raiseEvent(offer.workflowInstanceId, OFFER_REPLY_EVENT, payload);
+  } catch (e) {
+    // The workflow that made the offer is gone (durable client 404): the offer cannot be taken any more.
+    if (e instanceof Error && e.message.startsWith('No instance with ID')) return answer('offer-expired', {});
+    throw e;
+  }
   if (action.reply === 'no') return answer('offer-declined', {});
   const slotStart = await slotStartOf(offer.slotId);
   return answer('offer-checking', slotStart ? { start: slotStart } : {});

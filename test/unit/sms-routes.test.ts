@@ -239,6 +239,35 @@ describe('POST /api/sms/inbound: offers', () => {
     expect(world.raised).toHaveLength(0);
   });
 
+  it('an offer whose workflow is gone (durable 404) is answered as ended', async () => {
+    await world.offers.create(offer({ workflowInstanceId: 'gone' }));
+    const params = { MessageSid: nextSid(), From: PHONE, To: LOCAL_SMS_FROM, Body: 'YES' };
+    const ctx = context(world);
+    ctx.extraInputs.set(durableClientInput, {
+      raiseEvent: async (id: string) => {
+        throw new Error(`No instance with ID '${id}' found.`);
+      },
+    });
+    const res = await smsInbound(formRequest(INBOUND_URL, params, sign(INBOUND_URL, params)), ctx);
+    expect(res.status).toBe(200);
+    expect(String(res.body)).toContain('that offer has ended');
+  });
+
+  it('a durable client failure is a 500 and the same MessageSid can be retried', async () => {
+    await world.offers.create(offer());
+    const params = { MessageSid: nextSid(), From: PHONE, To: LOCAL_SMS_FROM, Body: 'YES' };
+    const failing = context(world);
+    failing.extraInputs.set(durableClientInput, {
+      raiseEvent: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    });
+    expect((await smsInbound(formRequest(INBOUND_URL, params, sign(INBOUND_URL, params)), failing)).status).toBe(500);
+    const retry = await smsInbound(formRequest(INBOUND_URL, params, sign(INBOUND_URL, params)), context(world));
+    expect(retry.status).toBe(200);
+    expect(world.raised).toHaveLength(1);
+  });
+
   it('no open offer: polite answer, no event', async () => {
     const r = await text('YES');
     expect(r.message).toContain('there is no open offer');
