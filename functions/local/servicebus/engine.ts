@@ -376,7 +376,7 @@ export class MessageEntity {
     this.events.emit('deadLettered', copy);
   }
 
-  /** Lock and session-lock expiry; TTL expiry of waiting messages. */
+  /** Lock and session-lock expiry. */
   expire(now: number): void {
     for (const [sessionId, lock] of this.sessionLocks) {
       if (lock.lockedUntil <= now) {
@@ -396,9 +396,8 @@ export class MessageEntity {
         this.returnOrDeadLetter(m);
       }
     }
-    for (let i = 0; i < this.active.length; i++) {
-      if (this.isExpired(this.active[i]!, now)) this.active.splice(i--, 1);
-    }
+    // Expired waiting messages are dropped when a receiver reaches them (receiveNext) or on inspection,
+    // so a timer tick stays cheap with a large backlog.
   }
 
   /** Every message in the entity (available, locked, deferred) in sequence order, for peek and inspection. */
@@ -416,6 +415,8 @@ export class MessageEntity {
   }
 
   counts(): { active: number; locked: number; deferred: number; lockedSessions: number } {
+    const now = this.clock.now();
+    for (let i = 0; i < this.active.length; i++) if (this.isExpired(this.active[i]!, now)) this.active.splice(i--, 1);
     return { active: this.active.length, locked: this.locked.size, deferred: this.deferred.size, lockedSessions: this.sessionLocks.size };
   }
 
