@@ -125,13 +125,33 @@ export async function confirmBookingLink(services: Services, durable: OfferReply
       { ...claim.record, requestHash: slotId, response: { status: 200, body: { appointmentId: booked.appointmentId, start: booked.start } } },
       LINK_CLAIM_TTL_SECONDS,
     );
-    if (options.offer) await tellWorkflow(durable, options.offer, booked.appointmentId);
+    if (options.offer) {
+      await acceptOffer(services, options.offer, at);
+      await tellWorkflow(durable, options.offer, booked.appointmentId);
+    }
     return { status: 200, code: 'LINK.BOOKED', html: bookedPage({ clinicName: clinicName(clinic), timeZone: clinic.timeZone, start: booked.start, pending: booked.status === 'pending' }) };
   } catch (e) {
     await services.idempotency.complete({ ...claim.record, response: { status: 409, body: { failed: true, code: e instanceof DomainError ? e.code : 'error' } } }, LINK_CLAIM_TTL_SECONDS);
     if (isDomainError(e, ErrorCode.SLOT_TAKEN)) return page('Sorry, that time was just taken. Please choose another.', e.code);
     if (e instanceof DomainError) return page('Sorry, we could not book that time online. Please choose another or call the clinic.', e.code);
     throw e;
+  }
+}
+
+/**
+ * Records the offer as accepted (and the waitlist entry as booked) so the backfill workflow, on the
+ * OfferReply below, sees the booking as done instead of booking again. Best effort: on a version
+ * conflict the workflow settles the offer itself (its booking attempt finds the slot taken).
+ */
+async function acceptOffer(services: Services, offer: WaitlistOffer, at: string): Promise<void> {
+  try {
+    await services.offers.update({ ...offer, status: 'accepted', respondedAt: at, version: offer.version + 1 }, offer.version);
+    const entry = await services.waitlist.get(offer.waitlistEntryId);
+    if (entry && (entry.status === 'active' || entry.status === 'offered')) {
+      await services.waitlist.update({ ...entry, status: 'booked', updatedAt: at, version: entry.version + 1 }, entry.version);
+    }
+  } catch (e) {
+    if (!isDomainError(e, ErrorCode.CONCURRENT_MODIFICATION)) throw e;
   }
 }
 

@@ -197,6 +197,9 @@ describe('GET/POST /book/{token} in Chromium', () => {
     expect(raised).toEqual([
       { instanceId: 'backfill-p1.20260305T1500', name: 'OfferReply', data: { offerId: 'off-1', patientId: 'pat1', reply: 'yes', channel: 'link', appointmentId: expect.any(String) } },
     ]);
+    // The offer is settled as accepted, so the workflow does not book again.
+    expect(await services.offers.get('off-1')).toMatchObject({ status: 'accepted', respondedAt: NOW.toISO(), version: 2 });
+    expect((await services.waitlist.get('wl-1'))?.status).toBe('booked');
     await page.close();
   });
 });
