@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FHIR_ID } from '../../../domain/ids';
 import type { AuditEntry, AuditLog } from '../../../domain/ports';
 import { E164, type KeyedHasher } from './keys';
-import type { BaseDoc, Store } from './store';
+import { type BaseDoc, type Store, statusOf } from './store';
 
 /**
  * Audit trail: who (principal), what (action, resource type and id), when, correlation id and
@@ -52,7 +52,12 @@ export class CosmosAuditLog implements AuditLog {
       at: entry.at,
       outcome: entry.outcome,
     };
-    await this.store.create(doc);
+    try {
+      await this.store.create(doc);
+    } catch (e) {
+      // 409 on a fresh uuid: our own write landed before a retried request (lost response).
+      if (statusOf(e) !== 409) throw e;
+    }
   }
 
   /** Entries about one patient, oldest first ("who accessed my record"). */
