@@ -76,7 +76,8 @@ export async function handleInboundSms(services: Services, durable: OfferReplyRa
   }
 
   const openOffers = await services.offers.listOpenForPatient(patient.patientId);
-  const offer = openOffers[0] ?? (await lastOfferedTo(services, patient.patientId, now));
+  // The newest offer still open wins; an expired-but-unsettled one is still reported as expired.
+  const offer = openOffers.find((o) => Date.parse(o.expiresAt) > now.toMillis()) ?? openOffers[0] ?? (await lastOfferedTo(services, patient.patientId, now));
   const offerState = classifyOffer(offer, nowIso);
   const upcoming = await nextAppointment(services, patient.patientId, now);
   const bookList = await readBookList(services, patient.patientId, nowIso);
