@@ -1,4 +1,5 @@
-import { bookAppointment, cancelAppointment, rescheduleAppointment } from '../../domain';
+import { DateTime } from 'luxon';
+import { bookAppointment, cancelAppointment, generateSlots, rescheduleAppointment } from '../../domain';
 import { DomainError, ErrorCode } from '../../domain/errors';
 import type { Appointment, Provider } from '../../domain/model';
 import { OCCUPYING_STATUSES } from '../../domain/slots';
@@ -212,6 +213,34 @@ describe('Cosmos booking concurrency', () => {
   });
 });
 
+describe('premise of the slot claim: one claim id per provider and start covers every type', () => {
+  it("a provider's generated slots never overlap (DST days, odd block starts, several slot lengths)", () => {
+    const types = new Map([
+      ['brief', brief],
+      ['consult', consult],
+    ]);
+    for (const zone of ['America/New_York', 'Australia/Lord_Howe']) {
+      for (const slotMinutes of [20, 45]) {
+        const provider: Provider = {
+          ...providerA,
+          slotMinutes,
+          weeklyHours: (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).flatMap((day) => [
+            { day, start: '00:10', end: '03:40' },
+            { day, start: '08:05', end: '12:00' },
+            { day, start: '12:00', end: '23:55' },
+          ]),
+        };
+        for (const from of ['2026-03-07', '2026-04-04', '2026-10-31']) {
+          const start = DateTime.fromISO(from, { zone: 'utc' });
+          const slots = generateSlots({ clinic: { clinicId: 'c1', timeZone: zone }, provider, appointmentTypes: types, from: start, to: start.plus({ days: 3 }) });
+          expect(new Set(slots.map((x) => x.slotId)).size).toBe(slots.length);
+          for (let i = 1; i < slots.length; i++) expect(Date.parse(slots[i]!.start)).toBeGreaterThanOrEqual(Date.parse(slots[i - 1]!.end));
+        }
+      }
+    }
+  });
+});
+
 describe('Cosmos booking: the sequenced (non-atomic batch) path is safe', () => {
   const base = (id: string, slotId: string, patientId: string): Appointment => ({
     appointmentId: id,
@@ -274,6 +303,3 @@ describe('Cosmos booking: the sequenced (non-atomic batch) path is safe', () => 
   });
 });
 
-// Types referenced to keep fixtures honest.
-void consult;
-void brief;
