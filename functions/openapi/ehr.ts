@@ -53,6 +53,130 @@ export const openApiFragment: OpenApiFragment = {
         },
       },
     },
+    '/fhir/Slot': {
+      get: {
+        operationId: 'fhirSlotSearch',
+        summary: 'Search Slots of one or more provider schedules (free/busy)',
+        tags: ['FHIR'],
+        parameters: [
+          query('schedule', 'Required. Schedule/{providerId}, comma-separated for several.'),
+          query('start', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: the next 7 days; at most 31.'),
+          query('status', 'free or busy', { enum: ['free', 'busy'] }),
+          query('service-type', 'Appointment type code (optionally system|code).'),
+          query('_count', 'Page size (max 2000).', { type: 'integer', minimum: 1 }),
+        ],
+        responses: { '200': fhirJson('Bundle (searchset) of Slot', 'Bundle'), ...fhirErrors },
+      },
+    },
+    '/fhir/Schedule': {
+      get: {
+        operationId: 'fhirScheduleSearch',
+        summary: 'Search Schedules (one per provider, id = providerId)',
+        tags: ['FHIR'],
+        parameters: [query('actor', 'Practitioner/{providerId} or Location/{clinicId}'), query('_id', 'Schedule id(s)')],
+        responses: { '200': fhirJson('Bundle (searchset) of Schedule', 'Bundle'), ...fhirErrors },
+      },
+    },
+    '/fhir/Appointment': {
+      get: {
+        operationId: 'fhirAppointmentSearch',
+        summary: 'Search Appointments by patient, practitioner, actor, location, date, status or identifier',
+        tags: ['FHIR'],
+        parameters: [
+          query('patient', 'Patient/{patientId}'),
+          query('practitioner', 'Practitioner/{providerId}'),
+          query('actor', 'Patient, Practitioner or Location reference'),
+          query('location', 'Location/{clinicId}'),
+          query('date', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: 30 days back to 180 days ahead; at most 366 days.'),
+          query('status', 'Comma-separated Appointment statuses'),
+          query('identifier', 'system|value of an external id (e.g. urn:slotflow:hl7:filler|FL-9001)'),
+          query('_count', 'Page size (max 500).', { type: 'integer', minimum: 1 }),
+        ],
+        responses: { '200': fhirJson('Bundle (searchset) of Appointment', 'Bundle'), ...fhirErrors },
+      },
+    },
+    '/fhir/Appointment/{appointmentId}': {
+      get: {
+        operationId: 'fhirAppointmentRead',
+        summary: 'Read an Appointment (id = Slotflow appointmentId)',
+        tags: ['FHIR'],
+        parameters: [{ name: 'appointmentId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$' } }],
+        responses: { '200': fhirJson('Appointment', 'Appointment'), ...fhirErrors, '404': outcome('Unknown appointment') },
+      },
+    },
+    '/fhir/Appointment/$find': {
+      post: {
+        operationId: 'fhirAppointmentFind',
+        summary: 'IHE ITI-115 Find Potential Appointments: Parameters (start, end, practitioner, location, visit-type, patient) -> Bundle of proposed Appointments',
+        tags: ['FHIR'],
+        requestBody: parametersBody,
+        responses: { '200': fhirJson('Bundle of proposed Appointments', 'Bundle'), ...fhirErrors, '404': outcome('Unknown clinic, provider or patient'), '422': outcome('Unknown appointment type') },
+      },
+    },
+    '/fhir/Appointment/$hold': {
+      post: {
+        operationId: 'fhirAppointmentHold',
+        summary: 'IHE ITI-116 Hold Appointment: holds the slot for the patient for 10 minutes (status proposed)',
+        tags: ['FHIR'],
+        requestBody: parametersBody,
+        responses: { '200': fhirJson('Bundle with the held Appointment', 'Bundle'), ...fhirErrors, '404': outcome('Unknown slot or patient'), '409': outcome('Slot taken or patient busy'), '422': outcome('Booking rule broken') },
+      },
+    },
+    '/fhir/Appointment/$book': {
+      post: {
+        operationId: 'fhirAppointmentBook',
+        summary: 'IHE ITI-117 Book Appointment: books a held appointment (by id) or a slot',
+        tags: ['FHIR'],
+        requestBody: parametersBody,
+        responses: { '200': fhirJson('Bundle with the booked Appointment', 'Bundle'), ...fhirErrors, '404': outcome('Unknown hold, slot or patient'), '409': outcome('Slot taken, or the hold lapsed'), '422': outcome('Booking rule broken') },
+      },
+    },
+    '/fhir/$bulk-publish': {
+      get: {
+        operationId: 'fhirBulkPublish',
+        summary: 'SMART Scheduling Links manifest (Location, Schedule, Slot NDJSON files)',
+        tags: ['FHIR'],
+        parameters: [query('_since', 'Instant: the Slot file holds only slots whose state changed since then'), ...etagHeaders],
+        responses: {
+          '200': {
+            description: 'Manifest',
+            content: { 'application/json': { schema: { type: 'object', required: ['transactionTime', 'request', 'output'], properties: { transactionTime: { type: 'string' }, request: { type: 'string' }, output: { type: 'array', items: { type: 'object', required: ['type', 'url'], properties: { type: { type: 'string' }, url: { type: 'string' } } } }, error: { type: 'array' } } } } },
+          },
+          '304': { description: 'Not modified (If-None-Match)' },
+          ...fhirErrors,
+        },
+      },
+    },
+    '/fhir/$bulk-publish/{file}': {
+      get: {
+        operationId: 'fhirBulkPublishFile',
+        summary: 'One SMART Scheduling Links NDJSON file',
+        tags: ['FHIR'],
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { enum: ['Location.ndjson', 'Schedule.ndjson', 'Slot.ndjson'] } }, query('_since', 'As in the manifest'), ...etagHeaders],
+        responses: { '200': ndjson('NDJSON, one resource per line'), '304': { description: 'Not modified (If-None-Match)' }, ...fhirErrors, '404': outcome('No such file') },
+      },
+    },
+    '/api/providers/{providerId}/calendar.ics': {
+      get: {
+        operationId: 'providerCalendarIcs',
+        summary: "A provider's appointments as iCalendar (RFC 5545): one VEVENT per appointment, stable UID, SEQUENCE from the version, STATUS:CANCELLED for cancellations; no patient names",
+        tags: ['EHR'],
+        parameters: [
+          { name: 'providerId', in: 'path', required: true, schema: { type: 'string' } },
+          query('from', 'ISO 8601 instant with offset (default: 30 days ago)'),
+          query('to', 'ISO 8601 instant with offset (default: 180 days ahead; at most 366 days after from)'),
+          ...etagHeaders,
+        ],
+        responses: {
+          '200': { description: 'The calendar', content: { 'text/calendar': { schema: { type: 'string', pattern: '^BEGIN:VCALENDAR' } } } },
+          '304': { description: 'Not modified (If-None-Match)' },
+          '400': { $ref: '#/components/responses/EhrProblem' },
+          '401': { $ref: '#/components/responses/EhrProblem' },
+          '403': { $ref: '#/components/responses/EhrProblem' },
+          '404': { $ref: '#/components/responses/EhrProblem' },
+        },
+      },
+    },
   },
   components: {
     responses: {
@@ -60,6 +184,3 @@ export const openApiFragment: OpenApiFragment = {
     },
   },
 };
-
-/** Helpers for the FHIR and iCalendar path items (added below as the routes exist). */
-export const fragments = { fhirJson, outcome, fhirErrors, query, parametersBody, ndjson, etagHeaders };
