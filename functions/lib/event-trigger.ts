@@ -7,10 +7,12 @@ import { getServices } from './services';
 
 export const SCHEDULING_EVENTS_TOPIC = 'scheduling-events';
 const PROCESSED_TTL_SECONDS = 7 * 24 * 3600;
+const POISON_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * Registers a Service Bus trigger on one subscription of the events topic. The message is parsed as
- * a CloudEvent (malformed or unknown -> dead-letter with the reason, never retried), duplicates are
+ * a CloudEvent (malformed or unknown -> dead-letter with the reason, never retried; in Azure, parked
+ * in a poison record with the reason, see below), duplicates are
  * skipped by event id per subscription, and `handle` runs with a durable client. A throw from
  * `handle` abandons the message, so Service Bus redelivers it up to its max delivery count.
  */
@@ -32,8 +34,26 @@ export function registerEventTrigger(
       } catch (e) {
         const reason = isDomainError(e) ? e.code : 'EVENT.INVALID';
         const field = isDomainError(e) ? String(e.details.field ?? e.details.type ?? '') : '';
-        context.warn(`dead-lettering message ${String(context.triggerMetadata?.messageId ?? '')}: ${reason} ${field}`);
-        throw new DeadLetterError(reason, field ? `invalid field: ${field}` : 'message is not a valid scheduling event');
+        const description = field ? `invalid field: ${field}` : 'message is not a valid scheduling event';
+        const messageId = String(context.triggerMetadata?.messageId ?? '');
+        context.warn(`dead-lettering message ${messageId} on ${subscriptionName}: ${reason} ${field}`);
+        const services = await getServices();
+        if (services.settings.SLOTFLOW_ENV === 'azure') {
+          // The Functions host auto-completes and cannot dead-letter with a reason from Node code:
+          // throwing would cost ten deliveries and end as MaxDeliveryCountExceeded. Park the message
+          // (reason and body, encrypted at rest, 30-day TTL) and complete it instead.
+          await services.idempotency.putIfAbsent(
+            {
+              scope: 'event',
+              key: `poison:${subscriptionName}:${messageId}`,
+              response: { status: 422, body: { reason, description, body: JSON.stringify(message ?? null).slice(0, 64_000) } },
+              createdAt: services.clock.now().toUTC().toISO()!,
+            },
+            POISON_TTL_SECONDS,
+          );
+          return;
+        }
+        throw new DeadLetterError(reason, description);
       }
       const services = await getServices();
       const key = `${subscriptionName}:${event.id}`;

@@ -123,3 +123,14 @@ describe('lapsed offers', () => {
     expect(fake.started).toHaveLength(1);
   });
 });
+
+describe('malformed events in Azure', () => {
+  it('are parked with their reason and completed instead of being retried ten times', async () => {
+    const services = createInMemoryServices(loadSettings({ SLOTFLOW_ENV: 'local' }));
+    setServices({ ...services, settings: { ...services.settings, SLOTFLOW_ENV: 'azure' } });
+    await expect(handler('eventsBackfill')({ hello: 'world' }, ctx('eventsBackfill'))).resolves.toBeUndefined();
+    const parked = await services.idempotency.get('event', 'poison:backfill:m-1');
+    expect(parked?.response?.body).toMatchObject({ reason: 'EVENT.INVALID', body: '{"hello":"world"}' });
+    expect(fake.started).toHaveLength(0);
+  });
+});
