@@ -126,7 +126,8 @@ async function backendBench(): Promise<NonNullable<Results['backend']>> {
 
 /**
  * Slot search and booking under load. Env: BENCH_CLINIC_ID, BENCH_APPOINTMENT_TYPE,
- * BENCH_PATIENT_IDS (comma-separated), BENCH_FROM, BENCH_TO (ISO), BENCH_ROUTE_PREFIX ("" by default).
+ * BENCH_PATIENT_IDS (comma-separated), BENCH_FROM, BENCH_TO (ISO; the searched window, default one day
+ * two days ahead), BENCH_ROUTE_PREFIX ("" by default). Defaults match functions/local/seed.ts.
  */
 async function loadBench(): Promise<Record<string, unknown>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -146,15 +147,20 @@ async function loadBench(): Promise<Record<string, unknown>> {
     const prefix = process.env.BENCH_ROUTE_PREFIX ?? '';
     const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'roles', val: 'scheduler' }] })).toString('base64');
     const headers = { 'x-ms-client-principal': principal, 'content-type': 'application/json' };
-    const clinicId = process.env.BENCH_CLINIC_ID ?? 'clinic-demo';
+    const clinicId = process.env.BENCH_CLINIC_ID ?? 'riverside';
     const appointmentType = process.env.BENCH_APPOINTMENT_TYPE ?? 'checkup';
-    const from = process.env.BENCH_FROM ?? new Date(Date.now() + 86_400_000).toISOString();
-    const to = process.env.BENCH_TO ?? new Date(Date.now() + 30 * 86_400_000).toISOString();
-    const search = `${base}${prefix}/api/slots?clinicId=${encodeURIComponent(clinicId)}&appointmentType=${encodeURIComponent(appointmentType)}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
-    const slots = ((await (await fetch(search, { headers })).json()) as { slots?: { slotId: string }[] }).slots ?? [];
-    if (slots.length === 0) throw new Error(`no free slots from ${search}; set BENCH_* env to the seeded ids`);
+    // The search: one day, as the front desk asks. Booking candidates: every free slot in the next 30 days.
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const from = process.env.BENCH_FROM ?? `${day}T00:00:00Z`;
+    const to = process.env.BENCH_TO ?? new Date(new Date(from).getTime() + 86_400_000).toISOString();
+    const slotsUrl = (f: string, t: string) =>
+      `${base}${prefix}/api/slots?clinicId=${encodeURIComponent(clinicId)}&appointmentType=${encodeURIComponent(appointmentType)}&from=${encodeURIComponent(f)}&to=${encodeURIComponent(t)}`;
+    const search = slotsUrl(from, to);
+    const candidates = slotsUrl(new Date(Date.now() + 86_400_000).toISOString(), new Date(Date.now() + 30 * 86_400_000).toISOString());
+    const slots = ((await (await fetch(candidates, { headers })).json()) as { slots?: { slotId: string }[] }).slots ?? [];
+    if (slots.length === 0) throw new Error(`no free slots from ${candidates}; set BENCH_* env to the seeded ids`);
     const searchRun = await autocannon({ url: search, connections: 50, duration: 10, headers });
-    const patients = (process.env.BENCH_PATIENT_IDS ?? 'patient-demo-1').split(',');
+    const patients = (process.env.BENCH_PATIENT_IDS ?? 'pat-ava,pat-ben,pat-diego,pat-emma,pat-gus').split(',');
     let next = 0;
     const bookRun = await autocannon({
       url: `${base}${prefix}/api/appointments`,
@@ -182,7 +188,7 @@ async function loadBench(): Promise<Record<string, unknown>> {
       errors: r.errors,
       statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count])),
     });
-    return { connections: 50, slotSearch: summary(searchRun), booking: { ...summary(bookRun), slotsAvailable: slots.length } };
+    return { connections: 50, slotSearch: { ...summary(searchRun), window: `${from}..${to}` }, booking: { ...summary(bookRun), slotsAvailable: slots.length } };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
