@@ -30,7 +30,7 @@ import { bookAppointment, resolveSlot, searchFreeSlots } from '../domain/schedul
 import { getServices } from '../functions/lib/services';
 import { notifyPatient } from '../functions/lib/notify';
 import { rankCandidatesForSlot } from '../functions/lib/ranking';
-import { OFFER_REPLY_EVENT, type OfferReply } from '../functions/lib/offer-reply';
+import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
 
 export const BACKFILL_ORCHESTRATOR = 'backfillOrchestrator';
 export const Activities = {
@@ -263,6 +263,7 @@ export async function sendOffer(input: {
     clinic,
     template: 'offer',
     params: { start: slot.start, expiresAt: input.expiresAt },
+    offerId,
     purpose: 'offer',
     correlationId: input.workflowInstanceId,
   });
@@ -353,7 +354,7 @@ async function settleOffer(offerId: string, status: Exclude<OfferStatus, 'sent' 
   }
   if (notify) {
     const { clinic } = await resolveSlot(services, offer.slotId);
-    await notifyPatient(services, { patientId: offer.patientId, clinic, template: 'offer-taken', params: {}, purpose: 'offer-taken', correlationId: offer.workflowInstanceId });
+    await notifyPatient(services, { patientId: offer.patientId, clinic, template: 'offer-taken', params: {}, offerId: offer.offerId, purpose: 'offer-taken', correlationId: offer.workflowInstanceId });
   }
 }
 
