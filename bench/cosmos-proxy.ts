@@ -24,6 +24,11 @@ export interface CountingProxy {
   counts(): Record<OpKind, number> & { total: number; injected: number };
   reset(): void;
   inject(fault: Fault | undefined): void;
+  /**
+   * Answer a failed transactional batch the way Azure does (HTTP status of the failing operation,
+   * the results as the body) instead of the local server's 200, so the SDK throws as it would in Azure.
+   */
+  azureBatchErrors(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function startCountingProxy(targetEndpoint: string): Promise<Counti
   let injected = 0;
   let seen = 0;
   let fault: Fault | undefined;
+  let azureBatch = false;
   const server = http.createServer((req, res) => {
     const kind = kindOf(req);
     if (kind) {
@@ -78,8 +84,25 @@ export async function startCountingProxy(targetEndpoint: string): Promise<Counti
     const upstream = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, agent },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        if (!(azureBatch && kind === 'batch' && up.statusCode === 200)) {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const body = Buffer.concat(chunks);
+          let status = 200;
+          try {
+            const ops = JSON.parse(body.toString('utf8')) as { statusCode: number }[];
+            status = ops.find((o) => o.statusCode >= 400 && o.statusCode !== 424)?.statusCode ?? 200;
+          } catch {
+            // not JSON: pass through
+          }
+          res.writeHead(status, { ...up.headers, 'content-length': String(body.length) });
+          res.end(body);
+        });
       },
     );
     upstream.on('error', () => {
@@ -103,6 +126,9 @@ export async function startCountingProxy(targetEndpoint: string): Promise<Counti
       fault = f;
       injected = 0;
       seen = 0;
+    },
+    azureBatchErrors: (on) => {
+      azureBatch = on;
     },
     close: () =>
       new Promise<void>((resolve) => {

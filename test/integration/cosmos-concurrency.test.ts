@@ -213,6 +213,27 @@ describe('Cosmos booking concurrency', () => {
   });
 });
 
+describe('with Azure-style batch failures (HTTP status of the failing operation; the SDK throws)', () => {
+  beforeAll(() => env.proxy.azureBatchErrors(true));
+  afterAll(() => env.proxy.azureBatchErrors(false));
+
+  it('20 simultaneous bookings of one slot still give one booking and 19 SLOT_TAKEN; cancel and reschedule work', async () => {
+    const slotId = slotAt('dr-b', '2026-03-13T10:00');
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => bookAppointment(pick(i).deps, { slotId, patientId: `pat-${i + 1}`, appointmentType: 'consult', channel: 'api', actor: staff })),
+    );
+    const outcomes = results.map(outcome);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === ErrorCode.SLOT_TAKEN)).toHaveLength(19);
+    const winner = results.find((r): r is PromiseFulfilledResult<Appointment> => r.status === 'fulfilled')!.value;
+    const moved = await rescheduleAppointment(pick(1).deps, { appointmentId: winner.appointmentId, newSlotId: slotAt('dr-b', '2026-03-13T11:00'), actor: staff, channel: 'api' });
+    expect(moved.slotId).toBe(slotAt('dr-b', '2026-03-13T11:00'));
+    await expect(bookAppointment(pick(2).deps, { slotId: moved.slotId, patientId: 'pat-30', appointmentType: 'consult', channel: 'api', actor: staff })).rejects.toMatchObject({ code: ErrorCode.SLOT_TAKEN });
+    await cancelAppointment(pick(3).deps, { appointmentId: winner.appointmentId, actor: staff, reasonCode: 'r' });
+    await expect(bookAppointment(pick(2).deps, { slotId: moved.slotId, patientId: 'pat-30', appointmentType: 'consult', channel: 'api', actor: staff })).resolves.toMatchObject({ status: 'booked' });
+  });
+});
+
 describe('premise of the slot claim: one claim id per provider and start covers every type', () => {
   it("a provider's generated slots never overlap (DST days, odd block starts, several slot lengths)", () => {
     const types = new Map([

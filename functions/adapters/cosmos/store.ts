@@ -216,19 +216,31 @@ export class Store {
    * does not roll back the ones before it: callers compensate for those (see BatchOutcome.committed).
    */
   async batch(pk: string, operations: OperationInput[]): Promise<BatchOutcome> {
-    const res = await withRetry(async () => {
-      // The local server reads each operation's partition key from the operation itself.
-      const r = await this.container.items.batch(
-        operations.map((o) => ({ ...o, partitionKey: pk })),
-        pk,
-      );
-      // A throttled or unavailable batch as a whole comes back as a status, not an exception.
-      if (r.code !== undefined && TRANSIENT_STATUS.has(r.code) && !(r.result ?? []).some((o) => o.statusCode < 400)) {
-        throw Object.assign(new Error(`batch ${r.code}`), { code: r.code, headers: r.headers });
+    const results = await withRetry(async (): Promise<OperationResponse[]> => {
+      try {
+        // Copies: the SDK rewrites operations in place. The local server reads each operation's
+        // partition key from the operation itself (the SDK serializes it; Azure accepts it too).
+        const r = await this.container.items.batch(
+          operations.map((o) => ({ ...o, partitionKey: pk })),
+          pk,
+        );
+        const rs = r.result ?? [];
+        // A throttled or unavailable batch as a whole comes back as a status, not an exception.
+        if (r.code !== undefined && TRANSIENT_STATUS.has(r.code) && !rs.some((o) => o.statusCode < 400)) {
+          throw Object.assign(new Error(`batch ${r.code}`), { code: r.code, headers: r.headers });
+        }
+        return rs;
+      } catch (e) {
+        // Azure answers a failed atomic batch with the failing operation's status (409, 412, 404)
+        // and the per-operation results as the body, which the SDK throws as an error. The local
+        // server answers 200 with the same results. Both become a BatchOutcome.
+        const status = statusOf(e);
+        if (status === undefined || TRANSIENT_STATUS.has(status)) throw e;
+        const body = bodyOf(e);
+        if (Array.isArray(body) && body.length === operations.length) return body as OperationResponse[];
+        return operations.map((_, i) => ({ statusCode: i === 0 ? status : 424, requestCharge: 0 }) as OperationResponse);
       }
-      return r;
     }, this.retry);
-    const results: OperationResponse[] = res.result ?? [];
     const failedIndex = results.findIndex((o) => o.statusCode >= 400 && o.statusCode !== 424);
     return {
       ok: failedIndex < 0 && results.length === operations.length,
@@ -238,6 +250,13 @@ export class Store {
       committed: results.map((o) => o.statusCode < 400),
     };
   }
+}
+
+function bodyOf(e: unknown): unknown {
+  if (typeof e !== 'object' || e === null) return undefined;
+  if ('body' in e && (e as { body: unknown }).body !== undefined) return (e as { body: unknown }).body;
+  const cause = causeOf(e);
+  return cause !== undefined && cause !== e ? bodyOf(cause) : undefined;
 }
 
 export interface BatchOutcome {
