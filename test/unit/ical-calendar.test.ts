@@ -45,7 +45,7 @@ test('one VEVENT per appointment with stable UID, SEQUENCE, STATUS and correct i
   const [first, second] = events(r.text);
   expect([first!.uid, second!.uid]).toEqual([`${a}@slotflow`, `${b}@slotflow`]);
   expect(first!.start.toISOString()).toBe('2026-03-03T14:00:00.000Z');
-  expect(first!.end.toISOString()).toBe('2026-03-03T14:30:00.000Z');
+  expect(first!.end?.toISOString()).toBe('2026-03-03T14:30:00.000Z');
   expect(String(first!.status)).toBe('CONFIRMED');
   expect(Number(first!.sequence)).toBe(0);
   expect(String(second!.status)).toBe('CANCELLED');
