@@ -82,6 +82,8 @@ export async function runEpisode(handler: OrchestrationHandler, episode: Episode
   // The extension sends history over the wire as JSON; the SDK also mutates it (timestamps to Dates).
   const history = JSON.parse(JSON.stringify(episode.history)) as HistoryEvent[];
   const lastStarted = history.map((e) => e.EventType).lastIndexOf(EventType.OrchestratorStarted);
+  // As the extension sends it: events of earlier episodes are marked played (drives context.df.isReplaying).
+  for (let i = 0; i < lastStarted; i++) history[i]!.IsPlayed = true;
   const triggerInput = {
     history,
     instanceId: episode.instanceId,
