@@ -61,8 +61,15 @@ export function linkSigningKey(settings: AppSettings): string {
  * which the host loads into the environment anyway).
  */
 export function twilioAuthToken(settings: AppSettings): string | undefined {
-  return process.env.TWILIO_AUTH_TOKEN || settings.TWILIO_AUTH_TOKEN;
+  const token = process.env.TWILIO_AUTH_TOKEN || settings.TWILIO_AUTH_TOKEN;
+  // Locally, with no token configured, a fixed development token lets `npm run demo` and manual
+  // curl calls sign webhooks. Never in Azure, where an unset token rejects every webhook.
+  if (!token && settings.SLOTFLOW_ENV === 'local') return LOCAL_DEV_TWILIO_AUTH_TOKEN;
+  return token;
 }
+
+/** The webhook signing token the local host uses when TWILIO_AUTH_TOKEN is not set (not a secret). */
+export const LOCAL_DEV_TWILIO_AUTH_TOKEN = 'local-dev-twilio-auth-token';
 
 /** PUBLIC_BASE_URL + path, or the local host's URL when none is configured. */
 export function publicUrl(settings: AppSettings, pathAndQuery: string): string {
