@@ -1,10 +1,11 @@
+import { maxWeightMatching } from './assignment';
 import type { Component } from './decompose';
 import type { GLPK, LP } from './glpk';
 import { greedyAssign } from './greedy';
 import type { AssignmentModel } from './model';
 
 /** How one component was solved. */
-export type ComponentMethod = 'trivial' | 'lp' | 'mip' | 'greedy';
+export type ComponentMethod = 'trivial' | 'assignment' | 'lp' | 'mip' | 'greedy';
 
 export interface ComponentSolveOptions {
   /** Clock value (ms) after which no new solver call starts; glpk calls get the remaining time as tmlim. */
@@ -17,7 +18,7 @@ export interface ComponentSolveOptions {
   /** Relative MIP gap handed to glpk's branch and bound (0 = prove optimality). */
   mipGap: number;
   maxPricingRounds: number;
-  /** Pairs within this fraction of the mean weight below zero reduced cost join the model early. */
+  /** Pairs whose reduced cost is within this fraction of the mean score below zero join the model early. */
   pricingSlack: number;
 }
 
@@ -126,14 +127,56 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   // One candidate or one slot: greedy takes the single best pair that fits, which is optimal.
   if (nc === 1 || ns === 1) return outcome(greedy, greedyValue, greedyValue, 'trivial', false, 0);
 
+  const byCand: number[][] = Array.from({ length: nc }, () => []);
+  for (let j = 0; j < n; j++) byCand[jc[j]!]!.push(j);
+  for (const list of byCand) list.sort((a, b) => w[b]! - w[a]!);
+
+  // The assignment optimum without side constraints (exact, Hungarian method). If it happens to satisfy
+  // them, it is optimal; otherwise it is an upper bound and its pairs seed the LP.
+  const rowStart = new Int32Array(nc + 1);
+  const edgeCol = new Int32Array(n);
+  const edgeWeight = new Float64Array(n);
+  const edgePair = new Int32Array(n);
+  let e = 0;
+  for (let i = 0; i < nc; i++) {
+    for (const j of byCand[i]!) {
+      edgeCol[e] = js[j]!;
+      edgeWeight[e] = w[j]!;
+      edgePair[e++] = j;
+    }
+    rowStart[i + 1] = e;
+  }
+  const matching = maxWeightMatching({ rows: nc, cols: ns, rowStart, edgeCol, edgeWeight });
+  const matched = Array.from(matching.edgeOfRow)
+    .filter((edge) => edge >= 0)
+    .map((edge) => edgePair[edge]!);
+  const matchedValue = valueOf(matched);
+  const used = new Int32Array(nk);
+  for (const j of matched) for (let i = kStart[j]!; i < kStart[j + 1]!; i++) used[kList[i]!]!++;
+  if (used.every((u, k) => u <= kCap[k]!)) return outcome(matched, matchedValue, matchedValue, 'assignment', false, 0);
+  const relaxationUpper = Math.min(simpleUpper, matchedValue);
+
   // Initial restricted columns: the best pairs of each candidate, plus the greedy solution (warm start).
   const inR = new Uint8Array(n);
   const R: number[] = [];
-  const byCand: number[][] = Array.from({ length: nc }, () => []);
-  for (let j = 0; j < n; j++) byCand[jc[j]!]!.push(j);
+  for (const j of matched) {
+    inR[j] = 1;
+    R.push(j);
+  }
+  // Pairs nearly as good as the assignment optimum (small reduced cost) are the likely alternatives when
+  // side constraints bind.
+  let meanScore = 0;
+  for (let j = 0; j < n; j++) meanScore += Math.abs(pairScore[comp.pairs[j]!]!) / n;
+  for (let edge = 0; edge < n; edge++) {
+    const j = edgePair[edge]!;
+    if (!inR[j] && matching.reducedCost[edge]! <= opts.pricingSlack * meanScore) {
+      inR[j] = 1;
+      R.push(j);
+    }
+  }
   for (const list of byCand) {
-    list.sort((a, b) => w[b]! - w[a]!);
     for (let i = 0; i < Math.min(opts.initialColumns, list.length); i++) {
+      if (inR[list[i]!]) continue;
       inR[list[i]!] = 1;
       R.push(list[i]!);
     }
@@ -209,9 +252,8 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   // Column generation on the LP relaxation. glpk.js cannot warm-start a modified LP, so every round is a
   // fresh solve: each round also adds near-miss pairs (reduced cost above -slack) to need fewer rounds.
   const d = new Float64Array(n);
-  let meanW = 0;
-  for (let j = 0; j < n; j++) meanW += Math.abs(w[j]!) / n;
-  const slack = opts.pricingSlack * Math.min(meanW, bigM);
+  // Slack on the score scale: the must-place bonus is common to all of a candidate's pairs.
+  const slack = opts.pricingSlack * meanScore;
   let lpBound = Infinity;
   let lpVars: Record<string, number> | undefined;
   let converged = false;
@@ -261,7 +303,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
 
   if (!converged || !lpVars) {
     // No proven LP optimum in time: greedy, bounded by the best bound we have.
-    return outcome(greedy, greedyValue, Math.min(lpBound, simpleUpper), 'greedy', true, R.length);
+    return outcome(greedy, greedyValue, Math.min(lpBound, relaxationUpper), 'greedy', true, R.length);
   }
   const x = (j: number): number => lpVars![names[j]!] ?? 0;
   const fractional = R.some((j) => x(j) > 1e-6 && x(j) < 1 - 1e-6);

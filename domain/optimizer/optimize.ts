@@ -8,7 +8,7 @@ import { roundScore } from './scoring';
 import type { Assignment, OptimizationResult, OptimizationStatus, OptimizeOptions, SlotOptimizer, UnassignedCandidate, UnassignedCode } from './types';
 
 const DEFAULT_TIME_LIMIT_MS = 10_000;
-const METHOD_ORDER: ComponentMethod[] = ['trivial', 'lp', 'mip', 'greedy'];
+const METHOD_ORDER: ComponentMethod[] = ['trivial', 'assignment', 'lp', 'mip', 'greedy'];
 
 const defaultNow = (): number => performance.now();
 

@@ -13,6 +13,7 @@ import {
   type OptimizationInstance,
   type OptimizationResult,
 } from '../../domain/optimizer';
+import { maxWeightMatching } from '../../domain/optimizer/assignment';
 import { generateInstance, prng } from '../../bench/optimizer-instances';
 import { solvePlainMip } from '../../bench/optimizer-plain';
 
@@ -217,6 +218,57 @@ describe('known optima', () => {
     expect(result.mustPlace.placed).toBe(plain.mustPlaced);
     expect(result.objective).toBeCloseTo(plain.objective!, 2);
     expect(result.objective).toBeGreaterThanOrEqual(result.stats.greedyObjective);
+  });
+});
+
+describe('assignment (Hungarian method)', () => {
+  test('maximum-weight matching equals exhaustive search on random sparse graphs, negative weights included', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), (seed) => {
+        const rnd = prng(seed);
+        const rows = 1 + Math.floor(rnd() * 6);
+        const cols = 1 + Math.floor(rnd() * 6);
+        const edges: { i: number; j: number; w: number }[] = [];
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (rnd() < 0.5) edges.push({ i, j, w: Math.round((rnd() * 100 - 20) * 10) / 10 });
+        const rowStart = new Int32Array(rows + 1);
+        edges.forEach((e) => rowStart[e.i + 1]!++);
+        for (let i = 0; i < rows; i++) rowStart[i + 1]! += rowStart[i]!;
+        const match = maxWeightMatching({
+          rows,
+          cols,
+          rowStart,
+          edgeCol: Int32Array.from(edges, (e) => e.j),
+          edgeWeight: Float64Array.from(edges, (e) => e.w),
+        });
+        const usedCols = new Set<number>();
+        let value = 0;
+        match.forEach((e, i) => {
+          if (e < 0) return;
+          expect(edges[e]!.i).toBe(i);
+          expect(usedCols.has(edges[e]!.j)).toBe(false);
+          usedCols.add(edges[e]!.j);
+          value += edges[e]!.w;
+        });
+        let best = 0;
+        const taken = new Set<number>();
+        const visit = (i: number, acc: number): void => {
+          if (i === rows) {
+            best = Math.max(best, acc);
+            return;
+          }
+          visit(i + 1, acc);
+          for (const e of edges) {
+            if (e.i !== i || taken.has(e.j)) continue;
+            taken.add(e.j);
+            visit(i + 1, acc + e.w);
+            taken.delete(e.j);
+          }
+        };
+        visit(0, 0);
+        expect(value).toBeCloseTo(best, 6);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
