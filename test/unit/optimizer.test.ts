@@ -233,7 +233,7 @@ describe('assignment (Hungarian method)', () => {
         const rowStart = new Int32Array(rows + 1);
         edges.forEach((e) => rowStart[e.i + 1]!++);
         for (let i = 0; i < rows; i++) rowStart[i + 1]! += rowStart[i]!;
-        const match = maxWeightMatching({
+        const { edgeOfRow: match, reducedCost } = maxWeightMatching({
           rows,
           cols,
           rowStart,
@@ -266,6 +266,9 @@ describe('assignment (Hungarian method)', () => {
         };
         visit(0, 0);
         expect(value).toBeCloseTo(best, 6);
+        // The certificate: no negative reduced cost, zero on chosen edges.
+        reducedCost.forEach((r) => expect(r).toBeGreaterThanOrEqual(0));
+        match.forEach((e) => e >= 0 && expect(reducedCost[e]).toBeCloseTo(0, 9));
       }),
       { numRuns: 300 },
     );
