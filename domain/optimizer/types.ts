@@ -43,7 +43,7 @@ export interface OptimizationResult {
   /** (bound - objective) / max(objective, 1e-9); 0 when optimal. */
   gap: number | null;
   solveMs: number;
-  /** Solver path: 'empty', 'trivial', 'lp', 'mip', 'greedy' or e.g. 'lp+mip' when components differ. */
+  /** Solver path: 'empty', 'trivial', 'assignment', 'lp', 'mip', 'greedy', or e.g. 'assignment+lp' when components differ. */
   method: string;
   assignments: Assignment[];
   unassigned: UnassignedCandidate[];
