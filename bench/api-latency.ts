@@ -120,6 +120,7 @@ interface Row {
 }
 
 async function run(operation: Row['operation'], connections: number, opts: CannonOptions): Promise<Row> {
+  console.error(`[bench:api] ${operation} with ${connections} connection(s)...`);
   const result = await autocannon({ connections, pipelining: 1, ...opts });
   return {
     operation,
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
   const host = process.env.BENCH_API_URL ? { baseUrl: process.env.BENCH_API_URL, stop: async () => undefined } : await startHost();
   const rows: Row[] = [];
   try {
+    console.error(`[bench:api] host at ${host.baseUrl}; configuring ${PROVIDERS} providers and ${PATIENTS} patients`);
     await configure(host.baseUrl);
     const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
     const searchPath = `/api/slots?clinicId=${CLINIC}&appointmentType=${TYPE}&from=${day}T08:00:00Z&to=${day}T12:00:00Z`;
