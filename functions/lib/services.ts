@@ -28,6 +28,7 @@ import { createCosmosServices, type CosmosServices } from '../adapters/cosmos';
 import { FhirEligibilityChecker } from '../adapters/eligibility-fhir';
 import { SimulatedEligibilityChecker } from '../adapters/eligibility-simulated';
 import { ServiceBusEventPublisher } from '../adapters/servicebus-publisher';
+import type { SmsMessageRepository } from '../../domain/sms';
 import { type AppSettings, ConfigError, settings as loadSettings } from './config';
 import { createSmsSender } from './sms-runtime';
 
@@ -43,6 +44,8 @@ export interface Services extends SchedulingDeps {
   publisher: EventPublisher;
   /** Cosmos-only capabilities: erasure, SMS history, the outbox relay. Absent in memory. */
   cosmos?: CosmosServices;
+  /** SMS message records; in memory (per services instance) when absent. */
+  smsMessages?: SmsMessageRepository;
 }
 
 export const systemClock: Clock = { now: () => DateTime.utc() };
@@ -130,5 +133,6 @@ async function buildServices(settings: AppSettings): Promise<Services> {
     eligibility,
     publisher,
     cosmos,
+    smsMessages: cosmos.smsMessages,
   };
 }

@@ -14,6 +14,7 @@ import { CosmosOutbox, PendingEventIndex } from './outbox';
 import { PatientLedger } from './patient-ledger';
 import { CosmosPatientRepository } from './patient-repository';
 import { CosmosSmsLog } from './sms-log';
+import { CosmosSmsMessages } from './sms-messages';
 import { DEFAULT_RETRY, type RetryPolicy, Store } from './store';
 import { CosmosOfferRepository, CosmosWaitlistRepository } from './waitlist-repository';
 
@@ -54,6 +55,8 @@ export interface CosmosServices {
   /** GDPR erasure: `erasePatient(patientId, {principalId, correlationId})`, and `erasedAt(patientId)`. */
   erasure: PatientErasure;
   smsLog: CosmosSmsLog;
+  /** SMS message records and delivery status (the SMS module's SmsMessageRepository port). */
+  smsMessages: CosmosSmsMessages;
   /** For a timer: publishes events a crash or broker outage left pending. Returns how many. */
   relayPending(opts?: { minAgeMs?: number }): Promise<number>;
   client: CosmosClient;
@@ -109,6 +112,7 @@ export async function createCosmosServices(settings: AppSettings, publisher: Eve
     outbox,
     erasure,
     smsLog: new CosmosSmsLog(stores.patients),
+    smsMessages: new CosmosSmsMessages(stores.patients, stores.idempotency),
     relayPending: (opts) => outbox.relayPending(opts),
     client,
     database,
