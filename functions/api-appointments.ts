@@ -16,7 +16,7 @@ import {
 } from '../domain';
 import { canAccessPatient, requireClinicAccess, staffActor } from './lib/auth';
 import { HttpErrorCode, HttpProblem } from './lib/problem';
-import { apiHandler, audit, json, readJson, readParams, readQuery, withIdempotency, type ApiContext, type ApiResult } from './lib/http';
+import { apiHandler, audit, decodeContinuation, encodeContinuation, json, readJson, readParams, readQuery, withContinuation, withIdempotency, type ApiContext, type ApiResult } from './lib/http';
 import { queryInstantSchema } from './api-slots';
 
 /** Front desk: book, read, list, cancel and mark no-shows; plus the timeline the console shows. */
@@ -116,7 +116,11 @@ export async function listAppointments(ctx: ApiContext): Promise<ApiResult> {
   const to = Date.parse(q.to);
   if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'to must be after from');
   if (to - from > MAX_LIST_DAYS * 86_400_000) throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A list may span at most ${MAX_LIST_DAYS} days`, { maxDays: MAX_LIST_DAYS });
-  const page = await ctx.services.appointments.list({ ...q, limit: q.limit ?? 50 });
+  const { limit, continuationToken: rawToken, ...filters } = q;
+  const continuationToken = decodeContinuation(rawToken, filters);
+  const page = await withContinuation(continuationToken, () =>
+    ctx.services.appointments.list({ ...filters, limit: limit ?? 50, ...(continuationToken ? { continuationToken } : {}) }),
+  );
   await Promise.all(page.items.map((a) => audit(ctx, { action: 'search', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })));
   return json(200, {
     appointments: page.items.map((a) => ({
@@ -129,7 +133,7 @@ export async function listAppointments(ctx: ApiContext): Promise<ApiResult> {
       start: a.start,
       end: a.end,
     })),
-    ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+    ...(page.continuationToken ? { continuationToken: encodeContinuation(page.continuationToken, filters) } : {}),
   });
 }
 

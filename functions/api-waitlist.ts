@@ -16,7 +16,7 @@ import {
 } from '../domain';
 import { canAccessPatient, requireClinicAccess } from './lib/auth';
 import { HttpErrorCode, HttpProblem } from './lib/problem';
-import { apiHandler, audit, json, readJson, readQuery, withIdempotency, type ApiContext, type ApiResult } from './lib/http';
+import { apiHandler, audit, decodeContinuation, encodeContinuation, json, readJson, readQuery, withContinuation, withIdempotency, type ApiContext, type ApiResult } from './lib/http';
 import { listAllAppointments, queryInstantSchema } from './api-slots';
 
 /** Front desk: the waitlist, and the waitlist offers in flight (what the backfill workflow sent). */
@@ -105,9 +105,13 @@ export async function addToWaitlist(ctx: ApiContext): Promise<ApiResult> {
 export async function listWaitlist(ctx: ApiContext): Promise<ApiResult> {
   const q = readQuery(ctx.request, waitlistQuerySchema);
   requireClinicAccess(ctx.principal, q.clinicId);
-  const page = await ctx.services.waitlist.list(q.clinicId, { limit: q.limit ?? 50, ...(q.continuationToken ? { continuationToken: q.continuationToken } : {}) });
+  const scope = { clinicId: q.clinicId };
+  const continuationToken = decodeContinuation(q.continuationToken, scope);
+  const page = await withContinuation(continuationToken, () =>
+    ctx.services.waitlist.list(q.clinicId, { limit: q.limit ?? 50, ...(continuationToken ? { continuationToken } : {}) }),
+  );
   await Promise.all(page.items.map((e) => audit(ctx, { action: 'search', resourceType: 'WaitlistEntry', resourceId: e.waitlistEntryId, patientId: e.patientId })));
-  return json(200, { entries: page.items.map(waitlistEntryView), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+  return json(200, { entries: page.items.map(waitlistEntryView), ...(page.continuationToken ? { continuationToken: encodeContinuation(page.continuationToken, scope) } : {}) });
 }
 
 /**

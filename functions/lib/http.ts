@@ -226,3 +226,48 @@ export async function audit(
     outcome: entry.outcome ?? 'success',
   });
 }
+
+function tokenScope(scope: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(scope)).digest('base64url').slice(0, 12);
+}
+
+/**
+ * Wraps a repository continuation token for clients: opaque, and bound to the query it continues
+ * (`scope`: the filters, not the page size), so a token replayed against another query is a clean 400.
+ */
+export function encodeContinuation(token: string | undefined, scope: Record<string, unknown>): string | undefined {
+  return token === undefined ? undefined : Buffer.from(JSON.stringify({ s: tokenScope(scope), t: token })).toString('base64url');
+}
+
+const badToken = () =>
+  new HttpProblem(ErrorCode.INVALID_INPUT, 'Invalid request: query.continuationToken', {
+    errors: [{ field: 'query.continuationToken', message: 'not a continuation token of this query' }],
+  });
+
+/** Unwraps a client's continuation token (400 when malformed or issued for another query). */
+export function decodeContinuation(raw: string | undefined, scope: Record<string, unknown>): string | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw badToken();
+  }
+  const { s, t } = (parsed ?? {}) as { s?: unknown; t?: unknown };
+  if (typeof t !== 'string' || s !== tokenScope(scope)) throw badToken();
+  return t;
+}
+
+/**
+ * Runs a page query; a store that rejects the (well-formed but stale or forged) token with HTTP 400
+ * becomes a clean 400 instead of a 500.
+ */
+export async function withContinuation<T>(token: string | undefined, query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (e) {
+    const status = (e as { code?: unknown; statusCode?: unknown } | null)?.statusCode ?? (e as { code?: unknown } | null)?.code;
+    if (token !== undefined && !(e instanceof DomainError) && (status === 400 || (e instanceof Error && /continuation/i.test(e.message)))) throw badToken();
+    throw e;
+  }
+}

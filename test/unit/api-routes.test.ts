@@ -332,6 +332,10 @@ describe('appointments', () => {
     const page2 = (await call('GET', `${base}&continuationToken=${encodeURIComponent(body1.continuationToken!)}`)).body as typeof body1;
     expect(page2.appointments.map((a) => a.slotId)).toEqual([P1_TUE_0930]);
     expect(page2.continuationToken).toBeUndefined();
+    // Tokens are opaque and bound to their query.
+    expect(fields(await call('GET', `${base}&continuationToken=garbage`))).toEqual(['query.continuationToken']);
+    const otherQuery = base.replace('clinicId=c1', 'clinicId=c1&providerId=p2');
+    expect(fields(await call('GET', `${otherQuery}&continuationToken=${encodeURIComponent(body1.continuationToken!)}`))).toEqual(['query.continuationToken']);
     expect(env.audit.entries.filter((e) => e.action === 'search')).toHaveLength(2);
     const filtered = (await call('GET', '/api/appointments?clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z&patientId=pat2&status=booked')).body as typeof body1;
     expect(filtered.appointments).toHaveLength(1);
