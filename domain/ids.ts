@@ -19,6 +19,12 @@ export function slotIdFor(providerId: string, startUtc: DateTime): string {
   return `${providerId}.${startUtc.toUTC().toFormat(SLOT_TIME_FORMAT)}`;
 }
 
+/** slotIdFor for an epoch-millisecond instant (hot path of slot generation). */
+export function slotIdForMs(providerId: string, startMs: number): string {
+  const iso = new Date(startMs).toISOString(); // 2026-03-02T14:00:00.000Z
+  return `${providerId}.${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+}
+
 /** Splits a slot id into provider id and UTC start; throws SLOT_NOT_FOUND for anything malformed. */
 export function parseSlotId(slotId: string): { providerId: string; startUtc: DateTime } {
   const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,39})\.(\d{8}T\d{4})$/.exec(slotId);

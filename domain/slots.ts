@@ -1,9 +1,9 @@
 import { DateTime, IANAZone } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
-import { slotIdFor } from './ids';
+import { slotIdForMs } from './ids';
 import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
 import { weekdays } from './model';
-import { assertZone, overlaps, parseClockTime, parseInstant, toIsoInZone } from './time';
+import { assertZone, formatInstantInZone, parseClockTime, parseInstant, zoneOffsetMinutes } from './time';
 
 export const MAX_SLOT_RANGE_DAYS = 366;
 
@@ -85,10 +85,14 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
   const slotMinutes = slotMinutesOf(provider, appointmentTypes);
   const holidays = new Set(provider.exceptions.flatMap((e) => (e.kind === 'holiday' ? [e.date] : [])));
   const absences = provider.exceptions.flatMap((e) =>
-    e.kind === 'absence' ? [{ from: parseInstant(e.from, 'exception.from'), to: parseInstant(e.to, 'exception.to') }] : [],
+    e.kind === 'absence' ? [{ from: parseInstant(e.from, 'exception.from').toMillis(), to: parseInstant(e.to, 'exception.to').toMillis() }] : [],
   );
+  const slotMs = slotMinutes * 60_000;
+  const fromMs = from.toMillis();
+  const toMs = to.toMillis();
 
   const slots: Slot[] = [];
+  const startsMs: number[] = [];
   // Start a day early and end a day late: a block of one local day may start before `from` in UTC.
   let day = from.setZone(zone).startOf('day').minus({ days: 1 });
   const lastDay = to.setZone(zone).startOf('day').plus({ days: 1 });
@@ -101,27 +105,33 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
         return provider.appointmentTypes.includes(code) && type.durationMinutes <= slotMinutes;
       });
       if (typesHere.length === 0) continue;
-      // Elapsed-time arithmetic in UTC: the same instants, without a zone offset lookup per step.
-      const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone).toUTC();
-      const blockEnd = resolveLocalEndTime(day, parseClockTime(block.end), zone).toUTC();
-      for (let start = blockStart; start.plus({ minutes: slotMinutes }) <= blockEnd; start = start.plus({ minutes: slotMinutes })) {
-        const end = start.plus({ minutes: slotMinutes });
-        if (start < from || start >= to) continue;
-        if (absences.some((a) => overlaps(start, end, a.from, a.to))) continue;
+      // Elapsed-time arithmetic in epoch milliseconds: the same instants as stepping DateTimes, with
+      // one zone-offset lookup per slot edge instead of a luxon object per step (slot search is hot).
+      const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone).toMillis();
+      const blockEnd = resolveLocalEndTime(day, parseClockTime(block.end), zone).toMillis();
+      // One offset for the whole block unless a DST transition falls inside it (at most one can:
+      // blocks are shorter than a day and transitions are months apart).
+      const startOffset = zoneOffsetMinutes(blockStart, zone);
+      const blockOffset = startOffset === zoneOffsetMinutes(blockEnd, zone) ? startOffset : undefined;
+      for (let start = blockStart; start + slotMs <= blockEnd; start += slotMs) {
+        const end = start + slotMs;
+        if (start < fromMs || start >= toMs) continue;
+        if (absences.some((a) => start < a.to && a.from < end)) continue;
+        startsMs.push(start);
         slots.push({
-          slotId: slotIdFor(provider.providerId, start),
+          slotId: slotIdForMs(provider.providerId, start),
           clinicId: clinic.clinicId,
           providerId: provider.providerId,
-          start: toIsoInZone(start, zone),
-          end: toIsoInZone(end, zone),
+          start: formatInstantInZone(start, zone, blockOffset),
+          end: formatInstantInZone(end, zone, blockOffset),
           appointmentTypes: typesHere,
         });
       }
     }
   }
   // Blocks of one weekday may be listed in any order; overlapping blocks would double slots, so dedupe by id.
-  const unique = new Map(slots.map((s) => [s.slotId, s]));
-  return [...unique.values()].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  const unique = new Map(slots.map((s, i) => [s.slotId, { slot: s, ms: startsMs[i]! }]));
+  return [...unique.values()].sort((a, b) => a.ms - b.ms).map((u) => u.slot);
 }
 
 /** Statuses in which an appointment holds its time (so its slot is not free). */

@@ -28,6 +28,31 @@ export function toIsoInZone(dt: DateTime, zone: string): string {
   return dt.setZone(zone).toISO({ suppressMilliseconds: true, includeOffset: true })!;
 }
 
+const zones = new Map<string, IANAZone>();
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * toIsoInZone for an epoch-millisecond instant, without building DateTimes: the same string
+ * (seconds, no milliseconds; `Z` for the zone named UTC, else the zone's offset at that instant,
+ * or `knownOffsetMinutes` when the caller knows it).
+ */
+export function formatInstantInZone(ms: number, zone: string, knownOffsetMinutes?: number): string {
+  if (zone === 'UTC') return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  const offset = knownOffsetMinutes ?? zoneOffsetMinutes(ms, zone);
+  const abs = Math.abs(offset);
+  return `${new Date(ms + offset * 60_000).toISOString().slice(0, 19)}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+/** The zone's UTC offset in minutes at an instant (zone objects cached). */
+export function zoneOffsetMinutes(ms: number, zone: string): number {
+  let tz = zones.get(zone);
+  if (!tz) {
+    tz = IANAZone.create(zone);
+    zones.set(zone, tz);
+  }
+  return tz.offset(ms);
+}
+
 /** Builds [start, end) and rejects end <= start. */
 export function interval(start: DateTime, end: DateTime): Interval<true> {
   if (end <= start) throw new DomainError(ErrorCode.END_BEFORE_START, 'End must be after start');
