@@ -84,15 +84,15 @@ export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
   const to = range.to ?? from.plus({ days: 210 });
   if (to.diff(from, 'days').days > APPOINTMENT_SEARCH_MAX_DAYS) throw invalidParam('date', `may span at most ${APPOINTMENT_SEARCH_MAX_DAYS} days`);
 
-  const matches = (a: Appointment) =>
+  const inWindow = (a: Appointment) => Date.parse(a.start) >= from.toMillis() && Date.parse(a.start) < to.toMillis();
+  const matchesFilters = (a: Appointment) =>
     canAccessClinic(ctx.principal, a.clinicId) &&
     (!patients || patients.includes(a.patientId)) &&
     (!practitioners || practitioners.includes(a.providerId)) &&
     (!locations || locations.includes(a.clinicId)) &&
     (!statuses || statuses.includes(a.status)) &&
-    (!actors || actors.some((r) => [a.patientId, a.providerId, a.clinicId].includes(r.id))) &&
-    Date.parse(a.start) >= from.toMillis() &&
-    Date.parse(a.start) < to.toMillis();
+    (!actors || actors.some((r) => [a.patientId, a.providerId, a.clinicId].includes(r.id)));
+  const matches = (a: Appointment) => matchesFilters(a) && inWindow(a);
 
   let found: Appointment[] = [];
   if (identifier !== undefined) {
@@ -100,7 +100,7 @@ export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
     if (!m) throw invalidParam('identifier', 'must be system|value');
     const a = await ctx.services.appointments.findByExternalId(m[1]!, m[2]!);
     // An identifier search is not limited to a date window unless one is given.
-    if (a && (range.from || range.to ? matches(a) : matches({ ...a, start: from.toISO()! }))) found = [a];
+    if (a && matchesFilters(a) && (!(range.from || range.to) || inWindow(a))) found = [a];
   } else if (patients) {
     for (const patientId of patients) found.push(...(await ctx.services.appointments.listByPatient(patientId, from.toISO()!, to.toISO()!)).filter(matches));
   } else {
