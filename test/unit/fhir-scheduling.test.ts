@@ -9,6 +9,7 @@ jest.mock('@azure/functions-core', () => require('../support/api-harness').funct
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
+import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { EventType, type Appointment } from '../../domain';
 import { BOOKING_DEEP_LINK_EXTENSION, HL7_FILLER_SYSTEM, HOLD_EXPIRES_EXTENSION, sweepExpiredHolds } from '../../domain/ehr';
@@ -356,5 +357,35 @@ describe('SMART Scheduling Links: $bulk-publish', () => {
     const location = await fhir('GET', '/fhir/$bulk-publish/Location.ndjson', { principal: principal(['ehr'], ['c2']) });
     expect(lines(location.text).map((l) => l.id)).toEqual(['c2']);
     expect(DateTime.fromISO('2026-03-02T13:00:00Z').toMillis()).toBe(NOW.toMillis());
+  });
+});
+
+describe('robustness', () => {
+  test('fuzz: random operation bodies and search queries never give a 5xx; errors are valid OperationOutcome', async () => {
+    const ref = fc.constantFrom('Slot/p1.20260303T1400', 'Patient/pat1', 'Practitioner/p1', 'Location/c1', 'Slot/../x', 'Patient/', '', 'Appointment/apt-000001');
+    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant(null), fc.constant('2026-03-03T09:00:00-05:00'), fc.record({ reference: ref }), fc.array(fc.record({ reference: ref }), { maxLength: 2 }));
+    const appointment = fc.dictionary(fc.constantFrom('resourceType', 'id', 'slot', 'participant', 'start', 'serviceType', 'identifier', 'status'), value, { maxKeys: 5 });
+    const body = fc.oneof(
+      appointment.map((a) => ({ resourceType: 'Appointment', ...a })),
+      appointment.map((a) => params({ name: 'appointment', resource: { resourceType: 'Appointment', ...a } })),
+      fc.array(fc.record({ name: fc.constantFrom('start', 'end', 'practitioner', 'location', 'visit-type', 'patient', '_count', 'x'), valueString: fc.string({ maxLength: 10 }) }), { maxLength: 4 }).map((p) => params(...p)),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const op = fc.constantFrom('$find', '$hold', '$book');
+    await fc.assert(
+      fc.asyncProperty(op, body, async (operation, b) => {
+        const r = await fhir('POST', `/fhir/Appointment/${operation}`, { body: b });
+        expect(r.status).toBeLessThan(500);
+      }),
+      { numRuns: 120, seed: 7 },
+    );
+    const query = fc.array(fc.tuple(fc.constantFrom('schedule', 'start', 'status', 'date', 'patient', 'identifier', '_count', 'actor', '_since'), fc.string({ maxLength: 15 })), { maxLength: 3 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('/fhir/Slot', '/fhir/Appointment', '/fhir/Schedule', '/fhir/$bulk-publish/Location.ndjson'), query, async (path, q) => {
+        const r = await fhir('GET', `${path}?${new URLSearchParams(q).toString()}`);
+        expect(r.status).toBeLessThan(500);
+      }),
+      { numRuns: 120, seed: 11 },
+    );
   });
 });
