@@ -12,6 +12,7 @@ import { DateTime } from 'luxon';
 import { LocalHost } from '../../functions/local/host/host';
 import { encodePrincipal } from '../../functions/lib/auth';
 import { getServices } from '../../functions/lib/services';
+import { sweepExpiredHolds } from '../../domain/ehr';
 
 jest.setTimeout(120_000);
 
@@ -126,4 +127,18 @@ test('$hold takes the Cosmos slot claim (a second hold is 409); $book books the 
     [slotId(13), 'busy'],
     [slotId(13, 30), 'free'],
   ]);
+});
+
+test('a lapsed hold is released on Cosmos by the sweeper, and the slot can be held again', async () => {
+  const body = (patient: string) => JSON.stringify({ resourceType: 'Appointment', slot: [{ reference: `Slot/${slotId(15)}` }], participant: [{ actor: { reference: `Patient/${patient}` } }] });
+  const first = await call('POST', '/fhir/Appointment/$hold', EHR, body('ehr-pat1'), 'application/fhir+json');
+  expect(first.status).toBe(200);
+  const services = await getServices();
+  // The sweeper as it would run 11 minutes from now.
+  const later = { ...services, clock: { now: () => services.clock.now().plus({ minutes: 11 }) } };
+  expect(await sweepExpiredHolds(later)).toBeGreaterThanOrEqual(1);
+  const heldId = String((first.json().entry as { resource: Record<string, unknown> }[])[0]!.resource.id);
+  expect((await services.appointments.get(heldId))).toMatchObject({ status: 'cancelled', cancellation: { reasonCode: 'hold-expired' } });
+  const again = await call('POST', '/fhir/Appointment/$hold', EHR, body('ehr-pat2'), 'application/fhir+json');
+  expect(again.status).toBe(200);
 });
