@@ -53,6 +53,14 @@ export const openApiFragment: OpenApiFragment = {
         },
       },
     },
+    '/fhir/metadata': {
+      get: {
+        operationId: 'fhirMetadata',
+        summary: 'CapabilityStatement (IHE ITI Scheduling server, SMART Scheduling Links)',
+        tags: ['FHIR'],
+        responses: { '200': fhirJson('CapabilityStatement', 'CapabilityStatement'), '401': outcome('No principal'), '403': outcome('Not role ehr') },
+      },
+    },
     '/fhir/Slot': {
       get: {
         operationId: 'fhirSlotSearch',

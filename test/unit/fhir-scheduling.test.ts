@@ -13,12 +13,13 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { EventType, type Appointment } from '../../domain';
 import { BOOKING_DEEP_LINK_EXTENSION, HL7_FILLER_SYSTEM, HOLD_EXPIRES_EXTENSION, sweepExpiredHolds } from '../../domain/ehr';
-import { invoke, NOW, P1_TUE_0900, P1_TUE_0930, principal, seed, SEEDED_PHI, type InvokeOptions, type Seeded } from '../support/api-harness';
+import { captured, invoke, NOW, P1_TUE_0900, P1_TUE_0930, principal, seed, SEEDED_PHI, type InvokeOptions, type Seeded } from '../support/api-harness';
 
 import '../../functions/api-appointments';
 import '../../functions/ehr-hl7v2';
 import '../../functions/fhir-appointment';
 import '../../functions/fhir-bulk-publish';
+import '../../functions/fhir-metadata';
 import '../../functions/fhir-schedule';
 import '../../functions/fhir-slot';
 
@@ -27,7 +28,7 @@ import '../../functions/fhir-slot';
 // ResourceList narrowed to those types. Medplum's copy lacks two definitions it references (Resource,
 // integer64); they are stubbed permissively.
 const FHIR_SCHEMA_ID = 'http://hl7.org/fhir/json-schema/4.0';
-const RESOURCE_TYPES = ['Appointment', 'Slot', 'Schedule', 'Location', 'OperationOutcome', 'Bundle', 'Parameters'];
+const RESOURCE_TYPES = ['Appointment', 'Slot', 'Schedule', 'Location', 'OperationOutcome', 'Bundle', 'Parameters', 'CapabilityStatement'];
 function fhirValidator(): ValidateFunction {
   const full = JSON.parse(readFileSync(join(require.resolve('ajv/package.json'), '..', '..', '@medplum', 'definitions', 'dist', 'fhir', 'r4', 'fhir.schema.json'), 'utf8')) as {
     $schema: string;
@@ -97,6 +98,26 @@ async function bookViaApi(slotId: string, patientId: string) {
 }
 
 // ---- tests --------------------------------------------------------------------------------------------
+describe('CapabilityStatement', () => {
+  test('GET /fhir/metadata is a valid CapabilityStatement listing exactly the FHIR routes registered here', async () => {
+    const r = await fhir('GET', '/fhir/metadata');
+    expect(r.status).toBe(200);
+    const rest = (r.body as { rest: { resource: { type: string; operation?: { name: string }[] }[]; operation: { name: string }[] }[] }).rest[0]!;
+    const described = [
+      ...rest.resource.flatMap((res) => [`GET /fhir/${res.type}`, ...(res.operation ?? []).map((o) => `POST /fhir/${res.type}/$${o.name}`)]),
+      ...rest.operation.map((o) => `GET /fhir/$${o.name}`),
+      'GET /fhir/Appointment/{appointmentId}',
+      'GET /fhir/$bulk-publish/{file}',
+      'GET /fhir/metadata',
+    ].sort();
+    const registered = captured
+      .flatMap((f) => Object.values(f.bindings).filter((b) => b.type === 'httpTrigger').flatMap((b) => (b.methods ?? []).map((m) => `${m.toUpperCase()} /${String(b.route)}`)))
+      .filter((k) => k.split(' ')[1]!.startsWith('/fhir'))
+      .sort();
+    expect(described).toEqual(registered);
+  });
+});
+
 describe('Slot and Schedule', () => {
   test('GET /fhir/Slot: generated slots of a schedule, busy once booked, valid FHIR', async () => {
     await bookViaApi(P1_TUE_0900, 'pat1');
