@@ -1,7 +1,8 @@
 /**
  * `npm run bench:optimizer [-- --large] [-- --plain-limit S] [-- --only label]`: plain glpk.js MIP vs our
- * optimizer vs greedy on seeded instances. Every (size, method) runs in a fresh child process, so timings and
- * peak memory (maxRSS) are its own. Prints a table and writes bench/results/optimizer.json.
+ * optimizer vs greedy on seeded instances; --large adds the one-clinic and the 3,000 x 15,000 rows. Every
+ * (size, method) runs in a fresh child process, so timings and peak memory (maxRSS) are its own. Prints a
+ * table and writes bench/results/optimizer.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,11 @@ const SIZES: Size[] = [
   { label: '500 x 2,000 side', make: () => generateInstance({ candidates: 500, slots: 2000, sideConstraints: true, seed: 4 }) },
   { label: '1,000 x 5,000 pure', make: () => generateInstance({ candidates: 1000, slots: 5000, sideConstraints: false, seed: 5 }) },
   { label: '1,000 x 5,000 side', make: () => generateInstance({ candidates: 1000, slots: 5000, sideConstraints: true, seed: 5 }) },
+  {
+    label: '1,000 x 5,000 side, one clinic (not decomposable)',
+    make: () => generateInstance({ candidates: 1000, slots: 5000, sideConstraints: true, seed: 5, slotsPerClinic: 5000 }),
+    large: true,
+  },
   { label: '3,000 x 15,000 pure', make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: false, seed: 6 }), large: true },
   { label: '3,000 x 15,000 side', make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: true, seed: 6 }), large: true },
 ];

@@ -20,6 +20,8 @@ export interface ComponentSolveOptions {
   maxPricingRounds: number;
   /** Pairs whose reduced cost is within this fraction of the mean score below zero join the model early. */
   pricingSlack: number;
+  /** Most pairs per candidate added in one pricing round. */
+  maxColumnsPerRound: number;
 }
 
 export interface ComponentOutcome {
@@ -167,11 +169,16 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   // side constraints bind.
   let meanScore = 0;
   for (let j = 0; j < n; j++) meanScore += Math.abs(pairScore[comp.pairs[j]!]!) / n;
-  for (let edge = 0; edge < n; edge++) {
-    const j = edgePair[edge]!;
-    if (!inR[j] && matching.reducedCost[edge]! <= opts.pricingSlack * meanScore) {
-      inR[j] = 1;
-      R.push(j);
+  // At most initialColumns of them per candidate (lowest reduced cost first): dense components stay small.
+  for (let i = 0; i < nc; i++) {
+    const near: number[] = [];
+    for (let edge = rowStart[i]!; edge < rowStart[i + 1]!; edge++) {
+      if (!inR[edgePair[edge]!] && matching.reducedCost[edge]! <= opts.pricingSlack * meanScore) near.push(edge);
+    }
+    near.sort((a, b) => matching.reducedCost[a]! - matching.reducedCost[b]!);
+    for (const edge of near.slice(0, opts.initialColumns)) {
+      inR[edgePair[edge]!] = 1;
+      R.push(edgePair[edge]!);
     }
   }
   for (const list of byCand) {
@@ -279,7 +286,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     for (let i = 0; i < ns; i++) bound += v[i]!;
     for (let i = 0; i < nk; i++) bound += lam[i]! * kCap[i]!;
     let positive = 0;
-    const nearMiss: number[] = [];
+    const nearMiss: number[][] = Array.from({ length: nc }, () => []);
     for (let j = 0; j < n; j++) {
       let dj = w[j]! - u[jc[j]!]! - v[js[j]!]!;
       for (let i = kStart[j]!; i < kStart[j + 1]!; i++) dj -= lam[kList[i]!]!;
@@ -287,7 +294,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
       if (dj > 0) bound += dj;
       if (inR[j]) continue;
       if (dj > EPS * Math.max(1, Math.abs(w[j]!))) positive++;
-      if (dj > -slack) nearMiss.push(j);
+      if (dj > -slack) nearMiss[jc[j]!]!.push(j);
     }
     lpBound = Math.min(lpBound, bound);
     lpVars = res.result.vars;
@@ -295,9 +302,14 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
       converged = true;
       break;
     }
-    for (const j of nearMiss) {
-      inR[j] = 1;
-      R.push(j);
+    // Partial pricing: at most maxColumnsPerRound pairs per candidate, best reduced cost first. While any
+    // pair has a positive reduced cost at least one is added, so the loop still ends at the full LP optimum.
+    for (const list of nearMiss) {
+      if (list.length > opts.maxColumnsPerRound) list.sort((a, b) => d[b]! - d[a]!);
+      for (const j of list.slice(0, opts.maxColumnsPerRound)) {
+        inR[j] = 1;
+        R.push(j);
+      }
     }
   }
 

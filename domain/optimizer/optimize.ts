@@ -58,6 +58,7 @@ export function solveValidInstance(
         mipGap: options.mipGap ?? 0,
         maxPricingRounds: 25,
         pricingSlack: 0.1,
+        maxColumnsPerRound: 60,
       }),
     );
   }
