@@ -15,6 +15,9 @@ import { EventType, type Appointment } from '../../domain';
 import { HL7_FILLER_SYSTEM, HL7_PLACER_SYSTEM, parseHl7, parseHl7Timestamp, parseSiu, stripMllp, unescapeHl7, hl7TimestampToInstant } from '../../domain/ehr';
 import { captured, invoke, NOW, principal, seed, SEEDED_PHI, type Seeded } from '../support/api-harness';
 import { isDeadLetterError } from '../../functions/adapters/servicebus-errors';
+import { isUtf8 } from 'node:buffer';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { receiveHl7v2 } from '../../functions/ehr-hl7v2';
 
 import '../../functions/ehr-hl7v2';
 import '../../functions/ehr-inbound-queue';
@@ -135,6 +138,16 @@ describe('POST /api/ehr/hl7v2', () => {
     expect(other.err?.[3]).toBe('205^Duplicate key identifier^HL70357');
     expect(other.err?.[5]).toMatch(/^APPOINTMENT\.SLOT_TAKEN\^/);
     expect(appointments()).toHaveLength(1);
+  });
+
+  test('a Latin-1 body (not UTF-8) is read as ISO 8859-1', async () => {
+    const latin1 = Buffer.from(fixture('siu-s12-new.hl7').replace('Brien^Mary', 'Brien^M\u00e4ry').replace('FL-9001^EPIC', 'FL-9001\u00e4^EPIC'), 'latin1');
+    expect(isUtf8(latin1)).toBe(false);
+    const request = new HttpRequest({ method: 'POST', url: 'http://127.0.0.1:7071/api/ehr/hl7v2', headers: { 'x-ms-client-principal': EHR }, body: { bytes: latin1 } });
+    const response = await receiveHl7v2(request, new InvocationContext({ invocationId: 'inv-latin1', logHandler: () => undefined }));
+    const text = await response.text();
+    expect(text).toContain('MSA|AA|MSG00001');
+    expect(appointments()[0]!.externalIds).toContainEqual({ system: HL7_FILLER_SYSTEM, value: 'FL-9001\u00e4' });
   });
 
   test('start without offset is clinic-local; custom encoding characters work end to end', async () => {
