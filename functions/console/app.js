@@ -101,7 +101,7 @@
     return el(
       'tr',
       { 'data-slot-id': slot.slotId, 'data-state': slot.state },
-      el('th', { scope: 'row' }, el('time', { datetime: slot.start }, time)),
+      el('th', { scope: 'row' }, el('time', { datetime: slot.start, title: time }, localTime(slot.start))),
       el('td', {}, el('span', { class: `state ${slot.state}` }, label)),
       el('td', {}, who),
       actions,
