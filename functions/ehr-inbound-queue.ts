@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { app, type InvocationContext } from '@azure/functions';
 import { DeadLetterError } from './adapters/servicebus-errors';
 import { processHl7Message } from './lib/ehr-hl7';
@@ -13,10 +14,13 @@ import { getServices } from './lib/services';
 export const EHR_INBOUND_QUEUE = 'ehr-inbound';
 export const QUEUE_PRINCIPAL_ID = 'servicebus:ehr-inbound';
 
-/** The HL7 text of a queue message: a string, bytes, or JSON `{ "hl7": "MSH|..." }`. */
+/** The HL7 text of a queue message: a string, bytes (UTF-8, else ISO 8859-1), or JSON `{ "hl7": "MSH|..." }`. */
 export function hl7TextOf(message: unknown): string | undefined {
   if (typeof message === 'string') return message;
-  if (message instanceof Uint8Array) return Buffer.from(message).toString('utf8');
+  if (message instanceof Uint8Array) {
+    const bytes = Buffer.from(message);
+    return isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
+  }
   if (message && typeof message === 'object' && typeof (message as { hl7?: unknown }).hl7 === 'string') return (message as { hl7: string }).hl7;
   return undefined;
 }
