@@ -13,7 +13,7 @@ import { queryInstantSchema } from './api-slots';
 /**
  * GET /api/providers/{providerId}/calendar.ics (role ehr or scheduler): the provider's appointments in
  * [from, to) as iCalendar, cancellations included (STATUS:CANCELLED) so subscribed calendars drop them.
- * Patient names only when ICAL_PATIENT_NAMES=true (read here: it only concerns this feed).
+ * Patient names only when the ICAL_PATIENT_NAMES app setting is true.
  */
 
 const paramsSchema = z.object({ providerId: entityIdSchema }).strict();
@@ -52,11 +52,23 @@ export async function providerCalendar(request: HttpRequest, context: Invocation
       continuationToken = page.continuationToken;
     } while (continuationToken);
     let patientNames: Map<string, string> | undefined;
-    if (process.env.ICAL_PATIENT_NAMES === 'true') {
+    if (services.settings.ICAL_PATIENT_NAMES === 'true') {
       patientNames = new Map();
       for (const patientId of new Set(appointments.map((a) => a.patientId))) {
         const patient = await services.patients.get(patientId);
-        if (patient && canAccessPatient(principal, patient, clinic.clinicId)) patientNames.set(patientId, patient.name);
+        if (patient && canAccessPatient(principal, patient, clinic.clinicId)) {
+          patientNames.set(patientId, patient.name);
+          await services.audit.record({
+            principalId: principal.principalId,
+            action: 'read',
+            resourceType: 'Patient',
+            resourceId: patientId,
+            patientId,
+            correlationId,
+            at: now.toISO()!,
+            outcome: 'success',
+          });
+        }
       }
     }
     const body = renderProviderCalendar({ clinic, provider, types: await typesOf(services, clinic.clinicId), appointments, ...(patientNames ? { patientNames } : {}) });

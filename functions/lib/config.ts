@@ -38,6 +38,8 @@ export const appSettingsSchema = z.object({
   /** `fhir` sends CoverageEligibilityRequest to ELIGIBILITY_FHIR_ENDPOINT; `simulated` uses the local payer. */
   ELIGIBILITY_MODE: z.enum(['fhir', 'simulated']).default('simulated'),
   ELIGIBILITY_FHIR_ENDPOINT: z.string().url().optional(),
+  /** Put patient names into the iCalendar feed (off by default: a calendar leaves the EHR's control). */
+  ICAL_PATIENT_NAMES: z.enum(['true', 'false']).default('false'),
   /** Optional EHR FHIR endpoint that receives outbound appointment changes. */
   EHR_FHIR_ENDPOINT: z.string().url().optional(),
 });

@@ -17,7 +17,6 @@ import '../../functions/fhir-appointment';
 let env: Seeded;
 beforeEach(async () => {
   env = await seed();
-  delete process.env.ICAL_PATIENT_NAMES;
 });
 
 async function book(slotId: string, patientId: string): Promise<string> {
@@ -62,9 +61,10 @@ test('one VEVENT per appointment with stable UID, SEQUENCE, STATUS and correct i
 
 test('patient names only when ICAL_PATIENT_NAMES=true', async () => {
   await book(P1_TUE_0900, 'pat1');
-  process.env.ICAL_PATIENT_NAMES = 'true';
+  env.services.settings.ICAL_PATIENT_NAMES = 'true';
   const r = await invoke('GET', '/api/providers/p1/calendar.ics', { principal: principal(['ehr']) });
   expect(events(r.text)[0]!.summary).toBe('Check-up: Ada Lovelace');
+  expect(env.audit.entries).toContainEqual(expect.objectContaining({ action: 'read', resourceType: 'Patient', resourceId: 'pat1' }));
 });
 
 test('holds are not calendar events; an empty calendar still parses', async () => {
