@@ -8,6 +8,9 @@ import { z } from 'zod';
  * In Azure every connection is identity-based: no key, connection string or secret appears in
  * settings; the Twilio auth token and the link-signing key are Key Vault references.
  */
+/** A Key Vault reference the platform failed to resolve reaches the app as its literal text: never use it as a secret. */
+const resolvedSecret = z.string().refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference');
+
 export const appSettingsSchema = z.object({
   /** `azure` in Azure, `local` in the embedded host and tests. */
   SLOTFLOW_ENV: z.enum(['azure', 'local']).default('local'),
@@ -27,12 +30,12 @@ export const appSettingsSchema = z.object({
   SMS_MODE: z.enum(['twilio', 'outbox']).default('outbox'),
   TWILIO_ACCOUNT_SID: z.string().optional(),
   /** Key Vault reference in Azure. Used to send and to verify X-Twilio-Signature. */
-  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_AUTH_TOKEN: resolvedSecret.optional(),
   TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
   /** Public base URL the app is reached at (behind proxies), used for webhook signatures and links. */
   PUBLIC_BASE_URL: z.string().url().optional(),
   /** Key Vault reference in Azure: HMAC key for self-scheduling links. */
-  LINK_SIGNING_KEY: z.string().min(32).optional(),
+  LINK_SIGNING_KEY: resolvedSecret.pipe(z.string().min(32)).optional(),
   /** Claim type in x-ms-client-principal that scopes a principal to clinics. */
   CLINIC_CLAIM_TYPE: z.string().min(1).default('clinic'),
   /** `fhir` sends CoverageEligibilityRequest to ELIGIBILITY_FHIR_ENDPOINT; `simulated` uses the local payer. */
