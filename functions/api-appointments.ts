@@ -5,6 +5,7 @@ import {
   appointmentTypeCodeSchema,
   bookAppointment,
   cancelAppointment,
+  confirmAppointment,
   DomainError,
   entityIdSchema,
   ErrorCode,
@@ -27,6 +28,7 @@ export const cancelBodySchema = z
   .object({ reason: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64').optional() })
   .strict();
 export const noShowBodySchema = z.object({}).strict();
+export const confirmBodySchema = z.object({}).strict();
 export const appointmentListQuerySchema = z
   .object({
     clinicId: entityIdSchema,
@@ -160,6 +162,18 @@ export async function noShow(ctx: ApiContext): Promise<ApiResult> {
   });
 }
 
+/** Staff confirmation: a pending booking (no-show policy) becomes booked; a booked one records the confirmation. */
+export async function confirm(ctx: ApiContext): Promise<ApiResult> {
+  const { appointmentId } = readParams(ctx.request, appointmentParams);
+  const body = await readJson(ctx.request, confirmBodySchema);
+  return withIdempotency(ctx, body, async () => {
+    await visibleAppointment(ctx, appointmentId, 'update');
+    const updated = await confirmAppointment(ctx.services, { appointmentId, actor: staffActor(ctx.principal), channel: channelOf(ctx) });
+    await audit(ctx, { action: 'update', resourceType: 'Appointment', resourceId: appointmentId, patientId: updated.patientId });
+    return json(200, appointmentView(updated));
+  });
+}
+
 export interface TimelineEvent {
   at: string;
   kind: 'booked' | 'confirmed' | 'cancelled' | 'noshow' | 'eligibility' | 'offer';
@@ -204,4 +218,5 @@ app.http('listAppointments', { route: 'api/appointments', methods: ['GET'], auth
 app.http('getAppointment', { route: 'api/appointments/{appointmentId}', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, getAppointment) });
 app.http('cancelAppointment', { route: 'api/appointments/{appointmentId}/cancel', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, cancel) });
 app.http('markNoShow', { route: 'api/appointments/{appointmentId}/no-show', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, noShow) });
+app.http('confirmAppointment', { route: 'api/appointments/{appointmentId}/confirm', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, confirm) });
 app.http('appointmentTimeline', { route: 'api/appointments/{appointmentId}/events', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, appointmentTimeline) });

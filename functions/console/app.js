@@ -91,6 +91,9 @@
     if (slot.state === 'free') {
       actions.append(el('button', { type: 'button', class: 'secondary', 'aria-label': `Book ${provider.name} at ${time}`, onclick: () => chooseSlot(slot, provider, time) }, 'Book'));
     }
+    if (a && a.status === 'pending') {
+      actions.append(el('button', { type: 'button', class: 'secondary', 'aria-label': `Confirm ${time}`, onclick: () => act(a.appointmentId, 'confirm', `Confirmed ${time}`) }, 'Confirm'));
+    }
     if (a) {
       actions.append(
         el('button', { type: 'button', class: 'secondary', 'aria-label': `Timeline of ${time}`, onclick: () => showTimeline(a.appointmentId, time) }, 'Timeline'),

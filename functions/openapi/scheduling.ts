@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { appointmentStatuses, appointmentTypeSchema, clinicSchema, offerStatuses, patientSchema, providerSchema, timesOfDay, urgencies } from '../../domain';
-import { appointmentListQuerySchema, bookBodySchema, cancelBodySchema, noShowBodySchema } from '../api-appointments';
+import { appointmentListQuerySchema, bookBodySchema, cancelBodySchema, confirmBodySchema, noShowBodySchema } from '../api-appointments';
 import { appointmentTypeBodySchema, clinicBodySchema, clinicQuerySchema, patientBodySchema, providerBodySchema } from '../api-config';
 import { scheduleQuerySchema, slotQuerySchema } from '../api-slots';
 import { offerQuerySchema, waitlistBodySchema, waitlistQuerySchema } from '../api-waitlist';
@@ -382,6 +382,17 @@ export const openApiFragment: OpenApiFragment = {
         parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
         requestBody: body(jsonSchema(noShowBodySchema), false),
         responses: { '200': ok('Marked', ref('Appointment')), ...writeErrors, '404': problem('NotFound'), '409': problem('Conflict'), '422': problem('Unprocessable') },
+      }),
+    },
+    '/api/appointments/{appointmentId}/confirm': {
+      post: operation({
+        operationId: 'confirmAppointment',
+        summary: 'Staff confirmation: a pending booking (no-show policy) becomes booked',
+        tags: frontDesk,
+        roles: staff,
+        parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
+        requestBody: body(jsonSchema(confirmBodySchema), false),
+        responses: { '200': ok('Confirmed', ref('Appointment')), ...writeErrors, '404': problem('NotFound'), '409': problem('Conflict') },
       }),
     },
     '/api/appointments/{appointmentId}/events': {

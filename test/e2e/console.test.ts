@@ -11,6 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { bookAppointment } from '../../domain';
 import { NOW, P1_TUE_0900, P1_TUE_0930, invoke, seed, type Seeded } from '../support/api-harness';
 import { startApiServer } from '../support/api-server';
 
@@ -48,6 +49,7 @@ let server: Awaited<ReturnType<typeof startApiServer>>;
 let browser: Browser;
 let page: Page;
 const P1_TUE_1000 = 'p1.20260303T1500';
+const P2_TUE_1100 = 'p2.20260303T1600';
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -60,6 +62,10 @@ beforeAll(async () => {
     round: 1, status: 'sent', sentAt: NOW.toISO()!, expiresAt: NOW.plus({ minutes: 30 }).toISO()!, version: 1,
   });
   await invoke('POST', '/api/waitlist', { body: { patientId: 'pat2', clinicId: 'c1', appointmentType: 'checkup', urgency: 'soon' } });
+  // A self-scheduled booking by a patient with two recent no-shows waits for staff confirmation (held).
+  const pat1 = (await env.services.patients.get('pat1'))!;
+  await env.services.patients.put({ ...pat1, noShows: [NOW.minus({ days: 3 }).toISO()!, NOW.minus({ days: 9 }).toISO()!] });
+  await bookAppointment(env.services, { slotId: P2_TUE_1100, patientId: 'pat1', appointmentType: 'checkup', channel: 'link', actor: { kind: 'patient', principalId: 'pat1' } });
   server = await startApiServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -79,7 +85,8 @@ browserTest('day view per provider: booked, held and free slots', async () => {
   await expect(row(P1_TUE_0900).innerText()).resolves.toContain('pat1');
   await expect(row(P1_TUE_0930).getAttribute('data-state')).resolves.toBe('held');
   await expect(page.locator('section.provider h3').allInnerTexts()).resolves.toEqual([expect.stringContaining('Dr One'), expect.stringContaining('Dr Two')]);
-  await expect(page.locator('tr[data-state="free"]').count()).resolves.toBe(30);
+  await expect(page.locator('tr[data-state="free"]').count()).resolves.toBe(29);
+  await expect(row(P2_TUE_1100).getAttribute('data-state')).resolves.toBe('held');
   await expect(row(P1_TUE_0900).locator('th').innerText()).resolves.toBe('09:00');
 });
 
@@ -99,6 +106,12 @@ browserTest('book a free slot with the keyboard', async () => {
   await page.getByRole('button', { name: 'Book appointment' }).click();
   await page.waitForFunction((id) => document.querySelector(`tr[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'booked', P1_TUE_1000);
   await expect(page.locator('#status').innerText()).resolves.toMatch(/^Booked apt-\S+ for pat2 at 10:00$/);
+});
+
+browserTest('confirm a booking that waits for staff confirmation', async () => {
+  await row(P2_TUE_1100).getByRole('button', { name: /^Confirm/ }).click();
+  await page.waitForFunction((id) => document.querySelector(`tr[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'booked', P2_TUE_1100);
+  await expect(page.locator('#status').innerText()).resolves.toBe('Confirmed 11:00–11:30');
 });
 
 browserTest('a refused action shows the problem code', async () => {

@@ -1,7 +1,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 jest.mock('@azure/functions-core', () => require('../support/api-harness').functionsCoreStub, { virtual: true });
 
-import { EventType } from '../../domain';
+import { bookAppointment, EventType } from '../../domain';
 import {
   FakeDurableClient,
   invoke,
@@ -368,6 +368,25 @@ describe('appointments', () => {
   test('cancel without a body works (empty body is {})', async () => {
     const a = (await book(P1_TUE_0900)).body as { appointmentId: string };
     expect((await call('POST', `/api/appointments/${a.appointmentId}/cancel`)).status).toBe(200);
+  });
+
+  test('confirm: a pending self-scheduled booking becomes booked; a cancelled one is 409', async () => {
+    const patient = (await env.services.patients.get('pat2'))!;
+    await env.services.patients.put({ ...patient, noShows: [NOW.minus({ days: 10 }).toISO()!, NOW.minus({ days: 20 }).toISO()!] });
+    const pending = await bookAppointment(env.services, { slotId: P1_TUE_0930, patientId: 'pat2', appointmentType: 'checkup', channel: 'link', actor: { kind: 'patient', principalId: 'pat2' } });
+    expect(pending.status).toBe('pending');
+    const day = await call('GET', '/api/schedule?clinicId=c1&date=2026-03-03&providerId=p1');
+    const held = (day.body as { providers: { slots: { slotId: string; state: string }[] }[] }).providers[0]!.slots.find((x) => x.slotId === P1_TUE_0930);
+    expect(held?.state).toBe('held');
+    const r = await call('POST', `/api/appointments/${pending.appointmentId}/confirm`, { headers: { 'idempotency-key': 'c-1' } });
+    expect(r.body).toMatchObject({ status: 'booked', confirmedAt: expect.any(String) });
+    expect((r.body as { needsStaffConfirmation?: boolean }).needsStaffConfirmation).toBeUndefined();
+    const a = (await book(P1_TUE_0900)).body as { appointmentId: string };
+    await call('POST', `/api/appointments/${a.appointmentId}/cancel`);
+    const late = await call('POST', `/api/appointments/${a.appointmentId}/confirm`);
+    expect([late.status, code(late)]).toEqual([409, 'APPOINTMENT.INVALID_TRANSITION']);
+    expect(fields(await call('POST', `/api/appointments/${a.appointmentId}/confirm`, { body: { force: true } }))).toEqual(['body']);
+    expect((await call('POST', `/api/appointments/${a.appointmentId}/confirm`, { principal: schedulerC2 })).status).toBe(403);
   });
 
   test('no-show only after the start; then recorded against the patient', async () => {
