@@ -21,6 +21,7 @@ export const HttpErrorCode = {
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY.IN_PROGRESS',
   WORKFLOW_NOT_FOUND: 'WORKFLOW.NOT_FOUND',
   WORKFLOW_UNAVAILABLE: 'WORKFLOW.UNAVAILABLE',
+  ERASURE_UNAVAILABLE: 'ERASURE.UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
@@ -78,6 +79,7 @@ const HTTP_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   [HttpErrorCode.IDEMPOTENCY_IN_PROGRESS]: 409,
   [HttpErrorCode.WORKFLOW_NOT_FOUND]: 404,
   [HttpErrorCode.WORKFLOW_UNAVAILABLE]: 503,
+  [HttpErrorCode.ERASURE_UNAVAILABLE]: 503,
   [HttpErrorCode.INTERNAL]: 500,
 };
 
