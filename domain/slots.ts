@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
 import { slotIdForMs } from './ids';
 import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
@@ -12,19 +12,30 @@ export const MAX_SLOT_RANGE_DAYS = 366;
  * (fall-back) means its first occurrence; a time in a spring-forward gap is read with the offset
  * before the gap, which lands after the gap (02:30 -> 03:30).
  */
-export function resolveLocalTime(date: DateTime, minutesAfterMidnight: number, zone: string): DateTime {
+export function resolveLocalTime(date: LocalDate, minutesAfterMidnight: number, zone: string): DateTime {
+  return DateTime.fromMillis(resolveLocalTimeMs(date, minutesAfterMidnight, zone), { zone });
+}
+
+/** A clinic-local calendar date (a DateTime in the clinic zone has these fields too). */
+export interface LocalDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/** resolveLocalTime as epoch milliseconds (no DateTime: slot generation calls it per block). */
+function resolveLocalTimeMs(date: LocalDate, minutesAfterMidnight: number, zone: string): number {
   // Millisecond arithmetic with the zone's offset function: luxon formatting per call made slot generation slow.
-  const tz = IANAZone.create(zone);
   const wall = wallClockMs(date, minutesAfterMidnight);
-  const offsetBefore = tz.offset(wall - 86_400_000);
-  const offsetAfter = tz.offset(wall + 86_400_000);
+  const offsetBefore = zoneOffsetMinutes(wall - 86_400_000, zone);
+  const offsetAfter = zoneOffsetMinutes(wall + 86_400_000, zone);
   // An instant is a reading of the wall time if its own offset maps it back there; the earliest is the first occurrence.
-  const readings = [...new Set([offsetBefore, offsetAfter])].map((o) => wall - o * 60_000).filter((ms) => ms + tz.offset(ms) * 60_000 === wall);
-  return DateTime.fromMillis(readings.length > 0 ? Math.min(...readings) : wall - offsetBefore * 60_000, { zone });
+  const readings = [...new Set([offsetBefore, offsetAfter])].map((o) => wall - o * 60_000).filter((ms) => ms + zoneOffsetMinutes(ms, zone) * 60_000 === wall);
+  return readings.length > 0 ? Math.min(...readings) : wall - offsetBefore * 60_000;
 }
 
 /** A clinic-local date and minute of day as milliseconds of a UTC clock showing that wall time. */
-function wallClockMs(date: DateTime, minutesAfterMidnight: number): number {
+function wallClockMs(date: LocalDate, minutesAfterMidnight: number): number {
   return Date.UTC(date.year, date.month - 1, date.day) + minutesAfterMidnight * 60_000;
 }
 
@@ -33,18 +44,20 @@ function wallClockMs(date: DateTime, minutesAfterMidnight: number): number {
  * end inside a spring-forward gap is the end of the gap (02:30 -> 03:00, not 03:30). Read the start
  * way, a block ending 02:30 would reach past a block starting 03:00 and their slots would overlap.
  */
-export function resolveLocalEndTime(date: DateTime, minutesAfterMidnight: number, zone: string): DateTime {
-  const resolved = resolveLocalTime(date, minutesAfterMidnight, zone);
-  const instant = resolved.toMillis();
-  // How far the wall clock at `resolved` is past the wall time asked for: the part of the gap skipped.
-  const skippedMs = instant + resolved.offset * 60_000 - wallClockMs(date, minutesAfterMidnight);
-  if (!(skippedMs > 0)) return resolved;
-  // The gap began within `skippedMs` before `resolved`: find the first minute with the later offset.
-  const tz = IANAZone.create(zone);
-  const before = tz.offset(instant - skippedMs);
+export function resolveLocalEndTime(date: LocalDate, minutesAfterMidnight: number, zone: string): DateTime {
+  return DateTime.fromMillis(resolveLocalEndTimeMs(date, minutesAfterMidnight, zone), { zone });
+}
+
+function resolveLocalEndTimeMs(date: LocalDate, minutesAfterMidnight: number, zone: string): number {
+  const instant = resolveLocalTimeMs(date, minutesAfterMidnight, zone);
+  // How far the wall clock at `instant` is past the wall time asked for: the part of the gap skipped.
+  const skippedMs = instant + zoneOffsetMinutes(instant, zone) * 60_000 - wallClockMs(date, minutesAfterMidnight);
+  if (!(skippedMs > 0)) return instant;
+  // The gap began within `skippedMs` before `instant`: find the first minute with the later offset.
+  const before = zoneOffsetMinutes(instant - skippedMs, zone);
   let ms = instant - skippedMs + 60_000;
-  while (ms < instant && tz.offset(ms) === before) ms += 60_000;
-  return DateTime.fromMillis(ms, { zone });
+  while (ms < instant && zoneOffsetMinutes(ms, zone) === before) ms += 60_000;
+  return ms;
 }
 
 /** Slot length of a provider: explicit, else the longest of their appointment types. */
@@ -94,11 +107,15 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
   const slots: Slot[] = [];
   const startsMs: number[] = [];
   // Start a day early and end a day late: a block of one local day may start before `from` in UTC.
-  let day = from.setZone(zone).startOf('day').minus({ days: 1 });
-  const lastDay = to.setZone(zone).startOf('day').plus({ days: 1 });
-  for (; day <= lastDay; day = day.plus({ days: 1 })) {
-    if (holidays.has(day.toISODate()!)) continue;
-    const weekday: Weekday = weekdays[day.weekday - 1]!;
+  // Local dates are walked as plain calendar days (UTC date arithmetic), not zoned DateTimes.
+  const firstLocal = from.setZone(zone);
+  const lastLocal = to.setZone(zone);
+  const lastDayMs = Date.UTC(lastLocal.year, lastLocal.month - 1, lastLocal.day) + 86_400_000;
+  for (let dayMs = Date.UTC(firstLocal.year, firstLocal.month - 1, firstLocal.day) - 86_400_000; dayMs <= lastDayMs; dayMs += 86_400_000) {
+    const date = new Date(dayMs);
+    const day: LocalDate = { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
+    if (holidays.has(date.toISOString().slice(0, 10))) continue;
+    const weekday: Weekday = weekdays[(date.getUTCDay() + 6) % 7]!;
     for (const block of provider.weeklyHours.filter((b) => b.day === weekday)) {
       const typesHere = (block.appointmentTypes ?? provider.appointmentTypes).filter((code) => {
         const type = requireType(appointmentTypes, code);
@@ -107,8 +124,8 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
       if (typesHere.length === 0) continue;
       // Elapsed-time arithmetic in epoch milliseconds: the same instants as stepping DateTimes, with
       // one zone-offset lookup per slot edge instead of a luxon object per step (slot search is hot).
-      const blockStart = resolveLocalTime(day, parseClockTime(block.start), zone).toMillis();
-      const blockEnd = resolveLocalEndTime(day, parseClockTime(block.end), zone).toMillis();
+      const blockStart = resolveLocalTimeMs(day, parseClockTime(block.start), zone);
+      const blockEnd = resolveLocalEndTimeMs(day, parseClockTime(block.end), zone);
       // One offset for the whole block unless a DST transition falls inside it (at most one can:
       // blocks are shorter than a day and transitions are months apart).
       const startOffset = zoneOffsetMinutes(blockStart, zone);

@@ -4,8 +4,16 @@ import { DomainError, ErrorCode } from './errors';
 /** True for a valid IANA zone name ("Europe/Berlin"), false for offsets or abbreviations. */
 export function isIanaZone(zone: string): boolean {
   // Region/City names (or UTC) only: offsets ("+02:00") and abbreviations ("CET") are not zones a clinic lives in.
-  return (zone === 'UTC' || /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+$/.test(zone)) && IANAZone.isValidZone(zone);
+  // Cached: luxon's check builds an Intl.DateTimeFormat each time, and every slot search validates the zone.
+  let valid = validZones.get(zone);
+  if (valid === undefined) {
+    valid = (zone === 'UTC' || /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+$/.test(zone)) && IANAZone.isValidZone(zone);
+    if (validZones.size > 1000) validZones.clear();
+    validZones.set(zone, valid);
+  }
+  return valid;
 }
+const validZones = new Map<string, boolean>();
 
 /** Validates an IANA zone name, throwing CLINIC.INVALID_TIME_ZONE. */
 export function assertZone(zone: string): string {
@@ -43,14 +51,27 @@ export function formatInstantInZone(ms: number, zone: string, knownOffsetMinutes
   return `${new Date(ms + offset * 60_000).toISOString().slice(0, 19)}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
 }
 
-/** The zone's UTC offset in minutes at an instant (zone objects cached). */
+const offsets = new Map<string, number>();
+const MAX_CACHED_OFFSETS = 50_000;
+
+/**
+ * The zone's UTC offset in minutes at an instant. Zone objects and exact (zone, instant) answers are
+ * cached: each lookup formats a date through Intl, and slot searches ask about the same block
+ * boundaries again and again.
+ */
 export function zoneOffsetMinutes(ms: number, zone: string): number {
+  const key = `${zone}|${ms}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
   let tz = zones.get(zone);
   if (!tz) {
     tz = IANAZone.create(zone);
     zones.set(zone, tz);
   }
-  return tz.offset(ms);
+  const offset = tz.offset(ms);
+  if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear();
+  offsets.set(key, offset);
+  return offset;
 }
 
 /** Builds [start, end) and rejects end <= start. */
