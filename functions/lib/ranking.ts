@@ -52,7 +52,9 @@ export async function rankCandidatesForSlot(services: Services, slot: Slot, appo
     }
     const seen = new Set(picked.map((e) => e.waitlistEntryId));
     return [...picked, ...simple.filter((e) => !seen.has(e.waitlistEntryId))];
-  } catch {
+  } catch (e) {
+    // Never block a backfill on the solver: the simple ranking is a sound order, and the log says why.
+    console.warn(`ranking for slot ${slot.slotId}: optimizer unavailable (${e instanceof Error ? e.name : 'error'}), simple ranking used`);
     return simple;
   }
 }
