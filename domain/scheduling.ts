@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { checkBooking, checkCancellation, checkNoShow } from './booking-rules';
+import { checkBooking, checkCancellation, checkNoShow, type BookingDecision } from './booking-rules';
 import { DomainError, ErrorCode, isDomainError } from './errors';
 import { EventType, makeEvent, type SchedulingEvent } from './events';
 import { parseSlotId } from './ids';
@@ -136,6 +136,38 @@ function eventMeta(deps: Pick<SchedulingDeps, 'ids' | 'clock'>, subject: string)
   return { id: deps.ids.newId('evt'), time: deps.clock.now().toUTC().toISO()!, subject };
 }
 
+/**
+ * The booking rules for this patient in this slot, with the patient's appointments around it read
+ * from the repository (`ignoreAppointmentId`: the appointment being moved). Used by every path that
+ * puts a patient into a slot: booking, rescheduling, EHR holds.
+ */
+export async function checkBookingFor(
+  deps: Pick<SchedulingDeps, 'appointments'>,
+  c: {
+    now: DateTime;
+    clinic: Clinic;
+    provider: Provider;
+    appointmentType: AppointmentType;
+    slot: Slot;
+    patient: PatientRecord;
+    channel: Channel;
+    ignoreAppointmentId?: string;
+  },
+): Promise<BookingDecision> {
+  const slotStart = parseInstant(c.slot.start);
+  const around = await deps.appointments.listByPatient(c.patient.patientId, slotStart.minus({ days: 1 }).toISO()!, slotStart.plus({ days: 1 }).toISO()!);
+  return checkBooking({
+    now: c.now,
+    policy: c.clinic.bookingPolicy,
+    provider: c.provider,
+    appointmentType: c.appointmentType,
+    slot: c.slot,
+    channel: c.channel,
+    patientAppointments: around.filter((a) => a.appointmentId !== c.ignoreAppointmentId),
+    patientNoShows: c.patient.noShows,
+  });
+}
+
 /** Books a slot for a patient through any channel. Double booking is impossible: the repository's create is atomic. */
 export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): Promise<Appointment> {
   const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.slotId);
@@ -143,22 +175,7 @@ export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): P
   if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: cmd.appointmentType });
   const patient = await requirePatient(deps, cmd.patientId);
   const now = deps.clock.now();
-  const slotStart = parseInstant(slot.start);
-  const patientAppointments = await deps.appointments.listByPatient(
-    patient.patientId,
-    slotStart.minus({ days: 1 }).toISO()!,
-    slotStart.plus({ days: 1 }).toISO()!,
-  );
-  const decision = checkBooking({
-    now,
-    policy: clinic.bookingPolicy,
-    provider,
-    appointmentType,
-    slot,
-    channel: cmd.channel,
-    patientAppointments,
-    patientNoShows: patient.noShows,
-  });
+  const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel });
   const at = now.toUTC().toISO()!;
   const appointment: Appointment = {
     appointmentId: deps.ids.newId('apt'),
@@ -326,20 +343,7 @@ export async function rescheduleAppointment(
     if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: typeCode });
     const patient = await requirePatient(deps, current.patientId);
     const now = deps.clock.now();
-    const slotStart = parseInstant(slot.start);
-    const others = (await deps.appointments.listByPatient(patient.patientId, slotStart.minus({ days: 1 }).toISO()!, slotStart.plus({ days: 1 }).toISO()!)).filter(
-      (a) => a.appointmentId !== current.appointmentId,
-    );
-    const decision = checkBooking({
-      now,
-      policy: clinic.bookingPolicy,
-      provider,
-      appointmentType,
-      slot,
-      channel: cmd.channel,
-      patientAppointments: others,
-      patientNoShows: patient.noShows,
-    });
+    const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel, ignoreAppointmentId: current.appointmentId });
     const at = now.toUTC().toISO()!;
     const updated: Appointment = {
       ...current,

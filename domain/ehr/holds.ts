@@ -1,9 +1,8 @@
 import type { DateTime } from 'luxon';
-import { checkBooking } from '../booking-rules';
 import { DomainError, ErrorCode } from '../errors';
 import { EventType, makeEvent } from '../events';
 import type { Actor, Appointment, ExternalId } from '../model';
-import { resolveSlot, type SchedulingDeps } from '../scheduling';
+import { checkBookingFor, resolveSlot, type SchedulingDeps } from '../scheduling';
 import { parseInstant, toIsoInZone } from '../time';
 import { EhrError } from './siu-apply';
 
@@ -51,8 +50,7 @@ export async function placeHold(deps: SchedulingDeps, cmd: HoldCommand): Promise
   const now = deps.clock.now();
   const slotStart = parseInstant(slot.start);
   await releaseExpiredHolds(deps, { clinicId: clinic.clinicId, providerId: provider.providerId, from: slotStart.minus({ hours: 12 }), to: slotStart.plus({ hours: 12 }) });
-  const patientAppointments = await deps.appointments.listByPatient(patient.patientId, slotStart.minus({ days: 1 }).toISO()!, slotStart.plus({ days: 1 }).toISO()!);
-  const decision = checkBooking({ now, policy: clinic.bookingPolicy, provider, appointmentType, slot, channel: 'ehr', patientAppointments, patientNoShows: patient.noShows });
+  const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: 'ehr' });
   const at = now.toUTC().toISO()!;
   const hold: Appointment = {
     appointmentId: deps.ids.newId('apt'),
@@ -149,11 +147,7 @@ export async function bookHold(deps: SchedulingDeps, cmd: { appointmentId: strin
   if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: current.appointmentType });
   const patient = await deps.patients.get(current.patientId);
   if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId: current.patientId });
-  const slotStart = parseInstant(slot.start);
-  const others = (await deps.appointments.listByPatient(patient.patientId, slotStart.minus({ days: 1 }).toISO()!, slotStart.plus({ days: 1 }).toISO()!)).filter(
-    (a) => a.appointmentId !== current.appointmentId,
-  );
-  const decision = checkBooking({ now, policy: clinic.bookingPolicy, provider, appointmentType, slot, channel: 'ehr', patientAppointments: others, patientNoShows: patient.noShows });
+  const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: 'ehr', ignoreAppointmentId: current.appointmentId });
   const at = now.toUTC().toISO()!;
   const booked: Appointment = { ...current, status: decision.status, updatedAt: at, version: current.version + 1 };
   const event = makeEvent(
