@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getServices } from './lib/services';
 import { confirmBookingLink, openBookingLink, type PageResult } from './lib/sms-booking';
-import { problemPage } from './lib/sms-book-page';
+import { PAGE_HEADERS, problemPage } from './lib/sms-book-page';
 import { durableClientInput, durableClientOf } from './lib/sms-runtime';
 
 /**
@@ -9,14 +9,6 @@ import { durableClientInput, durableClientOf } from './lib/sms-runtime';
  * no script. No cookies are used: the token in the URL is the credential, and POSTs from other
  * sites are refused on Origin / Sec-Fetch-Site.
  */
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-};
 
 const respond = (r: PageResult): HttpResponseInit => ({ status: r.status, body: r.html, headers: PAGE_HEADERS });
 

@@ -2,6 +2,7 @@ import { app, HttpResponse, type HttpRequest, type InvocationContext } from '@az
 import { DateTime } from 'luxon';
 import { e164Schema, freeSlots, isDomainError, resolveSlot, type Slot } from '../domain';
 import { getServices, type Services } from './lib/services';
+import { PAGE_HEADERS } from './lib/sms-book-page';
 import { createBookingLink } from './lib/sms-links';
 import { sendPatientSms } from './lib/sms-send';
 import { xmlEscape as esc } from './lib/sms-twiml';
@@ -15,14 +16,6 @@ import { xmlEscape as esc } from './lib/sms-twiml';
  * limit, quiet hours) apply as to every SMS.
  */
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-};
 /** Life of a link texted from this page: long enough to open it, short because it names one slot. */
 export const DEEP_LINK_TTL_MINUTES = 60;
 

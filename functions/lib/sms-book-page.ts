@@ -3,6 +3,19 @@ import { xmlEscape as esc } from './sms-twiml';
 
 /** Server-rendered pages of GET/POST /book/{token}: small, accessible, mobile-first, no script. */
 
+/**
+ * Headers of every patient-facing booking page: not framed, cached, indexed or leaking its URL (the
+ * token) through Referer; no script runs.
+ */
+export const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
 export interface PageSlot {
   slotId: string;
   start: string;
