@@ -12,11 +12,13 @@ import {
   OCCUPYING_STATUSES,
   searchFreeSlots,
   type Appointment,
+  type FreeSlot,
   type AppointmentRepository,
   type WaitlistOffer,
 } from '../domain';
 import { requireClinicAccess } from './lib/auth';
 import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } from './lib/http';
+import { SingleFlight } from './lib/single-flight';
 
 /** Front desk: free slots for booking, and the per-provider day view of the console. */
 
@@ -42,10 +44,23 @@ export const slotQuerySchema = z
 
 export const scheduleQuerySchema = z.object({ clinicId: entityIdSchema, date: localDateSchema, providerId: entityIdSchema.optional() }).strict();
 
+/** Identical searches in flight at once (a clinic's desks refreshing the same morning) share one computation. */
+const searchFlights = new WeakMap<object, SingleFlight<FreeSlot[]>>();
+function searchesOf(services: object): SingleFlight<FreeSlot[]> {
+  let flight = searchFlights.get(services);
+  if (!flight) {
+    flight = new SingleFlight<FreeSlot[]>();
+    searchFlights.set(services, flight);
+  }
+  return flight;
+}
+
 export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
   const q = readQuery(ctx.request, slotQuerySchema);
   requireClinicAccess(ctx.principal, q.clinicId);
-  const slots = await searchFreeSlots(ctx.services, q);
+  // Access is checked per request above; the result depends only on the query (and on the services).
+  const key = JSON.stringify([q.clinicId, q.appointmentType, q.from, q.to, q.providerId ?? '']);
+  const slots = await searchesOf(ctx.services).run(key, () => searchFreeSlots(ctx.services, q));
   return json(200, {
     slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })),
   });
