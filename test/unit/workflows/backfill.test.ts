@@ -165,3 +165,14 @@ describe('backfill orchestrator', () => {
     expect(await run()).toEqual(await run());
   });
 });
+
+describe('backfill orchestrator across rounds', () => {
+  it('a YES in the second round is heard after the first round expired unanswered', async () => {
+    const s = stubs();
+    // Round 1 (e1-e3) expires at 16:00; round 2 offers e4, e5; e4 says YES at 16:05.
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [{ ...reply('o-e4', 'yes', 0), at: '2026-03-02T16:05:00.000Z' }] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    expect(s.calls.books).toEqual([{ offerId: 'o-e4' }]);
+  });
+});
