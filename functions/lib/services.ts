@@ -87,7 +87,14 @@ let current: Promise<Services> | undefined;
 
 /** The process-wide services; the first call builds them (and creates Cosmos containers locally). */
 export function getServices(): Promise<Services> {
-  current ??= buildServices(loadSettings());
+  if (!current) {
+    const building = buildServices(loadSettings());
+    current = building;
+    // A failed start (Cosmos unreachable at cold start) must not stick: the next call builds again.
+    building.catch(() => {
+      if (current === building) current = undefined;
+    });
+  }
   return current;
 }
 

@@ -3,8 +3,8 @@ jest.mock('@azure/functions-core', () => require('../../functions/local/host/cor
 
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { health } from '../../functions/health';
-import { loadSettings } from '../../functions/lib/config';
-import { createInMemoryServices, setServices, type Services } from '../../functions/lib/services';
+import { loadSettings, resetSettingsCache } from '../../functions/lib/config';
+import { createInMemoryServices, getServices, setServices, type Services } from '../../functions/lib/services';
 
 const call = () => health(new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }), new InvocationContext({ functionName: 'health', logHandler: () => undefined }));
 
@@ -15,4 +15,20 @@ it('is 200 when the services are up and Cosmos answers, 503 when it does not', a
   const down = { ...services, cosmos: { database: { read: () => Promise.reject(new Error('ECONNREFUSED')) } } } as unknown as Services;
   setServices(down);
   expect(await call()).toMatchObject({ status: 503, jsonBody: { status: 'unavailable' } });
+});
+
+it('retries building the services after a failed start instead of failing forever', async () => {
+  const set = setServices;
+  set(undefined);
+  const saved = process.env.ELIGIBILITY_MODE;
+  process.env.ELIGIBILITY_MODE = 'fhir'; // without ELIGIBILITY_FHIR_ENDPOINT: the build fails
+  resetSettingsCache();
+  await expect(getServices()).rejects.toThrow(/ELIGIBILITY_FHIR_ENDPOINT/);
+  process.env.ELIGIBILITY_MODE = 'simulated';
+  resetSettingsCache();
+  await expect(getServices()).resolves.toMatchObject({ settings: { ELIGIBILITY_MODE: 'simulated' } });
+  if (saved === undefined) delete process.env.ELIGIBILITY_MODE;
+  else process.env.ELIGIBILITY_MODE = saved;
+  resetSettingsCache();
+  set(undefined);
 });
