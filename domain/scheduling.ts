@@ -67,7 +67,7 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
   }
   if (providers.length === 0) return [];
   const slots = providers.flatMap((provider) => generateSlots({ clinic, provider, appointmentTypes: types, from, to }));
-  const held = await listAll(deps.appointments, {
+  const held = await listAllAppointments(deps.appointments, {
     clinicId: clinic.clinicId,
     // A booking that started before `from` can still overlap the first slots.
     from: from.minus({ hours: 12 }).toISO()!,
@@ -79,14 +79,22 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
     .map((s) => ({ ...s, appointmentType: q.appointmentType }));
 }
 
-async function listAll(repo: AppointmentRepository, query: Parameters<AppointmentRepository['list']>[0]): Promise<Appointment[]> {
+/**
+ * Every appointment matching `query`, across continuation pages. `maxItems` stops after that many
+ * (for reads that only need a bounded view, such as the console's day view).
+ */
+export async function listAllAppointments(
+  repo: Pick<AppointmentRepository, 'list'>,
+  query: Omit<Parameters<AppointmentRepository['list']>[0], 'limit' | 'continuationToken'>,
+  opts: { maxItems?: number } = {},
+): Promise<Appointment[]> {
   const all: Appointment[] = [];
   let continuationToken: string | undefined;
   do {
     const page = await repo.list({ ...query, limit: 500, ...(continuationToken ? { continuationToken } : {}) });
     all.push(...page.items);
     continuationToken = page.continuationToken;
-  } while (continuationToken);
+  } while (continuationToken && all.length < (opts.maxItems ?? Number.POSITIVE_INFINITY));
   return all;
 }
 

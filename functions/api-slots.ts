@@ -11,6 +11,7 @@ import {
   localDateSchema,
   OCCUPYING_STATUSES,
   searchFreeSlots,
+  listAllAppointments as listAllAppointmentsInDomain,
   type Appointment,
   type FreeSlot,
   type AppointmentRepository,
@@ -66,16 +67,9 @@ export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
   });
 }
 
-/** Every appointment of a clinic starting in [from, to), across continuation pages. */
-export async function listAllAppointments(repo: AppointmentRepository, q: { clinicId: string; from: string; to: string; providerId?: string }): Promise<Appointment[]> {
-  const all: Appointment[] = [];
-  let continuationToken: string | undefined;
-  do {
-    const page = await repo.list({ ...q, limit: 500, ...(continuationToken ? { continuationToken } : {}) });
-    all.push(...page.items);
-    continuationToken = page.continuationToken;
-  } while (continuationToken && all.length < 10_000);
-  return all;
+/** Every appointment of a clinic starting in [from, to), across continuation pages (at most about 10,000). */
+export function listAllAppointments(repo: AppointmentRepository, q: { clinicId: string; from: string; to: string; providerId?: string }): Promise<Appointment[]> {
+  return listAllAppointmentsInDomain(repo, q, { maxItems: 10_000 });
 }
 
 export type SlotState = 'free' | 'booked' | 'held';

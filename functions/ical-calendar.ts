@@ -1,7 +1,7 @@
 import { app, HttpResponse, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DomainError, entityIdSchema, ErrorCode, type Appointment } from '../domain';
+import { DomainError, entityIdSchema, ErrorCode, listAllAppointments } from '../domain';
 import { canAccessPatient, requireClinicAccess, requirePrincipal } from './lib/auth';
 import { renderProviderCalendar } from './lib/ehr-ical';
 import { typesOf } from './lib/fhir-slots';
@@ -37,20 +37,12 @@ export async function providerCalendar(request: HttpRequest, context: Invocation
     requireClinicAccess(principal, provider.clinicId);
     const clinic = await services.config.getClinic(provider.clinicId);
     if (!clinic) throw new DomainError(ErrorCode.CLINIC_NOT_FOUND, 'Unknown clinic', { clinicId: provider.clinicId });
-    const appointments: Appointment[] = [];
-    let continuationToken: string | undefined;
-    do {
-      const page = await services.appointments.list({
-        clinicId: clinic.clinicId,
-        providerId,
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
-        limit: 500,
-        ...(continuationToken ? { continuationToken } : {}),
-      });
-      appointments.push(...page.items);
-      continuationToken = page.continuationToken;
-    } while (continuationToken);
+    const appointments = await listAllAppointments(services.appointments, {
+      clinicId: clinic.clinicId,
+      providerId,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+    });
     let patientNames: Map<string, string> | undefined;
     if (services.settings.ICAL_PATIENT_NAMES === 'true') {
       patientNames = new Map();

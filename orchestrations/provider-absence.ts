@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { DateTime } from 'luxon';
-import { bookAppointment, cancelAppointment, isDomainError, searchFreeSlots, type Appointment } from '../domain';
+import { bookAppointment, cancelAppointment, isDomainError, listAllAppointments, searchFreeSlots } from '../domain';
 import { optimizeAssignment, type OptimizationInstance } from '../domain/optimizer';
 import { notifyPatient } from '../functions/lib/notify';
 import { getServices } from '../functions/lib/services';
@@ -109,13 +109,7 @@ export async function recordAbsence(input: AbsenceInput): Promise<Displaced[]> {
       exceptions: [...provider.exceptions, { kind: 'absence', from: input.from, to: input.to, ...(input.reasonCode ? { reason: input.reasonCode } : {}) }],
     });
   }
-  const appointments: Appointment[] = [];
-  let continuationToken: string | undefined;
-  do {
-    const page = await services.appointments.list({ clinicId: provider.clinicId, providerId: provider.providerId, from: input.from, to: input.to, limit: 200, ...(continuationToken ? { continuationToken } : {}) });
-    appointments.push(...page.items);
-    continuationToken = page.continuationToken;
-  } while (continuationToken);
+  const appointments = await listAllAppointments(services.appointments, { clinicId: provider.clinicId, providerId: provider.providerId, from: input.from, to: input.to });
   return appointments
     .filter((a) => a.status === 'booked' || a.status === 'pending')
     .map((a) => ({ appointmentId: a.appointmentId, patientId: a.patientId, appointmentType: a.appointmentType, start: a.start }));

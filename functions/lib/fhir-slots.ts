@@ -1,5 +1,5 @@
 import type { DateTime } from 'luxon';
-import { freeSlots, generateSlots, type Appointment, type AppointmentType, type Clinic, type Provider, type Slot } from '../../domain';
+import { freeSlots, generateSlots, listAllAppointments, type AppointmentType, type Clinic, type Provider, type Slot } from '../../domain';
 import { releaseExpiredHolds } from '../../domain/ehr';
 import type { Principal } from './auth';
 import { canAccessClinic } from './auth';
@@ -14,16 +14,6 @@ export interface SlotState {
   lastUpdated?: string;
 }
 
-async function appointmentsIn(services: Services, q: { clinicId: string; providerId?: string; from: string; to: string }): Promise<Appointment[]> {
-  const all: Appointment[] = [];
-  let continuationToken: string | undefined;
-  do {
-    const page = await services.appointments.list({ ...q, limit: 500, ...(continuationToken ? { continuationToken } : {}) });
-    all.push(...page.items);
-    continuationToken = page.continuationToken;
-  } while (continuationToken);
-  return all;
-}
 
 const SLOT_CACHE_SIZE = 64;
 const slotCache = new Map<string, Slot[]>();
@@ -57,7 +47,7 @@ export async function providerSlotStates(
   const lookback = from.minus({ hours: 12 });
   await releaseExpiredHolds(services, { clinicId: clinic.clinicId, providerId: provider.providerId, from: lookback, to });
   const slots = generateSlotsCached({ clinic, provider, types, from, to }).filter(input.keep ?? (() => true));
-  const appointments = await appointmentsIn(services, { clinicId: clinic.clinicId, providerId: provider.providerId, from: lookback.toUTC().toISO()!, to: to.toUTC().toISO()! });
+  const appointments = await listAllAppointments(services.appointments, { clinicId: clinic.clinicId, providerId: provider.providerId, from: lookback.toUTC().toISO()!, to: to.toUTC().toISO()! });
   const free = new Set(freeSlots(slots, appointments).map((s) => s.slotId));
   return slots.map((slot) => {
     const start = Date.parse(slot.start);
