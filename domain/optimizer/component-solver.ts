@@ -1,4 +1,4 @@
-import { maxWeightMatching } from './assignment';
+import { IncrementalAssignment } from './assignment';
 import type { Component } from './decompose';
 import type { GLPK, LP } from './glpk';
 import { greedyAssign } from './greedy';
@@ -13,8 +13,6 @@ export interface ComponentSolveOptions {
   now: () => number;
   /** Columns per candidate in the first restricted model (best-scoring pairs first). */
   initialColumns: number;
-  /** Columns per slot added to the first restricted model. */
-  initialColumnsPerSlot: number;
   /** Relative MIP gap handed to glpk's branch and bound (0 = prove optimality). */
   mipGap: number;
   maxPricingRounds: number;
@@ -37,6 +35,8 @@ export interface ComponentOutcome {
   greedyScore: number;
   lpSolves: number;
   mipSolves: number;
+  /** Assignment re-solves with the LP's side-constraint duals (pricing). */
+  assignmentSolves: number;
   columns: number;
 }
 
@@ -44,13 +44,17 @@ const EPS = 1e-7;
 
 /**
  * Solves one component exactly where time allows:
- * 1. greedy solution (incumbent and warm start: its pairs are always among the model's columns);
- * 2. LP over a restricted column set (best `initialColumns` pairs per candidate plus the greedy pairs),
- *    priced against every eligible pair with the LP duals until no pair has positive reduced cost, so
- *    the restricted LP optimum equals the full LP optimum (a proven upper bound);
- * 3. if that LP solution is integral it is optimal (assignment structure: usually the case);
- * 4. otherwise glpk branch and bound on the restricted columns, adding every left-out pair whose reduced
- *    cost could still beat the incumbent (reduced-cost argument), so nothing better is lost.
+ * 1. greedy solution (incumbent);
+ * 2. slot groups: cap-1 side constraints over whole slots become single columns (exact reformulation);
+ * 3. the assignment optimum ignoring side constraints (Hungarian method): optimal if it meets them;
+ * 4. otherwise column generation on the LP relaxation with small restricted LPs (glpk.js simplex), priced
+ *    by the LP duals and by the assignment relaxation re-solved with the LP's side-constraint duals
+ *    (incremental Hungarian: the best candidate and slot duals for those multipliers, over all pairs);
+ *    every round rounds the LP to an integral incumbent and stops as soon as it is proven optimal: bound
+ *    met, or every left-out pair's reduced-cost bound below the incumbent while the restricted LP cannot
+ *    beat it;
+ * 5. if the converged LP is fractional and rounding does not meet it, glpk branch and bound on the
+ *    restricted columns plus every pair whose reduced-cost bound could still beat the incumbent.
  */
 export function solveComponent(model: AssignmentModel, comp: Component, glpk: GLPK, opts: ComponentSolveOptions): ComponentOutcome {
   const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
@@ -59,11 +63,42 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   comp.candidates.forEach((c, i) => candLocal.set(c, i));
   const slotLocal = new Map<number, number>();
   comp.slots.forEach((s, i) => slotLocal.set(s, i));
-  const consLocal = new Map<number, number>();
-  comp.constraints.forEach((k, i) => consLocal.set(k, i));
   const nc = comp.candidates.length;
-  const ns = comp.slots.length;
-  const nk = comp.constraints.length;
+  const nSlots = comp.slots.length;
+
+  // Slot groups: a side constraint with cap 1 over whole slots (every pair of them) says that at most one
+  // of those slots is used, exactly what a single slot's row says. Disjoint such constraints (smallest
+  // first) each become one column of the assignment (a room-hour shared by two providers, say) and leave
+  // the side constraints; the other slots are groups of their own. The problem is unchanged; the
+  // assignment relaxation gets tighter and the LP smaller.
+  const groupOf = new Int32Array(nSlots).fill(-1);
+  let ns = 0;
+  const mergeable = comp.constraints.filter((k) => constraints[k]!.cap === 1 && constraints[k]!.slots !== undefined);
+  mergeable.sort((a, b) => constraints[a]!.slots!.length - constraints[b]!.slots!.length || a - b);
+  const absorbed = new Set<number>();
+  const members: number[] = [];
+  for (const k of mergeable) {
+    members.length = 0;
+    let disjoint = true;
+    for (const s of constraints[k]!.slots!) {
+      const l = slotLocal.get(s);
+      if (l === undefined) continue;
+      if (groupOf[l]! >= 0) {
+        disjoint = false;
+        break;
+      }
+      members.push(l);
+    }
+    if (!disjoint || members.length === 0) continue;
+    for (const l of members) groupOf[l] = ns;
+    ns++;
+    absorbed.add(k);
+  }
+  for (let l = 0; l < nSlots; l++) if (groupOf[l]! < 0) groupOf[l] = ns++;
+  const sideConstraints = comp.constraints.filter((k) => !absorbed.has(k));
+  const consLocal = new Map<number, number>();
+  sideConstraints.forEach((k, i) => consLocal.set(k, i));
+  const nk = sideConstraints.length;
 
   const jc = new Int32Array(n);
   const js = new Int32Array(n);
@@ -74,7 +109,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   for (let j = 0; j < n; j++) {
     const p = comp.pairs[j]!;
     jc[j] = candLocal.get(pairCand[p]!)!;
-    js[j] = slotLocal.get(pairSlot[p]!)!;
+    js[j] = groupOf[slotLocal.get(pairSlot[p]!)!]!;
     maxAbs[jc[j]!] = Math.max(maxAbs[jc[j]!]!, Math.abs(pairScore[p]!));
     localOf.set(p, j);
   }
@@ -89,10 +124,13 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   const kList: number[] = [];
   for (let j = 0; j < n; j++) {
     const p = comp.pairs[j]!;
-    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) kList.push(consLocal.get(consIndex[i]!)!);
+    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) {
+      const k = consLocal.get(consIndex[i]!);
+      if (k !== undefined) kList.push(k);
+    }
     kStart[j + 1] = kList.length;
   }
-  const kCap = comp.constraints.map((k) => constraints[k]!.cap);
+  const kCap = sideConstraints.map((k) => constraints[k]!.cap);
 
   const valueOf = (cols: number[]): number => cols.reduce((acc, j) => acc + w[j]!, 0);
   const greedy = greedyAssign(model, comp.pairs).map((p) => localOf.get(p)!);
@@ -121,13 +159,15 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     greedyScore,
     lpSolves,
     mipSolves,
+    assignmentSolves,
     columns,
   });
   let lpSolves = 0;
   let mipSolves = 0;
+  let assignmentSolves = 0;
 
   // One candidate or one slot: greedy takes the single best pair that fits, which is optimal.
-  if (nc === 1 || ns === 1) return outcome(greedy, greedyValue, greedyValue, 'trivial', false, 0);
+  if (nc === 1 || nSlots === 1) return outcome(greedy, greedyValue, greedyValue, 'trivial', false, 0);
 
   const byCand: number[][] = Array.from({ length: nc }, () => []);
   for (let j = 0; j < n; j++) byCand[jc[j]!]!.push(j);
@@ -148,64 +188,59 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     }
     rowStart[i + 1] = e;
   }
-  const matching = maxWeightMatching({ rows: nc, cols: ns, rowStart, edgeCol, edgeWeight });
-  const matched = Array.from(matching.edgeOfRow)
-    .filter((edge) => edge >= 0)
-    .map((edge) => edgePair[edge]!);
+  const relaxed = new IncrementalAssignment(nc, ns, rowStart, edgeCol);
+  relaxed.weight.set(edgeWeight);
+  relaxed.solve();
+  const matched: number[] = [];
+  for (let i = 0; i < nc; i++) if (relaxed.edgeOfRow[i]! >= 0) matched.push(edgePair[relaxed.edgeOfRow[i]!]!);
   const matchedValue = valueOf(matched);
   const used = new Int32Array(nk);
   for (const j of matched) for (let i = kStart[j]!; i < kStart[j + 1]!; i++) used[kList[i]!]!++;
   if (used.every((u, k) => u <= kCap[k]!)) return outcome(matched, matchedValue, matchedValue, 'assignment', false, 0);
   const relaxationUpper = Math.min(simpleUpper, matchedValue);
 
-  // Initial restricted columns: the best pairs of each candidate, plus the greedy solution (warm start).
+  let best = greedy;
+  let bestValue = greedyValue;
+
+  // Initial restricted columns for the LP: the assignment optimum, the greedy solution, and per candidate
+  // the pairs with the smallest reduced cost in the assignment optimum (the likely alternatives when side
+  // constraints bind), at most initialColumns of them within pricingSlack of the mean score.
   const inR = new Uint8Array(n);
   const R: number[] = [];
-  for (const j of matched) {
+  const addColumn = (j: number): void => {
+    if (inR[j]) return;
     inR[j] = 1;
     R.push(j);
-  }
-  // Pairs nearly as good as the assignment optimum (small reduced cost) are the likely alternatives when
-  // side constraints bind.
+  };
+  for (const j of matched) addColumn(j);
+  for (const j of greedy) addColumn(j);
   let meanScore = 0;
   for (let j = 0; j < n; j++) meanScore += Math.abs(pairScore[comp.pairs[j]!]!) / n;
-  // At most initialColumns of them per candidate (lowest reduced cost first): dense components stay small.
+  const slack = opts.pricingSlack * meanScore;
+  const near: number[] = [];
   for (let i = 0; i < nc; i++) {
-    const near: number[] = [];
+    near.length = 0;
+    const ui = relaxed.rowDual(i);
     for (let edge = rowStart[i]!; edge < rowStart[i + 1]!; edge++) {
-      if (!inR[edgePair[edge]!] && matching.reducedCost[edge]! <= opts.pricingSlack * meanScore) near.push(edge);
+      const j = edgePair[edge]!;
+      if (!inR[j] && ui + relaxed.colDual(js[j]!) - w[j]! <= slack) near.push(j);
     }
-    near.sort((a, b) => matching.reducedCost[a]! - matching.reducedCost[b]!);
-    for (const edge of near.slice(0, opts.initialColumns)) {
-      inR[edgePair[edge]!] = 1;
-      R.push(edgePair[edge]!);
-    }
+    near.sort((a, b) => relaxed.colDual(js[a]!) - w[a]! - (relaxed.colDual(js[b]!) - w[b]!) || a - b);
+    for (let t = 0; t < Math.min(opts.initialColumns, near.length); t++) addColumn(near[t]!);
   }
-  for (const list of byCand) {
-    for (let i = 0; i < Math.min(opts.initialColumns, list.length); i++) {
-      if (inR[list[i]!]) continue;
-      inR[list[i]!] = 1;
-      R.push(list[i]!);
-    }
-  }
-  // ...and the best pairs of each slot, so that every slot gets a meaningful dual in the first LP (a slot
-  // absent from the LP has dual 0 and makes all its pairs look attractive to the pricing step).
-  const bySlot: number[][] = Array.from({ length: ns }, () => []);
-  for (let j = 0; j < n; j++) bySlot[js[j]!]!.push(j);
-  for (const list of bySlot) {
-    list.sort((a, b) => w[b]! - w[a]!);
-    for (let i = 0; i < Math.min(opts.initialColumnsPerSlot, list.length); i++) {
-      if (inR[list[i]!]) continue;
-      inR[list[i]!] = 1;
-      R.push(list[i]!);
-    }
-  }
-  for (const j of greedy) {
-    if (!inR[j]) {
-      inR[j] = 1;
-      R.push(j);
-    }
-  }
+
+  /** Greedy in order of LP value (then weight), then every other pair, nearly tight ones first (reduced cost at the best bound). */
+  const roundLp = (vars: Record<string, number>): number[] => {
+    const inLp = new Uint8Array(n);
+    const byLp = R.filter((j) => (vars[names[j]!] ?? 0) > 1e-6);
+    byLp.sort((a, b) => (vars[names[b]!] ?? 0) - (vars[names[a]!] ?? 0) || w[b]! - w[a]! || a - b);
+    for (const j of byLp) inLp[j] = 1;
+    const rest: number[] = [];
+    for (let j = 0; j < n; j++) if (!inLp[j]) rest.push(j);
+    rest.sort((a, b) => pairCap[b]! - pairCap[a]! || a - b);
+    const order = byLp.concat(rest).map((j) => comp.pairs[j]!);
+    return greedyAssign(model, order, true).map((p) => localOf.get(p)!);
+  };
 
   const remainingSeconds = (): number => Math.max(0.01, (opts.deadline - opts.now()) / 1000);
 
@@ -226,8 +261,11 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     }
     const subjectTo: LP['subjectTo'] = [];
     const up = { type: glpk.GLP_UP, lb: 0, ub: 1 };
-    candRows.forEach((vars, i) => vars.length > 1 && subjectTo.push({ name: `c${i}`, vars, bnds: up }));
-    slotRows.forEach((vars, i) => vars.length > 1 && subjectTo.push({ name: `s${i}`, vars, bnds: up }));
+    // Every candidate and slot group with a column gets its row, even with a single column: without it that
+    // row's dual would be 0 and the pricing step would see all its other pairs as attractive. The rows then
+    // bound every column by 1, so columns only need x >= 0 (glpk's default).
+    candRows.forEach((vars, i) => vars.length > 0 && subjectTo.push({ name: `c${i}`, vars, bnds: up }));
+    slotRows.forEach((vars, i) => vars.length > 0 && subjectTo.push({ name: `s${i}`, vars, bnds: up }));
     consCols.forEach((list, i) => {
       if (list.length <= kCap[i]!) return;
       // Redundant within these columns when fewer distinct slots or candidates than the cap.
@@ -249,29 +287,62 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     });
     slotStamp.fill(-1);
     candStamp.fill(-1);
-    // Rows with a single column are bounds; an explicit upper bound of 1 keeps the LP bounded.
-    const bounds = cols.map((j) => ({ name: names[j]!, type: glpk.GLP_DB, lb: 0, ub: 1 }));
-    const lp: LP = { name: 'assign', objective: { direction: glpk.GLP_MAX, name: 'z', vars: objective }, subjectTo, bounds };
+    const lp: LP = { name: 'assign', objective: { direction: glpk.GLP_MAX, name: 'z', vars: objective }, subjectTo };
     if (binary) lp.binaries = cols.map((j) => names[j]!);
     return lp;
   };
 
-  // Column generation on the LP relaxation. glpk.js cannot warm-start a modified LP, so every round is a
-  // fresh solve: each round also adds near-miss pairs (reduced cost above -slack) to need fewer rounds.
-  const d = new Float64Array(n);
-  // Slack on the score scale: the must-place bonus is common to all of a candidate's pairs.
-  const slack = opts.pricingSlack * meanScore;
+  // Column generation on the LP relaxation, priced by the assignment structure. After each restricted LP,
+  // its side-constraint duals lambda go into the assignment relaxation: the exact assignment optimum with
+  // weights w - lambda (incremental Hungarian re-solve) gives the best candidate and slot duals for that
+  // lambda over ALL pairs, hence the bound L(lambda) = lambda.cap + assignment value, and its matching
+  // holds a pair with positive reduced cost whenever the bound exceeds the restricted optimum. So the
+  // restricted LP only ever gets the matching (plus the best few LP-priced pairs per candidate) and
+  // stays small; it is optimal for the whole component once the bound meets it. glpk.js cannot
+  // warm-start a modified LP, so each round is a fresh (small) solve.
+  const dTry = new Float64Array(n);
+  // Per pair, the best proven bound on any solution that uses it: min over the multipliers tried of
+  // y.b + sum(max(0, d)) + min(0, d_j) (reduced-cost fixing).
+  const pairCap = new Float64Array(n).fill(Infinity);
+  const u = new Float64Array(nc);
+  const v = new Float64Array(ns);
+  const lam = new Float64Array(nk);
   let lpBound = Infinity;
   let lpVars: Record<string, number> | undefined;
   let converged = false;
+  // y.b + sum(max(0, reduced cost)): valid for the full component for any y >= 0 (computed by us, so it
+  // holds whatever the solver's tolerances). Keeps the best bound and its reduced costs.
+  const tryBound = (): number => {
+    let bound = 0;
+    for (let i = 0; i < nc; i++) bound += u[i]!;
+    for (let i = 0; i < ns; i++) bound += v[i]!;
+    for (let i = 0; i < nk; i++) bound += lam[i]! * kCap[i]!;
+    for (let j = 0; j < n; j++) {
+      let dj = w[j]! - u[jc[j]!]! - v[js[j]!]!;
+      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) dj -= lam[kList[i]!]!;
+      dTry[j] = dj;
+      if (dj > 0) bound += dj;
+    }
+    if (bound < lpBound) lpBound = bound;
+    for (let j = 0; j < n; j++) {
+      const cap = bound + Math.min(0, dTry[j]!);
+      if (cap < pairCap[j]!) pairCap[j] = cap;
+    }
+    return bound;
+  };
+  // The assignment optimum's own duals (lambda = 0) give the first bound.
+  for (let i = 0; i < nc; i++) u[i] = relaxed.rowDual(i);
+  for (let i = 0; i < ns; i++) v[i] = relaxed.colDual(i);
+  tryBound();
+  const perCandidate: number[][] = Array.from({ length: nc }, () => []);
   for (let round = 0; round < opts.maxPricingRounds; round++) {
     if (opts.now() >= opts.deadline) break;
     const res = glpk.solve(buildLp(R, false), { msglev: glpk.GLP_MSG_OFF, presol: false, tmlim: remainingSeconds() });
     lpSolves++;
     if (res.result.status !== glpk.GLP_OPT || !res.result.dual) break;
-    const u = new Float64Array(nc);
-    const v = new Float64Array(ns);
-    const lam = new Float64Array(nk);
+    u.fill(0);
+    v.fill(0);
+    lam.fill(0);
     // Rows absent from the LP have dual 0; negative duals of <= rows are numerical noise, clamped so the bound stays valid.
     for (const [row, y] of Object.entries(res.result.dual)) {
       const idx = Number(row.slice(1));
@@ -280,36 +351,80 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
       else if (row[0] === 's') v[idx] = val;
       else if (row[0] === 'k') lam[idx] = val;
     }
-    // Lagrangian bound y.b + sum(max(0, reduced cost)): valid for the full component for any y >= 0.
-    let bound = 0;
-    for (let i = 0; i < nc; i++) bound += u[i]!;
-    for (let i = 0; i < ns; i++) bound += v[i]!;
-    for (let i = 0; i < nk; i++) bound += lam[i]! * kCap[i]!;
-    let positive = 0;
-    const nearMiss: number[][] = Array.from({ length: nc }, () => []);
-    for (let j = 0; j < n; j++) {
-      let dj = w[j]! - u[jc[j]!]! - v[js[j]!]!;
-      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) dj -= lam[kList[i]!]!;
-      d[j] = dj;
-      if (dj > 0) bound += dj;
-      if (inR[j]) continue;
-      if (dj > EPS * Math.max(1, Math.abs(w[j]!))) positive++;
-      if (dj > -slack) nearMiss[jc[j]!]!.push(j);
-    }
-    lpBound = Math.min(lpBound, bound);
     lpVars = res.result.vars;
+    let restricted = 0;
+    for (const j of R) restricted += w[j]! * (lpVars[names[j]!] ?? 0);
+    // The LP duals price every pair...
+    tryBound();
+    let positive = 0;
+    for (const list of perCandidate) list.length = 0;
+    for (let j = 0; j < n; j++) {
+      if (inR[j] || dTry[j]! <= EPS * Math.max(1, Math.abs(w[j]!))) continue;
+      positive++;
+      perCandidate[jc[j]!]!.push(j);
+    }
     if (positive === 0) {
       converged = true;
       break;
     }
-    // Partial pricing: at most maxColumnsPerRound pairs per candidate, best reduced cost first. While any
-    // pair has a positive reduced cost at least one is added, so the loop still ends at the full LP optimum.
-    for (const list of nearMiss) {
-      if (list.length > opts.maxColumnsPerRound) list.sort((a, b) => d[b]! - d[a]!);
-      for (const j of list.slice(0, opts.maxColumnsPerRound)) {
-        inR[j] = 1;
-        R.push(j);
+    // ...and the assignment relaxation with the LP's lambda gives the best duals for that lambda.
+    for (let edge = 0; edge < n; edge++) {
+      const j = edgePair[edge]!;
+      let wj = w[j]!;
+      for (let i = kStart[j]!; i < kStart[j + 1]!; i++) wj -= lam[kList[i]!]!;
+      relaxed.weight[edge] = wj;
+    }
+    relaxed.resolve();
+    assignmentSolves++;
+    for (let i = 0; i < nc; i++) u[i] = relaxed.rowDual(i);
+    for (let i = 0; i < ns; i++) v[i] = relaxed.colDual(i);
+    tryBound();
+    // An integral incumbent from this LP; optimal when it meets the bound, or when the reduced costs prove
+    // that no pair outside the restricted model can take part in a better solution (reduced-cost fixing: a
+    // solution using pair j is worth at most pairCap[j]) and the restricted LP cannot beat it.
+    const rounded = roundLp(lpVars);
+    const roundedValue = valueOf(rounded);
+    if (roundedValue > bestValue) {
+      best = rounded;
+      bestValue = roundedValue;
+    }
+    const tol = EPS * Math.max(1, Math.abs(lpBound));
+    if (lpBound - bestValue <= Math.max(tol, opts.mipGap * Math.abs(bestValue))) return outcome(best, bestValue, lpBound, 'lp', false, R.length);
+    let added = 0;
+    if (restricted <= bestValue + tol) {
+      let upper = restricted;
+      const missing: number[] = [];
+      for (let j = 0; j < n; j++) {
+        if (inR[j]) continue;
+        if (pairCap[j]! > bestValue + tol) missing.push(j);
+        else upper = Math.max(upper, pairCap[j]!);
       }
+      if (missing.length === 0) return outcome(best, bestValue, upper, 'lp', false, R.length);
+      if (missing.length <= 4 * nc) {
+        for (const j of missing) addColumn(j);
+        added += missing.length;
+      }
+    }
+    // The re-solved assignment's matching holds a pair with positive reduced cost for the restricted LP
+    // whenever the bound exceeds the restricted optimum: it joins, with the best LP-priced pairs.
+    for (let i = 0; i < nc; i++) {
+      const edge = relaxed.edgeOfRow[i]!;
+      if (edge >= 0 && !inR[edgePair[edge]!]) {
+        addColumn(edgePair[edge]!);
+        added++;
+      }
+    }
+    for (const list of perCandidate) {
+      if (list.length > opts.maxColumnsPerRound) list.sort((a, b) => dTry[b]! - dTry[a]! || a - b);
+      for (let t = 0; t < Math.min(opts.maxColumnsPerRound, list.length); t++) {
+        if (!inR[list[t]!]) added++;
+        addColumn(list[t]!);
+      }
+    }
+    if (added === 0) {
+      // Cannot happen while the bound exceeds the restricted optimum (the matching then holds an improving
+      // pair); guards against rounding: every positively priced pair joins.
+      for (const list of perCandidate) for (const j of list) addColumn(j);
     }
   }
 
@@ -322,33 +437,24 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   if (!fractional) {
     const cols = R.filter((j) => x(j) > 0.5);
     const value = valueOf(cols);
-    if (value >= greedyValue) return outcome(cols, value, lpBound, 'lp', false, R.length);
+    if (value >= bestValue) return outcome(cols, value, lpBound, 'lp', false, R.length);
   }
 
-  // Incumbent from the LP: greedy in order of LP value, then weight. Close to the LP bound, so the
-  // reduced-cost test below keeps only a few extra pairs for branch and bound.
-  const byLp = R.filter((j) => x(j) > 1e-6).sort((a, b) => x(b) - x(a) || w[b]! - w[a]!);
-  const rounded = greedyAssign(model, byLp.map((j) => comp.pairs[j]!), true).map((p) => localOf.get(p)!);
-  let best = greedy;
-  let bestValue = greedyValue;
+  // Incumbent from the LP (close to the LP bound, so the reduced-cost test below keeps only a few extra
+  // pairs for branch and bound).
+  const rounded = roundLp(lpVars);
   if (valueOf(rounded) > bestValue) {
     best = rounded;
     bestValue = valueOf(rounded);
   }
   if (bestValue >= lpBound - EPS * Math.max(1, Math.abs(lpBound))) return outcome(best, bestValue, lpBound, 'lp', false, R.length);
 
-  // Branch and bound. A solution using pair j is worth at most lpBound + d[j] (Lagrangian bound with the LP
-  // duals), so every pair with lpBound + d[j] > incumbent joins the model and nothing better is left out.
+  // Branch and bound. A solution using pair j is worth at most pairCap[j], so every pair with
+  // pairCap[j] > incumbent joins the model and nothing better is left out.
   let upper = lpBound;
   let solvedByMip = false;
   for (let round = 0; round < 3; round++) {
-    const threshold = bestValue - lpBound;
-    for (let j = 0; j < n; j++) {
-      if (!inR[j] && d[j]! > threshold + EPS) {
-        inR[j] = 1;
-        R.push(j);
-      }
-    }
+    for (let j = 0; j < n; j++) if (!inR[j] && pairCap[j]! > bestValue + EPS) addColumn(j);
     if (opts.now() >= opts.deadline) break;
     const res = glpk.solve(buildLp(R, true), { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim: remainingSeconds(), mipgap: opts.mipGap });
     mipSolves++;
@@ -366,15 +472,15 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     let missing = 0;
     for (let j = 0; j < n; j++) {
       if (inR[j]) continue;
-      if (d[j]! > bestValue - lpBound + EPS) missing++;
-      else maxOut = Math.max(maxOut, d[j]!);
+      if (pairCap[j]! > bestValue + EPS) missing++;
+      else maxOut = Math.max(maxOut, pairCap[j]!);
     }
     if (missing === 0) {
       const restrictedUpper = opts.mipGap > 0 ? bestValue + opts.mipGap * Math.abs(bestValue) : bestValue;
-      upper = Math.min(lpBound, Math.max(restrictedUpper, lpBound + maxOut));
+      upper = Math.min(lpBound, Math.max(restrictedUpper, maxOut));
       break;
     }
   }
-  if (!solvedByMip) return outcome(best, bestValue, upper, best === greedy ? 'greedy' : 'lp', best === greedy, R.length);
+  if (!solvedByMip) return outcome(best, bestValue, upper, best === greedy ? 'greedy' : 'lp', best === greedy && upper - bestValue > EPS * Math.max(1, Math.abs(upper)), R.length);
   return outcome(best, bestValue, upper, 'mip', false, R.length);
 }

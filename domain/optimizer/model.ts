@@ -10,6 +10,11 @@ export interface SideConstraint {
   label: string;
   cap: number;
   pairs: Int32Array;
+  /**
+   * Set when the constraint holds every pair of these slots (resource capacity, long visits): with cap 1 it
+   * is a group of slots of which at most one is used, which the solver can treat as a single column.
+   */
+  slots?: Int32Array;
 }
 
 /** Slot facts precomputed once per instance. */
@@ -221,7 +226,7 @@ function buildSideConstraints(
   const pairsBySlot: number[][] = slots.map(() => []);
   for (let p = 0; p < pairSlot.length; p++) pairsBySlot[pairSlot[p]!]!.push(p);
 
-  const addGroup = (label: string, cap: number, pairs: number[]): void => {
+  const addGroup = (label: string, cap: number, pairs: number[], wholeSlots?: number[]): void => {
     if (pairs.length === 0) return;
     // Redundant when fewer distinct slots (or candidates) than the cap can ever be chosen.
     const distinctSlots = new Set<number>();
@@ -231,14 +236,14 @@ function buildSideConstraints(
       distinctCands.add(pairCand[p]!);
     }
     if (Math.min(distinctSlots.size, distinctCands.size) <= cap) return;
-    out.push({ label, cap, pairs: Int32Array.from(pairs) });
+    out.push({ label, cap, pairs: Int32Array.from(pairs), ...(wholeSlots ? { slots: Int32Array.from(new Set(wholeSlots)) } : {}) });
   };
 
   for (const cap of spec.providerDayCaps ?? []) {
     const providers = cap.providerIds && cap.providerIds.length > 0 ? new Set(cap.providerIds) : undefined;
     const minMs = (cap.minMinutes ?? 40) * 60000;
     const threshold = cap.urgencyAtLeast ?? 8;
-    const groups = new Map<string, number[]>();
+    const groups = new Map<string, { pairs: number[]; slots: number[] }>();
     for (let s = 0; s < slots.length; s++) {
       const slot = slots[s]!;
       if (providers && !providers.has(slot.providerId)) continue;
@@ -246,10 +251,12 @@ function buildSideConstraints(
       if (cap.kind === 'long' && f.endMs - f.startMs < minMs) continue;
       const key = `${slot.providerId} ${f.localDate}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = []));
-      for (const p of pairsBySlot[s]!) if (cap.kind === 'long' || urgency[pairCand[p]!]! >= threshold) g.push(p);
+      if (!g) groups.set(key, (g = { pairs: [], slots: [] }));
+      g.slots.push(s);
+      for (const p of pairsBySlot[s]!) if (cap.kind === 'long' || urgency[pairCand[p]!]! >= threshold) g.pairs.push(p);
     }
-    for (const [key, pairs] of groups) addGroup(`${cap.kind} visits per provider-day <= ${cap.max} (${key})`, cap.max, pairs);
+    // Long-visit caps hold every pair of their slots; urgent caps only the urgent candidates' pairs.
+    for (const [key, g] of groups) addGroup(`${cap.kind} visits per provider-day <= ${cap.max} (${key})`, cap.max, g.pairs, cap.kind === 'long' ? g.slots : undefined);
   }
 
   const slotsUsing = new Map<string, number[]>();
@@ -264,18 +271,19 @@ function buildSideConstraints(
   });
   for (const res of spec.resourceCapacity ?? []) {
     const blockMs = (res.blockMinutes ?? 60) * 60000;
-    const groups = new Map<number, number[]>();
+    const groups = new Map<number, { pairs: number[]; slots: number[] }>();
     for (const s of slotsUsing.get(`${res.resource}\u0000${res.id}`) ?? []) {
       const f = slotFacts[s]!;
       for (let b = Math.floor(f.startMs / blockMs); b <= Math.floor((f.endMs - 1) / blockMs); b++) {
         let g = groups.get(b);
-        if (!g) groups.set(b, (g = []));
-        for (const p of pairsBySlot[s]!) g.push(p);
+        if (!g) groups.set(b, (g = { pairs: [], slots: [] }));
+        g.slots.push(s);
+        for (const p of pairsBySlot[s]!) g.pairs.push(p);
       }
     }
-    for (const [b, pairs] of groups) {
+    for (const [b, g] of groups) {
       const at = new Date(b * blockMs).toISOString();
-      addGroup(`${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${at})`, res.capacity, pairs);
+      addGroup(`${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${at})`, res.capacity, g.pairs, g.slots);
     }
   }
   return out;

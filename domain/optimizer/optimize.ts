@@ -54,7 +54,6 @@ export function solveValidInstance(
         deadline,
         now,
         initialColumns: options.initialColumns ?? 6,
-        initialColumnsPerSlot: 1,
         mipGap: options.mipGap ?? 0,
         maxPricingRounds: 25,
         pricingSlack: 0.1,
@@ -93,6 +92,7 @@ function greedyOutcome(model: AssignmentModel, pairs: Int32Array): ComponentOutc
     greedyScore: value,
     lpSolves: 0,
     mipSolves: 0,
+    assignmentSolves: 0,
     columns: 0,
   };
 }
@@ -122,11 +122,13 @@ function buildResult(
   let solverColumns = 0;
   let lpSolves = 0;
   let mipSolves = 0;
+  let assignmentSolves = 0;
   outcomes.forEach((o, i) => {
     methods.add(o.method);
     solverColumns += o.columns;
     lpSolves += o.lpSolves;
     mipSolves += o.mipSolves;
+    assignmentSolves += o.assignmentSolves;
     if (o.fallback) fallback = true;
     if (!Number.isFinite(o.upper)) boundKnown = false;
     else absGap += Math.max(0, o.upper - o.value);
@@ -216,6 +218,7 @@ function buildResult(
       solverColumns,
       lpSolves,
       mipSolves,
+      assignmentSolves,
       greedyObjective: roundScore(ctx.greedyObjective),
       modelMs: Math.round(ctx.modelMs * 100) / 100,
     },

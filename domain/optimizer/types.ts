@@ -59,6 +59,8 @@ export interface OptimizationResult {
     solverColumns: number;
     lpSolves: number;
     mipSolves: number;
+    /** Assignment re-solves that priced the LP with its side-constraint duals. */
+    assignmentSolves: number;
     greedyObjective: number;
     modelMs: number;
   };
