@@ -105,6 +105,14 @@ export interface BookCommand {
   channel: Channel;
   actor: Actor;
   externalIds?: ExternalId[];
+  /**
+   * Access checks of the calling edge, run on what the booking reads anyway (no second lookup): `clinic`
+   * right after the slot is resolved, `patient` once the patient is loaded. A throw stops the booking.
+   */
+  authorize?: {
+    clinic?(clinic: Clinic): void | Promise<void>;
+    patient?(patient: PatientRecord, clinic: Clinic): void | Promise<void>;
+  };
 }
 
 async function requirePatient(deps: Pick<SchedulingDeps, 'patients'>, patientId: string): Promise<PatientRecord> {
@@ -179,9 +187,11 @@ export async function checkBookingFor(
 /** Books a slot for a patient through any channel. Double booking is impossible: the repository's create is atomic. */
 export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): Promise<Appointment> {
   const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.slotId);
+  await cmd.authorize?.clinic?.(clinic);
+  const patient = await requirePatient(deps, cmd.patientId);
+  await cmd.authorize?.patient?.(patient, clinic);
   const appointmentType = types.get(cmd.appointmentType);
   if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: cmd.appointmentType });
-  const patient = await requirePatient(deps, cmd.patientId);
   const now = deps.clock.now();
   const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel });
   const at = now.toUTC().toISO()!;

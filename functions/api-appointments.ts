@@ -11,7 +11,6 @@ import {
   ErrorCode,
   fhirIdSchema,
   markNoShow,
-  resolveSlot,
   type Appointment,
   type Channel,
 } from '../domain';
@@ -90,15 +89,19 @@ async function visibleAppointment(ctx: ApiContext, appointmentId: string, action
 export async function createAppointment(ctx: ApiContext): Promise<ApiResult> {
   const body = await readJson(ctx.request, bookBodySchema);
   return withIdempotency(ctx, body, async () => {
-    const { clinic } = await resolveSlot(ctx.services, body.slotId);
-    requireClinicAccess(ctx.principal, clinic.clinicId);
-    const patient = await ctx.services.patients.get(body.patientId);
-    if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId: body.patientId });
-    if (!canAccessPatient(ctx.principal, patient, clinic.clinicId)) {
-      await audit(ctx, { action: 'create', resourceType: 'Appointment', resourceId: body.slotId, patientId: body.patientId, outcome: 'denied' });
-      throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
-    }
-    const appointment = await bookAppointment(ctx.services, { ...body, channel: channelOf(ctx), actor: staffActor(ctx.principal) });
+    const appointment = await bookAppointment(ctx.services, {
+      ...body,
+      channel: channelOf(ctx),
+      actor: staffActor(ctx.principal),
+      authorize: {
+        clinic: (clinic) => requireClinicAccess(ctx.principal, clinic.clinicId),
+        patient: async (patient, clinic) => {
+          if (canAccessPatient(ctx.principal, patient, clinic.clinicId)) return;
+          await audit(ctx, { action: 'create', resourceType: 'Appointment', resourceId: body.slotId, patientId: body.patientId, outcome: 'denied' });
+          throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
+        },
+      },
+    });
     await audit(ctx, { action: 'create', resourceType: 'Appointment', resourceId: appointment.appointmentId, patientId: appointment.patientId });
     return json(201, appointmentView(appointment), { location: `/api/appointments/${appointment.appointmentId}` });
   });

@@ -13,10 +13,10 @@ import { getServices } from './services';
 export async function followAppointment(
   event: SchedulingEvent,
   client: DurableClient,
-  workflow: { name: string; instanceId: (appointmentId: string) => string; input: (appointmentId: string, start: string) => Promise<unknown> },
+  workflow: { name: string; instanceId: (appointmentId: string) => string; input: (appointmentId: string, start: string, clinicId: string) => Promise<unknown> },
 ): Promise<string> {
   if (event.type === EventType.appointmentBooked) {
-    return startOnce(client, workflow.name, workflow.instanceId(event.data.appointmentId), await workflow.input(event.data.appointmentId, event.data.start));
+    return startOnce(client, workflow.name, workflow.instanceId(event.data.appointmentId), await workflow.input(event.data.appointmentId, event.data.start, event.data.clinicId));
   }
   if (event.type === EventType.appointmentRescheduled || event.type === EventType.appointmentCancelled) {
     const change: AppointmentChanged =
@@ -25,27 +25,27 @@ export async function followAppointment(
     const raised = await raiseIfActive(client, instanceId, APPOINTMENT_CHANGED_EVENT, change);
     if (!raised && change.status === 'rescheduled') {
       // The workflow had already finished (e.g. all reminders sent): start one for the new time.
-      return startOnce(client, workflow.name, instanceId, await workflow.input(event.data.appointmentId, event.data.start), true);
+      return startOnce(client, workflow.name, instanceId, await workflow.input(event.data.appointmentId, event.data.start, event.data.clinicId), true);
     }
     return raised ? 'signalled' : 'not-running';
   }
   return 'ignored';
 }
 
-async function clinicOf(appointmentId: string) {
+/** The clinic's settings (the event names the clinic, so no appointment read is needed; config is cached). */
+async function clinicOf(clinicId: string) {
   const services = await getServices();
-  const appointment = await services.appointments.get(appointmentId);
-  return appointment ? services.config.getClinic(appointment.clinicId) : undefined;
+  return services.config.getClinic(clinicId);
 }
 
 export const eligibilityWorkflow = {
   name: ELIGIBILITY_ORCHESTRATOR,
   instanceId: eligibilityInstanceId,
-  input: async (appointmentId: string, start: string) => ({ appointmentId, start, leadHours: (await clinicOf(appointmentId))?.eligibilityLeadHours ?? 72 }),
+  input: async (appointmentId: string, start: string, clinicId: string) => ({ appointmentId, start, leadHours: (await clinicOf(clinicId))?.eligibilityLeadHours ?? 72 }),
 };
 
 export const remindersWorkflow = {
   name: REMINDERS_ORCHESTRATOR,
   instanceId: remindersInstanceId,
-  input: async (appointmentId: string, start: string) => ({ appointmentId, start, hoursBefore: (await clinicOf(appointmentId))?.reminderHoursBefore ?? [48, 2] }),
+  input: async (appointmentId: string, start: string, clinicId: string) => ({ appointmentId, start, hoursBefore: (await clinicOf(clinicId))?.reminderHoursBefore ?? [48, 2] }),
 };

@@ -11,6 +11,7 @@ import { HttpDispatcher, problem } from './http';
 import { consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { FunctionRegistry } from './registry';
 import { ServiceBusTriggers, startDefaultBroker, type LocalBroker } from './servicebus-glue';
+import { ForegroundGate } from './priority';
 import { hostJsonSettings } from './settings';
 import { TimerScheduler } from './timers';
 
@@ -48,7 +49,16 @@ export interface LocalHostOptions {
   logger?: HostLogger;
   /** Called as soon as HTTP listens (health answers 503 until every part is ready). */
   onListening?: (baseUrl: string) => void;
+  /**
+   * Interactive requests first (default true): while an HTTP request is in flight, background work
+   * (Service Bus triggers, durable episodes and activities, timers, Cosmos snapshots) runs one unit at
+   * a time. See priority.ts.
+   */
+  prioritizeRequests?: boolean;
 }
+
+/** The local host's load report (not an Azure route: it lives outside the /api prefix). */
+export const LOAD_PATH = '/_host/load';
 
 export type ComponentName = 'http' | 'cosmos' | 'broker' | 'app' | 'durable' | 'services';
 
@@ -64,6 +74,8 @@ export class LocalHost {
   private snapshotter?: CosmosSnapshotter;
   broker?: LocalBroker;
   private ownsBroker = false;
+  /** The foreground gate (undefined when prioritizeRequests is false). */
+  readonly gate?: ForegroundGate;
   private readonly ready = new Map<ComponentName, boolean>();
   private readonly problems = new Map<ComponentName, string>();
   port = 0;
@@ -76,6 +88,7 @@ export class LocalHost {
   private constructor(private readonly options: LocalHostOptions) {
     this.registry = options.registry ?? capturedFunctions;
     this.logger = options.logger ?? consoleLogger;
+    if (options.prioritizeRequests !== false) this.gate = new ForegroundGate();
     for (const c of ['http', 'cosmos', 'broker', 'app', 'durable', 'services'] as ComponentName[]) this.ready.set(c, false);
   }
 
@@ -108,6 +121,8 @@ export class LocalHost {
     if (binding.type === 'durableClient' || binding.type === 'orchestrationClient') return durableClientBindingData(this.baseUrl);
     return undefined;
   };
+
+  private readonly runBackground = <T>(work: () => Promise<T>): Promise<T> => (this.gate ? this.gate.runBackground(work) : work());
 
   private async boot(): Promise<void> {
     const t0 = performance.now();
@@ -182,10 +197,11 @@ export class LocalHost {
       logger: this.logger,
       resolveExtraInput: this.resolveExtraInput,
       maxConcurrentActivities: hostJson.maxConcurrentActivityFunctions,
+      runBackground: this.runBackground,
     });
     this.backend.start();
     this.ready.set('durable', true);
-    this.timers = new TimerScheduler(this.registry, { resolveExtraInput: this.resolveExtraInput, logger: this.logger });
+    this.timers = new TimerScheduler(this.registry, { resolveExtraInput: this.resolveExtraInput, logger: this.logger, runBackground: this.runBackground });
     this.timers.start();
     if (this.broker) {
       this.serviceBus = new ServiceBusTriggers(this.registry, this.broker, {
@@ -193,6 +209,7 @@ export class LocalHost {
         logger: this.logger,
         maxConcurrentCalls: hostJson.serviceBus.maxConcurrentCalls,
         maxConcurrentSessions: hostJson.serviceBus.maxConcurrentSessions,
+        runBackground: this.runBackground,
       });
       await this.component('broker', () => this.serviceBus!.start());
     }
@@ -253,6 +270,10 @@ export class LocalHost {
         if (!this.backend) return problem(res, 503, 'HOST.STARTING', 'The durable backend is starting');
         return await handleDurableApi(this.backend, this.baseUrl, req, res);
       }
+      if (path === LOAD_PATH && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+        return void res.end(JSON.stringify(this.load()));
+      }
       if (path === '/api/health' && (req.method === 'GET' || req.method === 'HEAD')) {
         const health = this.health();
         const body = JSON.stringify(health);
@@ -260,6 +281,12 @@ export class LocalHost {
         return void res.end(req.method === 'HEAD' ? undefined : body);
       }
       if (!this.dispatcher) return problem(res, 503, 'HOST.STARTING', 'The local host is starting');
+      if (this.gate) {
+        // An interactive request (the durable client API above is the app's own background traffic).
+        const leave = this.gate.enterForeground();
+        res.once('close', leave);
+        res.once('finish', leave);
+      }
       if (await this.dispatcher.handle(req, res, this.baseUrl)) return;
       problem(res, 404, 'ROUTE.NOT_FOUND', 'Not Found', `No function serves ${req.method} ${path}`);
     } catch (err) {
@@ -267,6 +294,18 @@ export class LocalHost {
       if (!res.headersSent) problem(res, 500, 'INTERNAL', 'Internal Server Error');
       else res.destroy();
     }
+  }
+
+  /**
+   * What the host is busy with (GET /_host/load, local only): interactive requests in flight and the
+   * background work admitted or queued behind them. `idle` is true when nothing runs or waits.
+   */
+  load(): { idle: boolean; requestsInFlight: number; backgroundInFlight: number; backgroundWaiting: number; backgroundDeferred: number; episodesInFlight: number; activitiesInFlight: number; episodes: number; cpuMs: number } {
+    const durable = this.backend?.load() ?? { episodesInFlight: 0, activitiesInFlight: 0 };
+    const g = { requestsInFlight: this.gate?.foregroundInFlight ?? 0, backgroundInFlight: this.gate?.backgroundInFlight ?? 0, backgroundWaiting: this.gate?.backgroundWaiting ?? 0, backgroundDeferred: this.gate?.deferred ?? 0 };
+    const idle = g.backgroundInFlight === 0 && g.backgroundWaiting === 0 && durable.episodesInFlight === 0 && durable.activitiesInFlight === 0;
+    const cpu = process.cpuUsage();
+    return { idle, ...g, ...durable, episodes: this.backend?.episodes ?? 0, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
   }
 
   /** Routes served, for the banner. */

@@ -1,6 +1,7 @@
 import { LocalServiceBus, serviceBusTriggerMetadata, type ConsumeOptions, type EntitySource, type LocalServiceBusMessage, type MessageHandler } from '../servicebus';
 import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { CapturedFunction, FunctionRegistry } from './registry';
+import type { BackgroundRunner } from './priority';
 
 /**
  * Glue between captured `app.serviceBusTopic` / `app.serviceBusQueue` functions and the local
@@ -44,6 +45,8 @@ export class ServiceBusTriggers {
       /** host.json extensions.serviceBus limits. */
       maxConcurrentCalls?: number;
       maxConcurrentSessions?: number;
+      /** Runs each invocation (the host's foreground gate; the message lock is renewed while it waits); default: at once. */
+      runBackground?: BackgroundRunner;
     } = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
@@ -83,7 +86,8 @@ export class ServiceBusTriggers {
       resolveExtraInput: this.options.resolveExtraInput,
       logger: this.logger,
     });
-    await fn.handler(many ? [message.body] : message.body, context);
+    const run = () => Promise.resolve(fn.handler(many ? [message.body] : message.body, context));
+    await (this.options.runBackground ? this.options.runBackground(run) : run());
   }
 }
 

@@ -1,6 +1,7 @@
 import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import { parseSchedule, type Schedule } from './ncrontab';
 import type { CapturedFunction, FunctionRegistry } from './registry';
+import type { BackgroundRunner } from './priority';
 
 /** Fires captured `app.timer` functions on their NCRONTAB schedules (UTC). */
 
@@ -31,7 +32,13 @@ export class TimerScheduler {
 
   constructor(
     private readonly registry: FunctionRegistry,
-    private readonly options: { clock?: TimerClock; resolveExtraInput?: ExtraInputResolver; logger?: HostLogger } = {},
+    private readonly options: {
+      clock?: TimerClock;
+      resolveExtraInput?: ExtraInputResolver;
+      logger?: HostLogger;
+      /** Runs each invocation (the host's foreground gate); default: at once. */
+      runBackground?: BackgroundRunner;
+    } = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
   }
@@ -96,7 +103,8 @@ export class TimerScheduler {
     const context = createInvocationContext(fn, { resolveExtraInput: this.options.resolveExtraInput, logger: this.logger });
     this.fired.set(fn.name, (this.fired.get(fn.name) ?? 0) + 1);
     try {
-      await fn.handler(info, context);
+      const run = () => Promise.resolve(fn.handler(info, context));
+      await (this.options.runBackground ? this.options.runBackground(run) : run());
     } catch (err) {
       this.logger('error', `[timer] ${fn.name} invocation ${context.invocationId} failed: ${(err as Error).message}`);
     }

@@ -4,13 +4,19 @@ import { consoleLogger, createInvocationContext, type ExtraInputResolver, type H
 import { ActionType, EventType, fromJsonText, toJsonText, type HistoryEvent } from './history';
 import { flattenActions, runEpisode, type EpisodeResult, type OrchestrationHandler, type ScheduledWork } from './replay';
 import type { InstanceRecord, InstanceStore, RuntimeStatus } from './store';
+import { runAtOnce, type BackgroundRunner } from '../priority';
 
 /**
  * The local durable backend: keeps every orchestration instance's history, runs episodes through the
  * captured orchestrator handlers, executes activities, fires durable timers, starts
  * sub-orchestrations and delivers external events. Each instance record is persisted after every
  * change, so a restarted backend resumes all running instances: activities whose completion was not
- * recorded run again (at-least-once, as in Azure), nothing else repeats.
+ * recorded run again (at-least-once, as in Azure), nothing else repeats. What a client asked for
+ * (start, raise event, terminate, suspend, resume) is written before the call returns; the backend's
+ * own progress (episode results, completions, timer firings) is written at most PROGRESS_FLUSH_MS
+ * later, every change of an instance in that window coalesced into one write, so a hard kill can lose
+ * at most that window's progress, which is then redone: the episode replays, the activity runs again
+ * (at-least-once), the timer fires.
  */
 
 export interface Clock {
@@ -27,6 +33,8 @@ export interface DurableBackendOptions {
   resolveExtraInput?: ExtraInputResolver;
   /** host.json durableTask.maxConcurrentActivityFunctions (default 10); more wait their turn. */
   maxConcurrentActivities?: number;
+  /** Runs each episode and each activity execution (the host's foreground gate); default: at once. */
+  runBackground?: BackgroundRunner;
 }
 
 export class InstanceExistsError extends Error {
@@ -46,6 +54,8 @@ export class InstanceNotRunningError extends Error {
 }
 
 const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
+/** How long the backend's own progress may wait to be written (see the class comment). */
+const PROGRESS_FLUSH_MS = 25;
 /** setTimeout's ceiling; longer timers re-arm. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -84,6 +94,10 @@ export class DurableBackend {
   private readonly activitySlots: (() => void)[] = [];
   private readonly warnedEntities = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly runBackground: BackgroundRunner;
+  /** Records changed by the backend's own progress, written at the end of the event-loop turn. */
+  private readonly dirty = new Map<string, InstanceRecord>();
+  private flushScheduled = false;
   private started = false;
   private stopped = false;
   /** Episodes run since start (for benchmarks and tests). */
@@ -96,6 +110,7 @@ export class DurableBackend {
     this.logger = options.logger ?? consoleLogger;
     this.resolveExtraInput = options.resolveExtraInput;
     this.maxConcurrentActivities = Math.max(1, options.maxConcurrentActivities ?? 10);
+    this.runBackground = options.runBackground ?? runAtOnce;
   }
 
   /** Loads persisted instances and resumes the running ones. */
@@ -118,6 +133,7 @@ export class DurableBackend {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    this.flush();
   }
 
   // --- client operations -------------------------------------------------------------------------
@@ -218,6 +234,11 @@ export class DurableBackend {
       .map((r) => this.view(r, {}));
   }
 
+  /** Episodes and activities in flight or waiting (for the host's load report). */
+  load(): { episodesInFlight: number; activitiesInFlight: number } {
+    return { episodesInFlight: this.running.size, activitiesInFlight: this.inFlightActivities.size };
+  }
+
   /** Resolves when no episode, activity or ready event is pending (timers may still be armed). */
   async whenIdle(): Promise<void> {
     for (;;) {
@@ -261,7 +282,7 @@ export class DurableBackend {
       do {
         entry.again = false;
         try {
-          await this.runNextEpisode(instanceId);
+          await this.runBackground(() => this.runNextEpisode(instanceId));
         } catch (err) {
           this.logger('error', `[durable] episode of ${instanceId} failed in the backend: ${(err as Error).stack ?? String(err)}`);
         }
@@ -350,8 +371,9 @@ export class DurableBackend {
         break;
       }
     }
-    // Persist before dispatching: a crash now re-dispatches (at-least-once), never loses work.
-    this.persist(record);
+    // Written with this turn's other progress; a crash before that replays this episode, and what it
+    // dispatched runs again (at-least-once), nothing is lost.
+    this.persistSoon(record);
     if (result.status === 'completed') this.notifyParent(record, true, result.output);
     if (result.status === 'failed') this.notifyParent(record, false, result.error ?? 'failed');
     for (const work of toDispatch) this.dispatch(record, work);
@@ -402,7 +424,7 @@ export class DurableBackend {
     const task = (async () => {
       await this.acquireActivitySlot();
       try {
-        await this.executeActivity(fn, instanceId, generation, taskId, name, input);
+        await this.runBackground(() => this.executeActivity(fn, instanceId, generation, taskId, name, input));
       } finally {
         this.releaseActivitySlot();
       }
@@ -507,7 +529,7 @@ export class DurableBackend {
     if (!record || record.generation !== generation || TERMINAL.has(record.runtimeStatus)) return;
     record.inbox.push(event);
     this.touch(record);
-    this.persist(record);
+    this.persistSoon(record);
     this.schedule(instanceId);
   }
 
@@ -548,9 +570,29 @@ export class DurableBackend {
     record.lastUpdatedTime = this.clock.now().toISOString();
   }
 
+  /** Writes now (a client's request is answered after this). */
   private persist(record: InstanceRecord): void {
     if (this.stopped) return;
+    this.dirty.delete(record.instanceId);
     this.store.save(record);
+  }
+
+  /** Writes within PROGRESS_FLUSH_MS, once however often the record changed until then. */
+  private persistSoon(record: InstanceRecord): void {
+    if (this.stopped) return;
+    this.dirty.set(record.instanceId, record);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => this.flush(), PROGRESS_FLUSH_MS).unref?.();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const records = [...this.dirty.values()];
+    this.dirty.clear();
+    for (const r of records) {
+      if (this.instances.get(r.instanceId) === r) this.store.save(r);
+    }
   }
 
   private clearTimer(instanceId: string, timerId: number): void {
