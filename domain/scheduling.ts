@@ -5,7 +5,7 @@ import { EventType, makeEvent, type SchedulingEvent } from './events';
 import { parseSlotId } from './ids';
 import type { Actor, Appointment, AppointmentType, Channel, Clinic, ExternalId, Provider, Slot } from './model';
 import type { AppointmentRepository, Clock, ConfigRepository, IdGenerator, Outbox, PatientRecord, PatientRepository } from './ports';
-import { findSlot, freeSlots, generateSlots } from './slots';
+import { appointmentTypesKey, findSlot, freeSlots, SlotGenerationMemo } from './slots';
 import { parseInstant, toIsoInZone } from './time';
 
 /** What the scheduling use cases need; every channel (API, SMS, links, EHR, workflows) uses the same. */
@@ -46,6 +46,9 @@ export interface FreeSlot extends Slot {
 }
 
 /** Free slots of a clinic for one appointment type in [from, to), across its providers (or one). */
+/** Generated slots of recent searches (see SlotGenerationMemo: keyed by the whole configuration). */
+const searchMemo = new SlotGenerationMemo();
+
 export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'appointments'>, q: SlotSearch): Promise<FreeSlot[]> {
   const clinic = await requireClinic(deps, q.clinicId);
   const types = await typesOf(deps, clinic.clinicId);
@@ -66,7 +69,8 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
     }
   }
   if (providers.length === 0) return [];
-  const slots = providers.flatMap((provider) => generateSlots({ clinic, provider, appointmentTypes: types, from, to }));
+  const typesKey = appointmentTypesKey(types);
+  const slots = providers.flatMap((provider) => searchMemo.generate({ clinic, provider, appointmentTypes: types, from, to }, typesKey));
   const held = await listAllAppointments(deps.appointments, {
     clinicId: clinic.clinicId,
     // A booking that started before `from` can still overlap the first slots.

@@ -151,6 +151,46 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
   return [...unique.values()].sort((a, b) => a.ms - b.ms).map((u) => u.slot);
 }
 
+/**
+ * Remembers generated slots for identical inputs. Slot search is the hottest read of the product and
+ * mostly asks for the same few days with the same configuration; generation is deterministic in its
+ * input (clinic id and zone, the provider's whole record, the appointment types, the window), so the key
+ * is that input itself: a configuration change gives a new key, never a stale answer. Bounded (least
+ * recently used entries go first); results are frozen, callers copy what they change.
+ */
+export class SlotGenerationMemo {
+  private readonly entries = new Map<string, readonly Slot[]>();
+  hits = 0;
+  misses = 0;
+  constructor(private readonly capacity = 2_000) {}
+
+  /** `typesKey`: a caller generating for many providers can pass `appointmentTypesKey(types)` once. */
+  generate(input: SlotGenerationInput, typesKey = appointmentTypesKey(input.appointmentTypes)): readonly Slot[] {
+    const key = JSON.stringify([input.clinic.clinicId, input.clinic.timeZone, input.from.toMillis(), input.to.toMillis(), typesKey, input.provider]);
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.hits++;
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    this.misses++;
+    const slots = Object.freeze(generateSlots(input).map((slot) => Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] })));
+    this.entries.set(key, slots);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    return slots;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The appointment types as a memo key part (codes in a stable order). */
+export function appointmentTypesKey(types: ReadonlyMap<string, AppointmentType>): string {
+  return JSON.stringify([...types.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** Statuses in which an appointment holds its time (so its slot is not free). */
 export const OCCUPYING_STATUSES: ReadonlySet<AppointmentStatus> = new Set(['proposed', 'pending', 'booked', 'arrived', 'checked-in', 'fulfilled']);
 
