@@ -126,10 +126,23 @@ export async function writeResponse(res: ServerResponse, result: unknown, method
   });
   const setCookies = [...getSetCookies(response.headers), ...response.cookies.map(serializeCookie)];
   if (setCookies.length) headers['set-cookie'] = setCookies;
-  const body = method === 'HEAD' || status === 204 || status === 304 ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
+  const body = method === 'HEAD' || status === 204 || status === 304 ? Buffer.alloc(0) : await readAll(response.body);
   if (!('content-length' in headers) && status !== 204 && status !== 304) headers['content-length'] = String(body.length);
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/** The body's bytes (a plain reader loop: about half the cost of Response.arrayBuffer() here). */
+async function readAll(body: ReadableStream<Uint8Array> | null): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+  }
+  return parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
 }
 
 function getSetCookies(headers: Headers): string[] {
