@@ -143,14 +143,14 @@ export async function snapshotCosmos(endpoint: string, key: string, file: string
 }
 
 let tmpCounter = 0;
-/** Bytes of JSON handed to the file at a time: the event loop runs between two writes. */
-const WRITE_CHUNK = 1 << 20;
+/** Characters of JSON handed to the file at a time: the event loop runs between two writes. */
+const WRITE_CHUNK = 1 << 18;
 
 /**
  * Writes the account's databases, container definitions and documents to `file` in the version 1
  * format, straight from the server's memory. The documents are captured synchronously first (the
  * server stores a new object on every write and never changes a stored one, so the references are
- * a consistent point in time); the JSON is then produced and written in ~1 MB chunks with the
+ * a consistent point in time); the JSON is then produced and written in ~256 KB chunks with the
  * event loop running in between, to a temporary file renamed over `file` at the end.
  */
 export async function snapshotAccount(account: ServerAccount, file: string): Promise<{ documents: number }> {
