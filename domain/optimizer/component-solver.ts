@@ -42,6 +42,36 @@ export interface ComponentOutcome {
 
 const EPS = 1e-7;
 
+/** Global-to-local index arrays, allocated once per model and reused by its components (owner stamps tell whose entries are current). */
+interface Scratch {
+  stamp: number;
+  candLocal: Int32Array;
+  slotLocal: Int32Array;
+  slotOwner: Int32Array;
+  consLocal: Int32Array;
+  consOwner: Int32Array;
+  pairLocal: Int32Array;
+}
+const scratchByModel = new WeakMap<AssignmentModel, Scratch>();
+function scratchOf(model: AssignmentModel): Scratch {
+  let s = scratchByModel.get(model);
+  if (!s) {
+    const S = model.instance.slots.length;
+    const K = model.constraints.length;
+    s = {
+      stamp: 0,
+      candLocal: new Int32Array(model.instance.candidates.length),
+      slotLocal: new Int32Array(S),
+      slotOwner: new Int32Array(S),
+      consLocal: new Int32Array(K),
+      consOwner: new Int32Array(K),
+      pairLocal: new Int32Array(model.pairCand.length),
+    };
+    scratchByModel.set(model, s);
+  }
+  return s;
+}
+
 /**
  * Solves one component exactly where time allows:
  * 1. greedy solution (incumbent);
@@ -59,10 +89,14 @@ const EPS = 1e-7;
 export function solveComponent(model: AssignmentModel, comp: Component, glpk: GLPK, opts: ComponentSolveOptions): ComponentOutcome {
   const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
   const n = comp.pairs.length;
-  const candLocal = new Map<number, number>();
-  comp.candidates.forEach((c, i) => candLocal.set(c, i));
-  const slotLocal = new Map<number, number>();
-  comp.slots.forEach((s, i) => slotLocal.set(s, i));
+  const scratch = scratchOf(model);
+  const stamp = ++scratch.stamp;
+  const { candLocal, slotLocal, slotOwner, consLocal, consOwner, pairLocal } = scratch;
+  comp.candidates.forEach((c, i) => (candLocal[c] = i));
+  comp.slots.forEach((s, i) => {
+    slotLocal[s] = i;
+    slotOwner[s] = stamp;
+  });
   const nc = comp.candidates.length;
   const nSlots = comp.slots.length;
 
@@ -81,8 +115,8 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     members.length = 0;
     let disjoint = true;
     for (const s of constraints[k]!.slots!) {
-      const l = slotLocal.get(s);
-      if (l === undefined) continue;
+      if (slotOwner[s] !== stamp) continue;
+      const l = slotLocal[s]!;
       if (groupOf[l]! >= 0) {
         disjoint = false;
         break;
@@ -96,22 +130,23 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   }
   for (let l = 0; l < nSlots; l++) if (groupOf[l]! < 0) groupOf[l] = ns++;
   const sideConstraints = comp.constraints.filter((k) => !absorbed.has(k));
-  const consLocal = new Map<number, number>();
-  sideConstraints.forEach((k, i) => consLocal.set(k, i));
+  sideConstraints.forEach((k, i) => {
+    consLocal[k] = i;
+    consOwner[k] = stamp;
+  });
   const nk = sideConstraints.length;
 
   const jc = new Int32Array(n);
   const js = new Int32Array(n);
   const w = new Float64Array(n);
-  const localOf = new Map<number, number>();
   // Lexicographic objective by big-M: one more must-place candidate outweighs every possible score total.
   const maxAbs = new Float64Array(nc);
   for (let j = 0; j < n; j++) {
     const p = comp.pairs[j]!;
-    jc[j] = candLocal.get(pairCand[p]!)!;
-    js[j] = groupOf[slotLocal.get(pairSlot[p]!)!]!;
+    jc[j] = candLocal[pairCand[p]!]!;
+    js[j] = groupOf[slotLocal[pairSlot[p]!]!]!;
     maxAbs[jc[j]!] = Math.max(maxAbs[jc[j]!]!, Math.abs(pairScore[p]!));
-    localOf.set(p, j);
+    pairLocal[p] = j;
   }
   let bigM = 1;
   for (let i = 0; i < nc; i++) bigM += maxAbs[i]!;
@@ -125,15 +160,15 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   for (let j = 0; j < n; j++) {
     const p = comp.pairs[j]!;
     for (let i = consStart[p]!; i < consStart[p + 1]!; i++) {
-      const k = consLocal.get(consIndex[i]!);
-      if (k !== undefined) kList.push(k);
+      const k = consIndex[i]!;
+      if (consOwner[k] === stamp) kList.push(consLocal[k]!);
     }
     kStart[j + 1] = kList.length;
   }
   const kCap = sideConstraints.map((k) => constraints[k]!.cap);
 
   const valueOf = (cols: number[]): number => cols.reduce((acc, j) => acc + w[j]!, 0);
-  const greedy = greedyAssign(model, comp.pairs).map((p) => localOf.get(p)!);
+  const greedy = greedyAssign(model, comp.pairs).map((p) => pairLocal[p]!);
   const greedyValue = valueOf(greedy);
   const greedyScore = greedy.reduce((acc, j) => acc + pairScore[comp.pairs[j]!]!, 0);
 
@@ -207,10 +242,12 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   // constraints bind), at most initialColumns of them within pricingSlack of the mean score.
   const inR = new Uint8Array(n);
   const R: number[] = [];
+  const names: string[] = new Array<string>(n); // glpk column names, for the columns in R
   const addColumn = (j: number): void => {
     if (inR[j]) return;
     inR[j] = 1;
     R.push(j);
+    names[j] = `x${j}`;
   };
   for (const j of matched) addColumn(j);
   for (const j of greedy) addColumn(j);
@@ -229,22 +266,35 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     for (let t = 0; t < Math.min(opts.initialColumns, near.length); t++) addColumn(near[t]!);
   }
 
-  /** Greedy in order of LP value (then weight), then every other pair, nearly tight ones first (reduced cost at the best bound). */
+  /**
+   * Greedy in order of LP value (then weight), then the other columns of the restricted model, then every
+   * other pair of a candidate left out, most promising first (highest reduced-cost bound).
+   */
   const roundLp = (vars: Record<string, number>): number[] => {
-    const inLp = new Uint8Array(n);
-    const byLp = R.filter((j) => (vars[names[j]!] ?? 0) > 1e-6);
-    byLp.sort((a, b) => (vars[names[b]!] ?? 0) - (vars[names[a]!] ?? 0) || w[b]! - w[a]! || a - b);
-    for (const j of byLp) inLp[j] = 1;
-    const rest: number[] = [];
-    for (let j = 0; j < n; j++) if (!inLp[j]) rest.push(j);
-    rest.sort((a, b) => pairCap[b]! - pairCap[a]! || a - b);
-    const order = byLp.concat(rest).map((j) => comp.pairs[j]!);
-    return greedyAssign(model, order, true).map((p) => localOf.get(p)!);
+    const x = new Float64Array(R.length);
+    const byLp: number[] = [];
+    const restR: number[] = [];
+    R.forEach((j, t) => {
+      x[t] = vars[names[j]!] ?? 0;
+      if (x[t]! > 1e-6) byLp.push(t);
+      else restR.push(j);
+    });
+    byLp.sort((a, b) => x[b]! - x[a]! || w[R[b]!]! - w[R[a]!]! || R[a]! - R[b]!);
+    restR.sort((a, b) => pairCap[b]! - pairCap[a]! || a - b);
+    const order = byLp.map((t) => R[t]!).concat(restR);
+    const chosen = greedyAssign(model, order.map((j) => comp.pairs[j]!), true).map((p) => pairLocal[p]!);
+    // Candidates still without a slot may take any pair that fits.
+    const placed = new Uint8Array(nc);
+    for (const j of chosen) placed[jc[j]!] = 1;
+    const extra: number[] = [];
+    for (let j = 0; j < n; j++) if (!inR[j] && !placed[jc[j]!]) extra.push(j);
+    if (extra.length === 0) return chosen;
+    extra.sort((a, b) => pairCap[b]! - pairCap[a]! || a - b);
+    return greedyAssign(model, chosen.concat(extra).map((j) => comp.pairs[j]!), true).map((p) => pairLocal[p]!);
   };
 
   const remainingSeconds = (): number => Math.max(0.01, (opts.deadline - opts.now()) / 1000);
 
-  const names = Array.from({ length: n }, (_, j) => `x${j}`);
   const slotStamp = new Int32Array(ns).fill(-1);
   const candStamp = new Int32Array(nc).fill(-1);
   const buildLp = (cols: number[], binary: boolean): LP => {
@@ -344,9 +394,10 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
     v.fill(0);
     lam.fill(0);
     // Rows absent from the LP have dual 0; negative duals of <= rows are numerical noise, clamped so the bound stays valid.
-    for (const [row, y] of Object.entries(res.result.dual)) {
+    const duals = res.result.dual;
+    for (const row in duals) {
       const idx = Number(row.slice(1));
-      const val = Math.max(0, y);
+      const val = Math.max(0, duals[row]!);
       if (row[0] === 'c') u[idx] = val;
       else if (row[0] === 's') v[idx] = val;
       else if (row[0] === 'k') lam[idx] = val;

@@ -33,30 +33,45 @@ export function decompose(model: AssignmentModel): Component[] {
     for (const p of k.pairs) union(first, C + pairSlot[p]!);
   }
 
-  const byRoot = new Map<number, number[]>();
-  for (let p = 0; p < pairCand.length; p++) {
+  // Component numbers by root, then pairs, candidates, slots and constraints bucketed by a counting sort
+  // (typed arrays: no per-component maps or sets). Components are numbered by their first pair.
+  const compOf = new Int32Array(C + S).fill(-1);
+  const P = pairCand.length;
+  const pairComp = new Int32Array(P);
+  let count = 0;
+  for (let p = 0; p < P; p++) {
     const r = find(C + pairSlot[p]!);
-    let list = byRoot.get(r);
-    if (!list) byRoot.set(r, (list = []));
-    list.push(p);
+    if (compOf[r] === -1) compOf[r] = count++;
+    pairComp[p] = compOf[r]!;
   }
-  const consByRoot = new Map<number, number[]>();
-  model.constraints.forEach((k, ki) => {
-    const r = find(C + pairSlot[k.pairs[0]!]!);
-    let list = consByRoot.get(r);
-    if (!list) consByRoot.set(r, (list = []));
-    list.push(ki);
-  });
+  const pairStart = new Int32Array(count + 1);
+  for (let p = 0; p < P; p++) pairStart[pairComp[p]! + 1]!++;
+  for (let i = 0; i < count; i++) pairStart[i + 1]! += pairStart[i]!;
+  const pairFill = pairStart.slice(0, count);
+  const pairsSorted = new Int32Array(P);
+  for (let p = 0; p < P; p++) pairsSorted[pairFill[pairComp[p]!]!++] = p;
 
   const out: Component[] = [];
-  for (const [root, pairs] of byRoot) {
-    const cands = new Set<number>();
-    const slots = new Set<number>();
-    for (const p of pairs) {
-      cands.add(pairCand[p]!);
-      slots.add(pairSlot[p]!);
+  for (let i = 0; i < count; i++) out.push({ pairs: pairsSorted.subarray(pairStart[i]!, pairStart[i + 1]!), candidates: [], slots: [], constraints: [] });
+  const seenCand = new Uint8Array(C);
+  const seenSlot = new Uint8Array(S);
+  for (let i = 0; i < count; i++) {
+    const comp = out[i]!;
+    for (const p of comp.pairs) {
+      const c = pairCand[p]!;
+      const s = pairSlot[p]!;
+      if (!seenCand[c]) {
+        seenCand[c] = 1;
+        comp.candidates.push(c);
+      }
+      if (!seenSlot[s]) {
+        seenSlot[s] = 1;
+        comp.slots.push(s);
+      }
     }
-    out.push({ pairs: Int32Array.from(pairs), candidates: [...cands], slots: [...slots], constraints: consByRoot.get(root) ?? [] });
   }
+  model.constraints.forEach((k, ki) => {
+    out[compOf[find(C + pairSlot[k.pairs[0]!]!)]!]!.constraints.push(ki);
+  });
   return out;
 }

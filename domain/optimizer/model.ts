@@ -86,14 +86,19 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   // luxon's zone arithmetic per slot dominated model building at 15,000 slots.
   const zone = IANAZone.create(timeZone);
   const offsetCache = new Map<number, number>();
+  const dateOfDay = new Map<number, string>();
   for (let s = 0; s < S; s++) {
     const slot = slots[s]!;
     const startMs = Date.parse(slot.start);
     const bucket = Math.floor(startMs / 900000);
     let offsetMin = offsetCache.get(bucket);
     if (offsetMin === undefined) offsetCache.set(bucket, (offsetMin = zone.offset(startMs)));
-    const local = new Date(startMs + offsetMin * 60000);
-    slotFacts[s] = { startMs, endMs: Date.parse(slot.end), localDate: local.toISOString().slice(0, 10), partOfDay: partOfDay(local.getUTCHours()) };
+    const localMs = startMs + offsetMin * 60000;
+    const day = Math.floor(localMs / 86400000);
+    let localDate = dateOfDay.get(day);
+    if (localDate === undefined) dateOfDay.set(day, (localDate = new Date(day * 86400000).toISOString().slice(0, 10)));
+    const hour = Math.floor((localMs - day * 86400000) / 3600000);
+    slotFacts[s] = { startMs, endMs: Date.parse(slot.end), localDate, partOfDay: partOfDay(hour) };
     slotStart[s] = startMs;
     horizonStartMs = Math.min(horizonStartMs, startMs);
     horizonEndMs = Math.max(horizonEndMs, startMs);
@@ -119,9 +124,10 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   const urgency = new Float64Array(C);
   const mustPlace = new Uint8Array(C);
   const noPairCause: (NoPairCause | undefined)[] = new Array<NoPairCause | undefined>(C).fill(undefined);
-  const pc: number[] = [];
-  const ps: number[] = [];
-  const sc: number[] = [];
+  let pc = new Int32Array(1024);
+  let ps = new Int32Array(1024);
+  let sc = new Float64Array(1024);
+  let P = 0;
   const facts: PairFacts = { urgency: 0, daysWaiting: 0, continuity: false, timeOfDayMatch: true, earliness: 0, noShowRisk: 0 };
 
   for (let c = 0; c < C; c++) {
@@ -157,8 +163,8 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
         if (slotStart[s]! > latest) break;
         if (!providers && !locations) inWindow++;
         const slot = slots[s]!;
-        if (providers && !providers.has(slot.providerId)) continue;
-        if (locations && (slot.locationId === undefined || !locations.has(slot.locationId))) continue;
+        // The lists already hold only allowed providers (or, without providers, allowed locations).
+        if (providers && locations && (slot.locationId === undefined || !locations.has(slot.locationId))) continue;
         allowed++;
         const f = slotFacts[s]!;
         facts.continuity = cand.preferredProviderId !== undefined && cand.preferredProviderId === slot.providerId;
@@ -167,22 +173,31 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
         const score = pairScore(facts, weights);
         // An optional candidate is only worth placing where the score is positive; must-place ones anywhere.
         if (score <= 0 && !cand.mustPlace) continue;
-        pc.push(c);
-        ps.push(s);
-        sc.push(score);
+        if (P === pc.length) {
+          const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+            const b = make(a.length * 2);
+            b.set(a);
+            return b;
+          };
+          pc = grow(pc, (k) => new Int32Array(k));
+          ps = grow(ps, (k) => new Int32Array(k));
+          sc = grow(sc, (k) => new Float64Array(k));
+        }
+        pc[P] = c;
+        ps[P] = s;
+        sc[P++] = score;
         added++;
       }
     }
     if (added === 0) noPairCause[c] = inWindow === 0 ? 'NO_SLOT_IN_WINDOW' : allowed === 0 ? 'NO_ALLOWED_PROVIDER_OR_LOCATION' : 'NO_POSITIVE_SCORE';
   }
 
-  const pairCand = Int32Array.from(pc);
-  const pairSlot = Int32Array.from(ps);
-  const pairScores = Float64Array.from(sc);
+  const pairCand = pc.slice(0, P);
+  const pairSlot = ps.slice(0, P);
+  const pairScores = sc.slice(0, P);
   const constraints = buildSideConstraints(instance, slotFacts, urgency, pairCand, pairSlot);
 
   // CSR index pair -> constraints.
-  const P = pairCand.length;
   const counts = new Int32Array(P + 1);
   for (const k of constraints) for (const p of k.pairs) counts[p + 1]!++;
   for (let p = 0; p < P; p++) counts[p + 1]! += counts[p]!;
@@ -223,40 +238,77 @@ function buildSideConstraints(
   const out: SideConstraint[] = [];
   const spec = instance.constraints;
   if (!spec) return out;
-  const pairsBySlot: number[][] = slots.map(() => []);
-  for (let p = 0; p < pairSlot.length; p++) pairsBySlot[pairSlot[p]!]!.push(p);
+  // Pairs by slot (CSR, ascending pair numbers within a slot).
+  const S = slots.length;
+  const P = pairSlot.length;
+  const slotPairStart = new Int32Array(S + 1);
+  for (let p = 0; p < P; p++) slotPairStart[pairSlot[p]! + 1]!++;
+  for (let i = 0; i < S; i++) slotPairStart[i + 1]! += slotPairStart[i]!;
+  const slotPairs = new Int32Array(P);
+  const fill = slotPairStart.slice(0, S);
+  for (let p = 0; p < P; p++) slotPairs[fill[pairSlot[p]!]!++] = p;
 
-  const addGroup = (label: string, cap: number, pairs: number[], wholeSlots?: number[]): void => {
-    if (pairs.length === 0) return;
-    // Redundant when fewer distinct slots (or candidates) than the cap can ever be chosen.
-    const distinctSlots = new Set<number>();
-    const distinctCands = new Set<number>();
-    for (const p of pairs) {
-      distinctSlots.add(pairSlot[p]!);
-      distinctCands.add(pairCand[p]!);
+  // Distinct slots and candidates of a group, counted with stamps (no per-group sets).
+  const slotStamp = new Int32Array(S).fill(-1);
+  const candStamp = new Int32Array(instance.candidates.length).fill(-1);
+  let stamp = 0;
+  const buffer: number[] = [];
+  const wholeBuffer: number[] = [];
+  /**
+   * "At most cap of the pairs in these slots" (only urgent candidates' pairs when urgencyAtLeast is given,
+   * otherwise every pair of the slots: then the slots are recorded for slot groups).
+   */
+  const addGroup = (label: () => string, cap: number, groupSlots: number[], urgencyAtLeast?: number): void => {
+    stamp++;
+    buffer.length = 0;
+    wholeBuffer.length = 0;
+    let distinctSlots = 0;
+    for (const s of groupSlots) {
+      if (slotStamp[s] === stamp) continue;
+      slotStamp[s] = stamp;
+      wholeBuffer.push(s);
+      let any = false;
+      for (let i = slotPairStart[s]!; i < slotPairStart[s + 1]!; i++) {
+        const p = slotPairs[i]!;
+        if (urgencyAtLeast !== undefined && urgency[pairCand[p]!]! < urgencyAtLeast) continue;
+        buffer.push(p);
+        any = true;
+      }
+      if (any) distinctSlots++;
     }
-    if (Math.min(distinctSlots.size, distinctCands.size) <= cap) return;
-    out.push({ label, cap, pairs: Int32Array.from(pairs), ...(wholeSlots ? { slots: Int32Array.from(new Set(wholeSlots)) } : {}) });
+    // Redundant when fewer distinct slots (or candidates) than the cap can ever be chosen.
+    if (distinctSlots <= cap) return;
+    let distinctCands = 0;
+    for (const p of buffer) {
+      const c = pairCand[p]!;
+      if (candStamp[c] !== stamp) {
+        candStamp[c] = stamp;
+        distinctCands++;
+      }
+    }
+    if (distinctCands <= cap) return;
+    out.push({ label: label(), cap, pairs: Int32Array.from(buffer), ...(urgencyAtLeast === undefined ? { slots: Int32Array.from(wholeBuffer) } : {}) });
   };
 
   for (const cap of spec.providerDayCaps ?? []) {
     const providers = cap.providerIds && cap.providerIds.length > 0 ? new Set(cap.providerIds) : undefined;
     const minMs = (cap.minMinutes ?? 40) * 60000;
     const threshold = cap.urgencyAtLeast ?? 8;
-    const groups = new Map<string, { pairs: number[]; slots: number[] }>();
-    for (let s = 0; s < slots.length; s++) {
+    const groups = new Map<string, number[]>();
+    for (let s = 0; s < S; s++) {
       const slot = slots[s]!;
       if (providers && !providers.has(slot.providerId)) continue;
       const f = slotFacts[s]!;
       if (cap.kind === 'long' && f.endMs - f.startMs < minMs) continue;
       const key = `${slot.providerId} ${f.localDate}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { pairs: [], slots: [] }));
-      g.slots.push(s);
-      for (const p of pairsBySlot[s]!) if (cap.kind === 'long' || urgency[pairCand[p]!]! >= threshold) g.pairs.push(p);
+      if (!g) groups.set(key, (g = []));
+      g.push(s);
     }
     // Long-visit caps hold every pair of their slots; urgent caps only the urgent candidates' pairs.
-    for (const [key, g] of groups) addGroup(`${cap.kind} visits per provider-day <= ${cap.max} (${key})`, cap.max, g.pairs, cap.kind === 'long' ? g.slots : undefined);
+    for (const [key, g] of groups) {
+      addGroup(() => `${cap.kind} visits per provider-day <= ${cap.max} (${key})`, cap.max, g, cap.kind === 'urgent' ? threshold : undefined);
+    }
   }
 
   const slotsUsing = new Map<string, number[]>();
@@ -271,19 +323,17 @@ function buildSideConstraints(
   });
   for (const res of spec.resourceCapacity ?? []) {
     const blockMs = (res.blockMinutes ?? 60) * 60000;
-    const groups = new Map<number, { pairs: number[]; slots: number[] }>();
+    const groups = new Map<number, number[]>();
     for (const s of slotsUsing.get(`${res.resource}\u0000${res.id}`) ?? []) {
       const f = slotFacts[s]!;
       for (let b = Math.floor(f.startMs / blockMs); b <= Math.floor((f.endMs - 1) / blockMs); b++) {
         let g = groups.get(b);
-        if (!g) groups.set(b, (g = { pairs: [], slots: [] }));
-        g.slots.push(s);
-        for (const p of pairsBySlot[s]!) g.pairs.push(p);
+        if (!g) groups.set(b, (g = []));
+        g.push(s);
       }
     }
     for (const [b, g] of groups) {
-      const at = new Date(b * blockMs).toISOString();
-      addGroup(`${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${at})`, res.capacity, g.pairs, g.slots);
+      addGroup(() => `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(b * blockMs).toISOString()})`, res.capacity, g);
     }
   }
   return out;
