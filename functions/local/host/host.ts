@@ -161,7 +161,11 @@ export class LocalHost {
           const restored = await restoreCosmos(cosmos.endpoint, cosmos.key, file);
           if (restored) this.logger('information', `[host] Cosmos data restored from the data folder (${restored.documents} documents)`);
         });
-        const snapshotter = new CosmosSnapshotter(cosmos, file, (err) => this.logger('warning', `[host] Cosmos snapshot failed: ${err.message}`));
+        const gate = this.gate;
+        const snapshotter = new CosmosSnapshotter(cosmos, file, (err) => this.logger('warning', `[host] Cosmos snapshot failed: ${err.message}`), {
+          // Periodic snapshots wait for a moment without interactive requests (the last one on stop does not).
+          ...(gate ? { beforeSnapshot: () => gate.whenForegroundIdle() } : {}),
+        });
         cosmos.onWrite(() => snapshotter.markDirty());
         snapshotter.start();
         this.snapshotter = snapshotter;
