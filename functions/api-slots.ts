@@ -45,15 +45,22 @@ export const slotQuerySchema = z
 
 export const scheduleQuerySchema = z.object({ clinicId: entityIdSchema, date: localDateSchema, providerId: entityIdSchema.optional() }).strict();
 
-/** Identical searches in flight at once (a clinic's desks refreshing the same morning) share one computation. */
-const searchFlights = new WeakMap<object, SingleFlight<FreeSlot[]>>();
-function searchesOf(services: object): SingleFlight<FreeSlot[]> {
+/**
+ * Identical searches in flight at once (a clinic's desks refreshing the same morning) share one
+ * computation, serialized once: every waiting request gets the same JSON text.
+ */
+const searchFlights = new WeakMap<object, SingleFlight<string>>();
+function searchesOf(services: object): SingleFlight<string> {
   let flight = searchFlights.get(services);
   if (!flight) {
-    flight = new SingleFlight<FreeSlot[]>();
+    flight = new SingleFlight<string>();
     searchFlights.set(services, flight);
   }
   return flight;
+}
+
+function slotsJson(slots: FreeSlot[]): string {
+  return JSON.stringify({ slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })) });
 }
 
 export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
@@ -61,10 +68,8 @@ export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
   requireClinicAccess(ctx.principal, q.clinicId);
   // Access is checked per request above; the result depends only on the query (and on the services).
   const key = JSON.stringify([q.clinicId, q.appointmentType, q.from, q.to, q.providerId ?? '']);
-  const slots = await searchesOf(ctx.services).run(key, () => searchFreeSlots(ctx.services, q));
-  return json(200, {
-    slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })),
-  });
+  const jsonText = await searchesOf(ctx.services).run(key, async () => slotsJson(await searchFreeSlots(ctx.services, q)));
+  return { status: 200, jsonText };
 }
 
 /** Every appointment of a clinic starting in [from, to), across continuation pages (at most about 10,000). */

@@ -33,6 +33,8 @@ export interface ApiContext {
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** The body already serialized as JSON (takes precedence over `body`): for results shared by many responses. */
+  jsonText?: string;
   headers?: Record<string, string>;
 }
 
@@ -49,9 +51,9 @@ export function correlationIdOf(request: HttpRequest, invocation: InvocationCont
 
 function toHttpResponse(result: ApiResult, correlationId: string): HttpResponse {
   const headers: Record<string, string> = { 'x-correlation-id': correlationId, 'cache-control': 'no-store', ...result.headers };
-  if (result.body === undefined) return new HttpResponse({ status: result.status, headers });
+  if (result.body === undefined && result.jsonText === undefined) return new HttpResponse({ status: result.status, headers });
   headers['content-type'] ??= 'application/json; charset=utf-8';
-  return new HttpResponse({ status: result.status, body: JSON.stringify(result.body), headers });
+  return new HttpResponse({ status: result.status, body: result.jsonText ?? JSON.stringify(result.body), headers });
 }
 
 function problemResult(error: DomainError | HttpProblem, correlationId: string): ApiResult {
@@ -206,7 +208,7 @@ export async function withIdempotency(ctx: ApiContext, body: unknown, run: () =>
       throw error;
     }
   }
-  await store.complete({ ...record, response: { status: result.status, body: result.body, ...(result.headers ? { headers: result.headers } : {}) } }, IDEMPOTENCY_TTL_SECONDS);
+  await store.complete({ ...record, response: { status: result.status, body: result.jsonText !== undefined ? (JSON.parse(result.jsonText) as unknown) : result.body, ...(result.headers ? { headers: result.headers } : {}) } }, IDEMPOTENCY_TTL_SECONDS);
   return result;
 }
 
