@@ -8,9 +8,16 @@ const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[
  * Luxon (parseInstant) and Date.parse both read stored instants downstream; they disagree on
  * 2026-02-30 (Date.parse rolls over, luxon refuses) and on +25:00 (the reverse), so require both to agree.
  */
+/** Answers for recently checked instants: the same few query bounds arrive with every request (luxon's parse is the cost). */
+const realInstantMemo = new Map<string, boolean>();
 const isRealInstant = (iso: string): boolean => {
+  const known = realInstantMemo.get(iso);
+  if (known !== undefined) return known;
   const dt = DateTime.fromISO(iso, { setZone: true });
-  return dt.isValid && dt.toMillis() === Date.parse(iso);
+  const real = dt.isValid && dt.toMillis() === Date.parse(iso);
+  if (realInstantMemo.size >= 1_000) realInstantMemo.clear();
+  realInstantMemo.set(iso, real);
+  return real;
 };
 
 /** ISO 8601 instant with an explicit offset or Z (never a floating local time). */

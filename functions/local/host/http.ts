@@ -73,6 +73,8 @@ export class HttpDispatcher {
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
+  // No body announced (a plain GET): nothing to read (Node discards the empty stream after the response).
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
