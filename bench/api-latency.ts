@@ -4,8 +4,8 @@
  * every request a different free slot) with autocannon:
  * - closed loop at 1, 10 and 50 concurrent connections (each connection sends its next request as soon
  *   as the previous one is answered: this measures capacity, and latency = connections / throughput);
- * - open loop over 50 keep-alive connections at a fixed offered rate (BENCH_SEARCH_RATE, BENCH_BOOK_RATE
- *   requests per second, evenly spaced): the latency users see at that load. Latency counts from the
+ * - open loop over 50 keep-alive connections at fixed offered rates (BENCH_SEARCH_RATES, default 200,500,
+ *   and BENCH_BOOK_RATES, default 10,20 requests per second, evenly spaced): the latency users see at that load. Latency counts from the
  *   moment a request was due, so a request that waited for a free connection or a slow server is not
  *   hidden (no coordinated omission). autocannon's own rate mode is not used for this: it sends each
  *   connection's quota for the second at the start of the second, i.e. synchronized bursts, and lowers
@@ -53,8 +53,9 @@ const START = join(ROOT, 'dist', 'functions', 'local', 'start.js');
 const CONNECTIONS = [1, 10, 50];
 const SEARCH_REQUESTS = Number(process.env.BENCH_SEARCH_REQUESTS ?? 2000);
 const BOOK_REQUESTS = Number(process.env.BENCH_BOOK_REQUESTS ?? 1000);
-const SEARCH_RATE = Number(process.env.BENCH_SEARCH_RATE ?? 100);
-const BOOK_RATE = Number(process.env.BENCH_BOOK_RATE ?? 20);
+const rates = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number).filter((n) => n > 0) : d);
+const SEARCH_RATES = rates(process.env.BENCH_SEARCH_RATES, [200, 500]);
+const BOOK_RATES = rates(process.env.BENCH_BOOK_RATES, [10, 20]);
 const RATE_CONNECTIONS = 50;
 const PROVIDERS = 20;
 const PATIENTS = 100;
@@ -293,9 +294,13 @@ async function main(): Promise<void> {
         ),
       );
     }
-    rows.push(await measured(() => openLoop('slot search', host.baseUrl, RATE_CONNECTIONS, SEARCH_RATE, SEARCH_REQUESTS, () => ({ method: 'GET', path: searchPath, headers: searchHeaders })), false));
-    const body = nextBookings();
-    rows.push(await measured(() => openLoop('booking', host.baseUrl, RATE_CONNECTIONS, BOOK_RATE, BOOK_REQUESTS, () => ({ method: 'POST', path: '/api/appointments', headers: bookHeaders, body: body() })), true));
+    for (const rate of SEARCH_RATES) {
+      rows.push(await measured(() => openLoop('slot search', host.baseUrl, RATE_CONNECTIONS, rate, SEARCH_REQUESTS, () => ({ method: 'GET', path: searchPath, headers: searchHeaders })), false));
+    }
+    for (const rate of BOOK_RATES) {
+      const body = nextBookings();
+      rows.push(await measured(() => openLoop('booking', host.baseUrl, RATE_CONNECTIONS, rate, BOOK_REQUESTS, () => ({ method: 'POST', path: '/api/appointments', headers: bookHeaders, body: body() })), true));
+    }
   } finally {
     await host.stop();
   }
