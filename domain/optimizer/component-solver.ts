@@ -447,7 +447,7 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
       const missing: number[] = [];
       for (let j = 0; j < n; j++) {
         if (inR[j]) continue;
-        if (pairCap[j]! > bestValue + tol) missing.push(j);
+        if (pairCap[j]! > bestValue + tol) missing.push(j); // could still take part in a better solution
         else upper = Math.max(upper, pairCap[j]!);
       }
       if (missing.length === 0) return outcome(best, bestValue, upper, 'lp', false, R.length);
@@ -480,8 +480,11 @@ export function solveComponent(model: AssignmentModel, comp: Component, glpk: GL
   }
 
   if (!converged || !lpVars) {
-    // No proven LP optimum in time: greedy, bounded by the best bound we have.
-    return outcome(greedy, greedyValue, Math.min(lpBound, relaxationUpper), 'greedy', true, R.length);
+    // No proven LP optimum in time: the best incumbent (an LP rounding when one beat greedy, reported
+    // with its proven gap; otherwise greedy, reported as the fallback), bounded by the best bound we have.
+    const upper = Math.min(lpBound, relaxationUpper);
+    if (best !== greedy && bestValue > greedyValue) return outcome(best, bestValue, upper, 'lp', false, R.length);
+    return outcome(greedy, greedyValue, upper, 'greedy', true, R.length);
   }
   const x = (j: number): number => lpVars![names[j]!] ?? 0;
   const fractional = R.some((j) => x(j) > 1e-6 && x(j) < 1 - 1e-6);

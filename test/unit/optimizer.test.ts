@@ -221,6 +221,55 @@ describe('known optima', () => {
   });
 });
 
+describe('LP column generation priced by the assignment relaxation', () => {
+  test('equals the plain glpk MIP over all pairs on seeded clinic instances with side constraints and must-place candidates', async () => {
+    const glpk = await loadGlpk();
+    for (const [seed, candidates, slots] of [
+      [31, 40, 160],
+      [32, 60, 240],
+      [33, 80, 320],
+      [34, 50, 400],
+    ] as const) {
+      const instance = generateInstance({ candidates, slots, sideConstraints: true, seed, slotsPerClinic: slots, mustPlaceShare: 0.15 });
+      const result = await optimizeAssignment(instance, { timeLimitMs: 20000 });
+      const plain = solvePlainMip(buildModel(parseInstance(instance)), glpk, 20);
+      assertValid(instance, result);
+      expect(plain.status).toBe('optimal');
+      expect(['optimal', 'infeasible']).toContain(result.status);
+      expect(result.gap).toBe(0);
+      expect(result.mustPlace.placed).toBe(plain.mustPlaced);
+      expect(result.objective).toBeCloseTo(plain.objective!, 2);
+      expect(result.bound!).toBeGreaterThanOrEqual(result.objective - 1e-6);
+    }
+  });
+
+  test('a component whose assignment optimum breaks a side constraint goes through the LP and stays optimal', async () => {
+    const instance = generateInstance({ candidates: 60, slots: 300, sideConstraints: true, seed: 11, slotsPerClinic: 300 });
+    const result = await optimizeAssignment(instance, { timeLimitMs: 20000 });
+    expect(result.method).toMatch(/lp/);
+    expect(result.stats.lpSolves).toBeGreaterThanOrEqual(1);
+    expect(result.status).toBe('optimal');
+    // The restricted LPs hold a fraction of the eligible pairs.
+    expect(result.stats.solverColumns).toBeLessThan(result.stats.eligiblePairs);
+  });
+
+  test('time limit reached during column generation: a valid answer, an honest bound and status', async () => {
+    const instance = generateInstance({ candidates: 120, slots: 480, sideConstraints: true, seed: 12, slotsPerClinic: 240, mustPlaceShare: 0.1 });
+    const exact = await optimizeAssignment(instance, { timeLimitMs: 20000 });
+    for (const limit of [2, 6, 12, 25, 60]) {
+      // A clock that advances 1 ms per reading: the deadline falls somewhere inside the solve.
+      let t = 0;
+      const result = await optimizeAssignment(instance, { timeLimitMs: limit, now: () => t++ });
+      assertValid(instance, result);
+      expect(result.bound!).toBeGreaterThanOrEqual(exact.objective - 1e-3);
+      expect(result.objective).toBeLessThanOrEqual(exact.objective + 1e-3);
+      if (result.status === 'optimal') expect(result.objective).toBeCloseTo(exact.objective, 3);
+      else expect(['greedy-fallback', 'feasible-with-gap']).toContain(result.status);
+      if (result.status === 'feasible-with-gap') expect(result.gap!).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('assignment (Hungarian method)', () => {
   test('maximum-weight matching equals exhaustive search on random sparse graphs, negative weights included', () => {
     fc.assert(
