@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildModel, loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../domain/optimizer';
+import { ParallelSlotOptimizer } from '../functions/adapters/optimizer-worker-pool';
 import { absenceInstance, freedSlotInstance, generateInstance } from './optimizer-instances';
 import { solvePlainMip } from './optimizer-plain';
 
@@ -21,6 +22,8 @@ interface Size {
   warmRuns?: number;
   /** The same for the plain MIP (so that warm is compared with warm). */
   plainWarmRuns?: number;
+  /** Also measure ours on two threads (ParallelSlotOptimizer: components split between the caller and one worker). */
+  parallel?: boolean;
 }
 
 const SIZES: Size[] = [
@@ -36,6 +39,7 @@ const SIZES: Size[] = [
     make: () => generateInstance({ candidates: 1000, slots: 5000, sideConstraints: true, seed: 5 }),
     warmRuns: 3,
     plainWarmRuns: 1,
+    parallel: true,
   },
   {
     label: '1,000 x 5,000 side, one clinic (not decomposable)',
@@ -43,10 +47,15 @@ const SIZES: Size[] = [
     large: true,
   },
   { label: '3,000 x 15,000 pure', make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: false, seed: 6 }), large: true },
-  { label: '3,000 x 15,000 side', make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: true, seed: 6 }), large: true },
+  {
+    label: '3,000 x 15,000 side',
+    make: () => generateInstance({ candidates: 3000, slots: 15000, sideConstraints: true, seed: 6 }),
+    large: true,
+    parallel: true,
+  },
 ];
 
-type Method = 'plain' | 'ours' | 'greedy';
+type Method = 'plain' | 'ours' | 'ours2t' | 'greedy';
 
 interface Measurement {
   ms: number;
@@ -111,7 +120,12 @@ async function child(index: number, method: Method, plainLimitSeconds: number): 
       pairs: model.pairCand.length,
     };
   }
-  const run = () => optimizeAssignment(instance, { timeLimitMs: 60_000, greedyOnly: method === 'greedy' });
+  // ours2t: the helper worker is started and glpk loaded on both threads before the clock starts (as in a
+  // long-lived worker); CPU time then counts both threads.
+  const parallel = method === 'ours2t' ? new ParallelSlotOptimizer() : undefined;
+  if (parallel) await parallel.start();
+  const run = () =>
+    parallel ? parallel.assign(instance, { timeLimitMs: 60_000 }) : optimizeAssignment(instance, { timeLimitMs: 60_000, greedyOnly: method === 'greedy' });
   const t0 = performance.now();
   const result = await run();
   const ms = performance.now() - t0;
@@ -132,6 +146,7 @@ async function child(index: number, method: Method, plainLimitSeconds: number): 
     warmCpuMs = (c.user + c.system) / 1000 / size.warmRuns;
     warmMedianMs = median(times);
   }
+  await parallel?.close();
   return {
     ms,
     cpuMs: cpu,
@@ -181,6 +196,7 @@ export async function main(argv: string[]): Promise<void> {
         }),
       ) as Measurement;
     const ours = measure('ours');
+    const ours2t = size.parallel ? measure('ours2t') : undefined;
     const greedy = measure('greedy');
     const plain = measure('plain');
     const speedup = plain.ms / ours.ms;
@@ -188,7 +204,21 @@ export async function main(argv: string[]): Promise<void> {
     // Warm against warm where both were measured (steady state of a long-lived worker).
     const warmSpeedup = plain.warmMedianMs !== undefined && ours.warmMedianMs !== undefined ? plain.warmMedianMs / ours.warmMedianMs : undefined;
     const greedyPct = ours.objective ? (100 * (greedy.objective ?? 0)) / ours.objective : null;
-    rows.push({ size: size.label, pairs: ours.pairs, components: ours.components, plain, ours, greedy, speedup, cpuSpeedup, warmSpeedup, greedyPctOfOurs: greedyPct });
+    const parallelSpeedup = ours2t ? plain.ms / ours2t.ms : undefined;
+    const parallelWarmSpeedup = ours2t?.warmMedianMs !== undefined && plain.warmMedianMs !== undefined ? plain.warmMedianMs / ours2t.warmMedianMs : undefined;
+    rows.push({
+      size: size.label,
+      pairs: ours.pairs,
+      components: ours.components,
+      plain,
+      ours,
+      ...(ours2t ? { oursTwoThreads: ours2t, parallelSpeedup, parallelWarmSpeedup } : {}),
+      greedy,
+      speedup,
+      cpuSpeedup,
+      warmSpeedup,
+      greedyPctOfOurs: greedyPct,
+    });
     console.log(
       [
         size.label,
@@ -205,6 +235,11 @@ export async function main(argv: string[]): Promise<void> {
         `${ours.maxRssMiB} MiB`,
       ].join(' | '),
     );
+    if (ours2t) {
+      console.log(
+        `  ours on 2 threads: ${fmtS(ours2t.ms)} / CPU ${fmtS(ours2t.cpuMs)}${ours2t.warmMedianMs !== undefined ? ` (warm ${fmtS(ours2t.warmMedianMs)} / CPU ${fmtS(ours2t.warmCpuMs!)})` : ''} | ${ours2t.status} | ${ours2t.objective} | speed-up ${parallelSpeedup!.toFixed(1)}x${parallelWarmSpeedup !== undefined ? ` (warm ${parallelWarmSpeedup.toFixed(1)}x)` : ''} | ${ours2t.maxRssMiB} MiB`,
+      );
+    }
   }
   const out = {
     startedAt,

@@ -2,7 +2,7 @@ import { IncrementalAssignment } from './assignment';
 import type { Component } from './decompose';
 import type { GLPK, LP } from './glpk';
 import { greedyAssign } from './greedy';
-import type { AssignmentModel } from './model';
+import type { SolverModel } from './model';
 
 /** How one component was solved. */
 export type ComponentMethod = 'trivial' | 'assignment' | 'lp' | 'mip' | 'greedy';
@@ -52,15 +52,15 @@ interface Scratch {
   consOwner: Int32Array;
   pairLocal: Int32Array;
 }
-const scratchByModel = new WeakMap<AssignmentModel, Scratch>();
-function scratchOf(model: AssignmentModel): Scratch {
+const scratchByModel = new WeakMap<SolverModel, Scratch>();
+function scratchOf(model: SolverModel): Scratch {
   let s = scratchByModel.get(model);
   if (!s) {
-    const S = model.instance.slots.length;
+    const S = model.slotCount;
     const K = model.constraints.length;
     s = {
       stamp: 0,
-      candLocal: new Int32Array(model.instance.candidates.length),
+      candLocal: new Int32Array(model.candidateCount),
       slotLocal: new Int32Array(S),
       slotOwner: new Int32Array(S),
       consLocal: new Int32Array(K),
@@ -86,7 +86,7 @@ function scratchOf(model: AssignmentModel): Scratch {
  * 5. if the converged LP is fractional and rounding does not meet it, glpk branch and bound on the
  *    restricted columns plus every pair whose reduced-cost bound could still beat the incumbent.
  */
-export function solveComponent(model: AssignmentModel, comp: Component, glpk: GLPK, opts: ComponentSolveOptions): ComponentOutcome {
+export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, opts: ComponentSolveOptions): ComponentOutcome {
   const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
   const n = comp.pairs.length;
   const scratch = scratchOf(model);

@@ -1,11 +1,11 @@
-import type { AssignmentModel } from './model';
+import type { SolverModel } from './model';
 
 /**
  * Greedy assignment: pairs in order of (must-place first, score descending), each taken when its candidate
  * and slot are free and every side constraint it is in has room. Returns the chosen pair numbers.
  * Deterministic: ties broken by candidate, then slot position. With keepOrder, pairs are taken in the given order.
  */
-export function greedyAssign(model: AssignmentModel, pairs?: ArrayLike<number>, keepOrder = false): number[] {
+export function greedyAssign(model: SolverModel, pairs?: ArrayLike<number>, keepOrder = false): number[] {
   const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
   const list = pairs ? Array.from(pairs) : Array.from({ length: pairCand.length }, (_, p) => p);
   if (!keepOrder) list.sort(

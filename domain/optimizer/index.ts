@@ -1,5 +1,15 @@
 /** Slot optimization: who gets which open slots (docs/optimizer.md). */
-export { optimizeAssignment, solveValidInstance, InProcessSlotOptimizer, explainAssignment } from './optimize';
+export {
+  optimizeAssignment,
+  solveValidInstance,
+  solveValidInstanceParallel,
+  solveComponents,
+  InProcessSlotOptimizer,
+  explainAssignment,
+  type ComponentOffload,
+  type ComponentJobOptions,
+} from './optimize';
+export type { ComponentOutcome } from './component-solver';
 export { parseInstance, instanceSchema, OptimizerInputError, URGENCY_LEVELS } from './schema';
 export type {
   OptimizationInstance,
@@ -20,7 +30,7 @@ export type {
   UnassignedCode,
 } from './types';
 export { DEFAULT_WEIGHTS, scoreTerms, pairScore, urgencyLevel } from './scoring';
-export { buildModel, type AssignmentModel, type SideConstraint } from './model';
+export { buildModel, solverModelOf, type AssignmentModel, type SideConstraint, type SolverModel } from './model';
 export { greedyAssign } from './greedy';
 export { decompose, type Component } from './decompose';
 export { loadGlpk, provideGlpk } from './glpk';

@@ -29,7 +29,39 @@ export interface SlotFacts {
  * The eligible (candidate, slot) pairs of an instance, with scores and side constraints: the only variables
  * any solver sees. Arrays are indexed by pair number; candidates and slots by their position in the instance.
  */
-export interface AssignmentModel {
+/**
+ * What the solvers need of a model: plain numbers, typed arrays and constraint caps, so it can be sent to
+ * another thread (structured clone) and solved there.
+ */
+export interface SolverModel {
+  candidateCount: number;
+  slotCount: number;
+  mustPlace: Uint8Array; // per candidate
+  pairCand: Int32Array;
+  pairSlot: Int32Array;
+  pairScore: Float64Array;
+  constraints: { cap: number; pairs: Int32Array; slots?: Int32Array }[];
+  /** CSR: constraints containing pair p are consIndex[consStart[p] .. consStart[p+1]). */
+  consStart: Int32Array;
+  consIndex: Int32Array;
+}
+
+/** The solver's part of a model, without the instance and labels (for another thread). */
+export function solverModelOf(model: SolverModel): SolverModel {
+  return {
+    candidateCount: model.candidateCount,
+    slotCount: model.slotCount,
+    mustPlace: model.mustPlace,
+    pairCand: model.pairCand,
+    pairSlot: model.pairSlot,
+    pairScore: model.pairScore,
+    constraints: model.constraints.map((k) => (k.slots ? { cap: k.cap, pairs: k.pairs, slots: k.slots } : { cap: k.cap, pairs: k.pairs })),
+    consStart: model.consStart,
+    consIndex: model.consIndex,
+  };
+}
+
+export interface AssignmentModel extends SolverModel {
   instance: ValidOptimizationInstance;
   weights: ScoreWeights;
   timeZone: string;
@@ -209,6 +241,8 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   });
 
   return {
+    candidateCount: C,
+    slotCount: S,
     instance,
     weights,
     timeZone,

@@ -1,8 +1,8 @@
 import { solveComponent, type ComponentMethod, type ComponentOutcome } from './component-solver';
-import { decompose } from './decompose';
+import { decompose, type Component } from './decompose';
 import { loadGlpk, type GLPK } from './glpk';
 import { greedyAssign } from './greedy';
-import { buildModel, pairFacts, type AssignmentModel } from './model';
+import { buildModel, pairFacts, solverModelOf, type AssignmentModel, type SolverModel } from './model';
 import { parseInstance, type OptimizationInstance } from './schema';
 import { roundScore } from './scoring';
 import type { Assignment, OptimizationResult, OptimizationStatus, OptimizeOptions, SlotOptimizer, UnassignedCandidate, UnassignedCode } from './types';
@@ -28,41 +28,124 @@ export class InProcessSlotOptimizer implements SlotOptimizer {
   }
 }
 
-/** Synchronous core: solves a parsed instance with an already loaded glpk (or greedy only without one). */
-export function solveValidInstance(
-  instance: ReturnType<typeof parseInstance>,
-  glpk: GLPK | undefined,
-  options: OptimizeOptions = {},
-): OptimizationResult {
+/** Per-job settings of the component solver (plain data: they also travel to worker threads). */
+export interface ComponentJobOptions {
+  /** Time left for these components (ms); glpk gets what remains as its time limit. */
+  remainingMs: number;
+  initialColumns: number;
+  mipGap: number;
+}
+
+/** Solves components one after another on this thread (the worker side of a parallel solve, too). */
+export function solveComponents(model: SolverModel, components: Component[], glpk: GLPK, job: ComponentJobOptions, now: () => number = defaultNow): ComponentOutcome[] {
+  const deadline = now() + job.remainingMs;
+  return components.map((comp) =>
+    solveComponent(model, comp, glpk, {
+      deadline,
+      now,
+      initialColumns: job.initialColumns,
+      mipGap: job.mipGap,
+      maxPricingRounds: 25,
+      pricingSlack: 0.1,
+      maxColumnsPerRound: 60,
+    }),
+  );
+}
+
+/**
+ * Hands components to another thread: must post them synchronously (before returning its promise), so that
+ * they are solved while this thread solves its own share. Implemented by the worker-thread adapter.
+ */
+export type ComponentOffload = (model: SolverModel, components: Component[], job: ComponentJobOptions) => Promise<ComponentOutcome[]>;
+
+interface Plan {
+  model: AssignmentModel;
+  /** Components, small ones first: a time limit then hurts as few candidates as possible. */
+  order: Component[];
+  componentCount: number;
+  started: number;
+  deadline: number;
+  modelMs: number;
+  now: () => number;
+  job: ComponentJobOptions;
+}
+
+function plan(instance: ReturnType<typeof parseInstance>, options: OptimizeOptions): Plan {
   const now = options.now ?? defaultNow;
   const started = now();
   const deadline = started + (options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
   const model = buildModel(instance);
   const components = decompose(model);
   const modelMs = now() - started;
-
-  const outcomes: ComponentOutcome[] = [];
-  // Small components first: a time limit then hurts as few candidates as possible.
   const order = [...components].sort((a, b) => a.pairs.length - b.pairs.length);
-  for (const comp of order) {
-    if (!glpk) {
-      outcomes.push(greedyOutcome(model, comp.pairs));
-      continue;
-    }
-    outcomes.push(
-      solveComponent(model, comp, glpk, {
-        deadline,
-        now,
-        initialColumns: options.initialColumns ?? 6,
-        mipGap: options.mipGap ?? 0,
-        maxPricingRounds: 25,
-        pricingSlack: 0.1,
-        maxColumnsPerRound: 60,
-      }),
-    );
-  }
+  const job = { remainingMs: deadline - now(), initialColumns: options.initialColumns ?? 6, mipGap: options.mipGap ?? 0 };
+  return { model, order, componentCount: components.length, started, deadline, modelMs, now, job };
+}
+
+function finish(p: Plan, outcomes: ComponentOutcome[]): OptimizationResult {
   const greedyObjective = outcomes.reduce((acc, o) => acc + o.greedyScore, 0);
-  return buildResult(model, components.length, order, outcomes, { started, now, modelMs, greedyObjective });
+  return buildResult(p.model, p.componentCount, p.order, outcomes, { started: p.started, now: p.now, modelMs: p.modelMs, greedyObjective });
+}
+
+/** Synchronous core: solves a parsed instance with an already loaded glpk (or greedy only without one). */
+export function solveValidInstance(
+  instance: ReturnType<typeof parseInstance>,
+  glpk: GLPK | undefined,
+  options: OptimizeOptions = {},
+): OptimizationResult {
+  const p = plan(instance, options);
+  const outcomes = glpk ? solveComponents(p.model, p.order, glpk, p.job, p.now) : p.order.map((comp) => greedyOutcome(p.model, comp.pairs));
+  return finish(p, outcomes);
+}
+
+/**
+ * Like solveValidInstance, with the components split between this thread and another one (offload): the
+ * larger components are dealt alternately to the less loaded side (by eligible pairs), so both finish at
+ * about the same time. The answer is the same as on one thread; wall time drops, CPU time does not. Falls
+ * back to this thread alone for a single component, an injected clock (tests) or a failed offload.
+ */
+export async function solveValidInstanceParallel(
+  instance: ReturnType<typeof parseInstance>,
+  glpk: GLPK | undefined,
+  options: OptimizeOptions,
+  offload: ComponentOffload,
+): Promise<OptimizationResult> {
+  if (!glpk || options.now) return solveValidInstance(instance, glpk, options);
+  const p = plan(instance, options);
+  const solverComponents = p.order.filter((c) => c.candidates.length > 1 && c.slots.length > 1);
+  if (solverComponents.length < 2) return finish(p, solveComponents(p.model, p.order, glpk, p.job, p.now));
+  const local: number[] = [];
+  const remote: number[] = [];
+  let localLoad = 0;
+  let remoteLoad = 0;
+  const bySize = p.order.map((_, i) => i).sort((a, b) => p.order[b]!.pairs.length - p.order[a]!.pairs.length || a - b);
+  for (const i of bySize) {
+    const c = p.order[i]!;
+    // Trivial components (one candidate or one slot) stay here: not worth the trip.
+    if (remoteLoad < localLoad && c.candidates.length > 1 && c.slots.length > 1) {
+      remote.push(i);
+      remoteLoad += c.pairs.length;
+    } else {
+      local.push(i);
+      localLoad += c.pairs.length;
+    }
+  }
+  const job = { ...p.job, remainingMs: p.deadline - p.now() };
+  // Pairs as compact copies: a view would drag the whole pair buffer through the structured clone.
+  const remoteComponents = remote.map((i) => ({ ...p.order[i]!, pairs: p.order[i]!.pairs.slice() }));
+  const pending = offload(solverModelOf(p.model), remoteComponents, job).then(
+    (r) => r,
+    () => undefined,
+  );
+  const outcomes = new Array<ComponentOutcome>(p.order.length);
+  solveComponents(p.model, local.map((i) => p.order[i]!), glpk, { ...job, remainingMs: p.deadline - p.now() }, p.now).forEach((o, t) => (outcomes[local[t]!] = o));
+  const fromRemote = await pending;
+  const remoteOutcomes =
+    fromRemote && fromRemote.length === remote.length
+      ? fromRemote
+      : solveComponents(p.model, remote.map((i) => p.order[i]!), glpk, { ...job, remainingMs: Math.max(0, p.deadline - p.now()) }, p.now);
+  remoteOutcomes.forEach((o, t) => (outcomes[remote[t]!] = o));
+  return finish(p, outcomes);
 }
 
 /** Greedy for one component (greedyOnly, or no solver available): reported as 'greedy-fallback'. */
