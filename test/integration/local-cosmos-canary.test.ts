@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import { startLocalCosmos } from '../../functions/local/host/cosmos';
+import { assertLinearFromInternals } from '../../functions/local/host/cosmos-linear-from';
 import { assertServerInternals, PartitionedMap, partitionScopingStats, PINNED_SERVER_VERSION } from '../../functions/local/host/cosmos-partitions';
 
 /**
@@ -16,6 +17,7 @@ it('the pinned @vercel/cosmosdb-server still has the internals the patches rely 
   expect(pkg.devDependencies['@vercel/cosmosdb-server']).toBe(PINNED_SERVER_VERSION);
   expect((require('@vercel/cosmosdb-server/package.json') as { version: string }).version).toBe(PINNED_SERVER_VERSION);
   expect(() => assertServerInternals()).not.toThrow();
+  expect(() => assertLinearFromInternals()).not.toThrow();
 });
 
 it('the patches take effect: account captured, queries scoped, plans not scanned, index kept in the map', async () => {
@@ -38,6 +40,9 @@ it('the patches take effect: account captured, queries scoped, plans not scanned
     expect(after.planRequests - before.planRequests).toBe(1);
     expect(documents._data).toBeInstanceOf(PartitionedMap);
     expect([...(documents._data as PartitionedMap).partitions.keys()].sort()).toEqual(['sa', 'sb']);
+    // The query engine the server uses compiles FROM without the quadratic array spread.
+    const compile = require(require.resolve('@zeit/cosmosdb-query', { paths: [require.resolve('@vercel/cosmosdb-server')] })) as { default: (sql: string) => { code: string } };
+    expect(compile.default('SELECT * FROM c').code).toContain('$.push(');
   } finally {
     client.dispose();
     await cosmos.stop();

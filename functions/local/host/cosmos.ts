@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { installLinearFrom } from './cosmos-linear-from';
 import { installServerPatches, takeServerAccount, type ServerAccount } from './cosmos-partitions';
 
 /**
  * The in-process Cosmos DB stand-in: `@vercel/cosmosdb-server` on a free loopback port, plain HTTP
  * with keep-alive, with the patches of cosmos-partitions.ts (single-partition queries read only
- * their partition; query-plan requests scan nothing). The server keeps data in memory only; see
+ * their partition; query-plan requests scan nothing) and cosmos-linear-from.ts (queries linear, not
+ * quadratic, in the documents they read). The server keeps data in memory only; see
  * the snapshot functions below.
  */
 
@@ -38,6 +40,7 @@ function isTrue(value: string | string[] | undefined): boolean {
 export async function startLocalCosmos(port = 0, host = '127.0.0.1'): Promise<LocalCosmos> {
   // Loaded lazily: a devDependency, and only the local host needs it. Patched before its routes load.
   installServerPatches();
+  installLinearFrom();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHttpServer } = require('@vercel/cosmosdb-server') as { createHttpServer(opts?: object): Server };
   const server = createHttpServer({ keepAlive: true });
