@@ -206,7 +206,6 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
 
   const byCand: number[][] = Array.from({ length: nc }, () => []);
   for (let j = 0; j < n; j++) byCand[jc[j]!]!.push(j);
-  for (const list of byCand) list.sort((a, b) => w[b]! - w[a]!);
 
   // The assignment optimum without side constraints (exact, Hungarian method). If it happens to satisfy
   // them, it is optimal; otherwise it is an upper bound and its pairs seed the LP.
@@ -255,14 +254,16 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
   for (let j = 0; j < n; j++) meanScore += Math.abs(pairScore[comp.pairs[j]!]!) / n;
   const slack = opts.pricingSlack * meanScore;
   const near: number[] = [];
+  const rc = new Float64Array(n);
   for (let i = 0; i < nc; i++) {
     near.length = 0;
     const ui = relaxed.rowDual(i);
     for (let edge = rowStart[i]!; edge < rowStart[i + 1]!; edge++) {
       const j = edgePair[edge]!;
-      if (!inR[j] && ui + relaxed.colDual(js[j]!) - w[j]! <= slack) near.push(j);
+      rc[j] = ui + relaxed.colDual(js[j]!) - w[j]!;
+      if (!inR[j] && rc[j]! <= slack) near.push(j);
     }
-    near.sort((a, b) => relaxed.colDual(js[a]!) - w[a]! - (relaxed.colDual(js[b]!) - w[b]!) || a - b);
+    if (near.length > opts.initialColumns) near.sort((a, b) => rc[a]! - rc[b]! || a - b);
     for (let t = 0; t < Math.min(opts.initialColumns, near.length); t++) addColumn(near[t]!);
   }
 

@@ -15,29 +15,27 @@ export function greedyAssign(model: SolverModel, pairs?: ArrayLike<number>, keep
       pairCand[a]! - pairCand[b]! ||
       pairSlot[a]! - pairSlot[b]!,
   );
-  const candUsed = new Set<number>();
-  const slotUsed = new Set<number>();
-  const used = new Map<number, number>();
+  // Typed flags and counters (sized by the model): no per-call maps or sets.
+  const candUsed = new Uint8Array(model.candidateCount);
+  const slotUsed = new Uint8Array(model.slotCount);
+  const used = new Int32Array(constraints.length);
   const chosen: number[] = [];
   for (const p of list) {
     const c = pairCand[p]!;
     const s = pairSlot[p]!;
-    if (candUsed.has(c) || slotUsed.has(s)) continue;
+    if (candUsed[c] || slotUsed[s]) continue;
     let fits = true;
     for (let i = consStart[p]!; i < consStart[p + 1]!; i++) {
       const k = consIndex[i]!;
-      if ((used.get(k) ?? 0) >= constraints[k]!.cap) {
+      if (used[k]! >= constraints[k]!.cap) {
         fits = false;
         break;
       }
     }
     if (!fits) continue;
-    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) {
-      const k = consIndex[i]!;
-      used.set(k, (used.get(k) ?? 0) + 1);
-    }
-    candUsed.add(c);
-    slotUsed.add(s);
+    for (let i = consStart[p]!; i < consStart[p + 1]!; i++) used[consIndex[i]!]!++;
+    candUsed[c] = 1;
+    slotUsed[s] = 1;
     chosen.push(p);
   }
   return chosen;
