@@ -6,6 +6,8 @@ import type {
   AppointmentQuery,
   AppointmentRepository,
   AuditEntry,
+  BusyAppointment,
+  BusyQuery,
   AuditLog,
   Clock,
   ConfigRepository,
@@ -163,6 +165,21 @@ export class InMemoryAppointments implements AppointmentRepository {
       .sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId))
       .map(clone);
     return paginate(items, q.limit, q.continuationToken);
+  }
+
+  async listBusy(q: BusyQuery): Promise<BusyAppointment[]> {
+    const from = Date.parse(q.from);
+    const to = Date.parse(q.to);
+    return [...this.byId.values()]
+      .filter(
+        (a) =>
+          a.clinicId === q.clinicId &&
+          Date.parse(a.start) >= from &&
+          Date.parse(a.start) < to &&
+          (!q.providerId || a.providerId === q.providerId) &&
+          OCCUPYING_STATUSES.has(a.status),
+      )
+      .map((a) => ({ providerId: a.providerId, start: a.start, end: a.end, status: a.status }));
   }
 
   async listByPatient(patientId: string, from: string, to: string) {

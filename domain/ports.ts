@@ -54,6 +54,16 @@ export interface AppointmentQuery {
   continuationToken?: string;
 }
 
+export interface BusyQuery {
+  clinicId: string;
+  from: string;
+  to: string;
+  providerId?: string;
+}
+
+/** What slot search needs of an appointment that holds its time. */
+export type BusyAppointment = Pick<Appointment, 'providerId' | 'start' | 'end' | 'status'>;
+
 export interface AppointmentRepository {
   get(appointmentId: string): Promise<Appointment | undefined>;
   /**
@@ -69,6 +79,11 @@ export interface AppointmentRepository {
    */
   update(appointment: Appointment, expectedVersion: number, events: SchedulingEvent[]): Promise<Appointment>;
   list(query: AppointmentQuery): Promise<Page<Appointment>>;
+  /**
+   * The appointments of a clinic (or one provider) starting in [from, to) whose status holds their
+   * time (OCCUPYING_STATUSES), with only what slot search needs: a cheaper read than `list`.
+   */
+  listBusy(query: BusyQuery): Promise<BusyAppointment[]>;
   /** The patient's appointments starting in [from, to). */
   listByPatient(patientId: string, from: string, to: string): Promise<Appointment[]>;
   findByExternalId(system: string, value: string): Promise<Appointment | undefined>;

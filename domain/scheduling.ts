@@ -71,7 +71,7 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
   if (providers.length === 0) return [];
   const typesKey = appointmentTypesKey(types);
   const slots = providers.flatMap((provider) => searchMemo.generate({ clinic, provider, appointmentTypes: types, from, to }, typesKey));
-  const held = await listAllAppointments(deps.appointments, {
+  const held = await deps.appointments.listBusy({
     clinicId: clinic.clinicId,
     // A booking that started before `from` can still overlap the first slots.
     from: from.minus({ hours: 12 }).toISO()!,

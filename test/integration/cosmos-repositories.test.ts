@@ -119,9 +119,17 @@ describe('Cosmos appointment repository through the domain use cases', () => {
     expect((await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-03T00:00:00-05:00', to: '2026-03-04T00:00:00-05:00', status: 'cancelled' })).items.map((a) => a.appointmentId)).toEqual([
       booked.appointmentId,
     ]);
+    // Slot search's read: only appointments that hold their time, four fields, across the day partitions.
+    const busyDay = { clinicId: 'c1', from: '2026-03-02T12:00:00-05:00', to: '2026-03-04T00:00:00-05:00' };
+    const busy = await ctx.services.appointments.listBusy(busyDay);
+    expect(busy.map((b) => b.start.slice(11, 16)).sort()).toEqual(['09:30', '10:00', '10:30', '11:00']);
+    expect(busy[0]).toEqual({ providerId: 'dr-a', start: expect.any(String), end: expect.any(String), status: 'booked' });
+    expect(await ctx.services.appointments.listBusy({ ...busyDay, providerId: 'dr-b' })).toEqual([]);
+    expect(await ctx.services.appointments.listBusy({ ...busyDay, from: '2026-03-03T10:00:00-05:00', to: '2026-03-03T11:00:00-05:00' })).toHaveLength(2);
     // The slot is free again: someone else books it.
     const rebooked = await bookAppointment(deps, { slotId: booked.slotId, patientId: 'pat-6', appointmentType: 'consult', channel: 'api', actor: staff });
     expect(rebooked.status).toBe('booked');
+    expect((await ctx.services.appointments.listBusy(busyDay)).map((b) => b.start.slice(11, 16)).sort()).toEqual(['09:00', '09:30', '10:00', '10:30', '11:00']);
     expect((await ctx.services.appointments.listByPatient('pat-1', '2026-03-02T00:00:00Z', '2026-03-05T00:00:00Z')).map((a) => a.status)).toEqual(['cancelled']);
     // Events went out in order and left nothing pending.
     const types = ctx.publisher.published.filter((e) => e.subject === booked.appointmentId).map((e) => e.type);

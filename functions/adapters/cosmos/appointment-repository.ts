@@ -2,7 +2,7 @@ import type { JSONObject, OperationInput } from '@azure/cosmos';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import type { SchedulingEvent } from '../../../domain/events';
 import type { Appointment, AppointmentStatus } from '../../../domain/model';
-import type { AppointmentQuery, AppointmentRepository, Clock, Page } from '../../../domain/ports';
+import type { AppointmentQuery, AppointmentRepository, BusyAppointment, BusyQuery, Clock, Page } from '../../../domain/ports';
 import { OCCUPYING_STATUSES } from '../../../domain/slots';
 import { LruMap } from './cache';
 import { localDateOf, schedulePk, slotClaimId } from './keys';
@@ -74,6 +74,15 @@ export function toAppointment(doc: AppointmentDoc): Appointment {
 
 export function appointmentPk(a: Pick<Appointment, 'clinicId' | 'start'>): string {
   return schedulePk(a.clinicId, localDateOf(a.start));
+}
+
+/** Clinic-local dates lie within one day of the UTC date, so these clinic-day partitions hold every appointment starting in [fromMs, toMs). */
+function partitionsOf(clinicId: string, fromMs: number, toMs: number): string[] {
+  const pks: string[] = [];
+  for (let t = Date.UTC(...utcYmd(fromMs - DAY_MS)); t <= toMs + DAY_MS && pks.length < MAX_LIST_DAYS; t += DAY_MS) {
+    pks.push(schedulePk(clinicId, new Date(t).toISOString().slice(0, 10)));
+  }
+  return pks;
 }
 
 export class CosmosAppointmentRepository implements AppointmentRepository {
@@ -305,11 +314,7 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     const fromMs = Date.parse(q.from);
     const toMs = Date.parse(q.to);
     if (!(toMs > fromMs)) return { items: [] };
-    // Clinic-local dates lie within one day of the UTC date, so these partitions hold every match.
-    const pks: string[] = [];
-    for (let t = Date.UTC(...utcYmd(fromMs - DAY_MS)); t <= toMs + DAY_MS && pks.length < MAX_LIST_DAYS; t += DAY_MS) {
-      pks.push(schedulePk(q.clinicId, new Date(t).toISOString().slice(0, 10)));
-    }
+    const pks = partitionsOf(q.clinicId, fromMs, toMs);
     const parameters = [
       ...pks.map((value, i) => ({ name: `@p${i}`, value })),
       { name: '@clinicId', value: q.clinicId },
@@ -334,6 +339,30 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       { maxItemCount: q.limit ?? 100, ...(q.continuationToken ? { continuationToken: q.continuationToken } : {}) },
     );
     return { items: page.items.map(toAppointment), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+  }
+
+  /**
+   * Slot search's read: one single-partition query per clinic-day partition (in parallel), projected
+   * to four fields and filtered to occupying statuses, instead of list()'s cross-partition ORDER BY
+   * over whole documents.
+   */
+  async listBusy(q: BusyQuery): Promise<BusyAppointment[]> {
+    const fromMs = Date.parse(q.from);
+    const toMs = Date.parse(q.to);
+    if (!(toMs > fromMs)) return [];
+    const parameters = [
+      { name: '@clinicId', value: q.clinicId },
+      { name: '@from', value: fromMs },
+      { name: '@to', value: toMs },
+      { name: '@statuses', value: [...OCCUPYING_STATUSES] },
+      ...(q.providerId ? [{ name: '@providerId', value: q.providerId }] : []),
+    ];
+    const query =
+      'SELECT c.providerId, c.start, c["end"], c.status FROM c WHERE c.type = \'appointment\' AND c.clinicId = @clinicId' +
+      ' AND c.startMs >= @from AND c.startMs < @to AND ARRAY_CONTAINS(@statuses, c.status)' +
+      (q.providerId ? ' AND c.providerId = @providerId' : '');
+    const pages = await Promise.all(partitionsOf(q.clinicId, fromMs, toMs).map((pk) => this.store.queryAll<BusyAppointment>({ query, parameters }, pk)));
+    return pages.flat();
   }
 
   async listByPatient(patientId: string, from: string, to: string): Promise<Appointment[]> {
