@@ -45,10 +45,10 @@ export interface FreeSlot extends Slot {
   appointmentType: string;
 }
 
-/** Free slots of a clinic for one appointment type in [from, to), across its providers (or one). */
 /** Generated slots of recent searches (see SlotGenerationMemo: keyed by the whole configuration). */
 const searchMemo = new SlotGenerationMemo();
 
+/** Free slots of a clinic for one appointment type in [from, to), across its providers (or one). */
 export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'appointments'>, q: SlotSearch): Promise<FreeSlot[]> {
   const clinic = await requireClinic(deps, q.clinicId);
   const types = await typesOf(deps, clinic.clinicId);

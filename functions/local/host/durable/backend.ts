@@ -95,7 +95,7 @@ export class DurableBackend {
   private readonly warnedEntities = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly runBackground: BackgroundRunner;
-  /** Records changed by the backend's own progress, written at the end of the event-loop turn. */
+  /** Records changed by the backend's own progress, written within PROGRESS_FLUSH_MS (see persistSoon). */
   private readonly dirty = new Map<string, InstanceRecord>();
   private flushScheduled = false;
   private started = false;
@@ -371,8 +371,8 @@ export class DurableBackend {
         break;
       }
     }
-    // Written with this turn's other progress; a crash before that replays this episode, and what it
-    // dispatched runs again (at-least-once), nothing is lost.
+    // Written within PROGRESS_FLUSH_MS with other progress; a crash before that replays this episode,
+    // and what it dispatched runs again (at-least-once): nothing is lost.
     this.persistSoon(record);
     if (result.status === 'completed') this.notifyParent(record, true, result.output);
     if (result.status === 'failed') this.notifyParent(record, false, result.error ?? 'failed');
