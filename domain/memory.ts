@@ -149,36 +149,26 @@ export class InMemoryAppointments implements AppointmentRepository {
     return clone(a);
   }
 
-  async list(q: AppointmentQuery) {
+  /** Appointments of the clinic (or one provider) starting in [from, to). */
+  private inWindow(q: BusyQuery): Appointment[] {
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
-    const items = [...this.byId.values()]
-      .filter(
-        (a) =>
-          a.clinicId === q.clinicId &&
-          Date.parse(a.start) >= from &&
-          Date.parse(a.start) < to &&
-          (!q.providerId || a.providerId === q.providerId) &&
-          (!q.patientId || a.patientId === q.patientId) &&
-          (!q.status || a.status === q.status),
-      )
+    return [...this.byId.values()].filter(
+      (a) => a.clinicId === q.clinicId && Date.parse(a.start) >= from && Date.parse(a.start) < to && (!q.providerId || a.providerId === q.providerId),
+    );
+  }
+
+  async list(q: AppointmentQuery) {
+    const items = this.inWindow(q)
+      .filter((a) => (!q.patientId || a.patientId === q.patientId) && (!q.status || a.status === q.status))
       .sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId))
       .map(clone);
     return paginate(items, q.limit, q.continuationToken);
   }
 
   async listBusy(q: BusyQuery): Promise<BusyAppointment[]> {
-    const from = Date.parse(q.from);
-    const to = Date.parse(q.to);
-    return [...this.byId.values()]
-      .filter(
-        (a) =>
-          a.clinicId === q.clinicId &&
-          Date.parse(a.start) >= from &&
-          Date.parse(a.start) < to &&
-          (!q.providerId || a.providerId === q.providerId) &&
-          OCCUPYING_STATUSES.has(a.status),
-      )
+    return this.inWindow(q)
+      .filter((a) => OCCUPYING_STATUSES.has(a.status))
       .map((a) => ({ providerId: a.providerId, start: a.start, end: a.end, status: a.status }));
   }
 

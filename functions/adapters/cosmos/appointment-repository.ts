@@ -1,4 +1,4 @@
-import type { JSONObject, OperationInput } from '@azure/cosmos';
+import type { JSONObject, OperationInput, SqlParameter } from '@azure/cosmos';
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import type { SchedulingEvent } from '../../../domain/events';
 import type { Appointment, AppointmentStatus } from '../../../domain/model';
@@ -83,6 +83,23 @@ function partitionsOf(clinicId: string, fromMs: number, toMs: number): string[] 
     pks.push(schedulePk(clinicId, new Date(t).toISOString().slice(0, 10)));
   }
   return pks;
+}
+
+/** WHERE clause and parameters for a clinic's (or one provider's) appointments starting in [fromMs, toMs), over its clinic-day partitions. */
+function windowFilter(clinicId: string, fromMs: number, toMs: number, providerId?: string): { where: string; parameters: SqlParameter[] } {
+  const pks = partitionsOf(clinicId, fromMs, toMs);
+  const parameters: SqlParameter[] = [
+    ...pks.map((value, i) => ({ name: `@p${i}`, value })),
+    { name: '@clinicId', value: clinicId },
+    { name: '@from', value: fromMs },
+    { name: '@to', value: toMs },
+  ];
+  let where = `c.pk IN (${pks.map((_, i) => `@p${i}`).join(', ')}) AND c.type = 'appointment' AND c.clinicId = @clinicId AND c.startMs >= @from AND c.startMs < @to`;
+  if (providerId) {
+    where += ' AND c.providerId = @providerId';
+    parameters.push({ name: '@providerId', value: providerId });
+  }
+  return { where, parameters };
 }
 
 export class CosmosAppointmentRepository implements AppointmentRepository {
@@ -314,18 +331,9 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     const fromMs = Date.parse(q.from);
     const toMs = Date.parse(q.to);
     if (!(toMs > fromMs)) return { items: [] };
-    const pks = partitionsOf(q.clinicId, fromMs, toMs);
-    const parameters = [
-      ...pks.map((value, i) => ({ name: `@p${i}`, value })),
-      { name: '@clinicId', value: q.clinicId },
-      { name: '@from', value: fromMs },
-      { name: '@to', value: toMs },
-    ];
-    let where = `c.pk IN (${pks.map((_, i) => `@p${i}`).join(', ')}) AND c.type = 'appointment' AND c.clinicId = @clinicId AND c.startMs >= @from AND c.startMs < @to`;
-    if (q.providerId) {
-      where += ' AND c.providerId = @providerId';
-      parameters.push({ name: '@providerId', value: q.providerId });
-    }
+    const window = windowFilter(q.clinicId, fromMs, toMs, q.providerId);
+    const parameters = window.parameters;
+    let where = window.where;
     if (q.patientId) {
       where += ' AND c.patientId = @patientId';
       parameters.push({ name: '@patientId', value: q.patientId });
@@ -351,19 +359,9 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     const fromMs = Date.parse(q.from);
     const toMs = Date.parse(q.to);
     if (!(toMs > fromMs)) return [];
-    const pks = partitionsOf(q.clinicId, fromMs, toMs);
-    const parameters = [
-      ...pks.map((value, i) => ({ name: `@p${i}`, value })),
-      { name: '@clinicId', value: q.clinicId },
-      { name: '@from', value: fromMs },
-      { name: '@to', value: toMs },
-      { name: '@statuses', value: [...OCCUPYING_STATUSES] },
-      ...(q.providerId ? [{ name: '@providerId', value: q.providerId }] : []),
-    ];
-    const query =
-      `SELECT c.providerId, c.start, c["end"], c.status FROM c WHERE c.pk IN (${pks.map((_, i) => `@p${i}`).join(', ')}) AND c.type = 'appointment'` +
-      ' AND c.clinicId = @clinicId AND c.startMs >= @from AND c.startMs < @to AND ARRAY_CONTAINS(@statuses, c.status)' +
-      (q.providerId ? ' AND c.providerId = @providerId' : '');
+    const { where, parameters } = windowFilter(q.clinicId, fromMs, toMs, q.providerId);
+    parameters.push({ name: '@statuses', value: [...OCCUPYING_STATUSES] });
+    const query = `SELECT c.providerId, c.start, c["end"], c.status FROM c WHERE ${where} AND ARRAY_CONTAINS(@statuses, c.status)`;
     return this.store.queryAll<BusyAppointment>({ query, parameters });
   }
 
