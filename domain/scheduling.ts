@@ -5,7 +5,7 @@ import { EventType, makeEvent, type SchedulingEvent } from './events';
 import { parseSlotId } from './ids';
 import type { Actor, Appointment, AppointmentType, Channel, Clinic, ExternalId, Provider, Slot } from './model';
 import type { AppointmentRepository, Clock, ConfigRepository, IdGenerator, Outbox, PatientRecord, PatientRepository } from './ports';
-import { appointmentTypesKey, findSlot, freeSlots, SlotGenerationMemo } from './slots';
+import { appointmentTypesKey, findSlot, freeSlots, requireType, SlotGenerationMemo } from './slots';
 import { parseInstant, toIsoInZone } from './time';
 
 /** What the scheduling use cases need; every channel (API, SMS, links, EHR, workflows) uses the same. */
@@ -52,9 +52,7 @@ const searchMemo = new SlotGenerationMemo();
 export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'appointments'>, q: SlotSearch): Promise<FreeSlot[]> {
   const clinic = await requireClinic(deps, q.clinicId);
   const types = await typesOf(deps, clinic.clinicId);
-  if (!types.has(q.appointmentType)) {
-    throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: q.appointmentType });
-  }
+  requireType(types, q.appointmentType);
   const from = parseInstant(q.from, 'from');
   const to = parseInstant(q.to, 'to');
   if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'to must be after from');
@@ -119,7 +117,8 @@ export interface BookCommand {
   };
 }
 
-async function requirePatient(deps: Pick<SchedulingDeps, 'patients'>, patientId: string): Promise<PatientRecord> {
+/** The patient, or PATIENT.NOT_FOUND. */
+export async function requirePatient(deps: Pick<SchedulingDeps, 'patients'>, patientId: string): Promise<PatientRecord> {
   const patient = await deps.patients.get(patientId);
   if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId });
   return patient;
@@ -139,7 +138,8 @@ export async function resolveSlot(
   return { slot, provider, clinic, types };
 }
 
-function appointmentRef(a: Appointment) {
+/** The appointment fields every appointment event carries. */
+export function appointmentRef(a: Appointment) {
   return {
     appointmentId: a.appointmentId,
     slotId: a.slotId,
@@ -194,8 +194,7 @@ export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): P
   await cmd.authorize?.clinic?.(clinic);
   const patient = await requirePatient(deps, cmd.patientId);
   await cmd.authorize?.patient?.(patient, clinic);
-  const appointmentType = types.get(cmd.appointmentType);
-  if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: cmd.appointmentType });
+  const appointmentType = requireType(types, cmd.appointmentType);
   const now = deps.clock.now();
   const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel });
   const at = now.toUTC().toISO()!;
@@ -227,7 +226,7 @@ export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): P
 }
 
 /** Publishes now if possible; otherwise the outbox relay publishes later (the change is already stored). */
-async function dispatchQuietly(deps: Pick<SchedulingDeps, 'outbox'>, events: SchedulingEvent[]): Promise<void> {
+export async function dispatchQuietly(deps: Pick<SchedulingDeps, 'outbox'>, events: SchedulingEvent[]): Promise<void> {
   try {
     await deps.outbox.dispatch(events);
   } catch {
@@ -360,9 +359,7 @@ export async function rescheduleAppointment(
       throw new DomainError(ErrorCode.INVALID_TRANSITION, `Cannot reschedule an appointment that is ${current.status}`, { from: current.status, to: 'booked' });
     }
     const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.newSlotId);
-    const typeCode = cmd.appointmentType ?? current.appointmentType;
-    const appointmentType = types.get(typeCode);
-    if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: typeCode });
+    const appointmentType = requireType(types, cmd.appointmentType ?? current.appointmentType);
     const patient = await requirePatient(deps, current.patientId);
     const now = deps.clock.now();
     const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel, ignoreAppointmentId: current.appointmentId });

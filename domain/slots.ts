@@ -66,7 +66,8 @@ export function slotMinutesOf(provider: Provider, types: ReadonlyMap<string, App
   return Math.max(...provider.appointmentTypes.map((code) => requireType(types, code).durationMinutes));
 }
 
-function requireType(types: ReadonlyMap<string, AppointmentType>, code: string): AppointmentType {
+/** The appointment type with this code, or APPOINTMENT_TYPE.UNKNOWN. */
+export function requireType(types: ReadonlyMap<string, AppointmentType>, code: string): AppointmentType {
   const type = types.get(code);
   if (!type) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: code });
   return type;

@@ -7,6 +7,7 @@ import {
   DomainError,
   ErrorCode,
   parseInstant,
+  requireType,
   resolveSlot,
   searchFreeSlots,
   slotIdFor,
@@ -220,8 +221,7 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
   }
   await releaseExpiredHolds(ctx.services, { clinicId, from: start.minus({ hours: 12 }), to: end });
   const types = await typesOf(ctx.services, clinicId);
-  const type = types.get(visitType);
-  if (!type) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: visitType });
+  const type = requireType(types, visitType);
   const providerIds: (string | undefined)[] = practitioners.length > 0 ? practitioners : [undefined];
   const count = Math.min(paramValues(params, '_count')[0]?.valueInteger ?? paramValues(params, '_count')[0]?.valuePositiveInt ?? 100, 500);
   const slots = [];

@@ -2,7 +2,8 @@ import type { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from '../errors';
 import { EventType, makeEvent } from '../events';
 import type { Actor, Appointment, ExternalId } from '../model';
-import { checkBookingFor, resolveSlot, type SchedulingDeps } from '../scheduling';
+import { appointmentRef, checkBookingFor, dispatchQuietly, requirePatient, resolveSlot, type SchedulingDeps } from '../scheduling';
+import { requireType } from '../slots';
 import { parseInstant, toIsoInZone } from '../time';
 import { EhrError } from './siu-apply';
 
@@ -43,10 +44,8 @@ export interface HoldCommand {
 /** Places a hold on a slot; releases a lapsed hold in the way first. SLOT_TAKEN if someone holds or booked it. */
 export async function placeHold(deps: SchedulingDeps, cmd: HoldCommand): Promise<Appointment> {
   const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.slotId);
-  const appointmentType = types.get(cmd.appointmentType);
-  if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: cmd.appointmentType });
-  const patient = await deps.patients.get(cmd.patientId);
-  if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId: cmd.patientId });
+  const appointmentType = requireType(types, cmd.appointmentType);
+  const patient = await requirePatient(deps, cmd.patientId);
   const now = deps.clock.now();
   const slotStart = parseInstant(slot.start);
   await releaseExpiredHolds(deps, { clinicId: clinic.clinicId, providerId: provider.providerId, from: slotStart.minus({ hours: 12 }), to: slotStart.plus({ hours: 12 }) });
@@ -143,34 +142,17 @@ export async function bookHold(deps: SchedulingDeps, cmd: { appointmentId: strin
     throw new EhrError('HOLD.EXPIRED', 'The hold has lapsed; place a new one');
   }
   const { slot, provider, clinic, types } = await resolveSlot(deps, current.slotId);
-  const appointmentType = types.get(current.appointmentType);
-  if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type', { appointmentType: current.appointmentType });
-  const patient = await deps.patients.get(current.patientId);
-  if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId: current.patientId });
+  const appointmentType = requireType(types, current.appointmentType);
+  const patient = await requirePatient(deps, current.patientId);
   const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: 'ehr', ignoreAppointmentId: current.appointmentId });
   const at = now.toUTC().toISO()!;
   const booked: Appointment = { ...current, status: decision.status, updatedAt: at, version: current.version + 1 };
   const event = makeEvent(
     EventType.appointmentBooked,
-    {
-      appointmentId: booked.appointmentId,
-      slotId: booked.slotId,
-      clinicId: booked.clinicId,
-      providerId: booked.providerId,
-      patientId: booked.patientId,
-      appointmentType: booked.appointmentType,
-      start: booked.start,
-      end: booked.end,
-      status: decision.status,
-      channel: 'ehr',
-    },
+    { ...appointmentRef(booked), status: decision.status, channel: 'ehr' },
     { id: deps.ids.newId('evt'), time: at, subject: booked.appointmentId },
   );
   const stored = await deps.appointments.update(booked, current.version, [event]);
-  try {
-    await deps.outbox.dispatch([event]);
-  } catch {
-    // Stored with the change; the outbox relay publishes it later.
-  }
+  await dispatchQuietly(deps, [event]);
   return stored;
 }
