@@ -141,9 +141,14 @@ interface Row {
   hostCpuMsPerRequest?: number;
 }
 
+/** GET /_host/load (the local host's load report), or undefined when the host has no such route. */
+async function hostLoad(baseUrl: string): Promise<{ idle: boolean; cpuMs: number } | undefined> {
+  return fetch(`${baseUrl}/_host/load`).then((r) => (r.ok ? (r.json() as Promise<{ idle: boolean; cpuMs: number }>) : undefined), () => undefined);
+}
+
 /** The host's CPU time so far (ms), or undefined when it has no load route. */
 async function hostCpuMs(baseUrl: string): Promise<number | undefined> {
-  return fetch(`${baseUrl}/_host/load`).then((r) => (r.ok ? (r.json() as Promise<{ cpuMs?: number }>).then((l) => l.cpuMs) : undefined), () => undefined);
+  return (await hostLoad(baseUrl))?.cpuMs;
 }
 
 /** Waits until GET /_host/load has said idle for a whole second; returns the ms it took (undefined: no such route). */
@@ -151,7 +156,7 @@ async function waitForIdle(baseUrl: string, timeoutMs = 180_000): Promise<number
   const t0 = Date.now();
   let idleSince: number | undefined;
   for (;;) {
-    const load = await fetch(`${baseUrl}/_host/load`).then((r) => (r.ok ? (r.json() as Promise<{ idle: boolean }>) : undefined), () => undefined);
+    const load = await hostLoad(baseUrl);
     if (!load) return undefined;
     const now = Date.now();
     if (load.idle) {

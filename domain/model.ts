@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { entityIdSchema } from './ids';
 import { isIanaZone, parseClockTime } from './time';
+import { LruMap } from './lru';
 
 const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 /**
@@ -9,13 +10,12 @@ const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[
  * 2026-02-30 (Date.parse rolls over, luxon refuses) and on +25:00 (the reverse), so require both to agree.
  */
 /** Answers for recently checked instants: the same few query bounds arrive with every request (luxon's parse is the cost). */
-const realInstantMemo = new Map<string, boolean>();
+const realInstantMemo = new LruMap<string, boolean>(1_000);
 const isRealInstant = (iso: string): boolean => {
   const known = realInstantMemo.get(iso);
   if (known !== undefined) return known;
   const dt = DateTime.fromISO(iso, { setZone: true });
   const real = dt.isValid && dt.toMillis() === Date.parse(iso);
-  if (realInstantMemo.size >= 1_000) realInstantMemo.clear();
   realInstantMemo.set(iso, real);
   return real;
 };

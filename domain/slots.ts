@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
 import { slotIdForMs } from './ids';
 import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
+import { LruMap } from './lru';
 import { weekdays } from './model';
 import { assertZone, formatInstantInZone, parseClockTime, parseInstant, zoneOffsetMinutes } from './time';
 
@@ -160,10 +161,12 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
  * recently used entries go first); results are frozen, callers copy what they change.
  */
 export class SlotGenerationMemo {
-  private readonly entries = new Map<string, readonly Slot[]>();
+  private readonly entries: LruMap<string, readonly Slot[]>;
   hits = 0;
   misses = 0;
-  constructor(private readonly capacity = 2_000) {}
+  constructor(capacity = 2_000) {
+    this.entries = new LruMap(capacity);
+  }
 
   /** `typesKey`: a caller generating for many providers can pass `appointmentTypesKey(types)` once. */
   generate(input: SlotGenerationInput, typesKey = appointmentTypesKey(input.appointmentTypes)): readonly Slot[] {
@@ -171,14 +174,11 @@ export class SlotGenerationMemo {
     const hit = this.entries.get(key);
     if (hit) {
       this.hits++;
-      this.entries.delete(key);
-      this.entries.set(key, hit);
       return hit;
     }
     this.misses++;
     const slots = Object.freeze(generateSlots(input).map((slot) => Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] })));
     this.entries.set(key, slots);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
     return slots;
   }
 

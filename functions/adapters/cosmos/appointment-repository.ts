@@ -4,7 +4,7 @@ import type { SchedulingEvent } from '../../../domain/events';
 import type { Appointment, AppointmentStatus } from '../../../domain/model';
 import type { AppointmentQuery, AppointmentRepository, BusyAppointment, BusyQuery, Clock, Page } from '../../../domain/ports';
 import { OCCUPYING_STATUSES } from '../../../domain/slots';
-import { LruMap } from './cache';
+import { LruMap } from '../../../domain/lru';
 import { localDateOf, schedulePk, slotClaimId } from './keys';
 import { type OutboxCarrier, type PendingEventIndex, withPending } from './outbox';
 import { type EntryVerdict, IN_FLIGHT_MS, type LedgerEntry, type PatientLedger } from './patient-ledger';

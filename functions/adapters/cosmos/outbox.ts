@@ -1,6 +1,6 @@
 import type { SchedulingEvent } from '../../../domain/events';
 import type { Clock, EventPublisher, Outbox } from '../../../domain/ports';
-import { LruMap } from './cache';
+import { LruMap } from '../../../domain/lru';
 import { type BaseDoc, CosmosStatusError, type Store, statusOf } from './store';
 
 /**

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import type { Clock } from '../../../domain/ports';
-import { LruMap } from './cache';
+import { LruMap } from '../../../domain/lru';
 import { type BaseDoc, type Store, type Stored, statusOf } from './store';
 
 /**

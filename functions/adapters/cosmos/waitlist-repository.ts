@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
 import type { WaitlistEntry, WaitlistOffer } from '../../../domain/model';
 import type { OfferRepository, Page, WaitlistRepository } from '../../../domain/ports';
-import { LruMap } from './cache';
+import { LruMap } from '../../../domain/lru';
 import { type BaseDoc, type Store, type Stored, statusOf, stripDoc } from './store';
 
 /**
