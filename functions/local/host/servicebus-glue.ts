@@ -1,7 +1,7 @@
 import { LocalServiceBus, serviceBusTriggerMetadata, type ConsumeOptions, type EntitySource, type LocalServiceBusMessage, type MessageHandler } from '../servicebus';
 import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { CapturedFunction, FunctionRegistry } from './registry';
-import type { BackgroundRunner } from './priority';
+import { runAtOnce, type BackgroundRunner } from './priority';
 
 /**
  * Glue between captured `app.serviceBusTopic` / `app.serviceBusQueue` functions and the local
@@ -87,7 +87,7 @@ export class ServiceBusTriggers {
       logger: this.logger,
     });
     const run = () => Promise.resolve(fn.handler(many ? [message.body] : message.body, context));
-    await (this.options.runBackground ? this.options.runBackground(run) : run());
+    await (this.options.runBackground ?? runAtOnce)(run);
   }
 }
 

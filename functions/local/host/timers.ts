@@ -1,7 +1,7 @@
 import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import { parseSchedule, type Schedule } from './ncrontab';
 import type { CapturedFunction, FunctionRegistry } from './registry';
-import type { BackgroundRunner } from './priority';
+import { runAtOnce, type BackgroundRunner } from './priority';
 
 /** Fires captured `app.timer` functions on their NCRONTAB schedules (UTC). */
 
@@ -104,7 +104,7 @@ export class TimerScheduler {
     this.fired.set(fn.name, (this.fired.get(fn.name) ?? 0) + 1);
     try {
       const run = () => Promise.resolve(fn.handler(info, context));
-      await (this.options.runBackground ? this.options.runBackground(run) : run());
+      await (this.options.runBackground ?? runAtOnce)(run);
     } catch (err) {
       this.logger('error', `[timer] ${fn.name} invocation ${context.invocationId} failed: ${(err as Error).message}`);
     }
