@@ -49,7 +49,7 @@ interface CannonResult {
 const autocannon = require('autocannon') as (opts: CannonOptions) => Promise<CannonResult>;
 
 const ROOT = resolve(__dirname, '..', '..');
-const START = join(ROOT, 'dist', 'functions', 'local', 'start.js');
+const START = join(ROOT, 'dist', 'local', 'start.js');
 const CONNECTIONS = [1, 10, 50];
 const SEARCH_REQUESTS = Number(process.env.BENCH_SEARCH_REQUESTS ?? 2000);
 const BOOK_REQUESTS = Number(process.env.BENCH_BOOK_REQUESTS ?? 1000);

@@ -6,9 +6,9 @@ import { FixedClock, RecordingPublisher } from '../domain/memory';
 import type { AppointmentType, Clinic, Provider } from '../domain/model';
 import type { IdGenerator } from '../domain/ports';
 import { type CosmosServices, createCosmosServices } from '../functions/adapters/cosmos';
-import { appSettingsSchema } from '../functions/lib/config';
-import { COSMOS_EMULATOR_KEY, startLocalCosmos } from '../functions/local/host/cosmos';
-import { type OpKind, startCountingProxy } from './cosmos-proxy';
+import { appSettingsSchema } from '../functions/app/config';
+import { COSMOS_EMULATOR_KEY, startLocalCosmos } from '../local/host/cosmos';
+import { type OpKind, startCountingProxy } from '../testkit/cosmos-proxy';
 
 /**
  * Cosmos DB cost per use case and booking throughput against the in-process local server.

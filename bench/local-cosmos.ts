@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { type Container, CosmosClient, type OperationInput } from '@azure/cosmos';
-import type * as CosmosModule from '../functions/local/host/cosmos';
+import type * as CosmosModule from '../local/host/cosmos';
 
 /**
- * The local Cosmos stand-in (@vercel/cosmosdb-server in-process, see functions/local/host/cosmos.ts)
+ * The local Cosmos stand-in (@vercel/cosmosdb-server in-process, see local/host/cosmos.ts)
  * under data growth: a container filled with N documents over N / DOCS_PER_PARTITION partitions,
  * then, through the real @azure/cosmos SDK, single-partition queries (as the app's adapter sends
  * them: partitionKey option, parameters, ORDER BY), point reads, one cross-partition query, and the
@@ -22,7 +22,7 @@ import type * as CosmosModule from '../functions/local/host/cosmos';
 
 const cosmosModule = (): typeof CosmosModule =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(process.env.BENCH_COSMOS_MODULE ? resolve(process.env.BENCH_COSMOS_MODULE) : '../functions/local/host/cosmos') as typeof CosmosModule;
+  require(process.env.BENCH_COSMOS_MODULE ? resolve(process.env.BENCH_COSMOS_MODULE) : '../local/host/cosmos') as typeof CosmosModule;
 
 const DOCS_PER_PARTITION = Number(process.env.BENCH_DOCS_PER_PARTITION ?? 50);
 const BUDGET_MS = Number(process.env.BENCH_SECONDS ?? 3) * 1000;
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   }
   const lat = (l: Latency | string) => (typeof l === 'string' ? l : `${l.p50Ms} / ${l.p95Ms}`);
   const val = <T>(v: T | string, f: (x: T) => unknown) => (typeof v === 'string' ? v : String(f(v)));
-  console.log(`\nLocal Cosmos stand-in (${process.env.BENCH_COSMOS_MODULE ?? 'functions/local/host/cosmos.ts'}), ${DOCS_PER_PARTITION} documents per partition, Node ${process.version}\n`);
+  console.log(`\nLocal Cosmos stand-in (${process.env.BENCH_COSMOS_MODULE ?? 'local/host/cosmos.ts'}), ${DOCS_PER_PARTITION} documents per partition, Node ${process.version}\n`);
   console.log('| documents | partition query p50/p95 ms | same, pages of 10 | point read p50/p95 ms | cross-partition query p50 ms | snapshot ms | max event-loop block ms | snapshot MB | restore ms |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {

@@ -11,14 +11,14 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { capturedFunctions, installFunctionsCore } from '../functions/local/host/core';
-import { DurableBackend } from '../functions/local/host/durable/backend';
-import { HistoryBuilder } from '../functions/local/host/durable/history';
-import { FileInstanceStore } from '../functions/local/host/durable/store';
-import { runEpisode, type OrchestrationHandler } from '../functions/local/host/durable/replay';
+import { capturedFunctions, installFunctionsCore } from '../local/host/core';
+import { DurableBackend } from '../local/host/durable/backend';
+import { HistoryBuilder } from '../local/host/durable/history';
+import { FileInstanceStore } from '../local/host/durable/store';
+import { runEpisode, type OrchestrationHandler } from '../local/host/durable/replay';
 
 const ROOT = resolve(__dirname, '..', '..');
-const START = join(ROOT, 'dist', 'functions', 'local', 'start.js');
+const START = join(ROOT, 'dist', 'local', 'start.js');
 
 interface Results {
   machine: { cpus: number; node: string; at: string };
@@ -127,7 +127,7 @@ async function backendBench(): Promise<NonNullable<Results['backend']>> {
 /**
  * Slot search and booking under load. Env: BENCH_CLINIC_ID, BENCH_APPOINTMENT_TYPE,
  * BENCH_PATIENT_IDS (comma-separated), BENCH_FROM, BENCH_TO (ISO; the searched window, default one day
- * two days ahead), BENCH_ROUTE_PREFIX ("" by default). Defaults match functions/local/seed.ts.
+ * two days ahead), BENCH_ROUTE_PREFIX ("" by default). Defaults match local/seed.ts.
  */
 async function loadBench(): Promise<Record<string, unknown>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildModel, loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../domain/optimizer';
-import { ParallelSlotOptimizer } from '../functions/adapters/optimizer-worker-pool';
+import { ParallelSlotOptimizer } from '../functions/adapters/optimizer/pool';
 import { absenceInstance, freedSlotInstance, generateInstance } from './optimizer-instances';
 import { solvePlainMip } from './optimizer-plain';
 

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 
 const ROOT = resolve(__dirname, '..', '..');
-const START = join(ROOT, 'dist', 'functions', 'local', 'start.js');
+const START = join(ROOT, 'dist', 'local', 'start.js');
 const TOKEN = 'bench-twilio-token';
 const CLINIC = 'bench';
 const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', userId: 'bench', claims: ['admin', 'scheduler'].map((val) => ({ typ: 'roles', val })) })).toString('base64');

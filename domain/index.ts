@@ -5,7 +5,7 @@ export * from './model';
 export * from './slots';
 export * from './appointment-status';
 export * from './booking-rules';
-export * from './waitlist';
+export * from './waitlist/eligibility';
 export * from './events';
 export * from './ports';
 export * from './scheduling';

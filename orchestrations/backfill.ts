@@ -27,27 +27,14 @@ import {
   type OfferStatus,
 } from '../domain';
 import { bookAppointment, resolveSlot, searchFreeSlots } from '../domain/scheduling';
-import { getServices } from '../functions/lib/services';
-import { notifyPatient } from '../functions/lib/notify';
-import { rankCandidatesForSlot } from '../functions/lib/ranking';
+import { getServices } from '../functions/app/services';
+import { notifyPatient } from '../functions/patient/notify';
+import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
 import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
+import { Activities, BACKFILL_ORCHESTRATOR, type BackfillInput } from './names';
 
-export const BACKFILL_ORCHESTRATOR = 'backfillOrchestrator';
-export const Activities = {
-  loadCandidates: 'backfillLoadCandidates',
-  sendOffer: 'backfillSendOffer',
-  book: 'backfillBook',
-  closeOffers: 'backfillCloseOffers',
-} as const;
+export { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput } from './names';
 
-export interface BackfillInput {
-  slotId: string;
-  appointmentType: string;
-  reason: string;
-  /** Waitlist entries already offered in earlier rounds (carried across continueAsNew). */
-  offeredEntryIds?: string[];
-  round?: number;
-}
 
 export interface BackfillOutput {
   outcome: 'booked' | 'slot-not-free' | 'too-close' | 'no-candidates' | 'max-rounds';
@@ -56,7 +43,6 @@ export interface BackfillOutput {
   offers: { offerId: string; status: OfferStatus }[];
 }
 
-export const backfillInstanceId = (slotId: string) => `backfill-${slotId}`;
 
 interface CandidateList {
   slotFree: boolean;

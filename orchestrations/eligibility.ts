@@ -9,19 +9,13 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DateTime } from 'luxon';
 import { EventType, makeEvent, TransientError, type Appointment } from '../domain';
-import { notifyPatient } from '../functions/lib/notify';
-import { getServices } from '../functions/lib/services';
+import { notifyPatient } from '../functions/patient/notify';
+import { getServices } from '../functions/app/services';
+import { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR, type EligibilityInput } from './names';
 import { waitForTimeOrChange } from './timers';
 
-export const ELIGIBILITY_ORCHESTRATOR = 'eligibilityOrchestrator';
-export const CHECK_ELIGIBILITY_ACTIVITY = 'eligibilityCheck';
-export const eligibilityInstanceId = (appointmentId: string) => `eligibility-${appointmentId}`;
+export { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR, eligibilityInstanceId, type EligibilityInput } from './names';
 
-export interface EligibilityInput {
-  appointmentId: string;
-  start: string;
-  leadHours: number;
-}
 
 export interface EligibilityOutput {
   outcome: 'active' | 'inactive' | 'error' | 'cancelled' | 'no-coverage' | 'not-booked';

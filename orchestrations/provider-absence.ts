@@ -6,36 +6,16 @@
  * `provider-absence`, the patient is booked into the new slot and texted the new time (C to
  * confirm, X to cancel). What could not be re-homed is reported to the front desk in the output.
  */
-import { createHash } from 'node:crypto';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import { DateTime } from 'luxon';
 import { bookAppointment, cancelAppointment, isDomainError, listAllAppointments, searchFreeSlots } from '../domain';
 import { optimizeAssignment, type OptimizationInstance } from '../domain/optimizer';
-import { notifyPatient } from '../functions/lib/notify';
-import { getServices } from '../functions/lib/services';
+import { notifyPatient } from '../functions/patient/notify';
+import { getServices } from '../functions/app/services';
+import { AbsenceActivities, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
 
-export const PROVIDER_ABSENCE_ORCHESTRATOR = 'providerAbsenceOrchestrator';
-export const AbsenceActivities = {
-  record: 'absenceRecord',
-  plan: 'absencePlan',
-  rehome: 'absenceRehome',
-} as const;
-
-/** Deterministic: the same absence (provider, window) always maps to one instance. */
-export function absenceInstanceId(providerId: string, from: string, to: string): string {
-  const hash = createHash('sha256').update(`${Date.parse(from)}|${Date.parse(to)}`).digest('hex').slice(0, 12);
-  return `absence-${providerId}-${hash}`;
-}
-
-export interface AbsenceInput {
-  providerId: string;
-  from: string;
-  to: string;
-  reasonCode?: string;
-  /** How far past the absence to look for new slots (default 14 days). */
-  searchDays?: number;
-}
+export { AbsenceActivities, absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
 
 interface Displaced {
   appointmentId: string;

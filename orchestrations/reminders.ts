@@ -8,22 +8,13 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DateTime } from 'luxon';
-import { notifyPatient } from '../functions/lib/notify';
-import { getServices } from '../functions/lib/services';
+import { notifyPatient } from '../functions/patient/notify';
+import { getServices } from '../functions/app/services';
+import { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, type RemindersInput } from './names';
 import { waitForTimeOrChange } from './timers';
 
-export const REMINDERS_ORCHESTRATOR = 'remindersOrchestrator';
-export const SEND_REMINDER_ACTIVITY = 'sendReminder';
-export const remindersInstanceId = (appointmentId: string) => `reminders-${appointmentId}`;
+export { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, remindersInstanceId, type RemindersInput } from './names';
 
-export interface RemindersInput {
-  appointmentId: string;
-  start: string;
-  /** Hours before the visit, e.g. [48, 2]. */
-  hoursBefore: number[];
-  /** Offsets already handled (carried across continueAsNew). */
-  done?: number[];
-}
 
 const retry = new df.RetryOptions(2000, 5);
 retry.backoffCoefficient = 2;

@@ -4,15 +4,10 @@
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { DateTime } from 'luxon';
+import { APPOINTMENT_CHANGED_EVENT, type AppointmentChanged } from './names';
 
-/** Raised by the events triggers on reminder/eligibility instances when their appointment changes. */
-export const APPOINTMENT_CHANGED_EVENT = 'AppointmentChanged';
+export { APPOINTMENT_CHANGED_EVENT, type AppointmentChanged } from './names';
 
-export interface AppointmentChanged {
-  status: 'cancelled' | 'rescheduled';
-  /** New start for a reschedule. */
-  start?: string;
-}
 
 /** JS durable timers are limited to 6 days; longer waits continue as new after this step. */
 export const MAX_TIMER_STEP_DAYS = 5;

@@ -2,7 +2,7 @@ import type { DateTime } from 'luxon';
 import type { OfferPolicy, Patient } from '../model';
 import { e164Schema } from '../model';
 import type { OutboundSms } from '../ports';
-import { isQuietHours, nextSendTime } from '../waitlist';
+import { isQuietHours, nextSendTime } from '../waitlist/eligibility';
 
 export type SmsPurpose = OutboundSms['purpose'];
 

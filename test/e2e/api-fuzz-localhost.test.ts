@@ -4,7 +4,7 @@
  * Never a 5xx, and no seeded PHI in an error body.
  */
 import fc from 'fast-check';
-import { encodeContinuation } from '../../functions/lib/http';
+import { encodeContinuation } from '../../functions/http/handlers';
 import { principalHeader } from '../support/e2e-client';
 import { startLocalHost, type LocalHostProcess } from '../support/localhost';
 

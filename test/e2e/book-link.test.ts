@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { appointmentTypeSchema, bookAppointment, clinicSchema, providerSchema } from '../../domain';
 import { FixedClock, SequentialIds } from '../../domain/memory';
-import { bookLinkConfirm, bookLinkPage } from '../../functions/book-link';
-import { loadSettings } from '../../functions/lib/config';
-import { createInMemoryServices, setServices, type Services } from '../../functions/lib/services';
-import { createBookingLink } from '../../functions/lib/sms-links';
-import { durableClientInput } from '../../functions/lib/sms-runtime';
+import { bookLinkConfirm, bookLinkPage } from '../../functions/patient/book-link';
+import { loadSettings } from '../../functions/app/config';
+import { createInMemoryServices, setServices, type Services } from '../../functions/app/services';
+import { createBookingLink } from '../../functions/patient/links';
+import { durableClientInput } from '../../functions/patient/runtime';
 
 const NOW = DateTime.fromISO('2026-03-02T15:00:00Z', { zone: 'utc' }); // Mon 10:00 New York
 let server: Server;

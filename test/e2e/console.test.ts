@@ -15,12 +15,12 @@ import { bookAppointment } from '../../domain';
 import { NOW, P1_TUE_0900, P1_TUE_0930, invoke, seed, type Seeded } from '../support/api-harness';
 import { startApiServer } from '../support/api-server';
 
-import '../../functions/api-appointments';
-import '../../functions/api-config';
-import '../../functions/api-slots';
-import '../../functions/api-waitlist';
-import '../../functions/api-workflows';
-import '../../functions/console';
+import '../../functions/api/appointments';
+import '../../functions/api/config';
+import '../../functions/api/slots';
+import '../../functions/api/waitlist';
+import '../../functions/api/workflows';
+import '../../functions/ops/console';
 
 // Functions passed to page.evaluate run in the browser. The project has no DOM lib; these declarations type
 // just what those functions use, and stay local to this module.

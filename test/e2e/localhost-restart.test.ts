@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { routePrefixFrom } from '../../functions/local/host/settings';
+import { routePrefixFrom } from '../../local/host/settings';
 import { startLocalHost, type LocalHostProcess } from '../support/localhost';
 
 jest.setTimeout(90_000);

@@ -4,15 +4,15 @@
  * InvocationContext objects, as the Functions host would.
  *
  * Use in a test file, before importing any function file:
- *   jest.mock('@azure/functions-core', () => require('../support/api-harness').functionsCoreStub, { virtual: true });
+ *   jest.mock('@azure/functions-core', () => require('./api-harness').functionsCoreStub, { virtual: true });
  */
 import { HttpRequest, InvocationContext, type HttpResponse } from '@azure/functions';
 import { DateTime } from 'luxon';
 import type { PatientRecord } from '../../domain';
 import { FixedClock, InMemoryAudit, InMemoryOffers, RecordingPublisher, SequentialIds } from '../../domain/memory';
-import { encodePrincipal, type Role } from '../../functions/lib/auth';
-import { loadSettings } from '../../functions/lib/config';
-import { createInMemoryServices, setServices, type Services } from '../../functions/lib/services';
+import { encodePrincipal, type Role } from '../../functions/http/auth';
+import { loadSettings } from '../../functions/app/config';
+import { createInMemoryServices, setServices, type Services } from '../../functions/app/services';
 
 export interface CapturedBinding {
   type: string;

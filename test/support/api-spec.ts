@@ -3,7 +3,7 @@
  * response schema, an error body the Problem schema. Keeps the hand-written response schemas honest.
  */
 import Ajv2020 from 'ajv/dist/2020';
-import { openApiDocument } from '../../functions/openapi';
+import { openApiDocument } from '../../functions/ops/openapi';
 import type { InvokeResult } from './api-harness';
 
 const DOC_ID = 'urn:slotflow:openapi';

@@ -1,6 +1,6 @@
 /**
  * The Service Bus topology as bicep/modules/servicebus.bicep declares it, evaluated from the syntax
- * tree far enough to compare with the local broker's topology (functions/local/servicebus/topology.ts).
+ * tree far enough to compare with the local broker's topology (functions/adapters/servicebus/topology.ts).
  */
 import {
   type BicepFile,

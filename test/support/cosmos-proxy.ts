@@ -1,2 +1,2 @@
 /** The counting / fault-injecting proxy lives in bench/ (the benchmark uses it too). */
-export * from '../../bench/cosmos-proxy';
+export * from '../../testkit/cosmos-proxy';

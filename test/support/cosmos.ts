@@ -5,8 +5,8 @@ import { FixedClock, RecordingPublisher } from '../../domain/memory';
 import type { AppointmentType, Clinic, Provider } from '../../domain/model';
 import type { IdGenerator, PatientRecord } from '../../domain/ports';
 import { type CosmosServices, type CosmosServicesOptions, createCosmosServices } from '../../functions/adapters/cosmos';
-import { appSettingsSchema, type AppSettings } from '../../functions/lib/config';
-import { COSMOS_EMULATOR_KEY, startLocalCosmos, type LocalCosmos } from '../../functions/local/host/cosmos';
+import { appSettingsSchema, type AppSettings } from '../../functions/app/config';
+import { COSMOS_EMULATOR_KEY, startLocalCosmos, type LocalCosmos } from '../../local/host/cosmos';
 import { type CountingProxy, startCountingProxy } from './cosmos-proxy';
 
 /** A local Cosmos server (in-process, loopback) with a counting / fault-injecting proxy in front. */

@@ -4,7 +4,7 @@
  */
 export default function globalSetup(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ensureBuilt } = require('../../functions/local/host/build.cjs') as {
+  const { ensureBuilt } = require('../../local/host/build.cjs') as {
     ensureBuilt(opts?: { log?: (m: string) => void }): { built: boolean; files: number; ms: number };
   };
   ensureBuilt({ log: (m) => process.stdout.write(`${m}\n`) });

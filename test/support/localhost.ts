@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * Starts the built local host (dist/functions/local/start.js; Jest's globalSetup builds it) as a
+ * Starts the built local host (dist/local/start.js; Jest's globalSetup builds it) as a
  * child process on a free loopback port with its own data folder, waits until GET /api/health is
  * 200, and stops it. e2e tests then talk to `baseUrl` over HTTP only.
  *
@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
  */
 
 const ROOT = resolve(__dirname, '..', '..');
-const START = join(ROOT, 'dist', 'functions', 'local', 'start.js');
+const START = join(ROOT, 'dist', 'local', 'start.js');
 
 export interface LocalHostProcessOptions {
   /** App entry to load instead of dist/functions/index.js (e.g. a fixture app). */

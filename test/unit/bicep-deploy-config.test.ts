@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema, loadSettings } from '../../functions/lib/config';
+import { HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema, loadSettings } from '../../functions/app/config';
 import { type BicepFile, REPO_ROOT, parameterDeclarations, parseBicep } from '../support/bicep-ast';
 
 // The files around the templates: host.json, azure.yaml, main.parameters.json, the local

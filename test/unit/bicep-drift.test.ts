@@ -1,4 +1,4 @@
-import { AZURE_REQUIRED_SETTINGS, HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema } from '../../functions/lib/config';
+import { AZURE_REQUIRED_SETTINGS, HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema } from '../../functions/app/config';
 import { type BicepFile, loadBicepFiles, parseBicep, stringLiteral, stringPrefix } from '../support/bicep-ast';
 import { appSettingsOf, compareSettings, hasDrift, type SettingsContract } from '../support/bicep-settings';
 

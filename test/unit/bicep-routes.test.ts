@@ -10,7 +10,7 @@ const functionsDir = path.join(REPO_ROOT, 'functions');
 
 /** Route templates registered by the trigger files in functions/ (the local host's own files are not deployed). */
 function registeredRoutes(): string[] {
-  return readdirSync(functionsDir)
+  return readdirSync(functionsDir, { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.ts'))
     .flatMap((name) => [...readFileSync(path.join(functionsDir, name), 'utf8').matchAll(/\broute:\s*'([^']+)'/g)].map((m) => `/${m[1]}`));
 }

@@ -1,4 +1,4 @@
-import { EHR_INBOUND_QUEUE, SCHEDULING_EVENTS_TOPIC, slotflowTopology } from '../../functions/local/servicebus/topology';
+import { EHR_INBOUND_QUEUE, SCHEDULING_EVENTS_TOPIC, slotflowTopology } from '../../functions/adapters/servicebus/topology';
 import { type BicepFile, loadBicepFiles, parseBicep } from '../support/bicep-ast';
 import { isoDurationMs, resourceSetting, subscriptionsOf } from '../support/bicep-servicebus';
 

@@ -1,6 +1,6 @@
 import { CosmosClient, type Database, type RetryOptions } from '@azure/cosmos';
 import { DefaultAzureCredential } from '@azure/identity';
-import { type AppSettings, ConfigError } from '../../lib/config';
+import { type AppSettings, ConfigError } from '../../app/config';
 import { CONTAINERS, TTL_CONTAINERS } from './keys';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CosmosClient, Database } from '@azure/cosmos';
 import { DateTime } from 'luxon';
 import type { AuditLog, Clock, ConfigRepository, EventPublisher, IdempotencyStore, IdGenerator, OfferRepository, PatientRepository, WaitlistRepository } from '../../../domain/ports';
-import { type AppSettings, ConfigError } from '../../lib/config';
+import { type AppSettings, ConfigError } from '../../app/config';
 import { CosmosAppointmentRepository } from './appointment-repository';
 import { CosmosAuditLog } from './audit-log';
 import { createCosmosClient, ensureSchema } from './client';

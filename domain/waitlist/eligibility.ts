@@ -1,0 +1,80 @@
+import { DateTime } from 'luxon';
+import type { OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from '../model';
+import { resolveLocalEndTime } from '../slots';
+import { parseClockTime, parseInstant } from '../time';
+
+/** True if the entry may be offered the slot: active, same clinic, type, provider and time window. */
+export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
+  if (entry.status !== 'active' || entry.clinicId !== slot.clinicId) return false;
+  if (entry.appointmentType !== appointmentType || !slot.appointmentTypes.includes(appointmentType)) return false;
+  if (entry.providerIds.length > 0 && !entry.providerIds.includes(slot.providerId)) return false;
+  const start = Date.parse(slot.start);
+  if (entry.earliest && start < Date.parse(entry.earliest)) return false;
+  if (entry.latest && start > Date.parse(entry.latest)) return false;
+  if (entry.clinicalDeadline && start > Date.parse(entry.clinicalDeadline)) return false;
+  return true;
+}
+
+const URGENCY_RANK: Record<Urgency, number> = { urgent: 0, soon: 1, routine: 2 };
+
+/** Local hour bands for time-of-day preferences. */
+export function timeOfDayOf(localHour: number): Exclude<TimeOfDay, 'any'> {
+  return localHour < 12 ? 'morning' : localHour < 17 ? 'afternoon' : 'evening';
+}
+
+/**
+ * Simple ranking used when the optimizer is unavailable: urgency, then nearest clinical deadline,
+ * then time-of-day match, then longest wait. Deterministic (ties broken by entry id).
+ */
+export function rankWaitlistSimple(entries: readonly WaitlistEntry[], slot: Slot, appointmentType: string): WaitlistEntry[] {
+  const slotLocalHour = parseInstant(slot.start).hour;
+  const matchesTime = (e: WaitlistEntry) => (e.timeOfDay === 'any' || e.timeOfDay === timeOfDayOf(slotLocalHour) ? 0 : 1);
+  const deadline = (e: WaitlistEntry) => (e.clinicalDeadline ? Date.parse(e.clinicalDeadline) : Number.POSITIVE_INFINITY);
+  return entries
+    .filter((e) => isEligibleForSlot(e, slot, appointmentType))
+    .sort(
+      (a, b) =>
+        URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
+        deadline(a) - deadline(b) ||
+        matchesTime(a) - matchesTime(b) ||
+        Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
+        a.waitlistEntryId.localeCompare(b.waitlistEntryId),
+    );
+}
+
+/** Offer expiry shrinks as the slot gets closer: clamp(fraction x lead time, min, max), never past the offer cut-off. */
+export function offerExpiresAt(now: DateTime, slotStart: DateTime, policy: OfferPolicy): DateTime {
+  const leadMinutes = slotStart.diff(now, 'minutes').minutes;
+  const minutes = Math.min(policy.maxExpiryMinutes, Math.max(policy.minExpiryMinutes, Math.floor(leadMinutes * policy.expiryFraction)));
+  const cutoff = slotStart.minus({ minutes: policy.minLeadMinutes });
+  const expires = now.plus({ minutes });
+  return expires < cutoff ? expires : cutoff;
+}
+
+/** True once the slot starts too soon to offer it (or has started). */
+export function isTooCloseToOffer(now: DateTime, slotStart: DateTime, policy: Pick<OfferPolicy, 'minLeadMinutes' | 'minExpiryMinutes'>): boolean {
+  return slotStart.minus({ minutes: policy.minLeadMinutes + policy.minExpiryMinutes }) < now;
+}
+
+/** True if `now` falls in the clinic's quiet hours (no SMS). Handles windows across midnight. */
+export function isQuietHours(now: DateTime, zone: string, policy: Pick<OfferPolicy, 'quietStart' | 'quietEnd'>): boolean {
+  const local = now.setZone(zone);
+  const minute = local.hour * 60 + local.minute;
+  const start = parseClockTime(policy.quietStart);
+  const end = parseClockTime(policy.quietEnd);
+  if (start === end) return false;
+  return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
+
+/** The first instant at or after `now` outside quiet hours. */
+export function nextSendTime(now: DateTime, zone: string, policy: Pick<OfferPolicy, 'quietStart' | 'quietEnd'>): DateTime {
+  if (!isQuietHours(now, zone, policy)) return now;
+  const local = now.setZone(zone);
+  const end = parseClockTime(policy.quietEnd);
+  // Wall-clock time (not elapsed minutes), so a DST change overnight does not shift the end of quiet hours;
+  // an end inside a spring-forward gap is the end of the gap, the first instant that is no longer quiet.
+  const atEnd = (d: DateTime) => resolveLocalEndTime(d, end, zone);
+  let candidate = atEnd(local);
+  if (candidate <= local) candidate = atEnd(local.plus({ days: 1 }));
+  return candidate.toUTC();
+}

@@ -1,0 +1,93 @@
+/**
+ * EventPublisher over Azure Service Bus with the real `@azure/service-bus` SDK: one message per
+ * CloudEvent (structured mode), MessageId = event id for duplicate detection, SessionId = the
+ * appointment id so one appointment's events stay in order.
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { ServiceBusClient, type ServiceBusMessage, type ServiceBusMessageBatch, type ServiceBusSender } from '@azure/service-bus';
+import type { SchedulingEvent } from '../../../domain/events';
+import type { EventPublisher } from '../../../domain/ports';
+import { settings as appSettings, type AppSettings } from '../../app/config';
+
+export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
+
+/** Structural view of the envelope the adapter needs; every SchedulingEvent fits it. */
+export interface PublishableEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: unknown;
+}
+
+function sessionIdOf(event: PublishableEvent): string {
+  const data = event.data as { appointmentId?: unknown } | null;
+  return typeof data?.appointmentId === 'string' && data.appointmentId ? data.appointmentId : event.subject;
+}
+
+/** The Service Bus message for one CloudEvent. */
+export function toServiceBusMessage(event: PublishableEvent): ServiceBusMessage {
+  return {
+    body: Buffer.from(JSON.stringify(event), 'utf8'),
+    contentType: CLOUDEVENTS_CONTENT_TYPE,
+    messageId: event.id,
+    sessionId: sessionIdOf(event),
+    subject: event.type,
+    applicationProperties: { type: event.type, source: event.source, subject: event.subject, specversion: event.specversion },
+  };
+}
+
+/**
+ * A client from settings: `ServiceBusConnection` (local connection string) or, in Azure,
+ * `ServiceBusConnection__fullyQualifiedNamespace` with the managed identity (`AZURE_CLIENT_ID`).
+ */
+export function createServiceBusClient(settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID'>): ServiceBusClient {
+  if (settings.ServiceBusConnection) return new ServiceBusClient(settings.ServiceBusConnection);
+  const namespace = settings.ServiceBusConnection__fullyQualifiedNamespace;
+  if (!namespace) throw new Error('ServiceBusConnection__fullyQualifiedNamespace or ServiceBusConnection must be set');
+  const credential = new DefaultAzureCredential(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {});
+  return new ServiceBusClient(namespace, credential);
+}
+
+export class ServiceBusEventPublisher implements EventPublisher {
+  private readonly sender: ServiceBusSender;
+
+  /** `ownsClient`: close() closes the client too (true when built from settings). */
+  constructor(
+    private readonly client: ServiceBusClient,
+    topicName: string,
+    private readonly ownsClient = false,
+  ) {
+    this.sender = client.createSender(topicName);
+  }
+
+  /** From app settings (this process's by default): connection string locally, managed identity in Azure. */
+  static fromSettings(
+    settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID' | 'SCHEDULING_EVENTS_TOPIC'> = appSettings(),
+  ): ServiceBusEventPublisher {
+    return new ServiceBusEventPublisher(createServiceBusClient(settings), settings.SCHEDULING_EVENTS_TOPIC, true);
+  }
+
+  /** Sends the events in as few batches as fit; resolves once Service Bus has accepted all of them. */
+  async publish(events: SchedulingEvent[] | PublishableEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    let batch: ServiceBusMessageBatch = await this.sender.createMessageBatch();
+    for (const event of events as PublishableEvent[]) {
+      const message = toServiceBusMessage(event);
+      if (batch.tryAddMessage(message)) continue;
+      if (batch.count === 0) throw new Error(`Event ${event.id} is larger than the maximum Service Bus message size`);
+      await this.sender.sendMessages(batch);
+      batch = await this.sender.createMessageBatch();
+      if (!batch.tryAddMessage(message)) throw new Error(`Event ${event.id} is larger than the maximum Service Bus message size`);
+    }
+    if (batch.count > 0) await this.sender.sendMessages(batch);
+  }
+
+  async close(): Promise<void> {
+    await this.sender.close();
+    if (this.ownsClient) await this.client.close();
+  }
+}

@@ -1,0 +1,172 @@
+import { app } from '@azure/functions';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import {
+  appointmentTypeCodeSchema,
+  DomainError,
+  entityIdSchema,
+  ErrorCode,
+  generateSlots,
+  instantSchema,
+  localDateSchema,
+  OCCUPYING_STATUSES,
+  searchFreeSlots,
+  listAllAppointments as listAllAppointmentsInDomain,
+  type Appointment,
+  type FreeSlot,
+  type AppointmentRepository,
+  type WaitlistOffer,
+} from '../../domain';
+import { requireClinicAccess } from '../http/auth';
+import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
+import { SingleFlight } from '../http/single-flight';
+
+/** Front desk: free slots for booking, and the per-provider day view of the console. */
+
+/**
+ * An instant in a query string. A `+` offset sent unencoded arrives as a space; read it back as `+`
+ * rather than failing every client that forgot to encode it.
+ */
+export const queryInstantSchema = z
+  .string()
+  .max(40)
+  .transform((s) => s.replace(/ (\d{2}:\d{2})$/, '+$1'))
+  .pipe(instantSchema);
+
+export const slotQuerySchema = z
+  .object({
+    clinicId: entityIdSchema,
+    appointmentType: appointmentTypeCodeSchema,
+    from: queryInstantSchema,
+    to: queryInstantSchema,
+    providerId: entityIdSchema.optional(),
+  })
+  .strict();
+
+export const scheduleQuerySchema = z.object({ clinicId: entityIdSchema, date: localDateSchema, providerId: entityIdSchema.optional() }).strict();
+
+/**
+ * Identical searches in flight at once (a clinic's desks refreshing the same morning) share one
+ * computation, serialized once: every waiting request gets the same JSON text.
+ */
+const searchFlights = new WeakMap<object, SingleFlight<string>>();
+function searchesOf(services: object): SingleFlight<string> {
+  let flight = searchFlights.get(services);
+  if (!flight) {
+    flight = new SingleFlight<string>();
+    searchFlights.set(services, flight);
+  }
+  return flight;
+}
+
+function slotsJson(slots: FreeSlot[]): string {
+  return JSON.stringify({ slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })) });
+}
+
+export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
+  const q = readQuery(ctx.request, slotQuerySchema);
+  requireClinicAccess(ctx.principal, q.clinicId);
+  // Access is checked per request above; the result depends only on the query (and on the services).
+  const key = JSON.stringify([q.clinicId, q.appointmentType, q.from, q.to, q.providerId ?? '']);
+  const jsonText = await searchesOf(ctx.services).run(key, async () => slotsJson(await searchFreeSlots(ctx.services, q)));
+  return { status: 200, jsonText };
+}
+
+/** Every appointment of a clinic starting in [from, to), across continuation pages (at most about 10,000). */
+export function listAllAppointments(repo: AppointmentRepository, q: { clinicId: string; from: string; to: string; providerId?: string }): Promise<Appointment[]> {
+  return listAllAppointmentsInDomain(repo, q, { maxItems: 10_000 });
+}
+
+export type SlotState = 'free' | 'booked' | 'held';
+
+export interface ScheduleSlot {
+  slotId: string;
+  start: string;
+  end: string;
+  appointmentTypes: string[];
+  state: SlotState;
+  appointment?: Pick<Appointment, 'appointmentId' | 'patientId' | 'appointmentType' | 'status' | 'start' | 'end'>;
+  offer?: Pick<WaitlistOffer, 'offerId' | 'waitlistEntryId' | 'patientId' | 'expiresAt' | 'round'>;
+}
+
+/**
+ * One clinic-local day per provider: each generated slot is booked (an appointment that holds the time),
+ * held (a pending/proposed appointment, or a waitlist offer still open) or free.
+ */
+export async function daySchedule(ctx: ApiContext): Promise<ApiResult> {
+  const q = readQuery(ctx.request, scheduleQuerySchema);
+  requireClinicAccess(ctx.principal, q.clinicId);
+  const { config, appointments, offers } = ctx.services;
+  const clinic = await config.getClinic(q.clinicId);
+  if (!clinic) throw new DomainError(ErrorCode.CLINIC_NOT_FOUND, 'Unknown clinic', { clinicId: q.clinicId });
+  const dayStart = DateTime.fromISO(q.date, { zone: clinic.timeZone }).startOf('day');
+  if (!dayStart.isValid) throw new DomainError(ErrorCode.INVALID_TIME, 'date is not a valid date', { field: 'date' });
+  const dayEnd = dayStart.plus({ days: 1 });
+  let providers = await config.listProviders(clinic.clinicId);
+  if (q.providerId) {
+    providers = providers.filter((p) => p.providerId === q.providerId);
+    if (providers.length === 0) throw new DomainError(ErrorCode.PROVIDER_NOT_FOUND, 'Unknown provider', { providerId: q.providerId });
+  }
+  const types = new Map((await config.listAppointmentTypes(clinic.clinicId)).map((t) => [t.code, t]));
+  const held = (
+    await listAllAppointments(appointments, {
+      clinicId: clinic.clinicId,
+      from: dayStart.minus({ hours: 12 }).toISO()!,
+      to: dayEnd.toISO()!,
+      ...(q.providerId ? { providerId: q.providerId } : {}),
+    })
+  ).filter((a) => OCCUPYING_STATUSES.has(a.status));
+  const now = ctx.services.clock.now();
+  const result = [];
+  for (const provider of providers.sort((a, b) => a.providerId.localeCompare(b.providerId))) {
+    let generated: ReturnType<typeof generateSlots> = [];
+    try {
+      generated = generateSlots({ clinic, provider, appointmentTypes: types, from: dayStart, to: dayEnd });
+    } catch (e) {
+      // A provider whose configuration names a removed type has no slots to show; the rest of the day view still renders.
+      if (!(e instanceof DomainError)) throw e;
+    }
+    const mine = held.filter((a) => a.providerId === provider.providerId);
+    const slots: ScheduleSlot[] = await Promise.all(
+      generated.map(async (slot) => {
+        const s = Date.parse(slot.start);
+        const e = Date.parse(slot.end);
+        const appointment = mine.find((a) => a.slotId === slot.slotId) ?? mine.find((a) => Date.parse(a.start) < e && s < Date.parse(a.end));
+        const base = { slotId: slot.slotId, start: slot.start, end: slot.end, appointmentTypes: slot.appointmentTypes };
+        if (appointment) {
+          const view = {
+            appointmentId: appointment.appointmentId,
+            patientId: appointment.patientId,
+            appointmentType: appointment.appointmentType,
+            status: appointment.status,
+            start: appointment.start,
+            end: appointment.end,
+          };
+          return { ...base, state: appointment.status === 'pending' || appointment.status === 'proposed' ? 'held' : 'booked', appointment: view };
+        }
+        // Only free slots in the future can carry open waitlist offers.
+        const open = e > now.toMillis() ? (await offers.listBySlot(slot.slotId)).find((o) => o.status === 'sent') : undefined;
+        if (open) {
+          return {
+            ...base,
+            state: 'held',
+            offer: { offerId: open.offerId, waitlistEntryId: open.waitlistEntryId, patientId: open.patientId, expiresAt: open.expiresAt, round: open.round },
+          };
+        }
+        return { ...base, state: 'free' };
+      }),
+    );
+    result.push({ providerId: provider.providerId, name: provider.name, slots });
+  }
+  await Promise.all(
+    held
+      .filter((a) => Date.parse(a.start) < dayEnd.toMillis() && Date.parse(a.end) > dayStart.toMillis())
+      .map((a) => audit(ctx, { action: 'read', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })),
+  );
+  return json(200, { clinicId: clinic.clinicId, date: q.date, timeZone: clinic.timeZone, providers: result });
+}
+
+const staff = ['scheduler', 'admin'] as const;
+
+app.http('searchSlots', { route: 'api/slots', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, searchSlots) });
+app.http('daySchedule', { route: 'api/schedule', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, daySchedule) });

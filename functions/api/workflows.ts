@@ -1,0 +1,137 @@
+import { app, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { z } from 'zod';
+import { DomainError, entityIdSchema, ErrorCode, instantSchema } from '../../domain';
+import { canAccessClinic, requireClinicAccess } from '../http/auth';
+import { HttpErrorCode, HttpProblem } from '../http/problem';
+import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from '../../orchestrations/names';
+import { apiHandler, json, readJson, readParams, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
+
+/** Provider absences (start the re-assignment workflow) and workflow status. */
+
+/** Longest absence one request may cover. */
+export const MAX_ABSENCE_DAYS = 92;
+
+export const absenceBodySchema = z
+  .object({
+    from: instantSchema,
+    to: instantSchema,
+    reason: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64').optional(),
+  })
+  .strict()
+  .refine((b) => Date.parse(b.to) > Date.parse(b.from), { message: 'to must be after from', path: ['to'] })
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_ABSENCE_DAYS * 86_400_000, { message: `an absence may span at most ${MAX_ABSENCE_DAYS} days`, path: ['to'] });
+
+const providerParams = z.object({ providerId: entityIdSchema }).strict();
+const instanceParams = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a workflow instance id') }).strict();
+
+/**
+ * What the API passes to the orchestration: its own input plus the clinic (so workflow status can be
+ * scoped to clinic claims) and who asked. The instance id is the orchestration's own deterministic id,
+ * so an absence reported here and the same absence arriving as an event start one workflow.
+ */
+export type ProviderAbsenceStart = AbsenceInput & { clinicId: string; requestedBy: string; correlationId: string };
+
+/** What these routes need of the durable client (a fake with these methods can be injected in tests). */
+export interface WorkflowClient {
+  startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<string>;
+  getStatus(instanceId: string): Promise<
+    { name?: string; instanceId?: string; runtimeStatus?: string; customStatus?: unknown; output?: unknown; input?: unknown; createdTime?: Date | string; lastUpdatedTime?: Date | string } | undefined
+  >;
+}
+
+const durableClientInput = df.input.durableClient();
+
+/**
+ * The durable client bound to this invocation. A value in the binding that already is a client (has
+ * `startNew`) is used as is: unit tests inject a fake that way, since no Durable extension runs in-process.
+ */
+export function workflowClientOf(context: InvocationContext): WorkflowClient {
+  const binding = context.options.extraInputs.find((i) => i.type === 'durableClient');
+  const value: unknown = binding ? context.extraInputs.get(binding) : undefined;
+  if (value && typeof (value as WorkflowClient).startNew === 'function') return value as WorkflowClient;
+  try {
+    return df.getClient(context);
+  } catch {
+    throw new HttpProblem(HttpErrorCode.WORKFLOW_UNAVAILABLE, 'The workflow engine is not available.');
+  }
+}
+
+/** getStatus that reads "no such instance" (undefined, or the client's HTTP 404 error) as undefined. */
+async function statusOf(client: WorkflowClient, instanceId: string) {
+  try {
+    return await client.getStatus(instanceId);
+  } catch (e) {
+    if (e instanceof Error && /\b404\b/.test(e.message)) return undefined;
+    throw new HttpProblem(HttpErrorCode.WORKFLOW_UNAVAILABLE, 'The workflow engine did not answer.');
+  }
+}
+
+export async function reportAbsence(ctx: ApiContext): Promise<ApiResult> {
+  const { providerId } = readParams(ctx.request, providerParams);
+  const body = await readJson(ctx.request, absenceBodySchema);
+  return withIdempotency(ctx, body, async () => {
+    const provider = await ctx.services.config.getProvider(providerId);
+    if (!provider) throw new DomainError(ErrorCode.PROVIDER_NOT_FOUND, 'Unknown provider', { providerId });
+    requireClinicAccess(ctx.principal, provider.clinicId);
+    const instanceId = absenceInstanceId(providerId, body.from, body.to);
+    const client = workflowClientOf(ctx.invocation);
+    const existing = await statusOf(client, instanceId);
+    if (!existing) {
+      const input: ProviderAbsenceStart = {
+        providerId,
+        clinicId: provider.clinicId,
+        from: body.from,
+        to: body.to,
+        reasonCode: (body.reason ?? 'absence').trim().toLowerCase().replace(/\s+/g, '-'),
+        requestedBy: ctx.principal.principalId,
+        correlationId: ctx.correlationId,
+      };
+      await client.startNew(PROVIDER_ABSENCE_ORCHESTRATOR, { instanceId, input });
+    }
+    return json(202, { instanceId, statusUrl: `/api/workflows/${instanceId}` }, { location: `/api/workflows/${instanceId}` });
+  });
+}
+
+function isoOf(d: Date | string | undefined): string | undefined {
+  if (d === undefined) return undefined;
+  const t = typeof d === 'string' ? Date.parse(d) : d.getTime();
+  return Number.isFinite(t) ? new Date(t).toISOString() : undefined;
+}
+
+export async function workflowStatus(ctx: ApiContext): Promise<ApiResult> {
+  const { instanceId } = readParams(ctx.request, instanceParams);
+  const status = await statusOf(workflowClientOf(ctx.invocation), instanceId);
+  if (!status) throw new HttpProblem(HttpErrorCode.WORKFLOW_NOT_FOUND, 'Unknown workflow instance.', { details: { instanceId } });
+  // Workflows of another clinic are invisible to clinic-scoped staff (their input names the clinic).
+  const clinicId = (status.input as { clinicId?: unknown } | undefined)?.clinicId;
+  if (typeof clinicId === 'string' && !canAccessClinic(ctx.principal, clinicId)) requireClinicAccess(ctx.principal, clinicId);
+  const createdTime = isoOf(status.createdTime);
+  const lastUpdatedTime = isoOf(status.lastUpdatedTime);
+  return json(200, {
+    instanceId,
+    name: status.name,
+    runtimeStatus: status.runtimeStatus,
+    customStatus: status.customStatus ?? null,
+    output: status.output ?? null,
+    ...(createdTime ? { createdTime } : {}),
+    ...(lastUpdatedTime ? { lastUpdatedTime } : {}),
+  });
+}
+
+const staff = ['scheduler', 'admin'] as const;
+
+app.http('reportProviderAbsence', {
+  route: 'api/providers/{providerId}/absences',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [durableClientInput],
+  handler: apiHandler(staff, reportAbsence),
+});
+app.http('getWorkflowStatus', {
+  route: 'api/workflows/{instanceId}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  extraInputs: [durableClientInput],
+  handler: apiHandler(staff, workflowStatus),
+});

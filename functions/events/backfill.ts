@@ -1,0 +1,22 @@
+import { EventType } from '../../domain';
+import { BACKFILL_ORCHESTRATOR, backfillInstanceId } from '../../orchestrations/names';
+import { registerEventTrigger, startOnce } from './trigger';
+import { Subscriptions } from '../adapters/servicebus/topology';
+
+/** Backfill subscription: a released slot (cancellation, no-show, lapsed offer) starts its backfill. */
+registerEventTrigger('eventsBackfill', Subscriptions.backfill, async (event, client, context) => {
+  // appointment.cancelled / noshow arrive here too; their slot.released twin is what starts a backfill.
+  // A lapsed offer made outside a backfill (e.g. a booking-link offer) starts one for its slot. A
+  // backfill settles its own expired offers, so when one exists or existed for the slot (running or
+  // finished), an expiry starts nothing: re-offering to the same patients would loop.
+  let start: { slotId: string; appointmentType: string; reason: string } | undefined;
+  let restartFinished = true;
+  if (event.type === EventType.slotReleased) start = { slotId: event.data.slotId, appointmentType: event.data.appointmentType, reason: event.data.reason };
+  if (event.type === EventType.offerExpired && event.data.appointmentType !== 'unknown') {
+    start = { slotId: event.data.slotId, appointmentType: event.data.appointmentType, reason: 'offer-lapsed' };
+    restartFinished = false;
+  }
+  if (!start) return;
+  const outcome = await startOnce(client, BACKFILL_ORCHESTRATOR, backfillInstanceId(start.slotId), start, restartFinished);
+  context.log(`backfill for slot ${start.slotId}: ${outcome}`);
+});

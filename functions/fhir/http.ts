@@ -1,0 +1,176 @@
+import { HttpResponse, type HttpHandler, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { DateTime } from 'luxon';
+import { ZodError } from 'zod';
+import { DomainError, ErrorCode } from '../../domain';
+import { EhrError, FHIR_JSON, operationOutcome, type FhirResource } from '../../domain/ehr';
+import { requirePrincipal, type Role } from '../http/auth';
+import { correlationIdOf, type ApiContext } from '../http/handlers';
+import { fieldIssues, HttpErrorCode, HttpProblem, statusOf } from '../http/problem';
+import { getServices } from '../app/services';
+
+/**
+ * Plumbing of the FHIR routes: the same principal, services and correlation id as the JSON API (ApiContext,
+ * so `audit()` works), but FHIR media types and OperationOutcome for every error, and FHIR search
+ * parameters (repeatable, with prefixes) instead of the API's strict query objects.
+ */
+
+export const FHIR_CONTENT_TYPE = `${FHIR_JSON}; charset=utf-8`;
+const MAX_FHIR_BODY_BYTES = 64 * 1024;
+const MAX_QUERY_CHARS = 2048;
+
+/** A FHIR-level failure with no domain code (bad search parameter, unsupported operation input). */
+export class FhirProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly diagnostics: string,
+    readonly expression?: string[],
+  ) {
+    super(diagnostics);
+    this.name = 'FhirProblem';
+  }
+}
+
+export const invalidParam = (name: string, why: string) => new FhirProblem(400, ErrorCode.INVALID_INPUT, `Invalid parameter ${name}: ${why}`, [name]);
+
+export interface FhirResult {
+  status: number;
+  /** A resource (JSON) or a pre-serialised body (NDJSON). */
+  body?: FhirResource | string;
+  headers?: Record<string, string>;
+}
+
+const EHR_STATUS: Record<EhrError['code'], number> = { 'AUTH.CLINIC_FORBIDDEN': 403, 'HOLD.EXPIRED': 409, 'HOLD.NOT_FOUND': 404 };
+
+/** The OperationOutcome response for any thrown value; unknown errors become a bare 500. */
+export function outcomeResponse(error: unknown, correlationId: string): HttpResponse {
+  let status = 500;
+  let code: string = HttpErrorCode.INTERNAL;
+  let diagnostics = 'The request could not be completed; quote the correlation id when reporting it.';
+  let expression: string[] | undefined;
+  let headers: Record<string, string> = {};
+  if (error instanceof FhirProblem) ({ status, code, diagnostics, expression } = error);
+  else if (error instanceof DomainError) [status, code, diagnostics] = [statusOf(error.code), error.code, error.message.slice(0, 300)];
+  else if (error instanceof EhrError) [status, code, diagnostics] = [EHR_STATUS[error.code], error.code, error.message];
+  else if (error instanceof HttpProblem) {
+    [status, code, diagnostics] = [statusOf(error.code), error.code, error.detail];
+    headers = error.options.headers ?? {};
+  } else if (error instanceof ZodError) {
+    const issues = fieldIssues(error, 'body');
+    [status, code, diagnostics, expression] = [400, ErrorCode.INVALID_INPUT, `Invalid request: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`.slice(0, 300), issues.map((i) => i.field)];
+  }
+  return new HttpResponse({
+    status,
+    body: JSON.stringify(operationOutcome(status, code, diagnostics, expression)),
+    headers: { 'content-type': FHIR_CONTENT_TYPE, 'cache-control': 'no-store', 'x-correlation-id': correlationId, ...headers },
+  });
+}
+
+/** Wraps a FHIR handler: principal with one of `allowed` roles, services, correlation id, OperationOutcome on failure. */
+export function fhirHandler(allowed: readonly Role[], handler: (ctx: ApiContext) => Promise<FhirResult>): HttpHandler {
+  return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponse> => {
+    const correlationId = correlationIdOf(request, invocation);
+    try {
+      const services = await getServices();
+      const principal = requirePrincipal(request, allowed, services.settings.CLINIC_CLAIM_TYPE);
+      const result = await handler({ request, invocation, services, principal, correlationId });
+      const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-correlation-id': correlationId, ...result.headers };
+      if (result.body === undefined) return new HttpResponse({ status: result.status, headers });
+      headers['content-type'] ??= FHIR_CONTENT_TYPE;
+      return new HttpResponse({ status: result.status, body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body), headers });
+    } catch (error) {
+      const known = error instanceof FhirProblem || error instanceof DomainError || error instanceof EhrError || error instanceof HttpProblem || error instanceof ZodError;
+      if (!known) invocation.error(`fhir ${request.method} failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
+      return outcomeResponse(error, correlationId);
+    }
+  };
+}
+
+/** The base URL resources are addressed under: PUBLIC_BASE_URL when set, else the request's origin. */
+export function baseUrlOf(ctx: Pick<ApiContext, 'request' | 'services'>): string {
+  return (ctx.services.settings.PUBLIC_BASE_URL ?? new URL(ctx.request.url).origin).replace(/\/+$/, '');
+}
+
+/** FHIR search parameters: repeatable, so a map of name -> values. Unknown parameters are checked by the caller. */
+export function searchParams(request: HttpRequest, allowed: readonly string[]): Map<string, string[]> {
+  const url = new URL(request.url);
+  if (url.search.length > MAX_QUERY_CHARS) throw invalidParam('query', 'too long');
+  const params = new Map<string, string[]>();
+  for (const [key, value] of url.searchParams.entries()) {
+    if (!allowed.includes(key)) throw new FhirProblem(400, ErrorCode.INVALID_INPUT, `Unsupported search parameter: ${/^[A-Za-z_.:-]{1,40}$/.test(key) ? key : '?'}`, [key.slice(0, 40)]);
+    params.set(key, [...(params.get(key) ?? []), value]);
+  }
+  return params;
+}
+
+/** A single-valued parameter (repeats are an error). */
+export function single(params: Map<string, string[]>, name: string): string | undefined {
+  const values = params.get(name);
+  if (!values) return undefined;
+  if (values.length > 1) throw invalidParam(name, 'may be given once');
+  return values[0];
+}
+
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Ids from a reference parameter (`Practitioner/p1`, `p1`, comma-separated for OR); the type must match if given. */
+export function referenceIds(params: Map<string, string[]>, name: string, types: readonly string[]): { type: string | undefined; id: string }[] | undefined {
+  const raw = single(params, name);
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((v) => {
+    const m = /^(?:([A-Za-z]+)\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v.trim());
+    if (!m || (m[1] && !types.includes(m[1]))) throw invalidParam(name, `must be a reference to ${types.join(' or ')}`);
+    return { type: m[1], id: m[2]! };
+  });
+}
+
+/** A plain id (path parameter) or 404. */
+export function requireFhirId(value: string | undefined, resourceType: string): string {
+  if (!value || !ID.test(value)) throw new FhirProblem(404, HttpErrorCode.NOT_FOUND, `No such ${resourceType}`);
+  return value;
+}
+
+/** [from, to) from date parameters with prefixes (ge, gt, le, lt, eq); dates without a time are UTC days. */
+export function dateRange(params: Map<string, string[]>, name: string): { from?: DateTime; to?: DateTime } {
+  let from: DateTime | undefined;
+  let to: DateTime | undefined;
+  for (const raw of params.get(name) ?? []) {
+    const m = /^(eq|ge|gt|le|lt)?(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(raw);
+    if (!m) throw invalidParam(name, 'must be a date or a dateTime with an offset, optionally prefixed ge, gt, le, lt or eq');
+    const prefix = m[1] ?? 'eq';
+    const dateOnly = !m[3];
+    const at = DateTime.fromISO(raw.slice(m[1]?.length ?? 0), { zone: 'utc', setZone: !dateOnly });
+    if (!at.isValid) throw invalidParam(name, 'is not a valid date');
+    const lower = dateOnly ? at.startOf('day') : at;
+    const upper = dateOnly ? at.startOf('day').plus({ days: 1 }) : at.plus({ milliseconds: 1 });
+    if (prefix === 'ge' || prefix === 'eq') from = lower;
+    if (prefix === 'gt') from = upper;
+    if (prefix === 'lt') to = lower;
+    if (prefix === 'le' || prefix === 'eq') to = upper;
+  }
+  if (from && to && to <= from) throw invalidParam(name, 'the range is empty');
+  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+}
+
+/** _count, bounded. */
+export function countParam(params: Map<string, string[]>, fallback: number, max: number): number {
+  const raw = single(params, '_count');
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1) throw invalidParam('_count', 'must be a positive integer');
+  return Math.min(Number(raw), max);
+}
+
+/** Reads a FHIR JSON body (application/fhir+json or application/json). */
+export async function readFhirBody(request: HttpRequest): Promise<unknown> {
+  const contentType = request.headers.get('content-type');
+  if (contentType && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType.trim())) {
+    throw new FhirProblem(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The body must be application/fhir+json.');
+  }
+  const bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_FHIR_BODY_BYTES) throw new FhirProblem(413, HttpErrorCode.PAYLOAD_TOO_LARGE, `The body may be at most ${MAX_FHIR_BODY_BYTES} bytes.`);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new FhirProblem(400, ErrorCode.INVALID_INPUT, 'The body is not valid JSON.');
+  }
+}

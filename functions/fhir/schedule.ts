@@ -1,0 +1,27 @@
+import { app } from '@azure/functions';
+import { scheduleResource, searchsetBundle } from '../../domain/ehr';
+import { baseUrlOf, fhirHandler, referenceIds, searchParams, type FhirResult } from './http';
+import { typesOf, visibleClinics } from './slots';
+import type { ApiContext } from '../http/handlers';
+
+/** GET /fhir/Schedule (role ehr): one Schedule per provider (id = providerId); search by `actor` (Practitioner or Location) or `_id`. */
+export async function searchSchedules(ctx: ApiContext): Promise<FhirResult> {
+  const params = searchParams(ctx.request, ['actor', '_id']);
+  const actors = referenceIds(params, 'actor', ['Practitioner', 'Location']);
+  const ids = referenceIds(params, '_id', ['Schedule'])?.map((r) => r.id);
+  const base = baseUrlOf(ctx);
+  const entries = [];
+  for (const clinic of await visibleClinics(ctx.services, ctx.principal)) {
+    const types = await typesOf(ctx.services, clinic.clinicId);
+    const providers = (await ctx.services.config.listProviders(clinic.clinicId)).sort((a, b) => a.providerId.localeCompare(b.providerId));
+    for (const provider of providers) {
+      if (ids && !ids.includes(provider.providerId)) continue;
+      if (actors && !actors.some((a) => (a.type !== 'Location' && a.id === provider.providerId) || (a.type !== 'Practitioner' && a.id === clinic.clinicId))) continue;
+      entries.push({ fullUrl: `${base}/fhir/Schedule/${provider.providerId}`, resource: scheduleResource(provider, types) });
+    }
+  }
+  const url = new URL(ctx.request.url);
+  return { status: 200, body: searchsetBundle(entries, `${base}${url.pathname}${url.search}`, entries.length) };
+}
+
+app.http('fhirScheduleSearch', { route: 'fhir/Schedule', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(['ehr'], searchSchedules) });

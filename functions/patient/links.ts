@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { createLinkToken, type LinkScope } from '../../domain/sms';
+import type { Services } from '../app/services';
+import { linkSigningKey, publicUrl } from './runtime';
+
+/** Default life of a self-scheduling link. */
+export const DEFAULT_LINK_TTL_MINUTES = 48 * 60;
+
+export interface BookingLinkRequest {
+  patientId: string;
+  scope: LinkScope;
+  /** Minutes until the link expires (an offer link should not outlive its offer). */
+  ttlMinutes?: number;
+}
+
+export interface BookingLink {
+  url: string;
+  token: string;
+  tokenId: string;
+  expiresAt: string;
+}
+
+/** Issues a signed, expiring, single-use self-scheduling link (GET /book/{token}). Ids only in the URL. */
+export function createBookingLink(services: Services, req: BookingLinkRequest): BookingLink {
+  const now = services.clock.now().toUTC().startOf('second');
+  const expiresAt = now.plus({ minutes: req.ttlMinutes ?? DEFAULT_LINK_TTL_MINUTES }).toISO({ suppressMilliseconds: true })!;
+  const tokenId = randomBytes(16).toString('base64url');
+  const token = createLinkToken(
+    { tokenId, patientId: req.patientId, scope: req.scope, issuedAt: now.toISO({ suppressMilliseconds: true })!, expiresAt },
+    linkSigningKey(services.settings),
+  );
+  return { url: publicUrl(services.settings, `/book/${token}`), token, tokenId, expiresAt };
+}

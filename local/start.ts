@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LocalHost } from './host/host';
+import { applyLocalSettings } from './host/settings';
+
+/**
+ * `npm start`: runs Slotflow on this machine. Flags:
+ *   --no-seed            do not seed the demo clinic
+ *   --app <file>         app entry to load (default dist/functions/index.js)
+ *   --services <file|none>  module whose getServices() must resolve before healthy
+ * Environment: PORT (default 7071, 0 = free port), DATA_DIR (default ./.data), plus the app
+ * settings; local.settings.json Values apply where the environment has no value.
+ */
+
+const ROOT = resolve(__dirname, '..', '..');
+
+export interface StartArgs {
+  seed: boolean;
+  app?: string;
+  services?: string | null;
+}
+
+export function parseArgs(argv: string[]): StartArgs {
+  const args: StartArgs = { seed: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-seed') args.seed = false;
+    else if (a === '--app') args.app = resolve(argv[++i] ?? '');
+    else if (a === '--services') {
+      const v = argv[++i] ?? 'none';
+      args.services = v === 'none' ? null : resolve(v);
+    } else throw new Error(`Unknown argument ${a} (known: --no-seed, --app <file>, --services <file|none>)`);
+  }
+  return args;
+}
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<LocalHost> {
+  const args = parseArgs(argv);
+  const applied = applyLocalSettings(resolve(ROOT, 'local.settings.json'));
+  if (applied.length) console.log(`[host] local.settings.json: applied ${applied.length} setting(s) not set in the environment`);
+
+  const host = await LocalHost.start({
+    appEntry: args.app ?? resolve(ROOT, 'dist', 'functions', 'index.js'),
+    servicesModule: args.services === undefined ? resolve(ROOT, 'dist', 'functions', 'lib', 'services.js') : args.services,
+    hostJsonPath: resolve(ROOT, 'host.json'),
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      console.log('[host] forced exit');
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`[host] ${signal}: shutting down...`);
+    host.stop().then(
+      () => {
+        console.log('[host] stopped');
+        process.exit(0);
+      },
+      (err: Error) => {
+        console.error(`[host] shutdown failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  printBanner(host);
+
+  // The last line of start-up; test/support/localhost.ts waits for it when it asks for the seed.
+  console.log(`[host] seed: ${await seed(args.seed, host.baseUrl)}`);
+  return host;
+}
+
+async function seed(wanted: boolean, baseUrl: string): Promise<'done' | 'failed' | 'skipped'> {
+  const seedModule = resolve(__dirname, 'seed.js');
+  if (!wanted || !existsSync(seedModule)) return 'skipped';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(seedModule) as { seedDemo?: (baseUrl: string) => Promise<unknown> };
+  if (typeof mod.seedDemo !== 'function') return 'skipped';
+  try {
+    await mod.seedDemo(baseUrl);
+    console.log('[host] demo clinic seeded (skip with --no-seed)');
+    return 'done';
+  } catch (err) {
+    console.error(`[host] seeding failed: ${(err as Error).message}`);
+    return 'failed';
+  }
+}
+
+function printBanner(host: LocalHost): void {
+  const routes = host.httpRoutes();
+  const lines = [
+    '',
+    `Slotflow local host ready in ${(host.startupMs / 1000).toFixed(1)} s`,
+    `  API            ${host.baseUrl}`,
+    `  health         ${host.baseUrl}/api/health`,
+    `  durable API    ${host.baseUrl}/runtime/webhooks/durabletask/instances`,
+    `  data folder    ${host.dataDir ?? '(memory only)'}`,
+    `  Cosmos DB      ${host.cosmos?.endpoint ?? '(external)'}  (in memory; snapshot in the data folder)`,
+    `  Service Bus    ${host.broker ? host.broker.connectionString.replace(/SharedAccessKey=[^;]*/, 'SharedAccessKey=***') : '(none)'}`,
+    `  functions      ${host.registry.all().length} (${routes.length} HTTP routes)`,
+    '',
+    'Try:',
+    `  curl ${host.baseUrl}/api/health`,
+    `  curl ${host.baseUrl}/api/dev/sms/outbox`,
+    '  see README.md "Running locally" for the booking, cancellation and SMS reply flows.',
+    'Ctrl-C stops.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(`[host] failed to start: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,178 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- jest.mock factory */
+jest.mock('@azure/functions-core', () => require('../../../local/host/core').functionsCore, { virtual: true });
+
+import { offerPolicySchema } from '../../../domain';
+import { capturedFunctions } from '../../../local/host/core';
+import { capturedOrchestrator, simulateOrchestration, type ActivityStub } from '../../../local/host/durable/simulate';
+import { Activities, BACKFILL_ORCHESTRATOR, type BackfillOutput } from '../../../orchestrations/backfill';
+
+/** Backfill orchestrator through the real durable-functions replay, on a virtual clock, activities stubbed. */
+const orchestrator = () => capturedOrchestrator(BACKFILL_ORCHESTRATOR, capturedFunctions);
+
+// 09:00 in New York; the slot is 10:00 the next day (25 h ahead): offers last the 120-minute maximum.
+const T0 = '2026-03-02T14:00:00.000Z';
+const SLOT_START = '2026-03-03T10:00:00-05:00';
+const policy = offerPolicySchema.parse({});
+const input = { slotId: 'dr-a.20260303T1500', appointmentType: 'checkup', reason: 'cancelled' };
+const entries = ['e1', 'e2', 'e3', 'e4', 'e5'];
+
+interface Options {
+  candidates?: string[];
+  slotFree?: () => boolean;
+  slotStart?: string;
+  notSent?: string[];
+  booked?: boolean;
+}
+
+function stubs(o: Options = {}): { activities: Record<string, ActivityStub>; calls: { closes: unknown[]; books: unknown[]; sends: unknown[] } } {
+  const calls = { closes: [] as unknown[], books: [] as unknown[], sends: [] as unknown[] };
+  return {
+    calls,
+    activities: {
+      [Activities.loadCandidates]: (raw) => {
+        const inp = raw as { excludeEntryIds: string[] };
+        const candidates = (o.candidates ?? entries).filter((e) => !inp.excludeEntryIds.includes(e)).map((e) => ({ waitlistEntryId: e, patientId: `p-${e}` }));
+        return { slotFree: o.slotFree ? o.slotFree() : true, slotStart: o.slotStart ?? SLOT_START, timeZone: 'America/New_York', policy, candidates };
+      },
+      [Activities.sendOffer]: (raw) => {
+        const inp = raw as { waitlistEntryId: string; patientId: string };
+        calls.sends.push(raw);
+        return { offerId: `o-${inp.waitlistEntryId}`, waitlistEntryId: inp.waitlistEntryId, patientId: inp.patientId, outcome: o.notSent?.includes(inp.waitlistEntryId) ? 'not-sent' : 'sent' };
+      },
+      [Activities.book]: (raw) => {
+        calls.books.push(raw);
+        return o.booked === false ? { booked: false } : { booked: true, appointmentId: 'apt-1' };
+      },
+      [Activities.closeOffers]: (raw) => {
+        calls.closes.push(raw);
+        return null;
+      },
+    },
+  };
+}
+
+const reply = (offerId: string, answer: 'yes' | 'no', atMinutes: number) => ({
+  name: 'OfferReply',
+  data: { offerId, patientId: `p-${offerId.slice(2)}`, reply: answer, messageSid: `SM${offerId}` },
+  at: atMinutes * 60_000,
+});
+
+describe('backfill orchestrator', () => {
+  it('books the first YES and tells the other offered patients the slot is gone', async () => {
+    const s = stubs();
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e2', 'yes', 10)] });
+    const out = r.output as BackfillOutput;
+    expect(r.status).toBe('completed');
+    expect(out.outcome).toBe('booked');
+    expect(out.appointmentId).toBe('apt-1');
+    expect(out.offers).toEqual(
+      expect.arrayContaining([
+        { offerId: 'o-e2', status: 'accepted' },
+        { offerId: 'o-e1', status: 'unavailable' },
+        { offerId: 'o-e3', status: 'unavailable' },
+      ]),
+    );
+    expect(s.calls.sends).toHaveLength(3); // batch size 3 in round 1
+    expect(s.calls.books).toEqual([{ offerId: 'o-e2' }]);
+    expect(s.calls.closes).toEqual([{ offerIds: ['o-e1', 'o-e3'], status: 'unavailable', notify: true }]);
+    expect(r.now).toBe('2026-03-02T14:10:00.000Z');
+  });
+
+  it('lets offers expire on the durable timer, then offers the next candidates', async () => {
+    const s = stubs();
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('no-candidates');
+    expect(out.rounds).toBe(2);
+    const sendTimes = r.activityCalls.filter((c) => c.name === Activities.sendOffer).map((c) => c.at);
+    expect(sendTimes).toEqual([T0, T0, T0, '2026-03-02T16:00:00.000Z', '2026-03-02T16:00:00.000Z']);
+    expect(s.calls.closes).toEqual([
+      { offerIds: ['o-e1', 'o-e2', 'o-e3'], status: 'expired', notify: false },
+      { offerIds: ['o-e4', 'o-e5'], status: 'expired', notify: false },
+    ]);
+    expect(out.offers.every((o) => o.status === 'expired')).toBe(true);
+  });
+
+  it('moves to the next round as soon as everyone offered has said NO', async () => {
+    const s = stubs();
+    const r = await simulateOrchestration(orchestrator(), input, {
+      start: T0,
+      activities: s.activities,
+      events: [reply('o-e1', 'no', 1), reply('o-e2', 'no', 2), reply('o-e3', 'no', 3), reply('o-e5', 'yes', 4)],
+    });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    expect(out.rounds).toBe(2);
+    const round2 = r.activityCalls.filter((c) => c.name === Activities.sendOffer).slice(3);
+    expect(round2.map((c) => c.at)).toEqual(['2026-03-02T14:03:00.000Z', '2026-03-02T14:03:00.000Z']);
+    expect(out.offers).toEqual(expect.arrayContaining([{ offerId: 'o-e1', status: 'declined' }, { offerId: 'o-e5', status: 'accepted' }, { offerId: 'o-e4', status: 'unavailable' }]));
+  });
+
+  it('books only once when two patients say YES at the same moment', async () => {
+    const s = stubs();
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'yes', 5), reply('o-e3', 'yes', 5)] });
+    expect((r.output as BackfillOutput).outcome).toBe('booked');
+    expect(s.calls.books).toEqual([{ offerId: 'o-e1' }]);
+    expect(s.calls.closes).toEqual([{ offerIds: ['o-e2', 'o-e3'], status: 'unavailable', notify: true }]);
+  });
+
+  it('stops when the slot was taken through another channel before the YES could book', async () => {
+    const s = stubs({ booked: false });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'yes', 5)] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('slot-not-free');
+    expect(out.offers).toEqual(expect.arrayContaining([{ offerId: 'o-e1', status: 'unavailable' }, { offerId: 'o-e2', status: 'unavailable' }]));
+  });
+
+  it('does nothing when the slot is no longer free', async () => {
+    const s = stubs({ slotFree: () => false });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities });
+    expect((r.output as BackfillOutput).outcome).toBe('slot-not-free');
+    expect(s.calls.sends).toHaveLength(0);
+  });
+
+  it('does not offer a slot that starts too soon', async () => {
+    const s = stubs({ slotStart: '2026-03-02T09:45:00-05:00' });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities });
+    expect((r.output as BackfillOutput).outcome).toBe('too-close');
+    expect(s.calls.sends).toHaveLength(0);
+  });
+
+  it('skips patients who cannot be texted (opted out) and offers the next ones', async () => {
+    const s = stubs({ notSent: ['e1', 'e2', 'e3'] });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e4', 'yes', 30)] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    // Round 2 starts at once (nobody to wait for in round 1).
+    expect(r.activityCalls.filter((c) => c.name === Activities.sendOffer).map((c) => c.at).slice(3)).toEqual([T0, T0]);
+  });
+
+  it('waits for the end of quiet hours before texting', async () => {
+    const s = stubs({ slotStart: '2026-03-03T15:00:00-05:00' });
+    const lateEvening = '2026-03-03T03:00:00.000Z'; // 22:00 in New York
+    const r = await simulateOrchestration(orchestrator(), input, { start: lateEvening, activities: s.activities, events: [{ ...reply('o-e1', 'yes', 0), at: '2026-03-03T13:05:00.000Z' }] });
+    expect((r.output as BackfillOutput).outcome).toBe('booked');
+    const firstSend = r.activityCalls.find((c) => c.name === Activities.sendOffer)!;
+    expect(firstSend.at).toBe('2026-03-03T13:00:00.000Z'); // 08:00 in New York
+  });
+
+  it('replays deterministically: the same inputs give the same history', async () => {
+    const run = async () => {
+      const s = stubs();
+      const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'no', 1), reply('o-e2', 'yes', 7)] });
+      return r.history.map((h) => [h.EventType, h.Name ?? '', h.Timestamp, h.FireAt ?? '']);
+    };
+    expect(await run()).toEqual(await run());
+  });
+});
+
+describe('backfill orchestrator across rounds', () => {
+  it('a YES in the second round is heard after the first round expired unanswered', async () => {
+    const s = stubs();
+    // Round 1 (e1-e3) expires at 16:00; round 2 offers e4, e5; e4 says YES at 16:05.
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [{ ...reply('o-e4', 'yes', 0), at: '2026-03-02T16:05:00.000Z' }] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    expect(s.calls.books).toEqual([{ offerId: 'o-e4' }]);
+  });
+});
