@@ -53,7 +53,13 @@ const START = join(ROOT, 'dist', 'local', 'start.js');
 const CONNECTIONS = [1, 10, 50];
 const SEARCH_REQUESTS = Number(process.env.BENCH_SEARCH_REQUESTS ?? 2000);
 const BOOK_REQUESTS = Number(process.env.BENCH_BOOK_REQUESTS ?? 1000);
-const rates = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number).filter((n) => n > 0) : d);
+const rates = (v: string | undefined, d: number[]) =>
+  v
+    ? v
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0)
+    : d;
 const SEARCH_RATES = rates(process.env.BENCH_SEARCH_RATES, [200, 500]);
 const BOOK_RATES = rates(process.env.BENCH_BOOK_RATES, [10, 20]);
 const RATE_CONNECTIONS = 50;
@@ -71,7 +77,11 @@ const SCHEDULER = principal(['scheduler']);
 
 async function startHost(): Promise<{ baseUrl: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-api-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [START, '--no-seed'], { cwd: ROOT, env: { ...process.env, PORT: '0', DATA_DIR: dataDir, SLOTFLOW_ENV: 'local' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [START, '--no-seed'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, SLOTFLOW_ENV: 'local' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -79,7 +89,13 @@ async function startHost(): Promise<{ baseUrl: string; stop(): Promise<void> }> 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`host exited:\n${out}`);
     const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1];
-    if (url && (await fetch(`${url}/api/health`).then((r) => r.status === 200, () => false))) {
+    if (
+      url &&
+      (await fetch(`${url}/api/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      ))
+    ) {
       return {
         baseUrl: url,
         async stop() {
@@ -95,7 +111,11 @@ async function startHost(): Promise<{ baseUrl: string; stop(): Promise<void> }> 
 }
 
 async function put(baseUrl: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${baseUrl}${path}`, { method: 'PUT', headers: { 'x-ms-client-principal': ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'PUT',
+    headers: { 'x-ms-client-principal': ADMIN, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (res.status >= 300) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
 }
 
@@ -104,8 +124,10 @@ async function configure(baseUrl: string): Promise<void> {
   const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, start: '00:00', end: '24:00' }));
   await put(baseUrl, `/api/clinics/${CLINIC}`, { name: 'Bench clinic', timeZone: 'UTC' });
   await put(baseUrl, `/api/appointment-types/${TYPE}`, { clinicId: CLINIC, name: 'Visit', durationMinutes: 30 });
-  for (let p = 0; p < PROVIDERS; p++) await put(baseUrl, `/api/providers/bench-dr-${p}`, { clinicId: CLINIC, name: `Dr ${p}`, appointmentTypes: [TYPE], weeklyHours: everyDay });
-  for (let i = 0; i < PATIENTS; i++) await put(baseUrl, `/api/patients/bench-p${i}`, { name: `Bench Patient ${i}`, phone: `+1555600${String(1000 + i)}`, smsConsent: false });
+  for (let p = 0; p < PROVIDERS; p++)
+    await put(baseUrl, `/api/providers/bench-dr-${p}`, { clinicId: CLINIC, name: `Dr ${p}`, appointmentTypes: [TYPE], weeklyHours: everyDay });
+  for (let i = 0; i < PATIENTS; i++)
+    await put(baseUrl, `/api/patients/bench-p${i}`, { name: `Bench Patient ${i}`, phone: `+1555600${String(1000 + i)}`, smsConsent: false });
 }
 
 /**
@@ -143,7 +165,10 @@ interface Row {
 
 /** GET /_host/load (the local host's load report), or undefined when the host has no such route. */
 async function hostLoad(baseUrl: string): Promise<{ idle: boolean; cpuMs: number } | undefined> {
-  return fetch(`${baseUrl}/_host/load`).then((r) => (r.ok ? (r.json() as Promise<{ idle: boolean; cpuMs: number }>) : undefined), () => undefined);
+  return fetch(`${baseUrl}/_host/load`).then(
+    (r) => (r.ok ? (r.json() as Promise<{ idle: boolean; cpuMs: number }>) : undefined),
+    () => undefined,
+  );
 }
 
 /** The host's CPU time so far (ms), or undefined when it has no load route. */
@@ -285,7 +310,9 @@ async function main(): Promise<void> {
     };
     await waitForIdle(host.baseUrl);
     for (const connections of CONNECTIONS) {
-      rows.push(await measured(() => run('slot search', connections, { url: `${host.baseUrl}${searchPath}`, amount: SEARCH_REQUESTS, headers: searchHeaders }), false));
+      rows.push(
+        await measured(() => run('slot search', connections, { url: `${host.baseUrl}${searchPath}`, amount: SEARCH_REQUESTS, headers: searchHeaders }), false),
+      );
       const body = nextBookings();
       rows.push(
         await measured(
@@ -300,11 +327,28 @@ async function main(): Promise<void> {
       );
     }
     for (const rate of SEARCH_RATES) {
-      rows.push(await measured(() => openLoop('slot search', host.baseUrl, RATE_CONNECTIONS, rate, SEARCH_REQUESTS, () => ({ method: 'GET', path: searchPath, headers: searchHeaders })), false));
+      rows.push(
+        await measured(
+          () =>
+            openLoop('slot search', host.baseUrl, RATE_CONNECTIONS, rate, SEARCH_REQUESTS, () => ({ method: 'GET', path: searchPath, headers: searchHeaders })),
+          false,
+        ),
+      );
     }
     for (const rate of BOOK_RATES) {
       const body = nextBookings();
-      rows.push(await measured(() => openLoop('booking', host.baseUrl, RATE_CONNECTIONS, rate, BOOK_REQUESTS, () => ({ method: 'POST', path: '/api/appointments', headers: bookHeaders, body: body() })), true));
+      rows.push(
+        await measured(
+          () =>
+            openLoop('booking', host.baseUrl, RATE_CONNECTIONS, rate, BOOK_REQUESTS, () => ({
+              method: 'POST',
+              path: '/api/appointments',
+              headers: bookHeaders,
+              body: body(),
+            })),
+          true,
+        ),
+      );
     }
   } finally {
     await host.stop();

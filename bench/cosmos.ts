@@ -25,7 +25,16 @@ const clinic: Clinic = {
   name: 'Bench Clinic',
   timeZone: 'America/New_York',
   bookingPolicy: { minNoticeMinutes: 60, maxHorizonDays: 90, cancellationWindowHours: 24, noShowWindowDays: 180, noShowThreshold: 2 },
-  offerPolicy: { batchSize: 3, maxRounds: 5, expiryFraction: 0.1, minExpiryMinutes: 10, maxExpiryMinutes: 120, minLeadMinutes: 60, quietStart: '21:00', quietEnd: '08:00' },
+  offerPolicy: {
+    batchSize: 3,
+    maxRounds: 5,
+    expiryFraction: 0.1,
+    minExpiryMinutes: 10,
+    maxExpiryMinutes: 120,
+    minLeadMinutes: 60,
+    quietStart: '21:00',
+    quietEnd: '08:00',
+  },
   reminderHoursBefore: [48, 2],
   eligibilityLeadHours: 72,
 };
@@ -34,7 +43,14 @@ const types: AppointmentType[] = [
   { code: 'brief', clinicId: 'c1', name: 'Brief', durationMinutes: 15 },
 ];
 const weekly = (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((day) => ({ day, start: '09:00', end: '17:00' }));
-const providers: Provider[] = Array.from({ length: 8 }, (_, i) => ({ providerId: `dr-${i}`, clinicId: 'c1', name: `Dr ${i}`, appointmentTypes: ['consult', 'brief'], weeklyHours: weekly, exceptions: [] }));
+const providers: Provider[] = Array.from({ length: 8 }, (_, i) => ({
+  providerId: `dr-${i}`,
+  clinicId: 'c1',
+  name: `Dr ${i}`,
+  appointmentTypes: ['consult', 'brief'],
+  weeklyHours: weekly,
+  exceptions: [],
+}));
 const staff = { kind: 'staff' as const, principalId: 'bench' };
 
 /** Every bookable (provider, slot) on weekdays from 3 March, 16 per provider and day. */
@@ -43,7 +59,10 @@ function slotIds(count: number): string[] {
   for (let day = DateTime.fromISO('2026-03-03', { zone: 'America/New_York' }); out.length < count; day = day.plus({ days: 1 })) {
     if (day.weekday > 5) continue;
     for (let s = 0; s < 16 && out.length < count; s++) {
-      const start = day.set({ hour: 9 }).plus({ minutes: 30 * s }).toUTC();
+      const start = day
+        .set({ hour: 9 })
+        .plus({ minutes: 30 * s })
+        .toUTC();
       for (const p of providers) if (out.length < count) out.push(`${p.providerId}.${start.toFormat("yyyyMMdd'T'HHmm")}`);
     }
   }
@@ -59,11 +78,23 @@ interface Measured {
 async function main(): Promise<void> {
   const server = await startLocalCosmos();
   const proxy = await startCountingProxy(server.endpoint);
-  const settings = appSettingsSchema.parse({ SLOTFLOW_ENV: 'local', COSMOS_ENDPOINT: proxy.endpoint, COSMOS_KEY: COSMOS_EMULATOR_KEY, COSMOS_DATABASE: 'bench' });
+  const settings = appSettingsSchema.parse({
+    SLOTFLOW_ENV: 'local',
+    COSMOS_ENDPOINT: proxy.endpoint,
+    COSMOS_KEY: COSMOS_EMULATOR_KEY,
+    COSMOS_DATABASE: 'bench',
+  });
   const clock = new FixedClock(T0);
   const instance = async () => {
     const services = await createCosmosServices(settings, new RecordingPublisher(), { clock, ids, lookupKey: 'bench-lookup-key-0123456789' });
-    const deps: SchedulingDeps = { clock, ids, config: services.config, patients: services.patients, appointments: services.appointments, outbox: services.outbox };
+    const deps: SchedulingDeps = {
+      clock,
+      ids,
+      config: services.config,
+      patients: services.patients,
+      appointments: services.appointments,
+      outbox: services.outbox,
+    };
     return { services, deps };
   };
   const main = await instance();
@@ -84,7 +115,8 @@ async function main(): Promise<void> {
     const perOp = Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v / samples]));
     results.push({ name, samples, perOp });
   };
-  const book = (deps: SchedulingDeps) => bookAppointment(deps, { slotId: slots[nextSlot++]!, patientId: `pat-${nextPatient++}`, appointmentType: 'consult', channel: 'api', actor: staff });
+  const book = (deps: SchedulingDeps) =>
+    bookAppointment(deps, { slotId: slots[nextSlot++]!, patientId: `pat-${nextPatient++}`, appointmentType: 'consult', channel: 'api', actor: staff });
 
   // Warm the SDK's metadata caches and the config cache (every provider once).
   for (let i = 0; i < providers.length; i++) await book(main.deps);
@@ -110,18 +142,30 @@ async function main(): Promise<void> {
     await searchFreeSlots(main.deps, { clinicId: 'c1', appointmentType: 'consult', from: '2026-03-03T00:00:00-05:00', to: '2026-03-04T00:00:00-05:00' });
   });
   await measure('slot search, one week, one provider', 10, async () => {
-    await searchFreeSlots(main.deps, { clinicId: 'c1', appointmentType: 'consult', from: '2026-03-03T00:00:00-05:00', to: '2026-03-10T00:00:00-05:00', providerId: 'dr-1' });
+    await searchFreeSlots(main.deps, {
+      clinicId: 'c1',
+      appointmentType: 'consult',
+      from: '2026-03-03T00:00:00-05:00',
+      to: '2026-03-10T00:00:00-05:00',
+      providerId: 'dr-1',
+    });
   });
   const contended = slots[nextSlot++]!;
   await measure('50 concurrent bookings of one slot (all 50 requests)', 1, async () => {
     await Promise.allSettled(
-      Array.from({ length: 50 }, () => bookAppointment(main.deps, { slotId: contended, patientId: `pat-${nextPatient++}`, appointmentType: 'consult', channel: 'api', actor: staff })),
+      Array.from({ length: 50 }, () =>
+        bookAppointment(main.deps, { slotId: contended, patientId: `pat-${nextPatient++}`, appointmentType: 'consult', channel: 'api', actor: staff }),
+      ),
     );
   });
 
   // Throughput: distinct slots and patients, N requests in flight, one service instance talking to
   // the server directly (no counting proxy in between).
-  const direct = await createCosmosServices({ ...settings, COSMOS_ENDPOINT: server.endpoint }, new RecordingPublisher(), { clock, ids, lookupKey: 'bench-lookup-key-0123456789' });
+  const direct = await createCosmosServices({ ...settings, COSMOS_ENDPOINT: server.endpoint }, new RecordingPublisher(), {
+    clock,
+    ids,
+    lookupKey: 'bench-lookup-key-0123456789',
+  });
   const directDeps: SchedulingDeps = { clock, ids, config: direct.config, patients: direct.patients, appointments: direct.appointments, outbox: direct.outbox };
   for (let i = 0; i < providers.length; i++) await book(directDeps);
   const throughput: { concurrency: number; bookings: number; seconds: number; perSecond: number; p50ms: number; p99ms: number }[] = [];
@@ -143,7 +187,14 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     latencies.sort((a, b) => a - b);
     const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 10) / 10;
-    throughput.push({ concurrency, bookings: total, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round(total / seconds), p50ms: q(0.5), p99ms: q(0.99) });
+    throughput.push({
+      concurrency,
+      bookings: total,
+      seconds: Math.round(seconds * 100) / 100,
+      perSecond: Math.round(total / seconds),
+      p50ms: q(0.5),
+      p99ms: q(0.99),
+    });
   }
 
   const kinds: OpKind[] = ['read', 'create', 'upsert', 'replace', 'patch', 'delete', 'query', 'batch'];
@@ -174,7 +225,15 @@ async function seed(services: CosmosServices, patients: number): Promise<void> {
   for (let i = 1; i <= patients; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, patients - i + 1) }, (_, j) =>
-        services.patients.put({ patientId: `pat-${i + j}`, name: `Bench Patient ${i + j}`, phone: `+1415${String(2000000 + i + j)}`, smsConsent: true, clinicIds: [], noShows: [], updatedAt: T0.toISO()! }),
+        services.patients.put({
+          patientId: `pat-${i + j}`,
+          name: `Bench Patient ${i + j}`,
+          phone: `+1415${String(2000000 + i + j)}`,
+          smsConsent: true,
+          clinicIds: [],
+          noShows: [],
+          updatedAt: T0.toISO()!,
+        }),
       ),
     );
   }

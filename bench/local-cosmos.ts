@@ -154,7 +154,9 @@ async function run(n: number): Promise<Result> {
         const p = (i * 7919) % partitions;
         let continuationToken: string | undefined;
         do {
-          const page = await container.items.query(spec(p), { partitionKey: pkOf(p), maxItemCount: 10, ...(continuationToken ? { continuationToken } : {}) }).fetchNext();
+          const page = await container.items
+            .query(spec(p), { partitionKey: pkOf(p), maxItemCount: 10, ...(continuationToken ? { continuationToken } : {}) })
+            .fetchNext();
           continuationToken = page.continuationToken;
         } while (continuationToken);
       }, 200),
@@ -221,8 +223,12 @@ async function main(): Promise<void> {
   }
   const lat = (l: Latency | string) => (typeof l === 'string' ? l : `${l.p50Ms} / ${l.p95Ms}`);
   const val = <T>(v: T | string, f: (x: T) => unknown) => (typeof v === 'string' ? v : String(f(v)));
-  console.log(`\nLocal Cosmos stand-in (${process.env.BENCH_COSMOS_MODULE ?? 'local/host/cosmos.ts'}), ${DOCS_PER_PARTITION} documents per partition, Node ${process.version}\n`);
-  console.log('| documents | partition query p50/p95 ms | same, pages of 10 | point read p50/p95 ms | cross-partition query p50 ms | snapshot ms | max event-loop block ms | snapshot MB | restore ms |');
+  console.log(
+    `\nLocal Cosmos stand-in (${process.env.BENCH_COSMOS_MODULE ?? 'local/host/cosmos.ts'}), ${DOCS_PER_PARTITION} documents per partition, Node ${process.version}\n`,
+  );
+  console.log(
+    '| documents | partition query p50/p95 ms | same, pages of 10 | point read p50/p95 ms | cross-partition query p50 ms | snapshot ms | max event-loop block ms | snapshot MB | restore ms |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(

@@ -43,7 +43,14 @@ async function startupOnce(): Promise<number> {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`host exited:\n${out}`);
       const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1];
-      if (url && (await fetch(`${url}/api/health`).then((r) => r.status === 200, () => false))) break;
+      if (
+        url &&
+        (await fetch(`${url}/api/health`).then(
+          (r) => r.status === 200,
+          () => false,
+        ))
+      )
+        break;
       if (performance.now() - t0 > 120_000) throw new Error(`not healthy in 120 s:\n${out}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -76,7 +83,10 @@ function registerBenchOrchestrator(): OrchestrationHandler {
 function historyAfter(done: number) {
   const h = new HistoryBuilder('2026-03-01T09:00:00.000Z').start('benchSteps', { n: 100_000 });
   for (let i = 0; i < done; i++) {
-    h.taskScheduled(i, 'benchStep', { i }).orchestratorCompleted().orchestratorStarted().taskCompleted(i, { i, pad: 'x'.repeat(40) });
+    h.taskScheduled(i, 'benchStep', { i })
+      .orchestratorCompleted()
+      .orchestratorStarted()
+      .taskCompleted(i, { i, pad: 'x'.repeat(40) });
   }
   return h.events;
 }
@@ -131,7 +141,13 @@ async function backendBench(): Promise<NonNullable<Results['backend']>> {
  */
 async function loadBench(): Promise<Record<string, unknown>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const autocannon = require('autocannon') as (opts: object) => Promise<{ latency: { p50: number; p99: number; average: number }; requests: { average: number }; non2xx: number; errors: number; statusCodeStats: Record<string, { count: number }> }>;
+  const autocannon = require('autocannon') as (opts: object) => Promise<{
+    latency: { p50: number; p99: number; average: number };
+    requests: { average: number };
+    non2xx: number;
+    errors: number;
+    statusCodeStats: Record<string, { count: number }>;
+  }>;
   const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-load-'));
   const child = spawn(process.execPath, [START], { cwd: ROOT, env: { ...process.env, PORT: '0', DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

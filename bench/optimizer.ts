@@ -114,7 +114,12 @@ async function child(index: number, method: Method, plainLimitSeconds: number): 
       ms,
       cpuMs: cpu,
       objective: plain.objective,
-      status: plain.status === 'optimal' ? 'optimal' : plain.status === 'feasible' ? `time limit ${plainLimitSeconds} s, feasible` : `no solution in ${plainLimitSeconds} s`,
+      status:
+        plain.status === 'optimal'
+          ? 'optimal'
+          : plain.status === 'feasible'
+            ? `time limit ${plainLimitSeconds} s, feasible`
+            : `no solution in ${plainLimitSeconds} s`,
       mustPlaced: plain.mustPlaced,
       maxRssMiB: maxRssMiB(),
       pairs: model.pairCand.length,
@@ -180,8 +185,12 @@ export async function main(argv: string[]): Promise<void> {
   const loadBefore = loadavg();
   const startedAt = new Date().toISOString();
   const rows: Record<string, unknown>[] = [];
-  console.log(`Optimizer bench: plain glpk.js MIP (limit ${plainLimitSeconds} s) vs ours vs greedy; ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
-  console.log('size | pairs | comps | plain MIP wall / cpu (warm) | plain obj | ours wall / cpu (warm wall / cpu) | ours status | ours obj | greedy wall | greedy obj (% of ours) | speed-up wall / cpu (warm) | ours maxRSS');
+  console.log(
+    `Optimizer bench: plain glpk.js MIP (limit ${plainLimitSeconds} s) vs ours vs greedy; ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  console.log(
+    'size | pairs | comps | plain MIP wall / cpu (warm) | plain obj | ours wall / cpu (warm wall / cpu) | ours status | ours obj | greedy wall | greedy obj (% of ours) | speed-up wall / cpu (warm) | ours maxRSS',
+  );
   for (let i = 0; i < SIZES.length; i++) {
     const size = SIZES[i]!;
     if (size.large && !large) continue;

@@ -17,18 +17,30 @@ const ROOT = resolve(__dirname, '..', '..');
 const START = join(ROOT, 'dist', 'local', 'start.js');
 const TOKEN = 'bench-twilio-token';
 const CLINIC = 'bench';
-const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', userId: 'bench', claims: ['admin', 'scheduler'].map((val) => ({ typ: 'roles', val })) })).toString('base64');
+const principal = Buffer.from(
+  JSON.stringify({ auth_typ: 'aad', userId: 'bench', claims: ['admin', 'scheduler'].map((val) => ({ typ: 'roles', val })) }),
+).toString('base64');
 
 async function startHost(): Promise<{ baseUrl: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-bench-wf-'));
-  const child = spawn(process.execPath, [START, '--no-seed'], { cwd: ROOT, env: { ...process.env, PORT: '0', DATA_DIR: dataDir, TWILIO_AUTH_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [START, '--no-seed'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, TWILIO_AUTH_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const t0 = Date.now();
   for (;;) {
     const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)?.[1];
-    if (url && (await fetch(`${url}/api/health`).then((r) => r.status === 200, () => false))) {
+    if (
+      url &&
+      (await fetch(`${url}/api/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      ))
+    ) {
       return {
         baseUrl: url,
         stop: async () => {
@@ -81,10 +93,17 @@ async function run(baseUrl: string, n: number, round: number): Promise<Row> {
     const phones = ids.map((_, k) => `+1555${String(round).padStart(2, '0')}${String(i).padStart(3, '0')}${k}0`);
     for (const [k, patientId] of ids.entries()) await api('PUT', `/api/patients/${patientId}`, { name: 'Bench Patient', phone: phones[k], smsConsent: true });
     const now = DateTime.utc();
-    const q = new URLSearchParams({ clinicId: CLINIC, appointmentType: 'visit', providerId, from: now.plus({ hours: 6 }).toISO()!, to: now.plus({ hours: 12 }).toISO()! });
+    const q = new URLSearchParams({
+      clinicId: CLINIC,
+      appointmentType: 'visit',
+      providerId,
+      from: now.plus({ hours: 6 }).toISO()!,
+      to: now.plus({ hours: 12 }).toISO()!,
+    });
     const slot = ((await api('GET', `/api/slots?${q}`)).slots as { slotId: string }[])[0]!;
     const booked = await api('POST', '/api/appointments', { slotId: slot.slotId, patientId: ids[0], appointmentType: 'visit' });
-    for (const patientId of ids.slice(1)) await api('POST', '/api/waitlist', { patientId, clinicId: CLINIC, appointmentType: 'visit', providerIds: [providerId] });
+    for (const patientId of ids.slice(1))
+      await api('POST', '/api/waitlist', { patientId, clinicId: CLINIC, appointmentType: 'visit', providerIds: [providerId] });
     cases.push({ providerId, appointmentId: String(booked.appointmentId), slotId: slot.slotId, phones: phones.slice(1) });
   }
   const firstOffer = new Map<string, number>();
@@ -111,9 +130,20 @@ async function run(baseUrl: string, n: number, round: number): Promise<Row> {
   await Promise.all(
     cases.map(async (c, i) => {
       const url = `${baseUrl}/api/sms/inbound`;
-      const params: Record<string, string> = { MessageSid: `SM${String(round).padStart(4, '0')}${String(i).padStart(28, '0')}`, From: c.phones[0]!, To: '+15005550006', Body: 'YES' };
-      const data = Object.keys(params).sort().reduce((acc, k) => acc + k + params[k], url);
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': createHmac('sha1', TOKEN).update(data).digest('base64') }, body: new URLSearchParams(params).toString() });
+      const params: Record<string, string> = {
+        MessageSid: `SM${String(round).padStart(4, '0')}${String(i).padStart(28, '0')}`,
+        From: c.phones[0]!,
+        To: '+15005550006',
+        Body: 'YES',
+      };
+      const data = Object.keys(params)
+        .sort()
+        .reduce((acc, k) => acc + k + params[k], url);
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': createHmac('sha1', TOKEN).update(data).digest('base64') },
+        body: new URLSearchParams(params).toString(),
+      });
     }),
   );
   const pendingSlots = new Set(cases.map((c) => c.slotId));
@@ -144,7 +174,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const api = client(host.baseUrl);
-    await api('PUT', `/api/clinics/${CLINIC}`, { name: 'Bench', timeZone: 'UTC', offerPolicy: { batchSize: 2, minLeadMinutes: 5, quietStart: '00:00', quietEnd: '00:00' } });
+    await api('PUT', `/api/clinics/${CLINIC}`, {
+      name: 'Bench',
+      timeZone: 'UTC',
+      offerPolicy: { batchSize: 2, minLeadMinutes: 5, quietStart: '00:00', quietEnd: '00:00' },
+    });
     await api('PUT', '/api/appointment-types/visit', { clinicId: CLINIC, name: 'Visit', durationMinutes: 30 });
     for (const [round, n] of sizes.entries()) rows.push(await run(host.baseUrl, n, round));
   } finally {
@@ -152,7 +186,10 @@ async function main(): Promise<void> {
   }
   console.table(rows);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'workflows.json'), JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version, at: new Date().toISOString() }, rows }, null, 2));
+  writeFileSync(
+    join(ROOT, 'bench', 'results', 'workflows.json'),
+    JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version, at: new Date().toISOString() }, rows }, null, 2),
+  );
 }
 
 main().catch((err: unknown) => {

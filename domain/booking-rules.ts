@@ -57,9 +57,7 @@ export function checkBooking(c: BookingCheck): BookingDecision {
       maxHorizonDays: policy.maxHorizonDays,
     });
   }
-  const clash = c.patientAppointments.find(
-    (a) => OCCUPYING_STATUSES.has(a.status) && overlaps(start, end, parseInstant(a.start), parseInstant(a.end)),
-  );
+  const clash = c.patientAppointments.find((a) => OCCUPYING_STATUSES.has(a.status) && overlaps(start, end, parseInstant(a.start), parseInstant(a.end)));
   if (clash) {
     throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', {
       appointmentId: clash.appointmentId,

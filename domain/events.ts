@@ -53,14 +53,25 @@ export const eventDataSchemas = {
       appointmentId: id.optional(),
     })
     .strict(),
-  [EventType.offerSent]: z.object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, expiresAt: instantSchema, round: z.number().int().min(1) }).strict(),
+  [EventType.offerSent]: z
+    .object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, expiresAt: instantSchema, round: z.number().int().min(1) })
+    .strict(),
   [EventType.offerAccepted]: z.object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, appointmentId: id }).strict(),
   [EventType.offerExpired]: z.object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, appointmentType: id }).strict(),
   [EventType.eligibilityVerified]: z.object({ appointmentId: id, patientId: id, clinicId: id, checkedAt: instantSchema }).strict(),
   [EventType.eligibilityFailed]: z
-    .object({ appointmentId: id, patientId: id, clinicId: id, checkedAt: instantSchema, outcome: z.enum(['inactive', 'error']), reasonCode: z.string().max(64) })
+    .object({
+      appointmentId: id,
+      patientId: id,
+      clinicId: id,
+      checkedAt: instantSchema,
+      outcome: z.enum(['inactive', 'error']),
+      reasonCode: z.string().max(64),
+    })
     .strict(),
-  [EventType.providerAbsence]: z.object({ absenceId: id, providerId: id, clinicId: id, from: instantSchema, to: instantSchema, reasonCode: z.string().max(64) }).strict(),
+  [EventType.providerAbsence]: z
+    .object({ absenceId: id, providerId: id, clinicId: id, from: instantSchema, to: instantSchema, reasonCode: z.string().max(64) })
+    .strict(),
   [EventType.patientErased]: z.object({ patientId: id, erasedAt: instantSchema }).strict(),
 } as const;
 
@@ -98,7 +109,16 @@ const envelopeSchema = z
 /** Builds a validated event; throws if the payload breaks its schema (a programming error). */
 export function makeEvent<T extends EventType>(type: T, data: EventData<T>, meta: { id: string; time: string; subject: string }): CloudEvent<T> {
   const parsed = eventDataSchemas[type].parse(data) as EventData<T>;
-  return { specversion: '1.0', id: meta.id, source: EVENT_SOURCE, type, subject: meta.subject, time: meta.time, datacontenttype: 'application/json', data: parsed };
+  return {
+    specversion: '1.0',
+    id: meta.id,
+    source: EVENT_SOURCE,
+    type,
+    subject: meta.subject,
+    time: meta.time,
+    datacontenttype: 'application/json',
+    data: parsed,
+  };
 }
 
 /** Parses an event from the wire; EVENT.INVALID or EVENT.UNKNOWN_TYPE with the offending field, never the value. */

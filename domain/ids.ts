@@ -7,9 +7,7 @@ import { DomainError, ErrorCode } from './errors';
  * Ids chosen by clients (clinic, provider, patient, appointment type) are shorter so derived ids fit.
  */
 export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-export const entityIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, 'must be 1-40 letters, digits or hyphens, starting with a letter or digit');
+export const entityIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, 'must be 1-40 letters, digits or hyphens, starting with a letter or digit');
 export const fhirIdSchema = z.string().regex(FHIR_ID, 'must be a FHIR id: 1-64 of [A-Za-z0-9-.]');
 
 const SLOT_TIME_FORMAT = "yyyyMMdd'T'HHmm";

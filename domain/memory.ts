@@ -204,7 +204,10 @@ export class InMemoryWaitlist implements WaitlistRepository {
       .map(clone);
   }
   async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {
-    const items = [...this.byId.values()].filter((e) => e.clinicId === clinicId).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(clone);
+    const items = [...this.byId.values()]
+      .filter((e) => e.clinicId === clinicId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map(clone);
     return paginate(items, page.limit, page.continuationToken);
   }
 }

@@ -62,10 +62,20 @@ export type ScheduleException = z.infer<typeof scheduleExceptionSchema>;
 
 export const bookingPolicySchema = z
   .object({
-    minNoticeMinutes: z.number().int().min(0).max(60 * 24 * 30).default(60),
+    minNoticeMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(60 * 24 * 30)
+      .default(60),
     maxHorizonDays: z.number().int().min(1).max(730).default(90),
     /** Patients may cancel themselves until this many hours before the visit; staff always may. */
-    cancellationWindowHours: z.number().int().min(0).max(24 * 14).default(24),
+    cancellationWindowHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 14)
+      .default(24),
     noShowWindowDays: z.number().int().min(1).max(3650).default(180),
     /** At this many no-shows in the window, self-scheduling needs staff confirmation. */
     noShowThreshold: z.number().int().min(1).max(100).default(2),
@@ -80,10 +90,25 @@ export const offerPolicySchema = z
     maxRounds: z.number().int().min(1).max(50).default(5),
     /** Offer expiry = clamp(fraction x time left before the slot, min, max). */
     expiryFraction: z.number().min(0.01).max(1).default(0.1),
-    minExpiryMinutes: z.number().int().min(1).max(24 * 60).default(10),
-    maxExpiryMinutes: z.number().int().min(1).max(7 * 24 * 60).default(120),
+    minExpiryMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(10),
+    maxExpiryMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(120),
     /** No offers once the slot starts in less than this. */
-    minLeadMinutes: z.number().int().min(0).max(7 * 24 * 60).default(60),
+    minLeadMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(60),
     /** No SMS between quietStart and quietEnd, clinic-local. */
     quietStart: clockTimeSchema.default('21:00'),
     quietEnd: clockTimeSchema.default('08:00'),
@@ -102,9 +127,23 @@ export const clinicSchema = z
     bookingPolicy: bookingPolicySchema.default(bookingPolicySchema.parse({})),
     offerPolicy: offerPolicySchema.default(offerPolicySchema.parse({})),
     /** Reminder offsets before the visit, in hours. */
-    reminderHoursBefore: z.array(z.number().int().min(1).max(24 * 14)).max(5).default([48, 2]),
+    reminderHoursBefore: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 14),
+      )
+      .max(5)
+      .default([48, 2]),
     /** Eligibility is verified this many hours before the visit. */
-    eligibilityLeadHours: z.number().int().min(1).max(24 * 30).default(72),
+    eligibilityLeadHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(72),
   })
   .strict();
 export type Clinic = z.infer<typeof clinicSchema>;

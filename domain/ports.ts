@@ -193,7 +193,10 @@ export interface EligibilityChecker {
 
 /** A failure worth retrying (timeouts, throttling, 5xx). */
 export class TransientError extends Error {
-  constructor(message: string, readonly retryAfterMs?: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
     this.name = 'TransientError';
   }

@@ -362,7 +362,16 @@ export async function rescheduleAppointment(
     const appointmentType = requireType(types, cmd.appointmentType ?? current.appointmentType);
     const patient = await requirePatient(deps, current.patientId);
     const now = deps.clock.now();
-    const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel, ignoreAppointmentId: current.appointmentId });
+    const decision = await checkBookingFor(deps, {
+      now,
+      clinic,
+      provider,
+      appointmentType,
+      slot,
+      patient,
+      channel: cmd.channel,
+      ignoreAppointmentId: current.appointmentId,
+    });
     const at = now.toUTC().toISO()!;
     const updated: Appointment = {
       ...current,

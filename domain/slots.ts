@@ -177,7 +177,9 @@ export class SlotGenerationMemo {
       return hit;
     }
     this.misses++;
-    const slots = Object.freeze(generateSlots(input).map((slot) => Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] })));
+    const slots = Object.freeze(
+      generateSlots(input).map((slot) => Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] })),
+    );
     this.entries.set(key, slots);
     return slots;
   }

@@ -10,7 +10,9 @@ export const DEMO_CLINIC_ID = 'riverside';
 const ZONE = 'America/New_York';
 
 function principal(roles: string[]): string {
-  return Buffer.from(JSON.stringify({ auth_typ: 'aad', userId: 'demo-seed', userDetails: 'demo-seed', claims: roles.map((val) => ({ typ: 'roles', val })) })).toString('base64');
+  return Buffer.from(
+    JSON.stringify({ auth_typ: 'aad', userId: 'demo-seed', userDetails: 'demo-seed', claims: roles.map((val) => ({ typ: 'roles', val })) }),
+  ).toString('base64');
 }
 
 export const demoPatients = [
@@ -57,12 +59,28 @@ export async function seedDemo(baseUrl: string, now: DateTime = DateTime.now()):
     timeZone: ZONE,
     smsDisplayName: 'Riverside Clinic',
     // Short offers so the demo moves quickly; quiet hours off so it works at any hour.
-    offerPolicy: { batchSize: 3, maxRounds: 5, expiryFraction: 0.1, minExpiryMinutes: 10, maxExpiryMinutes: 30, minLeadMinutes: 30, quietStart: '00:00', quietEnd: '00:00' },
+    offerPolicy: {
+      batchSize: 3,
+      maxRounds: 5,
+      expiryFraction: 0.1,
+      minExpiryMinutes: 10,
+      maxExpiryMinutes: 30,
+      minLeadMinutes: 30,
+      quietStart: '00:00',
+      quietEnd: '00:00',
+    },
   });
   await must('PUT', '/api/appointment-types/checkup', { clinicId: DEMO_CLINIC_ID, name: 'Check-up', durationMinutes: 30 });
   await must('PUT', '/api/appointment-types/follow-up', { clinicId: DEMO_CLINIC_ID, name: 'Follow-up', durationMinutes: 20 });
   const providers = [
-    { providerId: 'dr-lee', name: 'Dr. Lee', hours: [['09:00', '12:00'], ['13:00', '17:00']] },
+    {
+      providerId: 'dr-lee',
+      name: 'Dr. Lee',
+      hours: [
+        ['09:00', '12:00'],
+        ['13:00', '17:00'],
+      ],
+    },
     { providerId: 'dr-patel', name: 'Dr. Patel', hours: [['08:00', '16:00']] },
     { providerId: 'np-garcia', name: 'NP Garcia', hours: [['10:00', '18:00']] },
   ];
@@ -97,7 +115,12 @@ export async function seedDemo(baseUrl: string, now: DateTime = DateTime.now()):
   for (const [i, p] of demoPatients.slice(0, 3).entries()) {
     const slot = free[i * 2];
     if (!slot) break;
-    const r = await call('POST', '/api/appointments', { slotId: slot.slotId, patientId: p.patientId, appointmentType: 'checkup' }, { 'idempotency-key': `seed-${p.patientId}-${slot.slotId}` });
+    const r = await call(
+      'POST',
+      '/api/appointments',
+      { slotId: slot.slotId, patientId: p.patientId, appointmentType: 'checkup' },
+      { 'idempotency-key': `seed-${p.patientId}-${slot.slotId}` },
+    );
     if (r.status === 201 || r.status === 200) booked.push(String(r.json.appointmentId));
   }
 

@@ -35,14 +35,12 @@ import { Activities, BACKFILL_ORCHESTRATOR, type BackfillInput } from './names';
 
 export { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput } from './names';
 
-
 export interface BackfillOutput {
   outcome: 'booked' | 'slot-not-free' | 'too-close' | 'no-candidates' | 'max-rounds';
   appointmentId?: string;
   rounds: number;
   offers: { offerId: string; status: OfferStatus }[];
 }
-
 
 interface CandidateList {
   slotFree: boolean;
@@ -137,14 +135,16 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
       if (booking.booked) {
         outcomes.set(offer.offerId, 'accepted');
         others.forEach((id) => outcomes.set(id, 'unavailable'));
-        if (others.length) yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
+        if (others.length)
+          yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
         context.df.setCustomStatus({ state: 'booked', round });
         return result('booked', booking.appointmentId ? { appointmentId: booking.appointmentId } : {});
       }
       // Someone else (front desk, another channel) took the slot meanwhile.
       outcomes.set(offer.offerId, 'unavailable');
       others.forEach((id) => outcomes.set(id, 'unavailable'));
-      if (others.length) yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
+      if (others.length)
+        yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
       return result('slot-not-free');
     }
     if (open.size > 0) {
@@ -177,7 +177,8 @@ export async function loadCandidates(input: { slotId: string; appointmentType: s
     resolved = await resolveSlot(services, input.slotId);
   } catch (e) {
     // The slot left the schedule (provider absence, changed hours): nothing to backfill.
-    if (isDomainError(e, ErrorCode.SLOT_NOT_FOUND)) return { slotFree: false, slotStart: '1970-01-01T00:00:00Z', timeZone: 'UTC', policy: offerPolicySchema.parse({}), candidates: [] };
+    if (isDomainError(e, ErrorCode.SLOT_NOT_FOUND))
+      return { slotFree: false, slotStart: '1970-01-01T00:00:00Z', timeZone: 'UTC', policy: offerPolicySchema.parse({}), candidates: [] };
     throw e;
   }
   const { slot, clinic } = resolved;
@@ -262,7 +263,15 @@ export async function sendOffer(input: {
     services,
     makeEvent(
       EventType.offerSent,
-      { offerId, waitlistEntryId: offer.waitlistEntryId, patientId: offer.patientId, slotId: offer.slotId, clinicId: offer.clinicId, expiresAt: offer.expiresAt, round: offer.round },
+      {
+        offerId,
+        waitlistEntryId: offer.waitlistEntryId,
+        patientId: offer.patientId,
+        slotId: offer.slotId,
+        clinicId: offer.clinicId,
+        expiresAt: offer.expiresAt,
+        round: offer.round,
+      },
       offerEventMeta(offerId, 'sent', offer.sentAt),
     ),
   );
@@ -277,7 +286,10 @@ export async function bookForOffer(input: { offerId: string }): Promise<{ booked
   if (offer.status === 'accepted') {
     // A retried activity: the booking already happened.
     const mine = await services.appointments.listByPatient(offer.patientId, '1970-01-01T00:00:00Z', '9999-01-01T00:00:00Z');
-    return { booked: true, ...(mine.find((a) => a.slotId === offer.slotId) ? { appointmentId: mine.find((a) => a.slotId === offer.slotId)!.appointmentId } : {}) };
+    return {
+      booked: true,
+      ...(mine.find((a) => a.slotId === offer.slotId) ? { appointmentId: mine.find((a) => a.slotId === offer.slotId)!.appointmentId } : {}),
+    };
   }
   const entry = await services.waitlist.get(offer.waitlistEntryId);
   const { clinic } = await resolveSlot(services, offer.slotId);
@@ -296,7 +308,14 @@ export async function bookForOffer(input: { offerId: string }): Promise<{ booked
       services,
       makeEvent(
         EventType.offerAccepted,
-        { offerId: offer.offerId, waitlistEntryId: offer.waitlistEntryId, patientId: offer.patientId, slotId: offer.slotId, clinicId: offer.clinicId, appointmentId: appointment.appointmentId },
+        {
+          offerId: offer.offerId,
+          waitlistEntryId: offer.waitlistEntryId,
+          patientId: offer.patientId,
+          slotId: offer.slotId,
+          clinicId: offer.clinicId,
+          appointmentId: appointment.appointmentId,
+        },
         offerEventMeta(offer.offerId, 'accepted', now),
       ),
     );
@@ -310,7 +329,8 @@ export async function bookForOffer(input: { offerId: string }): Promise<{ booked
     });
     return { booked: true, appointmentId: appointment.appointmentId };
   } catch (e) {
-    const gone = isDomainError(e) && ([ErrorCode.SLOT_TAKEN, ErrorCode.PATIENT_OVERLAP, ErrorCode.IN_THE_PAST, ErrorCode.SLOT_NOT_FOUND] as string[]).includes(e.code);
+    const gone =
+      isDomainError(e) && ([ErrorCode.SLOT_TAKEN, ErrorCode.PATIENT_OVERLAP, ErrorCode.IN_THE_PAST, ErrorCode.SLOT_NOT_FOUND] as string[]).includes(e.code);
     if (!gone) throw e;
     await settleOffer(offer.offerId, 'unavailable', true);
     return { booked: false };
@@ -333,14 +353,29 @@ async function settleOffer(offerId: string, status: Exclude<OfferStatus, 'sent' 
       services,
       makeEvent(
         EventType.offerExpired,
-        { offerId, waitlistEntryId: offer.waitlistEntryId, patientId: offer.patientId, slotId: offer.slotId, clinicId: offer.clinicId, appointmentType: entry?.appointmentType ?? 'unknown' },
+        {
+          offerId,
+          waitlistEntryId: offer.waitlistEntryId,
+          patientId: offer.patientId,
+          slotId: offer.slotId,
+          clinicId: offer.clinicId,
+          appointmentType: entry?.appointmentType ?? 'unknown',
+        },
         offerEventMeta(offerId, 'expired', now),
       ),
     );
   }
   if (notify) {
     const { clinic } = await resolveSlot(services, offer.slotId);
-    await notifyPatient(services, { patientId: offer.patientId, clinic, template: 'offer-taken', params: {}, offerId: offer.offerId, purpose: 'offer-taken', correlationId: offer.workflowInstanceId });
+    await notifyPatient(services, {
+      patientId: offer.patientId,
+      clinic,
+      template: 'offer-taken',
+      params: {},
+      offerId: offer.offerId,
+      purpose: 'offer-taken',
+      correlationId: offer.workflowInstanceId,
+    });
   }
 }
 

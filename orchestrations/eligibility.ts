@@ -16,7 +16,6 @@ import { waitForTimeOrChange } from './timers';
 
 export { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR, eligibilityInstanceId, type EligibilityInput } from './names';
 
-
 export interface EligibilityOutput {
   outcome: 'active' | 'inactive' | 'error' | 'cancelled' | 'no-coverage' | 'not-booked';
 }
@@ -41,12 +40,19 @@ export const eligibilityOrchestrator: OrchestrationHandler = function* (context:
   }
   context.df.setCustomStatus({ state: 'checking' });
   try {
-    const output: EligibilityOutput = yield context.df.callActivityWithRetry(CHECK_ELIGIBILITY_ACTIVITY, retry, { appointmentId: input.appointmentId, start: input.start });
+    const output: EligibilityOutput = yield context.df.callActivityWithRetry(CHECK_ELIGIBILITY_ACTIVITY, retry, {
+      appointmentId: input.appointmentId,
+      start: input.start,
+    });
     context.df.setCustomStatus({ state: 'done', outcome: output.outcome });
     return output;
   } catch {
     // Retries exhausted (payer down or timing out): record the error for the front desk.
-    const output: EligibilityOutput = yield context.df.callActivity(CHECK_ELIGIBILITY_ACTIVITY, { appointmentId: input.appointmentId, start: input.start, recordError: true });
+    const output: EligibilityOutput = yield context.df.callActivity(CHECK_ELIGIBILITY_ACTIVITY, {
+      appointmentId: input.appointmentId,
+      start: input.start,
+      recordError: true,
+    });
     return output;
   }
 };
@@ -55,7 +61,8 @@ export const eligibilityOrchestrator: OrchestrationHandler = function* (context:
 export async function checkEligibility(input: { appointmentId: string; start: string; recordError?: boolean }): Promise<EligibilityOutput> {
   const services = await getServices();
   const appointment = await services.appointments.get(input.appointmentId);
-  if (!appointment || (appointment.status !== 'booked' && appointment.status !== 'pending') || appointment.start !== input.start) return { outcome: 'not-booked' };
+  if (!appointment || (appointment.status !== 'booked' && appointment.status !== 'pending') || appointment.start !== input.start)
+    return { outcome: 'not-booked' };
   const patient = await services.patients.get(appointment.patientId);
   const now = services.clock.now().toUTC().toISO()!;
   let status: 'active' | 'inactive' | 'error';
@@ -87,7 +94,14 @@ export async function checkEligibility(input: { appointmentId: string; start: st
   if (status !== 'active') {
     const clinic = await services.config.getClinic(appointment.clinicId);
     if (clinic && status === 'inactive') {
-      await notifyPatient(services, { patientId: appointment.patientId, clinic, template: 'eligibility', params: { start: appointment.start }, purpose: 'eligibility', correlationId: appointment.appointmentId });
+      await notifyPatient(services, {
+        patientId: appointment.patientId,
+        clinic,
+        template: 'eligibility',
+        params: { start: appointment.start },
+        purpose: 'eligibility',
+        correlationId: appointment.appointmentId,
+      });
     }
   }
   return { outcome: status === 'inactive' && reasonCode === 'NO_COVERAGE_ON_FILE' ? 'no-coverage' : status };
@@ -107,10 +121,21 @@ async function recordResult(appointment: Appointment, status: 'active' | 'inacti
     const meta = { id: services.ids.newId('evt'), time: checkedAt, subject: current.appointmentId };
     const event =
       status === 'active'
-        ? makeEvent(EventType.eligibilityVerified, { appointmentId: current.appointmentId, patientId: current.patientId, clinicId: current.clinicId, checkedAt }, meta)
+        ? makeEvent(
+            EventType.eligibilityVerified,
+            { appointmentId: current.appointmentId, patientId: current.patientId, clinicId: current.clinicId, checkedAt },
+            meta,
+          )
         : makeEvent(
             EventType.eligibilityFailed,
-            { appointmentId: current.appointmentId, patientId: current.patientId, clinicId: current.clinicId, checkedAt, outcome: status, reasonCode: reasonCode ?? 'UNKNOWN' },
+            {
+              appointmentId: current.appointmentId,
+              patientId: current.patientId,
+              clinicId: current.clinicId,
+              checkedAt,
+              outcome: status,
+              reasonCode: reasonCode ?? 'UNKNOWN',
+            },
             meta,
           );
     try {

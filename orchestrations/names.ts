@@ -60,7 +60,10 @@ export const AbsenceActivities = {
 
 /** Deterministic: the same absence (provider, window) always maps to one instance. */
 export function absenceInstanceId(providerId: string, from: string, to: string): string {
-  const hash = createHash('sha256').update(`${Date.parse(from)}|${Date.parse(to)}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(`${Date.parse(from)}|${Date.parse(to)}`)
+    .digest('hex')
+    .slice(0, 12);
   return `absence-${providerId}-${hash}`;
 }
 
@@ -72,7 +75,6 @@ export interface AbsenceInput {
   /** How far past the absence to look for new slots (default 14 days). */
   searchDays?: number;
 }
-
 
 // Shared by reminders and eligibility (orchestrations/timers.ts)
 /** Raised by the events triggers on reminder/eligibility instances when their appointment changes. */

@@ -65,7 +65,9 @@ export const providerAbsenceOrchestrator: OrchestrationHandler = function* (cont
   const results: RehomeResult[] = tasks.length ? yield context.df.Task.all(tasks) : [];
   const needsAttention = [
     ...plan.unplaced,
-    ...results.filter((r) => r.outcome !== 'rehomed' && r.outcome !== 'not-booked').map((r) => ({ appointmentId: r.appointmentId, reason: `re-homing failed: ${r.outcome}` })),
+    ...results
+      .filter((r) => r.outcome !== 'rehomed' && r.outcome !== 'not-booked')
+      .map((r) => ({ appointmentId: r.appointmentId, reason: `re-homing failed: ${r.outcome}` })),
   ];
   const output: AbsenceOutput = {
     displaced: displaced.length,
@@ -82,14 +84,21 @@ export async function recordAbsence(input: AbsenceInput): Promise<Displaced[]> {
   const services = await getServices();
   const provider = await services.config.getProvider(input.providerId);
   if (!provider) return [];
-  const already = provider.exceptions.some((e) => e.kind === 'absence' && Date.parse(e.from) === Date.parse(input.from) && Date.parse(e.to) === Date.parse(input.to));
+  const already = provider.exceptions.some(
+    (e) => e.kind === 'absence' && Date.parse(e.from) === Date.parse(input.from) && Date.parse(e.to) === Date.parse(input.to),
+  );
   if (!already) {
     await services.config.putProvider({
       ...provider,
       exceptions: [...provider.exceptions, { kind: 'absence', from: input.from, to: input.to, ...(input.reasonCode ? { reason: input.reasonCode } : {}) }],
     });
   }
-  const appointments = await listAllAppointments(services.appointments, { clinicId: provider.clinicId, providerId: provider.providerId, from: input.from, to: input.to });
+  const appointments = await listAllAppointments(services.appointments, {
+    clinicId: provider.clinicId,
+    providerId: provider.providerId,
+    from: input.from,
+    to: input.to,
+  });
   return appointments
     .filter((a) => a.status === 'booked' || a.status === 'pending')
     .map((a) => ({ appointmentId: a.appointmentId, patientId: a.patientId, appointmentType: a.appointmentType, start: a.start }));
@@ -100,7 +109,13 @@ export async function planRehoming(input: AbsenceInput & { displaced: Displaced[
   const services = await getServices();
   const provider = await services.config.getProvider(input.providerId);
   const clinic = provider ? await services.config.getClinic(provider.clinicId) : undefined;
-  if (!provider || !clinic) return { assignments: [], unplaced: input.displaced.map((d) => ({ appointmentId: d.appointmentId, reason: 'provider or clinic not found' })), status: 'empty', solveMs: 0 };
+  if (!provider || !clinic)
+    return {
+      assignments: [],
+      unplaced: input.displaced.map((d) => ({ appointmentId: d.appointmentId, reason: 'provider or clinic not found' })),
+      status: 'empty',
+      solveMs: 0,
+    };
   const now = services.clock.now();
   const from = DateTime.max(now.plus({ minutes: clinic.bookingPolicy.minNoticeMinutes }), DateTime.fromISO(input.from, { setZone: true }));
   const until = DateTime.fromISO(input.to, { setZone: true }).plus({ days: input.searchDays ?? 14 });
@@ -161,7 +176,13 @@ export async function rehome(input: { appointmentId: string; slotId: string; wor
   let replacement = existing;
   if (!replacement) {
     try {
-      replacement = await bookAppointment(services, { slotId: input.slotId, patientId: original.patientId, appointmentType: original.appointmentType, channel: 'absence', actor });
+      replacement = await bookAppointment(services, {
+        slotId: input.slotId,
+        patientId: original.patientId,
+        appointmentType: original.appointmentType,
+        channel: 'absence',
+        actor,
+      });
     } catch (e) {
       if (isDomainError(e)) return { appointmentId: input.appointmentId, outcome: 'slot-taken' };
       throw e;

@@ -15,7 +15,6 @@ import { waitForTimeOrChange } from './timers';
 
 export { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, remindersInstanceId, type RemindersInput } from './names';
 
-
 const retry = new df.RetryOptions(2000, 5);
 retry.backoffCoefficient = 2;
 
@@ -44,7 +43,11 @@ export const remindersOrchestrator: OrchestrationHandler = function* (context: O
       context.df.continueAsNew({ ...input, start: waited.change.start, done: [] });
       return undefined;
     }
-    const result: string = yield context.df.callActivityWithRetry(SEND_REMINDER_ACTIVITY, retry, { appointmentId: input.appointmentId, start: input.start, hoursBefore: hours });
+    const result: string = yield context.df.callActivityWithRetry(SEND_REMINDER_ACTIVITY, retry, {
+      appointmentId: input.appointmentId,
+      start: input.start,
+      hoursBefore: hours,
+    });
     done.add(hours);
     if (result === 'not-booked') return { outcome: 'not-booked', sent };
     if (result === 'sent') sent.push(hours);
@@ -63,7 +66,14 @@ export async function sendReminder(input: { appointmentId: string; start: string
   if (!first) return 'already-sent';
   const clinic = await services.config.getClinic(appointment.clinicId);
   if (!clinic) return 'not-booked';
-  return notifyPatient(services, { patientId: appointment.patientId, clinic, template: 'reminder', params: { start: appointment.start }, purpose: 'reminder', correlationId: appointment.appointmentId });
+  return notifyPatient(services, {
+    patientId: appointment.patientId,
+    clinic,
+    template: 'reminder',
+    params: { start: appointment.start },
+    purpose: 'reminder',
+    correlationId: appointment.appointmentId,
+  });
 }
 
 df.app.orchestration(REMINDERS_ORCHESTRATOR, remindersOrchestrator);

@@ -8,7 +8,6 @@ import { APPOINTMENT_CHANGED_EVENT, type AppointmentChanged } from './names';
 
 export { APPOINTMENT_CHANGED_EVENT, type AppointmentChanged } from './names';
 
-
 /** JS durable timers are limited to 6 days; longer waits continue as new after this step. */
 export const MAX_TIMER_STEP_DAYS = 5;
 

@@ -48,7 +48,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 /** Twilio's signature: base64 HMAC-SHA1 of the URL followed by the sorted POST parameters. */
 function sign(url: string, params: Record<string, string>): string {
-  const data = Object.keys(params).sort().reduce((acc, k) => acc + k + params[k], url);
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, k) => acc + k + params[k], url);
   return createHmac('sha1', TOKEN).update(data).digest('base64');
 }
 
@@ -59,7 +61,10 @@ async function main(): Promise<void> {
 
   const now = DateTime.utc();
   const q = new URLSearchParams({ clinicId: CLINIC, status: 'booked', from: now.plus({ minutes: 90 }).toISO()!, to: now.plus({ days: 14 }).toISO()! });
-  const list = await api<{ appointments: { appointmentId: string; patientId: string; providerId: string; start: string; slotId: string }[] }>('GET', `/api/appointments?${q}`);
+  const list = await api<{ appointments: { appointmentId: string; patientId: string; providerId: string; start: string; slotId: string }[] }>(
+    'GET',
+    `/api/appointments?${q}`,
+  );
   const victim = list.body.appointments?.[0];
   if (!victim) throw new Error('no booked appointment to cancel: start the host with the demo seed (npm start, without --no-seed)');
   say(`appointment ${victim.appointmentId}: ${victim.providerId}, ${victim.start} (patient ${victim.patientId})`);
@@ -78,12 +83,25 @@ async function main(): Promise<void> {
 
   const winner = offers[0]!;
   const url = `${BASE_URL}/api/sms/inbound`;
-  const params = { MessageSid: `SM${Date.now().toString(16).padStart(32, '0')}`, AccountSid: 'AC00000000000000000000000000000000', From: winner.to, To: '+15005550006', Body: 'YES' };
-  const reply = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(url, params) }, body: new URLSearchParams(params).toString() });
+  const params = {
+    MessageSid: `SM${Date.now().toString(16).padStart(32, '0')}`,
+    AccountSid: 'AC00000000000000000000000000000000',
+    From: winner.to,
+    To: '+15005550006',
+    Body: 'YES',
+  };
+  const reply = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(url, params) },
+    body: new URLSearchParams(params).toString(),
+  });
   say(`${winner.to} replies YES (signed webhook) -> ${reply.status} ${(await reply.text()).replace(/\s+/g, ' ')}`);
 
   const booked = await until('the booking', async () => {
-    const r = await api<{ appointments: { appointmentId: string; patientId: string; slotId: string; status: string }[] }>('GET', `/api/appointments?${new URLSearchParams({ clinicId: CLINIC, providerId: victim.providerId, from: DateTime.fromISO(victim.start).minus({ minutes: 1 }).toISO()!, to: DateTime.fromISO(victim.start).plus({ minutes: 1 }).toISO()! })}`);
+    const r = await api<{ appointments: { appointmentId: string; patientId: string; slotId: string; status: string }[] }>(
+      'GET',
+      `/api/appointments?${new URLSearchParams({ clinicId: CLINIC, providerId: victim.providerId, from: DateTime.fromISO(victim.start).minus({ minutes: 1 }).toISO()!, to: DateTime.fromISO(victim.start).plus({ minutes: 1 }).toISO()! })}`,
+    );
     return r.body.appointments?.find((a) => a.slotId === victim.slotId && a.status === 'booked');
   });
   say(`slot ${victim.slotId} booked for ${booked.patientId} (${booked.appointmentId})`);

@@ -57,7 +57,17 @@ export function buildAck(input: AckInput): string {
     const e = input.error;
     const location = e.location ? [e.location.segment, '1', e.location.field ? String(e.location.field) : ''].join('^').replace(/\^+$/, '') : '';
     segments.push(
-      ['ERR', '', location, `${e.condition}^${HL7_ERROR_TEXT[e.condition]}^HL70357`, 'E', `${escapeHl7(e.code)}^${escapeHl7(e.text)}^SLOTFLOW`, '', '', escapeHl7(e.text)].join('|'),
+      [
+        'ERR',
+        '',
+        location,
+        `${e.condition}^${HL7_ERROR_TEXT[e.condition]}^HL70357`,
+        'E',
+        `${escapeHl7(e.code)}^${escapeHl7(e.text)}^SLOTFLOW`,
+        '',
+        '',
+        escapeHl7(e.text),
+      ].join('|'),
     );
   }
   return segments.join('\r');

@@ -43,10 +43,7 @@ export function scheduleResource(provider: Provider, types?: ReadonlyMap<string,
     id: provider.providerId,
     active: true,
     serviceType: provider.appointmentTypes.map((code) => typeConcept(code, types)),
-    actor: [
-      { reference: `Practitioner/${provider.providerId}`, display: provider.name },
-      { reference: `Location/${provider.clinicId}` },
-    ],
+    actor: [{ reference: `Practitioner/${provider.providerId}`, display: provider.name }, { reference: `Location/${provider.clinicId}` }],
   };
 }
 
@@ -138,11 +135,35 @@ function isoWithOffsetOf(like: string, instant: Date): string {
   return `${local}${offset === 'Z' ? 'Z' : offset}`;
 }
 
-export type IssueType = 'invalid' | 'login' | 'forbidden' | 'not-found' | 'conflict' | 'deleted' | 'too-costly' | 'not-supported' | 'business-rule' | 'throttled' | 'exception' | 'processing';
+export type IssueType =
+  | 'invalid'
+  | 'login'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'deleted'
+  | 'too-costly'
+  | 'not-supported'
+  | 'business-rule'
+  | 'throttled'
+  | 'exception'
+  | 'processing';
 
 /** The OperationOutcome issue type for an HTTP status. */
 export function issueTypeFor(status: number): IssueType {
-  const map: Record<number, IssueType> = { 400: 'invalid', 401: 'login', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 410: 'deleted', 412: 'conflict', 413: 'too-costly', 415: 'not-supported', 422: 'business-rule', 429: 'throttled' };
+  const map: Record<number, IssueType> = {
+    400: 'invalid',
+    401: 'login',
+    403: 'forbidden',
+    404: 'not-found',
+    409: 'conflict',
+    410: 'deleted',
+    412: 'conflict',
+    413: 'too-costly',
+    415: 'not-supported',
+    422: 'business-rule',
+    429: 'throttled',
+  };
   return map[status] ?? (status >= 500 ? 'exception' : 'processing');
 }
 

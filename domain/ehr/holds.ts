@@ -48,7 +48,12 @@ export async function placeHold(deps: SchedulingDeps, cmd: HoldCommand): Promise
   const patient = await requirePatient(deps, cmd.patientId);
   const now = deps.clock.now();
   const slotStart = parseInstant(slot.start);
-  await releaseExpiredHolds(deps, { clinicId: clinic.clinicId, providerId: provider.providerId, from: slotStart.minus({ hours: 12 }), to: slotStart.plus({ hours: 12 }) });
+  await releaseExpiredHolds(deps, {
+    clinicId: clinic.clinicId,
+    providerId: provider.providerId,
+    from: slotStart.minus({ hours: 12 }),
+    to: slotStart.plus({ hours: 12 }),
+  });
   const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: 'ehr' });
   const at = now.toUTC().toISO()!;
   const hold: Appointment = {
@@ -132,7 +137,8 @@ export async function sweepExpiredHolds(deps: Pick<SchedulingDeps, 'appointments
 export async function bookHold(deps: SchedulingDeps, cmd: { appointmentId: string; actor: Actor; patientId?: string }): Promise<Appointment> {
   const current = await deps.appointments.get(cmd.appointmentId);
   if (!current) throw new EhrError('HOLD.NOT_FOUND', 'No such hold');
-  if (cmd.patientId && cmd.patientId !== current.patientId) throw new DomainError(ErrorCode.INVALID_INPUT, 'The patient differs from the hold', { field: 'participant' });
+  if (cmd.patientId && cmd.patientId !== current.patientId)
+    throw new DomainError(ErrorCode.INVALID_INPUT, 'The patient differs from the hold', { field: 'participant' });
   // Booking a hold twice returns the booking (a retried $book).
   if (current.status === 'booked' && current.source === 'ehr') return current;
   if (!isHold(current)) throw new EhrError('HOLD.NOT_FOUND', 'The appointment is not on hold');
@@ -144,7 +150,16 @@ export async function bookHold(deps: SchedulingDeps, cmd: { appointmentId: strin
   const { slot, provider, clinic, types } = await resolveSlot(deps, current.slotId);
   const appointmentType = requireType(types, current.appointmentType);
   const patient = await requirePatient(deps, current.patientId);
-  const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: 'ehr', ignoreAppointmentId: current.appointmentId });
+  const decision = await checkBookingFor(deps, {
+    now,
+    clinic,
+    provider,
+    appointmentType,
+    slot,
+    patient,
+    channel: 'ehr',
+    ignoreAppointmentId: current.appointmentId,
+  });
   const at = now.toUTC().toISO()!;
   const booked: Appointment = { ...current, status: decision.status, updatedAt: at, version: current.version + 1 };
   const event = makeEvent(

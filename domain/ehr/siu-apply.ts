@@ -45,7 +45,10 @@ export function conditionOf(code: string): Hl7ErrorCondition {
 }
 
 /** The appointment an update refers to: by SCH-2 (filler id) first, then SCH-1 (placer id). */
-export async function findByHl7Ids(deps: Pick<SchedulingDeps, 'appointments'>, cmd: Pick<SiuCommand, 'placerId' | 'fillerId'>): Promise<Appointment | undefined> {
+export async function findByHl7Ids(
+  deps: Pick<SchedulingDeps, 'appointments'>,
+  cmd: Pick<SiuCommand, 'placerId' | 'fillerId'>,
+): Promise<Appointment | undefined> {
   if (cmd.fillerId) {
     const byFiller = await deps.appointments.findByExternalId(HL7_FILLER_SYSTEM, cmd.fillerId);
     if (byFiller) return byFiller;
@@ -100,7 +103,8 @@ async function resolveTarget(deps: SchedulingDeps, cmd: SiuCommand, ctx: SiuAppl
   if (cmd.start) start = hl7TimestampToInstant(cmd.start, clinic.timeZone);
   else if (current) start = parseInstant(current.start);
   else throw new DomainError(ErrorCode.INVALID_TIME, 'A start time is required', { field: 'SCH-11' });
-  if (cmd.appointmentTypeGiven && !cmd.appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'AIS-3 is not a known appointment type', { field: 'AIS-3' });
+  if (cmd.appointmentTypeGiven && !cmd.appointmentType)
+    throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'AIS-3 is not a known appointment type', { field: 'AIS-3' });
   const appointmentType = cmd.appointmentType ?? current?.appointmentType;
   if (!appointmentType) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'An appointment type is required', { field: 'AIS-3' });
   const slotId = slotIdFor(provider.providerId, start);

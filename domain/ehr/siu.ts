@@ -135,10 +135,24 @@ const isEntityId = (s: string) => entityIdSchema.safeParse(s).success;
 function timestampAt(segment: Hl7Segment | undefined, field: number, component: number, name: string): Hl7Timestamp | undefined {
   const raw = value(componentOf(segment, field, component));
   if (!raw) return undefined;
-  return parseHl7Timestamp(raw) ?? fail(Hl7ErrorCondition.DATA_TYPE, 'HL7.DATA_TYPE', `${name} is not an HL7 timestamp with minutes`, name.split('-')[0], field);
+  return (
+    parseHl7Timestamp(raw) ?? fail(Hl7ErrorCondition.DATA_TYPE, 'HL7.DATA_TYPE', `${name} is not an HL7 timestamp with minutes`, name.split('-')[0], field)
+  );
 }
 
-const UNIT_MINUTES: Readonly<Record<string, number>> = { MIN: 1, M: 1, MINUTE: 1, MINUTES: 1, S: 1 / 60, SEC: 1 / 60, H: 60, HR: 60, HOUR: 60, HOURS: 60, D: 1440 };
+const UNIT_MINUTES: Readonly<Record<string, number>> = {
+  MIN: 1,
+  M: 1,
+  MINUTE: 1,
+  MINUTES: 1,
+  S: 1 / 60,
+  SEC: 1 / 60,
+  H: 60,
+  HR: 60,
+  HOUR: 60,
+  HOURS: 60,
+  D: 1440,
+};
 
 function durationAt(segment: Hl7Segment | undefined, field: number, unitField: number, name: string): number | undefined {
   const raw = value(componentOf(segment, field));
@@ -161,7 +175,10 @@ function externalId(sch: Hl7Segment, field: number): string | undefined {
 /** PID-3 repetitions: the ones Slotflow assigned first, then the others, in order; well-formed ids only. */
 function patientIdsOf(pid: Hl7Segment | undefined): string[] {
   const n = repetitionsOf(pid, 3);
-  const reps = Array.from({ length: n }, (_, i) => ({ id: value(componentOf(pid, 3, 1, i + 1)), authority: value(componentOf(pid, 3, 4, i + 1)).toUpperCase() }));
+  const reps = Array.from({ length: n }, (_, i) => ({
+    id: value(componentOf(pid, 3, 1, i + 1)),
+    authority: value(componentOf(pid, 3, 4, i + 1)).toUpperCase(),
+  }));
   const ordered = [...reps.filter((r) => r.authority === SLOTFLOW_ASSIGNING_AUTHORITY), ...reps.filter((r) => r.authority !== SLOTFLOW_ASSIGNING_AUTHORITY)];
   return [...new Set(ordered.map((r) => r.id).filter(isEntityId))];
 }
@@ -183,13 +200,25 @@ function segmentsAfter(message: Hl7Message, name: string): Hl7Segment[] {
 /** Reads an SIU message. Never throws: anything unreadable is a reject (AR) with a code. */
 export function parseSiu(text: string): SiuParseResult {
   const message = parseHl7(text);
-  if (!message) return { ok: false, reject: { condition: Hl7ErrorCondition.SEGMENT_SEQUENCE, code: 'HL7.MALFORMED', text: 'Not an HL7 v2 message (no MSH segment)', location: { segment: 'MSH' } } };
+  if (!message)
+    return {
+      ok: false,
+      reject: {
+        condition: Hl7ErrorCondition.SEGMENT_SEQUENCE,
+        code: 'HL7.MALFORMED',
+        text: 'Not an HL7 v2 message (no MSH segment)',
+        location: { segment: 'MSH' },
+      },
+    };
   const msh = message.header;
   let header: Hl7Header;
   try {
     header = headerOf(msh);
   } catch {
-    return { ok: false, reject: { condition: Hl7ErrorCondition.SEGMENT_SEQUENCE, code: 'HL7.MALFORMED', text: 'Unreadable MSH segment', location: { segment: 'MSH' } } };
+    return {
+      ok: false,
+      reject: { condition: Hl7ErrorCondition.SEGMENT_SEQUENCE, code: 'HL7.MALFORMED', text: 'Unreadable MSH segment', location: { segment: 'MSH' } },
+    };
   }
   try {
     return { ok: true, command: commandOf(message, header) };
@@ -202,19 +231,23 @@ export function parseSiu(text: string): SiuParseResult {
 function commandOf(message: Hl7Message, header: Hl7Header): SiuCommand {
   if (!header.controlId) fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is required', 'MSH', 10);
   if (header.controlId.length > MAX_CONTROL_ID) fail(Hl7ErrorCondition.DATA_TYPE, 'HL7.DATA_TYPE', 'MSH-10 is too long', 'MSH', 10);
-  if (header.version && !/^2\.\d/.test(header.version)) fail(Hl7ErrorCondition.UNSUPPORTED_VERSION, 'HL7.UNSUPPORTED_VERSION', 'Only HL7 v2.x is supported', 'MSH', 12);
+  if (header.version && !/^2\.\d/.test(header.version))
+    fail(Hl7ErrorCondition.UNSUPPORTED_VERSION, 'HL7.UNSUPPORTED_VERSION', 'Only HL7 v2.x is supported', 'MSH', 12);
   if (header.processingId && !['P', 'T', 'D'].includes(header.processingId.toUpperCase())) {
     fail(Hl7ErrorCondition.UNSUPPORTED_PROCESSING_ID, 'HL7.UNSUPPORTED_PROCESSING_ID', 'MSH-11 must be P, T or D', 'MSH', 11);
   }
-  if (header.messageType !== 'SIU') fail(Hl7ErrorCondition.UNSUPPORTED_MESSAGE_TYPE, 'HL7.UNSUPPORTED_MESSAGE_TYPE', 'Only SIU messages are accepted', 'MSH', 9);
+  if (header.messageType !== 'SIU')
+    fail(Hl7ErrorCondition.UNSUPPORTED_MESSAGE_TYPE, 'HL7.UNSUPPORTED_MESSAGE_TYPE', 'Only SIU messages are accepted', 'MSH', 9);
   const trigger = header.trigger as SiuTrigger;
-  if (!SIU_TRIGGERS.includes(trigger)) fail(Hl7ErrorCondition.UNSUPPORTED_EVENT, 'HL7.UNSUPPORTED_EVENT', `Supported SIU events: ${SIU_TRIGGERS.join(', ')}`, 'MSH', 9);
+  if (!SIU_TRIGGERS.includes(trigger))
+    fail(Hl7ErrorCondition.UNSUPPORTED_EVENT, 'HL7.UNSUPPORTED_EVENT', `Supported SIU events: ${SIU_TRIGGERS.join(', ')}`, 'MSH', 9);
 
   const sch = message.getSegment('SCH');
   if (!sch) return fail(Hl7ErrorCondition.SEGMENT_SEQUENCE, 'HL7.SEGMENT_MISSING', 'SIU messages need an SCH segment', 'SCH');
   const placerId = externalId(sch, 1);
   const fillerId = externalId(sch, 2);
-  if (!placerId && !fillerId) fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'SCH-1 or SCH-2 (appointment id) is required', 'SCH', 2);
+  if (!placerId && !fillerId)
+    fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'SCH-1 or SCH-2 (appointment id) is required', 'SCH', 2);
 
   const pid = message.getSegment('PID');
   const patientGiven = repetitionsOf(pid, 3) > 0;
@@ -235,7 +268,8 @@ function commandOf(message: Hl7Message, header: Hl7Header): SiuCommand {
     if (providerRaw.length === 0) fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'AIP-3 (provider id) is required', 'AIP', 3);
     if (!start) fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'A start time is required (SCH-11.4, TQ1-7 or AIS-4)', 'SCH', 11);
   }
-  if (trigger === 'S12' && !typeRaw) fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'AIS-3 (appointment type) is required', 'AIS', 3);
+  if (trigger === 'S12' && !typeRaw)
+    fail(Hl7ErrorCondition.REQUIRED_FIELD_MISSING, 'HL7.REQUIRED_FIELD_MISSING', 'AIS-3 (appointment type) is required', 'AIS', 3);
   if (durationMinutes !== undefined && durationMinutes <= 0) fail(Hl7ErrorCondition.DATA_TYPE, 'HL7.DATA_TYPE', 'The duration must be positive', 'AIS', 7);
 
   const reasonCode = reasonCodeOf(sch);

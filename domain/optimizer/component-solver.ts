@@ -283,7 +283,11 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
     byLp.sort((a, b) => x[b]! - x[a]! || w[R[b]!]! - w[R[a]!]! || R[a]! - R[b]!);
     restR.sort((a, b) => pairCap[b]! - pairCap[a]! || a - b);
     const order = byLp.map((t) => R[t]!).concat(restR);
-    const chosen = greedyAssign(model, order.map((j) => comp.pairs[j]!), true).map((p) => pairLocal[p]!);
+    const chosen = greedyAssign(
+      model,
+      order.map((j) => comp.pairs[j]!),
+      true,
+    ).map((p) => pairLocal[p]!);
     // Candidates still without a slot may take any pair that fits.
     const placed = new Uint8Array(nc);
     for (const j of chosen) placed[jc[j]!] = 1;
@@ -291,7 +295,11 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
     for (let j = 0; j < n; j++) if (!inR[j] && !placed[jc[j]!]) extra.push(j);
     if (extra.length === 0) return chosen;
     extra.sort((a, b) => pairCap[b]! - pairCap[a]! || a - b);
-    return greedyAssign(model, chosen.concat(extra).map((j) => comp.pairs[j]!), true).map((p) => pairLocal[p]!);
+    return greedyAssign(
+      model,
+      chosen.concat(extra).map((j) => comp.pairs[j]!),
+      true,
+    ).map((p) => pairLocal[p]!);
   };
 
   const remainingSeconds = (): number => Math.max(0.01, (opts.deadline - opts.now()) / 1000);
@@ -448,7 +456,8 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
       const missing: number[] = [];
       for (let j = 0; j < n; j++) {
         if (inR[j]) continue;
-        if (pairCap[j]! > bestValue + tol) missing.push(j); // could still take part in a better solution
+        if (pairCap[j]! > bestValue + tol)
+          missing.push(j); // could still take part in a better solution
         else upper = Math.max(upper, pairCap[j]!);
       }
       if (missing.length === 0) return outcome(best, bestValue, upper, 'lp', false, R.length);
@@ -536,6 +545,14 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
       break;
     }
   }
-  if (!solvedByMip) return outcome(best, bestValue, upper, best === greedy ? 'greedy' : 'lp', best === greedy && upper - bestValue > EPS * Math.max(1, Math.abs(upper)), R.length);
+  if (!solvedByMip)
+    return outcome(
+      best,
+      bestValue,
+      upper,
+      best === greedy ? 'greedy' : 'lp',
+      best === greedy && upper - bestValue > EPS * Math.max(1, Math.abs(upper)),
+      R.length,
+    );
   return outcome(best, bestValue, upper, 'mip', false, R.length);
 }

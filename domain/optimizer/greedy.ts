@@ -8,13 +8,11 @@ import type { SolverModel } from './model';
 export function greedyAssign(model: SolverModel, pairs?: ArrayLike<number>, keepOrder = false): number[] {
   const { pairCand, pairSlot, pairScore, mustPlace, consStart, consIndex, constraints } = model;
   const list = pairs ? Array.from(pairs) : Array.from({ length: pairCand.length }, (_, p) => p);
-  if (!keepOrder) list.sort(
-    (a, b) =>
-      mustPlace[pairCand[b]!]! - mustPlace[pairCand[a]!]! ||
-      pairScore[b]! - pairScore[a]! ||
-      pairCand[a]! - pairCand[b]! ||
-      pairSlot[a]! - pairSlot[b]!,
-  );
+  if (!keepOrder)
+    list.sort(
+      (a, b) =>
+        mustPlace[pairCand[b]!]! - mustPlace[pairCand[a]!]! || pairScore[b]! - pairScore[a]! || pairCand[a]! - pairCand[b]! || pairSlot[a]! - pairSlot[b]!,
+    );
   // Typed flags and counters (sized by the model): no per-call maps or sets.
   const candUsed = new Uint8Array(model.candidateCount);
   const slotUsed = new Uint8Array(model.slotCount);

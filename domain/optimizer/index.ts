@@ -11,24 +11,8 @@ export {
 } from './optimize';
 export type { ComponentOutcome } from './component-solver';
 export { parseInstance, instanceSchema, OptimizerInputError, URGENCY_LEVELS } from './schema';
-export type {
-  OptimizationInstance,
-  ValidOptimizationInstance,
-  OptimizerSlot,
-  OptimizerCandidate,
-  ScoreWeights,
-  Urgency,
-  InstanceIssue,
-} from './schema';
-export type {
-  Assignment,
-  OptimizationResult,
-  OptimizationStatus,
-  OptimizeOptions,
-  SlotOptimizer,
-  UnassignedCandidate,
-  UnassignedCode,
-} from './types';
+export type { OptimizationInstance, ValidOptimizationInstance, OptimizerSlot, OptimizerCandidate, ScoreWeights, Urgency, InstanceIssue } from './schema';
+export type { Assignment, OptimizationResult, OptimizationStatus, OptimizeOptions, SlotOptimizer, UnassignedCandidate, UnassignedCode } from './types';
 export { DEFAULT_WEIGHTS, scoreTerms, pairScore, urgencyLevel } from './scoring';
 export { buildModel, solverModelOf, type AssignmentModel, type SideConstraint, type SolverModel } from './model';
 export { greedyAssign } from './greedy';

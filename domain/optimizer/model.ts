@@ -367,7 +367,11 @@ function buildSideConstraints(
       }
     }
     for (const [b, g] of groups) {
-      addGroup(() => `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(b * blockMs).toISOString()})`, res.capacity, g);
+      addGroup(
+        () => `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(b * blockMs).toISOString()})`,
+        res.capacity,
+        g,
+      );
     }
   }
   return out;

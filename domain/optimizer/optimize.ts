@@ -37,7 +37,13 @@ export interface ComponentJobOptions {
 }
 
 /** Solves components one after another on this thread (the worker side of a parallel solve, too). */
-export function solveComponents(model: SolverModel, components: Component[], glpk: GLPK, job: ComponentJobOptions, now: () => number = defaultNow): ComponentOutcome[] {
+export function solveComponents(
+  model: SolverModel,
+  components: Component[],
+  glpk: GLPK,
+  job: ComponentJobOptions,
+  now: () => number = defaultNow,
+): ComponentOutcome[] {
   const deadline = now() + job.remainingMs;
   return components.map((comp) =>
     solveComponent(model, comp, glpk, {
@@ -88,11 +94,7 @@ function finish(p: Plan, outcomes: ComponentOutcome[]): OptimizationResult {
 }
 
 /** Synchronous core: solves a parsed instance with an already loaded glpk (or greedy only without one). */
-export function solveValidInstance(
-  instance: ReturnType<typeof parseInstance>,
-  glpk: GLPK | undefined,
-  options: OptimizeOptions = {},
-): OptimizationResult {
+export function solveValidInstance(instance: ReturnType<typeof parseInstance>, glpk: GLPK | undefined, options: OptimizeOptions = {}): OptimizationResult {
   const p = plan(instance, options);
   const outcomes = glpk ? solveComponents(p.model, p.order, glpk, p.job, p.now) : p.order.map((comp) => greedyOutcome(p.model, comp.pairs));
   return finish(p, outcomes);
@@ -138,12 +140,24 @@ export async function solveValidInstanceParallel(
     () => undefined,
   );
   const outcomes = new Array<ComponentOutcome>(p.order.length);
-  solveComponents(p.model, local.map((i) => p.order[i]!), glpk, { ...job, remainingMs: p.deadline - p.now() }, p.now).forEach((o, t) => (outcomes[local[t]!] = o));
+  solveComponents(
+    p.model,
+    local.map((i) => p.order[i]!),
+    glpk,
+    { ...job, remainingMs: p.deadline - p.now() },
+    p.now,
+  ).forEach((o, t) => (outcomes[local[t]!] = o));
   const fromRemote = await pending;
   const remoteOutcomes =
     fromRemote && fromRemote.length === remote.length
       ? fromRemote
-      : solveComponents(p.model, remote.map((i) => p.order[i]!), glpk, { ...job, remainingMs: Math.max(0, p.deadline - p.now()) }, p.now);
+      : solveComponents(
+          p.model,
+          remote.map((i) => p.order[i]!),
+          glpk,
+          { ...job, remainingMs: Math.max(0, p.deadline - p.now()) },
+          p.now,
+        );
   remoteOutcomes.forEach((o, t) => (outcomes[remote[t]!] = o));
   return finish(p, outcomes);
 }

@@ -11,12 +11,7 @@ export type OptimizationStatus = 'optimal' | 'feasible-with-gap' | 'greedy-fallb
 
 /** Why a candidate got no slot. */
 export type UnassignedCode =
-  | 'NO_SLOT_OF_TYPE'
-  | 'NO_SLOT_IN_WINDOW'
-  | 'NO_ALLOWED_PROVIDER_OR_LOCATION'
-  | 'NO_POSITIVE_SCORE'
-  | 'SLOTS_TAKEN'
-  | 'CAPACITY_REACHED';
+  'NO_SLOT_OF_TYPE' | 'NO_SLOT_IN_WINDOW' | 'NO_ALLOWED_PROVIDER_OR_LOCATION' | 'NO_POSITIVE_SCORE' | 'SLOTS_TAKEN' | 'CAPACITY_REACHED';
 
 export interface Assignment {
   candidateId: string;

@@ -25,9 +25,7 @@ export interface LinkClaims {
   expiresAt: string;
 }
 
-export type LinkVerification =
-  | { ok: true; claims: LinkClaims }
-  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired'; claims?: LinkClaims };
+export type LinkVerification = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired'; claims?: LinkClaims };
 
 const epoch = z.number().int().min(0).max(4102444800);
 const wireSchema = z

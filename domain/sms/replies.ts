@@ -3,10 +3,7 @@ import type { ReplyIntent } from './keywords';
 
 /** Where the patient's latest offer stands, from their point of view. */
 export type OfferState =
-  | { kind: 'none' }
-  | { kind: 'open'; offerId: string; sentAt: string }
-  | { kind: 'expired'; offerId: string }
-  | { kind: 'taken'; offerId: string };
+  { kind: 'none' } | { kind: 'open'; offerId: string; sentAt: string } | { kind: 'expired'; offerId: string } | { kind: 'taken'; offerId: string };
 
 /** What an inbound reply is interpreted against. */
 export interface ReplyState {
@@ -17,14 +14,7 @@ export interface ReplyState {
   bookList?: { size: number; createdAt: string };
 }
 
-export type ReplyTemplate =
-  | 'help'
-  | 'no-open-offer'
-  | 'offer-expired'
-  | 'offer-taken'
-  | 'offer-declined'
-  | 'no-upcoming-appointment'
-  | 'book-pick-invalid';
+export type ReplyTemplate = 'help' | 'no-open-offer' | 'offer-expired' | 'offer-taken' | 'offer-declined' | 'no-upcoming-appointment' | 'book-pick-invalid';
 
 /** The one thing a reply makes the system do. */
 export type ReplyAction =

@@ -104,8 +104,7 @@ const renderers: Renderers = {
   'cancel-too-late': (p) =>
     `${name(p.clinic)}: your appointment on ${formatSmsTime(p.start, p.clinic.timeZone)} is too soon to cancel by text. Please call the clinic.`,
   'no-upcoming-appointment': (p) => `${name(p.clinic)}: we couldn't find an upcoming appointment for you. Reply BOOK to see available times.`,
-  eligibility: (p) =>
-    `${name(p.clinic)}: please contact the clinic about your insurance before your visit on ${formatSmsTime(p.start, p.clinic.timeZone)}.`,
+  eligibility: (p) => `${name(p.clinic)}: please contact the clinic about your insurance before your visit on ${formatSmsTime(p.start, p.clinic.timeZone)}.`,
   rehomed: (p) =>
     `${name(p.clinic)}: your appointment on ${formatSmsTime(p.previousStart, p.clinic.timeZone)} has moved to ${formatSmsTime(p.start, p.clinic.timeZone)}. ` +
     'Reply C to confirm or X to cancel.',

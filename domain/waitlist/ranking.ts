@@ -27,7 +27,12 @@ export function waitlistCandidates(entries: readonly WaitlistEntry[], now: DateT
  * slot; repeating without the winner yields an order consistent with its score. Entries past the
  * first OPTIMIZER_PICKS follow the simple ranking. If the optimizer fails, the simple ranking is used.
  */
-export async function rankCandidatesForSlot(services: { config: Pick<ConfigRepository, 'getClinic'>; clock: Clock }, slot: Slot, appointmentType: string, entries: readonly WaitlistEntry[]): Promise<WaitlistEntry[]> {
+export async function rankCandidatesForSlot(
+  services: { config: Pick<ConfigRepository, 'getClinic'>; clock: Clock },
+  slot: Slot,
+  appointmentType: string,
+  entries: readonly WaitlistEntry[],
+): Promise<WaitlistEntry[]> {
   const eligible = entries.filter((e) => isEligibleForSlot(e, slot, appointmentType));
   const simple = rankWaitlistSimple(eligible, slot, appointmentType);
   try {
@@ -48,7 +53,10 @@ export async function rankCandidatesForSlot(services: { config: Pick<ConfigRepos
       const winner = result.assignments[0]?.candidateId;
       if (!winner) break;
       picked.push(byId.get(winner)!);
-      remaining.splice(remaining.findIndex((c) => c.id === winner), 1);
+      remaining.splice(
+        remaining.findIndex((c) => c.id === winner),
+        1,
+      );
     }
     const seen = new Set(picked.map((e) => e.waitlistEntryId));
     return [...picked, ...simple.filter((e) => !seen.has(e.waitlistEntryId))];

@@ -16,15 +16,33 @@ import {
 } from '../../domain';
 import { canAccessPatient, requireClinicAccess, staffActor } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
-import { apiHandler, audit, decodeContinuation, encodeContinuation, json, readJson, readParams, readQuery, withContinuation, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
-import { queryInstantSchema } from './slots';
+import {
+  apiHandler,
+  audit,
+  decodeContinuation,
+  encodeContinuation,
+  json,
+  readJson,
+  readParams,
+  readQuery,
+  withContinuation,
+  withIdempotency,
+  type ApiContext,
+  type ApiResult,
+} from '../http/handlers';
+import { queryInstantSchema } from './schemas';
 
 /** Front desk: book, read, list, cancel and mark no-shows; plus the timeline the console shows. */
 
 export const bookBodySchema = z.object({ slotId: z.string().min(1).max(64), patientId: entityIdSchema, appointmentType: appointmentTypeCodeSchema }).strict();
 /** A reason is a short code-like phrase ("patient request"), stored as a code: free text could carry clinical detail. */
 export const cancelBodySchema = z
-  .object({ reason: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64').optional() })
+  .object({
+    reason: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64')
+      .optional(),
+  })
   .strict();
 export const noShowBodySchema = z.object({}).strict();
 export const confirmBodySchema = z.object({}).strict();
@@ -120,7 +138,8 @@ export async function listAppointments(ctx: ApiContext): Promise<ApiResult> {
   const from = Date.parse(q.from);
   const to = Date.parse(q.to);
   if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'to must be after from');
-  if (to - from > MAX_LIST_DAYS * 86_400_000) throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A list may span at most ${MAX_LIST_DAYS} days`, { maxDays: MAX_LIST_DAYS });
+  if (to - from > MAX_LIST_DAYS * 86_400_000)
+    throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A list may span at most ${MAX_LIST_DAYS} days`, { maxDays: MAX_LIST_DAYS });
   const { limit, continuationToken: rawToken, ...filters } = q;
   const continuationToken = decodeContinuation(rawToken, filters);
   const page = await withContinuation(continuationToken, () =>
@@ -194,19 +213,45 @@ export interface TimelineEvent {
 export async function appointmentTimeline(ctx: ApiContext): Promise<ApiResult> {
   const { appointmentId } = readParams(ctx.request, appointmentParams);
   const a = await visibleAppointment(ctx, appointmentId, 'read');
-  const events: TimelineEvent[] = [{ at: a.createdAt, kind: 'booked', summary: `Booked via ${a.source} (${a.status === 'pending' ? 'pending staff confirmation' : 'booked'})` }];
+  const events: TimelineEvent[] = [
+    { at: a.createdAt, kind: 'booked', summary: `Booked via ${a.source} (${a.status === 'pending' ? 'pending staff confirmation' : 'booked'})` },
+  ];
   if (a.confirmedAt) events.push({ at: a.confirmedAt, kind: 'confirmed', summary: 'Confirmed' });
-  if (a.eligibility) events.push({ at: a.eligibility.checkedAt, kind: 'eligibility', summary: `Eligibility ${a.eligibility.status}${a.eligibility.reasonCode ? ` (${a.eligibility.reasonCode})` : ''}` });
+  if (a.eligibility)
+    events.push({
+      at: a.eligibility.checkedAt,
+      kind: 'eligibility',
+      summary: `Eligibility ${a.eligibility.status}${a.eligibility.reasonCode ? ` (${a.eligibility.reasonCode})` : ''}`,
+    });
   if (a.cancellation) {
-    events.push({ at: a.cancellation.at, kind: 'cancelled', summary: `Cancelled by ${a.cancellation.by}: ${a.cancellation.reasonCode}${a.cancellation.late ? ' (late)' : ''}` });
+    events.push({
+      at: a.cancellation.at,
+      kind: 'cancelled',
+      summary: `Cancelled by ${a.cancellation.by}: ${a.cancellation.reasonCode}${a.cancellation.late ? ' (late)' : ''}`,
+    });
   }
   if (a.noShowAt) events.push({ at: a.noShowAt, kind: 'noshow', summary: 'Marked no-show' });
   const releasedAt = a.cancellation?.at ?? a.noShowAt;
   if (releasedAt) {
     const offers = (await ctx.services.offers.listBySlot(a.slotId)).filter((o) => o.sentAt >= releasedAt);
     for (const o of offers) {
-      events.push({ at: o.sentAt, kind: 'offer', summary: `Offer round ${o.round} sent to waitlist entry ${o.waitlistEntryId}`, offerId: o.offerId, waitlistEntryId: o.waitlistEntryId, status: o.status });
-      if (o.respondedAt) events.push({ at: o.respondedAt, kind: 'offer', summary: `Offer ${o.offerId} ${o.status}`, offerId: o.offerId, waitlistEntryId: o.waitlistEntryId, status: o.status });
+      events.push({
+        at: o.sentAt,
+        kind: 'offer',
+        summary: `Offer round ${o.round} sent to waitlist entry ${o.waitlistEntryId}`,
+        offerId: o.offerId,
+        waitlistEntryId: o.waitlistEntryId,
+        status: o.status,
+      });
+      if (o.respondedAt)
+        events.push({
+          at: o.respondedAt,
+          kind: 'offer',
+          summary: `Offer ${o.offerId} ${o.status}`,
+          offerId: o.offerId,
+          waitlistEntryId: o.waitlistEntryId,
+          status: o.status,
+        });
     }
   }
   events.sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
@@ -219,7 +264,22 @@ const staff = ['scheduler', 'admin'] as const;
 app.http('createAppointment', { route: 'api/appointments', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, createAppointment) });
 app.http('listAppointments', { route: 'api/appointments', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, listAppointments) });
 app.http('getAppointment', { route: 'api/appointments/{appointmentId}', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, getAppointment) });
-app.http('cancelAppointment', { route: 'api/appointments/{appointmentId}/cancel', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, cancel) });
+app.http('cancelAppointment', {
+  route: 'api/appointments/{appointmentId}/cancel',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: apiHandler(staff, cancel),
+});
 app.http('markNoShow', { route: 'api/appointments/{appointmentId}/no-show', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, noShow) });
-app.http('confirmAppointment', { route: 'api/appointments/{appointmentId}/confirm', methods: ['POST'], authLevel: 'anonymous', handler: apiHandler(staff, confirm) });
-app.http('appointmentTimeline', { route: 'api/appointments/{appointmentId}/events', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, appointmentTimeline) });
+app.http('confirmAppointment', {
+  route: 'api/appointments/{appointmentId}/confirm',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: apiHandler(staff, confirm),
+});
+app.http('appointmentTimeline', {
+  route: 'api/appointments/{appointmentId}/events',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: apiHandler(staff, appointmentTimeline),
+});

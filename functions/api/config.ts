@@ -30,7 +30,10 @@ export const providerBodySchema = z
     exceptions: z.array(scheduleExceptionSchema).max(500).optional(),
   })
   .strict();
-export const patientBodySchema = patientSchema.omit({ patientId: true, smsOptedOutAt: true }).extend({ clinicIds: z.array(entityIdSchema).max(100).optional() }).strict();
+export const patientBodySchema = patientSchema
+  .omit({ patientId: true, smsOptedOutAt: true })
+  .extend({ clinicIds: z.array(entityIdSchema).max(100).optional() })
+  .strict();
 export const clinicQuerySchema = z.object({ clinicId: entityIdSchema }).strict();
 
 const clinicParams = z.object({ clinicId: entityIdSchema }).strict();
@@ -78,7 +81,8 @@ export async function putProvider(ctx: ApiContext): Promise<ApiResult> {
   if (unknown.length > 0) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type for this clinic', { appointmentTypes: unknown });
   for (const block of body.weeklyHours) {
     const bad = (block.appointmentTypes ?? []).filter((t) => !body.appointmentTypes.includes(t));
-    if (bad.length > 0) throw new DomainError(ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED, 'A weekly-hours block names a type the provider does not offer', { appointmentTypes: bad });
+    if (bad.length > 0)
+      throw new DomainError(ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED, 'A weekly-hours block names a type the provider does not offer', { appointmentTypes: bad });
   }
   const parsed = providerSchema.safeParse({ ...body, providerId });
   if (!parsed.success) throw parsed.error;
@@ -98,7 +102,7 @@ export async function putPatient(ctx: ApiContext): Promise<ApiResult> {
   // A clinic-scoped admin creates records visible to its own clinics, and cannot grant other clinics access.
   const clinicIds = body.clinicIds ?? (existing ? existing.clinicIds : scope ? [...scope] : []);
   if (scope && (clinicIds.length === 0 || clinicIds.some((c) => !scope.has(c)))) {
-    throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'clinicIds must be a non-empty subset of this principal\'s clinics.');
+    throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, "clinicIds must be a non-empty subset of this principal's clinics.");
   }
   const now = ctx.services.clock.now().toUTC().toISO()!;
   const record: PatientRecord = {
@@ -136,9 +140,19 @@ const admin = ['admin'] as const;
 const staff = ['scheduler', 'admin'] as const;
 
 app.http('putClinic', { route: 'api/clinics/{clinicId}', methods: ['PUT'], authLevel: 'anonymous', handler: apiHandler(admin, putClinic) });
-app.http('putAppointmentType', { route: 'api/appointment-types/{code}', methods: ['PUT'], authLevel: 'anonymous', handler: apiHandler(admin, putAppointmentType) });
+app.http('putAppointmentType', {
+  route: 'api/appointment-types/{code}',
+  methods: ['PUT'],
+  authLevel: 'anonymous',
+  handler: apiHandler(admin, putAppointmentType),
+});
 app.http('putProvider', { route: 'api/providers/{providerId}', methods: ['PUT'], authLevel: 'anonymous', handler: apiHandler(admin, putProvider) });
 app.http('putPatient', { route: 'api/patients/{patientId}', methods: ['PUT'], authLevel: 'anonymous', handler: apiHandler(admin, putPatient) });
 app.http('listClinics', { route: 'api/clinics', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, listClinics) });
 app.http('listProviders', { route: 'api/providers', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, listProviders) });
-app.http('listAppointmentTypes', { route: 'api/appointment-types', methods: ['GET'], authLevel: 'anonymous', handler: apiHandler(staff, listAppointmentTypes) });
+app.http('listAppointmentTypes', {
+  route: 'api/appointment-types',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: apiHandler(staff, listAppointmentTypes),
+});

@@ -1,14 +1,9 @@
 import { app } from '@azure/functions';
 import { DateTime } from 'luxon';
-import { z } from 'zod';
 import {
-  appointmentTypeCodeSchema,
   DomainError,
-  entityIdSchema,
   ErrorCode,
   generateSlots,
-  instantSchema,
-  localDateSchema,
   OCCUPYING_STATUSES,
   searchFreeSlots,
   listAllAppointments as listAllAppointmentsInDomain,
@@ -20,30 +15,9 @@ import {
 import { requireClinicAccess } from '../http/auth';
 import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
 import { SingleFlight } from '../http/single-flight';
+import { scheduleQuerySchema, slotQuerySchema } from './schemas';
 
 /** Front desk: free slots for booking, and the per-provider day view of the console. */
-
-/**
- * An instant in a query string. A `+` offset sent unencoded arrives as a space; read it back as `+`
- * rather than failing every client that forgot to encode it.
- */
-export const queryInstantSchema = z
-  .string()
-  .max(40)
-  .transform((s) => s.replace(/ (\d{2}:\d{2})$/, '+$1'))
-  .pipe(instantSchema);
-
-export const slotQuerySchema = z
-  .object({
-    clinicId: entityIdSchema,
-    appointmentType: appointmentTypeCodeSchema,
-    from: queryInstantSchema,
-    to: queryInstantSchema,
-    providerId: entityIdSchema.optional(),
-  })
-  .strict();
-
-export const scheduleQuerySchema = z.object({ clinicId: entityIdSchema, date: localDateSchema, providerId: entityIdSchema.optional() }).strict();
 
 /**
  * Identical searches in flight at once (a clinic's desks refreshing the same morning) share one
@@ -60,7 +34,9 @@ function searchesOf(services: object): SingleFlight<string> {
 }
 
 function slotsJson(slots: FreeSlot[]): string {
-  return JSON.stringify({ slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })) });
+  return JSON.stringify({
+    slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })),
+  });
 }
 
 export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
@@ -73,7 +49,10 @@ export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
 }
 
 /** Every appointment of a clinic starting in [from, to), across continuation pages (at most about 10,000). */
-export function listAllAppointments(repo: AppointmentRepository, q: { clinicId: string; from: string; to: string; providerId?: string }): Promise<Appointment[]> {
+export function listAllAppointments(
+  repo: AppointmentRepository,
+  q: { clinicId: string; from: string; to: string; providerId?: string },
+): Promise<Appointment[]> {
   return listAllAppointmentsInDomain(repo, q, { maxItems: 10_000 });
 }
 

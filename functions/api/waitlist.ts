@@ -16,8 +16,21 @@ import {
 } from '../../domain';
 import { canAccessPatient, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
-import { apiHandler, audit, decodeContinuation, encodeContinuation, json, readJson, readQuery, withContinuation, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
-import { listAllAppointments, queryInstantSchema } from './slots';
+import {
+  apiHandler,
+  audit,
+  decodeContinuation,
+  encodeContinuation,
+  json,
+  readJson,
+  readQuery,
+  withContinuation,
+  withIdempotency,
+  type ApiContext,
+  type ApiResult,
+} from '../http/handlers';
+import { queryInstantSchema } from './schemas';
+import { listAllAppointments } from './slots';
 
 /** Front desk: the waitlist, and the waitlist offers in flight (what the backfill workflow sent). */
 
@@ -68,9 +81,13 @@ export async function addToWaitlist(ctx: ApiContext): Promise<ApiResult> {
     const providerIds = [...new Set(body.providerIds ?? [])];
     for (const providerId of providerIds) {
       const provider = await config.getProvider(providerId);
-      if (!provider || provider.clinicId !== clinic.clinicId) throw new DomainError(ErrorCode.PROVIDER_NOT_FOUND, 'Unknown provider for this clinic', { providerId });
+      if (!provider || provider.clinicId !== clinic.clinicId)
+        throw new DomainError(ErrorCode.PROVIDER_NOT_FOUND, 'Unknown provider for this clinic', { providerId });
       if (!provider.appointmentTypes.includes(type.code)) {
-        throw new DomainError(ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED, 'The provider does not offer this appointment type', { providerId, appointmentType: type.code });
+        throw new DomainError(ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED, 'The provider does not offer this appointment type', {
+          providerId,
+          appointmentType: type.code,
+        });
       }
     }
     const patient = await patients.get(body.patientId);
@@ -110,8 +127,13 @@ export async function listWaitlist(ctx: ApiContext): Promise<ApiResult> {
   const page = await withContinuation(continuationToken, () =>
     ctx.services.waitlist.list(q.clinicId, { limit: q.limit ?? 50, ...(continuationToken ? { continuationToken } : {}) }),
   );
-  await Promise.all(page.items.map((e) => audit(ctx, { action: 'search', resourceType: 'WaitlistEntry', resourceId: e.waitlistEntryId, patientId: e.patientId })));
-  return json(200, { entries: page.items.map(waitlistEntryView), ...(page.continuationToken ? { continuationToken: encodeContinuation(page.continuationToken, scope) } : {}) });
+  await Promise.all(
+    page.items.map((e) => audit(ctx, { action: 'search', resourceType: 'WaitlistEntry', resourceId: e.waitlistEntryId, patientId: e.patientId })),
+  );
+  return json(200, {
+    entries: page.items.map(waitlistEntryView),
+    ...(page.continuationToken ? { continuationToken: encodeContinuation(page.continuationToken, scope) } : {}),
+  });
 }
 
 /**
@@ -143,7 +165,9 @@ export async function listOffers(ctx: ApiContext): Promise<ApiResult> {
   // Released slots keep their slot id, and so do their offers; appointments tell which slots were released.
   for (const a of await listAllAppointments(appointments, { clinicId: clinic.clinicId, from: from.toISO()!, to: to.toISO()! })) slotIds.add(a.slotId);
   const status = q.status ?? 'sent';
-  const found: WaitlistOffer[] = (await Promise.all([...slotIds].map((id) => offers.listBySlot(id)))).flat().filter((o) => o.status === status && o.clinicId === clinic.clinicId);
+  const found: WaitlistOffer[] = (await Promise.all([...slotIds].map((id) => offers.listBySlot(id))))
+    .flat()
+    .filter((o) => o.status === status && o.clinicId === clinic.clinicId);
   found.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.offerId.localeCompare(b.offerId));
   await Promise.all(found.map((o) => audit(ctx, { action: 'search', resourceType: 'WaitlistOffer', resourceId: o.offerId, patientId: o.patientId })));
   return json(200, {

@@ -16,11 +16,17 @@ export const absenceBodySchema = z
   .object({
     from: instantSchema,
     to: instantSchema,
-    reason: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64').optional(),
+    reason: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64')
+      .optional(),
   })
   .strict()
   .refine((b) => Date.parse(b.to) > Date.parse(b.from), { message: 'to must be after from', path: ['to'] })
-  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_ABSENCE_DAYS * 86_400_000, { message: `an absence may span at most ${MAX_ABSENCE_DAYS} days`, path: ['to'] });
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_ABSENCE_DAYS * 86_400_000, {
+    message: `an absence may span at most ${MAX_ABSENCE_DAYS} days`,
+    path: ['to'],
+  });
 
 const providerParams = z.object({ providerId: entityIdSchema }).strict();
 const instanceParams = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a workflow instance id') }).strict();
@@ -36,7 +42,17 @@ export type ProviderAbsenceStart = AbsenceInput & { clinicId: string; requestedB
 export interface WorkflowClient {
   startNew(name: string, options?: { instanceId?: string; input?: unknown }): Promise<string>;
   getStatus(instanceId: string): Promise<
-    { name?: string; instanceId?: string; runtimeStatus?: string; customStatus?: unknown; output?: unknown; input?: unknown; createdTime?: Date | string; lastUpdatedTime?: Date | string } | undefined
+    | {
+        name?: string;
+        instanceId?: string;
+        runtimeStatus?: string;
+        customStatus?: unknown;
+        output?: unknown;
+        input?: unknown;
+        createdTime?: Date | string;
+        lastUpdatedTime?: Date | string;
+      }
+    | undefined
   >;
 }
 

@@ -23,15 +23,22 @@ export async function receiveHl7v2(request: HttpRequest, context: InvocationCont
     const services = await getServices();
     const principal = requirePrincipal(request, ['ehr'], services.settings.CLINIC_CLAIM_TYPE);
     const declared = Number(request.headers.get('content-length') ?? '0');
-    if (Number.isFinite(declared) && declared > MAX_HL7_BYTES) throw new HttpProblem(HttpErrorCode.PAYLOAD_TOO_LARGE, `The message may be at most ${MAX_HL7_BYTES} bytes.`);
+    if (Number.isFinite(declared) && declared > MAX_HL7_BYTES)
+      throw new HttpProblem(HttpErrorCode.PAYLOAD_TOO_LARGE, `The message may be at most ${MAX_HL7_BYTES} bytes.`);
     const bytes = Buffer.from(await request.arrayBuffer());
     if (bytes.byteLength > MAX_HL7_BYTES) throw new HttpProblem(HttpErrorCode.PAYLOAD_TOO_LARGE, `The message may be at most ${MAX_HL7_BYTES} bytes.`);
     // Many engines still send ISO 8859-1 (MSH-18 8859/1): bytes that are not UTF-8 are read as Latin-1.
     const text = isUtf8(bytes) ? bytes.toString('utf8') : bytes.toString('latin1');
     const outcome = await processHl7Message(services, text, { principalId: principal.principalId, canAccessClinic: (id) => canAccessClinic(principal, id) });
     // Ids and codes only: control ids and appointment ids are not PHI.
-    context.log(`ehr.hl7 ${outcome.trigger ?? '-'} ${outcome.ackCode} ${outcome.errorCode ?? ''} control=${(outcome.controlId ?? '').slice(0, 40)} appointment=${outcome.appointmentId ?? ''} replayed=${outcome.replayed} correlation=${correlationId}`);
-    return new HttpResponse({ status: 200, body: outcome.ack, headers: { 'content-type': HL7_V2_CONTENT_TYPE, 'cache-control': 'no-store', 'x-correlation-id': correlationId, 'x-hl7-ack-code': outcome.ackCode } });
+    context.log(
+      `ehr.hl7 ${outcome.trigger ?? '-'} ${outcome.ackCode} ${outcome.errorCode ?? ''} control=${(outcome.controlId ?? '').slice(0, 40)} appointment=${outcome.appointmentId ?? ''} replayed=${outcome.replayed} correlation=${correlationId}`,
+    );
+    return new HttpResponse({
+      status: 200,
+      body: outcome.ack,
+      headers: { 'content-type': HL7_V2_CONTENT_TYPE, 'cache-control': 'no-store', 'x-correlation-id': correlationId, 'x-hl7-ack-code': outcome.ackCode },
+    });
   } catch (error) {
     if (!(error instanceof HttpProblem)) context.error(`ehr.hl7 failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
     return toProblemResponse(error, { instance: `urn:slotflow:request:${correlationId}`, correlationId });

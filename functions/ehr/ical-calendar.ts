@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { DomainError, entityIdSchema, ErrorCode, listAllAppointments } from '../../domain';
 import { canAccessPatient, requireClinicAccess, requirePrincipal } from '../http/auth';
 import { renderProviderCalendar } from './ical';
-import { typesOf } from '../fhir/slots';
+import { typesOf } from '../../domain/slot-states';
 import { correlationIdOf, readParams, readQuery } from '../http/handlers';
 import { HttpProblem, toProblemResponse } from '../http/problem';
 import { getServices } from '../app/services';
-import { queryInstantSchema } from '../api/slots';
+import { queryInstantSchema } from '../api/schemas';
 
 /**
  * GET /api/providers/{providerId}/calendar.ics (role ehr or scheduler): the provider's appointments in
@@ -31,7 +31,8 @@ export async function providerCalendar(request: HttpRequest, context: Invocation
     const from = q.from ? Date.parse(q.from) : now.minus({ days: 30 }).toMillis();
     const to = q.to ? Date.parse(q.to) : from + 210 * 86_400_000;
     if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'to must be after from');
-    if (to - from > CALENDAR_MAX_DAYS * 86_400_000) throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A calendar may span at most ${CALENDAR_MAX_DAYS} days`, { maxDays: CALENDAR_MAX_DAYS });
+    if (to - from > CALENDAR_MAX_DAYS * 86_400_000)
+      throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A calendar may span at most ${CALENDAR_MAX_DAYS} days`, { maxDays: CALENDAR_MAX_DAYS });
     const provider = await services.config.getProvider(providerId);
     if (!provider) throw new DomainError(ErrorCode.PROVIDER_NOT_FOUND, 'Unknown provider', { providerId });
     requireClinicAccess(principal, provider.clinicId);
@@ -63,14 +64,31 @@ export async function providerCalendar(request: HttpRequest, context: Invocation
         }
       }
     }
-    const body = renderProviderCalendar({ clinic, provider, types: await typesOf(services, clinic.clinicId), appointments, ...(patientNames ? { patientNames } : {}) });
+    const body = renderProviderCalendar({
+      clinic,
+      provider,
+      types: await typesOf(services, clinic.clinicId),
+      appointments,
+      ...(patientNames ? { patientNames } : {}),
+    });
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
     const headers = { etag, 'cache-control': 'private, no-cache', 'x-correlation-id': correlationId };
     context.log(`ical provider=${providerId} events=${appointments.length} correlation=${correlationId}`);
-    if ((request.headers.get('if-none-match') ?? '').split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag)) return new HttpResponse({ status: 304, headers });
-    return new HttpResponse({ status: 200, body, headers: { ...headers, 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `inline; filename="${providerId}.ics"` } });
+    if (
+      (request.headers.get('if-none-match') ?? '')
+        .split(',')
+        .map((t) => t.trim().replace(/^W\//, ''))
+        .includes(etag)
+    )
+      return new HttpResponse({ status: 304, headers });
+    return new HttpResponse({
+      status: 200,
+      body,
+      headers: { ...headers, 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `inline; filename="${providerId}.ics"` },
+    });
   } catch (error) {
-    if (!(error instanceof HttpProblem) && !(error instanceof DomainError)) context.error(`ical failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
+    if (!(error instanceof HttpProblem) && !(error instanceof DomainError))
+      context.error(`ical failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
     return toProblemResponse(error, { instance: `urn:slotflow:request:${correlationId}`, correlationId });
   }
 }

@@ -30,9 +30,12 @@ export async function receiveHl7FromQueue(message: unknown, context: InvocationC
   if (text === undefined) throw new DeadLetterError('HL7.MALFORMED', 'the message body is not HL7 text');
   const services = await getServices();
   const outcome = await processHl7Message(services, text, { principalId: QUEUE_PRINCIPAL_ID, canAccessClinic: () => true });
-  context.log(`ehr.hl7.queue ${outcome.trigger ?? '-'} ${outcome.ackCode} ${outcome.errorCode ?? ''} control=${(outcome.controlId ?? '').slice(0, 40)} replayed=${outcome.replayed}`);
+  context.log(
+    `ehr.hl7.queue ${outcome.trigger ?? '-'} ${outcome.ackCode} ${outcome.errorCode ?? ''} control=${(outcome.controlId ?? '').slice(0, 40)} replayed=${outcome.replayed}`,
+  );
   if (outcome.inProgress) throw new Error('HL7 message with this control id is still being processed');
-  if (outcome.ackCode !== 'AA') throw new DeadLetterError(`HL7.${outcome.ackCode}`, `${outcome.errorCode ?? 'rejected'} control=${(outcome.controlId ?? '').slice(0, 40)}`);
+  if (outcome.ackCode !== 'AA')
+    throw new DeadLetterError(`HL7.${outcome.ackCode}`, `${outcome.errorCode ?? 'rejected'} control=${(outcome.controlId ?? '').slice(0, 40)}`);
 }
 
 app.serviceBusQueue('ehrInboundQueue', { connection: 'ServiceBusConnection', queueName: EHR_INBOUND_QUEUE, handler: receiveHl7FromQueue });

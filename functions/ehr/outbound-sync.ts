@@ -4,8 +4,8 @@ import { appointmentResource } from '../../domain/ehr';
 import { EhrPushRejected } from '../adapters/fhir/ehr-push';
 import { DeadLetterError } from '../adapters/servicebus/errors';
 import { ehrPushFor } from '../app/ehr-push';
-import { registerEventTrigger } from '../events/trigger';
-import { typesOf } from '../fhir/slots';
+import { registerEventTrigger } from '../app/event-trigger';
+import { typesOf } from '../../domain/slot-states';
 import { getServices } from '../app/services';
 import { Subscriptions } from '../adapters/servicebus/topology';
 

@@ -48,12 +48,21 @@ export interface Hl7Caller {
 }
 
 function ack(services: Services, header: Hl7Header | undefined, code: AckCode, error?: AckError, text?: string): string {
-  return buildAck({ header, ackCode: code, ackControlId: services.ids.newId('ack'), now: services.clock.now(), ...(error ? { error } : {}), ...(text ? { text } : {}) });
+  return buildAck({
+    header,
+    ackCode: code,
+    ackControlId: services.ids.newId('ack'),
+    now: services.clock.now(),
+    ...(error ? { error } : {}),
+    ...(text ? { text } : {}),
+  });
 }
 
 function idempotencyKey(header: Hl7Header): string {
   // Control ids are unique per sending application and facility, not globally.
-  return createHash('sha256').update(JSON.stringify([header.sendingApplication, header.sendingFacility, header.controlId])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([header.sendingApplication, header.sendingFacility, header.controlId]))
+    .digest('hex');
 }
 
 /** Processes one HL7 v2 message. Throws only for unexpected failures (storage down): the caller retries. */
@@ -77,21 +86,39 @@ export async function processHl7Message(services: Services, text: string, caller
   const record: IdempotencyRecord = {
     scope: 'hl7',
     key: idempotencyKey(cmd.header),
-    requestHash: createHash('sha256').update(normaliseSegments(stripMllp(text))).digest('hex'),
+    requestHash: createHash('sha256')
+      .update(normaliseSegments(stripMllp(text)))
+      .digest('hex'),
     createdAt: now.toUTC().toISO()!,
   };
   if (!(await store.putIfAbsent(record, HL7_IDEMPOTENCY_TTL_SECONDS))) {
     const existing = await store.get('hl7', record.key);
     if (existing?.requestHash && existing.requestHash !== record.requestHash) {
-      const error = { condition: Hl7ErrorCondition.DUPLICATE_KEY, code: 'IDEMPOTENCY.KEY_REUSED', text: 'MSH-10 was already used for a different message', location: { segment: 'MSH', field: 10 } };
+      const error = {
+        condition: Hl7ErrorCondition.DUPLICATE_KEY,
+        code: 'IDEMPOTENCY.KEY_REUSED',
+        text: 'MSH-10 was already used for a different message',
+        location: { segment: 'MSH', field: 10 },
+      };
       return { ...base, ack: ack(services, cmd.header, 'AE', error), ackCode: 'AE', errorCode: error.code, replayed: false };
     }
     const stored = existing?.response?.body as { ack?: string; ackCode?: AckCode; errorCode?: string; appointmentId?: string } | undefined;
     if (stored?.ack && stored.ackCode) {
-      return { ...base, ack: stored.ack, ackCode: stored.ackCode, ...(stored.errorCode ? { errorCode: stored.errorCode } : {}), ...(stored.appointmentId ? { appointmentId: stored.appointmentId } : {}), replayed: true };
+      return {
+        ...base,
+        ack: stored.ack,
+        ackCode: stored.ackCode,
+        ...(stored.errorCode ? { errorCode: stored.errorCode } : {}),
+        ...(stored.appointmentId ? { appointmentId: stored.appointmentId } : {}),
+        replayed: true,
+      };
     }
     if (existing && now.toMillis() - Date.parse(existing.createdAt) < HL7_LEASE_MS) {
-      const error = { condition: Hl7ErrorCondition.RECORD_LOCKED, code: 'IDEMPOTENCY.IN_PROGRESS', text: 'This message is still being processed; resend later' };
+      const error = {
+        condition: Hl7ErrorCondition.RECORD_LOCKED,
+        code: 'IDEMPOTENCY.IN_PROGRESS',
+        text: 'This message is still being processed; resend later',
+      };
       return { ...base, ack: ack(services, cmd.header, 'AE', error), ackCode: 'AE', errorCode: error.code, replayed: false, inProgress: true };
     }
     await store.complete(record, HL7_IDEMPOTENCY_TTL_SECONDS);
@@ -114,7 +141,12 @@ export async function processHl7Message(services: Services, text: string, caller
     const error: AckError = { condition: conditionOf(e.code), code: e.code, text: e.message.slice(0, 200), ...(location ? { location } : {}) };
     outcome = { ...base, ack: ack(services, cmd.header, 'AE', error), ackCode: 'AE', errorCode: e.code, replayed: false };
   }
-  const body = { ack: outcome.ack, ackCode: outcome.ackCode, ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}), ...(outcome.appointmentId ? { appointmentId: outcome.appointmentId } : {}) };
+  const body = {
+    ack: outcome.ack,
+    ackCode: outcome.ackCode,
+    ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}),
+    ...(outcome.appointmentId ? { appointmentId: outcome.appointmentId } : {}),
+  };
   await store.complete({ ...record, response: { status: 200, body } }, HL7_IDEMPOTENCY_TTL_SECONDS);
   return outcome;
 }

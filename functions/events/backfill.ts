@@ -1,6 +1,6 @@
 import { EventType } from '../../domain';
 import { BACKFILL_ORCHESTRATOR, backfillInstanceId } from '../../orchestrations/names';
-import { registerEventTrigger, startOnce } from './trigger';
+import { registerEventTrigger, startOnce } from '../app/event-trigger';
 import { Subscriptions } from '../adapters/servicebus/topology';
 
 /** Backfill subscription: a released slot (cancellation, no-show, lapsed offer) starts its backfill. */

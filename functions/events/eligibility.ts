@@ -1,4 +1,4 @@
-import { registerEventTrigger } from './trigger';
+import { registerEventTrigger } from '../app/event-trigger';
 import { eligibilityWorkflow, followAppointment } from './follow-appointment';
 import { Subscriptions } from '../adapters/servicebus/topology';
 

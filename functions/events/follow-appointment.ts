@@ -3,7 +3,7 @@ import { EventType, type SchedulingEvent } from '../../domain';
 import { ELIGIBILITY_ORCHESTRATOR, eligibilityInstanceId } from '../../orchestrations/names';
 import { REMINDERS_ORCHESTRATOR, remindersInstanceId } from '../../orchestrations/names';
 import { APPOINTMENT_CHANGED_EVENT, type AppointmentChanged } from '../../orchestrations/names';
-import { raiseIfActive, startOnce } from './trigger';
+import { raiseIfActive, startOnce } from '../app/event-trigger';
 import { getServices } from '../app/services';
 
 /**
@@ -13,10 +13,19 @@ import { getServices } from '../app/services';
 export async function followAppointment(
   event: SchedulingEvent,
   client: DurableClient,
-  workflow: { name: string; instanceId: (appointmentId: string) => string; input: (appointmentId: string, start: string, clinicId: string) => Promise<unknown> },
+  workflow: {
+    name: string;
+    instanceId: (appointmentId: string) => string;
+    input: (appointmentId: string, start: string, clinicId: string) => Promise<unknown>;
+  },
 ): Promise<string> {
   if (event.type === EventType.appointmentBooked) {
-    return startOnce(client, workflow.name, workflow.instanceId(event.data.appointmentId), await workflow.input(event.data.appointmentId, event.data.start, event.data.clinicId));
+    return startOnce(
+      client,
+      workflow.name,
+      workflow.instanceId(event.data.appointmentId),
+      await workflow.input(event.data.appointmentId, event.data.start, event.data.clinicId),
+    );
   }
   if (event.type === EventType.appointmentRescheduled || event.type === EventType.appointmentCancelled) {
     const change: AppointmentChanged =
@@ -41,11 +50,19 @@ async function clinicOf(clinicId: string) {
 export const eligibilityWorkflow = {
   name: ELIGIBILITY_ORCHESTRATOR,
   instanceId: eligibilityInstanceId,
-  input: async (appointmentId: string, start: string, clinicId: string) => ({ appointmentId, start, leadHours: (await clinicOf(clinicId))?.eligibilityLeadHours ?? 72 }),
+  input: async (appointmentId: string, start: string, clinicId: string) => ({
+    appointmentId,
+    start,
+    leadHours: (await clinicOf(clinicId))?.eligibilityLeadHours ?? 72,
+  }),
 };
 
 export const remindersWorkflow = {
   name: REMINDERS_ORCHESTRATOR,
   instanceId: remindersInstanceId,
-  input: async (appointmentId: string, start: string, clinicId: string) => ({ appointmentId, start, hoursBefore: (await clinicOf(clinicId))?.reminderHoursBefore ?? [48, 2] }),
+  input: async (appointmentId: string, start: string, clinicId: string) => ({
+    appointmentId,
+    start,
+    hoursBefore: (await clinicOf(clinicId))?.reminderHoursBefore ?? [48, 2],
+  }),
 };

@@ -1,6 +1,6 @@
 import { EventType } from '../../domain';
 import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR } from '../../orchestrations/names';
-import { registerEventTrigger, startOnce } from './trigger';
+import { registerEventTrigger, startOnce } from '../app/event-trigger';
 import { Subscriptions } from '../adapters/servicebus/topology';
 
 /** Provider-absence subscription (absences reported by the EHR or other systems): re-home the provider's patients. */

@@ -1,4 +1,4 @@
-import { registerEventTrigger } from './trigger';
+import { registerEventTrigger } from '../app/event-trigger';
 import { followAppointment, remindersWorkflow } from './follow-appointment';
 import { Subscriptions } from '../adapters/servicebus/topology';
 

@@ -29,8 +29,22 @@ import {
   type FhirResource,
 } from '../../domain/ehr';
 import { canAccessClinic, canAccessPatient, requireClinicAccess } from '../http/auth';
-import { baseUrlOf, countParam, dateRange, fhirHandler, FhirProblem, invalidParam, readFhirBody, referenceIds, requireFhirId, searchParams, single, type FhirResult } from './http';
-import { typesOf, visibleClinics } from './slots';
+import {
+  baseUrlOf,
+  countParam,
+  dateRange,
+  fhirHandler,
+  FhirProblem,
+  invalidParam,
+  readFhirBody,
+  referenceIds,
+  requireFhirId,
+  searchParams,
+  single,
+  type FhirResult,
+} from './http';
+import { typesOf } from '../../domain/slot-states';
+import { visibleClinics } from '../http/auth';
 import { audit, type ApiContext } from '../http/handlers';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 
@@ -76,7 +90,8 @@ export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
   const actors = referenceIds(params, 'actor', ['Patient', 'Practitioner', 'Location']);
   const locations = referenceIds(params, 'location', ['Location'])?.map((r) => r.id);
   const statuses = single(params, 'status')?.split(',');
-  if (statuses?.some((s) => !(appointmentStatuses as readonly string[]).includes(s))) throw invalidParam('status', `must be one of ${appointmentStatuses.join(', ')}`);
+  if (statuses?.some((s) => !(appointmentStatuses as readonly string[]).includes(s)))
+    throw invalidParam('status', `must be one of ${appointmentStatuses.join(', ')}`);
   const identifier = single(params, 'identifier');
   const count = countParam(params, 100, 500);
   const now = ctx.services.clock.now().toUTC();
@@ -127,7 +142,9 @@ export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
       }
     }
   }
-  found = [...new Map(found.map((a) => [a.appointmentId, a])).values()].sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId)).slice(0, count);
+  found = [...new Map(found.map((a) => [a.appointmentId, a])).values()]
+    .sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId))
+    .slice(0, count);
   await Promise.all(found.map((a) => audit(ctx, { action: 'search', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })));
   const entries = await Promise.all(found.map(async (a) => entryOf(ctx, await toResource(ctx, a))));
   return { status: 200, body: searchsetBundle(entries, selfUrl(ctx)) };
@@ -160,13 +177,22 @@ type Parameter = z.infer<typeof parameterSchema>;
 const appointmentInputSchema = z
   .object({
     resourceType: z.literal('Appointment'),
-    id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional(),
-    identifier: z.array(z.object({ system: z.string().min(1).max(200), value: z.string().min(1).max(100) }).passthrough()).max(5).optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9\-.]{1,64}$/)
+      .optional(),
+    identifier: z
+      .array(z.object({ system: z.string().min(1).max(200), value: z.string().min(1).max(100) }).passthrough())
+      .max(5)
+      .optional(),
     serviceType: z.array(concept).max(5).optional(),
     appointmentType: concept.optional(),
     start: z.string().max(40).optional(),
     slot: z.array(reference).max(1).optional(),
-    participant: z.array(z.object({ actor: reference.optional() }).passthrough()).max(10).optional(),
+    participant: z
+      .array(z.object({ actor: reference.optional() }).passthrough())
+      .max(10)
+      .optional(),
   })
   .passthrough();
 type AppointmentInput = z.infer<typeof appointmentInputSchema>;
@@ -182,7 +208,10 @@ const refId = (ref: string | undefined, type: string): string | undefined => {
 };
 const paramValues = (params: Parameter[], name: string) => params.filter((p) => p.name === name);
 const codeOf = (p: Parameter | undefined): string | undefined =>
-  p?.valueCode ?? p?.valueString ?? p?.valueCoding?.code ?? p?.valueCodeableConcept?.coding?.find((c) => !c.system || c.system === APPOINTMENT_TYPE_SYSTEM)?.code;
+  p?.valueCode ??
+  p?.valueString ??
+  p?.valueCoding?.code ??
+  p?.valueCodeableConcept?.coding?.find((c) => !c.system || c.system === APPOINTMENT_TYPE_SYSTEM)?.code;
 const referenceOf = (p: Parameter, type: string): string => {
   const id = refId(p.valueReference?.reference, type) ?? (p.valueString && /^[A-Za-z0-9\-.]{1,64}$/.test(p.valueString) ? p.valueString : undefined);
   if (!id) throw invalidParam(p.name, `must reference a ${type}`);
@@ -197,7 +226,8 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
     const v = p?.valueDateTime ?? p?.valueInstant ?? p?.valueDate;
     if (v === undefined) return undefined;
     const dt = /^\d{4}-\d{2}-\d{2}$/.test(v) ? DateTime.fromISO(v, { zone: 'utc' }) : DateTime.fromISO(v, { setZone: true });
-    if (!dt.isValid || (!/^\d{4}-\d{2}-\d{2}$/.test(v) && !/(Z|[+-]\d{2}:\d{2})$/.test(v))) throw invalidParam(name, 'must be a date or a dateTime with an offset');
+    if (!dt.isValid || (!/^\d{4}-\d{2}-\d{2}$/.test(v) && !/(Z|[+-]\d{2}:\d{2})$/.test(v)))
+      throw invalidParam(name, 'must be a date or a dateTime with an offset');
     return dt;
   };
   const now = ctx.services.clock.now().toUTC();
@@ -217,7 +247,8 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
   if (patientId) {
     const patient = await ctx.services.patients.get(patientId);
     if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId });
-    if (!canAccessPatient(ctx.principal, patient, clinicId)) throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
+    if (!canAccessPatient(ctx.principal, patient, clinicId))
+      throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
   }
   await releaseExpiredHolds(ctx.services, { clinicId, from: start.minus({ hours: 12 }), to: end });
   const types = await typesOf(ctx.services, clinicId);
@@ -226,7 +257,15 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
   const count = Math.min(paramValues(params, '_count')[0]?.valueInteger ?? paramValues(params, '_count')[0]?.valuePositiveInt ?? 100, 500);
   const slots = [];
   for (const providerId of providerIds) {
-    slots.push(...(await searchFreeSlots(ctx.services, { clinicId, appointmentType: visitType, from: start.toISO()!, to: end.toISO()!, ...(providerId ? { providerId } : {}) })));
+    slots.push(
+      ...(await searchFreeSlots(ctx.services, {
+        clinicId,
+        appointmentType: visitType,
+        from: start.toISO()!,
+        to: end.toISO()!,
+        ...(providerId ? { providerId } : {}),
+      })),
+    );
   }
   slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId));
   const entries = slots.slice(0, Math.max(count, 1)).map((s) => ({ resource: proposedAppointmentResource(s, type, patientId) }));
@@ -268,9 +307,13 @@ async function bookingRequestOf(ctx: ApiContext, input: AppointmentInput): Promi
   requireClinicAccess(ctx.principal, clinic.clinicId);
   const patient = await ctx.services.patients.get(patientId);
   if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId });
-  if (!canAccessPatient(ctx.principal, patient, clinic.clinicId)) throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
+  if (!canAccessPatient(ctx.principal, patient, clinic.clinicId))
+    throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
   const codes = [...(input.serviceType ?? []), ...(input.appointmentType ? [input.appointmentType] : [])].flatMap((c) => c.coding ?? []);
-  const appointmentType = codes.find((c) => c.system === APPOINTMENT_TYPE_SYSTEM)?.code ?? codes.find((c) => !c.system)?.code ?? (slot.appointmentTypes.length === 1 ? slot.appointmentTypes[0] : undefined);
+  const appointmentType =
+    codes.find((c) => c.system === APPOINTMENT_TYPE_SYSTEM)?.code ??
+    codes.find((c) => !c.system)?.code ??
+    (slot.appointmentTypes.length === 1 ? slot.appointmentTypes[0] : undefined);
   if (!appointmentType) throw invalidParam('serviceType', `an appointment type code (system ${APPOINTMENT_TYPE_SYSTEM}) is required`);
   return { slotId, patientId, appointmentType, externalIds: (input.identifier ?? []).map((i) => ({ system: i.system, value: i.value })) };
 }
@@ -314,4 +357,9 @@ app.http('fhirAppointmentFind', { route: 'fhir/Appointment/$find', methods: ['PO
 app.http('fhirAppointmentHold', { route: 'fhir/Appointment/$hold', methods: ['POST'], authLevel: 'anonymous', handler: fhirHandler(ehr, holdAppointment) });
 app.http('fhirAppointmentBook', { route: 'fhir/Appointment/$book', methods: ['POST'], authLevel: 'anonymous', handler: fhirHandler(ehr, bookFhirAppointment) });
 app.http('fhirAppointmentSearch', { route: 'fhir/Appointment', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(ehr, searchAppointments) });
-app.http('fhirAppointmentRead', { route: 'fhir/Appointment/{appointmentId}', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(ehr, readAppointment) });
+app.http('fhirAppointmentRead', {
+  route: 'fhir/Appointment/{appointmentId}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: fhirHandler(ehr, readAppointment),
+});

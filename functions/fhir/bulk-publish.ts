@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { locationResource, scheduleResource, slotResource, type FhirResource } from '../../domain/ehr';
 import { baseUrlOf, fhirHandler, FhirProblem, invalidParam, searchParams, single, type FhirResult } from './http';
-import { providerSlotStates, typesOf, visibleClinics } from './slots';
+import { providerSlotStates, typesOf } from '../../domain/slot-states';
+import { visibleClinics } from '../http/auth';
 import type { ApiContext } from '../http/handlers';
 import { HttpErrorCode } from '../http/problem';
 
@@ -52,11 +53,24 @@ async function bulkContent(ctx: ApiContext, since: DateTime | undefined, files: 
     for (const provider of providers) {
       schedules.push(scheduleResource(provider, types));
       if (!files.includes('Slot')) continue;
-      for (const s of await providerSlotStates(ctx.services, { clinic, provider, types, from: windowFrom, to: windowFrom.plus({ days: BULK_PUBLISH_DAYS, hours: 1 }), keep })) {
+      for (const s of await providerSlotStates(ctx.services, {
+        clinic,
+        provider,
+        types,
+        from: windowFrom,
+        to: windowFrom.plus({ days: BULK_PUBLISH_DAYS, hours: 1 }),
+        keep,
+      })) {
         const entered = since ? Date.parse(s.slot.start) >= since.plus({ days: BULK_PUBLISH_DAYS }).toMillis() : true;
         const changed = since ? (s.lastUpdated !== undefined && Date.parse(s.lastUpdated) >= since.toMillis()) || entered : true;
         if (!changed) continue;
-        slots.push(slotResource(s.slot, s.status, { types, bookingUrl: `${base}/book/slot/${encodeURIComponent(s.slot.slotId)}`, ...(s.lastUpdated ? { lastUpdated: s.lastUpdated } : {}) }));
+        slots.push(
+          slotResource(s.slot, s.status, {
+            types,
+            bookingUrl: `${base}/book/slot/${encodeURIComponent(s.slot.slotId)}`,
+            ...(s.lastUpdated ? { lastUpdated: s.lastUpdated } : {}),
+          }),
+        );
       }
     }
   }
@@ -64,7 +78,11 @@ async function bulkContent(ctx: ApiContext, since: DateTime | undefined, files: 
   return { Location: ndjsonOf(locations), Schedule: ndjsonOf(schedules), Slot: ndjsonOf(slots) };
 }
 
-const notModified = (ctx: ApiContext, etag: string) => (ctx.request.headers.get('if-none-match') ?? '').split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag);
+const notModified = (ctx: ApiContext, etag: string) =>
+  (ctx.request.headers.get('if-none-match') ?? '')
+    .split(',')
+    .map((t) => t.trim().replace(/^W\//, ''))
+    .includes(etag);
 
 /** GET /fhir/$bulk-publish: the manifest. */
 export async function bulkPublishManifest(ctx: ApiContext): Promise<FhirResult> {
@@ -97,4 +115,9 @@ export async function bulkPublishFile(ctx: ApiContext): Promise<FhirResult> {
 }
 
 app.http('fhirBulkPublish', { route: 'fhir/$bulk-publish', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(['ehr'], bulkPublishManifest) });
-app.http('fhirBulkPublishFile', { route: 'fhir/$bulk-publish/{file}', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(['ehr'], bulkPublishFile) });
+app.http('fhirBulkPublishFile', {
+  route: 'fhir/$bulk-publish/{file}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: fhirHandler(['ehr'], bulkPublishFile),
+});

@@ -57,7 +57,12 @@ export function outcomeResponse(error: unknown, correlationId: string): HttpResp
     headers = error.options.headers ?? {};
   } else if (error instanceof ZodError) {
     const issues = fieldIssues(error, 'body');
-    [status, code, diagnostics, expression] = [400, ErrorCode.INVALID_INPUT, `Invalid request: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`.slice(0, 300), issues.map((i) => i.field)];
+    [status, code, diagnostics, expression] = [
+      400,
+      ErrorCode.INVALID_INPUT,
+      `Invalid request: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`.slice(0, 300),
+      issues.map((i) => i.field),
+    ];
   }
   return new HttpResponse({
     status,
@@ -79,7 +84,8 @@ export function fhirHandler(allowed: readonly Role[], handler: (ctx: ApiContext)
       headers['content-type'] ??= FHIR_CONTENT_TYPE;
       return new HttpResponse({ status: result.status, body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body), headers });
     } catch (error) {
-      const known = error instanceof FhirProblem || error instanceof DomainError || error instanceof EhrError || error instanceof HttpProblem || error instanceof ZodError;
+      const known =
+        error instanceof FhirProblem || error instanceof DomainError || error instanceof EhrError || error instanceof HttpProblem || error instanceof ZodError;
       if (!known) invocation.error(`fhir ${request.method} failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
       return outcomeResponse(error, correlationId);
     }
@@ -97,7 +103,8 @@ export function searchParams(request: HttpRequest, allowed: readonly string[]): 
   if (url.search.length > MAX_QUERY_CHARS) throw invalidParam('query', 'too long');
   const params = new Map<string, string[]>();
   for (const [key, value] of url.searchParams.entries()) {
-    if (!allowed.includes(key)) throw new FhirProblem(400, ErrorCode.INVALID_INPUT, `Unsupported search parameter: ${/^[A-Za-z_.:-]{1,40}$/.test(key) ? key : '?'}`, [key.slice(0, 40)]);
+    if (!allowed.includes(key))
+      throw new FhirProblem(400, ErrorCode.INVALID_INPUT, `Unsupported search parameter: ${/^[A-Za-z_.:-]{1,40}$/.test(key) ? key : '?'}`, [key.slice(0, 40)]);
     params.set(key, [...(params.get(key) ?? []), value]);
   }
   return params;
@@ -167,7 +174,8 @@ export async function readFhirBody(request: HttpRequest): Promise<unknown> {
     throw new FhirProblem(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The body must be application/fhir+json.');
   }
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_FHIR_BODY_BYTES) throw new FhirProblem(413, HttpErrorCode.PAYLOAD_TOO_LARGE, `The body may be at most ${MAX_FHIR_BODY_BYTES} bytes.`);
+  if (bytes.byteLength > MAX_FHIR_BODY_BYTES)
+    throw new FhirProblem(413, HttpErrorCode.PAYLOAD_TOO_LARGE, `The body may be at most ${MAX_FHIR_BODY_BYTES} bytes.`);
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {

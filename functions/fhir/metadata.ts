@@ -9,7 +9,11 @@ import type { ApiContext } from '../http/handlers';
  */
 
 const IHE = 'https://profiles.ihe.net/ITI/Scheduling';
-const search = (name: string, type: 'reference' | 'date' | 'token' | 'string', documentation?: string) => ({ name, type, ...(documentation ? { documentation } : {}) });
+const search = (name: string, type: 'reference' | 'date' | 'token' | 'string', documentation?: string) => ({
+  name,
+  type,
+  ...(documentation ? { documentation } : {}),
+});
 
 /** The CapabilityStatement; `date` is fixed to the release of this interface so the resource is stable. */
 export function capabilityStatement(base: string): FhirResource {
@@ -21,7 +25,10 @@ export function capabilityStatement(base: string): FhirResource {
     kind: 'instance',
     instantiates: [`${IHE}/CapabilityStatement/IHE.Scheduling.server`],
     software: { name: 'Slotflow' },
-    implementation: { description: 'Slotflow scheduling: FHIR R4 Slot, Schedule and Appointment (IHE ITI Scheduling), SMART Scheduling Links', url: `${base}/fhir` },
+    implementation: {
+      description: 'Slotflow scheduling: FHIR R4 Slot, Schedule and Appointment (IHE ITI Scheduling), SMART Scheduling Links',
+      url: `${base}/fhir`,
+    },
     fhirVersion: '4.0.1',
     format: ['json'],
     rest: [
@@ -46,10 +53,20 @@ export function capabilityStatement(base: string): FhirResource {
               { name: 'book', definition: `${IHE}/OperationDefinition/appointment-book` },
             ],
           },
-          { type: 'Slot', interaction: [{ code: 'search-type' }], searchParam: [search('schedule', 'reference', 'Required'), search('start', 'date'), search('status', 'token'), search('service-type', 'token')] },
+          {
+            type: 'Slot',
+            interaction: [{ code: 'search-type' }],
+            searchParam: [search('schedule', 'reference', 'Required'), search('start', 'date'), search('status', 'token'), search('service-type', 'token')],
+          },
           { type: 'Schedule', interaction: [{ code: 'search-type' }], searchParam: [search('actor', 'reference'), search('_id', 'token')] },
         ],
-        operation: [{ name: 'bulk-publish', definition: 'urn:slotflow:fhir:OperationDefinition:bulk-publish', documentation: 'SMART Scheduling Links manifest (Location, Schedule, Slot NDJSON)' }],
+        operation: [
+          {
+            name: 'bulk-publish',
+            definition: 'urn:slotflow:fhir:OperationDefinition:bulk-publish',
+            documentation: 'SMART Scheduling Links manifest (Location, Schedule, Slot NDJSON)',
+          },
+        ],
       },
     ],
   };

@@ -1,7 +1,8 @@
 import { app } from '@azure/functions';
 import { scheduleResource, searchsetBundle } from '../../domain/ehr';
 import { baseUrlOf, fhirHandler, referenceIds, searchParams, type FhirResult } from './http';
-import { typesOf, visibleClinics } from './slots';
+import { typesOf } from '../../domain/slot-states';
+import { visibleClinics } from '../http/auth';
 import type { ApiContext } from '../http/handlers';
 
 /** GET /fhir/Schedule (role ehr): one Schedule per provider (id = providerId); search by `actor` (Practitioner or Location) or `_id`. */
@@ -16,7 +17,8 @@ export async function searchSchedules(ctx: ApiContext): Promise<FhirResult> {
     const providers = (await ctx.services.config.listProviders(clinic.clinicId)).sort((a, b) => a.providerId.localeCompare(b.providerId));
     for (const provider of providers) {
       if (ids && !ids.includes(provider.providerId)) continue;
-      if (actors && !actors.some((a) => (a.type !== 'Location' && a.id === provider.providerId) || (a.type !== 'Practitioner' && a.id === clinic.clinicId))) continue;
+      if (actors && !actors.some((a) => (a.type !== 'Location' && a.id === provider.providerId) || (a.type !== 'Practitioner' && a.id === clinic.clinicId)))
+        continue;
       entries.push({ fullUrl: `${base}/fhir/Schedule/${provider.providerId}`, resource: scheduleResource(provider, types) });
     }
   }

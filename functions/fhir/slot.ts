@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 import { searchsetBundle, slotResource } from '../../domain/ehr';
 import { canAccessClinic } from '../http/auth';
 import { baseUrlOf, countParam, dateRange, fhirHandler, invalidParam, referenceIds, searchParams, single, type FhirResult } from './http';
-import { providerSlotStates, typesOf } from './slots';
+import { providerSlotStates, typesOf } from '../../domain/slot-states';
 import type { ApiContext } from '../http/handlers';
 
 /**
@@ -40,13 +40,17 @@ export async function searchSlots(ctx: ApiContext): Promise<FhirResult> {
     for (const s of states) {
       if (status && s.status !== status) continue;
       if (serviceType && !s.slot.appointmentTypes.includes(serviceType)) continue;
-      entries.push({ fullUrl: `${base}/fhir/Slot/${s.slot.slotId}`, resource: slotResource(s.slot, s.status, { types, ...(s.lastUpdated ? { lastUpdated: s.lastUpdated } : {}) }) });
+      entries.push({
+        fullUrl: `${base}/fhir/Slot/${s.slot.slotId}`,
+        resource: slotResource(s.slot, s.status, { types, ...(s.lastUpdated ? { lastUpdated: s.lastUpdated } : {}) }),
+      });
     }
   }
-  entries.sort((a, b) => Date.parse(String(a.resource.start)) - Date.parse(String(b.resource.start)) || String(a.resource.id).localeCompare(String(b.resource.id)));
+  entries.sort(
+    (a, b) => Date.parse(String(a.resource.start)) - Date.parse(String(b.resource.start)) || String(a.resource.id).localeCompare(String(b.resource.id)),
+  );
   const page = entries.slice(0, count);
   return { status: 200, body: searchsetBundle(page, `${base}${new URL(ctx.request.url).pathname}${new URL(ctx.request.url).search}`, entries.length) };
 }
-
 
 app.http('fhirSlotSearch', { route: 'fhir/Slot', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(['ehr'], searchSlots) });

@@ -1,5 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
-import type { Actor } from '../../domain';
+import type { Actor, Clinic, ConfigRepository } from '../../domain';
 import { HttpErrorCode, HttpProblem } from './problem';
 
 /**
@@ -23,7 +23,12 @@ export const PRINCIPAL_HEADER = 'x-ms-client-principal';
 /** Headers beyond this are not a principal App Service would send. */
 const MAX_PRINCIPAL_HEADER_BYTES = 16 * 1024;
 const ROLE_CLAIM_TYPES = ['roles', 'role', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
-const ID_CLAIM_TYPES = ['http://schemas.microsoft.com/identity/claims/objectidentifier', 'oid', 'sub', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier'];
+const ID_CLAIM_TYPES = [
+  'http://schemas.microsoft.com/identity/claims/objectidentifier',
+  'oid',
+  'sub',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
+];
 const SAFE_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 interface Claim {
@@ -70,7 +75,8 @@ export function parsePrincipal(request: Pick<HttpRequest, 'headers'>, clinicClai
 /** The principal, or 401 / 403 (none of `allowed` roles). */
 export function requirePrincipal(request: Pick<HttpRequest, 'headers'>, allowed: readonly Role[], clinicClaimType: string): Principal {
   const principal = parsePrincipal(request, clinicClaimType);
-  if (!principal) throw new HttpProblem(HttpErrorCode.UNAUTHENTICATED, 'Sign-in required: no valid x-ms-client-principal.', { headers: { 'www-authenticate': 'Bearer' } });
+  if (!principal)
+    throw new HttpProblem(HttpErrorCode.UNAUTHENTICATED, 'Sign-in required: no valid x-ms-client-principal.', { headers: { 'www-authenticate': 'Bearer' } });
   if (!allowed.some((r) => principal.roles.has(r))) {
     throw new HttpProblem(HttpErrorCode.FORBIDDEN, `This operation needs one of the roles: ${allowed.join(', ')}.`);
   }
@@ -101,7 +107,10 @@ export function canAccessPatient(principal: Principal, patient: { clinicIds: rea
 
 /** The domain actor for a staff principal. */
 export function staffActor(principal: Principal): Actor {
-  return { kind: principal.roles.has('ehr') && !principal.roles.has('scheduler') && !principal.roles.has('admin') ? 'ehr' : 'staff', principalId: principal.principalId };
+  return {
+    kind: principal.roles.has('ehr') && !principal.roles.has('scheduler') && !principal.roles.has('admin') ? 'ehr' : 'staff',
+    principalId: principal.principalId,
+  };
 }
 
 /** Builds a principal header value (dev console, tests, the local demo). */
@@ -112,4 +121,9 @@ export function encodePrincipal(p: { roles: readonly Role[]; clinicIds?: readonl
     ...(p.clinicIds ?? []).map((c) => ({ typ: p.clinicClaimType ?? 'clinic', val: c })),
   ];
   return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims }), 'utf8').toString('base64');
+}
+
+/** Clinics the principal may see, by id. */
+export async function visibleClinics(deps: { config: Pick<ConfigRepository, 'listClinics'> }, principal: Principal): Promise<Clinic[]> {
+  return (await deps.config.listClinics()).filter((c) => canAccessClinic(principal, c.clinicId)).sort((a, b) => a.clinicId.localeCompare(b.clinicId));
 }

@@ -157,7 +157,9 @@ function canonicalJson(value: unknown): string {
 
 /** Hash of what makes two requests "the same" for Idempotency-Key: method, path and the parsed body. */
 export function requestHash(request: HttpRequest, body: unknown): string {
-  return createHash('sha256').update(`${request.method} ${new URL(request.url).pathname}\n${canonicalJson(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${request.method} ${new URL(request.url).pathname}\n${canonicalJson(body)}`)
+    .digest('hex');
 }
 
 /**
@@ -176,7 +178,12 @@ export async function withIdempotency(ctx: ApiContext, body: unknown, run: () =>
   }
   const store = ctx.services.idempotency;
   const nowIso = ctx.services.clock.now().toUTC().toISO()!;
-  const record: IdempotencyRecord = { scope: 'api', key: `${ctx.principal.principalId}|${key}`, requestHash: requestHash(ctx.request, body), createdAt: nowIso };
+  const record: IdempotencyRecord = {
+    scope: 'api',
+    key: `${ctx.principal.principalId}|${key}`,
+    requestHash: requestHash(ctx.request, body),
+    createdAt: nowIso,
+  };
   if (!(await store.putIfAbsent(record, IDEMPOTENCY_TTL_SECONDS))) {
     const existing = await store.get('api', record.key);
     if (existing) {
@@ -208,7 +215,17 @@ export async function withIdempotency(ctx: ApiContext, body: unknown, run: () =>
       throw error;
     }
   }
-  await store.complete({ ...record, response: { status: result.status, body: result.jsonText !== undefined ? (JSON.parse(result.jsonText) as unknown) : result.body, ...(result.headers ? { headers: result.headers } : {}) } }, IDEMPOTENCY_TTL_SECONDS);
+  await store.complete(
+    {
+      ...record,
+      response: {
+        status: result.status,
+        body: result.jsonText !== undefined ? (JSON.parse(result.jsonText) as unknown) : result.body,
+        ...(result.headers ? { headers: result.headers } : {}),
+      },
+    },
+    IDEMPOTENCY_TTL_SECONDS,
+  );
   return result;
 }
 

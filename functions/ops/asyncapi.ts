@@ -9,7 +9,11 @@ import { APPOINTMENT_EVENT_PREFIX, SCHEDULING_EVENTS_TOPIC, SUBSCRIPTION_EVENT_T
  */
 export function asyncApiDocument(): Record<string, unknown> {
   const types = Object.values(EventType);
-  const messageName = (type: string) => type.replace(/^health\.scheduling\./, '').replace(/\.v\d+$/, '').replace(/[.]/g, '-');
+  const messageName = (type: string) =>
+    type
+      .replace(/^health\.scheduling\./, '')
+      .replace(/\.v\d+$/, '')
+      .replace(/[.]/g, '-');
   const messages: Record<string, unknown> = {};
   for (const type of types) {
     messages[messageName(type)] = {

@@ -85,7 +85,8 @@ export function mergeFragments(fragments: { file: string; fragment: OpenApiFragm
     for (const kind of ['schemas', 'parameters', 'responses'] as const) {
       for (const [name, value] of Object.entries(fragment.components?.[kind] ?? {})) {
         const existing = doc.components[kind][name];
-        if (existing && JSON.stringify(existing) !== JSON.stringify(value)) throw new Error(`${file}: component ${kind}/${name} conflicts with another fragment`);
+        if (existing && JSON.stringify(existing) !== JSON.stringify(value))
+          throw new Error(`${file}: component ${kind}/${name} conflicts with another fragment`);
         doc.components[kind][name] = value;
       }
     }
@@ -104,11 +105,21 @@ export function openApiDocument(): OpenApiDocument {
 export async function serveOpenApi(): Promise<HttpResponse> {
   try {
     cached ??= JSON.stringify(mergeFragments(loadFragments()));
-    return new HttpResponse({ status: 200, body: cached, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300' } });
+    return new HttpResponse({
+      status: 200,
+      body: cached,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'public, max-age=300' },
+    });
   } catch {
     return new HttpResponse({
       status: 500,
-      jsonBody: { type: 'urn:slotflow:problem:internal', title: 'Internal Server Error', status: 500, detail: 'The API description could not be assembled.', code: 'INTERNAL' },
+      jsonBody: {
+        type: 'urn:slotflow:problem:internal',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'The API description could not be assembled.',
+        code: 'INTERNAL',
+      },
       headers: { 'content-type': 'application/problem+json' },
     });
   }

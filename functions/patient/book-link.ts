@@ -32,7 +32,8 @@ export async function bookLinkPage(request: HttpRequest, context: InvocationCont
 
 /** POST /book/{token} (form: slotId): confirms the chosen time. */
 export async function bookLinkConfirm(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  if (isCrossSite(request)) return respond({ status: 403, code: 'LINK.CROSS_SITE', html: problemPage('Request refused', 'Please open the link we sent you and confirm from there.') });
+  if (isCrossSite(request))
+    return respond({ status: 403, code: 'LINK.CROSS_SITE', html: problemPage('Request refused', 'Please open the link we sent you and confirm from there.') });
   const services = await getServices();
   const form = new URLSearchParams(await request.text());
   const slotId = (form.get('slotId') ?? '').slice(0, 80);

@@ -65,7 +65,9 @@ export function pickPage(p: { clinicName: string; timeZone: string; slots: PageS
           .join(''),
     )
     .join('');
-  const zone = DateTime.fromISO(p.slots[0]?.start ?? new Date(0).toISOString()).setZone(p.timeZone).toFormat('ZZZZ');
+  const zone = DateTime.fromISO(p.slots[0]?.start ?? new Date(0).toISOString())
+    .setZone(p.timeZone)
+    .toFormat('ZZZZ');
   return layout(
     'Choose your appointment time',
     `<p class="clinic">${esc(p.clinicName)}</p><h1>Choose your appointment time</h1>` +
@@ -88,5 +90,8 @@ export function bookedPage(p: { clinicName: string; timeZone: string; start: str
 
 /** A link that cannot be used (expired, used, tampered, no longer available). */
 export function problemPage(title: string, message: string): string {
-  return layout(title, `<h1>${esc(title)}</h1><p class="notice" role="alert">${esc(message)}</p><p class="small">Please call the clinic or reply BOOK to our text for new times.</p>`);
+  return layout(
+    title,
+    `<h1>${esc(title)}</h1><p class="notice" role="alert">${esc(message)}</p><p class="small">Please call the clinic or reply BOOK to our text for new times.</p>`,
+  );
 }

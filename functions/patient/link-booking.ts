@@ -42,7 +42,8 @@ async function optionsFor(services: Services, token: string): Promise<Options | 
   }
   const { claims } = verified;
   const used = await findClaim(services.idempotency, 'link', claims.tokenId);
-  if (used) return gone('LINK.USED', 'This link has already been used', 'This booking link has already been used to book an appointment. Each link works once.');
+  if (used)
+    return gone('LINK.USED', 'This link has already been used', 'This booking link has already been used to book an appointment. Each link works once.');
   const patient = await services.patients.get(claims.patientId);
   if (!patient) return invalid(400, 'LINK.UNKNOWN_PATIENT');
 
@@ -55,7 +56,13 @@ async function optionsFor(services: Services, token: string): Promise<Options | 
     const entry = await services.waitlist.get(offer.waitlistEntryId);
     if (!entry) return invalid(400, 'LINK.UNKNOWN_OFFER');
     const { slot, clinic } = await resolveSlot(services, offer.slotId);
-    const free = await searchFreeSlots(services, { clinicId: clinic.clinicId, appointmentType: entry.appointmentType, from: slot.start, to: slot.end, providerId: slot.providerId });
+    const free = await searchFreeSlots(services, {
+      clinicId: clinic.clinicId,
+      appointmentType: entry.appointmentType,
+      from: slot.start,
+      to: slot.end,
+      providerId: slot.providerId,
+    });
     if (!free.some((s) => s.slotId === slot.slotId)) return gone('SLOT.TAKEN', 'This time has been taken', 'Sorry, someone else has just booked this time.');
     return { claims, clinic, appointmentType: entry.appointmentType, slots: [{ slotId: slot.slotId, start: slot.start }], offer };
   }
@@ -92,7 +99,11 @@ const clinicName = (c: Clinic) => c.smsDisplayName ?? c.name;
 export async function openBookingLink(services: Services, token: string, action: string): Promise<PageResult> {
   const options = await optionsFor(services, token);
   if ('status' in options) return options;
-  return { status: 200, code: 'LINK.OK', html: pickPage({ clinicName: clinicName(options.clinic), timeZone: options.clinic.timeZone, slots: options.slots, action }) };
+  return {
+    status: 200,
+    code: 'LINK.OK',
+    html: pickPage({ clinicName: clinicName(options.clinic), timeZone: options.clinic.timeZone, slots: options.slots, action }),
+  };
 }
 
 /** Link claims live as long as the link could (plus a day), so a used link stays used. */
@@ -112,7 +123,8 @@ export async function confirmBookingLink(services: Services, durable: OfferReply
 
   const at = services.clock.now().toUTC().toISO()!;
   const claim = await claimOnce(services.idempotency, 'link', claims.tokenId, at, LINK_CLAIM_TTL_SECONDS);
-  if (claim.kind !== 'claimed') return gone('LINK.USED', 'This link has already been used', 'This booking link has already been used to book an appointment. Each link works once.');
+  if (claim.kind !== 'claimed')
+    return gone('LINK.USED', 'This link has already been used', 'This booking link has already been used to book an appointment. Each link works once.');
   try {
     const booked = await bookAppointment(services, {
       slotId,
@@ -129,9 +141,16 @@ export async function confirmBookingLink(services: Services, durable: OfferReply
       await acceptOffer(services, options.offer, at);
       await tellWorkflow(durable, options.offer, booked.appointmentId);
     }
-    return { status: 200, code: 'LINK.BOOKED', html: bookedPage({ clinicName: clinicName(clinic), timeZone: clinic.timeZone, start: booked.start, pending: booked.status === 'pending' }) };
+    return {
+      status: 200,
+      code: 'LINK.BOOKED',
+      html: bookedPage({ clinicName: clinicName(clinic), timeZone: clinic.timeZone, start: booked.start, pending: booked.status === 'pending' }),
+    };
   } catch (e) {
-    await services.idempotency.complete({ ...claim.record, response: { status: 409, body: { failed: true, code: e instanceof DomainError ? e.code : 'error' } } }, LINK_CLAIM_TTL_SECONDS);
+    await services.idempotency.complete(
+      { ...claim.record, response: { status: 409, body: { failed: true, code: e instanceof DomainError ? e.code : 'error' } } },
+      LINK_CLAIM_TTL_SECONDS,
+    );
     if (isDomainError(e, ErrorCode.SLOT_TAKEN)) return page('Sorry, that time was just taken. Please choose another.', e.code);
     if (e instanceof DomainError) return page('Sorry, we could not book that time online. Please choose another or call the clinic.', e.code);
     throw e;

@@ -98,13 +98,19 @@ export async function handleInboundSms(services: Services, durable: OfferReplyRa
   const smsClinic: SmsClinic | undefined = clinic ? smsClinicOf(clinic) : undefined;
   const answer: Answer = (template, params) => renderSms(template, { ...params, clinic: smsClinic } as SmsTemplateParams[typeof template]);
   const actor: Actor = { kind: 'patient', principalId: patient.patientId };
-  const result = (text: string | undefined): ReplyOutcome => ({ ...(text !== undefined ? { answer: text } : {}), action: action.kind, patientId: patient.patientId });
+  const result = (text: string | undefined): ReplyOutcome => ({
+    ...(text !== undefined ? { answer: text } : {}),
+    action: action.kind,
+    patientId: patient.patientId,
+  });
 
   switch (action.kind) {
     case 'ignore':
       return result(undefined);
     case 'answer':
-      return result(action.template === 'book-pick-invalid' ? answer('book-pick-invalid', { count: bookList?.slots.length ?? 0 }) : answer(action.template, {}));
+      return result(
+        action.template === 'book-pick-invalid' ? answer('book-pick-invalid', { count: bookList?.slots.length ?? 0 }) : answer(action.template, {}),
+      );
     case 'opt-out':
       if (!patient.smsOptedOutAt) {
         await services.patients.put({ ...patient, smsOptedOutAt: nowIso, updatedAt: nowIso });
@@ -141,7 +147,16 @@ export async function handleInboundSms(services: Services, durable: OfferReplyRa
 
 /** Consent changes are patient-record updates made by the patient: audited with ids only. */
 async function auditConsent(services: Services, patientId: string, messageSid: string, at: string): Promise<void> {
-  await services.audit.record({ principalId: patientId, action: 'update', resourceType: 'Patient', resourceId: patientId, patientId, correlationId: messageSid, at, outcome: 'success' });
+  await services.audit.record({
+    principalId: patientId,
+    action: 'update',
+    resourceType: 'Patient',
+    resourceId: patientId,
+    patientId,
+    correlationId: messageSid,
+    at,
+    outcome: 'success',
+  });
 }
 
 async function replyToOffer(
@@ -261,10 +276,24 @@ async function sendBookList(services: Services, patient: PatientRecord, now: Dat
   return renderSms('book-list', { clinic: smsClinicOf(clinic), starts: picked.map((s) => s.start) });
 }
 
-async function bookFromList(services: Services, patient: PatientRecord, list: BookList, index: number, actor: Actor, answer: Answer, nowIso: string): Promise<string> {
+async function bookFromList(
+  services: Services,
+  patient: PatientRecord,
+  list: BookList,
+  index: number,
+  actor: Actor,
+  answer: Answer,
+  nowIso: string,
+): Promise<string> {
   const choice = list.slots[index]!;
   try {
-    const booked = await bookAppointment(services, { slotId: choice.slotId, patientId: patient.patientId, appointmentType: list.appointmentType, channel: 'sms', actor });
+    const booked = await bookAppointment(services, {
+      slotId: choice.slotId,
+      patientId: patient.patientId,
+      appointmentType: list.appointmentType,
+      channel: 'sms',
+      actor,
+    });
     await writeBookList(services, patient.patientId, { ...list, consumed: true, createdAt: nowIso });
     return answer('booked', { start: booked.start });
   } catch (e) {

@@ -82,10 +82,7 @@ export function smsClinicOf(clinic: Clinic): SmsClinic {
   return { displayName: clinic.smsDisplayName ?? clinic.name, timeZone: clinic.timeZone };
 }
 
-export type Claim =
-  | { kind: 'claimed'; record: IdempotencyRecord }
-  | { kind: 'done'; record: IdempotencyRecord }
-  | { kind: 'in-progress' };
+export type Claim = { kind: 'claimed'; record: IdempotencyRecord } | { kind: 'done'; record: IdempotencyRecord } | { kind: 'in-progress' };
 
 /** Attempts after a failed one (e.g. the chosen slot was taken) before a key is spent for good. */
 const MAX_CLAIM_ATTEMPTS = 5;

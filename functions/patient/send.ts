@@ -64,7 +64,13 @@ export async function sendPatientSms<T extends SmsTemplate>(services: Services, 
       return { outcome: decision.outcome };
   }
   const body = renderSms(req.template, { ...req.params, clinic: smsClinicOf(clinic) } as SmsTemplateParams[T]);
-  const { messageId } = await services.sms.send({ to: patient.phone, body, patientId: patient.patientId, purpose: req.purpose, correlationId: req.correlationId });
+  const { messageId } = await services.sms.send({
+    to: patient.phone,
+    body,
+    patientId: patient.patientId,
+    purpose: req.purpose,
+    correlationId: req.correlationId,
+  });
   const at = now.toISO()!;
   await messages.create({
     messageId,

@@ -52,7 +52,10 @@ export async function smsInbound(request: HttpRequest, context: InvocationContex
   try {
     const outcome = await handleInboundSms(services, durableClientOf(context), { messageSid, from, body });
     const answer = twiml(outcome.answer);
-    await services.idempotency.complete({ ...claim.record, requestHash, response: { status: 200, body: { twiml: answer, action: outcome.action } } }, DEDUPE_TTL_SECONDS);
+    await services.idempotency.complete(
+      { ...claim.record, requestHash, response: { status: 200, body: { twiml: answer, action: outcome.action } } },
+      DEDUPE_TTL_SECONDS,
+    );
     context.log(`sms.inbound ${messageSid} action=${outcome.action}${outcome.patientId ? ` patient=${outcome.patientId}` : ''}`);
     if (outcome.answer !== undefined && services.sms === smsOutbox) {
       smsOutbox.recordReply({ to: from, body: outcome.answer, patientId: outcome.patientId ?? 'unknown', correlationId: messageSid });

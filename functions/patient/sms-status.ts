@@ -9,7 +9,10 @@ import { signedUrlOf } from './sms-inbound';
 const statusSchema = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/),
   MessageStatus: z.string().min(1).max(32),
-  ErrorCode: z.string().regex(/^\d{1,6}$/).optional(),
+  ErrorCode: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .optional(),
 });
 const isTracked = (s: string): s is SmsStatus => (smsStatuses as readonly string[]).includes(s);
 

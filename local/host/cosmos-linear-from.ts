@@ -50,7 +50,11 @@ function pushInstead(body: unknown): Node | undefined {
   return {
     type: 'SequenceExpression',
     expressions: [
-      { type: 'CallExpression', callee: { type: 'MemberExpression', object: acc(), property: { type: 'Identifier', name: 'push' }, computed: false }, arguments: elements.slice(1) },
+      {
+        type: 'CallExpression',
+        callee: { type: 'MemberExpression', object: acc(), property: { type: 'Identifier', name: 'push' }, computed: false },
+        arguments: elements.slice(1),
+      },
       acc(),
     ],
   };

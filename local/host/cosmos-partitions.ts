@@ -104,7 +104,8 @@ export function assertServerInternals(): void {
   if (typeof acc.default !== 'function') problems.push('lib/account has no default export class');
   // Read, not required: requiring lib/index.js loads lib/routes.js, which copies the handlers.
   const index = readFileSync(require.resolve(`${PKG}/lib/index`), 'utf8');
-  if (!index.includes('new account_1.default(hostname, port)')) problems.push('lib/index.js no longer creates its Account as `new account_1.default(hostname, port)`');
+  if (!index.includes('new account_1.default(hostname, port)'))
+    problems.push('lib/index.js no longer creates its Account as `new account_1.default(hostname, port)`');
   if (!index.includes('createAccount(server.address())')) problems.push('createHttpServer no longer creates the account from server.address() on listening');
   if (!index.includes('(0, routes_1.default)(req)')) problems.push('lib/index.js no longer routes each request through routes.default(req)');
   const items = load<Modules['items']>('lib/account/items').default.prototype;
@@ -113,9 +114,13 @@ export function assertServerInternals(): void {
   if (!src('_set').includes('this._data.set(data._rid')) problems.push('Items._set no longer writes this._data.set(data._rid, ...)');
   if (!src('delete').includes('this._data.delete(data._rid)')) problems.push('Items.delete no longer removes with this._data.delete(data._rid)');
   if (!src('_getPartition').includes('_getPartitionKeyPath')) problems.push('Items._getPartition changed');
-  if (!/this\._data = new Map\(\)/.test(String(load<Modules['items']>('lib/account/items').default))) problems.push('Items no longer keeps its documents in a Map (this._data)');
+  if (!/this\._data = new Map\(\)/.test(String(load<Modules['items']>('lib/account/items').default)))
+    problems.push('Items no longer keeps its documents in a Map (this._data)');
   if (typeof load<Modules['trueHeader']>('lib/true-header').default !== 'function') problems.push('lib/true-header has no default export');
-  if (problems.length) throw new Error(`@vercel/cosmosdb-server internals changed; the local Cosmos patches (local/host/cosmos-partitions.ts) need a review:\n- ${problems.join('\n- ')}`);
+  if (problems.length)
+    throw new Error(
+      `@vercel/cosmosdb-server internals changed; the local Cosmos patches (local/host/cosmos-partitions.ts) need a review:\n- ${problems.join('\n- ')}`,
+    );
 }
 
 /**
@@ -130,7 +135,8 @@ export function installServerPatches(): void {
     const trueHeader = load<Modules['trueHeader']>('lib/true-header').default;
     const original = qd.default;
     const stats: PartitionScopingStats = { scopedQueries: 0, fullQueries: 0, planRequests: 0 };
-    const scoped: Handler & { [PATCHED]?: Patched } = (account, req, res, params) => original(scopeAccount(account, req, params, trueHeader, stats), req, res, params);
+    const scoped: Handler & { [PATCHED]?: Patched } = (account, req, res, params) =>
+      original(scopeAccount(account, req, params, trueHeader, stats), req, res, params);
     scoped[PATCHED] = { original, stats };
     qd.default = scoped;
   }
@@ -273,7 +279,14 @@ const SIMPLE_PATH = /^(\/[A-Za-z_$][\w$]*)+$/;
 function scopable(definition: Record<string, unknown> | undefined): boolean {
   const pk = definition?.partitionKey as { paths?: unknown; kind?: unknown } | undefined;
   const paths = pk?.paths;
-  return Array.isArray(paths) && paths.length === 1 && typeof paths[0] === 'string' && SIMPLE_PATH.test(paths[0]) && paths[0] !== '/_partitionKey' && pk?.kind !== 'MultiHash';
+  return (
+    Array.isArray(paths) &&
+    paths.length === 1 &&
+    typeof paths[0] === 'string' &&
+    SIMPLE_PATH.test(paths[0]) &&
+    paths[0] !== '/_partitionKey' &&
+    pk?.kind !== 'MultiHash'
+  );
 }
 
 /** The partition a query header names, when it is one plain value; undefined otherwise. */

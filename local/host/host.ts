@@ -304,9 +304,24 @@ export class LocalHost {
    * What the host is busy with (GET /_host/load, local only): interactive requests in flight and the
    * background work admitted or queued behind them. `idle` is true when nothing runs or waits.
    */
-  load(): { idle: boolean; requestsInFlight: number; backgroundInFlight: number; backgroundWaiting: number; backgroundDeferred: number; episodesInFlight: number; activitiesInFlight: number; episodes: number; cpuMs: number } {
+  load(): {
+    idle: boolean;
+    requestsInFlight: number;
+    backgroundInFlight: number;
+    backgroundWaiting: number;
+    backgroundDeferred: number;
+    episodesInFlight: number;
+    activitiesInFlight: number;
+    episodes: number;
+    cpuMs: number;
+  } {
     const durable = this.backend?.load() ?? { episodesInFlight: 0, activitiesInFlight: 0 };
-    const g = { requestsInFlight: this.gate?.foregroundInFlight ?? 0, backgroundInFlight: this.gate?.backgroundInFlight ?? 0, backgroundWaiting: this.gate?.backgroundWaiting ?? 0, backgroundDeferred: this.gate?.deferred ?? 0 };
+    const g = {
+      requestsInFlight: this.gate?.foregroundInFlight ?? 0,
+      backgroundInFlight: this.gate?.backgroundInFlight ?? 0,
+      backgroundWaiting: this.gate?.backgroundWaiting ?? 0,
+      backgroundDeferred: this.gate?.deferred ?? 0,
+    };
     const idle = g.backgroundInFlight === 0 && g.backgroundWaiting === 0 && durable.episodesInFlight === 0 && durable.activitiesInFlight === 0;
     const cpu = process.cpuUsage();
     return { idle, ...g, ...durable, episodes: this.backend?.episodes ?? 0, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };

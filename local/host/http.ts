@@ -112,7 +112,12 @@ export function addPrincipalCompanions(headers: Record<string, string>): void {
   if (!principal || typeof principal !== 'object') return;
   const claim = (...types: string[]) => principal.claims?.find((c) => c.typ && types.includes(c.typ))?.val;
   headers['x-ms-client-principal-id'] ??=
-    claim('http://schemas.microsoft.com/identity/claims/objectidentifier', 'oid', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier', 'sub') ?? 'local-user';
+    claim(
+      'http://schemas.microsoft.com/identity/claims/objectidentifier',
+      'oid',
+      'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier',
+      'sub',
+    ) ?? 'local-user';
   headers['x-ms-client-principal-name'] ??= claim('name', 'preferred_username', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn') ?? 'local-user';
   headers['x-ms-client-principal-idp'] ??= principal.auth_typ ?? 'aad';
 }

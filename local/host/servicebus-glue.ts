@@ -1,4 +1,11 @@
-import { LocalServiceBus, serviceBusTriggerMetadata, type ConsumeOptions, type EntitySource, type LocalServiceBusMessage, type MessageHandler } from '../servicebus';
+import {
+  LocalServiceBus,
+  serviceBusTriggerMetadata,
+  type ConsumeOptions,
+  type EntitySource,
+  type LocalServiceBusMessage,
+  type MessageHandler,
+} from '../servicebus';
 import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { CapturedFunction, FunctionRegistry } from './registry';
 import { runAtOnce, type BackgroundRunner } from './priority';

@@ -202,7 +202,10 @@ class DeliveringLink {
       const description = info.DeadLetterErrorDescription as string | undefined;
       delete info.DeadLetterReason;
       delete info.DeadLetterErrorDescription;
-      outcome = error.condition === DEAD_LETTER_CONDITION || error.condition === undefined ? { kind: 'deadLetter', reason, description, propertiesToModify: info } : { kind: 'abandon' };
+      outcome =
+        error.condition === DEAD_LETTER_CONDITION || error.condition === undefined
+          ? { kind: 'deadLetter', reason, description, propertiesToModify: info }
+          : { kind: 'abandon' };
     } else if (kind === 'modified' || state.undeliverable_here !== undefined) {
       const props = asRecord(state.message_annotations);
       outcome = state.undeliverable_here ? { kind: 'defer', propertiesToModify: props } : { kind: 'abandon', propertiesToModify: props };
@@ -466,7 +469,8 @@ export class AmqpFront {
       else this.reply(ctx, request, 200, 'OK', result);
     } catch (err) {
       const e = err instanceof BrokerError ? err : new BrokerError('amqp:internal-error', String(err));
-      const status = e.condition === Condition.entityNotFound || e.condition === Condition.messageNotFound ? 404 : e.condition === Condition.notImplemented ? 501 : 410;
+      const status =
+        e.condition === Condition.entityNotFound || e.condition === Condition.messageNotFound ? 404 : e.condition === Condition.notImplemented ? 501 : 410;
       this.reply(ctx, request, e.condition === Condition.invalidField ? 400 : status, e.message, undefined, e.condition);
     }
   }

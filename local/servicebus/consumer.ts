@@ -80,7 +80,11 @@ export function decodeBody(m: AmqpMessage): unknown {
 }
 
 /** Converts a stored message for a handler or an inspection listing. */
-export function toLocalMessage(stored: StoredMessage, received?: ReceivedMessage, settleDeadLetter?: (reason: string, description?: string) => void): LocalServiceBusMessage {
+export function toLocalMessage(
+  stored: StoredMessage,
+  received?: ReceivedMessage,
+  settleDeadLetter?: (reason: string, description?: string) => void,
+): LocalServiceBusMessage {
   const m = stored.amqp;
   const props = applicationPropertiesOf(m);
   return {

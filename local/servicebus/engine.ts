@@ -299,7 +299,10 @@ export class MessageEntity {
       if (m?.sessionId !== undefined || this.settings.requiresSession) {
         throw new BrokerError(Condition.sessionLockLost, 'The session lock has expired or the message was already settled.');
       }
-      throw new BrokerError(Condition.messageLockLost, 'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.');
+      throw new BrokerError(
+        Condition.messageLockLost,
+        'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+      );
     }
     return m;
   }

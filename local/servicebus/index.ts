@@ -28,9 +28,7 @@ export interface LocalServiceBusOptions {
 
 /** Where a consumer or an inspection call reads from. */
 export type EntitySource =
-  | { topicName: string; subscriptionName: string; subQueue?: 'deadLetter' }
-  | { queueName: string; subQueue?: 'deadLetter' }
-  | { entityPath: string };
+  { topicName: string; subscriptionName: string; subQueue?: 'deadLetter' } | { queueName: string; subQueue?: 'deadLetter' } | { entityPath: string };
 
 /** A message to send in-process (tests, dev console); mirrors ServiceBusMessage. */
 export interface LocalMessageInput {
@@ -107,7 +105,14 @@ export class ServiceBusAdmin {
   counts(): EntityCounts[] {
     return this.mainEntities().map((e) => {
       const c = e.counts();
-      return { entityPath: e.path, active: c.active, locked: c.locked, deferred: c.deferred, lockedSessions: c.lockedSessions, deadLettered: e.deadLetterQueue?.counts().active ?? 0 };
+      return {
+        entityPath: e.path,
+        active: c.active,
+        locked: c.locked,
+        deferred: c.deferred,
+        lockedSessions: c.lockedSessions,
+        deadLettered: e.deadLetterQueue?.counts().active ?? 0,
+      };
     });
   }
 

@@ -40,10 +40,19 @@ beforeAll(async () => {
   host = await startLocalHost();
   const admin = principalHeader(['admin']);
   const put = (path: string, body: unknown) =>
-    fetch(`${host.baseUrl}${path}`, { method: 'PUT', headers: { 'x-ms-client-principal': admin, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${host.baseUrl}${path}`, {
+      method: 'PUT',
+      headers: { 'x-ms-client-principal': admin, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await put('/api/clinics/fz', { name: 'Fuzz', timeZone: 'UTC' });
   await put('/api/appointment-types/fz-visit', { clinicId: 'fz', name: 'Visit', durationMinutes: 30 });
-  await put('/api/providers/fz-dr', { clinicId: 'fz', name: 'Dr', appointmentTypes: ['fz-visit'], weeklyHours: [{ day: 'mon', start: '09:00', end: '12:00' }] });
+  await put('/api/providers/fz-dr', {
+    clinicId: 'fz',
+    name: 'Dr',
+    appointmentTypes: ['fz-visit'],
+    weeklyHours: [{ day: 'mon', start: '09:00', end: '12:00' }],
+  });
   await put('/api/patients/fz-p', { name: PHI[0], phone: PHI[1], smsConsent: true });
 });
 
@@ -53,16 +62,54 @@ afterAll(async () => {
 
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom(...PHI, 'fz', 'fz-dr', 'fz-p', 'fz-visit', 'fz-dr.20300107T0900', '..', '%', 'a'.repeat(300), '2030-01-07T09:00:00Z', 'eyJzIjoiYSIsInQiOiJ4In0'),
+  fc.constantFrom(
+    ...PHI,
+    'fz',
+    'fz-dr',
+    'fz-p',
+    'fz-visit',
+    'fz-dr.20300107T0900',
+    '..',
+    '%',
+    'a'.repeat(300),
+    '2030-01-07T09:00:00Z',
+    'eyJzIjoiYSIsInQiOiJ4In0',
+  ),
 );
-const query = fc.array(fc.tuple(fc.constantFrom('clinicId', 'appointmentType', 'from', 'to', 'providerId', 'patientId', 'status', 'limit', 'continuationToken', 'date'), text), { maxLength: 6 });
+const query = fc.array(
+  fc.tuple(fc.constantFrom('clinicId', 'appointmentType', 'from', 'to', 'providerId', 'patientId', 'status', 'limit', 'continuationToken', 'date'), text),
+  { maxLength: 6 },
+);
 const body = fc.oneof(
-  fc.dictionary(fc.constantFrom('slotId', 'patientId', 'appointmentType', 'clinicId', 'from', 'to', 'reason', 'name', 'timeZone', 'phone', 'smsConsent', 'urgency', 'providerIds'), fc.oneof(text, fc.integer(), fc.boolean(), fc.array(text, { maxLength: 3 })), { maxKeys: 6 }).map((b) => JSON.stringify(b)),
+  fc
+    .dictionary(
+      fc.constantFrom(
+        'slotId',
+        'patientId',
+        'appointmentType',
+        'clinicId',
+        'from',
+        'to',
+        'reason',
+        'name',
+        'timeZone',
+        'phone',
+        'smsConsent',
+        'urgency',
+        'providerIds',
+      ),
+      fc.oneof(text, fc.integer(), fc.boolean(), fc.array(text, { maxLength: 3 })),
+      { maxKeys: 6 },
+    )
+    .map((b) => JSON.stringify(b)),
   fc.json({ maxDepth: 2 }),
   fc.string({ maxLength: 80 }),
 );
 // Mostly valid principals, so requests get past authentication into validation and the store.
-const principal = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(principalHeader(['scheduler']), principalHeader(['admin'])) }, { weight: 1, arbitrary: fc.constantFrom(principalHeader(['scheduler'], ['other']), 'garbage', '') });
+const principal = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(principalHeader(['scheduler']), principalHeader(['admin'])) },
+  { weight: 1, arbitrary: fc.constantFrom(principalHeader(['scheduler'], ['other']), 'garbage', '') },
+);
 
 test.each(routes)('%s %s through the host: never 5xx, never PHI in an error', async (method, template) => {
   await fc.assert(
@@ -91,6 +138,8 @@ test('a well-formed token the store rejects is 400, not 500', async () => {
   });
   expect([200, 400]).toContain(res.status);
   const wl = encodeContinuation('garbage', { clinicId: 'fz' });
-  const res2 = await fetch(`${host.baseUrl}/api/waitlist?clinicId=fz&continuationToken=${wl}`, { headers: { 'x-ms-client-principal': principalHeader(['scheduler']) } });
+  const res2 = await fetch(`${host.baseUrl}/api/waitlist?clinicId=fz&continuationToken=${wl}`, {
+    headers: { 'x-ms-client-principal': principalHeader(['scheduler']) },
+  });
   expect([200, 400]).toContain(res2.status);
 });

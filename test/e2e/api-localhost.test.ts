@@ -73,7 +73,9 @@ test('slots, booking, 409, idempotent replay, list, cancel', async () => {
   // Concurrent bookings of one free slot through the real store: exactly one wins.
   const contested = list.find((s) => s.providerId === 'api-e2e-dr-b')!.slotId;
   const race = await Promise.all(
-    ['api-e2e-p1', 'api-e2e-p2', 'api-e2e-p2'].map((patientId) => call('POST', '/api/appointments', { body: { slotId: contested, patientId, appointmentType: 'api-e2e-visit' } })),
+    ['api-e2e-p1', 'api-e2e-p2', 'api-e2e-p2'].map((patientId) =>
+      call('POST', '/api/appointments', { body: { slotId: contested, patientId, appointmentType: 'api-e2e-visit' } }),
+    ),
   );
   expect(race.filter((r) => r.status === 201)).toHaveLength(1);
   expect(race.filter((r) => r.status === 201).length + race.filter((r) => r.status === 409).length).toBe(3);
@@ -81,12 +83,18 @@ test('slots, booking, 409, idempotent replay, list, cancel', async () => {
   const page1 = await call('GET', `/api/appointments?clinicId=${CLINIC}&from=${day}T00:00:00Z&to=${day}T23:59:59Z&limit=1`);
   expect((page1.body.appointments as unknown[]).length).toBe(1);
   expect(page1.body.continuationToken).toEqual(expect.any(String));
-  const page2 = await call('GET', `/api/appointments?clinicId=${CLINIC}&from=${day}T00:00:00Z&to=${day}T23:59:59Z&limit=1&continuationToken=${encodeURIComponent(String(page1.body.continuationToken))}`);
+  const page2 = await call(
+    'GET',
+    `/api/appointments?clinicId=${CLINIC}&from=${day}T00:00:00Z&to=${day}T23:59:59Z&limit=1&continuationToken=${encodeURIComponent(String(page1.body.continuationToken))}`,
+  );
   expect((page2.body.appointments as unknown[]).length).toBe(1);
 
   const cancelled = await call('POST', `/api/appointments/${booked.body.appointmentId}/cancel`, { body: { reason: 'patient request' } });
   expect(cancelled.body).toMatchObject({ status: 'cancelled' });
-  const again = await call('GET', `/api/slots?clinicId=${CLINIC}&appointmentType=api-e2e-visit&from=${day}T08:00:00Z&to=${day}T08:30:00Z&providerId=api-e2e-dr-a`);
+  const again = await call(
+    'GET',
+    `/api/slots?clinicId=${CLINIC}&appointmentType=api-e2e-visit&from=${day}T08:00:00Z&to=${day}T08:30:00Z&providerId=api-e2e-dr-a`,
+  );
   expect((again.body.slots as { slotId: string }[]).map((s) => s.slotId)).toEqual([slotId]);
   const timeline = await call('GET', `/api/appointments/${booked.body.appointmentId}/events`);
   // The eligibility workflow may have checked it meanwhile (the visit is within 72 hours).
@@ -106,7 +114,10 @@ test('auth and scoping through the host', async () => {
 });
 
 test('waitlist entry created and listed', async () => {
-  const added = await call('POST', '/api/waitlist', { body: { patientId: 'api-e2e-p2', clinicId: CLINIC, appointmentType: 'api-e2e-visit', urgency: 'urgent' }, headers: { 'idempotency-key': 'e2e-wl-1' } });
+  const added = await call('POST', '/api/waitlist', {
+    body: { patientId: 'api-e2e-p2', clinicId: CLINIC, appointmentType: 'api-e2e-visit', urgency: 'urgent' },
+    headers: { 'idempotency-key': 'e2e-wl-1' },
+  });
   expect(added.status).toBe(201);
   const listed = await call('GET', `/api/waitlist?clinicId=${CLINIC}`);
   expect((listed.body.entries as { waitlistEntryId: string }[]).map((e) => e.waitlistEntryId)).toContain(added.body.waitlistEntryId);
@@ -144,7 +155,16 @@ if (!haveChromium) console.warn('console-through-host browser test skipped: /usr
 (haveChromium ? test : test.skip)('the console in Chromium against the local host: book a slot', async () => {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   try {
     const page = await browser.newPage();

@@ -36,14 +36,22 @@ async function serve(req: import('node:http').IncomingMessage, res: import('node
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-  const request = new HttpRequest({ method: req.method, url: url.toString(), headers, params: { token: decodeURIComponent(m[1]!) }, body: { string: Buffer.concat(chunks).toString('utf8') } });
+  const request = new HttpRequest({
+    method: req.method,
+    url: url.toString(),
+    headers,
+    params: { token: decodeURIComponent(m[1]!) },
+    body: { string: Buffer.concat(chunks).toString('utf8') },
+  });
   const context = new InvocationContext({
     functionName: req.method === 'GET' ? 'bookLinkPage' : 'bookLinkConfirm',
     invocationId: 'e2e',
     options: { trigger: { type: 'httpTrigger', name: 'request' }, extraInputs: [durableClientInput], extraOutputs: [] },
     logHandler: () => undefined,
   });
-  context.extraInputs.set(durableClientInput, { raiseEvent: async (instanceId: string, name: string, data: unknown) => void raised.push({ instanceId, name, data }) });
+  context.extraInputs.set(durableClientInput, {
+    raiseEvent: async (instanceId: string, name: string, data: unknown) => void raised.push({ instanceId, name, data }),
+  });
   const out = req.method === 'GET' ? await bookLinkPage(request, context) : await bookLinkConfirm(request, context);
   res.writeHead(out.status ?? 200, out.headers as Record<string, string>).end(String(out.body ?? ''));
 }
@@ -54,19 +62,43 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   clock = new FixedClock(NOW);
   services = createInMemoryServices(loadSettings({ SLOTFLOW_ENV: 'local', PUBLIC_BASE_URL: base }), { clock, ids: new SequentialIds() });
-  await services.config.putClinic(clinicSchema.parse({ clinicId: 'c1', name: 'Riverside Cardiology Associates', smsDisplayName: 'Riverside Clinic', timeZone: 'America/New_York' }));
-  await services.config.putAppointmentType(appointmentTypeSchema.parse({ code: 'echo', clinicId: 'c1', name: 'Echocardiogram follow-up', durationMinutes: 30 }));
+  await services.config.putClinic(
+    clinicSchema.parse({ clinicId: 'c1', name: 'Riverside Cardiology Associates', smsDisplayName: 'Riverside Clinic', timeZone: 'America/New_York' }),
+  );
+  await services.config.putAppointmentType(
+    appointmentTypeSchema.parse({ code: 'echo', clinicId: 'c1', name: 'Echocardiogram follow-up', durationMinutes: 30 }),
+  );
   await services.config.putProvider(
     providerSchema.parse({
-      providerId: 'p1', clinicId: 'c1', name: 'Dr. Jane Heart', appointmentTypes: ['echo'],
+      providerId: 'p1',
+      clinicId: 'c1',
+      name: 'Dr. Jane Heart',
+      appointmentTypes: ['echo'],
       weeklyHours: ['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => ({ day, start: '09:00', end: '11:00' })),
     }),
   );
-  await services.patients.put({ patientId: 'pat1', name: 'Maria Lopez', phone: '+15551230001', smsConsent: true, clinicIds: ['c1'], noShows: [], updatedAt: NOW.toISO()! });
+  await services.patients.put({
+    patientId: 'pat1',
+    name: 'Maria Lopez',
+    phone: '+15551230001',
+    smsConsent: true,
+    clinicIds: ['c1'],
+    noShows: [],
+    updatedAt: NOW.toISO()!,
+  });
   setServices(services);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }, 60_000);
 
@@ -131,7 +163,11 @@ describe('GET/POST /book/{token} in Chromium', () => {
     await page.getByRole('heading', { name: "This link isn't valid" }).waitFor();
     const garbled = await page.goto(`${base}/book/not-a-token`);
     expect(garbled?.status()).toBe(400);
-    const post = await fetch(`${base}/book/${forged}.${sig}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'slotId=p1.20260305T1400' });
+    const post = await fetch(`${base}/book/${forged}.${sig}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'slotId=p1.20260305T1400',
+    });
     expect(post.status).toBe(403);
     expect(await bookings()).toHaveLength(1);
     await page.close();
@@ -164,8 +200,22 @@ describe('GET/POST /book/{token} in Chromium', () => {
 
   it('a slot taken meanwhile: the page says so and the link stays usable for another time', async () => {
     const link = searchLink();
-    await services.patients.put({ patientId: 'pat9', name: 'Other Person', phone: '+15551239999', smsConsent: true, clinicIds: ['c1'], noShows: [], updatedAt: NOW.toISO()! });
-    await bookAppointment(services, { slotId: 'p1.20260304T1500', patientId: 'pat9', appointmentType: 'echo', channel: 'api', actor: { kind: 'staff', principalId: 'desk' } });
+    await services.patients.put({
+      patientId: 'pat9',
+      name: 'Other Person',
+      phone: '+15551239999',
+      smsConsent: true,
+      clinicIds: ['c1'],
+      noShows: [],
+      updatedAt: NOW.toISO()!,
+    });
+    await bookAppointment(services, {
+      slotId: 'p1.20260304T1500',
+      patientId: 'pat9',
+      appointmentType: 'echo',
+      channel: 'api',
+      actor: { kind: 'staff', principalId: 'desk' },
+    });
     const post = (slotId: string) =>
       fetch(link.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: `slotId=${slotId}` });
     // Not on the page any more (the page lists free times only) -> asked to choose again.
@@ -180,12 +230,30 @@ describe('GET/POST /book/{token} in Chromium', () => {
 
   it('an offer link books the offered slot and tells the backfill workflow', async () => {
     await services.waitlist.add({
-      waitlistEntryId: 'wl-1', clinicId: 'c1', patientId: 'pat1', appointmentType: 'echo', providerIds: [], urgency: 'routine', timeOfDay: 'any',
-      status: 'offered', createdAt: NOW.toISO()!, updatedAt: NOW.toISO()!, version: 1,
+      waitlistEntryId: 'wl-1',
+      clinicId: 'c1',
+      patientId: 'pat1',
+      appointmentType: 'echo',
+      providerIds: [],
+      urgency: 'routine',
+      timeOfDay: 'any',
+      status: 'offered',
+      createdAt: NOW.toISO()!,
+      updatedAt: NOW.toISO()!,
+      version: 1,
     });
     await services.offers.create({
-      offerId: 'off-1', clinicId: 'c1', slotId: 'p1.20260305T1500', waitlistEntryId: 'wl-1', patientId: 'pat1', workflowInstanceId: 'backfill-p1.20260305T1500',
-      round: 1, status: 'sent', sentAt: NOW.toISO()!, expiresAt: NOW.plus({ hours: 2 }).toISO()!, version: 1,
+      offerId: 'off-1',
+      clinicId: 'c1',
+      slotId: 'p1.20260305T1500',
+      waitlistEntryId: 'wl-1',
+      patientId: 'pat1',
+      workflowInstanceId: 'backfill-p1.20260305T1500',
+      round: 1,
+      status: 'sent',
+      sentAt: NOW.toISO()!,
+      expiresAt: NOW.plus({ hours: 2 }).toISO()!,
+      version: 1,
     });
     const link = createBookingLink(services, { patientId: 'pat1', scope: { kind: 'offer', offerId: 'off-1' }, ttlMinutes: 120 });
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
@@ -195,7 +263,11 @@ describe('GET/POST /book/{token} in Chromium', () => {
     await page.getByRole('heading', { name: "You're booked" }).waitFor();
     expect(await page.getByRole('status').textContent()).toBe('Thursday 5 March at 10:00 AM');
     expect(raised).toEqual([
-      { instanceId: 'backfill-p1.20260305T1500', name: 'OfferReply', data: { offerId: 'off-1', patientId: 'pat1', reply: 'yes', channel: 'link', appointmentId: expect.any(String) } },
+      {
+        instanceId: 'backfill-p1.20260305T1500',
+        name: 'OfferReply',
+        data: { offerId: 'off-1', patientId: 'pat1', reply: 'yes', channel: 'link', appointmentId: expect.any(String) },
+      },
     ]);
     // The offer is settled as accepted, so the workflow does not book again.
     expect(await services.offers.get('off-1')).toMatchObject({ status: 'accepted', respondedAt: NOW.toISO(), version: 2 });

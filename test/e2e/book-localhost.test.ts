@@ -29,7 +29,12 @@ async function must(method: string, path: string, body?: unknown) {
 const message = (twiml: string) => /<Message>([\s\S]*)<\/Message>/.exec(twiml)?.[1] ?? '';
 
 async function appointmentsOf(patientId: string) {
-  const q = new URLSearchParams({ clinicId: CLINIC, from: DateTime.utc().minus({ days: 1 }).toISO()!, to: DateTime.utc().plus({ days: 30 }).toISO()!, patientId });
+  const q = new URLSearchParams({
+    clinicId: CLINIC,
+    from: DateTime.utc().minus({ days: 1 }).toISO()!,
+    to: DateTime.utc().plus({ days: 30 }).toISO()!,
+    patientId,
+  });
   return ((await must('GET', `/api/appointments?${q}`)) as { appointments: { slotId: string; status: string; start: string }[] }).appointments;
 }
 
@@ -45,7 +50,16 @@ beforeAll(async () => {
   await must('POST', '/api/waitlist', { patientId: 'sms-p1', clinicId: CLINIC, appointmentType: 'sms-visit' });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }, 120_000);
 

@@ -39,7 +39,16 @@ declare const document: {
 };
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`console browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 const browserTest = haveChromium ? test : test.skip;
@@ -58,14 +67,29 @@ beforeAll(async () => {
   const booked = await invoke('POST', '/api/appointments', { body: { slotId: P1_TUE_0900, patientId: 'pat1', appointmentType: 'checkup' } });
   expect(booked.status).toBe(201);
   await env.offers.create({
-    offerId: 'ofr-1', clinicId: 'c1', slotId: P1_TUE_0930, waitlistEntryId: 'wl-1', patientId: 'pat2', workflowInstanceId: 'backfill-1',
-    round: 1, status: 'sent', sentAt: NOW.toISO()!, expiresAt: NOW.plus({ minutes: 30 }).toISO()!, version: 1,
+    offerId: 'ofr-1',
+    clinicId: 'c1',
+    slotId: P1_TUE_0930,
+    waitlistEntryId: 'wl-1',
+    patientId: 'pat2',
+    workflowInstanceId: 'backfill-1',
+    round: 1,
+    status: 'sent',
+    sentAt: NOW.toISO()!,
+    expiresAt: NOW.plus({ minutes: 30 }).toISO()!,
+    version: 1,
   });
   await invoke('POST', '/api/waitlist', { body: { patientId: 'pat2', clinicId: 'c1', appointmentType: 'checkup', urgency: 'soon' } });
   // A self-scheduled booking by a patient with two recent no-shows waits for staff confirmation (held).
   const pat1 = (await env.services.patients.get('pat1'))!;
   await env.services.patients.put({ ...pat1, noShows: [NOW.minus({ days: 3 }).toISO()!, NOW.minus({ days: 9 }).toISO()!] });
-  await bookAppointment(env.services, { slotId: P2_TUE_1100, patientId: 'pat1', appointmentType: 'checkup', channel: 'link', actor: { kind: 'patient', principalId: 'pat1' } });
+  await bookAppointment(env.services, {
+    slotId: P2_TUE_1100,
+    patientId: 'pat1',
+    appointmentType: 'checkup',
+    channel: 'link',
+    actor: { kind: 'patient', principalId: 'pat1' },
+  });
   server = await startApiServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -109,37 +133,51 @@ browserTest('book a free slot with the keyboard', async () => {
 });
 
 browserTest('confirm a booking that waits for staff confirmation', async () => {
-  await row(P2_TUE_1100).getByRole('button', { name: /^Confirm/ }).click();
+  await row(P2_TUE_1100)
+    .getByRole('button', { name: /^Confirm/ })
+    .click();
   await page.waitForFunction((id) => document.querySelector(`tr[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'booked', P2_TUE_1100);
   await expect(page.locator('#status').innerText()).resolves.toBe('Confirmed 11:00–11:30');
 });
 
 browserTest('a refused action shows the problem code', async () => {
-  await row(P1_TUE_1000).getByRole('button', { name: /^Mark no-show/ }).click();
+  await row(P1_TUE_1000)
+    .getByRole('button', { name: /^Mark no-show/ })
+    .click();
   await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('error'));
   await expect(page.locator('#status').innerText()).resolves.toContain('APPOINTMENT.NOT_YET_STARTED');
 });
 
 browserTest('timeline, then cancel frees the slot', async () => {
-  await row(P1_TUE_0900).getByRole('button', { name: /^Timeline/ }).click();
+  await row(P1_TUE_0900)
+    .getByRole('button', { name: /^Timeline/ })
+    .click();
   await page.waitForSelector('#timeline li');
   await expect(page.locator('#timeline li').first().innerText()).resolves.toContain('Booked via api');
   await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('timeline-panel');
-  await row(P1_TUE_0900).getByRole('button', { name: /^Cancel/ }).click();
+  await row(P1_TUE_0900)
+    .getByRole('button', { name: /^Cancel/ })
+    .click();
   await page.waitForFunction((id) => document.querySelector(`tr[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'free', P1_TUE_0900);
   await expect(page.locator('#status').innerText()).resolves.toBe('Cancelled 09:00–09:30');
-  const cancelled = [...(env.services.appointments as unknown as { byId: Map<string, { slotId: string; status: string; source: string }> }).byId.values()].find((a) => a.slotId === P1_TUE_0900);
+  const cancelled = [...(env.services.appointments as unknown as { byId: Map<string, { slotId: string; status: string; source: string }> }).byId.values()].find(
+    (a) => a.slotId === P1_TUE_0900,
+  );
   expect(cancelled).toMatchObject({ status: 'cancelled', source: 'api' });
 });
 
 browserTest('no-show once the visit has started', async () => {
   env.clock.set(NOW.plus({ days: 1, hours: 2, minutes: 15 })); // Tuesday 10:15 New York
-  await row(P1_TUE_1000).getByRole('button', { name: /^Mark no-show/ }).click();
+  await row(P1_TUE_1000)
+    .getByRole('button', { name: /^Mark no-show/ })
+    .click();
   try {
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('No-show recorded'));
     // A no-show releases what is left of the slot: the row turns free again.
     await page.waitForFunction((id) => document.querySelector(`tr[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'free', P1_TUE_1000);
-    const marked = [...(env.services.appointments as unknown as { byId: Map<string, { slotId: string; status: string }> }).byId.values()].find((a) => a.slotId === P1_TUE_1000);
+    const marked = [...(env.services.appointments as unknown as { byId: Map<string, { slotId: string; status: string }> }).byId.values()].find(
+      (a) => a.slotId === P1_TUE_1000,
+    );
     expect(marked?.status).toBe('noshow');
   } finally {
     env.clock.set(NOW);
@@ -170,12 +208,18 @@ browserTest('accessible: labelled controls, named buttons, one h1, skip link fir
 });
 
 browserTest('screenshot for the docs', async () => {
-  for (const [slotId, patientId] of [['p2.20260303T1430', 'pat1'], ['p1.20260303T1600', 'pat2'], ['p2.20260303T1800', 'pat2']] as const) {
+  for (const [slotId, patientId] of [
+    ['p2.20260303T1430', 'pat1'],
+    ['p1.20260303T1600', 'pat2'],
+    ['p2.20260303T1800', 'pat2'],
+  ] as const) {
     expect((await invoke('POST', '/api/appointments', { body: { slotId, patientId, appointmentType: 'checkup' } })).status).toBe(201);
   }
   await page.goto(`${server.baseUrl}/console/?clinicId=c1&date=2026-03-03`);
   await page.waitForSelector('body[data-ready="true"]');
-  await row('p2.20260303T1430').getByRole('button', { name: /^Timeline/ }).click();
+  await row('p2.20260303T1430')
+    .getByRole('button', { name: /^Timeline/ })
+    .click();
   await page.waitForSelector('#timeline li');
   // docs/console.png is refreshed on request (UPDATE_SCREENSHOT=1) or when missing; otherwise the shot goes to a temp file.
   const docsShot = join(__dirname, '..', '..', 'docs', 'console.png');

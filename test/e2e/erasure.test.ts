@@ -21,7 +21,10 @@ it('erases a patient: PHI gone, appointments kept as de-identified stubs, repeat
   await must('PUT', '/api/providers/er-dr', { clinicId: 'er', name: 'Dr', appointmentTypes: ['er-visit'], weeklyHours: allDay, slotMinutes: 30 });
   await must('PUT', '/api/patients/er-p1', { name: 'Zelda Erasable', phone: '+15555559876', smsConsent: true, clinicIds: ['er'] });
   const now = DateTime.utc();
-  const slots = (await must('GET', `/api/slots?${new URLSearchParams({ clinicId: 'er', appointmentType: 'er-visit', from: now.plus({ hours: 5 }).toISO()!, to: now.plus({ hours: 8 }).toISO()! })}`)) as {
+  const slots = (await must(
+    'GET',
+    `/api/slots?${new URLSearchParams({ clinicId: 'er', appointmentType: 'er-visit', from: now.plus({ hours: 5 }).toISO()!, to: now.plus({ hours: 8 }).toISO()! })}`,
+  )) as {
     slots: { slotId: string }[];
   };
   const booked = await must('POST', '/api/appointments', { slotId: slots.slots[0]!.slotId, patientId: 'er-p1', appointmentType: 'er-visit' });

@@ -34,16 +34,37 @@ beforeAll(async () => {
   await must('PUT', `/api/clinics/${CLINIC}`, {
     name: 'E2E Clinic',
     timeZone: 'UTC',
-    offerPolicy: { batchSize: 2, maxRounds: 4, expiryFraction: 0.01, minExpiryMinutes: 1, maxExpiryMinutes: 1, minLeadMinutes: 5, quietStart: '00:00', quietEnd: '00:00' },
+    offerPolicy: {
+      batchSize: 2,
+      maxRounds: 4,
+      expiryFraction: 0.01,
+      minExpiryMinutes: 1,
+      maxExpiryMinutes: 1,
+      minLeadMinutes: 5,
+      quietStart: '00:00',
+      quietEnd: '00:00',
+    },
     eligibilityLeadHours: 72,
   });
   await must('PUT', '/api/appointment-types/e2e-visit', { clinicId: CLINIC, name: 'Visit', durationMinutes: 30 });
   const allDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, start: '00:00', end: '24:00' }));
   for (const providerId of ['e2e-dr-a', 'e2e-dr-b', 'e2e-dr-c']) {
-    await must('PUT', `/api/providers/${providerId}`, { clinicId: CLINIC, name: providerId, appointmentTypes: ['e2e-visit'], weeklyHours: allDay, slotMinutes: 30 });
+    await must('PUT', `/api/providers/${providerId}`, {
+      clinicId: CLINIC,
+      name: providerId,
+      appointmentTypes: ['e2e-visit'],
+      weeklyHours: allDay,
+      slotMinutes: 30,
+    });
   }
   for (const p of patients) {
-    await must('PUT', `/api/patients/${p.patientId}`, { name: p.name, phone: p.phone, smsConsent: true, coverage: { payerId: 'payer', memberId: p.memberId }, clinicIds: [CLINIC] });
+    await must('PUT', `/api/patients/${p.patientId}`, {
+      name: p.name,
+      phone: p.phone,
+      smsConsent: true,
+      coverage: { payerId: 'payer', memberId: p.memberId },
+      clinicIds: [CLINIC],
+    });
   }
 });
 
@@ -54,7 +75,13 @@ afterAll(async () => {
 /** Free slots of a provider between `fromHours` and `toHours` from now. */
 async function freeSlots(providerId: string, fromHours: number, toHours: number): Promise<{ slotId: string; start: string }[]> {
   const now = DateTime.utc();
-  const q = new URLSearchParams({ clinicId: CLINIC, appointmentType: 'e2e-visit', providerId, from: now.plus({ hours: fromHours }).toISO()!, to: now.plus({ hours: toHours }).toISO()! });
+  const q = new URLSearchParams({
+    clinicId: CLINIC,
+    appointmentType: 'e2e-visit',
+    providerId,
+    from: now.plus({ hours: fromHours }).toISO()!,
+    to: now.plus({ hours: toHours }).toISO()!,
+  });
   return ((await must('GET', `/api/slots?${q}`)) as { slots: { slotId: string; start: string }[] }).slots;
 }
 
@@ -89,10 +116,14 @@ describe('backfill through the local host', () => {
     const cancelledAt = new Date().toISOString();
     const t0 = Date.now();
     expect((await api('POST', `/api/appointments/${appointmentId}/cancel`, { reason: 'patient-request' })).status).toBe(200);
-    const offers = await eventually(async () => {
-      const o = await offersTo([p2!.phone, p3!.phone, p4!.phone], cancelledAt);
-      return o.length >= 2 ? o : undefined;
-    }, 10_000, 'two offers');
+    const offers = await eventually(
+      async () => {
+        const o = await offersTo([p2!.phone, p3!.phone, p4!.phone], cancelledAt);
+        return o.length >= 2 ? o : undefined;
+      },
+      10_000,
+      'two offers',
+    );
     const firstOfferMs = Date.now() - t0;
     expect(firstOfferMs).toBeLessThan(5000);
     expect(offers.map((o) => o.to).sort()).toContain(p2!.phone); // the urgent one is in the first round
@@ -104,9 +135,17 @@ describe('backfill through the local host', () => {
     expect(yes.status).toBe(200);
     expect(yes.twiml).toContain('<Response>');
 
-    const booked = await eventually(async () => (await appointmentsOf(p2!.patientId, 'e2e-dr-a')).find((a) => a.slotId === slot.slotId && a.status === 'booked'), 15_000, 'backfill booking');
+    const booked = await eventually(
+      async () => (await appointmentsOf(p2!.patientId, 'e2e-dr-a')).find((a) => a.slotId === slot.slotId && a.status === 'booked'),
+      15_000,
+      'backfill booking',
+    );
     expect(booked.slotId).toBe(slot.slotId);
-    await eventually(async () => (await outbox(host.baseUrl, loser.to)).some((m) => m.sentAt >= cancelledAt && /filled|gone|taken|no longer/i.test(m.body)), 15_000, 'slot-gone notice');
+    await eventually(
+      async () => (await outbox(host.baseUrl, loser.to)).some((m) => m.sentAt >= cancelledAt && /filled|gone|taken|no longer/i.test(m.body)),
+      15_000,
+      'slot-gone notice',
+    );
 
     // A later YES from the other patient is told politely the slot is gone, and books nothing.
     const late = await sendInboundSms(host.baseUrl, TOKEN, loser.to, 'YES');
@@ -127,13 +166,21 @@ describe('backfill through the local host', () => {
     await eventually(async () => ((await offersTo([p6!.phone, p7!.phone], since)).length === 2 ? true : undefined), 10_000, 'offers');
     const [a, b] = await Promise.all([sendInboundSms(host.baseUrl, TOKEN, p6!.phone, 'yes'), sendInboundSms(host.baseUrl, TOKEN, p7!.phone, 'Y')]);
     expect([a.status, b.status]).toEqual([200, 200]);
-    await eventually(async () => {
-      const booked = [...(await appointmentsOf(p6!.patientId, 'e2e-dr-b')), ...(await appointmentsOf(p7!.patientId, 'e2e-dr-b'))].filter((x) => x.status === 'booked' && x.slotId === slot.slotId);
-      return booked.length === 1 ? booked : undefined;
-    }, 15_000, 'one booking');
+    await eventually(
+      async () => {
+        const booked = [...(await appointmentsOf(p6!.patientId, 'e2e-dr-b')), ...(await appointmentsOf(p7!.patientId, 'e2e-dr-b'))].filter(
+          (x) => x.status === 'booked' && x.slotId === slot.slotId,
+        );
+        return booked.length === 1 ? booked : undefined;
+      },
+      15_000,
+      'one booking',
+    );
     // And it stays one.
     await new Promise((r) => setTimeout(r, 1500));
-    const all = [...(await appointmentsOf(p6!.patientId, 'e2e-dr-b')), ...(await appointmentsOf(p7!.patientId, 'e2e-dr-b'))].filter((x) => x.status === 'booked');
+    const all = [...(await appointmentsOf(p6!.patientId, 'e2e-dr-b')), ...(await appointmentsOf(p7!.patientId, 'e2e-dr-b'))].filter(
+      (x) => x.status === 'booked',
+    );
     expect(all).toHaveLength(1);
   });
 
@@ -143,7 +190,11 @@ describe('backfill through the local host', () => {
     const again = await sendInboundSms(host.baseUrl, TOKEN, p.phone, 'STOP', 'SM0123456789abcdef0123456789abcdef');
     expect(again.twiml).toBe(first.twiml);
     // STOP in the replay was not applied: the patient can still be texted (HELP answer, not an opt-out).
-    const bad = await fetch(`${host.baseUrl}/api/sms/inbound`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'bogus' }, body: 'From=%2B1&Body=YES&MessageSid=SM1' });
+    const bad = await fetch(`${host.baseUrl}/api/sms/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'bogus' },
+      body: 'From=%2B1&Body=YES&MessageSid=SM1',
+    });
     expect(bad.status).toBe(403);
   });
 
@@ -156,15 +207,23 @@ describe('backfill through the local host', () => {
     await waitlist(patients[0]!.patientId, 'e2e-dr-c');
     const since = new Date().toISOString();
     await api('POST', `/api/appointments/${appointmentId}/cancel`, {});
-    const round1 = await eventually(async () => {
-      const o = await offersTo([p10!.phone, p11!.phone, patients[0]!.phone], since);
-      return o.length >= 2 ? o : undefined;
-    }, 10_000, 'round 1');
+    const round1 = await eventually(
+      async () => {
+        const o = await offersTo([p10!.phone, p11!.phone, patients[0]!.phone], since);
+        return o.length >= 2 ? o : undefined;
+      },
+      10_000,
+      'round 1',
+    );
     expect(round1.map((o) => o.to).sort()).toEqual([p10!.phone, p11!.phone].sort());
-    const round2 = await eventually(async () => {
-      const o = await offersTo([patients[0]!.phone], since);
-      return o.length >= 1 ? o : undefined;
-    }, 90_000, 'round 2 after expiry');
+    const round2 = await eventually(
+      async () => {
+        const o = await offersTo([patients[0]!.phone], since);
+        return o.length >= 1 ? o : undefined;
+      },
+      90_000,
+      'round 2 after expiry',
+    );
     expect(Date.parse(round2[0]!.sentAt) - Date.parse(round1[0]!.sentAt)).toBeGreaterThanOrEqual(55_000);
   });
 });
@@ -178,10 +237,14 @@ describe('provider absence and eligibility through the local host', () => {
     const started = await api('POST', '/api/providers/e2e-dr-a/absences', { from, to, reason: 'sick' });
     expect(started.status).toBe(202);
     const instanceId = String(started.body.instanceId);
-    const done = await eventually(async () => {
-      const s = await api('GET', `/api/workflows/${encodeURIComponent(instanceId)}`);
-      return s.body.runtimeStatus === 'Completed' || s.body.runtimeStatus === 'Failed' ? s.body : undefined;
-    }, 30_000, 'absence workflow');
+    const done = await eventually(
+      async () => {
+        const s = await api('GET', `/api/workflows/${encodeURIComponent(instanceId)}`);
+        return s.body.runtimeStatus === 'Completed' || s.body.runtimeStatus === 'Failed' ? s.body : undefined;
+      },
+      30_000,
+      'absence workflow',
+    );
     expect(done.runtimeStatus).toBe('Completed');
     const output = done.output as { displaced: number; rehomed: { appointmentId: string; newAppointmentId: string }[]; needsAttention: unknown[] };
     expect(output.displaced).toBe(2);
@@ -204,10 +267,14 @@ describe('provider absence and eligibility through the local host', () => {
     const p = patients[11]!;
     const slot = (await freeSlots('e2e-dr-b', 40, 48))[0]!;
     const appointmentId = await book(slot.slotId, p.patientId);
-    const checked = await eventually(async () => {
-      const a = await must('GET', `/api/appointments/${appointmentId}`);
-      return a.eligibility ? a : undefined;
-    }, 20_000, 'eligibility result');
+    const checked = await eventually(
+      async () => {
+        const a = await must('GET', `/api/appointments/${appointmentId}`);
+        return a.eligibility ? a : undefined;
+      },
+      20_000,
+      'eligibility result',
+    );
     expect(checked.eligibility).toMatchObject({ status: 'inactive', reasonCode: 'NOT_IN_FORCE' });
   });
 });

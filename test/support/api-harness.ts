@@ -119,7 +119,13 @@ export async function invoke(method: string, pathAndQuery: string, options: Invo
     bodyText = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const request = new HttpRequest({ method: method.toUpperCase(), url: url.href, headers, params: hit.params, ...(bodyText !== undefined ? { body: { string: bodyText } } : {}) });
+  const request = new HttpRequest({
+    method: method.toUpperCase(),
+    url: url.href,
+    headers,
+    params: hit.params,
+    ...(bodyText !== undefined ? { body: { string: bodyText } } : {}),
+  });
   const extraInputDefs = Object.entries(hit.r.fn.bindings)
     .filter(([, b]) => b.direction === 'in' && b.type !== 'httpTrigger')
     .map(([name, b]) => ({ ...b, name, type: b.type }));
@@ -178,13 +184,46 @@ export async function seed(): Promise<Seeded> {
   const { config, patients } = services;
   const hours = (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((day) => ({ day, start: '09:00', end: '17:00' }));
   const policy = { minNoticeMinutes: 60, maxHorizonDays: 90, cancellationWindowHours: 24, noShowWindowDays: 180, noShowThreshold: 2 };
-  const offerPolicy = { batchSize: 3, maxRounds: 5, expiryFraction: 0.1, minExpiryMinutes: 10, maxExpiryMinutes: 120, minLeadMinutes: 60, quietStart: '21:00', quietEnd: '08:00' };
-  await config.putClinic({ clinicId: 'c1', name: 'Main Street Clinic', timeZone: 'America/New_York', bookingPolicy: policy, offerPolicy, reminderHoursBefore: [48, 2], eligibilityLeadHours: 72 });
-  await config.putClinic({ clinicId: 'c2', name: 'Berlin Clinic', timeZone: 'Europe/Berlin', bookingPolicy: policy, offerPolicy, reminderHoursBefore: [48, 2], eligibilityLeadHours: 72 });
+  const offerPolicy = {
+    batchSize: 3,
+    maxRounds: 5,
+    expiryFraction: 0.1,
+    minExpiryMinutes: 10,
+    maxExpiryMinutes: 120,
+    minLeadMinutes: 60,
+    quietStart: '21:00',
+    quietEnd: '08:00',
+  };
+  await config.putClinic({
+    clinicId: 'c1',
+    name: 'Main Street Clinic',
+    timeZone: 'America/New_York',
+    bookingPolicy: policy,
+    offerPolicy,
+    reminderHoursBefore: [48, 2],
+    eligibilityLeadHours: 72,
+  });
+  await config.putClinic({
+    clinicId: 'c2',
+    name: 'Berlin Clinic',
+    timeZone: 'Europe/Berlin',
+    bookingPolicy: policy,
+    offerPolicy,
+    reminderHoursBefore: [48, 2],
+    eligibilityLeadHours: 72,
+  });
   await config.putAppointmentType({ code: 'checkup', clinicId: 'c1', name: 'Check-up', durationMinutes: 30 });
   await config.putAppointmentType({ code: 'consult', clinicId: 'c1', name: 'Consultation', durationMinutes: 60 });
   await config.putAppointmentType({ code: 'berlin-visit', clinicId: 'c2', name: 'Visit', durationMinutes: 30 });
-  await config.putProvider({ providerId: 'p1', clinicId: 'c1', name: 'Dr One', appointmentTypes: ['checkup', 'consult'], weeklyHours: hours, slotMinutes: 30, exceptions: [] });
+  await config.putProvider({
+    providerId: 'p1',
+    clinicId: 'c1',
+    name: 'Dr One',
+    appointmentTypes: ['checkup', 'consult'],
+    weeklyHours: hours,
+    slotMinutes: 30,
+    exceptions: [],
+  });
   await config.putProvider({ providerId: 'p2', clinicId: 'c1', name: 'Dr Two', appointmentTypes: ['checkup'], weeklyHours: hours, exceptions: [] });
   await config.putProvider({ providerId: 'p3', clinicId: 'c2', name: 'Dr Three', appointmentTypes: ['berlin-visit'], weeklyHours: hours, exceptions: [] });
   const patient = (patientId: string, name: string, phone: string, clinicIds: string[]): PatientRecord => ({
@@ -211,12 +250,33 @@ export const P3_TUE_0900 = 'p3.20260303T0800';
 /** A fake durable client recording what was started. */
 export class FakeDurableClient {
   readonly started: { name: string; instanceId?: string; input?: unknown }[] = [];
-  readonly instances = new Map<string, { name: string; instanceId: string; runtimeStatus: string; customStatus: unknown; output: unknown; input: unknown; createdTime: Date; lastUpdatedTime: Date }>();
+  readonly instances = new Map<
+    string,
+    {
+      name: string;
+      instanceId: string;
+      runtimeStatus: string;
+      customStatus: unknown;
+      output: unknown;
+      input: unknown;
+      createdTime: Date;
+      lastUpdatedTime: Date;
+    }
+  >();
   async startNew(name: string, options: { instanceId?: string; input?: unknown } = {}): Promise<string> {
     const instanceId = options.instanceId ?? `auto-${this.started.length + 1}`;
     this.started.push({ name, ...options });
     const at = new Date('2026-03-02T13:00:00Z');
-    this.instances.set(instanceId, { name, instanceId, runtimeStatus: 'Pending', customStatus: null, output: null, input: options.input, createdTime: at, lastUpdatedTime: at });
+    this.instances.set(instanceId, {
+      name,
+      instanceId,
+      runtimeStatus: 'Pending',
+      customStatus: null,
+      output: null,
+      input: options.input,
+      createdTime: at,
+      lastUpdatedTime: at,
+    });
     return instanceId;
   }
   async getStatus(instanceId: string) {

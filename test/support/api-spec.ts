@@ -17,7 +17,9 @@ export function createSpecChecker() {
   /** Returns a list of problems (empty when the response matches the document). */
   return function check(method: string, result: InvokeResult): string[] {
     const path = `/${result.route.replace(/^\/+/, '')}`;
-    const operation = (doc.paths[path] as Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }> | undefined)?.[method.toLowerCase()];
+    const operation = (doc.paths[path] as Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }> | undefined)?.[
+      method.toLowerCase()
+    ];
     if (!operation) return [`${method} ${path} is not documented`];
     let documented = operation.responses?.[String(result.status)] as { $ref?: string; content?: Record<string, { schema?: unknown }> } | undefined;
     if (!documented) return [`${method} ${path} status ${result.status} is not documented`];

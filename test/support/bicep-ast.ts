@@ -56,9 +56,7 @@ export function bicepFilePaths(dir = BICEP_DIR): string[] {
 }
 
 export async function loadBicepFiles(dir = BICEP_DIR): Promise<BicepFile[]> {
-  return Promise.all(
-    bicepFilePaths(dir).map((full) => parseBicep(readFileSync(full, 'utf8'), path.relative(REPO_ROOT, full))),
-  );
+  return Promise.all(bicepFilePaths(dir).map((full) => parseBicep(readFileSync(full, 'utf8'), path.relative(REPO_ROOT, full))));
 }
 
 export interface SyntaxProblem {

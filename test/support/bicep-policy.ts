@@ -112,12 +112,7 @@ export function checkSecureDefaults(file: BicepFile): Finding[] {
       const actual = literalValue(valueAt(resource.body, path));
       if (!actual.known || actual.value !== value) {
         findings.push(
-          finding(
-            'secure-defaults',
-            file,
-            resource.node,
-            `${resource.symbol} (${resource.type}) must set ${path}: ${JSON.stringify(value)} as a literal`,
-          ),
+          finding('secure-defaults', file, resource.node, `${resource.symbol} (${resource.type}) must set ${path}: ${JSON.stringify(value)} as a literal`),
         );
       }
     }
@@ -328,7 +323,12 @@ export function checkRoleAssignments(file: BicepFile): Finding[] {
     const { guids, unresolved } = resolveGuids(file, roleNode);
     if (guids.size === 0 || unresolved.length > 0) {
       findings.push(
-        finding('role-assignments', file, roleNode, `${resource.symbol}: role id is not a statically known built-in role (${unresolved.join(', ') || roleNode.text})`),
+        finding(
+          'role-assignments',
+          file,
+          roleNode,
+          `${resource.symbol}: role id is not a statically known built-in role (${unresolved.join(', ') || roleNode.text})`,
+        ),
       );
     }
     for (const guid of guids) {

@@ -23,8 +23,7 @@ function evaluateString(file: BicepFile, text: string): string {
     if (!node || node.type !== 'string' || depth > 5) throw new Error(`cannot evaluate \${${name}}`);
     return expand(node.text.slice(1, -1), depth + 1);
   };
-  const expand = (raw: string, depth: number): string =>
-    raw.replace(/\$\{(\w+)\}/g, (_m, name: string) => valueOf(name, depth)).replace(/\\'/g, "'");
+  const expand = (raw: string, depth: number): string => raw.replace(/\$\{(\w+)\}/g, (_m, name: string) => valueOf(name, depth)).replace(/\\'/g, "'");
   return expand(text.slice(1, -1), 0);
 }
 

@@ -2,16 +2,7 @@
  * App settings the bicep Function App module sets, read from its syntax tree, and the drift
  * comparison with the settings contract in functions/lib/config.ts.
  */
-import {
-  type BicepFile,
-  type Node,
-  lineOf,
-  namedChildren,
-  objectProperties,
-  resourceDeclarations,
-  stringLiteral,
-  valueAt,
-} from './bicep-ast';
+import { type BicepFile, type Node, lineOf, namedChildren, objectProperties, resourceDeclarations, stringLiteral, valueAt } from './bicep-ast';
 
 export interface BicepAppSettings {
   /** Setting name → the expression that sets it (the same name may come from several branches). */

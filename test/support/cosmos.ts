@@ -49,8 +49,20 @@ export interface CosmosTestContext {
 export async function cosmosContext(endpoint: string, database: string, options: CosmosServicesOptions = {}): Promise<CosmosTestContext> {
   const clock = new FixedClock(T0);
   const publisher = new RecordingPublisher();
-  const services = await createCosmosServices(cosmosSettings(endpoint, database), publisher, { clock, ids: testIds, lookupKey: 'test-lookup-key-0123456789', ...options });
-  const deps: SchedulingDeps = { clock, ids: testIds, config: services.config, patients: services.patients, appointments: services.appointments, outbox: services.outbox };
+  const services = await createCosmosServices(cosmosSettings(endpoint, database), publisher, {
+    clock,
+    ids: testIds,
+    lookupKey: 'test-lookup-key-0123456789',
+    ...options,
+  });
+  const deps: SchedulingDeps = {
+    clock,
+    ids: testIds,
+    config: services.config,
+    patients: services.patients,
+    appointments: services.appointments,
+    outbox: services.outbox,
+  };
   return { services, clock, publisher, deps };
 }
 
@@ -59,15 +71,38 @@ export const clinic: Clinic = {
   name: 'Harbor Family Practice',
   timeZone: 'America/New_York',
   bookingPolicy: { minNoticeMinutes: 60, maxHorizonDays: 90, cancellationWindowHours: 24, noShowWindowDays: 180, noShowThreshold: 2 },
-  offerPolicy: { batchSize: 3, maxRounds: 5, expiryFraction: 0.1, minExpiryMinutes: 10, maxExpiryMinutes: 120, minLeadMinutes: 60, quietStart: '21:00', quietEnd: '08:00' },
+  offerPolicy: {
+    batchSize: 3,
+    maxRounds: 5,
+    expiryFraction: 0.1,
+    minExpiryMinutes: 10,
+    maxExpiryMinutes: 120,
+    minLeadMinutes: 60,
+    quietStart: '21:00',
+    quietEnd: '08:00',
+  },
   reminderHoursBefore: [48, 2],
   eligibilityLeadHours: 72,
 };
 export const consult: AppointmentType = { code: 'consult', clinicId: 'c1', name: 'Consultation', durationMinutes: 30 };
 export const brief: AppointmentType = { code: 'brief', clinicId: 'c1', name: 'Brief visit', durationMinutes: 15 };
 const weekdays = (['mon', 'tue', 'wed', 'thu', 'fri'] as const).map((day) => ({ day, start: '09:00', end: '17:00' }));
-export const providerA: Provider = { providerId: 'dr-a', clinicId: 'c1', name: 'Dr A', appointmentTypes: ['consult', 'brief'], weeklyHours: weekdays, exceptions: [] };
-export const providerB: Provider = { providerId: 'dr-b', clinicId: 'c1', name: 'Dr B', appointmentTypes: ['consult', 'brief'], weeklyHours: weekdays, exceptions: [] };
+export const providerA: Provider = {
+  providerId: 'dr-a',
+  clinicId: 'c1',
+  name: 'Dr A',
+  appointmentTypes: ['consult', 'brief'],
+  weeklyHours: weekdays,
+  exceptions: [],
+};
+export const providerB: Provider = {
+  providerId: 'dr-b',
+  clinicId: 'c1',
+  name: 'Dr B',
+  appointmentTypes: ['consult', 'brief'],
+  weeklyHours: weekdays,
+  exceptions: [],
+};
 
 export function patient(n: number): PatientRecord {
   return {

@@ -15,7 +15,12 @@ export interface ApiResponse<T = Record<string, unknown>> {
 
 export function apiClient(baseUrl: string, roles: string[] = ['admin', 'scheduler', 'ehr']) {
   const principal = principalHeader(roles);
-  return async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  return async function api<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: { 'x-ms-client-principal': principal, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -50,7 +55,13 @@ export function newMessageSid(): string {
 }
 
 /** Sends an inbound SMS to the webhook as Twilio would, correctly signed; returns the TwiML. */
-export async function sendInboundSms(baseUrl: string, authToken: string, from: string, body: string, messageSid = newMessageSid()): Promise<{ status: number; twiml: string; messageSid: string }> {
+export async function sendInboundSms(
+  baseUrl: string,
+  authToken: string,
+  from: string,
+  body: string,
+  messageSid = newMessageSid(),
+): Promise<{ status: number; twiml: string; messageSid: string }> {
   const url = `${baseUrl}/api/sms/inbound`;
   const params = { MessageSid: messageSid, AccountSid: 'AC00000000000000000000000000000000', From: from, To: '+15005550006', Body: body, NumMedia: '0' };
   const res = await fetch(url, {

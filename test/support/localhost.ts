@@ -74,7 +74,10 @@ export async function startLocalHost(options: LocalHostProcessOptions = {}): Pro
     // With the seed asked for, also wait until seeding finished (health does not wait for it).
     const seeded = !options.seed || /\[host\] seed: (done|failed|skipped)/.test(output);
     if (baseUrl && seeded) {
-      const ok = await fetch(`${baseUrl}/api/health`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${baseUrl}/api/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
     }
     await new Promise((r) => setTimeout(r, 50));

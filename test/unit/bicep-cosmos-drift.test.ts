@@ -18,13 +18,24 @@ beforeAll(async () => {
 });
 
 test('bicep creates exactly the containers the adapter uses', () => {
-  expect(containersOf(cosmos).map((c) => c.name).sort()).toEqual(Object.values(CONTAINERS).sort());
+  expect(
+    containersOf(cosmos)
+      .map((c) => c.name)
+      .sort(),
+  ).toEqual(Object.values(CONTAINERS).sort());
 });
 
 test('TTL (on, no default expiry) on exactly the containers the adapter writes expiring items to', () => {
-  const withTtl = containersOf(cosmos).filter((c) => c.ttl === '-1').map((c) => c.name).sort();
+  const withTtl = containersOf(cosmos)
+    .filter((c) => c.ttl === '-1')
+    .map((c) => c.name)
+    .sort();
   expect(withTtl).toEqual([...TTL_CONTAINERS].sort());
-  expect(containersOf(cosmos).filter((c) => c.ttl !== '-1').every((c) => c.ttl === 'null')).toBe(true);
+  expect(
+    containersOf(cosmos)
+      .filter((c) => c.ttl !== '-1')
+      .every((c) => c.ttl === 'null'),
+  ).toBe(true);
 });
 
 test('the database name is the app default', () => {
@@ -34,5 +45,9 @@ test('the database name is the app default', () => {
 test('the comparison can fail', async () => {
   const changed = await parseBicep(cosmos.source.replace("name: 'audit'", "name: 'audits'"), 'cosmos.bicep');
   expect(containersOf(changed).map((c) => c.name)).toContain('audits');
-  expect(containersOf(changed).map((c) => c.name).sort()).not.toEqual(Object.values(CONTAINERS).sort());
+  expect(
+    containersOf(changed)
+      .map((c) => c.name)
+      .sort(),
+  ).not.toEqual(Object.values(CONTAINERS).sort());
 });

@@ -128,7 +128,18 @@ describe('README: Deploy to Azure', () => {
   });
 
   test('gives azd up and the post-deploy steps', () => {
-    for (const text of ['azd up', 'az keyvault secret set', 'twilio-auth-token', 'link-signing-key', '/api/sms/inbound', '/api/sms/status', 'admin', 'scheduler', 'ehr', 'EHR']) {
+    for (const text of [
+      'azd up',
+      'az keyvault secret set',
+      'twilio-auth-token',
+      'link-signing-key',
+      '/api/sms/inbound',
+      '/api/sms/status',
+      'admin',
+      'scheduler',
+      'ehr',
+      'EHR',
+    ]) {
       expect(section).toContain(text);
     }
   });

@@ -116,7 +116,10 @@ describe('Service Bus topology', () => {
     const byType = (t: string) => resourceDeclarations(sb).filter((r) => r.type === t);
     const [topic] = byType('Microsoft.ServiceBus/namespaces/topics');
     const [queue] = byType('Microsoft.ServiceBus/namespaces/queues');
-    expect(stringLiteral(valueAt(topic!.body, 'properties.duplicateDetectionHistoryTimeWindow')) ?? valueAt(topic!.body, 'properties.duplicateDetectionHistoryTimeWindow')?.text).toBe('duplicateDetectionWindow');
+    expect(
+      stringLiteral(valueAt(topic!.body, 'properties.duplicateDetectionHistoryTimeWindow')) ??
+        valueAt(topic!.body, 'properties.duplicateDetectionHistoryTimeWindow')?.text,
+    ).toBe('duplicateDetectionWindow');
     expect(literalValue(valueAt(topic!.body, 'properties.requiresDuplicateDetection'))).toEqual({ known: true, value: true });
     expect(sb.source).toMatch(/param topicName string = 'scheduling-events'/);
     expect(sb.source).toMatch(/param duplicateDetectionWindow string = 'PT10M'/);

@@ -33,9 +33,7 @@ test('same delivery semantics: sessions, max delivery count, lock duration, dupl
     expect(isoDurationMs(String(resourceSetting(serviceBus, SUBSCRIPTION, 'properties.lockDuration')))).toBe(subscription.lockDurationMs);
   }
   expect(resourceSetting(serviceBus, TOPIC, 'properties.requiresDuplicateDetection')).toBe(topic!.requiresDuplicateDetection);
-  expect(isoDurationMs(String(resourceSetting(serviceBus, TOPIC, 'properties.duplicateDetectionHistoryTimeWindow')))).toBe(
-    topic!.duplicateDetectionWindowMs,
-  );
+  expect(isoDurationMs(String(resourceSetting(serviceBus, TOPIC, 'properties.duplicateDetectionHistoryTimeWindow')))).toBe(topic!.duplicateDetectionWindowMs);
 });
 
 test('the ehr-inbound queue matches apart from duplicate detection', () => {

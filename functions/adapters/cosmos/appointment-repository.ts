@@ -134,14 +134,20 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       try {
         this.remember(doc, await this.store.create(doc), events);
       } catch (e) {
-        if (statusOf(e) === 409) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists', { appointmentId: appointment.appointmentId });
+        if (statusOf(e) === 409)
+          throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists', { appointmentId: appointment.appointmentId });
         throw e;
       }
       return structuredClone(appointment);
     }
     await this.ledger.acquire(appointment.patientId, entry, (e) => this.judge(e));
     try {
-      const etag = await this.claimAndWrite(pk, this.claimOf(appointment, pk, now), { operationType: 'Create', resourceBody: json(doc) }, appointment.appointmentId);
+      const etag = await this.claimAndWrite(
+        pk,
+        this.claimOf(appointment, pk, now),
+        { operationType: 'Create', resourceBody: json(doc) },
+        appointment.appointmentId,
+      );
       this.remember(doc, etag, events);
     } catch (e) {
       await this.ledger.remove(appointment.patientId, appointment.appointmentId, entry.startMs).catch(() => undefined);
@@ -192,7 +198,9 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     try {
       if (pk === prev.pk) {
         const replaceOp: OperationInput = { operationType: 'Replace', id: a.appointmentId, resourceBody: json(doc), ifMatch: current.etag };
-        etag = needClaim ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), replaceOp, a.appointmentId, releaseOp) : await this.writeAndRelease(pk, doc, current.etag, releaseOp);
+        etag = needClaim
+          ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), replaceOp, a.appointmentId, releaseOp)
+          : await this.writeAndRelease(pk, doc, current.etag, releaseOp);
       } else {
         etag = needClaim
           ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), { operationType: 'Upsert', resourceBody: json(doc) }, a.appointmentId)
@@ -209,7 +217,13 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
   }
 
   /** After a move to another day: the old document becomes a pointer, conditionally (the linearization point). */
-  private async leaveForwardingStub(current: Stored<AppointmentDoc>, newPk: string, a: Appointment, claimed: boolean, releaseOp: OperationInput[]): Promise<void> {
+  private async leaveForwardingStub(
+    current: Stored<AppointmentDoc>,
+    newPk: string,
+    a: Appointment,
+    claimed: boolean,
+    releaseOp: OperationInput[],
+  ): Promise<void> {
     const stub: MovedDoc = { id: current.doc.id, pk: current.doc.pk, type: 'appointment-moved', movedToPk: newPk, version: a.version, ttl: 90 * 86_400 };
     try {
       await this.writeAndRelease(current.doc.pk, stub, current.etag, releaseOp);
@@ -418,7 +432,10 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       const s = await this.readAt(id, known.doc.pk);
       if (s) return s;
     }
-    const docs = await this.store.queryAll<AppointmentDoc>({ query: "SELECT * FROM c WHERE c.id = @id AND c.type = 'appointment'", parameters: [{ name: '@id', value: id }] });
+    const docs = await this.store.queryAll<AppointmentDoc>({
+      query: "SELECT * FROM c WHERE c.id = @id AND c.type = 'appointment'",
+      parameters: [{ name: '@id', value: id }],
+    });
     const best = docs.sort((a, b) => b.version - a.version)[0];
     if (!best) return undefined;
     const s = { doc: best, etag: best._etag ?? '' };
@@ -442,7 +459,16 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
   private claimOf(a: Appointment, pk: string, at: string): ClaimDoc {
     // The claim expires with the schedule's TTL a week after the slot (Azure; the local server keeps it).
     const ttl = Math.max(3600, Math.ceil((Date.parse(a.end) - this.clock.now().toMillis()) / 1000) + 7 * 86_400);
-    return { id: slotClaimId(a.slotId), pk, type: 'slot-claim', slotId: a.slotId, providerId: a.providerId, appointmentId: a.appointmentId, claimedAt: at, ttl };
+    return {
+      id: slotClaimId(a.slotId),
+      pk,
+      type: 'slot-claim',
+      slotId: a.slotId,
+      providerId: a.providerId,
+      appointmentId: a.appointmentId,
+      claimedAt: at,
+      ttl,
+    };
   }
 
   private nowIso(): string {

@@ -63,7 +63,10 @@ export class CosmosAuditLog implements AuditLog {
   /** Entries about one patient, oldest first ("who accessed my record"). */
   async listForPatient(patientId: string): Promise<AuditDoc[]> {
     const pk = this.patientRef(patientId);
-    const docs = await this.store.queryAll<AuditDoc>({ query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'audit'", parameters: [{ name: '@pk', value: pk }] }, pk);
+    const docs = await this.store.queryAll<AuditDoc>(
+      { query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'audit'", parameters: [{ name: '@pk', value: pk }] },
+      pk,
+    );
     return docs.sort((a, b) => a.at.localeCompare(b.at));
   }
 

@@ -67,7 +67,10 @@ export class CosmosConfigRepository implements ConfigRepository {
 
   listAppointmentTypes(clinicId: string): Promise<AppointmentType[]> {
     return this.cache.get(`types/${clinicId}`, async () => {
-      const docs = await this.store.queryAll<TypeDoc>({ query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'appointment-type'", parameters: [{ name: '@pk', value: clinicId }] }, clinicId);
+      const docs = await this.store.queryAll<TypeDoc>(
+        { query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'appointment-type'", parameters: [{ name: '@pk', value: clinicId }] },
+        clinicId,
+      );
       return docs.map((d) => stripDoc<AppointmentType>(d)).sort((a, b) => a.code.localeCompare(b.code));
     });
   }
@@ -90,7 +93,10 @@ export class CosmosConfigRepository implements ConfigRepository {
 
   listProviders(clinicId: string): Promise<Provider[]> {
     return this.cache.get(`providers/${clinicId}`, async () => {
-      const docs = await this.store.queryAll<ProviderDoc>({ query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'provider'", parameters: [{ name: '@pk', value: clinicId }] }, clinicId);
+      const docs = await this.store.queryAll<ProviderDoc>(
+        { query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'provider'", parameters: [{ name: '@pk', value: clinicId }] },
+        clinicId,
+      );
       return docs.map((d) => stripDoc<Provider>(d)).sort((a, b) => a.providerId.localeCompare(b.providerId));
     });
   }

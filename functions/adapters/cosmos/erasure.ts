@@ -106,7 +106,10 @@ export class PatientErasure {
       if (mentions && (await idempotency.delete(r.id, r.pk))) idempotencyRecordsDeleted++;
     }
 
-    const own = await patients.queryAll<BaseDoc>({ query: 'SELECT c.id, c.pk FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: patientId }] }, patientId);
+    const own = await patients.queryAll<BaseDoc>(
+      { query: 'SELECT c.id, c.pk FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: patientId }] },
+      patientId,
+    );
     let patientDocumentsDeleted = 0;
     for (const d of own) if (await patients.delete(d.id, d.pk)) patientDocumentsDeleted++;
     if (record) await patients.delete(patientId, phonePk(this.hasher, record.doc.phone));
@@ -123,7 +126,14 @@ export class PatientErasure {
     });
 
     const event = makeEvent(EventType.patientErased, { patientId, erasedAt }, { id: this.ids.newId('evt'), time: erasedAt, subject: patientId });
-    const tombstone: TombstoneDoc = { id: 'tombstone', pk: this.tombstonePk(patientId), type: 'erasure-tombstone', erasedAt, pendingEvents: [event], pendingSince: erasedAt };
+    const tombstone: TombstoneDoc = {
+      id: 'tombstone',
+      pk: this.tombstonePk(patientId),
+      type: 'erasure-tombstone',
+      erasedAt,
+      pendingEvents: [event],
+      pendingSince: erasedAt,
+    };
     const etag = await patients.upsert(tombstone);
     this.pending.remember([event], { store: patients, id: tombstone.id, pk: tombstone.pk, written: { doc: tombstone, etag } });
     try {
@@ -131,7 +141,15 @@ export class PatientErasure {
     } catch {
       // Stored; the relay publishes it.
     }
-    return { patientId, erasedAt, appointmentsDeidentified, waitlistEntriesDeleted: entries.length, patientDocumentsDeleted, idempotencyRecordsDeleted, eventId: event.id };
+    return {
+      patientId,
+      erasedAt,
+      appointmentsDeidentified,
+      waitlistEntriesDeleted: entries.length,
+      patientDocumentsDeleted,
+      idempotencyRecordsDeleted,
+      eventId: event.id,
+    };
   }
 
   private async deidentifyAppointment(apt: AppointmentDoc, patientId: string): Promise<boolean> {

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { CosmosClient, Database } from '@azure/cosmos';
 import { DateTime } from 'luxon';
-import type { AuditLog, Clock, ConfigRepository, EventPublisher, IdempotencyStore, IdGenerator, OfferRepository, PatientRepository, WaitlistRepository } from '../../../domain/ports';
+import type {
+  AuditLog,
+  Clock,
+  ConfigRepository,
+  EventPublisher,
+  IdempotencyStore,
+  IdGenerator,
+  OfferRepository,
+  PatientRepository,
+  WaitlistRepository,
+} from '../../../domain/ports';
 import { type AppSettings, ConfigError } from '../../app/config';
 import { CosmosAppointmentRepository } from './appointment-repository';
 import { CosmosAuditLog } from './audit-log';

@@ -40,7 +40,12 @@ export class PendingEventIndex {
 }
 
 /** Adds events to a carrier document about to be written. */
-export function withPending<T extends OutboxCarrier>(doc: T, previous: readonly SchedulingEvent[] | undefined, events: readonly SchedulingEvent[], now: string): T {
+export function withPending<T extends OutboxCarrier>(
+  doc: T,
+  previous: readonly SchedulingEvent[] | undefined,
+  events: readonly SchedulingEvent[],
+  now: string,
+): T {
   const pending = [...(previous ?? []), ...events];
   const out: T = { ...doc };
   delete out.pendingEvents;
@@ -88,7 +93,11 @@ export class CosmosOutbox implements Outbox {
    * Returns the number of events published.
    */
   async relayPending(opts: { minAgeMs?: number; maxDocuments?: number } = {}): Promise<number> {
-    const cutoff = this.clock.now().toUTC().minus({ milliseconds: opts.minAgeMs ?? 0 }).toISO()!;
+    const cutoff = this.clock
+      .now()
+      .toUTC()
+      .minus({ milliseconds: opts.minAgeMs ?? 0 })
+      .toISO()!;
     let published = 0;
     for (const store of this.carriers) {
       // Cross-partition, but only over documents that carry events (an indexed IS_DEFINED filter).

@@ -35,7 +35,12 @@ export class CosmosPatientRepository implements PatientRepository {
     const before = await this.store.read<PatientDoc>(PATIENT_DOC_ID, patient.patientId);
     await this.store.upsert<PatientDoc>({ ...patient, id: PATIENT_DOC_ID, pk: patient.patientId, type: 'patient' });
     // Upsert the lookup every time (cheap, and it repairs a lookup lost to a crash between writes).
-    await this.store.upsert<PhoneLookupDoc>({ id: patient.patientId, pk: phonePk(this.hasher, patient.phone), type: 'phone-lookup', patientId: patient.patientId });
+    await this.store.upsert<PhoneLookupDoc>({
+      id: patient.patientId,
+      pk: phonePk(this.hasher, patient.phone),
+      type: 'phone-lookup',
+      patientId: patient.patientId,
+    });
     if (before && before.doc.phone !== patient.phone) await this.store.delete(patient.patientId, phonePk(this.hasher, before.doc.phone));
   }
 
@@ -45,7 +50,10 @@ export class CosmosPatientRepository implements PatientRepository {
    */
   async findByPhone(phone: string): Promise<PatientRecord | undefined> {
     const pk = phonePk(this.hasher, phone);
-    const lookups = await this.store.queryAll<PhoneLookupDoc>({ query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'phone-lookup'", parameters: [{ name: '@pk', value: pk }] }, pk);
+    const lookups = await this.store.queryAll<PhoneLookupDoc>(
+      { query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'phone-lookup'", parameters: [{ name: '@pk', value: pk }] },
+      pk,
+    );
     const found: PatientRecord[] = [];
     for (const l of lookups) {
       const p = await this.get(l.patientId);

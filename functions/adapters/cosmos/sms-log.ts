@@ -30,6 +30,15 @@ export class CosmosSmsLog {
       { query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'sms' ORDER BY c.at", parameters: [{ name: '@pk', value: patientId }] },
       patientId,
     );
-    return docs.map(({ messageId, patientId: p, direction, to, from, body, purpose, at }) => ({ messageId, patientId: p, direction, to, from, body, ...(purpose ? { purpose } : {}), at }));
+    return docs.map(({ messageId, patientId: p, direction, to, from, body, purpose, at }) => ({
+      messageId,
+      patientId: p,
+      direction,
+      to,
+      from,
+      body,
+      ...(purpose ? { purpose } : {}),
+      at,
+    }));
   }
 }

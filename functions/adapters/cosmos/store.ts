@@ -203,7 +203,11 @@ export class Store {
     const all: T[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await this.queryPage<T>(spec, { maxItemCount: 1000, ...(partitionKey !== undefined ? { partitionKey } : {}), ...(continuationToken ? { continuationToken } : {}) });
+      const page = await this.queryPage<T>(spec, {
+        maxItemCount: 1000,
+        ...(partitionKey !== undefined ? { partitionKey } : {}),
+        ...(continuationToken ? { continuationToken } : {}),
+      });
       all.push(...page.items);
       continuationToken = page.continuationToken;
     } while (continuationToken);

@@ -51,7 +51,13 @@ async function findById<D extends BaseDoc>(store: Store, known: LruMap<string, S
       return r;
     }
   }
-  const docs = await store.queryAll<D>({ query: 'SELECT * FROM c WHERE c.id = @id AND c.type = @type', parameters: [{ name: '@id', value: id }, { name: '@type', value: type }] });
+  const docs = await store.queryAll<D>({
+    query: 'SELECT * FROM c WHERE c.id = @id AND c.type = @type',
+    parameters: [
+      { name: '@id', value: id },
+      { name: '@type', value: type },
+    ],
+  });
   const d = docs[0];
   if (!d) return undefined;
   const s = { doc: d, etag: d._etag ?? '' };
@@ -148,13 +154,19 @@ export class CosmosOfferRepository implements OfferRepository {
 
   async listBySlot(slotId: string): Promise<WaitlistOffer[]> {
     // Cross-partition (offers are kept with patients); used by backfill for one freed slot.
-    const docs = await this.patients.queryAll<OfferDoc>({ query: "SELECT * FROM c WHERE c.type = 'offer' AND c.slotId = @slotId", parameters: [{ name: '@slotId', value: slotId }] });
+    const docs = await this.patients.queryAll<OfferDoc>({
+      query: "SELECT * FROM c WHERE c.type = 'offer' AND c.slotId = @slotId",
+      parameters: [{ name: '@slotId', value: slotId }],
+    });
     return docs.map((d) => stripDoc<WaitlistOffer>(d)).sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.offerId.localeCompare(b.offerId));
   }
 
   async listOpenForPatient(patientId: string): Promise<WaitlistOffer[]> {
     const docs = await this.patients.queryAll<OfferDoc>(
-      { query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'offer' AND c.status = 'sent' ORDER BY c.sentAt DESC", parameters: [{ name: '@pk', value: patientId }] },
+      {
+        query: "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'offer' AND c.status = 'sent' ORDER BY c.sentAt DESC",
+        parameters: [{ name: '@pk', value: patientId }],
+      },
       patientId,
     );
     return docs.map((d) => stripDoc<WaitlistOffer>(d));

@@ -31,7 +31,12 @@ export class HttpEhrPush implements EhrAppointmentPush {
     if (this.options.getToken) headers.authorization = `Bearer ${await this.options.getToken()}`;
     let response: Response;
     try {
-      response = await (this.options.fetch ?? fetch)(url, { method: 'PUT', headers, body: JSON.stringify(resource), signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
+      response = await (this.options.fetch ?? fetch)(url, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify(resource),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
     } catch {
       throw new TransientError('EHR FHIR endpoint unreachable or timed out');
     }

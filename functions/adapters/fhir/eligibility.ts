@@ -75,7 +75,10 @@ export class FhirEligibilityChecker implements EligibilityChecker {
     }
     if (response.status === 429 || response.status >= 500) {
       const retryAfter = Number(response.headers.get('retry-after'));
-      throw new TransientError(`eligibility endpoint answered ${response.status}`, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+      throw new TransientError(
+        `eligibility endpoint answered ${response.status}`,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      );
     }
     let json: unknown;
     try {

@@ -44,7 +44,9 @@ export function toServiceBusMessage(event: PublishableEvent): ServiceBusMessage 
  * A client from settings: `ServiceBusConnection` (local connection string) or, in Azure,
  * `ServiceBusConnection__fullyQualifiedNamespace` with the managed identity (`AZURE_CLIENT_ID`).
  */
-export function createServiceBusClient(settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID'>): ServiceBusClient {
+export function createServiceBusClient(
+  settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID'>,
+): ServiceBusClient {
   if (settings.ServiceBusConnection) return new ServiceBusClient(settings.ServiceBusConnection);
   const namespace = settings.ServiceBusConnection__fullyQualifiedNamespace;
   if (!namespace) throw new Error('ServiceBusConnection__fullyQualifiedNamespace or ServiceBusConnection must be set');
@@ -66,7 +68,10 @@ export class ServiceBusEventPublisher implements EventPublisher {
 
   /** From app settings (this process's by default): connection string locally, managed identity in Azure. */
   static fromSettings(
-    settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID' | 'SCHEDULING_EVENTS_TOPIC'> = appSettings(),
+    settings: Pick<
+      AppSettings,
+      'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID' | 'SCHEDULING_EVENTS_TOPIC'
+    > = appSettings(),
   ): ServiceBusEventPublisher {
     return new ServiceBusEventPublisher(createServiceBusClient(settings), settings.SCHEDULING_EVENTS_TOPIC, true);
   }

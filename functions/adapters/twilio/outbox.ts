@@ -28,7 +28,17 @@ export class SmsOutbox implements SmsSender {
 
   async send(message: OutboundSms): Promise<{ messageId: string }> {
     const messageId = `SM${randomBytes(16).toString('hex')}`;
-    this.messages.push({ messageId, to: message.to, from: this.from, body: message.body, sentAt: this.now(), purpose: message.purpose, patientId: message.patientId, correlationId: message.correlationId, via: 'api' });
+    this.messages.push({
+      messageId,
+      to: message.to,
+      from: this.from,
+      body: message.body,
+      sentAt: this.now(),
+      purpose: message.purpose,
+      patientId: message.patientId,
+      correlationId: message.correlationId,
+      via: 'api',
+    });
     return { messageId };
   }
 

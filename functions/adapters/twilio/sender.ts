@@ -14,7 +14,10 @@ export interface TwilioSmsOptions {
 
 /** A send Twilio refused for good (invalid number, unsubscribed recipient...): retrying will not help. */
 export class SmsRejectedError extends Error {
-  constructor(readonly providerCode: string, readonly httpStatus: number) {
+  constructor(
+    readonly providerCode: string,
+    readonly httpStatus: number,
+  ) {
     super(`SMS rejected by the provider (code ${providerCode})`);
     this.name = 'SmsRejectedError';
   }

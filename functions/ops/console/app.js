@@ -89,16 +89,45 @@
     const actions = el('td', { class: 'actions' });
     const time = `${localTime(slot.start)}–${localTime(slot.end)}`;
     if (slot.state === 'free') {
-      actions.append(el('button', { type: 'button', class: 'secondary', 'aria-label': `Book ${provider.name} at ${time}`, onclick: () => chooseSlot(slot, provider, time) }, 'Book'));
+      actions.append(
+        el(
+          'button',
+          { type: 'button', class: 'secondary', 'aria-label': `Book ${provider.name} at ${time}`, onclick: () => chooseSlot(slot, provider, time) },
+          'Book',
+        ),
+      );
     }
     if (a && a.status === 'pending') {
-      actions.append(el('button', { type: 'button', class: 'secondary', 'aria-label': `Confirm ${time}`, onclick: () => act(a.appointmentId, 'confirm', `Confirmed ${time}`) }, 'Confirm'));
+      actions.append(
+        el(
+          'button',
+          { type: 'button', class: 'secondary', 'aria-label': `Confirm ${time}`, onclick: () => act(a.appointmentId, 'confirm', `Confirmed ${time}`) },
+          'Confirm',
+        ),
+      );
     }
     if (a) {
       actions.append(
-        el('button', { type: 'button', class: 'secondary', 'aria-label': `Timeline of ${time}`, onclick: () => showTimeline(a.appointmentId, time) }, 'Timeline'),
-        el('button', { type: 'button', class: 'secondary', 'aria-label': `Cancel ${time}`, onclick: () => act(a.appointmentId, 'cancel', `Cancelled ${time}`) }, 'Cancel'),
-        el('button', { type: 'button', class: 'secondary', 'aria-label': `Mark no-show ${time}`, onclick: () => act(a.appointmentId, 'no-show', `No-show recorded for ${time}`) }, 'No-show'),
+        el(
+          'button',
+          { type: 'button', class: 'secondary', 'aria-label': `Timeline of ${time}`, onclick: () => showTimeline(a.appointmentId, time) },
+          'Timeline',
+        ),
+        el(
+          'button',
+          { type: 'button', class: 'secondary', 'aria-label': `Cancel ${time}`, onclick: () => act(a.appointmentId, 'cancel', `Cancelled ${time}`) },
+          'Cancel',
+        ),
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            'aria-label': `Mark no-show ${time}`,
+            onclick: () => act(a.appointmentId, 'no-show', `No-show recorded for ${time}`),
+          },
+          'No-show',
+        ),
       );
     }
     return el(
@@ -131,7 +160,18 @@
                   'table',
                   { class: 'grid' },
                   el('caption', { class: 'sr-only' }, `Slots of ${p.name} on ${state.date}`),
-                  el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Time'), el('th', { scope: 'col' }, 'State'), el('th', { scope: 'col' }, 'Patient'), el('th', { scope: 'col' }, 'Actions'))),
+                  el(
+                    'thead',
+                    {},
+                    el(
+                      'tr',
+                      {},
+                      el('th', { scope: 'col' }, 'Time'),
+                      el('th', { scope: 'col' }, 'State'),
+                      el('th', { scope: 'col' }, 'Patient'),
+                      el('th', { scope: 'col' }, 'Actions'),
+                    ),
+                  ),
                   el('tbody', {}, ...p.slots.map((s) => slotRow(p, s))),
                 ),
           ),
@@ -146,7 +186,14 @@
     $('waitlist').replaceChildren(
       ...(entries.length ? entries : [null]).map((e) =>
         e
-          ? el('tr', { 'data-entry-id': e.waitlistEntryId }, el('td', {}, e.patientId), el('td', {}, e.appointmentType), el('td', {}, e.urgency), el('td', {}, e.status))
+          ? el(
+              'tr',
+              { 'data-entry-id': e.waitlistEntryId },
+              el('td', {}, e.patientId),
+              el('td', {}, e.appointmentType),
+              el('td', {}, e.urgency),
+              el('td', {}, e.status),
+            )
           : el('tr', {}, el('td', { colspan: 4, class: 'hint' }, 'Nobody is waiting.')),
       ),
     );
@@ -206,7 +253,12 @@
 
   async function act(appointmentId, action, done) {
     try {
-      await api('POST', `/api/appointments/${encodeURIComponent(appointmentId)}/${action}`, action === 'cancel' ? { reason: 'front desk' } : {}, crypto.randomUUID());
+      await api(
+        'POST',
+        `/api/appointments/${encodeURIComponent(appointmentId)}/${action}`,
+        action === 'cancel' ? { reason: 'front desk' } : {},
+        crypto.randomUUID(),
+      );
       say(done);
       await refresh();
     } catch (e) {
@@ -239,7 +291,12 @@
       // One key per intended booking: a double click or a retry after a network error books once.
       bookKey = bookKey || crypto.randomUUID();
       try {
-        const a = await api('POST', '/api/appointments', { slotId: form.get('slotId'), patientId: form.get('patientId'), appointmentType: form.get('appointmentType') }, bookKey);
+        const a = await api(
+          'POST',
+          '/api/appointments',
+          { slotId: form.get('slotId'), patientId: form.get('patientId'), appointmentType: form.get('appointmentType') },
+          bookKey,
+        );
         bookKey = null;
         say(`Booked ${a.appointmentId} for ${a.patientId} at ${localTime(a.start)}`);
         ev.target.reset();
@@ -253,7 +310,12 @@
       ev.preventDefault();
       const form = new FormData(ev.target);
       try {
-        const entry = await api('POST', '/api/waitlist', { clinicId: state.clinicId, patientId: form.get('patientId'), appointmentType: form.get('appointmentType'), urgency: form.get('urgency') }, crypto.randomUUID());
+        const entry = await api(
+          'POST',
+          '/api/waitlist',
+          { clinicId: state.clinicId, patientId: form.get('patientId'), appointmentType: form.get('appointmentType'), urgency: form.get('urgency') },
+          crypto.randomUUID(),
+        );
         say(`Added ${entry.patientId} to the waitlist`);
         ev.target.reset();
         await loadWaitlist();

@@ -21,10 +21,20 @@ const fhirErrors = {
   '401': outcome('No principal'),
   '403': outcome('Not role ehr, or the resource belongs to another clinic'),
 };
-const query = (name: string, description: string, schema: JsonObject = { type: 'string' }): JsonObject => ({ name, in: 'query', required: false, description, schema });
+const query = (name: string, description: string, schema: JsonObject = { type: 'string' }): JsonObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
 const parametersBody: JsonObject = {
   required: true,
-  content: { 'application/fhir+json': { schema: { type: 'object', required: ['resourceType'], properties: { resourceType: { const: 'Parameters' }, parameter: { type: 'array' } } } } },
+  content: {
+    'application/fhir+json': {
+      schema: { type: 'object', required: ['resourceType'], properties: { resourceType: { const: 'Parameters' }, parameter: { type: 'array' } } },
+    },
+  },
 };
 const ndjson = (description: string): JsonObject => ({ description, content: { 'application/fhir+ndjson': { schema: { type: 'string' } } } });
 const etagHeaders = [
@@ -115,10 +125,16 @@ export const openApiFragment: OpenApiFragment = {
     '/fhir/Appointment/$find': {
       post: {
         operationId: 'fhirAppointmentFind',
-        summary: 'IHE ITI-115 Find Potential Appointments: Parameters (start, end, practitioner, location, visit-type, patient) -> Bundle of proposed Appointments',
+        summary:
+          'IHE ITI-115 Find Potential Appointments: Parameters (start, end, practitioner, location, visit-type, patient) -> Bundle of proposed Appointments',
         tags: ['FHIR'],
         requestBody: parametersBody,
-        responses: { '200': fhirJson('Bundle of proposed Appointments', 'Bundle'), ...fhirErrors, '404': outcome('Unknown clinic, provider or patient'), '422': outcome('Unknown appointment type') },
+        responses: {
+          '200': fhirJson('Bundle of proposed Appointments', 'Bundle'),
+          ...fhirErrors,
+          '404': outcome('Unknown clinic, provider or patient'),
+          '422': outcome('Unknown appointment type'),
+        },
       },
     },
     '/fhir/Appointment/$hold': {
@@ -127,7 +143,13 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'IHE ITI-116 Hold Appointment: holds the slot for the patient for 10 minutes (status proposed)',
         tags: ['FHIR'],
         requestBody: parametersBody,
-        responses: { '200': fhirJson('Bundle with the held Appointment', 'Bundle'), ...fhirErrors, '404': outcome('Unknown slot or patient'), '409': outcome('Slot taken or patient busy'), '422': outcome('Booking rule broken') },
+        responses: {
+          '200': fhirJson('Bundle with the held Appointment', 'Bundle'),
+          ...fhirErrors,
+          '404': outcome('Unknown slot or patient'),
+          '409': outcome('Slot taken or patient busy'),
+          '422': outcome('Booking rule broken'),
+        },
       },
     },
     '/fhir/Appointment/$book': {
@@ -136,7 +158,13 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'IHE ITI-117 Book Appointment: books a held appointment (by id) or a slot',
         tags: ['FHIR'],
         requestBody: parametersBody,
-        responses: { '200': fhirJson('Bundle with the booked Appointment', 'Bundle'), ...fhirErrors, '404': outcome('Unknown hold, slot or patient'), '409': outcome('Slot taken, or the hold lapsed'), '422': outcome('Booking rule broken') },
+        responses: {
+          '200': fhirJson('Bundle with the booked Appointment', 'Bundle'),
+          ...fhirErrors,
+          '404': outcome('Unknown hold, slot or patient'),
+          '409': outcome('Slot taken, or the hold lapsed'),
+          '422': outcome('Booking rule broken'),
+        },
       },
     },
     '/fhir/$bulk-publish': {
@@ -148,7 +176,23 @@ export const openApiFragment: OpenApiFragment = {
         responses: {
           '200': {
             description: 'Manifest',
-            content: { 'application/json': { schema: { type: 'object', required: ['transactionTime', 'request', 'output'], properties: { transactionTime: { type: 'string' }, request: { type: 'string' }, output: { type: 'array', items: { type: 'object', required: ['type', 'url'], properties: { type: { type: 'string' }, url: { type: 'string' } } } }, error: { type: 'array' } } } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['transactionTime', 'request', 'output'],
+                  properties: {
+                    transactionTime: { type: 'string' },
+                    request: { type: 'string' },
+                    output: {
+                      type: 'array',
+                      items: { type: 'object', required: ['type', 'url'], properties: { type: { type: 'string' }, url: { type: 'string' } } },
+                    },
+                    error: { type: 'array' },
+                  },
+                },
+              },
+            },
           },
           '304': { description: 'Not modified (If-None-Match)' },
           ...fhirErrors,
@@ -160,14 +204,24 @@ export const openApiFragment: OpenApiFragment = {
         operationId: 'fhirBulkPublishFile',
         summary: 'One SMART Scheduling Links NDJSON file',
         tags: ['FHIR'],
-        parameters: [{ name: 'file', in: 'path', required: true, schema: { enum: ['Location.ndjson', 'Schedule.ndjson', 'Slot.ndjson'] } }, query('_since', 'As in the manifest'), ...etagHeaders],
-        responses: { '200': ndjson('NDJSON, one resource per line'), '304': { description: 'Not modified (If-None-Match)' }, ...fhirErrors, '404': outcome('No such file') },
+        parameters: [
+          { name: 'file', in: 'path', required: true, schema: { enum: ['Location.ndjson', 'Schedule.ndjson', 'Slot.ndjson'] } },
+          query('_since', 'As in the manifest'),
+          ...etagHeaders,
+        ],
+        responses: {
+          '200': ndjson('NDJSON, one resource per line'),
+          '304': { description: 'Not modified (If-None-Match)' },
+          ...fhirErrors,
+          '404': outcome('No such file'),
+        },
       },
     },
     '/api/providers/{providerId}/calendar.ics': {
       get: {
         operationId: 'providerCalendarIcs',
-        summary: "A provider's appointments as iCalendar (RFC 5545): one VEVENT per appointment, stable UID, SEQUENCE from the version, STATUS:CANCELLED for cancellations; no patient names",
+        summary:
+          "A provider's appointments as iCalendar (RFC 5545): one VEVENT per appointment, stable UID, SEQUENCE from the version, STATUS:CANCELLED for cancellations; no patient names",
         tags: ['EHR'],
         parameters: [
           { name: 'providerId', in: 'path', required: true, schema: { type: 'string' } },
@@ -188,7 +242,14 @@ export const openApiFragment: OpenApiFragment = {
   },
   components: {
     responses: {
-      EhrProblem: { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { type: 'object', required: ['code', 'status'], properties: { code: { type: 'string' }, status: { type: 'integer' } } } } } },
+      EhrProblem: {
+        description: 'Problem details (RFC 9457)',
+        content: {
+          'application/problem+json': {
+            schema: { type: 'object', required: ['code', 'status'], properties: { code: { type: 'string' }, status: { type: 'integer' } } },
+          },
+        },
+      },
     },
   },
 };

@@ -9,7 +9,10 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Readiness: services built and Cosmos DB reachable with the app identity',
         security: [],
         responses: {
-          '200': { description: 'Ready', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } },
+          '200': {
+            description: 'Ready',
+            content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } },
+          },
           '503': { description: 'Not ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } },
         },
       },

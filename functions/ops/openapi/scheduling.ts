@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { appointmentStatuses, appointmentTypeSchema, clinicSchema, offerStatuses, patientSchema, providerSchema, timesOfDay, urgencies } from '../../../domain';
 import { appointmentListQuerySchema, bookBodySchema, cancelBodySchema, confirmBodySchema, noShowBodySchema } from '../../api/appointments';
 import { appointmentTypeBodySchema, clinicBodySchema, clinicQuerySchema, patientBodySchema, providerBodySchema } from '../../api/config';
-import { scheduleQuerySchema, slotQuerySchema } from '../../api/slots';
+import { scheduleQuerySchema, slotQuerySchema } from '../../api/schemas';
 import { offerQuerySchema, waitlistBodySchema, waitlistQuerySchema } from '../../api/waitlist';
 import { absenceBodySchema } from '../../api/workflows';
 import type { JsonObject, OpenApiFragment } from '../openapi';
@@ -29,7 +29,8 @@ const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Makes the request safe to retry: the first response is replayed (header idempotent-replayed: true); the same key with a different body is 422 IDEMPOTENCY.KEY_REUSED.',
+  description:
+    'Makes the request safe to retry: the first response is replayed (header idempotent-replayed: true); the same key with a different body is 422 IDEMPOTENCY.KEY_REUSED.',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 const problem = (name: string) => ({ $ref: `#/components/responses/${name}` });
@@ -76,7 +77,10 @@ const schemas: Record<string, JsonObject> = {
       instance: { type: 'string' },
       correlationId: { type: 'string' },
       details: { type: 'object', additionalProperties: true },
-      errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+      errors: {
+        type: 'array',
+        items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+      },
     },
   },
   Clinic: jsonSchema(clinicSchema, 'output'),
@@ -90,7 +94,22 @@ const schemas: Record<string, JsonObject> = {
   },
   Appointment: {
     type: 'object',
-    required: ['appointmentId', 'slotId', 'clinicId', 'providerId', 'patientId', 'appointmentType', 'status', 'start', 'end', 'source', 'createdAt', 'updatedAt', 'version', 'externalIds'],
+    required: [
+      'appointmentId',
+      'slotId',
+      'clinicId',
+      'providerId',
+      'patientId',
+      'appointmentType',
+      'status',
+      'start',
+      'end',
+      'source',
+      'createdAt',
+      'updatedAt',
+      'version',
+      'externalIds',
+    ],
     properties: {
       appointmentId: id,
       slotId: id,
@@ -112,19 +131,47 @@ const schemas: Record<string, JsonObject> = {
       },
       noShowAt: instant,
       confirmedAt: instant,
-      eligibility: { type: 'object', required: ['status', 'checkedAt'], properties: { status: { type: 'string' }, checkedAt: instant, reasonCode: { type: 'string' } } },
+      eligibility: {
+        type: 'object',
+        required: ['status', 'checkedAt'],
+        properties: { status: { type: 'string' }, checkedAt: instant, reasonCode: { type: 'string' } },
+      },
       needsStaffConfirmation: { type: 'boolean' },
-      externalIds: { type: 'array', items: { type: 'object', required: ['system', 'value'], properties: { system: { type: 'string' }, value: { type: 'string' } } } },
+      externalIds: {
+        type: 'array',
+        items: { type: 'object', required: ['system', 'value'], properties: { system: { type: 'string' }, value: { type: 'string' } } },
+      },
     },
   },
   AppointmentSummary: {
     type: 'object',
     required: ['appointmentId', 'slotId', 'patientId', 'providerId', 'appointmentType', 'status', 'start', 'end'],
-    properties: { appointmentId: id, slotId: id, patientId: id, providerId: id, appointmentType: id, status: { type: 'string', enum: [...appointmentStatuses] }, start: instant, end: instant },
+    properties: {
+      appointmentId: id,
+      slotId: id,
+      patientId: id,
+      providerId: id,
+      appointmentType: id,
+      status: { type: 'string', enum: [...appointmentStatuses] },
+      start: instant,
+      end: instant,
+    },
   },
   WaitlistEntry: {
     type: 'object',
-    required: ['waitlistEntryId', 'clinicId', 'patientId', 'appointmentType', 'providerIds', 'urgency', 'timeOfDay', 'status', 'createdAt', 'updatedAt', 'version'],
+    required: [
+      'waitlistEntryId',
+      'clinicId',
+      'patientId',
+      'appointmentType',
+      'providerIds',
+      'urgency',
+      'timeOfDay',
+      'status',
+      'createdAt',
+      'updatedAt',
+      'version',
+    ],
     properties: {
       waitlistEntryId: id,
       clinicId: id,
@@ -188,7 +235,11 @@ const schemas: Record<string, JsonObject> = {
       timeZone: { type: 'string' },
       providers: {
         type: 'array',
-        items: { type: 'object', required: ['providerId', 'name', 'slots'], properties: { providerId: id, name: { type: 'string' }, slots: { type: 'array', items: ref('ScheduleSlot') } } },
+        items: {
+          type: 'object',
+          required: ['providerId', 'name', 'slots'],
+          properties: { providerId: id, name: { type: 'string' }, slots: { type: 'array', items: ref('ScheduleSlot') } },
+        },
       },
     },
   },
@@ -224,9 +275,11 @@ const problemResponse = (description: string) => ({ description, content: { 'app
 const responses: Record<string, JsonObject> = {
   BadRequest: problemResponse('Invalid input (VALIDATION.INVALID_INPUT, RANGE.*, TIME.INVALID): names the fields, never their values.'),
   Unauthorized: problemResponse('No valid x-ms-client-principal (AUTH.UNAUTHENTICATED).'),
-  Forbidden: problemResponse('Wrong role (AUTH.FORBIDDEN) or a clinic outside the principal\'s clinic claims (AUTH.CLINIC_FORBIDDEN).'),
+  Forbidden: problemResponse("Wrong role (AUTH.FORBIDDEN) or a clinic outside the principal's clinic claims (AUTH.CLINIC_FORBIDDEN)."),
   NotFound: problemResponse('Unknown id (CLINIC/PROVIDER/PATIENT/SLOT/APPOINTMENT.NOT_FOUND, WORKFLOW.NOT_FOUND).'),
-  Conflict: problemResponse('APPOINTMENT.SLOT_TAKEN, APPOINTMENT.PATIENT_OVERLAP, APPOINTMENT.INVALID_TRANSITION, APPOINTMENT.CONCURRENT_MODIFICATION or IDEMPOTENCY.IN_PROGRESS.'),
+  Conflict: problemResponse(
+    'APPOINTMENT.SLOT_TAKEN, APPOINTMENT.PATIENT_OVERLAP, APPOINTMENT.INVALID_TRANSITION, APPOINTMENT.CONCURRENT_MODIFICATION or IDEMPOTENCY.IN_PROGRESS.',
+  ),
   Unprocessable: problemResponse('A booking rule refused the request, or IDEMPOTENCY.KEY_REUSED.'),
   PayloadTooLarge: problemResponse('Body larger than 64 KiB (HTTP.PAYLOAD_TOO_LARGE).'),
   UnsupportedMediaType: problemResponse('Body is not application/json (HTTP.UNSUPPORTED_MEDIA_TYPE).'),
@@ -248,7 +301,13 @@ const put = (operationId: string, summary: string, param: string, bodySchema: z.
     roles: admin,
     parameters: [pathParam(param)],
     requestBody: body(jsonSchema(bodySchema)),
-    responses: { '200': ok('Replaced', ref(result)), '201': ok('Created', ref(result)), ...writeErrors, '404': problem('NotFound'), '422': problem('Unprocessable') },
+    responses: {
+      '200': ok('Replaced', ref(result)),
+      '201': ok('Created', ref(result)),
+      ...writeErrors,
+      '404': problem('NotFound'),
+      '422': problem('Unprocessable'),
+    },
   });
 
 export const openApiFragment: OpenApiFragment = {
@@ -266,7 +325,10 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Clinics the principal may see',
         tags: config,
         roles: staff,
-        responses: { '200': ok('Clinics', { type: 'object', required: ['clinics'], properties: { clinics: { type: 'array', items: ref('Clinic') } } }), ...commonErrors },
+        responses: {
+          '200': ok('Clinics', { type: 'object', required: ['clinics'], properties: { clinics: { type: 'array', items: ref('Clinic') } } }),
+          ...commonErrors,
+        },
       }),
     },
     '/api/clinics/{clinicId}': { put: put('putClinic', 'Create or replace a clinic', 'clinicId', clinicBodySchema, 'Clinic') },
@@ -278,13 +340,19 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: queryParameters(clinicQuerySchema),
         responses: {
-          '200': ok('Types', { type: 'object', required: ['appointmentTypes'], properties: { appointmentTypes: { type: 'array', items: ref('AppointmentType') } } }),
+          '200': ok('Types', {
+            type: 'object',
+            required: ['appointmentTypes'],
+            properties: { appointmentTypes: { type: 'array', items: ref('AppointmentType') } },
+          }),
           ...commonErrors,
           '404': problem('NotFound'),
         },
       }),
     },
-    '/api/appointment-types/{code}': { put: put('putAppointmentType', 'Create or replace an appointment type', 'code', appointmentTypeBodySchema, 'AppointmentType') },
+    '/api/appointment-types/{code}': {
+      put: put('putAppointmentType', 'Create or replace an appointment type', 'code', appointmentTypeBodySchema, 'AppointmentType'),
+    },
     '/api/providers': {
       get: operation({
         operationId: 'listProviders',
@@ -334,7 +402,13 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [idempotencyKey],
         requestBody: body(jsonSchema(bookBodySchema)),
-        responses: { '201': ok('Booked', ref('Appointment')), ...writeErrors, '404': problem('NotFound'), '409': problem('Conflict'), '422': problem('Unprocessable') },
+        responses: {
+          '201': ok('Booked', ref('Appointment')),
+          ...writeErrors,
+          '404': problem('NotFound'),
+          '409': problem('Conflict'),
+          '422': problem('Unprocessable'),
+        },
       }),
       get: operation({
         operationId: 'listAppointments',
@@ -370,7 +444,13 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
         requestBody: body(jsonSchema(cancelBodySchema), false),
-        responses: { '200': ok('Cancelled', ref('Appointment')), ...writeErrors, '404': problem('NotFound'), '409': problem('Conflict'), '422': problem('Unprocessable') },
+        responses: {
+          '200': ok('Cancelled', ref('Appointment')),
+          ...writeErrors,
+          '404': problem('NotFound'),
+          '409': problem('Conflict'),
+          '422': problem('Unprocessable'),
+        },
       }),
     },
     '/api/appointments/{appointmentId}/no-show': {
@@ -381,7 +461,13 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
         requestBody: body(jsonSchema(noShowBodySchema), false),
-        responses: { '200': ok('Marked', ref('Appointment')), ...writeErrors, '404': problem('NotFound'), '409': problem('Conflict'), '422': problem('Unprocessable') },
+        responses: {
+          '200': ok('Marked', ref('Appointment')),
+          ...writeErrors,
+          '404': problem('NotFound'),
+          '409': problem('Conflict'),
+          '422': problem('Unprocessable'),
+        },
       }),
     },
     '/api/appointments/{appointmentId}/confirm': {
@@ -403,7 +489,11 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$')],
         responses: {
-          '200': ok('Timeline', { type: 'object', required: ['appointmentId', 'events'], properties: { appointmentId: id, events: { type: 'array', items: ref('TimelineEvent') } } }),
+          '200': ok('Timeline', {
+            type: 'object',
+            required: ['appointmentId', 'events'],
+            properties: { appointmentId: id, events: { type: 'array', items: ref('TimelineEvent') } },
+          }),
           ...commonErrors,
           '404': problem('NotFound'),
         },
@@ -443,7 +533,11 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: queryParameters(offerQuerySchema),
         responses: {
-          '200': ok('Offers', { type: 'object', required: ['offers', 'now'], properties: { offers: { type: 'array', items: ref('WaitlistOffer') }, now: instant } }),
+          '200': ok('Offers', {
+            type: 'object',
+            required: ['offers', 'now'],
+            properties: { offers: { type: 'array', items: ref('WaitlistOffer') }, now: instant },
+          }),
           ...commonErrors,
           '404': problem('NotFound'),
         },
@@ -457,7 +551,12 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [pathParam('providerId'), idempotencyKey],
         requestBody: body(jsonSchema(absenceBodySchema)),
-        responses: { '202': ok('Workflow started (or already running)', ref('WorkflowAccepted')), ...writeErrors, '404': problem('NotFound'), '503': problem('ServiceUnavailable') },
+        responses: {
+          '202': ok('Workflow started (or already running)', ref('WorkflowAccepted')),
+          ...writeErrors,
+          '404': problem('NotFound'),
+          '503': problem('ServiceUnavailable'),
+        },
       }),
     },
     '/api/workflows/{instanceId}': {

@@ -65,7 +65,16 @@ export const openApiFragment: OpenApiFragment = {
                       schema: {
                         type: 'object',
                         required: ['messages'],
-                        properties: { messages: { type: 'array', items: { type: 'object', required: ['to', 'body'], properties: { to: { type: 'string' }, from: { type: 'string' }, body: { type: 'string' }, sentAt: { type: 'string' } } } } },
+                        properties: {
+                          messages: {
+                            type: 'array',
+                            items: {
+                              type: 'object',
+                              required: ['to', 'body'],
+                              properties: { to: { type: 'string' }, from: { type: 'string' }, body: { type: 'string' }, sentAt: { type: 'string' } },
+                            },
+                          },
+                        },
                       },
                     },
                   },

@@ -38,7 +38,10 @@ export interface DurableBackendOptions {
 }
 
 export class InstanceExistsError extends Error {
-  constructor(readonly instanceId: string, readonly runtimeStatus: RuntimeStatus) {
+  constructor(
+    readonly instanceId: string,
+    readonly runtimeStatus: RuntimeStatus,
+  ) {
     super(`An orchestration instance with id ${instanceId} already exists (${runtimeStatus})`);
   }
 }
@@ -48,7 +51,10 @@ export class InstanceNotFoundError extends Error {
   }
 }
 export class InstanceNotRunningError extends Error {
-  constructor(readonly instanceId: string, readonly runtimeStatus: RuntimeStatus) {
+  constructor(
+    readonly instanceId: string,
+    readonly runtimeStatus: RuntimeStatus,
+  ) {
     super(`Orchestration instance ${instanceId} is ${runtimeStatus}`);
   }
 }
@@ -307,7 +313,14 @@ export class DurableBackend {
     const history = [...record.history, ...episodeEvents];
     let result: EpisodeResult;
     if (!fn) {
-      result = { status: 'failed', error: `Orchestrator function ${record.name} is not registered`, state: { isDone: false, actions: [], schemaVersion: 3 }, newWork: [], cancelledTimerIds: [], waitingForEvents: [] };
+      result = {
+        status: 'failed',
+        error: `Orchestrator function ${record.name} is not registered`,
+        state: { isDone: false, actions: [], schemaVersion: 3 },
+        newWork: [],
+        cancelledTimerIds: [],
+        waitingForEvents: [],
+      };
     } else {
       result = await runEpisode(fn.handler as OrchestrationHandler, {
         instanceId,
@@ -345,7 +358,10 @@ export class DurableBackend {
         break;
       }
       case 'completed': {
-        record.history.push(this.event(EventType.OrchestratorCompleted), this.event(EventType.ExecutionCompleted, { Result: JSON.stringify(result.output ?? null) }));
+        record.history.push(
+          this.event(EventType.OrchestratorCompleted),
+          this.event(EventType.ExecutionCompleted, { Result: JSON.stringify(result.output ?? null) }),
+        );
         record.runtimeStatus = 'Completed';
         record.output = result.output ?? null;
         this.clearTimers(instanceId);
@@ -387,11 +403,7 @@ export class DurableBackend {
       case 'timer':
         return this.event(EventType.TimerCreated, { FireAt: work.fireAt }, work.id);
       case 'subOrchestration':
-        return this.event(
-          EventType.SubOrchestrationInstanceCreated,
-          { Name: work.name, InstanceId: work.instanceId, Input: toJsonText(work.input) },
-          work.id,
-        );
+        return this.event(EventType.SubOrchestrationInstanceCreated, { Name: work.name, InstanceId: work.instanceId, Input: toJsonText(work.input) }, work.id);
       case 'unsupported':
         return this.event(EventType.TaskScheduled, { Name: `unsupported action ${work.actionType}` }, work.id);
     }
@@ -411,11 +423,15 @@ export class DurableBackend {
         this.startSubOrchestration(record, work.id, work.name, work.instanceId, work.input);
         return;
       case 'unsupported':
-        this.deliver(record.instanceId, record.generation, this.event(EventType.TaskFailed, {
-          TaskScheduledId: work.id,
-          Reason: `Action type ${work.actionType} (entities, HTTP) is not supported by the local durable backend`,
-          Details: '',
-        }));
+        this.deliver(
+          record.instanceId,
+          record.generation,
+          this.event(EventType.TaskFailed, {
+            TaskScheduledId: work.id,
+            Reason: `Action type ${work.actionType} (entities, HTTP) is not supported by the local durable backend`,
+            Details: '',
+          }),
+        );
     }
   }
 
@@ -504,11 +520,15 @@ export class DurableBackend {
       if (existing && existing.parentInstanceId === parent.instanceId && existing.parentTaskId === taskId) return; // recovered
       this.startNew(name, { instanceId, input, parentInstanceId: parent.instanceId, parentTaskId: taskId });
     } catch (err) {
-      this.deliver(parent.instanceId, parent.generation, this.event(EventType.SubOrchestrationInstanceFailed, {
-        TaskScheduledId: taskId,
-        Reason: (err as Error).message,
-        Details: '',
-      }));
+      this.deliver(
+        parent.instanceId,
+        parent.generation,
+        this.event(EventType.SubOrchestrationInstanceFailed, {
+          TaskScheduledId: taskId,
+          Reason: (err as Error).message,
+          Details: '',
+        }),
+      );
     }
   }
 

@@ -83,11 +83,15 @@ export async function handleDurableApi(backend: DurableBackend, baseUrl: string,
         const statuses = url.searchParams.get('runtimeStatus')?.split(',').filter(Boolean) as RuntimeStatus[] | undefined;
         const from = url.searchParams.get('createdTimeFrom');
         const to = url.searchParams.get('createdTimeTo');
-        return send(res, 200, backend.list({
-          runtimeStatus: statuses,
-          createdTimeFrom: from ? new Date(from) : undefined,
-          createdTimeTo: to ? new Date(to) : undefined,
-        }));
+        return send(
+          res,
+          200,
+          backend.list({
+            runtimeStatus: statuses,
+            createdTimeFrom: from ? new Date(from) : undefined,
+            createdTimeTo: to ? new Date(to) : undefined,
+          }),
+        );
       }
       if (!instanceId) return send(res, 404, { message: 'instance id required' });
       const action = parts[2];

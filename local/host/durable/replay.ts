@@ -264,7 +264,15 @@ function workFor(id: number, task: SdkTask, action: SdkAction | undefined, now: 
     }
     const isSub = parentAction.actionType === ActionType.CallSubOrchestratorWithRetry;
     return isSub
-      ? { kind: 'subOrchestration', id, name: parentAction.functionName ?? '', instanceId: parentAction.instanceId, input: parentAction.input, attempt, retry: retry.retryOptions }
+      ? {
+          kind: 'subOrchestration',
+          id,
+          name: parentAction.functionName ?? '',
+          instanceId: parentAction.instanceId,
+          input: parentAction.input,
+          attempt,
+          retry: retry.retryOptions,
+        }
       : { kind: 'activity', id, name: parentAction.functionName ?? '', input: parentAction.input, attempt, retry: retry.retryOptions };
   }
   return undefined;

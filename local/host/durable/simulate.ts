@@ -63,12 +63,25 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
   let now = startMs;
   let seq = 0;
   const stamp = () => new Date(now).toISOString();
-  const ev = (type: number, fields: Partial<HistoryEvent> = {}, id = -1): HistoryEvent => ({ EventType: type, EventId: id, IsPlayed: false, Timestamp: stamp(), ...fields });
+  const ev = (type: number, fields: Partial<HistoryEvent> = {}, id = -1): HistoryEvent => ({
+    EventType: type,
+    EventId: id,
+    IsPlayed: false,
+    Timestamp: stamp(),
+    ...fields,
+  });
   const pending: Pending[] = [];
   const push = (at: number, event: HistoryEvent) => pending.push({ at, seq: seq++, event });
   for (const e of options.events ?? []) {
     const at = typeof e.at === 'number' ? startMs + e.at : new Date(e.at).getTime();
-    push(at, { EventType: EventType.EventRaised, EventId: -1, IsPlayed: false, Timestamp: new Date(at).toISOString(), Name: e.name, Input: toJsonText(e.data) });
+    push(at, {
+      EventType: EventType.EventRaised,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: new Date(at).toISOString(),
+      Name: e.name,
+      Input: toJsonText(e.data),
+    });
   }
   const history: HistoryEvent[] = [];
   let inbox: HistoryEvent[] = [ev(EventType.ExecutionStarted, { Name: 'orchestrator', Input: toJsonText(input) })];
@@ -126,13 +139,22 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
           history.push(ev(EventType.SubOrchestrationInstanceCreated, { Name: work.name, InstanceId: work.instanceId, Input: toJsonText(work.input) }, work.id));
           const child = options.orchestrators?.[work.name];
           const result = child
-            ? await simulateOrchestration(child, work.input, { ...options, start: new Date(now), events: [], instanceId: work.instanceId ?? `${instanceId}:${work.id}` })
+            ? await simulateOrchestration(child, work.input, {
+                ...options,
+                start: new Date(now),
+                events: [],
+                instanceId: work.instanceId ?? `${instanceId}:${work.id}`,
+              })
             : ({ status: 'failed', error: `no orchestrator ${work.name}` } as SimulationResult);
           push(
             now,
             result.status === 'completed'
               ? ev(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: work.id, Result: JSON.stringify(result.output ?? null) })
-              : ev(EventType.SubOrchestrationInstanceFailed, { TaskScheduledId: work.id, Reason: result.error ?? 'sub-orchestration did not complete', Details: '' }),
+              : ev(EventType.SubOrchestrationInstanceFailed, {
+                  TaskScheduledId: work.id,
+                  Reason: result.error ?? 'sub-orchestration did not complete',
+                  Details: '',
+                }),
           );
         } else {
           push(now, ev(EventType.TaskFailed, { TaskScheduledId: work.id, Reason: `action type ${work.actionType} is not simulated`, Details: '' }));
@@ -163,7 +185,10 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
 }
 
 /** The handler a `df.app.orchestration(name, ...)` call registered (in Jest: with the functions-core mock). */
-export function capturedOrchestrator(name: string, registry: { get(name: string): { handler: unknown; triggerType: string } | undefined }): OrchestrationHandler {
+export function capturedOrchestrator(
+  name: string,
+  registry: { get(name: string): { handler: unknown; triggerType: string } | undefined },
+): OrchestrationHandler {
   const fn = registry.get(name);
   if (!fn || fn.triggerType.toLowerCase() !== 'orchestrationtrigger') throw new Error(`No orchestrator ${name} was registered`);
   return fn.handler as OrchestrationHandler;

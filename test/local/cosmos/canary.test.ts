@@ -41,7 +41,9 @@ it('the patches take effect: account captured, queries scoped, plans not scanned
     expect(documents._data).toBeInstanceOf(PartitionedMap);
     expect([...(documents._data as PartitionedMap).partitions.keys()].sort()).toEqual(['sa', 'sb']);
     // The query engine the server uses compiles FROM without the quadratic array spread.
-    const compile = require(require.resolve('@zeit/cosmosdb-query', { paths: [require.resolve('@vercel/cosmosdb-server')] })) as { default: (sql: string) => { code: string } };
+    const compile = require(require.resolve('@zeit/cosmosdb-query', { paths: [require.resolve('@vercel/cosmosdb-server')] })) as {
+      default: (sql: string) => { code: string };
+    };
     expect(compile.default('SELECT * FROM c').code).toContain('$.push(');
   } finally {
     client.dispose();

@@ -18,9 +18,16 @@ beforeAll(() => installLinearFrom());
 function documents(): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < 180; i++) {
-    const d: Record<string, unknown> = { id: `d${i}`, _rid: `rid${String(i * 37 % 180).padStart(4, '0')}`, pk: `p${i % 6}`, n: (i * 13) % 17, name: `n${i % 9}` };
+    const d: Record<string, unknown> = {
+      id: `d${i}`,
+      _rid: `rid${String((i * 37) % 180).padStart(4, '0')}`,
+      pk: `p${i % 6}`,
+      n: (i * 13) % 17,
+      name: `n${i % 9}`,
+    };
     if (i % 4) d.tags = Array.from({ length: i % 5 }, (_, k) => (k % 2 ? 'vip' : `t${(i + k) % 3}`));
-    if (i % 3 === 0) d.children = Array.from({ length: i % 4 }, (_, k) => ({ name: `c${k}`, pets: Array.from({ length: k }, (_, j) => ({ kind: j ? 'cat' : 'dog' })) }));
+    if (i % 3 === 0)
+      d.children = Array.from({ length: i % 4 }, (_, k) => ({ name: `c${k}`, pets: Array.from({ length: k }, (_, j) => ({ kind: j ? 'cat' : 'dog' })) }));
     if (i % 7 === 0) delete d.n;
     out.push(d);
   }
@@ -56,26 +63,29 @@ function run(code: string, coll: unknown[], parameters: { name: string; value: u
   return pages;
 }
 
-it.each(QUERIES.map(([sql, parameters]) => ({ sql, parameters })))('$sql: same answers as the original compiled code, without the quadratic spread', ({ sql, parameters }) => {
-  const before = originalQueryCode(sql);
-  const after = compile(sql).code;
-  expect(before).toMatch(/\[\.\.\.\$, /);
-  expect(after).not.toMatch(/\[\.\.\.\$, /);
-  const coll = documents();
-  for (const maxItemCount of [undefined, 7]) {
-    const outcome = (code: string) => {
-      try {
-        return run(code, coll, parameters, maxItemCount);
-      } catch (e) {
-        return `error: ${(e as Error).message}`;
-      }
-    };
-    const expected = outcome(before);
-    // Something to compare: results, or the engine's own error (e.g. paging `FROM c IN c.tags`).
-    if (typeof expected !== 'string') expect(expected.flatMap((p) => p.result).length).toBeGreaterThan(0);
-    expect(outcome(after)).toEqual(expected);
-  }
-});
+it.each(QUERIES.map(([sql, parameters]) => ({ sql, parameters })))(
+  '$sql: same answers as the original compiled code, without the quadratic spread',
+  ({ sql, parameters }) => {
+    const before = originalQueryCode(sql);
+    const after = compile(sql).code;
+    expect(before).toMatch(/\[\.\.\.\$, /);
+    expect(after).not.toMatch(/\[\.\.\.\$, /);
+    const coll = documents();
+    for (const maxItemCount of [undefined, 7]) {
+      const outcome = (code: string) => {
+        try {
+          return run(code, coll, parameters, maxItemCount);
+        } catch (e) {
+          return `error: ${(e as Error).message}`;
+        }
+      };
+      const expected = outcome(before);
+      // Something to compare: results, or the engine's own error (e.g. paging `FROM c IN c.tags`).
+      if (typeof expected !== 'string') expect(expected.flatMap((p) => p.result).length).toBeGreaterThan(0);
+      expect(outcome(after)).toEqual(expected);
+    }
+  },
+);
 
 it('leaves other reduces alone (a non-empty initial value, or a body that is not [...$, ...])', () => {
   const id = (name: string) => ({ type: 'Identifier', name });
@@ -86,6 +96,13 @@ it('leaves other reduces alone (a non-empty initial value, or a body that is not
   });
   const spread = { type: 'ArrayExpression', elements: [{ type: 'SpreadElement', argument: id('$') }, id('x')] };
   expect(linearizeReduces(reduce(spread, { type: 'ArrayExpression', elements: [id('shared')] }) as never)).toBe(0);
-  expect(linearizeReduces(reduce({ type: 'ArrayExpression', elements: [id('x'), { type: 'SpreadElement', argument: id('$') }] }, { type: 'ArrayExpression', elements: [] }) as never)).toBe(0);
+  expect(
+    linearizeReduces(
+      reduce(
+        { type: 'ArrayExpression', elements: [id('x'), { type: 'SpreadElement', argument: id('$') }] },
+        { type: 'ArrayExpression', elements: [] },
+      ) as never,
+    ),
+  ).toBe(0);
   expect(linearizeReduces(reduce(spread, { type: 'ArrayExpression', elements: [] }) as never)).toBe(1);
 });

@@ -1,4 +1,12 @@
-import { type Container, CosmosClient, type FeedOptions, type JSONObject, type OperationInput, PartitionKeyDefinitionVersion, type SqlQuerySpec } from '@azure/cosmos';
+import {
+  type Container,
+  CosmosClient,
+  type FeedOptions,
+  type JSONObject,
+  type OperationInput,
+  PartitionKeyDefinitionVersion,
+  type SqlQuerySpec,
+} from '@azure/cosmos';
 import { type LocalCosmos, startLocalCosmos } from '../../../local/host/cosmos';
 import { partitionIndexProblems, partitionScopingStats, type ServerDocuments } from '../../../local/host/cosmos-partitions';
 
@@ -37,7 +45,10 @@ beforeAll(async () => {
   cosmos = await startLocalCosmos();
   client = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, connectionPolicy: { enableEndpointDiscovery: false } });
   const { database } = await client.databases.createIfNotExists({ id: 'partitions' });
-  ({ container } = await database.containers.createIfNotExists({ id: 'appointments', partitionKey: { paths: ['/pk'], version: PartitionKeyDefinitionVersion.V2 } }));
+  ({ container } = await database.containers.createIfNotExists({
+    id: 'appointments',
+    partitionKey: { paths: ['/pk'], version: PartitionKeyDefinitionVersion.V2 },
+  }));
 });
 afterAll(async () => {
   client.dispose();
@@ -160,7 +171,9 @@ it('answers single-partition queries like the full scan through creates, replace
     const ops: OperationInput[] = [
       { operationType: 'Create', resourceBody: { ...doc(200 + PARTITIONS.indexOf(pk), pk, r) } },
       { operationType: 'Upsert', resourceBody: { ...doc(210 + PARTITIONS.indexOf(pk), pk, r) } },
-      ...(inPk[0] ? [{ operationType: 'Replace' as const, id: String(inPk[0].id), resourceBody: { ...doc(Number(String(inPk[0].id).slice(1)), pk, r), batched: true } }] : []),
+      ...(inPk[0]
+        ? [{ operationType: 'Replace' as const, id: String(inPk[0].id), resourceBody: { ...doc(Number(String(inPk[0].id).slice(1)), pk, r), batched: true } }]
+        : []),
       ...(inPk[1] ? [{ operationType: 'Delete' as const, id: String(inPk[1].id) }] : []),
     ];
     // The server reads each operation's partition key from the operation (as the app's adapter sends it).
@@ -209,8 +222,14 @@ it('reads only the named partition: a filter on another partition key finds noth
 
 it('keeps OFFSET LIMIT an error (the server cannot parse it) and unknown partitions empty', async () => {
   const spec = { query: 'SELECT * FROM c WHERE c.pk = @pk OFFSET 1 LIMIT 2', parameters: [{ name: '@pk', value: PARTITIONS[0]! }] };
-  const scoped = await container.items.query(spec, { partitionKey: PARTITIONS[0]! }).fetchAll().catch((e: { code?: number }) => e.code);
-  const full = await container.items.query(spec).fetchAll().catch((e: { code?: number }) => e.code);
+  const scoped = await container.items
+    .query(spec, { partitionKey: PARTITIONS[0]! })
+    .fetchAll()
+    .catch((e: { code?: number }) => e.code);
+  const full = await container.items
+    .query(spec)
+    .fetchAll()
+    .catch((e: { code?: number }) => e.code);
   expect(scoped).toBe(400);
   expect(full).toBe(400);
   const { resources } = await container.items.query('SELECT VALUE COUNT(1) FROM c', { partitionKey: 'no-such-partition' }).fetchAll();

@@ -32,7 +32,12 @@ beforeAll(async () => {
   const { database: b } = await client.databases.createIfNotExists({ id: 'other' });
   const { container: misc } = await b.containers.createIfNotExists({ id: 'misc', partitionKey: { paths: ['/k'] } });
   for (let i = 0; i < 250; i++) {
-    await appts.items.create({ id: `a${i}`, pk: `c1|2026-12-0${1 + (i % 5)}`, n: i, nested: { tags: ['x', i % 2 ? 'odd' : 'even'], note: 'Zoë – ✓ "quoted"' } });
+    await appts.items.create({
+      id: `a${i}`,
+      pk: `c1|2026-12-0${1 + (i % 5)}`,
+      n: i,
+      nested: { tags: ['x', i % 2 ? 'odd' : 'even'], note: 'Zoë – ✓ "quoted"' },
+    });
   }
   for (let i = 0; i < 20; i++) await patients.items.create({ id: `p${i}`, patientId: `p${i}`, phone: `+1415555${1000 + i}` });
   await misc.items.create({ id: 'no-key', value: null });
@@ -58,7 +63,10 @@ function normalised(file: string): unknown {
   const byId = (x: { id: string }, y: { id: string }) => x.id.localeCompare(y.id);
   return {
     version: s.version,
-    databases: s.databases.sort(byId).map((d) => ({ ...d, containers: d.containers.sort(byId).map((c) => ({ ...c, items: [...c.items].sort((x, y) => String(x.id).localeCompare(String(y.id))) })) })),
+    databases: s.databases.sort(byId).map((d) => ({
+      ...d,
+      containers: d.containers.sort(byId).map((c) => ({ ...c, items: [...c.items].sort((x, y) => String(x.id).localeCompare(String(y.id))) })),
+    })),
   };
 }
 
@@ -102,7 +110,9 @@ it('writes the same version 1 file as the SDK-based snapshot, and it restores in
       expect(await everything(target)).toEqual(await everything(source));
       // The unique key (per logical partition, as in Cosmos DB) still holds after a restore.
       const cl = clientFor(target);
-      await expect(cl.database('slotflow').container('patients').items.create({ id: 'dup', patientId: 'p0', phone: '+14155551000' })).rejects.toMatchObject({ code: 409 });
+      await expect(cl.database('slotflow').container('patients').items.create({ id: 'dup', patientId: 'p0', phone: '+14155551000' })).rejects.toMatchObject({
+        code: 409,
+      });
       cl.dispose();
     } finally {
       await target.stop();
@@ -183,7 +193,11 @@ it('runs one snapshot at a time, waits for beforeSnapshot on periodic snapshots 
 
 it('snapshots anyway when beforeSnapshot does not settle within maxDeferMs', async () => {
   const file = join(dir, 'deferred', 'snapshot.json');
-  const snapshotter = new CosmosSnapshotter(source, file, () => undefined, { everyMs: 10, maxDeferMs: 30, beforeSnapshot: () => new Promise<void>(() => undefined) });
+  const snapshotter = new CosmosSnapshotter(source, file, () => undefined, {
+    everyMs: 10,
+    maxDeferMs: 30,
+    beforeSnapshot: () => new Promise<void>(() => undefined),
+  });
   snapshotter.markDirty();
   snapshotter.start();
   try {

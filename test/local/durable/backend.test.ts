@@ -32,9 +32,18 @@ describe('local durable backend', () => {
     expect(s).toMatchObject({ runtimeStatus: 'Completed', output: [{ echoed: '"bo"' }, { echoed: { n: 2 } }], customStatus: { step: 'done' } });
     const types = backend.getStatus('s1', { showHistory: true })!.historyEvents!.map((e) => e.EventType);
     expect(types).toEqual([
-      EventType.OrchestratorStarted, EventType.ExecutionStarted, EventType.TaskScheduled, EventType.OrchestratorCompleted,
-      EventType.OrchestratorStarted, EventType.TaskCompleted, EventType.TaskScheduled, EventType.OrchestratorCompleted,
-      EventType.OrchestratorStarted, EventType.TaskCompleted, EventType.OrchestratorCompleted, EventType.ExecutionCompleted,
+      EventType.OrchestratorStarted,
+      EventType.ExecutionStarted,
+      EventType.TaskScheduled,
+      EventType.OrchestratorCompleted,
+      EventType.OrchestratorStarted,
+      EventType.TaskCompleted,
+      EventType.TaskScheduled,
+      EventType.OrchestratorCompleted,
+      EventType.OrchestratorStarted,
+      EventType.TaskCompleted,
+      EventType.OrchestratorCompleted,
+      EventType.ExecutionCompleted,
     ]);
   });
 

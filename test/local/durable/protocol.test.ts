@@ -69,7 +69,14 @@ describe('durable protocol canary', () => {
     const handler = capturedFunctions.get('fxFails')!.handler as OrchestrationHandler;
     const h = new HistoryBuilder(T0).start('fxFails').taskScheduled(0, 'fxEcho').orchestratorCompleted().orchestratorStarted().taskCompleted(0, 1);
     const context = new InvocationContext({ functionName: 'fxFails', invocationId: 'canary' });
-    const trigger = { history: h.events, instanceId: 'canary-2', isReplaying: true, upperSchemaVersion: UPPER_SCHEMA_VERSION, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00' };
+    const trigger = {
+      history: h.events,
+      instanceId: 'canary-2',
+      isReplaying: true,
+      upperSchemaVersion: UPPER_SCHEMA_VERSION,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: '6.00:00:00',
+    };
     const failure = await Promise.resolve(handler(trigger, context)).then(
       () => undefined,
       (e: Error) => e,
@@ -83,12 +90,26 @@ describe('durable protocol canary', () => {
     const handler = capturedFunctions.get('fxRetry')!.handler as OrchestrationHandler;
     const h = new HistoryBuilder(T0)
       .start('fxRetry')
-      .taskScheduled(0, 'fxFlaky').orchestratorCompleted()
-      .orchestratorStarted().taskFailed(0, 'e', 'd').timerCreated(1, '2026-03-01T09:00:00.050Z').orchestratorCompleted()
-      .at('2026-03-01T09:00:00.050Z').orchestratorStarted().timerFired(1, '2026-03-01T09:00:00.050Z');
+      .taskScheduled(0, 'fxFlaky')
+      .orchestratorCompleted()
+      .orchestratorStarted()
+      .taskFailed(0, 'e', 'd')
+      .timerCreated(1, '2026-03-01T09:00:00.050Z')
+      .orchestratorCompleted()
+      .at('2026-03-01T09:00:00.050Z')
+      .orchestratorStarted()
+      .timerFired(1, '2026-03-01T09:00:00.050Z');
     const context = new InvocationContext({ functionName: 'fxRetry', invocationId: 'canary' });
     await handler(
-      { history: h.events, instanceId: 'canary-3', input: { key: 'k', succeedOnAttempt: 2, maxAttempts: 3 }, isReplaying: true, upperSchemaVersion: UPPER_SCHEMA_VERSION, longRunningTimerIntervalDuration: '3.00:00:00', maximumShortTimerDuration: '6.00:00:00' },
+      {
+        history: h.events,
+        instanceId: 'canary-3',
+        input: { key: 'k', succeedOnAttempt: 2, maxAttempts: 3 },
+        isReplaying: true,
+        upperSchemaVersion: UPPER_SCHEMA_VERSION,
+        longRunningTimerIntervalDuration: '3.00:00:00',
+        maximumShortTimerDuration: '6.00:00:00',
+      },
       context,
     );
     const ids = Object.values(sdkExecutorOf(context).openTasks).map((t) => t.id);

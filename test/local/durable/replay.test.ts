@@ -27,7 +27,10 @@ describe('replay driver', () => {
     const second = await runEpisode(handler('fxSequence'), { instanceId: 'i1', history: h.events, input: { name: 'ann' } });
     expect(second.newWork).toEqual([{ kind: 'activity', id: 1, name: 'fxEcho', input: { n: 2 }, attempt: 1 }]);
 
-    h.taskScheduled(1, 'fxEcho').orchestratorCompleted().orchestratorStarted().taskCompleted(1, { echoed: { n: 2 } });
+    h.taskScheduled(1, 'fxEcho')
+      .orchestratorCompleted()
+      .orchestratorStarted()
+      .taskCompleted(1, { echoed: { n: 2 } });
     const done = await runEpisode(handler('fxSequence'), { instanceId: 'i1', history: h.events, input: { name: 'ann' } });
     expect(done.status).toBe('completed');
     expect(done.output).toEqual([{ echoed: 'ann' }, { echoed: { n: 2 } }]);

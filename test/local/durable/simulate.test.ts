@@ -12,10 +12,14 @@ const orch = (name: string) => capturedOrchestrator(name, capturedFunctions);
 
 describe('simulateOrchestration', () => {
   it('lets a scripted event win against an hour-long timer, in virtual time', async () => {
-    const r = await simulateOrchestration(orch('fxApproval'), { timeoutMs: 3_600_000 }, {
-      start: T0,
-      events: [{ name: 'approve', data: { by: 'desk' }, at: 5 * 60_000 }],
-    });
+    const r = await simulateOrchestration(
+      orch('fxApproval'),
+      { timeoutMs: 3_600_000 },
+      {
+        start: T0,
+        events: [{ name: 'approve', data: { by: 'desk' }, at: 5 * 60_000 }],
+      },
+    );
     expect(r).toMatchObject({ status: 'completed', output: { approved: { by: 'desk' } }, now: '2026-03-01T09:05:00.000Z' });
   });
 
@@ -26,16 +30,20 @@ describe('simulateOrchestration', () => {
 
   it('stubs activities, applies retries and records the calls', async () => {
     let calls = 0;
-    const r = await simulateOrchestration(orch('fxRetry'), { key: 'k', succeedOnAttempt: 2, maxAttempts: 3 }, {
-      start: T0,
-      activities: {
-        fxFlaky: () => {
-          calls++;
-          if (calls < 2) throw new Error('down');
-          return { attempt: calls };
+    const r = await simulateOrchestration(
+      orch('fxRetry'),
+      { key: 'k', succeedOnAttempt: 2, maxAttempts: 3 },
+      {
+        start: T0,
+        activities: {
+          fxFlaky: () => {
+            calls++;
+            if (calls < 2) throw new Error('down');
+            return { attempt: calls };
+          },
         },
       },
-    });
+    );
     expect(r.output).toEqual({ attempt: 2 });
     expect(r.activityCalls.map((c) => [c.name, c.at, c.attempt])).toEqual([
       ['fxFlaky', T0, 1],

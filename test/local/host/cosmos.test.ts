@@ -16,7 +16,14 @@ const client = () =>
 
 it('serves the Cosmos SDK and keeps its data across a graceful restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-cosmos-'));
-  const options = { port: 0, dataDir, broker: false, servicesModule: null, logger: () => undefined, loadApp: () => require('../../fixtures/localhost-app/http.js') } as const;
+  const options = {
+    port: 0,
+    dataDir,
+    broker: false,
+    servicesModule: null,
+    logger: () => undefined,
+    loadApp: () => require('../../fixtures/localhost-app/http.js'),
+  } as const;
   try {
     const first = await LocalHost.start(options);
     expect(process.env.COSMOS_ENDPOINT).toBe(first.cosmos!.endpoint);

@@ -172,7 +172,9 @@ describe('Service Bus triggers', () => {
     try {
       await client.createSender('ehr-inbound').sendMessages({ body: { kind: 'retry', failTimes: 2 }, messageId: 'msg-retry' });
       await waitUntil(() => fixtures().received.queue.filter((r) => r.triggerMetadata.messageId === 'msg-retry').length >= 3);
-      const counts = fixtures().received.queue.filter((r) => r.triggerMetadata.messageId === 'msg-retry').map((r) => r.triggerMetadata.deliveryCount);
+      const counts = fixtures()
+        .received.queue.filter((r) => r.triggerMetadata.messageId === 'msg-retry')
+        .map((r) => r.triggerMetadata.deliveryCount);
       expect(counts).toEqual([1, 2, 3]);
     } finally {
       await client.close();

@@ -9,7 +9,11 @@ jest.mock('@azure/functions-core', () => require('../../../local/host/core').fun
 import { ServiceBusClient } from '@azure/service-bus';
 import { LocalHost, LOAD_PATH } from '../../../local/host/host';
 
-const fixture = () => require('../../fixtures/priority-app/index.js') as { state: { maxRunning: number; maxRunningWhileHeld: number; held: boolean; done: string[] }; release(): void };
+const fixture = () =>
+  require('../../fixtures/priority-app/index.js') as {
+    state: { maxRunning: number; maxRunningWhileHeld: number; held: boolean; done: string[] };
+    release(): void;
+  };
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -21,7 +25,14 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10
 
 let host: LocalHost;
 beforeAll(async () => {
-  host = await LocalHost.start({ port: 0, dataDir: null, routePrefix: 'api', servicesModule: null, logger: () => undefined, loadApp: () => require('../../fixtures/priority-app/index.js') });
+  host = await LocalHost.start({
+    port: 0,
+    dataDir: null,
+    routePrefix: 'api',
+    servicesModule: null,
+    logger: () => undefined,
+    loadApp: () => require('../../fixtures/priority-app/index.js'),
+  });
 });
 afterAll(async () => {
   await host?.stop();
@@ -30,7 +41,8 @@ afterAll(async () => {
 it('runs background work one unit at a time while a request is in flight, and all of it afterwards', async () => {
   const held = fetch(`${host.baseUrl}/api/hold`);
   await waitUntil(() => fixture().state.held);
-  const load = async () => (await (await fetch(`${host.baseUrl}${LOAD_PATH}`)).json()) as { requestsInFlight: number; backgroundWaiting: number; idle: boolean };
+  const load = async () =>
+    (await (await fetch(`${host.baseUrl}${LOAD_PATH}`)).json()) as { requestsInFlight: number; backgroundWaiting: number; idle: boolean };
   expect((await load()).requestsInFlight).toBe(1);
 
   const client = new ServiceBusClient(process.env.ServiceBusConnection!);

@@ -80,7 +80,12 @@ describe('with the Slotflow topology and a manual clock', () => {
     expect(m).toMatchObject({ messageId: event.id, sessionId: 'appt-1', deliveryCount: 1, contentType: 'application/cloudevents+json', subject: event.type });
     expect(m.applicationProperties).toMatchObject({ type: event.type, subject: 'appt-1' });
     expect(m.enqueuedTimeUtc.getTime()).toBe(T0);
-    expect(serviceBusTriggerMetadata(m)).toMatchObject({ messageId: event.id, deliveryCount: 1, sessionId: 'appt-1', enqueuedTimeUtc: '2026-03-01T09:00:00.000Z' });
+    expect(serviceBusTriggerMetadata(m)).toMatchObject({
+      messageId: event.id,
+      deliveryCount: 1,
+      sessionId: 'appt-1',
+      enqueuedTimeUtc: '2026-03-01T09:00:00.000Z',
+    });
     expect(bus.admin.counts().find((c) => c.entityPath.endsWith('/backfill'))).toMatchObject({ active: 0, locked: 0, deadLettered: 0 });
   });
 
@@ -211,8 +216,10 @@ describe('with the Slotflow topology and a manual clock', () => {
     expect(Object.fromEntries(subs.map((s) => [s.name, s.filter?.sqlFilter]))).toEqual({
       backfill:
         "type IN ('health.scheduling.appointment.cancelled.v1', 'health.scheduling.appointment.noshow.v1', 'health.scheduling.slot.released.v1', 'health.scheduling.waitlist.offer.expired.v1')",
-      eligibility: "type IN ('health.scheduling.appointment.booked.v1', 'health.scheduling.appointment.rescheduled.v1', 'health.scheduling.appointment.cancelled.v1')",
-      reminders: "type IN ('health.scheduling.appointment.booked.v1', 'health.scheduling.appointment.rescheduled.v1', 'health.scheduling.appointment.cancelled.v1')",
+      eligibility:
+        "type IN ('health.scheduling.appointment.booked.v1', 'health.scheduling.appointment.rescheduled.v1', 'health.scheduling.appointment.cancelled.v1')",
+      reminders:
+        "type IN ('health.scheduling.appointment.booked.v1', 'health.scheduling.appointment.rescheduled.v1', 'health.scheduling.appointment.cancelled.v1')",
       'provider-absence': "type IN ('health.scheduling.provider.absence.v1')",
       'ehr-outbound': "type LIKE 'health.scheduling.appointment.%'",
     });
@@ -223,7 +230,9 @@ describe('with the Slotflow topology and a manual clock', () => {
 describe('with real timers and a short lock', () => {
   const topology: Topology = {
     topics: [],
-    queues: [{ name: 'work', requiresSession: false, maxDeliveryCount: 3, lockDurationMs: 150, requiresDuplicateDetection: true, duplicateDetectionWindowMs: 60_000 }],
+    queues: [
+      { name: 'work', requiresSession: false, maxDeliveryCount: 3, lockDurationMs: 150, requiresDuplicateDetection: true, duplicateDetectionWindowMs: 60_000 },
+    ],
   };
   let bus: LocalServiceBus;
   beforeEach(async () => {

@@ -31,10 +31,18 @@ const appointment = (appointmentId: string) => ({
 });
 let seq = 0;
 function cancelled(appointmentId: string, id = `evt-${++seq}`): SchedulingEvent {
-  return makeEvent(EventType.appointmentCancelled, { ...appointment(appointmentId), reasonCode: 'patient-request', cancelledBy: 'patient', late: false }, { id, time: '2026-03-01T09:00:00.000Z', subject: appointmentId });
+  return makeEvent(
+    EventType.appointmentCancelled,
+    { ...appointment(appointmentId), reasonCode: 'patient-request', cancelledBy: 'patient', late: false },
+    { id, time: '2026-03-01T09:00:00.000Z', subject: appointmentId },
+  );
 }
 function booked(appointmentId: string, id = `evt-${++seq}`): SchedulingEvent {
-  return makeEvent(EventType.appointmentBooked, { ...appointment(appointmentId), status: 'booked', channel: 'api' }, { id, time: '2026-03-01T09:00:00.000Z', subject: appointmentId });
+  return makeEvent(
+    EventType.appointmentBooked,
+    { ...appointment(appointmentId), status: 'booked', channel: 'api' },
+    { id, time: '2026-03-01T09:00:00.000Z', subject: appointmentId },
+  );
 }
 function absence(providerId: string, id = `evt-${++seq}`): SchedulingEvent {
   return makeEvent(
@@ -56,7 +64,12 @@ beforeAll(async () => {
   clock = new ManualClock(Date.now());
   bus = await LocalServiceBus.start({ clock, tickIntervalMs: 0 });
   client = new ServiceBusClient(bus.connectionString);
-  publisher = ServiceBusEventPublisher.fromSettings({ ServiceBusConnection: bus.connectionString, SCHEDULING_EVENTS_TOPIC, AZURE_CLIENT_ID: undefined, ServiceBusConnection__fullyQualifiedNamespace: undefined });
+  publisher = ServiceBusEventPublisher.fromSettings({
+    ServiceBusConnection: bus.connectionString,
+    SCHEDULING_EVENTS_TOPIC,
+    AZURE_CLIENT_ID: undefined,
+    ServiceBusConnection__fullyQualifiedNamespace: undefined,
+  });
 });
 afterEach(() => {
   bus.admin.purgeAll();
@@ -67,7 +80,10 @@ afterAll(async () => {
   await bus.close();
 });
 
-async function receiveAll(receiver: { receiveMessages(n: number, o: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]> }, n: number): Promise<ServiceBusReceivedMessage[]> {
+async function receiveAll(
+  receiver: { receiveMessages(n: number, o: { maxWaitTimeInMs: number }): Promise<ServiceBusReceivedMessage[]> },
+  n: number,
+): Promise<ServiceBusReceivedMessage[]> {
   const out: ServiceBusReceivedMessage[] = [];
   while (out.length < n) {
     const got = await receiver.receiveMessages(n - out.length, { maxWaitTimeInMs: 1000 });
@@ -336,7 +352,10 @@ test('client from settings: connection string locally, namespace with managed id
   const local = createServiceBusClient({ ServiceBusConnection: bus.connectionString });
   expect(local.fullyQualifiedNamespace).toBe('127.0.0.1');
   await local.close();
-  const azure = createServiceBusClient({ ServiceBusConnection__fullyQualifiedNamespace: 'sb-slotflow.servicebus.windows.net', AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' });
+  const azure = createServiceBusClient({
+    ServiceBusConnection__fullyQualifiedNamespace: 'sb-slotflow.servicebus.windows.net',
+    AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+  });
   expect(azure.fullyQualifiedNamespace).toBe('sb-slotflow.servicebus.windows.net');
   await azure.close(); // never connected: no network
   expect(() => createServiceBusClient({})).toThrow(/fullyQualifiedNamespace/);

@@ -69,7 +69,9 @@ describe('checkBooking', () => {
 
   it('rejects a type the provider does not offer, even if the slot lists it', () => {
     const long = appointmentType('long', 60);
-    expect(codeOf(() => checkBooking(booking({ appointmentType: long, slot: slot({ appointmentTypes: ['long'] }) })))).toBe(ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED);
+    expect(codeOf(() => checkBooking(booking({ appointmentType: long, slot: slot({ appointmentTypes: ['long'] }) })))).toBe(
+      ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED,
+    );
   });
 
   it('rejects a type the slot does not take', () => {

@@ -1,13 +1,4 @@
-import {
-  DomainError,
-  ErrorCode,
-  EVENT_SOURCE,
-  eventDataSchemas,
-  EventType,
-  makeEvent,
-  parseEvent,
-  type EventData,
-} from '../../../domain';
+import { DomainError, ErrorCode, EVENT_SOURCE, eventDataSchemas, EventType, makeEvent, parseEvent, type EventData } from '../../../domain';
 
 const ref = {
   appointmentId: 'apt-000001',
@@ -88,7 +79,15 @@ describe('event contracts', () => {
 
   it.each(allTypes)('%s round-trips through makeEvent, JSON and parseEvent', (type) => {
     const event = makeEvent(type, samples[type] as never, meta);
-    expect(event).toMatchObject({ specversion: '1.0', id: meta.id, source: EVENT_SOURCE, type, subject: meta.subject, time: meta.time, datacontenttype: 'application/json' });
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      id: meta.id,
+      source: EVENT_SOURCE,
+      type,
+      subject: meta.subject,
+      time: meta.time,
+      datacontenttype: 'application/json',
+    });
     expect(event.data).toEqual(samples[type]);
     const wire = JSON.stringify(event);
     expect(parseEvent(wire)).toEqual(event);
@@ -100,7 +99,10 @@ describe('event contracts', () => {
   });
 
   it('parseEvent keeps unknown envelope extensions but defaults datacontenttype', () => {
-    const raw = { ...makeEvent(EventType.appointmentNoShow, samples[EventType.appointmentNoShow], meta), traceparent: '00-abc-def-01' } as Record<string, unknown>;
+    const raw = { ...makeEvent(EventType.appointmentNoShow, samples[EventType.appointmentNoShow], meta), traceparent: '00-abc-def-01' } as Record<
+      string,
+      unknown
+    >;
     delete raw.datacontenttype;
     const parsed = parseEvent(raw) as unknown as Record<string, unknown>;
     expect(parsed.datacontenttype).toBe('application/json');

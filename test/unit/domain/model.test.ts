@@ -54,9 +54,12 @@ describe('clinic', () => {
     expect(c.reminderHoursBefore).toEqual([48, 2]);
   });
 
-  it.each(['Mars/Olympus', 'EST', 'CET', '+02:00', 'GMT+2', '', 'America/New York', 'America/New_York/Extra'])('rejects the zone %j at timeZone', (timeZone) => {
-    expect(issues(clinicSchema, { clinicId: 'clinic-1', name: 'C', timeZone })).toEqual([['timeZone', 'must be an IANA time zone such as America/New_York']]);
-  });
+  it.each(['Mars/Olympus', 'EST', 'CET', '+02:00', 'GMT+2', '', 'America/New York', 'America/New_York/Extra'])(
+    'rejects the zone %j at timeZone',
+    (timeZone) => {
+      expect(issues(clinicSchema, { clinicId: 'clinic-1', name: 'C', timeZone })).toEqual([['timeZone', 'must be an IANA time zone such as America/New_York']]);
+    },
+  );
 
   it('accepts IANA zones with and without DST, and UTC', () => {
     for (const timeZone of ['America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'America/Phoenix', 'America/Argentina/Buenos_Aires', 'UTC']) {
@@ -66,7 +69,9 @@ describe('clinic', () => {
 
   it('rejects unknown fields (strict) and an offer policy whose min expiry exceeds its max', () => {
     expect(issues(clinicSchema, { clinicId: 'clinic-1', name: 'C', timeZone: 'UTC', colour: 'red' })[0]![0]).toBe('');
-    expect(issues(offerPolicySchema, { minExpiryMinutes: 60, maxExpiryMinutes: 30 })).toEqual([['minExpiryMinutes', 'minExpiryMinutes must not exceed maxExpiryMinutes']]);
+    expect(issues(offerPolicySchema, { minExpiryMinutes: 60, maxExpiryMinutes: 30 })).toEqual([
+      ['minExpiryMinutes', 'minExpiryMinutes must not exceed maxExpiryMinutes'],
+    ]);
   });
 });
 
@@ -85,9 +90,15 @@ describe('weekly hours and provider', () => {
     expect(issues(weeklyHoursSchema, { day: 'mon', start: '09:00', end: '24:30' })).toEqual([['end', 'must be HH:mm']]);
     expect(issues(weeklyHoursSchema, { day: 'mon', start: '9:00', end: '17:00' })).toEqual([['start', 'must be HH:mm']]);
     expect(issues(weeklyHoursSchema, { day: 'someday', start: '09:00', end: '17:00' }).map(([path]) => path)).toEqual(['day']);
-    expect(issues(providerSchema, { ...baseProvider, weeklyHours: [{ day: 'mon', start: '9:00', end: '17:00' }, { day: 'mon', start: '09:00', end: '17:00' }] })).toEqual([
-      ['weeklyHours.0.start', 'must be HH:mm'],
-    ]);
+    expect(
+      issues(providerSchema, {
+        ...baseProvider,
+        weeklyHours: [
+          { day: 'mon', start: '9:00', end: '17:00' },
+          { day: 'mon', start: '09:00', end: '17:00' },
+        ],
+      }),
+    ).toEqual([['weeklyHours.0.start', 'must be HH:mm']]);
   });
 
   it('rejects overlapping blocks of one day, at the later block', () => {
@@ -95,7 +106,9 @@ describe('weekly hours and provider', () => {
       { day: 'mon', start: '09:00', end: '12:00' },
       { day: 'mon', start: '11:30', end: '14:00' },
     ];
-    expect(issues(providerSchema, { ...baseProvider, weeklyHours: overlapping })).toEqual([['weeklyHours.1', 'weekly hours blocks of one day must not overlap']]);
+    expect(issues(providerSchema, { ...baseProvider, weeklyHours: overlapping })).toEqual([
+      ['weeklyHours.1', 'weekly hours blocks of one day must not overlap'],
+    ]);
     // Touching blocks and the same hours on different days are fine.
     const touching = [
       { day: 'mon', start: '09:00', end: '12:00' },
@@ -119,7 +132,14 @@ describe('weekly hours and provider', () => {
   });
 
   it('garbage in any field gives issues, never a thrown exception', () => {
-    for (const input of [null, 42, 'x', {}, { ...baseProvider, weeklyHours: 'x', exceptions: 'y' }, { ...baseProvider, weeklyHours: [null, 1], exceptions: [null, {}] }]) {
+    for (const input of [
+      null,
+      42,
+      'x',
+      {},
+      { ...baseProvider, weeklyHours: 'x', exceptions: 'y' },
+      { ...baseProvider, weeklyHours: [null, 1], exceptions: [null, {}] },
+    ]) {
       expect(() => providerSchema.safeParse(input)).not.toThrow();
       expect(providerSchema.safeParse(input).success).toBe(false);
     }
@@ -134,7 +154,9 @@ describe('patient and appointment type', () => {
   it.each(['0123', '4155550123', '+0123456789', '+1 415 555 0123', '+1-415-555-0123', '+1234567890123456', '+12345', '', '+1415555012a'])(
     'rejects the phone %j at phone',
     (phone) => {
-      expect(issues(patientSchema, { patientId: 'pat-1', name: 'P', phone, smsConsent: true })).toEqual([['phone', 'must be an E.164 phone number such as +14155550123']]);
+      expect(issues(patientSchema, { patientId: 'pat-1', name: 'P', phone, smsConsent: true })).toEqual([
+        ['phone', 'must be an E.164 phone number such as +14155550123'],
+      ]);
     },
   );
 
@@ -149,7 +171,8 @@ describe('patient and appointment type', () => {
 
   it('appointment type duration is 5-480 whole minutes', () => {
     const base = { code: 'checkup', clinicId: 'clinic-1', name: 'Checkup' };
-    for (const durationMinutes of [4, 481, 30.5, -10]) expect(issues(appointmentTypeSchema, { ...base, durationMinutes }).map(([p]) => p)).toEqual(['durationMinutes']);
+    for (const durationMinutes of [4, 481, 30.5, -10])
+      expect(issues(appointmentTypeSchema, { ...base, durationMinutes }).map(([p]) => p)).toEqual(['durationMinutes']);
     expect(appointmentTypeSchema.parse({ ...base, durationMinutes: 5 }).durationMinutes).toBe(5);
   });
 });
@@ -198,7 +221,9 @@ describe('time helpers', () => {
     }
     // Accepted at the edge means usable later: an absence on 30 February would otherwise break every slot search.
     const absence = { kind: 'absence', from: '2026-02-30T00:00:00Z', to: '2026-03-05T00:00:00Z' };
-    expect(issues(providerSchema, { ...baseProvider, weeklyHours: [], exceptions: [absence] })).toEqual([['exceptions.0.from', 'must be a real date and time']]);
+    expect(issues(providerSchema, { ...baseProvider, weeklyHours: [], exceptions: [absence] })).toEqual([
+      ['exceptions.0.from', 'must be a real date and time'],
+    ]);
   });
 
   it('instantSchema agrees with parseInstant on offsets', () => {
@@ -252,7 +277,19 @@ describe('domain parsers never leak a library exception', () => {
   it.each(parsers)('%s returns or throws a DomainError for arbitrary strings', (_name, parse) => {
     const interesting = fc.oneof(
       fc.string(),
-      fc.constantFrom('', 'null', '{}', '[]', '2026-02-30T00:00:00Z', '24:00', 'x.20260101T0000', 'Etc/GMT+5', '{"specversion":"1.0"}', '\u0000', '9'.repeat(400)),
+      fc.constantFrom(
+        '',
+        'null',
+        '{}',
+        '[]',
+        '2026-02-30T00:00:00Z',
+        '24:00',
+        'x.20260101T0000',
+        'Etc/GMT+5',
+        '{"specversion":"1.0"}',
+        '\u0000',
+        '9'.repeat(400),
+      ),
       fc.json(),
     );
     fc.assert(

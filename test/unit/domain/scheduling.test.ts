@@ -51,7 +51,12 @@ describe('searchFreeSlots', () => {
     // prov-1: 30-minute slots 09-12 and 13-17 (14); prov-2: 60-minute slots (checkup + long), 3 + 4.
     expect(slots.filter((s) => s.providerId === 'prov-1')).toHaveLength(14);
     expect(slots.filter((s) => s.providerId === 'prov-2')).toHaveLength(7);
-    expect(slots[0]).toMatchObject({ slotId: 'prov-1.20260303T1400', start: '2026-03-03T09:00:00-05:00', end: '2026-03-03T09:30:00-05:00', appointmentType: 'checkup' });
+    expect(slots[0]).toMatchObject({
+      slotId: 'prov-1.20260303T1400',
+      start: '2026-03-03T09:00:00-05:00',
+      end: '2026-03-03T09:30:00-05:00',
+      appointmentType: 'checkup',
+    });
     expect(slots.every((s) => s.start.endsWith('-05:00'))).toBe(true);
   });
 
@@ -285,7 +290,14 @@ describe('rescheduleAppointment', () => {
     const a = await book();
     await confirmAppointment(deps, { appointmentId: a.appointmentId, actor: patientActor, channel: 'sms' });
     const r = await rescheduleAppointment(deps, { appointmentId: a.appointmentId, newSlotId: TEN, actor: staff, channel: 'api' });
-    expect(r).toMatchObject({ appointmentId: a.appointmentId, slotId: TEN, start: '2026-03-03T10:00:00-05:00', end: '2026-03-03T10:30:00-05:00', status: 'booked', version: 3 });
+    expect(r).toMatchObject({
+      appointmentId: a.appointmentId,
+      slotId: TEN,
+      start: '2026-03-03T10:00:00-05:00',
+      end: '2026-03-03T10:30:00-05:00',
+      status: 'booked',
+      version: 3,
+    });
     expect(r.confirmedAt).toBeUndefined();
     const events = deps.publisher.published.slice(-2);
     expect(events[0]).toMatchObject({
@@ -300,14 +312,22 @@ describe('rescheduleAppointment', () => {
 
   it('to another provider and type', async () => {
     const a = await book();
-    const r = await rescheduleAppointment(deps, { appointmentId: a.appointmentId, newSlotId: 'prov-2.20260303T1800', actor: staff, channel: 'api', appointmentType: 'long' });
+    const r = await rescheduleAppointment(deps, {
+      appointmentId: a.appointmentId,
+      newSlotId: 'prov-2.20260303T1800',
+      actor: staff,
+      channel: 'api',
+      appointmentType: 'long',
+    });
     expect(r).toMatchObject({ providerId: 'prov-2', appointmentType: 'long', start: '2026-03-03T13:00:00-05:00', end: '2026-03-03T14:00:00-05:00' });
   });
 
   it('cannot move onto a taken slot, nor move a cancelled appointment', async () => {
     const a = await book();
     await book({ slotId: TEN, patientId: 'pat-2' });
-    expect(await codeOf(rescheduleAppointment(deps, { appointmentId: a.appointmentId, newSlotId: TEN, actor: staff, channel: 'api' }))).toBe(ErrorCode.SLOT_TAKEN);
+    expect(await codeOf(rescheduleAppointment(deps, { appointmentId: a.appointmentId, newSlotId: TEN, actor: staff, channel: 'api' }))).toBe(
+      ErrorCode.SLOT_TAKEN,
+    );
     expect((await deps.appointments.get(a.appointmentId))!.slotId).toBe(NINE);
     await cancelAppointment(deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'x' });
     expect(await codeOf(rescheduleAppointment(deps, { appointmentId: a.appointmentId, newSlotId: 'prov-1.20260303T1600', actor: staff, channel: 'api' }))).toBe(
@@ -318,7 +338,13 @@ describe('rescheduleAppointment', () => {
   it('may move within its own time (overlapping the old slot is not a patient overlap)', async () => {
     const a = await book({ slotId: 'prov-2.20260303T1400', appointmentType: 'long' });
     expect(a.end).toBe('2026-03-03T10:00:00-05:00');
-    const r = await rescheduleAppointment(deps, { appointmentId: a.appointmentId, newSlotId: 'prov-1.20260303T1430', actor: staff, channel: 'api', appointmentType: 'checkup' });
+    const r = await rescheduleAppointment(deps, {
+      appointmentId: a.appointmentId,
+      newSlotId: 'prov-1.20260303T1430',
+      actor: staff,
+      channel: 'api',
+      appointmentType: 'checkup',
+    });
     expect(r).toMatchObject({ slotId: 'prov-1.20260303T1430', start: '2026-03-03T09:30:00-05:00', appointmentType: 'checkup' });
   });
 });

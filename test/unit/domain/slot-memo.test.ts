@@ -34,7 +34,9 @@ describe('SlotGenerationMemo', () => {
     expect(memo.generate({ clinic, provider: provider('10:00'), appointmentTypes: types, from, to })).toHaveLength(4);
     const longer = new Map([['visit', { ...types.get('visit')!, durationMinutes: 60 }]]);
     expect(memo.generate({ clinic, provider: provider('09:00'), appointmentTypes: longer, from, to })).toHaveLength(3);
-    expect(memo.generate({ clinic: { ...clinic, timeZone: 'Europe/London' }, provider: provider('09:00'), appointmentTypes: types, from, to })[0]!.start).toBe('2026-03-02T09:00:00+00:00');
+    expect(memo.generate({ clinic: { ...clinic, timeZone: 'Europe/London' }, provider: provider('09:00'), appointmentTypes: types, from, to })[0]!.start).toBe(
+      '2026-03-02T09:00:00+00:00',
+    );
     expect(memo.generate({ clinic, provider: provider('09:00'), appointmentTypes: types, from: from.plus({ hours: 10 }), to })).toHaveLength(4);
     expect(memo.hits).toBe(0);
   });

@@ -28,10 +28,16 @@ const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(
  * (what the provider schema demands). Boundaries favour the small hours, where transitions happen.
  */
 const dayBlocks = fc
-  .uniqueArray(fc.oneof(fc.integer({ min: 0, max: 20 }).map((q) => q * 15), fc.integer({ min: 0, max: 96 }).map((q) => q * 15)), {
-    minLength: 0,
-    maxLength: 6,
-  })
+  .uniqueArray(
+    fc.oneof(
+      fc.integer({ min: 0, max: 20 }).map((q) => q * 15),
+      fc.integer({ min: 0, max: 96 }).map((q) => q * 15),
+    ),
+    {
+      minLength: 0,
+      maxLength: 6,
+    },
+  )
   .map((marks) => {
     const sorted = [...marks].sort((a, b) => a - b);
     const blocks: { start: string; end: string }[] = [];
@@ -131,7 +137,13 @@ describe('generateSlots properties', () => {
           for (let i = 0; i + 1 < marks.length; i += 2) blocks.push({ day: 'sun', start: clock(marks[i]!), end: clock(marks[i + 1]!) });
           const p = provider({ appointmentTypes: ['short'], weeklyHours: blocks, slotMinutes });
           const from = DateTime.fromISO(day, { zone }).startOf('day').minus({ hours: 6 });
-          const slots = generateSlots({ clinic: { clinicId: 'clinic-1', timeZone: zone }, provider: p, appointmentTypes: types, from, to: from.plus({ days: 2 }) });
+          const slots = generateSlots({
+            clinic: { clinicId: 'clinic-1', timeZone: zone },
+            provider: p,
+            appointmentTypes: types,
+            from,
+            to: from.plus({ days: 2 }),
+          });
           const spans = slots.map((x) => [Date.parse(x.start), Date.parse(x.end)] as const);
           for (let i = 1; i < spans.length; i++) expect(spans[i - 1]![1]).toBeLessThanOrEqual(spans[i]![0]);
         },

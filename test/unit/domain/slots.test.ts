@@ -123,7 +123,13 @@ describe('generateSlots across DST in America/New_York', () => {
       { day: 'sat', start: '22:00', end: '24:00' },
       { day: 'sun', start: '00:00', end: '03:00' },
     ]);
-    const slots = generateSlots({ clinic: clinicIn(NY), provider: p, appointmentTypes: thirty, from: at('2026-10-31T12:00:00Z'), to: at('2026-11-02T00:00:00Z') });
+    const slots = generateSlots({
+      clinic: clinicIn(NY),
+      provider: p,
+      appointmentTypes: thirty,
+      from: at('2026-10-31T12:00:00Z'),
+      to: at('2026-11-02T00:00:00Z'),
+    });
     expect(slots).toHaveLength(12);
     expect(slots[0]!.start).toBe('2026-10-31T22:00:00-04:00');
     expect(slots[11]!.end).toBe('2026-11-01T03:00:00-05:00');
@@ -136,7 +142,13 @@ describe('generateSlots across DST in America/New_York', () => {
       { day: 'sat', start: '22:00', end: '24:00' },
       { day: 'sun', start: '00:00', end: '03:00' },
     ]);
-    const slots = generateSlots({ clinic: clinicIn(NY), provider: p, appointmentTypes: thirty, from: at('2026-03-07T12:00:00Z'), to: at('2026-03-09T00:00:00Z') });
+    const slots = generateSlots({
+      clinic: clinicIn(NY),
+      provider: p,
+      appointmentTypes: thirty,
+      from: at('2026-03-07T12:00:00Z'),
+      to: at('2026-03-09T00:00:00Z'),
+    });
     // 22:00 EST to 03:00 EDT is 4 real hours.
     expect(slots).toHaveLength(8);
     expect(slots.map((s) => s.start)).not.toContain('2026-03-08T02:00:00-05:00');
@@ -248,9 +260,7 @@ describe('generateSlots: exceptions, types and slot length', () => {
   it('drops every slot an absence touches, even partly', () => {
     const p = provider({ exceptions: [{ kind: 'absence', from: '2026-03-04T10:00:00-05:00', to: '2026-03-04T11:15:00-05:00' }] });
     const wed = starts(slotsOnDay(NY, p, '2026-03-04', typeMap()));
-    expect(wed).toEqual(
-      expect.arrayContaining(['2026-03-04T09:00:00-05:00', '2026-03-04T09:30:00-05:00', '2026-03-04T11:30:00-05:00']),
-    );
+    expect(wed).toEqual(expect.arrayContaining(['2026-03-04T09:00:00-05:00', '2026-03-04T09:30:00-05:00', '2026-03-04T11:30:00-05:00']));
     for (const gone of ['10:00', '10:30', '11:00']) expect(wed).not.toContain(`2026-03-04T${gone}:00-05:00`);
     expect(wed).toHaveLength(11);
   });
@@ -406,8 +416,22 @@ describe('findSlot and freeSlots', () => {
 describe('errors never escape as library exceptions', () => {
   it('every generateSlots failure is a DomainError', () => {
     const attempts: (() => unknown)[] = [
-      () => generateSlots({ clinic: clinicIn('Nowhere/Zone'), provider: provider(), appointmentTypes: typeMap(), from: at('2026-03-02T00:00:00Z'), to: at('2026-03-03T00:00:00Z') }),
-      () => generateSlots({ clinic: clinicIn(NY), provider: provider(), appointmentTypes: new Map(), from: at('2026-03-02T00:00:00Z'), to: at('2026-03-03T00:00:00Z') }),
+      () =>
+        generateSlots({
+          clinic: clinicIn('Nowhere/Zone'),
+          provider: provider(),
+          appointmentTypes: typeMap(),
+          from: at('2026-03-02T00:00:00Z'),
+          to: at('2026-03-03T00:00:00Z'),
+        }),
+      () =>
+        generateSlots({
+          clinic: clinicIn(NY),
+          provider: provider(),
+          appointmentTypes: new Map(),
+          from: at('2026-03-02T00:00:00Z'),
+          to: at('2026-03-03T00:00:00Z'),
+        }),
     ];
     for (const attempt of attempts) {
       let caught: unknown;

@@ -89,7 +89,10 @@ describe('rankWaitlistSimple', () => {
 
   it('uses the slot clinic-local hour for time of day', () => {
     const evening = slot({ start: '2026-03-03T18:00:00-05:00', end: '2026-03-03T18:30:00-05:00' });
-    const entries = [waitlistEntry({ waitlistEntryId: 'a-morning', timeOfDay: 'morning' }), waitlistEntry({ waitlistEntryId: 'b-evening', timeOfDay: 'evening' })];
+    const entries = [
+      waitlistEntry({ waitlistEntryId: 'a-morning', timeOfDay: 'morning' }),
+      waitlistEntry({ waitlistEntryId: 'b-evening', timeOfDay: 'evening' }),
+    ];
     expect(rankWaitlistSimple(entries, evening, 'checkup').map((e) => e.waitlistEntryId)).toEqual(['b-evening', 'a-morning']);
     expect(rankWaitlistSimple(entries, theSlot, 'checkup').map((e) => e.waitlistEntryId)).toEqual(['a-morning', 'b-evening']);
   });

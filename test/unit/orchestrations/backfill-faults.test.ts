@@ -52,13 +52,35 @@ beforeEach(async () => {
   );
   await services.config.putAppointmentType({ code: 'visit', clinicId: 'c1', name: 'Visit', durationMinutes: 30 });
   const allDay = (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).map((day) => ({ day, start: '00:00', end: '24:00' }));
-  await services.config.putProvider({ providerId: 'dr-a', clinicId: 'c1', name: 'A', appointmentTypes: ['visit'], weeklyHours: allDay, slotMinutes: 30, exceptions: [] });
+  await services.config.putProvider({
+    providerId: 'dr-a',
+    clinicId: 'c1',
+    name: 'A',
+    appointmentTypes: ['visit'],
+    weeklyHours: allDay,
+    slotMinutes: 30,
+    exceptions: [],
+  });
   for (const n of [1, 2, 3]) {
-    await services.patients.put({ patientId: `p${n}`, name: `Patient ${n}`, phone: `+1555000000${n}`, smsConsent: true, clinicIds: [], noShows: [], updatedAt: T0.toISO()! });
+    await services.patients.put({
+      patientId: `p${n}`,
+      name: `Patient ${n}`,
+      phone: `+1555000000${n}`,
+      smsConsent: true,
+      clinicIds: [],
+      noShows: [],
+      updatedAt: T0.toISO()!,
+    });
   }
   slotId = 'dr-a.20260303T1500';
   (services.appointments as ThrottledAppointments).throttles = 0;
-  const booked = await bookAppointment(services, { slotId, patientId: 'p1', appointmentType: 'visit', channel: 'api', actor: { kind: 'staff', principalId: 's' } });
+  const booked = await bookAppointment(services, {
+    slotId,
+    patientId: 'p1',
+    appointmentType: 'visit',
+    channel: 'api',
+    actor: { kind: 'staff', principalId: 's' },
+  });
   await cancelAppointment(services, { appointmentId: booked.appointmentId, actor: { kind: 'staff', principalId: 's' }, reasonCode: 'x' });
   (services.appointments as ThrottledAppointments).throttles = 2;
   for (const n of [2, 3]) {
@@ -80,32 +102,45 @@ beforeEach(async () => {
 });
 
 /** Real activity bodies; the service clock follows the simulation's virtual clock. */
-const real = (fn: (input: never) => Promise<unknown>): ActivityStub => async (input, at) => {
-  clock.set(DateTime.fromJSDate(at, { zone: 'utc' }));
-  return fn(input as never);
-};
+const real =
+  (fn: (input: never) => Promise<unknown>): ActivityStub =>
+  async (input, at) => {
+    clock.set(DateTime.fromJSDate(at, { zone: 'utc' }));
+    return fn(input as never);
+  };
 
 it('retries through SMS 5xx and Cosmos 429, books once, texts each patient one offer', async () => {
   const orchestrator = capturedOrchestrator(BACKFILL_ORCHESTRATOR, capturedFunctions);
-  const r = await simulateOrchestration(orchestrator, { slotId, appointmentType: 'visit', reason: 'cancelled' }, {
-    start: T0.toJSDate(),
-    activities: {
-      [Activities.loadCandidates]: real(loadCandidates),
-      [Activities.sendOffer]: real(sendOffer),
-      [Activities.book]: real(bookForOffer),
-      [Activities.closeOffers]: real(closeOffers),
+  const r = await simulateOrchestration(
+    orchestrator,
+    { slotId, appointmentType: 'visit', reason: 'cancelled' },
+    {
+      start: T0.toJSDate(),
+      activities: {
+        [Activities.loadCandidates]: real(loadCandidates),
+        [Activities.sendOffer]: real(sendOffer),
+        [Activities.book]: real(bookForOffer),
+        [Activities.closeOffers]: real(closeOffers),
+      },
+      events: [{ name: 'OfferReply', data: { offerId: 'ofr-dr-a-20260303T1500-wl-2', patientId: 'p2', reply: 'yes', messageSid: 'SM1' }, at: 5 * 60_000 }],
     },
-    events: [{ name: 'OfferReply', data: { offerId: 'ofr-dr-a-20260303T1500-wl-2', patientId: 'p2', reply: 'yes', messageSid: 'SM1' }, at: 5 * 60_000 }],
-  });
+  );
   expect(r.status).toBe('completed');
   expect((r.output as BackfillOutput).outcome).toBe('booked');
   // Each offer activity failed once on the SMS provider and was retried.
-  expect(r.activityCalls.filter((c) => c.name === Activities.sendOffer).map((c) => c.attempt).sort()).toEqual([1, 1, 2, 2]);
+  expect(
+    r.activityCalls
+      .filter((c) => c.name === Activities.sendOffer)
+      .map((c) => c.attempt)
+      .sort(),
+  ).toEqual([1, 1, 2, 2]);
   // The booking hit two 429s and then went through.
   expect(r.activityCalls.filter((c) => c.name === Activities.book).map((c) => c.attempt)).toEqual([1, 2, 3]);
   const offers = sms.sent.filter((m) => m.purpose === 'offer');
   expect(offers.map((m) => m.patientId).sort()).toEqual(['p2', 'p3']);
-  const booked = (await services.appointments.list({ clinicId: 'c1', from: '2026-03-01T00:00:00Z', to: '2026-03-05T00:00:00Z' })).items.filter((a) => a.status === 'booked');
+  const booked = (await services.appointments.list({ clinicId: 'c1', from: '2026-03-01T00:00:00Z', to: '2026-03-05T00:00:00Z' })).items.filter(
+    (a) => a.status === 'booked',
+  );
   expect(booked.map((a) => a.patientId)).toEqual(['p2']);
   expect((await services.offers.get('ofr-dr-a-20260303T1500-wl-3'))?.status).toBe('unavailable');
   expect((await services.waitlist.get('wl-2'))?.status).toBe('booked');

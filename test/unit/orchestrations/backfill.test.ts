@@ -37,7 +37,12 @@ function stubs(o: Options = {}): { activities: Record<string, ActivityStub>; cal
       [Activities.sendOffer]: (raw) => {
         const inp = raw as { waitlistEntryId: string; patientId: string };
         calls.sends.push(raw);
-        return { offerId: `o-${inp.waitlistEntryId}`, waitlistEntryId: inp.waitlistEntryId, patientId: inp.patientId, outcome: o.notSent?.includes(inp.waitlistEntryId) ? 'not-sent' : 'sent' };
+        return {
+          offerId: `o-${inp.waitlistEntryId}`,
+          waitlistEntryId: inp.waitlistEntryId,
+          patientId: inp.patientId,
+          outcome: o.notSent?.includes(inp.waitlistEntryId) ? 'not-sent' : 'sent',
+        };
       },
       [Activities.book]: (raw) => {
         calls.books.push(raw);
@@ -105,12 +110,22 @@ describe('backfill orchestrator', () => {
     expect(out.rounds).toBe(2);
     const round2 = r.activityCalls.filter((c) => c.name === Activities.sendOffer).slice(3);
     expect(round2.map((c) => c.at)).toEqual(['2026-03-02T14:03:00.000Z', '2026-03-02T14:03:00.000Z']);
-    expect(out.offers).toEqual(expect.arrayContaining([{ offerId: 'o-e1', status: 'declined' }, { offerId: 'o-e5', status: 'accepted' }, { offerId: 'o-e4', status: 'unavailable' }]));
+    expect(out.offers).toEqual(
+      expect.arrayContaining([
+        { offerId: 'o-e1', status: 'declined' },
+        { offerId: 'o-e5', status: 'accepted' },
+        { offerId: 'o-e4', status: 'unavailable' },
+      ]),
+    );
   });
 
   it('books only once when two patients say YES at the same moment', async () => {
     const s = stubs();
-    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'yes', 5), reply('o-e3', 'yes', 5)] });
+    const r = await simulateOrchestration(orchestrator(), input, {
+      start: T0,
+      activities: s.activities,
+      events: [reply('o-e1', 'yes', 5), reply('o-e3', 'yes', 5)],
+    });
     expect((r.output as BackfillOutput).outcome).toBe('booked');
     expect(s.calls.books).toEqual([{ offerId: 'o-e1' }]);
     expect(s.calls.closes).toEqual([{ offerIds: ['o-e2', 'o-e3'], status: 'unavailable', notify: true }]);
@@ -121,7 +136,12 @@ describe('backfill orchestrator', () => {
     const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'yes', 5)] });
     const out = r.output as BackfillOutput;
     expect(out.outcome).toBe('slot-not-free');
-    expect(out.offers).toEqual(expect.arrayContaining([{ offerId: 'o-e1', status: 'unavailable' }, { offerId: 'o-e2', status: 'unavailable' }]));
+    expect(out.offers).toEqual(
+      expect.arrayContaining([
+        { offerId: 'o-e1', status: 'unavailable' },
+        { offerId: 'o-e2', status: 'unavailable' },
+      ]),
+    );
   });
 
   it('does nothing when the slot is no longer free', async () => {
@@ -144,13 +164,22 @@ describe('backfill orchestrator', () => {
     const out = r.output as BackfillOutput;
     expect(out.outcome).toBe('booked');
     // Round 2 starts at once (nobody to wait for in round 1).
-    expect(r.activityCalls.filter((c) => c.name === Activities.sendOffer).map((c) => c.at).slice(3)).toEqual([T0, T0]);
+    expect(
+      r.activityCalls
+        .filter((c) => c.name === Activities.sendOffer)
+        .map((c) => c.at)
+        .slice(3),
+    ).toEqual([T0, T0]);
   });
 
   it('waits for the end of quiet hours before texting', async () => {
     const s = stubs({ slotStart: '2026-03-03T15:00:00-05:00' });
     const lateEvening = '2026-03-03T03:00:00.000Z'; // 22:00 in New York
-    const r = await simulateOrchestration(orchestrator(), input, { start: lateEvening, activities: s.activities, events: [{ ...reply('o-e1', 'yes', 0), at: '2026-03-03T13:05:00.000Z' }] });
+    const r = await simulateOrchestration(orchestrator(), input, {
+      start: lateEvening,
+      activities: s.activities,
+      events: [{ ...reply('o-e1', 'yes', 0), at: '2026-03-03T13:05:00.000Z' }],
+    });
     expect((r.output as BackfillOutput).outcome).toBe('booked');
     const firstSend = r.activityCalls.find((c) => c.name === Activities.sendOffer)!;
     expect(firstSend.at).toBe('2026-03-03T13:00:00.000Z'); // 08:00 in New York
@@ -159,7 +188,11 @@ describe('backfill orchestrator', () => {
   it('replays deterministically: the same inputs give the same history', async () => {
     const run = async () => {
       const s = stubs();
-      const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'no', 1), reply('o-e2', 'yes', 7)] });
+      const r = await simulateOrchestration(orchestrator(), input, {
+        start: T0,
+        activities: s.activities,
+        events: [reply('o-e1', 'no', 1), reply('o-e2', 'yes', 7)],
+      });
       return r.history.map((h) => [h.EventType, h.Name ?? '', h.Timestamp, h.FireAt ?? '']);
     };
     expect(await run()).toEqual(await run());
@@ -170,7 +203,11 @@ describe('backfill orchestrator across rounds', () => {
   it('a YES in the second round is heard after the first round expired unanswered', async () => {
     const s = stubs();
     // Round 1 (e1-e3) expires at 16:00; round 2 offers e4, e5; e4 says YES at 16:05.
-    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [{ ...reply('o-e4', 'yes', 0), at: '2026-03-02T16:05:00.000Z' }] });
+    const r = await simulateOrchestration(orchestrator(), input, {
+      start: T0,
+      activities: s.activities,
+      events: [{ ...reply('o-e4', 'yes', 0), at: '2026-03-02T16:05:00.000Z' }],
+    });
     const out = r.output as BackfillOutput;
     expect(out.outcome).toBe('booked');
     expect(s.calls.books).toEqual([{ offerId: 'o-e4' }]);

@@ -33,12 +33,22 @@ require('../../../functions/events/backfill');
 require('../../../functions/events/eligibility');
 
 const handler = (name: string) => capturedFunctions.get(name)!.handler as (message: unknown, context: InvocationContext) => Promise<void>;
-const ctx = (name: string) => new InvocationContext({ functionName: name, invocationId: 'inv-1', triggerMetadata: { messageId: 'm-1', deliveryCount: 1 }, logHandler: () => undefined });
+const ctx = (name: string) =>
+  new InvocationContext({ functionName: name, invocationId: 'inv-1', triggerMetadata: { messageId: 'm-1', deliveryCount: 1 }, logHandler: () => undefined });
 
 const released = (id: string) =>
   makeEvent(
     EventType.slotReleased,
-    { slotId: 'dr-a.20260303T1500', clinicId: 'c1', providerId: 'dr-a', appointmentType: 'checkup', start: '2026-03-03T10:00:00-05:00', end: '2026-03-03T10:30:00-05:00', reason: 'cancelled', appointmentId: 'apt-1' },
+    {
+      slotId: 'dr-a.20260303T1500',
+      clinicId: 'c1',
+      providerId: 'dr-a',
+      appointmentType: 'checkup',
+      start: '2026-03-03T10:00:00-05:00',
+      end: '2026-03-03T10:30:00-05:00',
+      reason: 'cancelled',
+      appointmentId: 'apt-1',
+    },
     { id, time: '2026-03-02T14:00:00Z', subject: 'dr-a.20260303T1500' },
   );
 
@@ -54,7 +64,13 @@ describe('events triggers', () => {
     const event = released('evt-1');
     await handler('eventsBackfill')(event, ctx('eventsBackfill'));
     await handler('eventsBackfill')(event, ctx('eventsBackfill')); // the same event redelivered
-    expect(fake.started).toEqual([{ name: 'backfillOrchestrator', instanceId: 'backfill-dr-a.20260303T1500', input: { slotId: 'dr-a.20260303T1500', appointmentType: 'checkup', reason: 'cancelled' } }]);
+    expect(fake.started).toEqual([
+      {
+        name: 'backfillOrchestrator',
+        instanceId: 'backfill-dr-a.20260303T1500',
+        input: { slotId: 'dr-a.20260303T1500', appointmentType: 'checkup', reason: 'cancelled' },
+      },
+    ]);
   });
 
   it('does not start a second copy while the slot’s backfill is running, even for a new event', async () => {
@@ -94,9 +110,15 @@ describe('events triggers', () => {
       end: '2026-03-03T10:30:00-05:00',
     };
     const meta = (id: string) => ({ id, time: '2026-03-02T14:00:00Z', subject: 'apt-9' });
-    await handler('eventsEligibility')(makeEvent(EventType.appointmentBooked, { ...ref, status: 'booked', channel: 'api' }, meta('e1')), ctx('eventsEligibility'));
+    await handler('eventsEligibility')(
+      makeEvent(EventType.appointmentBooked, { ...ref, status: 'booked', channel: 'api' }, meta('e1')),
+      ctx('eventsEligibility'),
+    );
     expect(fake.started.map((s) => s.instanceId)).toEqual(['eligibility-apt-9']);
-    await handler('eventsEligibility')(makeEvent(EventType.appointmentCancelled, { ...ref, reasonCode: 'x', cancelledBy: 'staff', late: false }, meta('e2')), ctx('eventsEligibility'));
+    await handler('eventsEligibility')(
+      makeEvent(EventType.appointmentCancelled, { ...ref, reasonCode: 'x', cancelledBy: 'staff', late: false }, meta('e2')),
+      ctx('eventsEligibility'),
+    );
     expect(fake.raised).toEqual([{ instanceId: 'eligibility-apt-9', eventName: 'AppointmentChanged', data: { status: 'cancelled' } }]);
   });
 });

@@ -39,7 +39,11 @@ const siu = (trigger: string, control: string, filler: string, patient: string, 
   ].join('\r');
 
 async function call(method: string, path: string, principal: string, body?: string, contentType = 'application/json') {
-  const res = await fetch(`${host.baseUrl}${path}`, { method, headers: { 'x-ms-client-principal': principal, ...(body ? { 'content-type': contentType } : {}) }, ...(body ? { body } : {}) });
+  const res = await fetch(`${host.baseUrl}${path}`, {
+    method,
+    headers: { 'x-ms-client-principal': principal, ...(body ? { 'content-type': contentType } : {}) },
+    ...(body ? { body } : {}),
+  });
   const text = await res.text();
   return { status: res.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
@@ -99,7 +103,9 @@ test('SIU over HTTP books on Cosmos (AA), a repeat replays the ACK, S15 cancels;
 test('SIU from the ehr-inbound queue books too', async () => {
   const client = new ServiceBusClient(process.env.ServiceBusConnection!);
   try {
-    await client.createSender('ehr-inbound').sendMessages({ body: siu('S12', 'IT-Q1', 'FL-IT-Q', 'ehr-pat2', 11), messageId: 'it-q1', contentType: 'application/hl7-v2' });
+    await client
+      .createSender('ehr-inbound')
+      .sendMessages({ body: siu('S12', 'IT-Q1', 'FL-IT-Q', 'ehr-pat2', 11), messageId: 'it-q1', contentType: 'application/hl7-v2' });
   } finally {
     await client.close();
   }
@@ -108,11 +114,16 @@ test('SIU from the ehr-inbound queue books too', async () => {
     const entry = (r.json().entry as { resource: Record<string, unknown> }[] | undefined)?.[0];
     return entry?.resource;
   });
-  expect(found).toMatchObject({ status: 'booked', slot: [{ reference: `Slot/${slotId(11)}` }], participant: expect.arrayContaining([expect.objectContaining({ actor: { reference: 'Patient/ehr-pat2' } })]) });
+  expect(found).toMatchObject({
+    status: 'booked',
+    slot: [{ reference: `Slot/${slotId(11)}` }],
+    participant: expect.arrayContaining([expect.objectContaining({ actor: { reference: 'Patient/ehr-pat2' } })]),
+  });
 });
 
 test('$hold takes the Cosmos slot claim (a second hold is 409); $book books the hold in place', async () => {
-  const body = (patient: string) => JSON.stringify({ resourceType: 'Appointment', slot: [{ reference: `Slot/${slotId(13)}` }], participant: [{ actor: { reference: `Patient/${patient}` } }] });
+  const body = (patient: string) =>
+    JSON.stringify({ resourceType: 'Appointment', slot: [{ reference: `Slot/${slotId(13)}` }], participant: [{ actor: { reference: `Patient/${patient}` } }] });
   const hold = await call('POST', '/fhir/Appointment/$hold', EHR, body('ehr-pat1'), 'application/fhir+json');
   expect(hold.status).toBe(200);
   const held = (hold.json().entry as { resource: Record<string, unknown> }[])[0]!.resource;
@@ -122,7 +133,11 @@ test('$hold takes the Cosmos slot claim (a second hold is 409); $book books the 
   const book = await call('POST', '/fhir/Appointment/$book', EHR, JSON.stringify({ resourceType: 'Appointment', id: held.id }), 'application/fhir+json');
   expect(book.status).toBe(200);
   expect((book.json().entry as { resource: Record<string, unknown> }[])[0]!.resource).toMatchObject({ id: held.id, status: 'booked' });
-  const slots = await call('GET', `/fhir/Slot?schedule=Schedule/ehr-doc&start=ge${encodeURIComponent(day.set({ hour: 13 }).toISO()!)}&start=lt${encodeURIComponent(day.set({ hour: 14 }).toISO()!)}`, EHR);
+  const slots = await call(
+    'GET',
+    `/fhir/Slot?schedule=Schedule/ehr-doc&start=ge${encodeURIComponent(day.set({ hour: 13 }).toISO()!)}&start=lt${encodeURIComponent(day.set({ hour: 14 }).toISO()!)}`,
+    EHR,
+  );
   expect((slots.json().entry as { resource: Record<string, unknown> }[]).map((e) => [e.resource.id, e.resource.status])).toEqual([
     [slotId(13), 'busy'],
     [slotId(13, 30), 'free'],
@@ -130,7 +145,8 @@ test('$hold takes the Cosmos slot claim (a second hold is 409); $book books the 
 });
 
 test('a lapsed hold is released on Cosmos by the sweeper, and the slot can be held again', async () => {
-  const body = (patient: string) => JSON.stringify({ resourceType: 'Appointment', slot: [{ reference: `Slot/${slotId(15)}` }], participant: [{ actor: { reference: `Patient/${patient}` } }] });
+  const body = (patient: string) =>
+    JSON.stringify({ resourceType: 'Appointment', slot: [{ reference: `Slot/${slotId(15)}` }], participant: [{ actor: { reference: `Patient/${patient}` } }] });
   const first = await call('POST', '/fhir/Appointment/$hold', EHR, body('ehr-pat1'), 'application/fhir+json');
   expect(first.status).toBe(200);
   const services = await getServices();
@@ -138,7 +154,7 @@ test('a lapsed hold is released on Cosmos by the sweeper, and the slot can be he
   const later = { ...services, clock: { now: () => services.clock.now().plus({ minutes: 11 }) } };
   expect(await sweepExpiredHolds(later)).toBeGreaterThanOrEqual(1);
   const heldId = String((first.json().entry as { resource: Record<string, unknown> }[])[0]!.resource.id);
-  expect((await services.appointments.get(heldId))).toMatchObject({ status: 'cancelled', cancellation: { reasonCode: 'hold-expired' } });
+  expect(await services.appointments.get(heldId)).toMatchObject({ status: 'cancelled', cancellation: { reasonCode: 'hold-expired' } });
   const again = await call('POST', '/fhir/Appointment/$hold', EHR, body('ehr-pat2'), 'application/fhir+json');
   expect(again.status).toBe(200);
 });

@@ -26,7 +26,17 @@ describe('link tokens', () => {
 
   it('carries ids and times only, no PHI', () => {
     const json = Buffer.from(token.split('.')[0]!, 'base64url').toString();
-    expect(JSON.parse(json)).toEqual({ v: 1, j: claims.tokenId, p: 'pat-000001', i: expect.any(Number), e: expect.any(Number), c: 'c1', t: 'echo', f: expect.any(Number), u: expect.any(Number) });
+    expect(JSON.parse(json)).toEqual({
+      v: 1,
+      j: claims.tokenId,
+      p: 'pat-000001',
+      i: expect.any(Number),
+      e: expect.any(Number),
+      c: 'c1',
+      t: 'echo',
+      f: expect.any(Number),
+      u: expect.any(Number),
+    });
   });
 
   it('expires (injected clock)', () => {
@@ -58,6 +68,9 @@ describe('link tokens', () => {
 
   it('offer links name the offer only', () => {
     const offerToken = createLinkToken({ ...claims, scope: { kind: 'offer', offerId: 'off-000001' } }, key);
-    expect(verifyLinkToken(offerToken, key, at('2026-03-02T16:00:00Z'))).toMatchObject({ ok: true, claims: { scope: { kind: 'offer', offerId: 'off-000001' } } });
+    expect(verifyLinkToken(offerToken, key, at('2026-03-02T16:00:00Z'))).toMatchObject({
+      ok: true,
+      claims: { scope: { kind: 'offer', offerId: 'off-000001' } },
+    });
   });
 });

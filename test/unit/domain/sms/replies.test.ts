@@ -3,15 +3,34 @@ import type { WaitlistOffer } from '../../../../domain';
 
 describe('parseReply', () => {
   it.each([
-    ['YES', 'yes'], ['yes', 'yes'], [' Y ', 'yes'], ['Yes!', 'yes'], ['ok', 'yes'],
-    ['NO', 'no'], ['n', 'no'],
-    ['C', 'confirm'], ['c', 'confirm'], ['confirm', 'confirm'],
-    ['X', 'cancel'], ['x.', 'cancel'],
-    ['BOOK', 'book'], ['book', 'book'],
-    ['STOP', 'opt-out'], ['stopall', 'opt-out'], ['UNSUBSCRIBE', 'opt-out'], ['CANCEL', 'opt-out'], ['cancel', 'opt-out'], ['END', 'opt-out'], ['QUIT', 'opt-out'],
-    ['START', 'opt-in'], ['unstop', 'opt-in'],
-    ['HELP', 'help'], ['info', 'help'],
-    ['maybe later', 'unknown'], ['', 'unknown'], ['I have chest pain, can I come today?', 'unknown'],
+    ['YES', 'yes'],
+    ['yes', 'yes'],
+    [' Y ', 'yes'],
+    ['Yes!', 'yes'],
+    ['ok', 'yes'],
+    ['NO', 'no'],
+    ['n', 'no'],
+    ['C', 'confirm'],
+    ['c', 'confirm'],
+    ['confirm', 'confirm'],
+    ['X', 'cancel'],
+    ['x.', 'cancel'],
+    ['BOOK', 'book'],
+    ['book', 'book'],
+    ['STOP', 'opt-out'],
+    ['stopall', 'opt-out'],
+    ['UNSUBSCRIBE', 'opt-out'],
+    ['CANCEL', 'opt-out'],
+    ['cancel', 'opt-out'],
+    ['END', 'opt-out'],
+    ['QUIT', 'opt-out'],
+    ['START', 'opt-in'],
+    ['unstop', 'opt-in'],
+    ['HELP', 'help'],
+    ['info', 'help'],
+    ['maybe later', 'unknown'],
+    ['', 'unknown'],
+    ['I have chest pain, can I come today?', 'unknown'],
   ])('%j -> %s', (body, kind) => {
     expect(parseReply(body).kind).toBe(kind);
   });
@@ -25,8 +44,17 @@ describe('parseReply', () => {
 
 describe('classifyOffer', () => {
   const offer = (status: WaitlistOffer['status'], expiresAt = '2026-03-02T15:00:00Z'): WaitlistOffer => ({
-    offerId: 'off-1', clinicId: 'c1', slotId: 'p1.20260303T1430', waitlistEntryId: 'wl-1', patientId: 'pat1', workflowInstanceId: 'backfill-x',
-    round: 1, status, sentAt: '2026-03-02T14:00:00Z', expiresAt, version: 1,
+    offerId: 'off-1',
+    clinicId: 'c1',
+    slotId: 'p1.20260303T1430',
+    waitlistEntryId: 'wl-1',
+    patientId: 'pat1',
+    workflowInstanceId: 'backfill-x',
+    round: 1,
+    status,
+    sentAt: '2026-03-02T14:00:00Z',
+    expiresAt,
+    version: 1,
   });
   const now = '2026-03-02T14:30:00Z';
   it('open until expiresAt, then expired', () => {
@@ -53,23 +81,50 @@ describe('decideReply: every keyword in every state', () => {
     'opted out': { optedOut: true, offer: open, hasUpcomingAppointment: true },
   };
   const keywords = ['YES', 'Y', '1', 'NO', 'C', 'X', 'BOOK', '2', 'STOP', 'CANCEL', 'START', 'HELP', 'what?'];
-  const answer = (template: string): ReplyAction => ({ kind: 'answer', template } as ReplyAction);
+  const answer = (template: string): ReplyAction => ({ kind: 'answer', template }) as ReplyAction;
   const yesOpen: ReplyAction = { kind: 'offer-reply', reply: 'yes', offerId: 'off-1' };
   // Rows: keyword; columns: states in the order above.
   const expected: Record<string, ReplyAction[]> = {
     YES: [answer('no-open-offer'), yesOpen, answer('offer-expired'), answer('offer-taken'), answer('no-open-offer'), { kind: 'ignore' }],
     Y: [answer('no-open-offer'), yesOpen, answer('offer-expired'), answer('offer-taken'), answer('no-open-offer'), { kind: 'ignore' }],
     '1': [answer('no-open-offer'), yesOpen, answer('offer-expired'), answer('offer-taken'), answer('no-open-offer'), { kind: 'ignore' }],
-    NO: [answer('no-open-offer'), { kind: 'offer-reply', reply: 'no', offerId: 'off-1' }, answer('offer-declined'), answer('offer-declined'), answer('no-open-offer'), { kind: 'ignore' }],
-    C: [answer('no-upcoming-appointment'), answer('no-upcoming-appointment'), answer('no-upcoming-appointment'), answer('no-upcoming-appointment'), { kind: 'confirm-appointment' }, { kind: 'ignore' }],
-    X: [answer('no-upcoming-appointment'), answer('no-upcoming-appointment'), answer('no-upcoming-appointment'), answer('no-upcoming-appointment'), { kind: 'cancel-appointment' }, { kind: 'ignore' }],
-    BOOK: Array(5).fill({ kind: 'send-book-list' }).concat([{ kind: 'ignore' }]),
-    '2': Array(5).fill(answer('help')).concat([{ kind: 'ignore' }]),
+    NO: [
+      answer('no-open-offer'),
+      { kind: 'offer-reply', reply: 'no', offerId: 'off-1' },
+      answer('offer-declined'),
+      answer('offer-declined'),
+      answer('no-open-offer'),
+      { kind: 'ignore' },
+    ],
+    C: [
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      { kind: 'confirm-appointment' },
+      { kind: 'ignore' },
+    ],
+    X: [
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      { kind: 'cancel-appointment' },
+      { kind: 'ignore' },
+    ],
+    BOOK: Array(5)
+      .fill({ kind: 'send-book-list' })
+      .concat([{ kind: 'ignore' }]),
+    '2': Array(5)
+      .fill(answer('help'))
+      .concat([{ kind: 'ignore' }]),
     STOP: Array(6).fill({ kind: 'opt-out' }),
     CANCEL: Array(6).fill({ kind: 'opt-out' }),
     START: Array(6).fill({ kind: 'opt-in' }),
     HELP: Array(6).fill(answer('help')),
-    'what?': Array(5).fill(answer('help')).concat([{ kind: 'ignore' }]),
+    'what?': Array(5)
+      .fill(answer('help'))
+      .concat([{ kind: 'ignore' }]),
   };
   const cases = keywords.flatMap((k) => Object.keys(states).map((s, i) => [k, s, expected[k]![i]!] as const));
   it.each(cases)('%s in state "%s"', (keyword, state, action) => {

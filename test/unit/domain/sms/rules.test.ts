@@ -49,7 +49,10 @@ describe('decideSend', () => {
   it('rate-limits per patient in a rolling window and says when it frees up', () => {
     const sends = Array.from({ length: 3 }, (_, i) => now.minus({ minutes: 50 - i * 10 }).toISO()!);
     const limit = { maxMessages: 3, windowMinutes: 60 };
-    expect(decideSend({ ...base, recentSends: sends, rateLimit: limit })).toEqual({ outcome: 'rate-limited', retryAfter: now.plus({ minutes: 10 }).toUTC().toISO() });
+    expect(decideSend({ ...base, recentSends: sends, rateLimit: limit })).toEqual({
+      outcome: 'rate-limited',
+      retryAfter: now.plus({ minutes: 10 }).toUTC().toISO(),
+    });
     expect(decideSend({ ...base, recentSends: sends.slice(1), rateLimit: limit }).outcome).toBe('send');
     const old = [now.minus({ minutes: 61 }).toISO()!, ...sends.slice(1)];
     expect(decideSend({ ...base, recentSends: old, rateLimit: limit }).outcome).toBe('send');
@@ -58,8 +61,14 @@ describe('decideSend', () => {
 
 describe('delivery status is monotonic', () => {
   const record: SmsMessageRecord = {
-    messageId: 'SM00000000000000000000000000000001', patientId: 'pat1', purpose: 'offer', template: 'offer', correlationId: 'c', status: 'queued',
-    sentAt: '2026-03-02T15:00:00Z', updatedAt: '2026-03-02T15:00:00Z',
+    messageId: 'SM00000000000000000000000000000001',
+    patientId: 'pat1',
+    purpose: 'offer',
+    template: 'offer',
+    correlationId: 'c',
+    status: 'queued',
+    sentAt: '2026-03-02T15:00:00Z',
+    updatedAt: '2026-03-02T15:00:00Z',
   };
   it('moves forward only', () => {
     expect(advanceStatus(record, 'sent', 't1')?.status).toBe('sent');

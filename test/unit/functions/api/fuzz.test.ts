@@ -24,22 +24,82 @@ beforeAll(async () => {
   const booked = await invoke('POST', '/api/appointments', { body: { slotId: P1_TUE_0900, patientId: 'pat1', appointmentType: 'checkup' } });
   appointmentId = (booked.body as { appointmentId: string }).appointmentId;
   await env.services.waitlist.add({
-    waitlistEntryId: 'wl-fuzz', clinicId: 'c1', patientId: 'pat2', appointmentType: 'checkup', providerIds: [], urgency: 'routine', timeOfDay: 'any',
-    status: 'active', createdAt: '2026-03-01T00:00:00Z', updatedAt: '2026-03-01T00:00:00Z', version: 1,
+    waitlistEntryId: 'wl-fuzz',
+    clinicId: 'c1',
+    patientId: 'pat2',
+    appointmentType: 'checkup',
+    providerIds: [],
+    urgency: 'routine',
+    timeOfDay: 'any',
+    status: 'active',
+    createdAt: '2026-03-01T00:00:00Z',
+    updatedAt: '2026-03-01T00:00:00Z',
+    version: 1,
   });
 });
 
 const phi = fc.constantFrom(...SEEDED_PHI);
 const knownIds = fc.constantFrom('c1', 'c2', 'p1', 'p3', 'pat1', 'pat3', 'checkup', P1_TUE_0900, 'wl-fuzz', 'absence-p1-0000000000000000');
-const nasty = fc.constantFrom('', ' ', '..', '%00', '\u0000', 'null', '{}', '[]', '-1', '1e309', 'a'.repeat(5000), '2026-02-30T25:61:00Z', '2026-03-03T09:00:00 01:00', '\ud800', '🙂', '<script>');
+const nasty = fc.constantFrom(
+  '',
+  ' ',
+  '..',
+  '%00',
+  '\u0000',
+  'null',
+  '{}',
+  '[]',
+  '-1',
+  '1e309',
+  'a'.repeat(5000),
+  '2026-02-30T25:61:00Z',
+  '2026-03-03T09:00:00 01:00',
+  '\ud800',
+  '🙂',
+  '<script>',
+);
 const text = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 20 }), phi, knownIds, nasty);
 const instant = fc.oneof(
   fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
   fc.constantFrom('2026-03-03T09:00:00-05:00', '2026-03-03T00:00:00Z', '2026-03-04T00:00:00Z'),
   text,
 );
-const fieldNames = ['slotId', 'patientId', 'appointmentType', 'clinicId', 'providerIds', 'earliest', 'latest', 'urgency', 'reason', 'from', 'to', 'name', 'timeZone', 'phone', 'smsConsent', 'coverage', 'durationMinutes', 'weeklyHours', 'appointmentTypes', 'clinicIds', 'timeOfDay', 'clinicalDeadline', 'exceptions', 'slotMinutes'];
-const value: fc.Arbitrary<unknown> = fc.oneof(text, instant, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.oneof(text, knownIds), { maxLength: 4 }), fc.dictionary(fc.constantFrom('day', 'start', 'end', 'payerId', 'memberId'), text, { maxKeys: 3 }));
+const fieldNames = [
+  'slotId',
+  'patientId',
+  'appointmentType',
+  'clinicId',
+  'providerIds',
+  'earliest',
+  'latest',
+  'urgency',
+  'reason',
+  'from',
+  'to',
+  'name',
+  'timeZone',
+  'phone',
+  'smsConsent',
+  'coverage',
+  'durationMinutes',
+  'weeklyHours',
+  'appointmentTypes',
+  'clinicIds',
+  'timeOfDay',
+  'clinicalDeadline',
+  'exceptions',
+  'slotMinutes',
+];
+const value: fc.Arbitrary<unknown> = fc.oneof(
+  text,
+  instant,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.oneof(text, knownIds), { maxLength: 4 }),
+  fc.dictionary(fc.constantFrom('day', 'start', 'end', 'payerId', 'memberId'), text, { maxKeys: 3 }),
+);
 const plausibleBody = fc.dictionary(fc.constantFrom(...fieldNames), value, { maxKeys: 8 });
 
 const body = fc.oneof(
@@ -60,21 +120,26 @@ const principals = fc.oneof(
   fc.constant(null),
   fc.string({ maxLength: 80 }),
   fc.json({ maxDepth: 2 }).map((j) => Buffer.from(j).toString('base64')),
-  fc.array(fc.record({ typ: fc.constantFrom('roles', 'clinic', 'oid', 'x'), val: fc.oneof(text, fc.constantFrom('admin', 'scheduler')) }), { maxLength: 4 }).map((claims) =>
-    Buffer.from(JSON.stringify({ auth_typ: 'aad', claims })).toString('base64'),
-  ),
+  fc
+    .array(fc.record({ typ: fc.constantFrom('roles', 'clinic', 'oid', 'x'), val: fc.oneof(text, fc.constantFrom('admin', 'scheduler')) }), { maxLength: 4 })
+    .map((claims) => Buffer.from(JSON.stringify({ auth_typ: 'aad', claims })).toString('base64')),
 );
 
-const headers = fc.record(
-  {
-    'content-type': fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'multipart/form-data', ''), fc.string({ maxLength: 30 })),
-    'idempotency-key': fc.oneof(text, fc.uuid()),
-    'x-correlation-id': text,
-    'content-length': fc.oneof(fc.nat().map(String), fc.constantFrom('-1', 'abc', '99999999999')),
-    'x-slotflow-client': fc.constantFrom('console', 'other'),
-  },
-  { requiredKeys: [] },
-).map((h) => Object.fromEntries(Object.entries(h).filter(([, v]) => typeof v === 'string' && /^[\t\x20-\x7e]*$/.test(v))));
+const headers = fc
+  .record(
+    {
+      'content-type': fc.oneof(
+        fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'multipart/form-data', ''),
+        fc.string({ maxLength: 30 }),
+      ),
+      'idempotency-key': fc.oneof(text, fc.uuid()),
+      'x-correlation-id': text,
+      'content-length': fc.oneof(fc.nat().map(String), fc.constantFrom('-1', 'abc', '99999999999')),
+      'x-slotflow-client': fc.constantFrom('console', 'other'),
+    },
+    { requiredKeys: [] },
+  )
+  .map((h) => Object.fromEntries(Object.entries(h).filter(([, v]) => typeof v === 'string' && /^[\t\x20-\x7e]*$/.test(v))));
 
 const queryKeys = ['clinicId', 'appointmentType', 'from', 'to', 'providerId', 'patientId', 'status', 'limit', 'continuationToken', 'date', 'x', 'clinicId'];
 const query = fc.array(fc.tuple(fc.constantFrom(...queryKeys), fc.oneof(text, instant, fc.integer().map(String))), { maxLength: 7 });
@@ -89,7 +154,9 @@ function fillRoute(route: string, segments: string[]): string {
 const routes = (): HttpRoute[] => httpRoutes();
 
 test('the fuzzed routes are the scheduling API', () => {
-  expect(routes().map((r) => r.route)).toEqual(expect.arrayContaining(['api/appointments', 'api/slots', 'api/waitlist', 'api/providers/{providerId}/absences']));
+  expect(routes().map((r) => r.route)).toEqual(
+    expect.arrayContaining(['api/appointments', 'api/slots', 'api/waitlist', 'api/providers/{providerId}/absences']),
+  );
 });
 
 describe.each(routes().map((r) => [`${r.methods.join(',')} /${r.route}`, r] as const))('%s', (_name, route) => {

@@ -73,7 +73,10 @@ describe('authentication and roles', () => {
     const r = await call('PUT', '/api/clinics/c9', { principal: scheduler, body: { name: 'X', timeZone: 'UTC' } });
     expect(r.status).toBe(403);
     expect(code(r)).toBe('AUTH.FORBIDDEN');
-    expect((await call('GET', '/api/slots?clinicId=c1&appointmentType=checkup&from=2026-03-03T09:00:00Z&to=2026-03-03T10:00:00Z', { principal: principal(['ehr']) })).status).toBe(403);
+    expect(
+      (await call('GET', '/api/slots?clinicId=c1&appointmentType=checkup&from=2026-03-03T09:00:00Z&to=2026-03-03T10:00:00Z', { principal: principal(['ehr']) }))
+        .status,
+    ).toBe(403);
     expect((await book(P1_TUE_0900, 'pat1', { principal: principal(['ehr']) })).status).toBe(403);
   });
 
@@ -126,24 +129,41 @@ describe('configuration (admin)', () => {
   });
 
   test('PUT appointment type and provider validate references', async () => {
-    expect(code(await call('PUT', '/api/appointment-types/x-ray', { principal: admin, body: { clinicId: 'nope', name: 'X-ray', durationMinutes: 20 } }))).toBe('CLINIC.NOT_FOUND');
-    expect(fields(await call('PUT', '/api/appointment-types/x-ray', { principal: admin, body: { clinicId: 'c1', name: 'X-ray', durationMinutes: 2 } }))).toContain('body.durationMinutes');
+    expect(code(await call('PUT', '/api/appointment-types/x-ray', { principal: admin, body: { clinicId: 'nope', name: 'X-ray', durationMinutes: 20 } }))).toBe(
+      'CLINIC.NOT_FOUND',
+    );
+    expect(
+      fields(await call('PUT', '/api/appointment-types/x-ray', { principal: admin, body: { clinicId: 'c1', name: 'X-ray', durationMinutes: 2 } })),
+    ).toContain('body.durationMinutes');
     const type = await call('PUT', '/api/appointment-types/x-ray', { principal: admin, body: { clinicId: 'c1', name: 'X-ray', durationMinutes: 20 } });
     expect(type.status).toBe(201);
     const hours = [{ day: 'mon', start: '09:00', end: '12:00' }];
-    const unknownType = await call('PUT', '/api/providers/p9', { principal: admin, body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['nope'], weeklyHours: hours } });
+    const unknownType = await call('PUT', '/api/providers/p9', {
+      principal: admin,
+      body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['nope'], weeklyHours: hours },
+    });
     expect([unknownType.status, code(unknownType)]).toEqual([422, 'APPOINTMENT_TYPE.UNKNOWN']);
     const overlap = await call('PUT', '/api/providers/p9', {
       principal: admin,
       body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['x-ray'], weeklyHours: [...hours, { day: 'mon', start: '11:00', end: '13:00' }] },
     });
     expect([overlap.status, fields(overlap)]).toEqual([400, ['body.weeklyHours.1']]);
-    const badClock = await call('PUT', '/api/providers/p9', { principal: admin, body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['x-ray'], weeklyHours: [{ day: 'mon', start: '9am', end: '12:00' }] } });
+    const badClock = await call('PUT', '/api/providers/p9', {
+      principal: admin,
+      body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['x-ray'], weeklyHours: [{ day: 'mon', start: '9am', end: '12:00' }] },
+    });
     expect(fields(badClock)).toContain('body.weeklyHours.0.start');
-    const ok = await call('PUT', '/api/providers/p9', { principal: admin, body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['x-ray'], weeklyHours: hours } });
+    const ok = await call('PUT', '/api/providers/p9', {
+      principal: admin,
+      body: { clinicId: 'c1', name: 'Dr Nine', appointmentTypes: ['x-ray'], weeklyHours: hours },
+    });
     expect(ok.status).toBe(201);
-    expect((await call('GET', '/api/providers?clinicId=c1')).body).toMatchObject({ providers: [{ providerId: 'p1' }, { providerId: 'p2' }, { providerId: 'p9' }] });
-    expect((await call('GET', '/api/appointment-types?clinicId=c1')).body).toMatchObject({ appointmentTypes: [{ code: 'checkup' }, { code: 'consult' }, { code: 'x-ray' }] });
+    expect((await call('GET', '/api/providers?clinicId=c1')).body).toMatchObject({
+      providers: [{ providerId: 'p1' }, { providerId: 'p2' }, { providerId: 'p9' }],
+    });
+    expect((await call('GET', '/api/appointment-types?clinicId=c1')).body).toMatchObject({
+      appointmentTypes: [{ code: 'checkup' }, { code: 'consult' }, { code: 'x-ray' }],
+    });
   });
 
   test('PUT patient: created and audited; a bad phone is named, never echoed', async () => {
@@ -153,21 +173,30 @@ describe('configuration (admin)', () => {
     expect(bad.text).not.toContain('Rosalind');
     const ok = await call('PUT', '/api/patients/pat9', { principal: admin, body: { name: 'Rosalind Franklin', phone: '+442071234567', smsConsent: false } });
     expect(ok.status).toBe(201);
-    expect(env.audit.entries).toContainEqual(expect.objectContaining({ action: 'create', resourceType: 'Patient', resourceId: 'pat9', patientId: 'pat9', principalId: 'staff-1' }));
+    expect(env.audit.entries).toContainEqual(
+      expect.objectContaining({ action: 'create', resourceType: 'Patient', resourceId: 'pat9', patientId: 'pat9', principalId: 'staff-1' }),
+    );
     expect(JSON.stringify(env.audit.entries)).not.toContain('Rosalind');
-    expect((await call('PUT', '/api/patients/pat9', { principal: admin, body: { name: 'R. Franklin', phone: '+442071234567', smsConsent: true } })).status).toBe(200);
+    expect(
+      (await call('PUT', '/api/patients/pat9', { principal: admin, body: { name: 'R. Franklin', phone: '+442071234567', smsConsent: true } })).status,
+    ).toBe(200);
   });
 
   test('a clinic-scoped admin creates patients in its clinics and cannot touch others', async () => {
     const scopedAdmin = principal(['admin'], ['c1']);
     const created = await call('PUT', '/api/patients/pat8', { principal: scopedAdmin, body: { name: 'Marie Curie', phone: '+33123456789', smsConsent: true } });
     expect(created.body).toMatchObject({ clinicIds: ['c1'] });
-    expect((await call('PUT', '/api/patients/pat3', { principal: scopedAdmin, body: { name: 'X', phone: '+33123456789', smsConsent: true } })).status).toBe(403);
+    expect((await call('PUT', '/api/patients/pat3', { principal: scopedAdmin, body: { name: 'X', phone: '+33123456789', smsConsent: true } })).status).toBe(
+      403,
+    );
     expect(env.audit.entries).toContainEqual(expect.objectContaining({ resourceId: 'pat3', outcome: 'denied' }));
-    expect((await call('PUT', '/api/patients/pat7', { principal: scopedAdmin, body: { name: 'X', phone: '+33123456789', smsConsent: true, clinicIds: ['c2'] } })).status).toBe(403);
+    expect(
+      (await call('PUT', '/api/patients/pat7', { principal: scopedAdmin, body: { name: 'X', phone: '+33123456789', smsConsent: true, clinicIds: ['c2'] } }))
+        .status,
+    ).toBe(403);
   });
 
-  test('GET clinics shows only the principal\'s clinics', async () => {
+  test("GET clinics shows only the principal's clinics", async () => {
     expect((await call('GET', '/api/clinics', { principal: schedulerC2 })).body).toEqual({ clinics: [expect.objectContaining({ clinicId: 'c2' })] });
     expect(((await call('GET', '/api/clinics')).body as { clinics: unknown[] }).clinics).toHaveLength(2);
     expect((await call('GET', '/api/providers?clinicId=c1', { principal: schedulerC2 })).status).toBe(403);
@@ -184,7 +213,13 @@ describe('slots', () => {
     expect(r.status).toBe(200);
     const slots = (r.body as { slots: { slotId: string; providerId: string; start: string }[] }).slots;
     expect(slots).toHaveLength(12);
-    expect(slots).toContainEqual({ slotId: P1_TUE_0900, providerId: 'p1', start: '2026-03-03T09:00:00-05:00', end: '2026-03-03T09:30:00-05:00', appointmentType: 'checkup' });
+    expect(slots).toContainEqual({
+      slotId: P1_TUE_0900,
+      providerId: 'p1',
+      start: '2026-03-03T09:00:00-05:00',
+      end: '2026-03-03T09:30:00-05:00',
+      appointmentType: 'checkup',
+    });
     expect(((await call('GET', q('&providerId=p2'))).body as { slots: unknown[] }).slots).toHaveLength(6);
   });
 
@@ -196,7 +231,9 @@ describe('slots', () => {
   });
 
   test('an unencoded + offset in the query still parses', async () => {
-    const r = await call('GET', '/api/slots?clinicId=c2&appointmentType=berlin-visit&from=2026-03-03T09:00:00+01:00&to=2026-03-03T10:00:00+01:00', { principal: schedulerC2 });
+    const r = await call('GET', '/api/slots?clinicId=c2&appointmentType=berlin-visit&from=2026-03-03T09:00:00+01:00&to=2026-03-03T10:00:00+01:00', {
+      principal: schedulerC2,
+    });
     expect(r.status).toBe(200);
     expect((r.body as { slots: { slotId: string }[] }).slots[0]?.slotId).toBe(P3_TUE_0900);
   });
@@ -213,7 +250,9 @@ describe('slots', () => {
   });
 
   test('range, unknown ids and scope', async () => {
-    expect(code(await call('GET', '/api/slots?clinicId=c1&appointmentType=checkup&from=2026-03-03T10:00:00Z&to=2026-03-03T09:00:00Z'))).toBe('RANGE.END_BEFORE_START');
+    expect(code(await call('GET', '/api/slots?clinicId=c1&appointmentType=checkup&from=2026-03-03T10:00:00Z&to=2026-03-03T09:00:00Z'))).toBe(
+      'RANGE.END_BEFORE_START',
+    );
     expect(code(await call('GET', '/api/slots?clinicId=c1&appointmentType=checkup&from=2026-03-01T00:00:00Z&to=2026-05-01T00:00:00Z'))).toBe('RANGE.TOO_LONG');
     expect((await call('GET', '/api/slots?clinicId=c7&appointmentType=checkup&from=2026-03-03T09:00:00Z&to=2026-03-03T10:00:00Z')).status).toBe(404);
     const unknownType = await call('GET', '/api/slots?clinicId=c1&appointmentType=xray&from=2026-03-03T09:00:00Z&to=2026-03-03T10:00:00Z');
@@ -227,10 +266,19 @@ describe('appointments', () => {
     const r = await book(P1_TUE_0900);
     expect(r.status).toBe(201);
     const a = r.body as { appointmentId: string; status: string; start: string; end: string };
-    expect(a).toMatchObject({ status: 'booked', slotId: P1_TUE_0900, start: '2026-03-03T09:00:00-05:00', end: '2026-03-03T09:30:00-05:00', patientId: 'pat1', clinicId: 'c1' });
+    expect(a).toMatchObject({
+      status: 'booked',
+      slotId: P1_TUE_0900,
+      start: '2026-03-03T09:00:00-05:00',
+      end: '2026-03-03T09:30:00-05:00',
+      patientId: 'pat1',
+      clinicId: 'c1',
+    });
     expect(r.headers.get('location')).toBe(`/api/appointments/${a.appointmentId}`);
     expect(env.publisher.published.map((e) => e.type)).toEqual([EventType.appointmentBooked]);
-    expect(env.audit.entries).toContainEqual(expect.objectContaining({ action: 'create', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: 'pat1' }));
+    expect(env.audit.entries).toContainEqual(
+      expect.objectContaining({ action: 'create', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: 'pat1' }),
+    );
     const got = await call('GET', `/api/appointments/${a.appointmentId}`);
     expect(got.body).toMatchObject({ appointmentId: a.appointmentId, status: 'booked' });
   });
@@ -337,7 +385,8 @@ describe('appointments', () => {
     const otherQuery = base.replace('clinicId=c1', 'clinicId=c1&providerId=p2');
     expect(fields(await call('GET', `${otherQuery}&continuationToken=${encodeURIComponent(body1.continuationToken!)}`))).toEqual(['query.continuationToken']);
     expect(env.audit.entries.filter((e) => e.action === 'search')).toHaveLength(2);
-    const filtered = (await call('GET', '/api/appointments?clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z&patientId=pat2&status=booked')).body as typeof body1;
+    const filtered = (await call('GET', '/api/appointments?clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z&patientId=pat2&status=booked'))
+      .body as typeof body1;
     expect(filtered.appointments).toHaveLength(1);
     expect(fields(await call('GET', '/api/appointments?clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z&status=lost'))).toContain('query.status');
     expect(fields(await call('GET', '/api/appointments?clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z&limit=1000'))).toContain('query.limit');
@@ -357,8 +406,18 @@ describe('appointments', () => {
     // The slot is free again, and an offer made for it shows in the timeline.
     expect((await book(P1_TUE_0900, 'pat2')).status).toBe(201);
     await env.offers.create({
-      offerId: 'ofr-1', clinicId: 'c1', slotId: P1_TUE_0900, waitlistEntryId: 'wl-1', patientId: 'pat2', workflowInstanceId: 'backfill-1',
-      round: 1, status: 'accepted', sentAt: NOW.plus({ minutes: 1 }).toISO()!, expiresAt: NOW.plus({ minutes: 30 }).toISO()!, respondedAt: NOW.plus({ minutes: 5 }).toISO()!, version: 2,
+      offerId: 'ofr-1',
+      clinicId: 'c1',
+      slotId: P1_TUE_0900,
+      waitlistEntryId: 'wl-1',
+      patientId: 'pat2',
+      workflowInstanceId: 'backfill-1',
+      round: 1,
+      status: 'accepted',
+      sentAt: NOW.plus({ minutes: 1 }).toISO()!,
+      expiresAt: NOW.plus({ minutes: 30 }).toISO()!,
+      respondedAt: NOW.plus({ minutes: 5 }).toISO()!,
+      version: 2,
     });
     const timeline = await call('GET', `/api/appointments/${a.appointmentId}/events`);
     const kinds = (timeline.body as { events: { kind: string }[] }).events.map((e) => e.kind);
@@ -373,7 +432,13 @@ describe('appointments', () => {
   test('confirm: a pending self-scheduled booking becomes booked; a cancelled one is 409', async () => {
     const patient = (await env.services.patients.get('pat2'))!;
     await env.services.patients.put({ ...patient, noShows: [NOW.minus({ days: 10 }).toISO()!, NOW.minus({ days: 20 }).toISO()!] });
-    const pending = await bookAppointment(env.services, { slotId: P1_TUE_0930, patientId: 'pat2', appointmentType: 'checkup', channel: 'link', actor: { kind: 'patient', principalId: 'pat2' } });
+    const pending = await bookAppointment(env.services, {
+      slotId: P1_TUE_0930,
+      patientId: 'pat2',
+      appointmentType: 'checkup',
+      channel: 'link',
+      actor: { kind: 'patient', principalId: 'pat2' },
+    });
     expect(pending.status).toBe('pending');
     const day = await call('GET', '/api/schedule?clinicId=c1&date=2026-03-03&providerId=p1');
     const held = (day.body as { providers: { slots: { slotId: string; state: string }[] }[] }).providers[0]!.slots.find((x) => x.slotId === P1_TUE_0930);
@@ -407,12 +472,18 @@ describe('waitlist and offers', () => {
   const entry = { patientId: 'pat1', clinicId: 'c1', appointmentType: 'checkup' };
 
   test('add, list with pagination, idempotent replay', async () => {
-    const r = await call('POST', '/api/waitlist', { body: { ...entry, providerIds: ['p1'], urgency: 'urgent', earliest: '2026-03-03T00:00:00Z', latest: '2026-03-10T00:00:00Z' }, headers: { 'idempotency-key': 'w1' } });
+    const r = await call('POST', '/api/waitlist', {
+      body: { ...entry, providerIds: ['p1'], urgency: 'urgent', earliest: '2026-03-03T00:00:00Z', latest: '2026-03-10T00:00:00Z' },
+      headers: { 'idempotency-key': 'w1' },
+    });
     expect(r.status).toBe(201);
     const id = (r.body as { waitlistEntryId: string }).waitlistEntryId;
     expect(id).toMatch(/^wl-/);
     expect((await env.services.waitlist.get(id))?.status).toBe('active');
-    const replay = await call('POST', '/api/waitlist', { body: { ...entry, providerIds: ['p1'], urgency: 'urgent', earliest: '2026-03-03T00:00:00Z', latest: '2026-03-10T00:00:00Z' }, headers: { 'idempotency-key': 'w1' } });
+    const replay = await call('POST', '/api/waitlist', {
+      body: { ...entry, providerIds: ['p1'], urgency: 'urgent', earliest: '2026-03-03T00:00:00Z', latest: '2026-03-10T00:00:00Z' },
+      headers: { 'idempotency-key': 'w1' },
+    });
     expect((replay.body as { waitlistEntryId: string }).waitlistEntryId).toBe(id);
     await call('POST', '/api/waitlist', { body: { ...entry, patientId: 'pat2' } });
     const page1 = (await call('GET', '/api/waitlist?clinicId=c1&limit=1')).body as { entries: { patientId: string }[]; continuationToken?: string };
@@ -444,16 +515,41 @@ describe('waitlist and offers', () => {
   test('offers in flight and the day view show a held slot', async () => {
     const sentAt = NOW.toISO()!;
     const expiresAt = NOW.plus({ minutes: 30 }).toISO()!;
-    await env.offers.create({ offerId: 'ofr-9', clinicId: 'c1', slotId: P1_TUE_0930, waitlistEntryId: 'wl-9', patientId: 'pat2', workflowInstanceId: 'backfill-9', round: 1, status: 'sent', sentAt, expiresAt, version: 1 });
+    await env.offers.create({
+      offerId: 'ofr-9',
+      clinicId: 'c1',
+      slotId: P1_TUE_0930,
+      waitlistEntryId: 'wl-9',
+      patientId: 'pat2',
+      workflowInstanceId: 'backfill-9',
+      round: 1,
+      status: 'sent',
+      sentAt,
+      expiresAt,
+      version: 1,
+    });
     const booked = (await book(P1_TUE_0900)).body as { appointmentId: string };
     const offers = await call('GET', '/api/offers?clinicId=c1&from=2026-03-03T00:00:00-05:00&to=2026-03-04T00:00:00-05:00');
     expect((offers.body as { offers: { offerId: string; expiresAt: string }[] }).offers).toEqual([expect.objectContaining({ offerId: 'ofr-9', expiresAt })]);
     // Without a window: the next 24 hours (Monday 08:00 to Tuesday 08:00 New York).
-    await env.offers.create({ offerId: 'ofr-8', clinicId: 'c1', slotId: 'p2.20260302T1600', waitlistEntryId: 'wl-8', patientId: 'pat1', workflowInstanceId: 'backfill-8', round: 2, status: 'sent', sentAt, expiresAt, version: 1 });
+    await env.offers.create({
+      offerId: 'ofr-8',
+      clinicId: 'c1',
+      slotId: 'p2.20260302T1600',
+      waitlistEntryId: 'wl-8',
+      patientId: 'pat1',
+      workflowInstanceId: 'backfill-8',
+      round: 2,
+      status: 'sent',
+      sentAt,
+      expiresAt,
+      version: 1,
+    });
     expect(((await call('GET', '/api/offers?clinicId=c1')).body as { offers: { offerId: string }[] }).offers.map((o) => o.offerId)).toEqual(['ofr-8']);
     expect(code(await call('GET', '/api/offers?clinicId=c1&from=2026-03-01T00:00:00Z&to=2026-03-20T00:00:00Z'))).toBe('RANGE.TOO_LONG');
     const day = await call('GET', '/api/schedule?clinicId=c1&date=2026-03-03');
-    const providers = (day.body as { providers: { providerId: string; slots: { slotId: string; state: string; appointment?: { appointmentId: string } }[] }[] }).providers;
+    const providers = (day.body as { providers: { providerId: string; slots: { slotId: string; state: string; appointment?: { appointmentId: string } }[] }[] })
+      .providers;
     expect(providers.map((p) => p.providerId)).toEqual(['p1', 'p2']);
     const p1 = providers[0]!.slots;
     expect(p1).toHaveLength(16);
@@ -475,10 +571,17 @@ describe('provider absences and workflows', () => {
     const { instanceId } = r.body as { instanceId: string };
     expect(instanceId).toMatch(/^absence-p1-[0-9a-f]{12}$/);
     expect(client.started).toEqual([
-      expect.objectContaining({ name: 'providerAbsenceOrchestrator', instanceId, input: expect.objectContaining({ providerId: 'p1', clinicId: 'c1', reasonCode: 'sick', from: absence.from, to: absence.to }) }),
+      expect.objectContaining({
+        name: 'providerAbsenceOrchestrator',
+        instanceId,
+        input: expect.objectContaining({ providerId: 'p1', clinicId: 'c1', reasonCode: 'sick', from: absence.from, to: absence.to }),
+      }),
     ]);
     // The same instants written in another offset are the same absence.
-    const same = await call('POST', '/api/providers/p1/absences', { body: { from: '2026-03-03T05:00:00Z', to: '2026-03-04T05:00:00Z' }, extraInputs: { durableClient: client } });
+    const same = await call('POST', '/api/providers/p1/absences', {
+      body: { from: '2026-03-03T05:00:00Z', to: '2026-03-04T05:00:00Z' },
+      extraInputs: { durableClient: client },
+    });
     expect((same.body as { instanceId: string }).instanceId).toBe(instanceId);
     expect(client.started).toHaveLength(1);
     const status = await call('GET', `/api/workflows/${instanceId}`, { extraInputs: { durableClient: client } });
@@ -489,10 +592,21 @@ describe('provider absences and workflows', () => {
 
   test('validation, unknown provider, scope, and no workflow engine', async () => {
     const client = new FakeDurableClient();
-    expect(fields(await call('POST', '/api/providers/p1/absences', { body: { from: absence.to, to: absence.from }, extraInputs: { durableClient: client } }))).toContain('body.to');
-    expect(fields(await call('POST', '/api/providers/p1/absences', { body: { from: '2026-03-03T00:00:00Z', to: '2026-09-03T00:00:00Z' }, extraInputs: { durableClient: client } }))).toContain('body.to');
+    expect(
+      fields(await call('POST', '/api/providers/p1/absences', { body: { from: absence.to, to: absence.from }, extraInputs: { durableClient: client } })),
+    ).toContain('body.to');
+    expect(
+      fields(
+        await call('POST', '/api/providers/p1/absences', {
+          body: { from: '2026-03-03T00:00:00Z', to: '2026-09-03T00:00:00Z' },
+          extraInputs: { durableClient: client },
+        }),
+      ),
+    ).toContain('body.to');
     expect(code(await call('POST', '/api/providers/p7/absences', { body: absence, extraInputs: { durableClient: client } }))).toBe('PROVIDER.NOT_FOUND');
-    expect((await call('POST', '/api/providers/p1/absences', { body: absence, extraInputs: { durableClient: client }, principal: schedulerC2 })).status).toBe(403);
+    expect((await call('POST', '/api/providers/p1/absences', { body: absence, extraInputs: { durableClient: client }, principal: schedulerC2 })).status).toBe(
+      403,
+    );
     expect(client.started).toHaveLength(0);
     const none = await call('POST', '/api/providers/p1/absences', { body: absence });
     expect([none.status, code(none)]).toEqual([503, 'WORKFLOW.UNAVAILABLE']);

@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { EventType, type Appointment } from '../../../../domain';
-import { HL7_FILLER_SYSTEM, HL7_PLACER_SYSTEM, parseHl7, parseHl7Timestamp, parseSiu, stripMllp, unescapeHl7, hl7TimestampToInstant } from '../../../../domain/ehr';
+import {
+  HL7_FILLER_SYSTEM,
+  HL7_PLACER_SYSTEM,
+  parseHl7,
+  parseHl7Timestamp,
+  parseSiu,
+  stripMllp,
+  unescapeHl7,
+  hl7TimestampToInstant,
+} from '../../../../domain/ehr';
 import { captured, invoke, NOW, principal, seed, SEEDED_PHI, type Seeded } from '../../../support/api-harness';
 import { isDeadLetterError } from '../../../../functions/adapters/servicebus/errors';
 import { isUtf8 } from 'node:buffer';
@@ -32,7 +41,19 @@ beforeEach(async () => {
 
 async function send(message: string, who: string | null = EHR) {
   const r = await invoke('POST', '/api/ehr/hl7v2', { rawBody: message, principal: who, headers: { 'content-type': 'application/hl7-v2' } });
-  return { ...r, segments: r.text.split('\r'), msa: r.text.split('\r').find((s) => s.startsWith('MSA|'))?.split('|') ?? [], err: r.text.split('\r').find((s) => s.startsWith('ERR|'))?.split('|') };
+  return {
+    ...r,
+    segments: r.text.split('\r'),
+    msa:
+      r.text
+        .split('\r')
+        .find((s) => s.startsWith('MSA|'))
+        ?.split('|') ?? [],
+    err: r.text
+      .split('\r')
+      .find((s) => s.startsWith('ERR|'))
+      ?.split('|'),
+  };
 }
 
 const appointments = (): Appointment[] => [...(env.services.appointments as unknown as { byId: Map<string, Appointment> }).byId.values()];
@@ -71,12 +92,24 @@ describe('parsing', () => {
       durationMinutes: 30,
       start: { local: { year: 2026, month: 3, day: 3, hour: 9, minute: 0, second: 0 }, offsetMinutes: -300 },
     });
-    expect(r.command.header).toMatchObject({ sendingApplication: ['EPIC', '', ''], sendingFacility: ['MAINHOSP', '2.16.840.1.113883.3.1', 'ISO'], controlId: 'MSG00001', version: '2.5.1' });
+    expect(r.command.header).toMatchObject({
+      sendingApplication: ['EPIC', '', ''],
+      sendingFacility: ['MAINHOSP', '2.16.840.1.113883.3.1', 'ISO'],
+      controlId: 'MSG00001',
+      version: '2.5.1',
+    });
   });
 
   test('custom encoding characters (# as component separator) and a minimal message without optional fields', () => {
     const custom = parseSiu(fixture('siu-s12-custom-encoding.hl7'));
-    expect(custom.ok && custom.command).toMatchObject({ trigger: 'S12', patientIds: ['pat2'], providerIds: ['p2'], appointmentType: 'checkup', fillerId: 'FL-77', placerId: 'PL-77' });
+    expect(custom.ok && custom.command).toMatchObject({
+      trigger: 'S12',
+      patientIds: ['pat2'],
+      providerIds: ['p2'],
+      appointmentType: 'checkup',
+      fillerId: 'FL-77',
+      placerId: 'PL-77',
+    });
     const minimal = parseSiu(fixture('siu-s12-minimal.hl7'));
     expect(minimal.ok && minimal.command).toMatchObject({ trigger: 'S12', patientIds: ['pat2'], providerIds: ['p2'], fillerId: 'FL-5555', clinicGiven: false });
     expect(minimal.ok && minimal.command.start).toEqual({ local: { year: 2026, month: 3, day: 3, hour: 10, minute: 0, second: 0 } });
@@ -85,7 +118,8 @@ describe('parsing', () => {
   test('HL7 timestamps: offsets, clinic-local reading, DST gap and fall-back, malformed values', () => {
     expect(parseHl7Timestamp('202603030900')).toEqual({ local: { year: 2026, month: 3, day: 3, hour: 9, minute: 0, second: 0 } });
     expect(parseHl7Timestamp('20260303090000.123+0530')?.offsetMinutes).toBe(330);
-    for (const bad of ['2026', '20260303', '20261303090000', '20260303096000', '20260303090000+05', '20260303090000+2000', 'x', '']) expect(parseHl7Timestamp(bad)).toBeUndefined();
+    for (const bad of ['2026', '20260303', '20261303090000', '20260303096000', '20260303090000+05', '20260303090000+2000', 'x', ''])
+      expect(parseHl7Timestamp(bad)).toBeUndefined();
     const utc = (s: string, zone = 'America/New_York') => hl7TimestampToInstant(parseHl7Timestamp(s)!, zone).toUTC().toISO();
     expect(utc('20260303090000-0500')).toBe('2026-03-03T14:00:00.000Z');
     expect(utc('20260303090000')).toBe('2026-03-03T14:00:00.000Z');
@@ -101,11 +135,21 @@ describe('POST /api/ehr/hl7v2', () => {
     const r = await send(fixture('siu-s12-new.hl7'));
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/hl7-v2/);
-    expect(r.segments[0]).toMatch(/^MSH\|\^~\\&\|SLOTFLOW\|C1\|EPIC\|MAINHOSP\^2\.16\.840\.1\.113883\.3\.1\^ISO\|20260302130000\+0000\|\|ACK\^S12\^ACK\|ack-\d+\|P\|2\.5\.1$/);
+    expect(r.segments[0]).toMatch(
+      /^MSH\|\^~\\&\|SLOTFLOW\|C1\|EPIC\|MAINHOSP\^2\.16\.840\.1\.113883\.3\.1\^ISO\|20260302130000\+0000\|\|ACK\^S12\^ACK\|ack-\d+\|P\|2\.5\.1$/,
+    );
     expect(r.msa.slice(0, 3)).toEqual(['MSA', 'AA', 'MSG00001']);
     expect(r.err).toBeUndefined();
     const [a] = appointments();
-    expect(a).toMatchObject({ slotId: 'p1.20260303T1400', patientId: 'pat1', providerId: 'p1', appointmentType: 'checkup', status: 'booked', source: 'ehr', start: '2026-03-03T09:00:00-05:00' });
+    expect(a).toMatchObject({
+      slotId: 'p1.20260303T1400',
+      patientId: 'pat1',
+      providerId: 'p1',
+      appointmentType: 'checkup',
+      status: 'booked',
+      source: 'ehr',
+      start: '2026-03-03T09:00:00-05:00',
+    });
     expect(a!.externalIds).toEqual([
       { system: HL7_PLACER_SYSTEM, value: 'PL-1001' },
       { system: HL7_FILLER_SYSTEM, value: 'FL-9001' },
@@ -133,7 +177,12 @@ describe('POST /api/ehr/hl7v2', () => {
     const lf = await send(fixture('siu-s12-lf-mllp.hl7'));
     expect(lf.msa.slice(0, 3)).toEqual(['MSA', 'AA', 'MSG00002']);
     expect(lf.msa[3]).toMatch(/^unchanged apt-/);
-    const other = await send(fixture('siu-s12-crlf.hl7').replace(/PL-1001/g, 'PL-2').replace(/FL-9001/g, 'FL-2').replace('pat1^^^SLOTFLOW', 'pat2^^^SLOTFLOW'));
+    const other = await send(
+      fixture('siu-s12-crlf.hl7')
+        .replace(/PL-1001/g, 'PL-2')
+        .replace(/FL-9001/g, 'FL-2')
+        .replace('pat1^^^SLOTFLOW', 'pat2^^^SLOTFLOW'),
+    );
     expect(other.msa[1]).toBe('AE');
     expect(other.err?.[3]).toBe('205^Duplicate key identifier^HL70357');
     expect(other.err?.[5]).toMatch(/^APPOINTMENT\.SLOT_TAKEN\^/);
@@ -143,7 +192,12 @@ describe('POST /api/ehr/hl7v2', () => {
   test('a Latin-1 body (not UTF-8) is read as ISO 8859-1', async () => {
     const latin1 = Buffer.from(fixture('siu-s12-new.hl7').replace('Brien^Mary', 'Brien^M\u00e4ry').replace('FL-9001^EPIC', 'FL-9001\u00e4^EPIC'), 'latin1');
     expect(isUtf8(latin1)).toBe(false);
-    const request = new HttpRequest({ method: 'POST', url: 'http://127.0.0.1:7071/api/ehr/hl7v2', headers: { 'x-ms-client-principal': EHR }, body: { bytes: latin1 } });
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://127.0.0.1:7071/api/ehr/hl7v2',
+      headers: { 'x-ms-client-principal': EHR },
+      body: { bytes: latin1 },
+    });
     const response = await receiveHl7v2(request, new InvocationContext({ invocationId: 'inv-latin1', logHandler: () => undefined }));
     const text = await response.text();
     expect(text).toContain('MSA|AA|MSG00001');
@@ -156,7 +210,11 @@ describe('POST /api/ehr/hl7v2', () => {
     expect(minimal.segments[0]).toContain('|ACK^S12^ACK|');
     const custom = await send(fixture('siu-s12-custom-encoding.hl7').replace('202603031000-0500', '202603031100-0500'));
     expect(custom.msa[1]).toBe('AA');
-    expect(appointments().map((a) => a.start).sort()).toEqual(['2026-03-03T10:00:00-05:00', '2026-03-03T11:00:00-05:00']);
+    expect(
+      appointments()
+        .map((a) => a.start)
+        .sort(),
+    ).toEqual(['2026-03-03T10:00:00-05:00', '2026-03-03T11:00:00-05:00']);
   });
 
   test.each([
@@ -168,7 +226,11 @@ describe('POST /api/ehr/hl7v2', () => {
     ['a type the provider does not offer here', (m: string) => m.replace('checkup^Check-up', 'berlin-visit^Visit'), 'APPOINTMENT_TYPE.UNKNOWN'],
     ['a duration longer than the slot', (m: string) => m.replace('|30|MIN\r', '|45|MIN\r'), 'APPOINTMENT_TYPE.DOES_NOT_FIT_SLOT'],
     ['a clinic that is not the provider clinic', (m: string) => m.replace('AIL|1|A|c1', 'AIL|1|A|c2'), 'CLINIC.NOT_FOUND'],
-    ['a slot in the past', (m: string) => m.replace(/20260303090000-0500/g, '20260227090000-0500').replace(/20260303093000-0500/g, '20260227093000-0500'), 'APPOINTMENT.IN_THE_PAST'],
+    [
+      'a slot in the past',
+      (m: string) => m.replace(/20260303090000-0500/g, '20260227090000-0500').replace(/20260303093000-0500/g, '20260227093000-0500'),
+      'APPOINTMENT.IN_THE_PAST',
+    ],
   ])('AE for %s, with the code in ERR-5 and nothing stored', async (_name, mutate, code) => {
     const r = await send(mutate(fixture('siu-s12-new.hl7')));
     expect(r.status).toBe(200);
@@ -191,7 +253,12 @@ describe('POST /api/ehr/hl7v2', () => {
     const [booked] = appointments();
     const s13 = await send(fixture('siu-s13-reschedule.hl7'));
     expect(s13.msa[1]).toBe('AA');
-    expect(appointments()[0]).toMatchObject({ appointmentId: booked!.appointmentId, slotId: 'p1.20260303T1630', start: '2026-03-03T11:30:00-05:00', version: 2 });
+    expect(appointments()[0]).toMatchObject({
+      appointmentId: booked!.appointmentId,
+      slotId: 'p1.20260303T1630',
+      start: '2026-03-03T11:30:00-05:00',
+      version: 2,
+    });
     const s14 = await send(fixture('siu-s14-modify-notes.hl7'));
     expect(s14.msa[1]).toBe('AA');
     expect(s14.msa[3]).toMatch(/^unchanged /);
@@ -243,7 +310,14 @@ describe('POST /api/ehr/hl7v2', () => {
     ['no SCH segment', fixture('siu-s12-new.hl7').replace(/\rSCH\|[^\r]*/, ''), 'HL7.SEGMENT_MISSING'],
     ['no appointment ids', fixture('siu-s12-new.hl7').replace('SCH|PL-1001^EPIC|FL-9001^EPIC|', 'SCH|||'), 'HL7.REQUIRED_FIELD_MISSING'],
     ['no PID-3 on S12', fixture('siu-s12-new.hl7').replace(/\rPID\|[^\r]*/, '\rPID|1'), 'HL7.REQUIRED_FIELD_MISSING'],
-    ['no start anywhere', fixture('siu-s12-new.hl7').replace(/\^\^30\^20260303090000-0500\^20260303093000-0500/, '').replace(/\rTQ1\|[^\r]*/, '').replace('|20260303090000-0500|0|MIN', '||0|MIN'), 'HL7.REQUIRED_FIELD_MISSING'],
+    [
+      'no start anywhere',
+      fixture('siu-s12-new.hl7')
+        .replace(/\^\^30\^20260303090000-0500\^20260303093000-0500/, '')
+        .replace(/\rTQ1\|[^\r]*/, '')
+        .replace('|20260303090000-0500|0|MIN', '||0|MIN'),
+      'HL7.REQUIRED_FIELD_MISSING',
+    ],
     ['a malformed start', fixture('siu-s12-new.hl7').replace('^^30^20260303090000-0500', '^^30^tomorrow'), 'HL7.DATA_TYPE'],
     ['a malformed duration', fixture('siu-s12-new.hl7').replace('|30|MIN\r', '|half an hour|MIN\r'), 'HL7.DATA_TYPE'],
   ])('AR for %s: HTTP 200, never a 5xx, nothing stored', async (_name, message, code) => {
@@ -266,7 +340,11 @@ describe('POST /api/ehr/hl7v2', () => {
     const base = fixture('siu-s12-new.hl7');
     const mutation = fc.oneof(
       fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 30 }) }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom('|', '^', '~', '\\', '&', '\r', '\n', '\x0b', '\x1c', '""', 'ü', '\\X00\\', '\\F', 'ZZZ|1') }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        at: fc.nat(),
+        text: fc.constantFrom('|', '^', '~', '\\', '&', '\r', '\n', '\x0b', '\x1c', '""', 'ü', '\\X00\\', '\\F', 'ZZZ|1'),
+      }),
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
     );
     await fc.assert(
@@ -275,7 +353,12 @@ describe('POST /api/ehr/hl7v2', () => {
         let m = base.replace('MSG00001', `FZ${n}`);
         for (const mu of mutations) {
           const at = mu.at % (m.length + 1);
-          m = mu.kind === 'delete' ? m.slice(0, at) + m.slice(at + mu.len) : mu.kind === 'insert' ? m.slice(0, at) + mu.text + m.slice(at) : m.slice(0, Math.max(at, 1));
+          m =
+            mu.kind === 'delete'
+              ? m.slice(0, at) + m.slice(at + mu.len)
+              : mu.kind === 'insert'
+                ? m.slice(0, at) + mu.text + m.slice(at)
+                : m.slice(0, Math.max(at, 1));
         }
         const r = await send(m);
         expect(r.status).toBe(200);
@@ -301,7 +384,10 @@ describe('Service Bus queue ehr-inbound', () => {
 
   test('registered on queue ehr-inbound with connection ServiceBusConnection', () => {
     const fn = captured.find((f) => f.name === 'ehrInboundQueue')!;
-    expect(Object.values(fn.bindings).find((b) => b.type === 'serviceBusTrigger')).toMatchObject({ queueName: 'ehr-inbound', connection: 'ServiceBusConnection' });
+    expect(Object.values(fn.bindings).find((b) => b.type === 'serviceBusTrigger')).toMatchObject({
+      queueName: 'ehr-inbound',
+      connection: 'ServiceBusConnection',
+    });
   });
 
   test('AA completes (a string, bytes or {hl7}); AE and AR dead-letter with the code; a repeat is a replay', async () => {

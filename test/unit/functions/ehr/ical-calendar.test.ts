@@ -28,7 +28,9 @@ async function book(slotId: string, patientId: string): Promise<string> {
 type VEvent = nodeIcal.VEvent & { sequence?: string | number; status?: string };
 function events(text: string): VEvent[] {
   const parsed = nodeIcal.sync.parseICS(text);
-  return Object.values(parsed).filter((c): c is VEvent => (c as { type?: string }).type === 'VEVENT').sort((a, b) => String(a.uid).localeCompare(String(b.uid)));
+  return Object.values(parsed)
+    .filter((c): c is VEvent => (c as { type?: string }).type === 'VEVENT')
+    .sort((a, b) => String(a.uid).localeCompare(String(b.uid)));
 }
 
 test('one VEVENT per appointment with stable UID, SEQUENCE, STATUS and correct instants; no patient names', async () => {
@@ -90,7 +92,9 @@ test('ETag and 304; roles, scoping, unknown provider and bad ranges are problem+
   const unknown = await invoke('GET', '/api/providers/nobody/calendar.ics', { principal: principal(['ehr']) });
   expect(unknown.status).toBe(404);
   expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect((await invoke('GET', '/api/providers/p1/calendar.ics?from=2026-01-01T00:00:00Z&to=2027-06-01T00:00:00Z', { principal: principal(['ehr']) })).status).toBe(400);
+  expect(
+    (await invoke('GET', '/api/providers/p1/calendar.ics?from=2026-01-01T00:00:00Z&to=2027-06-01T00:00:00Z', { principal: principal(['ehr']) })).status,
+  ).toBe(400);
   expect((await invoke('GET', '/api/providers/p1/calendar.ics?from=yesterday', { principal: principal(['ehr']) })).status).toBe(400);
   const windowed = await invoke('GET', '/api/providers/p1/calendar.ics?from=2026-03-04T00:00:00Z&to=2026-03-05T00:00:00Z', { principal: principal(['ehr']) });
   expect(events(windowed.text)).toEqual([]);

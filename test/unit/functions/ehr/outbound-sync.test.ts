@@ -19,7 +19,13 @@ require('../../../../functions/ehr/outbound-sync');
 let env: Seeded;
 let recorder: RecordingEhrPush;
 const handler = () => capturedFunctions.get('ehrOutboundSync')!.handler as (message: unknown, context: InvocationContext) => Promise<void>;
-const ctx = () => new InvocationContext({ functionName: 'ehrOutboundSync', invocationId: 'inv-1', triggerMetadata: { messageId: 'm-1', deliveryCount: 1 }, logHandler: () => undefined });
+const ctx = () =>
+  new InvocationContext({
+    functionName: 'ehrOutboundSync',
+    invocationId: 'inv-1',
+    triggerMetadata: { messageId: 'm-1', deliveryCount: 1 },
+    logHandler: () => undefined,
+  });
 
 beforeEach(async () => {
   env = await seed();
@@ -29,7 +35,13 @@ beforeEach(async () => {
 afterAll(() => setEhrPush(undefined));
 
 async function bookedEvent(): Promise<SchedulingEvent> {
-  await bookAppointment(env.services, { slotId: P1_TUE_0900, patientId: 'pat1', appointmentType: 'checkup', channel: 'api', actor: { kind: 'staff', principalId: 's' } });
+  await bookAppointment(env.services, {
+    slotId: P1_TUE_0900,
+    patientId: 'pat1',
+    appointmentType: 'checkup',
+    channel: 'api',
+    actor: { kind: 'staff', principalId: 's' },
+  });
   return env.publisher.published.at(-1)!;
 }
 
@@ -43,16 +55,30 @@ test('a front-desk booking is pushed as the current FHIR Appointment; a redelive
   await handler()(event, ctx());
   await handler()(event, ctx());
   expect(recorder.pushed).toHaveLength(1);
-  expect(recorder.pushed[0]).toMatchObject({ resourceType: 'Appointment', id: event.subject, status: 'booked', participant: expect.arrayContaining([{ actor: { reference: 'Patient/pat1' }, required: 'required', status: 'accepted' }]) });
+  expect(recorder.pushed[0]).toMatchObject({
+    resourceType: 'Appointment',
+    id: event.subject,
+    status: 'booked',
+    participant: expect.arrayContaining([{ actor: { reference: 'Patient/pat1' }, required: 'required', status: 'accepted' }]),
+  });
   expect(JSON.stringify(recorder.pushed[0])).not.toContain('Ada Lovelace');
 });
 
 test("the EHR's own bookings and cancellations are not echoed", async () => {
-  await bookAppointment(env.services, { slotId: 'p1.20260303T1430', patientId: 'pat2', appointmentType: 'checkup', channel: 'ehr', actor: { kind: 'ehr', principalId: 'e' } });
+  await bookAppointment(env.services, {
+    slotId: 'p1.20260303T1430',
+    patientId: 'pat2',
+    appointmentType: 'checkup',
+    channel: 'ehr',
+    actor: { kind: 'ehr', principalId: 'e' },
+  });
   await handler()(env.publisher.published.at(-1)!, ctx());
   const [booked] = env.publisher.published;
   await cancelAppointment(env.services, { appointmentId: booked!.subject, actor: { kind: 'ehr', principalId: 'e' }, reasonCode: 'ehr-cancelled' });
-  await handler()(env.publisher.published.find((e) => e.type.endsWith('cancelled.v1'))!, ctx());
+  await handler()(
+    env.publisher.published.find((e) => e.type.endsWith('cancelled.v1'))!,
+    ctx(),
+  );
   expect(recorder.pushed).toHaveLength(0);
 });
 

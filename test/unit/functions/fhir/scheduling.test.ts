@@ -30,11 +30,18 @@ import '../../../../functions/fhir/slot';
 const FHIR_SCHEMA_ID = 'http://hl7.org/fhir/json-schema/4.0';
 const RESOURCE_TYPES = ['Appointment', 'Slot', 'Schedule', 'Location', 'OperationOutcome', 'Bundle', 'Parameters', 'CapabilityStatement'];
 function fhirValidator(): ValidateFunction {
-  const full = JSON.parse(readFileSync(join(require.resolve('ajv/package.json'), '..', '..', '@medplum', 'definitions', 'dist', 'fhir', 'r4', 'fhir.schema.json'), 'utf8')) as {
+  const full = JSON.parse(
+    readFileSync(join(require.resolve('ajv/package.json'), '..', '..', '@medplum', 'definitions', 'dist', 'fhir', 'r4', 'fhir.schema.json'), 'utf8'),
+  ) as {
     $schema: string;
     definitions: Record<string, unknown>;
   };
-  const defs = { ...full.definitions, Resource: { type: 'object' }, integer64: { type: ['string', 'number'] }, ResourceList: { oneOf: RESOURCE_TYPES.map((t) => ({ $ref: `#/definitions/${t}` })) } } as Record<string, unknown>;
+  const defs = {
+    ...full.definitions,
+    Resource: { type: 'object' },
+    integer64: { type: ['string', 'number'] },
+    ResourceList: { oneOf: RESOURCE_TYPES.map((t) => ({ $ref: `#/definitions/${t}` })) },
+  } as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
   const queue = [...RESOURCE_TYPES, 'ResourceList'];
   while (queue.length > 0) {
@@ -75,7 +82,11 @@ interface Bundle extends Res {
 }
 
 async function fhir(method: string, path: string, options: InvokeOptions = {}) {
-  const r = await invoke(method, path, { principal: EHR, ...options, ...(options.body !== undefined ? { headers: { 'content-type': 'application/fhir+json', ...options.headers } } : {}) });
+  const r = await invoke(method, path, {
+    principal: EHR,
+    ...options,
+    ...(options.body !== undefined ? { headers: { 'content-type': 'application/fhir+json', ...options.headers } } : {}),
+  });
   if (r.status !== 304 && r.status !== 401 && r.headers.get('content-type')?.startsWith('application/fhir+json')) expectValidFhir(r.body);
   if (r.status >= 400) {
     expect(r.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
@@ -85,7 +96,7 @@ async function fhir(method: string, path: string, options: InvokeOptions = {}) {
   return r;
 }
 const resources = (b: unknown) => ((b as Bundle).entry ?? []).map((e) => e.resource);
-const outcomeCode = (b: unknown) => ((b as { issue: { details: { coding: { code: string }[] } }[] }).issue[0]!.details.coding[0]!.code);
+const outcomeCode = (b: unknown) => (b as { issue: { details: { coding: { code: string }[] } }[] }).issue[0]!.details.coding[0]!.code;
 const appointments = (): Appointment[] => [...(env.services.appointments as unknown as { byId: Map<string, Appointment> }).byId.values()];
 const params = (...parameter: Record<string, unknown>[]) => ({ resourceType: 'Parameters', parameter });
 const appointmentParam = (resource: Record<string, unknown>) => params({ name: 'appointment', resource: { resourceType: 'Appointment', ...resource } });
@@ -111,7 +122,11 @@ describe('CapabilityStatement', () => {
       'GET /fhir/metadata',
     ].sort();
     const registered = captured
-      .flatMap((f) => Object.values(f.bindings).filter((b) => b.type === 'httpTrigger').flatMap((b) => (b.methods ?? []).map((m) => `${m.toUpperCase()} /${String(b.route)}`)))
+      .flatMap((f) =>
+        Object.values(f.bindings)
+          .filter((b) => b.type === 'httpTrigger')
+          .flatMap((b) => (b.methods ?? []).map((m) => `${m.toUpperCase()} /${String(b.route)}`)),
+      )
       .filter((k) => k.split(' ')[1]!.startsWith('/fhir'))
       .sort();
     expect(described).toEqual(registered);
@@ -129,7 +144,10 @@ describe('Slot and Schedule', () => {
       [P1_TUE_0900, 'busy', '2026-03-03T09:00:00-05:00', '2026-03-03T09:30:00-05:00'],
       [P1_TUE_0930, 'free', '2026-03-03T09:30:00-05:00', '2026-03-03T10:00:00-05:00'],
     ]);
-    expect(slots[0]).toMatchObject({ schedule: { reference: 'Schedule/p1' }, serviceType: [{ coding: [{ system: 'urn:slotflow:appointment-type', code: 'checkup', display: 'Check-up' }] }] });
+    expect(slots[0]).toMatchObject({
+      schedule: { reference: 'Schedule/p1' },
+      serviceType: [{ coding: [{ system: 'urn:slotflow:appointment-type', code: 'checkup', display: 'Check-up' }] }],
+    });
     expect((r.body as Bundle).entry![0]!.fullUrl).toBe(`http://127.0.0.1:7071/fhir/Slot/${P1_TUE_0900}`);
     const free = await fhir('GET', '/fhir/Slot?schedule=p1&status=free&start=ge2026-03-03&start=lt2026-03-04');
     expect(resources(free.body)).toHaveLength(15);
@@ -243,7 +261,9 @@ describe('IHE ITI Scheduling: $find, $hold, $book', () => {
       ['proposed', '2026-03-03T09:30:00-05:00', `Slot/${P1_TUE_0930}`],
       ['proposed', '2026-03-03T10:00:00-05:00', 'Slot/p1.20260303T1500'],
     ]);
-    expect(proposed[0]!.participant).toEqual(expect.arrayContaining([expect.objectContaining({ actor: { reference: 'Patient/pat1' }, status: 'needs-action' })]));
+    expect(proposed[0]!.participant).toEqual(
+      expect.arrayContaining([expect.objectContaining({ actor: { reference: 'Patient/pat1' }, status: 'needs-action' })]),
+    );
     const noType = await fhir('POST', '/fhir/Appointment/$find', { body: params({ name: 'location', valueReference: { reference: 'Location/c1' } }) });
     expect(noType.status).toBe(400);
     const notParameters = await fhir('POST', '/fhir/Appointment/$find', { body: { resourceType: 'Patient' } });
@@ -252,16 +272,30 @@ describe('IHE ITI Scheduling: $find, $hold, $book', () => {
 
   test('$hold blocks the slot for every channel until it lapses; $book books the hold in place and publishes booked', async () => {
     const hold = await fhir('POST', '/fhir/Appointment/$hold', {
-      body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat1')], serviceType: [{ coding: [{ code: 'checkup' }] }], identifier: [{ system: 'urn:epic:csn', value: 'CSN-1' }] }),
+      body: appointmentParam({
+        slot: [{ reference: `Slot/${P1_TUE_0900}` }],
+        participant: [patientParticipant('pat1')],
+        serviceType: [{ coding: [{ code: 'checkup' }] }],
+        identifier: [{ system: 'urn:epic:csn', value: 'CSN-1' }],
+      }),
     });
     expect(hold.status).toBe(200);
     const held = resources(hold.body)[0]!;
-    expect(held).toMatchObject({ status: 'proposed', identifier: [{ system: 'urn:epic:csn', value: 'CSN-1' }], extension: [{ url: HOLD_EXPIRES_EXTENSION, valueInstant: '2026-03-02T13:10:00Z' }] });
+    expect(held).toMatchObject({
+      status: 'proposed',
+      identifier: [{ system: 'urn:epic:csn', value: 'CSN-1' }],
+      extension: [{ url: HOLD_EXPIRES_EXTENSION, valueInstant: '2026-03-02T13:10:00Z' }],
+    });
     expect(env.publisher.published).toEqual([]);
     // Blocked for the front desk and for another EHR hold.
-    const api = await invoke('POST', '/api/appointments', { principal: principal(['scheduler']), body: { slotId: P1_TUE_0900, patientId: 'pat2', appointmentType: 'checkup' } });
+    const api = await invoke('POST', '/api/appointments', {
+      principal: principal(['scheduler']),
+      body: { slotId: P1_TUE_0900, patientId: 'pat2', appointmentType: 'checkup' },
+    });
     expect(api.status).toBe(409);
-    const second = await fhir('POST', '/fhir/Appointment/$hold', { body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat2')] }) });
+    const second = await fhir('POST', '/fhir/Appointment/$hold', {
+      body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat2')] }),
+    });
     expect(second.status).toBe(409);
     expect(outcomeCode(second.body)).toBe('APPOINTMENT.SLOT_TAKEN');
     const slot = await fhir('GET', `/fhir/Slot?schedule=p1&start=ge2026-03-03T09:00:00-05:00&start=lt2026-03-03T09:30:00-05:00`);
@@ -285,9 +319,14 @@ describe('IHE ITI Scheduling: $find, $hold, $book', () => {
     const late = await fhir('POST', '/fhir/Appointment/$book', { body: appointmentParam({ id: first.id }) });
     expect(late.status).toBe(409);
     expect(outcomeCode(late.body)).toBe('HOLD.EXPIRED');
-    const other = await fhir('POST', '/fhir/Appointment/$hold', { body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat2')] }) });
+    const other = await fhir('POST', '/fhir/Appointment/$hold', {
+      body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat2')] }),
+    });
     expect(other.status).toBe(200);
-    expect(appointments().find((a) => a.appointmentId === first.id)).toMatchObject({ status: 'cancelled', cancellation: { reasonCode: 'hold-expired', by: 'system' } });
+    expect(appointments().find((a) => a.appointmentId === first.id)).toMatchObject({
+      status: 'cancelled',
+      cancellation: { reasonCode: 'hold-expired', by: 'system' },
+    });
     // The sweeper releases the second once it lapses; the slot is then bookable through the API.
     env.clock.advance({ minutes: 10 });
     expect(await sweepExpiredHolds(env.services)).toBe(1);
@@ -296,16 +335,26 @@ describe('IHE ITI Scheduling: $find, $hold, $book', () => {
   });
 
   test('$book directly by slot or by start + practitioner; errors are OperationOutcome with the domain code', async () => {
-    const bySlot = await fhir('POST', '/fhir/Appointment/$book', { body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat1')] }) });
+    const bySlot = await fhir('POST', '/fhir/Appointment/$book', {
+      body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat1')] }),
+    });
     expect(bySlot.status).toBe(200);
     expect(resources(bySlot.body)[0]).toMatchObject({ status: 'booked', start: '2026-03-03T09:00:00-05:00' });
     const byStart = await fhir('POST', '/fhir/Appointment/$book', {
-      body: { resourceType: 'Appointment', start: '2026-03-03T14:30:00Z', participant: [patientParticipant('pat2'), { actor: { reference: 'Practitioner/p1' }, status: 'accepted' }] },
+      body: {
+        resourceType: 'Appointment',
+        start: '2026-03-03T14:30:00Z',
+        participant: [patientParticipant('pat2'), { actor: { reference: 'Practitioner/p1' }, status: 'accepted' }],
+      },
     });
     expect(resources(byStart.body)[0]).toMatchObject({ status: 'booked', slot: [{ reference: `Slot/${P1_TUE_0930}` }] });
-    const taken = await fhir('POST', '/fhir/Appointment/$book', { body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat2')] }) });
+    const taken = await fhir('POST', '/fhir/Appointment/$book', {
+      body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0900}` }], participant: [patientParticipant('pat2')] }),
+    });
     expect([taken.status, outcomeCode(taken.body)]).toEqual([409, 'APPOINTMENT.SLOT_TAKEN']);
-    const offGrid = await fhir('POST', '/fhir/Appointment/$book', { body: appointmentParam({ slot: [{ reference: 'Slot/p1.20260303T1410' }], participant: [patientParticipant('pat2')] }) });
+    const offGrid = await fhir('POST', '/fhir/Appointment/$book', {
+      body: appointmentParam({ slot: [{ reference: 'Slot/p1.20260303T1410' }], participant: [patientParticipant('pat2')] }),
+    });
     expect([offGrid.status, outcomeCode(offGrid.body)]).toEqual([404, 'SLOT.NOT_FOUND']);
     const noPatient = await fhir('POST', '/fhir/Appointment/$book', { body: appointmentParam({ slot: [{ reference: `Slot/${P1_TUE_0930}` }] }) });
     expect(noPatient.status).toBe(400);
@@ -313,14 +362,21 @@ describe('IHE ITI Scheduling: $find, $hold, $book', () => {
     expect(badJson.status).toBe(400);
     const xml = await fhir('POST', '/fhir/Appointment/$book', { rawBody: '<Appointment/>', headers: { 'content-type': 'application/fhir+xml' } });
     expect(xml.status).toBe(415);
-    const otherClinic = await fhir('POST', '/fhir/Appointment/$book', { principal: principal(['ehr'], ['c2']), body: appointmentParam({ slot: [{ reference: 'Slot/p1.20260303T1500' }], participant: [patientParticipant('pat1')] }) });
+    const otherClinic = await fhir('POST', '/fhir/Appointment/$book', {
+      principal: principal(['ehr'], ['c2']),
+      body: appointmentParam({ slot: [{ reference: 'Slot/p1.20260303T1500' }], participant: [patientParticipant('pat1')] }),
+    });
     expect(otherClinic.status).toBe(403);
     expect(appointments()).toHaveLength(2);
   });
 });
 
 describe('SMART Scheduling Links: $bulk-publish', () => {
-  const lines = (text: string) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Res);
+  const lines = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Res);
 
   test('manifest and NDJSON files: Location, Schedule, Slot (free with a booking deep link, busy without), all valid FHIR', async () => {
     await bookViaApi(P1_TUE_0900, 'pat1');
@@ -344,7 +400,10 @@ describe('SMART Scheduling Links: $bulk-publish', () => {
     expect(busy).toMatchObject({ status: 'busy' });
     expect(busy.extension).toBeUndefined();
     const free = slots.find((s) => s.id === P1_TUE_0930)!;
-    expect(free).toMatchObject({ status: 'free', extension: [{ url: BOOKING_DEEP_LINK_EXTENSION, valueUrl: `http://127.0.0.1:7071/book/slot/${P1_TUE_0930}` }] });
+    expect(free).toMatchObject({
+      status: 'free',
+      extension: [{ url: BOOKING_DEEP_LINK_EXTENSION, valueUrl: `http://127.0.0.1:7071/book/slot/${P1_TUE_0930}` }],
+    });
     // 28 days of Mon-Fri 09:00-17:00: 20 weekdays x (16 + 16 + 16) slots, minus today's that started.
     expect(slots.length).toBeGreaterThan(900);
     expect((await fhir('GET', '/fhir/$bulk-publish/Patient.ndjson')).status).toBe(404);
@@ -383,13 +442,39 @@ describe('SMART Scheduling Links: $bulk-publish', () => {
 
 describe('robustness', () => {
   test('fuzz: random operation bodies and search queries never give a 5xx; errors are valid OperationOutcome', async () => {
-    const ref = fc.constantFrom('Slot/p1.20260303T1400', 'Patient/pat1', 'Practitioner/p1', 'Location/c1', 'Slot/../x', 'Patient/', '', 'Appointment/apt-000001');
-    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant(null), fc.constant('2026-03-03T09:00:00-05:00'), fc.record({ reference: ref }), fc.array(fc.record({ reference: ref }), { maxLength: 2 }));
-    const appointment = fc.dictionary(fc.constantFrom('resourceType', 'id', 'slot', 'participant', 'start', 'serviceType', 'identifier', 'status'), value, { maxKeys: 5 });
+    const ref = fc.constantFrom(
+      'Slot/p1.20260303T1400',
+      'Patient/pat1',
+      'Practitioner/p1',
+      'Location/c1',
+      'Slot/../x',
+      'Patient/',
+      '',
+      'Appointment/apt-000001',
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant('2026-03-03T09:00:00-05:00'),
+      fc.record({ reference: ref }),
+      fc.array(fc.record({ reference: ref }), { maxLength: 2 }),
+    );
+    const appointment = fc.dictionary(fc.constantFrom('resourceType', 'id', 'slot', 'participant', 'start', 'serviceType', 'identifier', 'status'), value, {
+      maxKeys: 5,
+    });
     const body = fc.oneof(
       appointment.map((a) => ({ resourceType: 'Appointment', ...a })),
       appointment.map((a) => params({ name: 'appointment', resource: { resourceType: 'Appointment', ...a } })),
-      fc.array(fc.record({ name: fc.constantFrom('start', 'end', 'practitioner', 'location', 'visit-type', 'patient', '_count', 'x'), valueString: fc.string({ maxLength: 10 }) }), { maxLength: 4 }).map((p) => params(...p)),
+      fc
+        .array(
+          fc.record({
+            name: fc.constantFrom('start', 'end', 'practitioner', 'location', 'visit-type', 'patient', '_count', 'x'),
+            valueString: fc.string({ maxLength: 10 }),
+          }),
+          { maxLength: 4 },
+        )
+        .map((p) => params(...p)),
       fc.jsonValue({ maxDepth: 2 }),
     );
     const op = fc.constantFrom('$find', '$hold', '$book');
@@ -400,7 +485,10 @@ describe('robustness', () => {
       }),
       { numRuns: 120, seed: 7 },
     );
-    const query = fc.array(fc.tuple(fc.constantFrom('schedule', 'start', 'status', 'date', 'patient', 'identifier', '_count', 'actor', '_since'), fc.string({ maxLength: 15 })), { maxLength: 3 });
+    const query = fc.array(
+      fc.tuple(fc.constantFrom('schedule', 'start', 'status', 'date', 'patient', 'identifier', '_count', 'actor', '_since'), fc.string({ maxLength: 15 })),
+      { maxLength: 3 },
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('/fhir/Slot', '/fhir/Appointment', '/fhir/Schedule', '/fhir/$bulk-publish/Location.ndjson'), query, async (path, q) => {
         const r = await fhir('GET', `${path}?${new URLSearchParams(q).toString()}`);

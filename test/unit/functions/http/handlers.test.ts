@@ -16,11 +16,19 @@ describe('problem.ts', () => {
       expect(statusOf(code)).toBeLessThan(500);
     }
     expect(Object.keys(DOMAIN_STATUS).sort()).toEqual(Object.values(ErrorCode).sort());
-    expect([statusOf(ErrorCode.SLOT_TAKEN), statusOf(ErrorCode.APPOINTMENT_NOT_FOUND), statusOf(ErrorCode.IDEMPOTENCY_KEY_REUSED), statusOf(ErrorCode.INVALID_INPUT)]).toEqual([409, 404, 422, 400]);
+    expect([
+      statusOf(ErrorCode.SLOT_TAKEN),
+      statusOf(ErrorCode.APPOINTMENT_NOT_FOUND),
+      statusOf(ErrorCode.IDEMPOTENCY_KEY_REUSED),
+      statusOf(ErrorCode.INVALID_INPUT),
+    ]).toEqual([409, 404, 422, 400]);
   });
 
   test('a DomainError becomes an RFC 9457 body with its code and details', async () => {
-    const r = toProblemResponse(new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: 'p1.20260303T1400' }), { instance: 'urn:x', correlationId: 'c-1' });
+    const r = toProblemResponse(new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: 'p1.20260303T1400' }), {
+      instance: 'urn:x',
+      correlationId: 'c-1',
+    });
     expect(r.status).toBe(409);
     expect(r.headers.get('content-type')).toBe('application/problem+json');
     expect(await r.json()).toEqual({
@@ -62,13 +70,23 @@ describe('problem.ts', () => {
 
 describe('auth.ts', () => {
   test('roles and clinic claims from the principal header', () => {
-    const p = parsePrincipal(req({ 'x-ms-client-principal': encodePrincipal({ roles: ['scheduler'], clinicIds: ['c1', 'c2'], principalId: 'oid-1' }) }), 'clinic');
+    const p = parsePrincipal(
+      req({ 'x-ms-client-principal': encodePrincipal({ roles: ['scheduler'], clinicIds: ['c1', 'c2'], principalId: 'oid-1' }) }),
+      'clinic',
+    );
     expect(p).toEqual({ principalId: 'oid-1', roles: new Set(['scheduler']), clinicIds: new Set(['c1', 'c2']) });
     expect(staffActor(p!)).toEqual({ kind: 'staff', principalId: 'oid-1' });
   });
 
   test('role_typ from the principal, the id header as fallback, unknown roles ignored, unsafe ids replaced', () => {
-    const header = b64({ auth_typ: 'aad', role_typ: 'http://example/role', claims: [{ typ: 'http://example/role', val: 'admin' }, { typ: 'roles', val: 'superuser' }] });
+    const header = b64({
+      auth_typ: 'aad',
+      role_typ: 'http://example/role',
+      claims: [
+        { typ: 'http://example/role', val: 'admin' },
+        { typ: 'roles', val: 'superuser' },
+      ],
+    });
     const p = parsePrincipal(req({ 'x-ms-client-principal': header, 'x-ms-client-principal-id': 'id-9' }), 'clinic');
     expect(p).toEqual({ principalId: 'id-9', roles: new Set(['admin']) });
     const unsafe = parsePrincipal(req({ 'x-ms-client-principal': b64({ claims: [{ typ: 'oid', val: 'Ada Lovelace <ada@example.org>' }] }) }), 'clinic');
@@ -87,7 +105,9 @@ describe('auth.ts', () => {
     expect(code(() => requirePrincipal(req({}), ['scheduler'], 'clinic'))).toBe('AUTH.UNAUTHENTICATED');
     expect(code(() => requirePrincipal(req({ 'x-ms-client-principal': 'x'.repeat(20_000) }), ['scheduler'], 'clinic'))).toBe('AUTH.UNAUTHENTICATED');
     expect(code(() => requirePrincipal(req({ 'x-ms-client-principal': b64({ claims: [] }) }), ['scheduler'], 'clinic'))).toBe('AUTH.FORBIDDEN');
-    expect(code(() => requirePrincipal(req({ 'x-ms-client-principal': encodePrincipal({ roles: ['ehr'] }) }), ['scheduler', 'admin'], 'clinic'))).toBe('AUTH.FORBIDDEN');
+    expect(code(() => requirePrincipal(req({ 'x-ms-client-principal': encodePrincipal({ roles: ['ehr'] }) }), ['scheduler', 'admin'], 'clinic'))).toBe(
+      'AUTH.FORBIDDEN',
+    );
   });
 
   test('patient visibility for clinic-scoped principals', () => {

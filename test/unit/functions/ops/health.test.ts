@@ -6,7 +6,11 @@ import { health } from '../../../../functions/ops/health';
 import { loadSettings, resetSettingsCache } from '../../../../functions/app/config';
 import { createInMemoryServices, getServices, setServices, type Services } from '../../../../functions/app/services';
 
-const call = () => health(new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }), new InvocationContext({ functionName: 'health', logHandler: () => undefined }));
+const call = () =>
+  health(
+    new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+    new InvocationContext({ functionName: 'health', logHandler: () => undefined }),
+  );
 
 it('is 200 when the services are up and Cosmos answers, 503 when it does not', async () => {
   const services = createInMemoryServices(loadSettings({ SLOTFLOW_ENV: 'local' }));

@@ -26,7 +26,11 @@ const openApiStructure = {
   required: ['openapi', 'info', 'paths'],
   properties: {
     openapi: { type: 'string', pattern: '^3\\.1\\.\\d+$' },
-    info: { type: 'object', required: ['title', 'version'], properties: { title: { type: 'string' }, version: { type: 'string' }, summary: { type: 'string' }, description: { type: 'string' } } },
+    info: {
+      type: 'object',
+      required: ['title', 'version'],
+      properties: { title: { type: 'string' }, version: { type: 'string' }, summary: { type: 'string' }, description: { type: 'string' } },
+    },
     servers: { type: 'array', items: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } } },
     security: { type: 'array', items: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } } },
     tags: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, description: { type: 'string' } } } },
@@ -57,7 +61,10 @@ const openApiStructure = {
     pathItem: {
       type: 'object',
       propertyNames: { pattern: '^(get|put|post|delete|options|head|patch|trace|parameters|summary|description|servers|x-.*)$' },
-      properties: Object.fromEntries([...HTTP_METHODS.map((m) => [m, { $ref: '#/$defs/operation' }]), ['parameters', { type: 'array', items: { $ref: '#/$defs/parameterOrRef' } }]]),
+      properties: Object.fromEntries([
+        ...HTTP_METHODS.map((m) => [m, { $ref: '#/$defs/operation' }]),
+        ['parameters', { type: 'array', items: { $ref: '#/$defs/parameterOrRef' } }],
+      ]),
     },
     operation: {
       type: 'object',
@@ -68,7 +75,10 @@ const openApiStructure = {
         tags: { type: 'array', items: { type: 'string' } },
         parameters: { type: 'array', items: { $ref: '#/$defs/parameterOrRef' } },
         requestBody: {
-          anyOf: [{ $ref: '#/$defs/ref' }, { type: 'object', required: ['content'], properties: { content: { $ref: '#/$defs/content' }, required: { type: 'boolean' } } }],
+          anyOf: [
+            { $ref: '#/$defs/ref' },
+            { type: 'object', required: ['content'], properties: { content: { $ref: '#/$defs/content' }, required: { type: 'boolean' } } },
+          ],
         },
         responses: {
           type: 'object',
@@ -80,7 +90,11 @@ const openApiStructure = {
       },
     },
     response: { type: 'object', required: ['description'], properties: { description: { type: 'string' }, content: { $ref: '#/$defs/content' } } },
-    content: { type: 'object', propertyNames: { pattern: '^[a-z*]+/[a-z0-9.+*-]+$' }, additionalProperties: { type: 'object', properties: { schema: { type: ['object', 'boolean'] } } } },
+    content: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-z*]+/[a-z0-9.+*-]+$' },
+      additionalProperties: { type: 'object', properties: { schema: { type: ['object', 'boolean'] } } },
+    },
     parameterOrRef: { anyOf: [{ $ref: '#/$defs/ref' }, { $ref: '#/$defs/parameter' }] },
     parameter: {
       type: 'object',
@@ -109,10 +123,20 @@ function walk(node: unknown, visit: (value: Record<string, unknown>, path: strin
   }
 }
 
-type Operation = { operationId?: string; parameters?: { name: string; in: string; $ref?: string; schema?: unknown }[]; requestBody?: { content?: Record<string, { schema?: unknown }> }; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
+type Operation = {
+  operationId?: string;
+  parameters?: { name: string; in: string; $ref?: string; schema?: unknown }[];
+  requestBody?: { content?: Record<string, { schema?: unknown }> };
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+};
 const operations = (): { path: string; method: string; op: Operation; pathParams: { name: string; in: string }[] }[] =>
   Object.entries(doc.paths).flatMap(([path, item]) =>
-    HTTP_METHODS.filter((m) => m in item).map((method) => ({ path, method, op: item[method] as Operation, pathParams: (item.parameters as { name: string; in: string }[] | undefined) ?? [] })),
+    HTTP_METHODS.filter((m) => m in item).map((method) => ({
+      path,
+      method,
+      op: item[method] as Operation,
+      pathParams: (item.parameters as { name: string; in: string }[] | undefined) ?? [],
+    })),
   );
 
 describe('the document is valid OpenAPI 3.1', () => {
@@ -129,7 +153,9 @@ describe('the document is valid OpenAPI 3.1', () => {
       ...operations().flatMap(({ path, method, op }) => [
         ...(op.parameters ?? []).filter((p) => p.schema).map((p) => [`${method} ${path} parameter ${p.name}`, p.schema] as [string, unknown]),
         ...Object.entries(op.requestBody?.content ?? {}).map(([t, m]) => [`${method} ${path} body ${t}`, m.schema] as [string, unknown]),
-        ...Object.entries(op.responses).flatMap(([status, r]) => Object.entries(r.content ?? {}).map(([t, m]) => [`${method} ${path} ${status} ${t}`, m.schema] as [string, unknown])),
+        ...Object.entries(op.responses).flatMap(([status, r]) =>
+          Object.entries(r.content ?? {}).map(([t, m]) => [`${method} ${path} ${status} ${t}`, m.schema] as [string, unknown]),
+        ),
       ]),
     ];
     expect(schemas.length).toBeGreaterThan(40);
@@ -144,7 +170,8 @@ describe('the document is valid OpenAPI 3.1', () => {
   test('every $ref resolves', () => {
     const dangling: string[] = [];
     walk(doc, (node, path) => {
-      if (typeof node.$ref === 'string' && (!node.$ref.startsWith('#/') || resolvePointer(doc, node.$ref) === undefined)) dangling.push(`${path}: ${node.$ref}`);
+      if (typeof node.$ref === 'string' && (!node.$ref.startsWith('#/') || resolvePointer(doc, node.$ref) === undefined))
+        dangling.push(`${path}: ${node.$ref}`);
     });
     expect(dangling).toEqual([]);
   });
@@ -154,7 +181,10 @@ describe('the document is valid OpenAPI 3.1', () => {
     const ids = new Set<string>();
     for (const { path, method, op, pathParams } of operations()) {
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
-      const declared = [...pathParams, ...(op.parameters ?? [])].filter((p) => p.in === 'path').map((p) => p.name).sort();
+      const declared = [...pathParams, ...(op.parameters ?? [])]
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
       if (JSON.stringify(templated) !== JSON.stringify(declared)) problems.push(`${method} ${path}: template ${templated} vs parameters ${declared}`);
       if (!op.operationId) problems.push(`${method} ${path}: no operationId`);
       else if (ids.has(op.operationId)) problems.push(`${method} ${path}: duplicate operationId ${op.operationId}`);
@@ -165,7 +195,12 @@ describe('the document is valid OpenAPI 3.1', () => {
 
   test('merging rejects two fragments describing one operation', () => {
     const fragment = { paths: { '/api/x': { get: { responses: { '200': { description: 'x' } } } } } };
-    expect(() => mergeFragments([{ file: 'a.ts', fragment }, { file: 'b.ts', fragment }])).toThrow(/GET \/api\/x is described twice/);
+    expect(() =>
+      mergeFragments([
+        { file: 'a.ts', fragment },
+        { file: 'b.ts', fragment },
+      ]),
+    ).toThrow(/GET \/api\/x is described twice/);
   });
 });
 

@@ -64,8 +64,12 @@ async function makeWorld(env: Record<string, string> = {}): Promise<World> {
     sms: outbox,
     offers,
   });
-  await services.config.putClinic(clinicSchema.parse({ clinicId: 'c1', name: 'Riverside Cardiology Associates', smsDisplayName: 'Riverside & Co', timeZone: 'America/New_York' }));
-  await services.config.putAppointmentType(appointmentTypeSchema.parse({ code: 'echo', clinicId: 'c1', name: 'Echocardiogram follow-up', durationMinutes: 30 }));
+  await services.config.putClinic(
+    clinicSchema.parse({ clinicId: 'c1', name: 'Riverside Cardiology Associates', smsDisplayName: 'Riverside & Co', timeZone: 'America/New_York' }),
+  );
+  await services.config.putAppointmentType(
+    appointmentTypeSchema.parse({ code: 'echo', clinicId: 'c1', name: 'Echocardiogram follow-up', durationMinutes: 30 }),
+  );
   await services.config.putProvider(
     providerSchema.parse({
       providerId: 'p1',
@@ -75,7 +79,15 @@ async function makeWorld(env: Record<string, string> = {}): Promise<World> {
       weeklyHours: ['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => ({ day, start: '09:00', end: '12:00' })),
     }),
   );
-  const patient: PatientRecord = { patientId: 'pat1', name: 'Maria Lopez', phone: PHONE, smsConsent: true, clinicIds: ['c1'], noShows: [], updatedAt: NOW.toISO()! };
+  const patient: PatientRecord = {
+    patientId: 'pat1',
+    name: 'Maria Lopez',
+    phone: PHONE,
+    smsConsent: true,
+    clinicIds: ['c1'],
+    noShows: [],
+    updatedAt: NOW.toISO()!,
+  };
   await services.patients.put(patient);
   setServices(services);
   return { services, clock, outbox, offers, raised: [], patient };
@@ -181,7 +193,10 @@ describe('POST /api/sms/inbound: signature', () => {
     process.env.TWILIO_AUTH_TOKEN = 'env-token-xyz';
     const params = { MessageSid: nextSid(), From: PHONE, To: LOCAL_SMS_FROM, Body: 'HELP' };
     const ok = await smsInbound(formRequest(INBOUND_URL, params, sign(INBOUND_URL, params, 'env-token-xyz')), context(world));
-    const old = await smsInbound(formRequest(INBOUND_URL, { ...params, MessageSid: nextSid() }, sign(INBOUND_URL, { ...params, MessageSid: 'x' })), context(world));
+    const old = await smsInbound(
+      formRequest(INBOUND_URL, { ...params, MessageSid: nextSid() }, sign(INBOUND_URL, { ...params, MessageSid: 'x' })),
+      context(world),
+    );
     delete process.env.TWILIO_AUTH_TOKEN;
     expect(ok.status).toBe(200);
     expect(old.status).toBe(403);
@@ -193,7 +208,11 @@ describe('POST /api/sms/inbound: offers', () => {
     await world.offers.create(offer());
     const r = await text('yes');
     expect(world.raised).toEqual([
-      { instanceId: 'backfill-p1.20260303T1430', name: OFFER_REPLY_EVENT, data: { offerId: 'off-1', patientId: 'pat1', reply: 'yes', messageSid: r.sid, channel: 'sms' } },
+      {
+        instanceId: 'backfill-p1.20260303T1430',
+        name: OFFER_REPLY_EVENT,
+        data: { offerId: 'off-1', patientId: 'pat1', reply: 'yes', messageSid: r.sid, channel: 'sms' },
+      },
     ]);
     expect(r.message).toBe("Riverside &amp; Co: thanks! We're checking Tue 3 Mar 9:30 AM for you and will text you shortly.");
     // No booking by the webhook itself: the workflow books.
@@ -227,8 +246,13 @@ describe('POST /api/sms/inbound: offers', () => {
     await world.offers.create(offer());
     // The workflow texted the offer through the send helper (which remembers the offer id) ...
     const sent = await sendPatientSms(world.services, {
-      patientId: 'pat1', clinicId: 'c1', template: 'offer', params: { start: '2026-03-03T14:30:00Z', expiresAt: NOW.plus({ minutes: 25 }).toISO()! },
-      purpose: 'offer', correlationId: 'backfill-p1.20260303T1430', offerId: 'off-1',
+      patientId: 'pat1',
+      clinicId: 'c1',
+      template: 'offer',
+      params: { start: '2026-03-03T14:30:00Z', expiresAt: NOW.plus({ minutes: 25 }).toISO()! },
+      purpose: 'offer',
+      correlationId: 'backfill-p1.20260303T1430',
+      offerId: 'off-1',
     });
     expect(sent.outcome).toBe('sent');
     // ... and then gave the slot to another patient.
@@ -317,8 +341,17 @@ describe('POST /api/sms/inbound: reminders (C / X)', () => {
 describe('POST /api/sms/inbound: BOOK', () => {
   beforeEach(() =>
     world.services.waitlist.add({
-      waitlistEntryId: 'wl-1', clinicId: 'c1', patientId: 'pat1', appointmentType: 'echo', providerIds: [], urgency: 'routine', timeOfDay: 'any',
-      status: 'active', createdAt: NOW.toISO()!, updatedAt: NOW.toISO()!, version: 1,
+      waitlistEntryId: 'wl-1',
+      clinicId: 'c1',
+      patientId: 'pat1',
+      appointmentType: 'echo',
+      providerIds: [],
+      urgency: 'routine',
+      timeOfDay: 'any',
+      status: 'active',
+      createdAt: NOW.toISO()!,
+      updatedAt: NOW.toISO()!,
+      version: 1,
     }),
   );
 
@@ -342,7 +375,13 @@ describe('POST /api/sms/inbound: BOOK', () => {
     expect((await text('9')).message).toContain('number from 1 to 5');
     // Someone else takes time 1 meanwhile.
     await world.services.patients.put({ ...world.patient, patientId: 'pat2', phone: '+15551230002' });
-    await bookAppointment(world.services, { slotId: 'p1.20260302T1600', patientId: 'pat2', appointmentType: 'echo', channel: 'api', actor: { kind: 'staff', principalId: 'd' } });
+    await bookAppointment(world.services, {
+      slotId: 'p1.20260302T1600',
+      patientId: 'pat2',
+      appointmentType: 'echo',
+      channel: 'api',
+      actor: { kind: 'staff', principalId: 'd' },
+    });
     expect((await text('1')).message).toContain('that time was just taken');
   });
 
@@ -381,7 +420,15 @@ describe('POST /api/sms/inbound: consent keywords', () => {
 
 describe('sendPatientSms', () => {
   const send = (over: Partial<Parameters<typeof sendPatientSms<'reminder'>>[1]> = {}) =>
-    sendPatientSms(world.services, { patientId: 'pat1', clinicId: 'c1', template: 'reminder', params: { start: '2026-03-04T14:30:00Z' }, purpose: 'reminder', correlationId: 'rem-1', ...over });
+    sendPatientSms(world.services, {
+      patientId: 'pat1',
+      clinicId: 'c1',
+      template: 'reminder',
+      params: { start: '2026-03-04T14:30:00Z' },
+      purpose: 'reminder',
+      correlationId: 'rem-1',
+      ...over,
+    });
 
   it('sends, records the message without the body, and the outbox shows it', async () => {
     const r = await send();
@@ -391,9 +438,15 @@ describe('sendPatientSms', () => {
     expect(record).toMatchObject({ patientId: 'pat1', purpose: 'reminder', template: 'reminder', status: 'queued' });
     expect(JSON.stringify(record)).not.toContain('Riverside');
     expect(JSON.stringify(record)).not.toContain(PHONE);
-    const res = await smsDevOutbox(new HttpRequest({ method: 'GET', url: `http://127.0.0.1:7071/api/dev/sms/outbox?to=${encodeURIComponent(PHONE)}`, query: { to: PHONE } }));
+    const res = await smsDevOutbox(
+      new HttpRequest({ method: 'GET', url: `http://127.0.0.1:7071/api/dev/sms/outbox?to=${encodeURIComponent(PHONE)}`, query: { to: PHONE } }),
+    );
     expect((res.jsonBody as { messages: { to: string; body: string; from: string }[] }).messages).toEqual([
-      expect.objectContaining({ to: PHONE, from: LOCAL_SMS_FROM, body: 'Riverside & Co: reminder of your appointment on Wed 4 Mar 9:30 AM. Reply C to confirm or X to cancel.' }),
+      expect.objectContaining({
+        to: PHONE,
+        from: LOCAL_SMS_FROM,
+        body: 'Riverside & Co: reminder of your appointment on Wed 4 Mar 9:30 AM. Reply C to confirm or X to cancel.',
+      }),
     ]);
   });
 
@@ -430,7 +483,12 @@ describe('POST /api/sms/status', () => {
 
   it('updates the message record monotonically; repeats and out-of-order callbacks are harmless', async () => {
     const sent = (await sendPatientSms(world.services, {
-      patientId: 'pat1', clinicId: 'c1', template: 'help', params: {}, purpose: 'reply', correlationId: 'x',
+      patientId: 'pat1',
+      clinicId: 'c1',
+      template: 'help',
+      params: {},
+      purpose: 'reply',
+      correlationId: 'x',
     })) as { messageId: string };
     const repo = smsMessagesOf(world.services);
     expect((await callback(sent.messageId, 'sent')).status).toBe(204);

@@ -96,7 +96,10 @@ describe('Cosmos booking concurrency', () => {
     const schedule = instances[0]!.services.database.container('schedule');
     const claims = await schedule.items.query({ query: "SELECT * FROM c WHERE c.pk = 'c1|2026-03-03' AND c.type = 'slot-claim'" }).fetchAll();
     expect(claims.resources.map((c: { appointmentId: string }) => c.appointmentId)).toEqual([stored[0]!.appointmentId]);
-    const ledgers = await instances[0]!.services.database.container('patients').items.query("SELECT * FROM c WHERE c.type = 'ledger' AND ARRAY_LENGTH(c.entries) > 0").fetchAll();
+    const ledgers = await instances[0]!.services.database
+      .container('patients')
+      .items.query("SELECT * FROM c WHERE c.type = 'ledger' AND ARRAY_LENGTH(c.entries) > 0")
+      .fetchAll();
     expect(ledgers.resources.map((l: { pk: string }) => l.pk)).toEqual([stored[0]!.patientId]);
   });
 
@@ -158,14 +161,27 @@ describe('Cosmos booking concurrency', () => {
           });
         }
         const target = slots[rand(slots.length)]!;
-        return rescheduleAppointment(deps, { appointmentId, newSlotId: target, actor: staff, channel: 'api', ...(target.startsWith('dr-c') ? { appointmentType: 'brief' } : {}) });
+        return rescheduleAppointment(deps, {
+          appointmentId,
+          newSlotId: target,
+          actor: staff,
+          channel: 'api',
+          ...(target.startsWith('dr-c') ? { appointmentType: 'brief' } : {}),
+        });
       });
       for (const r of await Promise.allSettled(ops)) {
         const o = outcome(r);
         tally.set(o, (tally.get(o) ?? 0) + 1);
       }
     }
-    const allowed = new Set(['ok', ErrorCode.SLOT_TAKEN, ErrorCode.PATIENT_OVERLAP, ErrorCode.CONCURRENT_MODIFICATION, ErrorCode.INVALID_TRANSITION, ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED]);
+    const allowed = new Set([
+      'ok',
+      ErrorCode.SLOT_TAKEN,
+      ErrorCode.PATIENT_OVERLAP,
+      ErrorCode.CONCURRENT_MODIFICATION,
+      ErrorCode.INVALID_TRANSITION,
+      ErrorCode.APPOINTMENT_TYPE_NOT_OFFERED,
+    ]);
     for (const code of tally.keys()) expect(allowed).toContain(code);
     expect(tally.get('ok') ?? 0).toBeGreaterThan(40);
     expect(tally.get(ErrorCode.SLOT_TAKEN) ?? 0).toBeGreaterThan(0);
@@ -173,7 +189,10 @@ describe('Cosmos booking concurrency', () => {
     const all = await allAppointments(`${day}T00:00:00-05:00`, `${day}T23:59:00-05:00`);
     assertNoOverlaps(all);
     // Every live appointment holds the claim on its slot, and no claim is held by anything else.
-    const claims = await instances[0]!.services.database.container('schedule').items.query({ query: `SELECT * FROM c WHERE c.pk = 'c1|${day}' AND c.type = 'slot-claim'` }).fetchAll();
+    const claims = await instances[0]!.services.database
+      .container('schedule')
+      .items.query({ query: `SELECT * FROM c WHERE c.pk = 'c1|${day}' AND c.type = 'slot-claim'` })
+      .fetchAll();
     const claimBySlot = new Map(claims.resources.map((c: { slotId: string; appointmentId: string }) => [c.slotId, c.appointmentId]));
     const holding = all.filter((a) => OCCUPYING_STATUSES.has(a.status));
     for (const a of holding) expect(claimBySlot.get(a.slotId)).toBe(a.appointmentId);
@@ -181,11 +200,22 @@ describe('Cosmos booking concurrency', () => {
   });
 
   it('concurrent cancellations and reschedules of one appointment: exactly one change wins, one event each', async () => {
-    const a = await bookAppointment(pick(0).deps, { slotId: slotAt('dr-a', '2026-03-11T09:00'), patientId: 'pat-42', appointmentType: 'consult', channel: 'api', actor: staff });
+    const a = await bookAppointment(pick(0).deps, {
+      slotId: slotAt('dr-a', '2026-03-11T09:00'),
+      patientId: 'pat-42',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
     const results = await Promise.allSettled([
       ...Array.from({ length: 6 }, (_, i) => cancelAppointment(pick(i).deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: `r${i}` })),
       ...Array.from({ length: 4 }, (_, i) =>
-        rescheduleAppointment(pick(i + 1).deps, { appointmentId: a.appointmentId, newSlotId: slotAt('dr-a', `2026-03-11T1${i + 1}:00`), actor: staff, channel: 'api' }),
+        rescheduleAppointment(pick(i + 1).deps, {
+          appointmentId: a.appointmentId,
+          newSlotId: slotAt('dr-a', `2026-03-11T1${i + 1}:00`),
+          actor: staff,
+          channel: 'api',
+        }),
       ),
     ]);
     const outcomes = results.map(outcome);
@@ -198,7 +228,10 @@ describe('Cosmos booking concurrency', () => {
     const events = instances.flatMap((i) => i.publisher.published).filter((e) => e.subject === a.appointmentId);
     expect(events.filter((e) => e.type === 'health.scheduling.appointment.cancelled.v1')).toHaveLength(outcomes.slice(0, 6).filter((o) => o === 'ok').length);
     // Whatever won, the slots are consistent: only a live appointment holds a claim.
-    const claims = await instances[0]!.services.database.container('schedule').items.query({ query: "SELECT * FROM c WHERE c.pk = 'c1|2026-03-11' AND c.type = 'slot-claim'" }).fetchAll();
+    const claims = await instances[0]!.services.database
+      .container('schedule')
+      .items.query({ query: "SELECT * FROM c WHERE c.pk = 'c1|2026-03-11' AND c.type = 'slot-claim'" })
+      .fetchAll();
     const held = claims.resources.filter((c: { appointmentId: string }) => c.appointmentId === a.appointmentId);
     expect(held.map((c: { slotId: string }) => c.slotId)).toEqual(OCCUPYING_STATUSES.has(final.status) ? [final.slotId] : []);
   });
@@ -220,17 +253,28 @@ describe('with Azure-style batch failures (HTTP status of the failing operation;
   it('20 simultaneous bookings of one slot still give one booking and 19 SLOT_TAKEN; cancel and reschedule work', async () => {
     const slotId = slotAt('dr-b', '2026-03-13T10:00');
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => bookAppointment(pick(i).deps, { slotId, patientId: `pat-${i + 1}`, appointmentType: 'consult', channel: 'api', actor: staff })),
+      Array.from({ length: 20 }, (_, i) =>
+        bookAppointment(pick(i).deps, { slotId, patientId: `pat-${i + 1}`, appointmentType: 'consult', channel: 'api', actor: staff }),
+      ),
     );
     const outcomes = results.map(outcome);
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
     expect(outcomes.filter((o) => o === ErrorCode.SLOT_TAKEN)).toHaveLength(19);
     const winner = results.find((r): r is PromiseFulfilledResult<Appointment> => r.status === 'fulfilled')!.value;
-    const moved = await rescheduleAppointment(pick(1).deps, { appointmentId: winner.appointmentId, newSlotId: slotAt('dr-b', '2026-03-13T11:00'), actor: staff, channel: 'api' });
+    const moved = await rescheduleAppointment(pick(1).deps, {
+      appointmentId: winner.appointmentId,
+      newSlotId: slotAt('dr-b', '2026-03-13T11:00'),
+      actor: staff,
+      channel: 'api',
+    });
     expect(moved.slotId).toBe(slotAt('dr-b', '2026-03-13T11:00'));
-    await expect(bookAppointment(pick(2).deps, { slotId: moved.slotId, patientId: 'pat-30', appointmentType: 'consult', channel: 'api', actor: staff })).rejects.toMatchObject({ code: ErrorCode.SLOT_TAKEN });
+    await expect(
+      bookAppointment(pick(2).deps, { slotId: moved.slotId, patientId: 'pat-30', appointmentType: 'consult', channel: 'api', actor: staff }),
+    ).rejects.toMatchObject({ code: ErrorCode.SLOT_TAKEN });
     await cancelAppointment(pick(3).deps, { appointmentId: winner.appointmentId, actor: staff, reasonCode: 'r' });
-    await expect(bookAppointment(pick(2).deps, { slotId: moved.slotId, patientId: 'pat-30', appointmentType: 'consult', channel: 'api', actor: staff })).resolves.toMatchObject({ status: 'booked' });
+    await expect(
+      bookAppointment(pick(2).deps, { slotId: moved.slotId, patientId: 'pat-30', appointmentType: 'consult', channel: 'api', actor: staff }),
+    ).resolves.toMatchObject({ status: 'booked' });
   });
 });
 
@@ -253,7 +297,13 @@ describe('premise of the slot claim: one claim id per provider and start covers 
         };
         for (const from of ['2026-03-07', '2026-04-04', '2026-10-31']) {
           const start = DateTime.fromISO(from, { zone: 'utc' });
-          const slots = generateSlots({ clinic: { clinicId: 'c1', timeZone: zone }, provider, appointmentTypes: types, from: start, to: start.plus({ days: 3 }) });
+          const slots = generateSlots({
+            clinic: { clinicId: 'c1', timeZone: zone },
+            provider,
+            appointmentTypes: types,
+            from: start,
+            to: start.plus({ days: 3 }),
+          });
           expect(new Set(slots.map((x) => x.slotId)).size).toBe(slots.length);
           for (let i = 1; i < slots.length; i++) expect(Date.parse(slots[i]!.start)).toBeGreaterThanOrEqual(Date.parse(slots[i - 1]!.end));
         }
@@ -298,13 +348,23 @@ describe('Cosmos booking: the sequenced (non-atomic batch) path is safe', () => 
     const { services, clock } = instances[1]!;
     const schedule = services.database.container('schedule');
     const slotId = slotAt('dr-a', '2026-03-12T11:00');
-    const claim = { id: `claim|${slotId}`, pk: 'c1|2026-03-12', type: 'slot-claim', slotId, providerId: 'dr-a', appointmentId: 'apt-crashed', claimedAt: T0.toISO() };
+    const claim = {
+      id: `claim|${slotId}`,
+      pk: 'c1|2026-03-12',
+      type: 'slot-claim',
+      slotId,
+      providerId: 'dr-a',
+      appointmentId: 'apt-crashed',
+      claimedAt: T0.toISO(),
+    };
     await schedule.items.create(claim);
     const a = { ...base('apt-after-crash', slotId, 'pat-52'), start: '2026-03-12T11:00:00-05:00', end: '2026-03-12T11:30:00-05:00' };
     await expect(services.appointments.create(a, [])).rejects.toMatchObject({ code: ErrorCode.SLOT_TAKEN });
     clock.advance({ minutes: 1 });
     try {
-      await expect(services.appointments.create({ ...a, appointmentId: 'apt-after-crash-2' }, [])).resolves.toMatchObject({ appointmentId: 'apt-after-crash-2' });
+      await expect(services.appointments.create({ ...a, appointmentId: 'apt-after-crash-2' }, [])).resolves.toMatchObject({
+        appointmentId: 'apt-after-crash-2',
+      });
     } finally {
       clock.set(T0);
     }
@@ -320,7 +380,8 @@ describe('Cosmos booking: the sequenced (non-atomic batch) path is safe', () => 
     const doc = (await schedule.item(a.appointmentId, 'c1|2026-03-12').read()).resource;
     await schedule.item(a.appointmentId, 'c1|2026-03-12').replace({ ...doc, status: 'cancelled', version: 2 });
     expect((await schedule.item(`claim|${slotId}`, 'c1|2026-03-12').read()).statusCode).toBe(200);
-    await expect(services.appointments.create({ ...a, appointmentId: 'apt-next', patientId: 'pat-54' }, [])).resolves.toMatchObject({ appointmentId: 'apt-next' });
+    await expect(services.appointments.create({ ...a, appointmentId: 'apt-next', patientId: 'pat-54' }, [])).resolves.toMatchObject({
+      appointmentId: 'apt-next',
+    });
   });
 });
-

@@ -2,12 +2,28 @@ import { bookAppointment, cancelAppointment } from '../../../../../domain';
 import { EventType } from '../../../../../domain/events';
 import type { PatientRecord } from '../../../../../domain/ports';
 import { CONTAINERS, ERASED_PATIENT_ID } from '../../../../../functions/adapters/cosmos';
-import { cosmosContext, type CosmosTestContext, type CosmosTestServer, databaseName, patient, seedClinic, slotAt, startCosmosTestServer, T0 } from '../../../../support/cosmos';
+import {
+  cosmosContext,
+  type CosmosTestContext,
+  type CosmosTestServer,
+  databaseName,
+  patient,
+  seedClinic,
+  slotAt,
+  startCosmosTestServer,
+  T0,
+} from '../../../../support/cosmos';
 
 let env: CosmosTestServer;
 let ctx: CosmosTestContext;
 const staff = { kind: 'staff' as const, principalId: 'frontdesk-1' };
-const target: PatientRecord = { ...patient(0), patientId: 'pat-erase-me', name: 'Zelda Erasuretest', phone: '+14155557777', coverage: { payerId: 'payer-1', memberId: 'MEM-777' } };
+const target: PatientRecord = {
+  ...patient(0),
+  patientId: 'pat-erase-me',
+  name: 'Zelda Erasuretest',
+  phone: '+14155557777',
+  coverage: { payerId: 'payer-1', memberId: 'MEM-777' },
+};
 const bystander: PatientRecord = { ...patient(0), patientId: 'pat-stays', name: 'Ulla Bystander', phone: '+14155558888' };
 
 beforeAll(async () => {
@@ -31,8 +47,20 @@ async function rawDocuments(): Promise<Record<string, unknown[]>> {
 
 async function giveHistory(p: PatientRecord, day: string, tag: string): Promise<string[]> {
   const s = ctx.services;
-  const a1 = await bookAppointment(ctx.deps, { slotId: slotAt('dr-a', `${day}T09:00`), patientId: p.patientId, appointmentType: 'consult', channel: 'api', actor: staff });
-  const a2 = await bookAppointment(ctx.deps, { slotId: slotAt('dr-b', `${day}T11:00`), patientId: p.patientId, appointmentType: 'brief', channel: 'sms', actor: { kind: 'patient', principalId: p.patientId } });
+  const a1 = await bookAppointment(ctx.deps, {
+    slotId: slotAt('dr-a', `${day}T09:00`),
+    patientId: p.patientId,
+    appointmentType: 'consult',
+    channel: 'api',
+    actor: staff,
+  });
+  const a2 = await bookAppointment(ctx.deps, {
+    slotId: slotAt('dr-b', `${day}T11:00`),
+    patientId: p.patientId,
+    appointmentType: 'brief',
+    channel: 'sms',
+    actor: { kind: 'patient', principalId: p.patientId },
+  });
   await cancelAppointment(ctx.deps, { appointmentId: a2.appointmentId, actor: staff, reasonCode: 'patient-request' });
   for (const n of [1, 2]) {
     await s.waitlist.add({
@@ -61,12 +89,40 @@ async function giveHistory(p: PatientRecord, day: string, tag: string): Promise<
       expiresAt: T0.plus({ minutes: 30 }).toISO()!,
       version: 1,
     });
-    await s.smsLog.record({ messageId: `SM${tag}${n}`, patientId: p.patientId, direction: n === 1 ? 'outbound' : 'inbound', to: n === 1 ? p.phone : '+15550001111', from: n === 1 ? '+15550001111' : p.phone, body: `Hi ${p.name}, reply YES`, at: T0.toISO()! });
+    await s.smsLog.record({
+      messageId: `SM${tag}${n}`,
+      patientId: p.patientId,
+      direction: n === 1 ? 'outbound' : 'inbound',
+      to: n === 1 ? p.phone : '+15550001111',
+      from: n === 1 ? '+15550001111' : p.phone,
+      body: `Hi ${p.name}, reply YES`,
+      at: T0.toISO()!,
+    });
   }
   await s.idempotency.putIfAbsent({ scope: 'api', key: `idem-${tag}`, createdAt: T0.toISO()! }, 3600);
-  await s.idempotency.complete({ scope: 'api', key: `idem-${tag}`, createdAt: T0.toISO()!, response: { status: 201, body: { appointmentId: a1.appointmentId, patientId: p.patientId } } }, 3600);
-  await s.idempotency.complete({ scope: 'sms-inbound', key: `SMin${tag}`, createdAt: T0.toISO()!, response: { status: 200, body: `<Response><Message to="${p.phone}">Thanks ${p.name}</Message></Response>` } }, 3600);
-  await s.audit.record({ principalId: 'frontdesk-1', action: 'read', resourceType: 'Patient', resourceId: p.patientId, patientId: p.patientId, correlationId: `corr-${tag}`, at: T0.toISO()!, outcome: 'success' });
+  await s.idempotency.complete(
+    { scope: 'api', key: `idem-${tag}`, createdAt: T0.toISO()!, response: { status: 201, body: { appointmentId: a1.appointmentId, patientId: p.patientId } } },
+    3600,
+  );
+  await s.idempotency.complete(
+    {
+      scope: 'sms-inbound',
+      key: `SMin${tag}`,
+      createdAt: T0.toISO()!,
+      response: { status: 200, body: `<Response><Message to="${p.phone}">Thanks ${p.name}</Message></Response>` },
+    },
+    3600,
+  );
+  await s.audit.record({
+    principalId: 'frontdesk-1',
+    action: 'read',
+    resourceType: 'Patient',
+    resourceId: p.patientId,
+    patientId: p.patientId,
+    correlationId: `corr-${tag}`,
+    at: T0.toISO()!,
+    outcome: 'success',
+  });
   return [a1.appointmentId, a2.appointmentId];
 }
 
@@ -81,7 +137,13 @@ describe('GDPR erasure over Cosmos DB', () => {
     ctx.publisher.publish = async () => {
       throw new Error('broker down');
     };
-    const pendingOne = await bookAppointment(ctx.deps, { slotId: slotAt('dr-a', '2026-03-06T09:00'), patientId: target.patientId, appointmentType: 'consult', channel: 'api', actor: staff });
+    const pendingOne = await bookAppointment(ctx.deps, {
+      slotId: slotAt('dr-a', '2026-03-06T09:00'),
+      patientId: target.patientId,
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
     ctx.publisher.publish = publish;
 
     const before = JSON.stringify(await rawDocuments());
@@ -99,7 +161,15 @@ describe('GDPR erasure over Cosmos DB', () => {
       expect((await ctx.services.appointments.get(id))?.patientId).toBe(ERASED_PATIENT_ID);
     }
     expect((await ctx.services.appointments.get(booked!))?.status).toBe('booked');
-    await expect(bookAppointment(ctx.deps, { slotId: slotAt('dr-a', '2026-03-04T09:00'), patientId: bystander.patientId, appointmentType: 'consult', channel: 'api', actor: staff })).rejects.toMatchObject({
+    await expect(
+      bookAppointment(ctx.deps, {
+        slotId: slotAt('dr-a', '2026-03-04T09:00'),
+        patientId: bystander.patientId,
+        appointmentType: 'consult',
+        channel: 'api',
+        actor: staff,
+      }),
+    ).rejects.toMatchObject({
       code: 'APPOINTMENT.SLOT_TAKEN',
     });
 

@@ -87,7 +87,13 @@ describe('Cosmos patient repository', () => {
 describe('Cosmos appointment repository through the domain use cases', () => {
   it('books, reads, confirms, lists with continuation tokens and cancels', async () => {
     const deps = ctx.deps;
-    const booked = await bookAppointment(deps, { slotId: slotAt('dr-a', '2026-03-03T09:00'), patientId: 'pat-1', appointmentType: 'consult', channel: 'api', actor: staff });
+    const booked = await bookAppointment(deps, {
+      slotId: slotAt('dr-a', '2026-03-03T09:00'),
+      patientId: 'pat-1',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
     expect(booked.status).toBe('booked');
     expect(booked.start).toBe('2026-03-03T09:00:00-05:00');
     expect(await ctx.services.appointments.get(booked.appointmentId)).toEqual(booked);
@@ -98,27 +104,46 @@ describe('Cosmos appointment repository through the domain use cases', () => {
     expect(confirmed.confirmedAt).toBe(T0.toISO());
 
     for (const [i, time] of ['09:30', '10:00', '10:30', '11:00'].entries()) {
-      await bookAppointment(deps, { slotId: slotAt('dr-a', `2026-03-03T${time}`), patientId: `pat-${i + 2}`, appointmentType: 'consult', channel: 'api', actor: staff });
+      await bookAppointment(deps, {
+        slotId: slotAt('dr-a', `2026-03-03T${time}`),
+        patientId: `pat-${i + 2}`,
+        appointmentType: 'consult',
+        channel: 'api',
+        actor: staff,
+      });
     }
     const seen: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-03T00:00:00-05:00', to: '2026-03-04T00:00:00-05:00', limit: 2, ...(token ? { continuationToken: token } : {}) });
+      const page = await ctx.services.appointments.list({
+        clinicId: 'c1',
+        from: '2026-03-03T00:00:00-05:00',
+        to: '2026-03-04T00:00:00-05:00',
+        limit: 2,
+        ...(token ? { continuationToken: token } : {}),
+      });
       seen.push(...page.items.map((a) => a.start.slice(11, 16)));
       token = page.continuationToken;
       pages++;
     } while (token);
     expect(seen).toEqual(['09:00', '09:30', '10:00', '10:30', '11:00']);
     expect(pages).toBeGreaterThanOrEqual(3);
-    const byPatient = await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-03T00:00:00-05:00', to: '2026-03-04T00:00:00-05:00', patientId: 'pat-3' });
+    const byPatient = await ctx.services.appointments.list({
+      clinicId: 'c1',
+      from: '2026-03-03T00:00:00-05:00',
+      to: '2026-03-04T00:00:00-05:00',
+      patientId: 'pat-3',
+    });
     expect(byPatient.items.map((a) => a.patientId)).toEqual(['pat-3']);
 
     const cancelled = await cancelAppointment(deps, { appointmentId: booked.appointmentId, actor: staff, reasonCode: 'patient-request' });
     expect(cancelled.status).toBe('cancelled');
-    expect((await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-03T00:00:00-05:00', to: '2026-03-04T00:00:00-05:00', status: 'cancelled' })).items.map((a) => a.appointmentId)).toEqual([
-      booked.appointmentId,
-    ]);
+    expect(
+      (
+        await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-03T00:00:00-05:00', to: '2026-03-04T00:00:00-05:00', status: 'cancelled' })
+      ).items.map((a) => a.appointmentId),
+    ).toEqual([booked.appointmentId]);
     // Slot search's read: only appointments that hold their time, four fields, across the day partitions.
     const busyDay = { clinicId: 'c1', from: '2026-03-02T12:00:00-05:00', to: '2026-03-04T00:00:00-05:00' };
     const busy = await ctx.services.appointments.listBusy(busyDay);
@@ -130,7 +155,9 @@ describe('Cosmos appointment repository through the domain use cases', () => {
     const rebooked = await bookAppointment(deps, { slotId: booked.slotId, patientId: 'pat-6', appointmentType: 'consult', channel: 'api', actor: staff });
     expect(rebooked.status).toBe('booked');
     expect((await ctx.services.appointments.listBusy(busyDay)).map((b) => b.start.slice(11, 16)).sort()).toEqual(['09:00', '09:30', '10:00', '10:30', '11:00']);
-    expect((await ctx.services.appointments.listByPatient('pat-1', '2026-03-02T00:00:00Z', '2026-03-05T00:00:00Z')).map((a) => a.status)).toEqual(['cancelled']);
+    expect((await ctx.services.appointments.listByPatient('pat-1', '2026-03-02T00:00:00Z', '2026-03-05T00:00:00Z')).map((a) => a.status)).toEqual([
+      'cancelled',
+    ]);
     // Events went out in order and left nothing pending.
     const types = ctx.publisher.published.filter((e) => e.subject === booked.appointmentId).map((e) => e.type);
     expect(types).toEqual([EventType.appointmentBooked, EventType.appointmentConfirmed, EventType.appointmentCancelled]);
@@ -138,7 +165,13 @@ describe('Cosmos appointment repository through the domain use cases', () => {
   });
 
   it('a stale version is a CONCURRENT_MODIFICATION; an update after the outbox patched the document still works', async () => {
-    const a = await bookAppointment(ctx.deps, { slotId: slotAt('dr-b', '2026-03-04T09:00'), patientId: 'pat-1', appointmentType: 'consult', channel: 'api', actor: staff });
+    const a = await bookAppointment(ctx.deps, {
+      slotId: slotAt('dr-b', '2026-03-04T09:00'),
+      patientId: 'pat-1',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
     const stale = { ...a, status: 'cancelled' as const, version: 2 };
     await ctx.services.appointments.update({ ...a, confirmedAt: T0.toISO()!, version: 2 }, 1, []);
     expect(await codeOf(ctx.services.appointments.update(stale, 1, []))).toBe(ErrorCode.CONCURRENT_MODIFICATION);
@@ -146,25 +179,66 @@ describe('Cosmos appointment repository through the domain use cases', () => {
   });
 
   it('reschedules within a day and across days; the old slot is free and get() follows the move', async () => {
-    const a = await bookAppointment(ctx.deps, { slotId: slotAt('dr-b', '2026-03-05T09:00'), patientId: 'pat-2', appointmentType: 'consult', channel: 'api', actor: staff });
-    const sameDay = await rescheduleAppointment(ctx.deps, { appointmentId: a.appointmentId, newSlotId: slotAt('dr-b', '2026-03-05T14:00'), actor: staff, channel: 'api' });
+    const a = await bookAppointment(ctx.deps, {
+      slotId: slotAt('dr-b', '2026-03-05T09:00'),
+      patientId: 'pat-2',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
+    const sameDay = await rescheduleAppointment(ctx.deps, {
+      appointmentId: a.appointmentId,
+      newSlotId: slotAt('dr-b', '2026-03-05T14:00'),
+      actor: staff,
+      channel: 'api',
+    });
     expect(sameDay.start).toBe('2026-03-05T14:00:00-05:00');
-    const nextDay = await rescheduleAppointment(ctx.deps, { appointmentId: a.appointmentId, newSlotId: slotAt('dr-b', '2026-03-06T11:00'), actor: staff, channel: 'api' });
+    const nextDay = await rescheduleAppointment(ctx.deps, {
+      appointmentId: a.appointmentId,
+      newSlotId: slotAt('dr-b', '2026-03-06T11:00'),
+      actor: staff,
+      channel: 'api',
+    });
     expect(nextDay.start).toBe('2026-03-06T11:00:00-05:00');
     expect(nextDay.version).toBe(3);
     // A fresh process (no caches) finds it by id.
     const other = await cosmosContext(env.proxy.endpoint, ctx.services.database.id);
     expect(await other.services.appointments.get(a.appointmentId)).toEqual(nextDay);
     // Both earlier slots are bookable again; the patient's listing shows one appointment.
-    await bookAppointment(ctx.deps, { slotId: slotAt('dr-b', '2026-03-05T09:00'), patientId: 'pat-3', appointmentType: 'consult', channel: 'api', actor: staff });
-    await bookAppointment(ctx.deps, { slotId: slotAt('dr-b', '2026-03-05T14:00'), patientId: 'pat-3', appointmentType: 'consult', channel: 'api', actor: staff });
-    expect((await ctx.services.appointments.listByPatient('pat-2', '2026-03-05T00:00:00Z', '2026-03-08T00:00:00Z')).map((x) => x.start)).toEqual([nextDay.start]);
-    const day5 = await ctx.services.appointments.list({ clinicId: 'c1', from: '2026-03-05T00:00:00-05:00', to: '2026-03-06T00:00:00-05:00', providerId: 'dr-b' });
+    await bookAppointment(ctx.deps, {
+      slotId: slotAt('dr-b', '2026-03-05T09:00'),
+      patientId: 'pat-3',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
+    await bookAppointment(ctx.deps, {
+      slotId: slotAt('dr-b', '2026-03-05T14:00'),
+      patientId: 'pat-3',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
+    expect((await ctx.services.appointments.listByPatient('pat-2', '2026-03-05T00:00:00Z', '2026-03-08T00:00:00Z')).map((x) => x.start)).toEqual([
+      nextDay.start,
+    ]);
+    const day5 = await ctx.services.appointments.list({
+      clinicId: 'c1',
+      from: '2026-03-05T00:00:00-05:00',
+      to: '2026-03-06T00:00:00-05:00',
+      providerId: 'dr-b',
+    });
     expect(day5.items.map((x) => x.patientId)).toEqual(['pat-3', 'pat-3']);
   });
 
   it('records a no-show against the patient', async () => {
-    const a = await bookAppointment(ctx.deps, { slotId: slotAt('dr-a', '2026-03-02T14:00'), patientId: 'pat-5', appointmentType: 'consult', channel: 'api', actor: staff });
+    const a = await bookAppointment(ctx.deps, {
+      slotId: slotAt('dr-a', '2026-03-02T14:00'),
+      patientId: 'pat-5',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
     ctx.clock.set(T0.plus({ hours: 7, minutes: 10 }));
     try {
       const noShow = await markNoShow(ctx.deps, { appointmentId: a.appointmentId, actor: staff });
@@ -283,8 +357,26 @@ describe('Cosmos idempotency store', () => {
 describe('Cosmos audit log', () => {
   it('records who did what without PHI, and answers "who accessed my record"', async () => {
     const p = patient(5);
-    await ctx.services.audit.record({ principalId: 'frontdesk-1', action: 'read', resourceType: 'Patient', resourceId: p.patientId, patientId: p.patientId, correlationId: 'corr-1', at: T0.toISO()!, outcome: 'success' });
-    await ctx.services.audit.record({ principalId: p.phone, action: 'update', resourceType: 'Appointment', resourceId: 'apt-9', patientId: p.patientId, correlationId: 'corr-2', at: T0.toISO()!, outcome: 'success' });
+    await ctx.services.audit.record({
+      principalId: 'frontdesk-1',
+      action: 'read',
+      resourceType: 'Patient',
+      resourceId: p.patientId,
+      patientId: p.patientId,
+      correlationId: 'corr-1',
+      at: T0.toISO()!,
+      outcome: 'success',
+    });
+    await ctx.services.audit.record({
+      principalId: p.phone,
+      action: 'update',
+      resourceType: 'Appointment',
+      resourceId: 'apt-9',
+      patientId: p.patientId,
+      correlationId: 'corr-2',
+      at: T0.toISO()!,
+      outcome: 'success',
+    });
     const mine = await ctx.services.audit.listForPatient(p.patientId);
     expect(mine.map((e) => [e.action, e.principalRef.startsWith('h~') ? 'hashed' : e.principalRef, e.correlationId])).toEqual([
       ['read', 'frontdesk-1', 'corr-1'],
@@ -307,7 +399,13 @@ describe('Cosmos outbox', () => {
       if (down) throw new Error('broker down');
       await publish(events);
     };
-    const a = await bookAppointment(failing.deps, { slotId: slotAt('dr-a', '2026-03-11T09:00'), patientId: 'pat-5', appointmentType: 'consult', channel: 'api', actor: staff });
+    const a = await bookAppointment(failing.deps, {
+      slotId: slotAt('dr-a', '2026-03-11T09:00'),
+      patientId: 'pat-5',
+      appointmentType: 'consult',
+      channel: 'api',
+      actor: staff,
+    });
     expect(failing.publisher.published).toHaveLength(0);
     const raw = await ctx.services.database.container('schedule').item(a.appointmentId, `c1|2026-03-11`).read();
     expect(raw.resource.pendingEvents.map((e: { type: string }) => e.type)).toEqual([EventType.appointmentBooked]);
@@ -319,8 +417,16 @@ describe('Cosmos outbox', () => {
 });
 
 describe('Cosmos SMS history', () => {
-  it('records and lists a patient\'s messages in their partition', async () => {
-    await ctx.services.smsLog.record({ messageId: 'SM1', patientId: 'pat-6', direction: 'outbound', to: patient(6).phone, from: '+15550001111', body: 'Reply YES', at: T0.toISO()! });
+  it("records and lists a patient's messages in their partition", async () => {
+    await ctx.services.smsLog.record({
+      messageId: 'SM1',
+      patientId: 'pat-6',
+      direction: 'outbound',
+      to: patient(6).phone,
+      from: '+15550001111',
+      body: 'Reply YES',
+      at: T0.toISO()!,
+    });
     expect((await ctx.services.smsLog.listForPatient('pat-6')).map((m) => m.messageId)).toEqual(['SM1']);
   });
 });

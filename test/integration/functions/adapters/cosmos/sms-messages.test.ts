@@ -30,7 +30,11 @@ it('records messages, advances status monotonically under concurrent callbacks, 
   expect(await repo.get('SM9999')).toBeUndefined();
 
   // Callbacks arrive out of order and twice, some at the same time.
-  await Promise.all([repo.advance('SM0001', 'delivered', '2026-03-02T12:00:05Z'), repo.advance('SM0001', 'sent', '2026-03-02T12:00:03Z'), repo.advance('SM0001', 'sent', '2026-03-02T12:00:03Z')]);
+  await Promise.all([
+    repo.advance('SM0001', 'delivered', '2026-03-02T12:00:05Z'),
+    repo.advance('SM0001', 'sent', '2026-03-02T12:00:03Z'),
+    repo.advance('SM0001', 'sent', '2026-03-02T12:00:03Z'),
+  ]);
   await repo.advance('SM0001', 'queued', '2026-03-02T12:00:06Z');
   expect((await repo.get('SM0001'))?.status).toBe('delivered');
   await repo.advance('SM0002', 'failed', '2026-03-02T13:00:02Z', '30003');
@@ -43,7 +47,15 @@ it('records messages, advances status monotonically under concurrent callbacks, 
 
 it('are erased with the patient, pointers included', async () => {
   const { services } = await cosmosContext(server.server.endpoint, 'sms-messages-2');
-  await services.patients.put({ patientId: 'p9', name: 'Nora Quist', phone: '+15550009999', smsConsent: true, clinicIds: [], noShows: [], updatedAt: '2026-03-02T12:00:00Z' });
+  await services.patients.put({
+    patientId: 'p9',
+    name: 'Nora Quist',
+    phone: '+15550009999',
+    smsConsent: true,
+    clinicIds: [],
+    noShows: [],
+    updatedAt: '2026-03-02T12:00:00Z',
+  });
   await services.smsMessages.create(record('SM0009', 'p9', '2026-03-02T12:00:00Z'));
   await services.erasure.erasePatient('p9', { principalId: 'admin', correlationId: 'c' });
   expect(await services.smsMessages.get('SM0009')).toBeUndefined();

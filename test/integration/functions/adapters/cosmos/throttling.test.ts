@@ -1,7 +1,15 @@
 import { bookAppointment, cancelAppointment } from '../../../../../domain';
 import { EventType } from '../../../../../domain/events';
 import { TransientError } from '../../../../../domain/ports';
-import { cosmosContext, type CosmosTestContext, type CosmosTestServer, databaseName, seedClinic, slotAt, startCosmosTestServer } from '../../../../support/cosmos';
+import {
+  cosmosContext,
+  type CosmosTestContext,
+  type CosmosTestServer,
+  databaseName,
+  seedClinic,
+  slotAt,
+  startCosmosTestServer,
+} from '../../../../support/cosmos';
 
 /**
  * Throttling and brief unavailability, injected by a proxy in front of the local server (which
@@ -26,10 +34,18 @@ async function bookAndCancel(day: string, first: number, count: number): Promise
   const times = ['09:00', '09:30', '10:00', '10:30', '11:00', '11:30', '12:00', '12:30', '13:00', '13:30'];
   const booked = await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      bookAppointment(ctx.deps, { slotId: slotAt(i % 2 ? 'dr-a' : 'dr-b', `${day}T${times[Math.floor(i / 2)]}`), patientId: `pat-${first + i}`, appointmentType: 'consult', channel: 'api', actor: staff }),
+      bookAppointment(ctx.deps, {
+        slotId: slotAt(i % 2 ? 'dr-a' : 'dr-b', `${day}T${times[Math.floor(i / 2)]}`),
+        patientId: `pat-${first + i}`,
+        appointmentType: 'consult',
+        channel: 'api',
+        actor: staff,
+      }),
     ),
   );
-  await Promise.all(booked.filter((_, i) => i % 4 === 0).map((a) => cancelAppointment(ctx.deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'r' })));
+  await Promise.all(
+    booked.filter((_, i) => i % 4 === 0).map((a) => cancelAppointment(ctx.deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'r' })),
+  );
   const stored = await ctx.services.appointments.list({ clinicId: 'c1', from: `${day}T00:00:00-05:00`, to: `${day}T23:00:00-05:00`, limit: 100 });
   expect(stored.items).toHaveLength(count);
   expect(stored.items.filter((a) => a.status === 'cancelled')).toHaveLength(Math.ceil(count / 4));
@@ -75,6 +91,8 @@ describe('Cosmos throttling and unavailability', () => {
       env.proxy.inject(undefined);
     }
     expect(caught).toBeInstanceOf(TransientError);
-    await expect(bookAppointment(ctx.deps, { slotId, patientId: 'pat-2', appointmentType: 'consult', channel: 'api', actor: staff })).resolves.toMatchObject({ status: 'booked' });
+    await expect(bookAppointment(ctx.deps, { slotId, patientId: 'pat-2', appointmentType: 'consult', channel: 'api', actor: staff })).resolves.toMatchObject({
+      status: 'booked',
+    });
   });
 });

@@ -41,7 +41,11 @@ const resource = { resourceType: 'Appointment', id: 'apt-1', status: 'booked' };
 test('PUTs the appointment as FHIR JSON with the bearer token', async () => {
   await new HttpEhrPush(endpoint, { getToken: async () => 'tok-123' }).putAppointment(resource);
   expect(received).toHaveLength(1);
-  expect(received[0]).toMatchObject({ method: 'PUT', url: '/fhir/r4/Appointment/apt-1', headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer tok-123' } });
+  expect(received[0]).toMatchObject({
+    method: 'PUT',
+    url: '/fhir/r4/Appointment/apt-1',
+    headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer tok-123' },
+  });
   expect(JSON.parse(received[0]!.body)).toEqual(resource);
 });
 

@@ -28,7 +28,9 @@ function payer(): Promise<{ url: string; server: Server; bodies: unknown[] }> {
       res.end(JSON.stringify({ resourceType: 'CoverageEligibilityResponse', outcome: 'complete', insurance: [{ inforce: member !== 'LAPSED' }] }));
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`, server, bodies })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`, server, bodies })),
+  );
 }
 
 describe('FHIR eligibility adapter', () => {

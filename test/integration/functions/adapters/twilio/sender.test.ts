@@ -28,7 +28,12 @@ async function read(req: IncomingMessage): Promise<string> {
 beforeAll(async () => {
   server = createServer(async (req, res) => {
     const body = await read(req);
-    seen.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization ?? '', form: Object.fromEntries(new URLSearchParams(body)) });
+    seen.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization ?? '',
+      form: Object.fromEntries(new URLSearchParams(body)),
+    });
     res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -40,7 +45,13 @@ beforeEach(() => {
 });
 
 const sender = () =>
-  new TwilioSmsSender({ accountSid: ACCOUNT, authToken: TOKEN, messagingServiceSid: SERVICE, statusCallbackUrl: 'https://sched.example.org/api/sms/status', apiBaseUrl: base });
+  new TwilioSmsSender({
+    accountSid: ACCOUNT,
+    authToken: TOKEN,
+    messagingServiceSid: SERVICE,
+    statusCallbackUrl: 'https://sched.example.org/api/sms/status',
+    apiBaseUrl: base,
+  });
 const message = { to: '+15551230001', body: 'Riverside Clinic: reminder', patientId: 'pat1', purpose: 'reminder' as const, correlationId: 'c1' };
 
 describe('TwilioSmsSender', () => {
@@ -50,7 +61,12 @@ describe('TwilioSmsSender', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'POST', path: `/2010-04-01/Accounts/${ACCOUNT}/Messages.json` });
     expect(seen[0]!.authorization).toBe(`Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`);
-    expect(seen[0]!.form).toEqual({ To: '+15551230001', Body: 'Riverside Clinic: reminder', MessagingServiceSid: SERVICE, StatusCallback: 'https://sched.example.org/api/sms/status' });
+    expect(seen[0]!.form).toEqual({
+      To: '+15551230001',
+      Body: 'Riverside Clinic: reminder',
+      MessagingServiceSid: SERVICE,
+      StatusCallback: 'https://sched.example.org/api/sms/status',
+    });
   });
 
   it.each([429, 500, 503])('%i is transient (retried by the workflow)', async (status) => {
@@ -60,7 +76,9 @@ describe('TwilioSmsSender', () => {
 
   it('a 4xx is final, and the error never echoes the phone or body', async () => {
     reply = { status: 400, body: { code: 21211, message: "The 'To' number +15551230001 is not a valid phone number.", status: 400 } };
-    const err = await sender().send(message).catch((e: unknown) => e);
+    const err = await sender()
+      .send(message)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SmsRejectedError);
     expect((err as SmsRejectedError).providerCode).toBe('21211');
     expect((err as Error).message).not.toContain('+1555');

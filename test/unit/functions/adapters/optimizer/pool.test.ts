@@ -25,7 +25,9 @@ describe('ParallelSlotOptimizer (components on two threads)', () => {
     expect(parallel.status).toBe(single.status);
     expect(parallel.objective).toBeCloseTo(single.objective, 6);
     expect(parallel.mustPlace).toEqual(single.mustPlace);
-    expect(parallel.assignments.map((a) => `${a.candidateId}:${a.slotId}`).sort()).toEqual(single.assignments.map((a) => `${a.candidateId}:${a.slotId}`).sort());
+    expect(parallel.assignments.map((a) => `${a.candidateId}:${a.slotId}`).sort()).toEqual(
+      single.assignments.map((a) => `${a.candidateId}:${a.slotId}`).sort(),
+    );
   });
 
   test('invalid instances are rejected with the field named', async () => {

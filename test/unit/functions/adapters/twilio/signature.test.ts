@@ -9,7 +9,10 @@ import { isValidTwilioSignature, parseTwilioForm, twilioSignature } from '../../
 const token = '12345';
 const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
 const params = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' };
-const independent = (u: string, data: string) => createHmac('sha1', token).update(u + data).digest('base64');
+const independent = (u: string, data: string) =>
+  createHmac('sha1', token)
+    .update(u + data)
+    .digest('base64');
 const signed = independent(url, 'CallSidCA1234567890ABCDECaller+14158675310Digits1234From+14158675310To+18005551212');
 
 describe('X-Twilio-Signature', () => {
@@ -44,7 +47,9 @@ describe('X-Twilio-Signature', () => {
 
   it('accepts the URL with or without the default port, as Twilio may sign either', () => {
     const withPort = 'https://mycompany.com:443/myapp.php?foo=1&bar=2';
-    const sigWithPort = createHmac('sha1', token).update(withPort + 'CallSidCA1234567890ABCDECaller+14158675310Digits1234From+14158675310To+18005551212').digest('base64');
+    const sigWithPort = createHmac('sha1', token)
+      .update(withPort + 'CallSidCA1234567890ABCDECaller+14158675310Digits1234From+14158675310To+18005551212')
+      .digest('base64');
     expect(isValidTwilioSignature(token, sigWithPort, url, params)).toBe(true);
     expect(isValidTwilioSignature(token, signed, withPort, params)).toBe(true);
   });

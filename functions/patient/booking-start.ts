@@ -2,10 +2,10 @@ import { app, HttpResponse, type HttpRequest, type InvocationContext } from '@az
 import { DateTime } from 'luxon';
 import { e164Schema, freeSlots, isDomainError, resolveSlot, type Slot } from '../../domain';
 import { getServices, type Services } from '../app/services';
-import { PAGE_HEADERS } from '../patient/book-page';
-import { createBookingLink } from '../patient/links';
-import { sendPatientSms } from '../patient/send';
-import { xmlEscape as esc } from '../patient/twiml';
+import { PAGE_HEADERS } from './book-page';
+import { createBookingLink } from './links';
+import { sendPatientSms } from './send';
+import { xmlEscape as esc } from './twiml';
 
 /**
  * Where the SMART Scheduling Links booking-deep-link of a free Slot leads: GET /book/slot/{slotId} shows the
@@ -25,14 +25,21 @@ function page(title: string, body: string): string {
 }
 
 const respond = (status: number, title: string, body: string): HttpResponse => new HttpResponse({ status, body: page(title, body), headers: PAGE_HEADERS });
-const gone = () => respond(410, 'Time no longer available', '<h1>This time is no longer available</h1><p>Please choose another time in the app you came from.</p>');
+const gone = () =>
+  respond(410, 'Time no longer available', '<h1>This time is no longer available</h1><p>Please choose another time in the app you came from.</p>');
 
 /** The slot, if it exists and nobody holds it. */
 async function freeSlot(services: Services, slotId: string): Promise<{ slot: Slot; clinicName: string; timeZone: string } | 'unknown' | 'taken'> {
   try {
     const { slot, clinic } = await resolveSlot(services, slotId);
     if (Date.parse(slot.start) <= services.clock.now().toMillis()) return 'taken';
-    const around = await services.appointments.list({ clinicId: clinic.clinicId, providerId: slot.providerId, from: DateTime.fromISO(slot.start).minus({ hours: 12 }).toISO()!, to: slot.end, limit: 500 });
+    const around = await services.appointments.list({
+      clinicId: clinic.clinicId,
+      providerId: slot.providerId,
+      from: DateTime.fromISO(slot.start).minus({ hours: 12 }).toISO()!,
+      to: slot.end,
+      limit: 500,
+    });
     return freeSlots([slot], around.items).length === 1 ? { slot, clinicName: clinic.name, timeZone: clinic.timeZone } : 'taken';
   } catch (e) {
     if (isDomainError(e)) return 'unknown';
@@ -80,7 +87,15 @@ export async function bookingStartSubmit(request: HttpRequest, context: Invocati
     const { slot } = found;
     const link = createBookingLink(services, {
       patientId: patient.patientId,
-      scope: { kind: 'search', clinicId: slot.clinicId, appointmentType: slot.appointmentTypes[0]!, from: slot.start, to: slot.end, providerId: slot.providerId, slotIds: [slot.slotId] },
+      scope: {
+        kind: 'search',
+        clinicId: slot.clinicId,
+        appointmentType: slot.appointmentTypes[0]!,
+        from: slot.start,
+        to: slot.end,
+        providerId: slot.providerId,
+        slotIds: [slot.slotId],
+      },
       ttlMinutes: DEEP_LINK_TTL_MINUTES,
     });
     const sent = await sendPatientSms(services, {
@@ -95,7 +110,11 @@ export async function bookingStartSubmit(request: HttpRequest, context: Invocati
   }
   // Ids and outcome codes only; never the number.
   context.log(`book.slot request ${outcome} patient=${patient?.patientId ?? '-'}`);
-  return respond(200, 'Check your phone', '<h1>Check your phone</h1><p>If this number belongs to a patient of the clinic and can receive texts from us, we have sent a link to book this time.</p>');
+  return respond(
+    200,
+    'Check your phone',
+    '<h1>Check your phone</h1><p>If this number belongs to a patient of the clinic and can receive texts from us, we have sent a link to book this time.</p>',
+  );
 }
 
 app.http('bookingStartPage', { route: 'book/slot/{slotId}', methods: ['GET'], authLevel: 'anonymous', handler: bookingStartPage });

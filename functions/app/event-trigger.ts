@@ -4,7 +4,7 @@ import type { DurableClient } from 'durable-functions';
 import { isDomainError, parseEvent, type SchedulingEvent } from '../../domain';
 import { DeadLetterError } from '../adapters/servicebus/errors';
 import { SCHEDULING_EVENTS_TOPIC, type SubscriptionName } from '../adapters/servicebus/topology';
-import { getServices } from '../app/services';
+import { getServices } from './services';
 
 const PROCESSED_TTL_SECONDS = 7 * 24 * 3600;
 const POISON_TTL_SECONDS = 30 * 24 * 3600;
@@ -84,7 +84,13 @@ export async function instanceStatus(client: DurableClient, instanceId: string):
  * starts a second copy. With `restartCompleted`, a finished instance is started afresh (a slot freed
  * again later gets a new backfill).
  */
-export async function startOnce(client: DurableClient, name: string, instanceId: string, input: unknown, restartCompleted = false): Promise<'started' | 'already-running' | 'already-done'> {
+export async function startOnce(
+  client: DurableClient,
+  name: string,
+  instanceId: string,
+  input: unknown,
+  restartCompleted = false,
+): Promise<'started' | 'already-running' | 'already-done'> {
   const status = await instanceStatus(client, instanceId);
   if (status && ACTIVE.has(status)) return 'already-running';
   if (status && !restartCompleted) return 'already-done';

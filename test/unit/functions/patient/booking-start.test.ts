@@ -11,7 +11,7 @@ import { linkSigningKey } from '../../../../functions/patient/runtime';
 import { invoke, P1_TUE_0900, P1_TUE_0930, principal, seed, type Seeded } from '../../../support/api-harness';
 
 import '../../../../functions/api/appointments';
-import '../../../../functions/fhir/booking-start';
+import '../../../../functions/patient/booking-start';
 
 let env: Seeded;
 beforeEach(async () => {
@@ -19,7 +19,11 @@ beforeEach(async () => {
 });
 const sms = () => (env.services.sms as RecordingSms).sent;
 const post = (slotId: string, phone: string, headers: Record<string, string> = {}) =>
-  invoke('POST', `/book/slot/${slotId}`, { principal: null, rawBody: new URLSearchParams({ phone }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  invoke('POST', `/book/slot/${slotId}`, {
+    principal: null,
+    rawBody: new URLSearchParams({ phone }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  });
 
 test('GET shows the clinic-local time and a phone form; taken, past and unknown slots do not', async () => {
   const r = await invoke('GET', `/book/slot/${P1_TUE_0930}`, { principal: null });
@@ -28,14 +32,17 @@ test('GET shows the clinic-local time and a phone form; taken, past and unknown 
   expect(r.text).toContain('Tuesday 3 March at 9:30 AM');
   expect(r.text).toContain('Main Street Clinic');
   expect(r.text).toContain('name="phone"');
-  await invoke('POST', '/api/appointments', { principal: principal(['scheduler']), body: { slotId: P1_TUE_0900, patientId: 'pat2', appointmentType: 'checkup' } });
+  await invoke('POST', '/api/appointments', {
+    principal: principal(['scheduler']),
+    body: { slotId: P1_TUE_0900, patientId: 'pat2', appointmentType: 'checkup' },
+  });
   expect((await invoke('GET', `/book/slot/${P1_TUE_0900}`, { principal: null })).status).toBe(410);
   expect((await invoke('GET', '/book/slot/p1.20260227T1400', { principal: null })).status).toBe(410);
   expect((await invoke('GET', '/book/slot/p1.20260303T1410', { principal: null })).status).toBe(404);
   expect((await invoke('GET', '/book/slot/nonsense', { principal: null })).status).toBe(404);
 });
 
-test("POST texts a known patient a link that opens on this slot; an unknown number gets the same answer and no SMS", async () => {
+test('POST texts a known patient a link that opens on this slot; an unknown number gets the same answer and no SMS', async () => {
   const unknown = await post(P1_TUE_0930, '+14155550999');
   expect(unknown.status).toBe(200);
   expect(sms()).toHaveLength(0);
@@ -47,14 +54,21 @@ test("POST texts a known patient a link that opens on this slot; an unknown numb
   const url = /(https?:\/\/\S+\/book\/[A-Za-z0-9._~-]+)/.exec(sms()[0]!.body)![1]!;
   const token = new URL(url).pathname.split('/').at(-1)!;
   const verified = verifyLinkToken(token, linkSigningKey(env.services.settings), env.clock.now().toMillis());
-  expect(verified.ok && verified.claims).toMatchObject({ patientId: 'pat1', scope: { kind: 'search', clinicId: 'c1', providerId: 'p1', slotIds: [P1_TUE_0930] }, expiresAt: '2026-03-02T14:00:00.000Z' });
+  expect(verified.ok && verified.claims).toMatchObject({
+    patientId: 'pat1',
+    scope: { kind: 'search', clinicId: 'c1', providerId: 'p1', slotIds: [P1_TUE_0930] },
+    expiresAt: '2026-03-02T14:00:00.000Z',
+  });
 });
 
 test('bad numbers are 400, cross-site posts 403, taken slots 410', async () => {
   expect((await post(P1_TUE_0930, '415-555')).status).toBe(400);
   expect((await post(P1_TUE_0930, '+14155550101', { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
   expect((await post(P1_TUE_0930, '+14155550101', { origin: 'https://evil.example' })).status).toBe(403);
-  await invoke('POST', '/api/appointments', { principal: principal(['scheduler']), body: { slotId: P1_TUE_0930, patientId: 'pat2', appointmentType: 'checkup' } });
+  await invoke('POST', '/api/appointments', {
+    principal: principal(['scheduler']),
+    body: { slotId: P1_TUE_0930, patientId: 'pat2', appointmentType: 'checkup' },
+  });
   expect((await post(P1_TUE_0930, '+14155550101')).status).toBe(410);
   expect(sms()).toHaveLength(0);
 });
