@@ -71,13 +71,14 @@ function banner(lines) {
 function recordUnavailable(version, reason) {
   fs.mkdirSync(PACKAGES, { recursive: true });
   fs.writeFileSync(UNAVAILABLE, `${JSON.stringify({ version, reason }, null, 2)}\n`);
-  console.error(
-    banner([
-      `BICEP COMPILE AND LINT SKIPPED: the Bicep CLI ${version} could not be obtained.`,
-      reason,
-      'Only the tree-sitter checks ran on bicep/. Restore with: node .ci/bicep/bicep.cjs restore',
-    ]),
-  );
+}
+
+function skippedBanner({ version, reason }) {
+  return banner([
+    `BICEP COMPILE AND LINT SKIPPED: the Bicep CLI ${version} could not be obtained.`,
+    reason,
+    'Only the tree-sitter checks run on bicep/. Retry with: node .ci/bicep/bicep.cjs restore',
+  ]);
 }
 
 /**
@@ -219,6 +220,7 @@ function main(argv) {
   };
   if (command === 'restore') {
     const result = restore();
+    if (result.status === 'unavailable') console.error(skippedBanner(result));
     if (result.status === 'ok') {
       const version = spawnSync(result.path, ['--version'], { encoding: 'utf8' }).stdout.trim();
       console.log(`bicep: ${path.relative(REPO_ROOT, result.path)} (${version})${result.restoredMs ? `, restored in ${(result.restoredMs / 1000).toFixed(1)} s` : ''}`);
@@ -234,7 +236,10 @@ function main(argv) {
       restoreCli: !rest.includes('--no-restore'),
     });
     if (option('--report')) fs.writeFileSync(option('--report'), `${JSON.stringify(result, null, 2)}\n`);
-    if (result.status === 'unavailable') return 0;
+    if (result.status === 'unavailable') {
+      console.error(skippedBanner(result));
+      return 0;
+    }
     if (result.status === 'missing') {
       console.error(result.reason);
       return 1;
