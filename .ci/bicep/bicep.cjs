@@ -198,13 +198,14 @@ function check({ root = REPO_ROOT, outDir, steps = ['build', 'params', 'lint'], 
       return !seen.has(key) && seen.add(key);
     });
   const failedSteps = results.filter((r) => r.exitCode !== 0 || r.other.length > 0 || r.diagnostics.length > 0);
+  if (!outDir) fs.rmSync(out, { recursive: true, force: true });
   return {
     status: failedSteps.length === 0 ? 'ok' : 'failed',
     version,
     files: { bicep: sources.map((f) => path.relative(root, f)), params: params.map((f) => path.relative(root, f)) },
     steps: results.map(({ step, exitCode, ms, other }) => ({ step, exitCode, ms, other })),
     diagnostics,
-    outDir: out,
+    outDir: outDir ? out : undefined,
   };
 }
 
