@@ -2,11 +2,11 @@
 // Function App (Flex Consumption, Node 22), storage, Service Bus, Cosmos DB, Key Vault and
 // monitoring. Every connection is identity-based; keys and local auth are disabled.
 //
-//   azd up                         (uses main.parameters.json)
+//   azd up                         (uses main.bicepparam)
 //   az deployment sub create --location <region> --template-file bicep/main.bicep --parameters ...
 //
-// The bicep CLI is not available in this repository's CI: run `az bicep build --file
-// bicep/main.bicep` and `az bicep lint --file bicep/main.bicep` where it is (README, Deploy to Azure).
+// CI compiles and lints every file here with the Bicep CLI pinned in .ci/bicep/bicep-cli.csproj,
+// under the rules in bicep/bicepconfig.json (README, Deploy to Azure).
 
 targetScope = 'subscription'
 
@@ -193,8 +193,8 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: tags
     privateNetworking: privateNetworking
-    secretsUserPrincipalId: identity.outputs.principalId
-    secretsOfficerPrincipalId: deployerPrincipalId
+    appPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: deployerPrincipalId
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }

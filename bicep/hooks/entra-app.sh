@@ -1,7 +1,7 @@
 #!/bin/sh
 # azd preprovision hook: make sure an Entra ID app registration with the app roles admin,
 # scheduler and ehr exists for this environment and store its client id as AUTH_CLIENT_ID
-# (main.parameters.json passes it to App Service Authentication).
+# (main.bicepparam passes it to App Service Authentication).
 #
 # Needs permission to create app registrations (Application Developer or equivalent). Where the
 # organisation separates that duty, have an administrator create the app from

@@ -2,8 +2,8 @@
 // Every connection is identity-based; the only secrets are Key Vault references. App Service
 // Authentication (Entra ID) guards the API; the paths with their own checks are excluded.
 //
-// The app settings set here are checked against functions/lib/config.ts by
-// test/unit/bicep-drift.test.ts: every AZURE_REQUIRED_SETTINGS key must be set, every key set
+// The app settings set here are checked against functions/app/config.ts by
+// test/unit/bicep/drift.test.ts: every AZURE_REQUIRED_SETTINGS key must be set, every key set
 // must be read by the app (appSettingsSchema) or the host (HOST_SETTINGS), and no
 // LOCAL_ONLY_SETTINGS key may appear.
 
@@ -218,7 +218,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
       ServiceBusConnection__credential: 'managedidentity'
       ServiceBusConnection__clientId: identityClientId
-      // Read by functions/lib/config.ts.
+      // Read by functions/app/config.ts.
       SLOTFLOW_ENV: 'azure'
       AZURE_CLIENT_ID: identityClientId
       COSMOS_ENDPOINT: cosmosEndpoint

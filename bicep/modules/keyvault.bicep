@@ -17,10 +17,10 @@ param tags object = {}
 param privateNetworking bool = false
 
 @description('Optional. Principal id (managed identity) granted Key Vault Secrets User (read secrets); empty grants nothing.')
-param secretsUserPrincipalId string = ''
+param appPrincipalId string = ''
 
 @description('Optional. Principal id of the person or pipeline running the deployment, granted Key Vault Secrets Officer so the post-deploy `az keyvault secret set` works; empty grants nothing.')
-param secretsOfficerPrincipalId string = ''
+param deployerPrincipalId string = ''
 
 @description('Optional. Log Analytics workspace resource id for diagnostic settings; empty skips them.')
 param logAnalyticsWorkspaceId string = ''
@@ -59,22 +59,22 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsUserPrincipalId)) {
-  name: guid(vault.id, secretsUserPrincipalId, roleIds.keyVaultSecretsUser)
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(appPrincipalId)) {
+  name: guid(vault.id, appPrincipalId, roleIds.keyVaultSecretsUser)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
-    principalId: secretsUserPrincipalId
+    principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
 
-resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
-  name: guid(vault.id, secretsOfficerPrincipalId, roleIds.keyVaultSecretsOfficer)
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(vault.id, deployerPrincipalId, roleIds.keyVaultSecretsOfficer)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
-    principalId: secretsOfficerPrincipalId
+    principalId: deployerPrincipalId
   }
 }
 

@@ -1,9 +1,9 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema, loadSettings } from '../../functions/app/config';
-import { type BicepFile, REPO_ROOT, parameterDeclarations, parseBicep } from '../support/bicep-ast';
+import { HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema, loadSettings } from '../../../functions/app/config';
+import { type BicepFile, REPO_ROOT, parameterDeclarations, parseBicep } from '../../support/bicep-ast';
 
-// The files around the templates: host.json, azure.yaml, main.parameters.json, the local
+// The files around the templates: host.json, azure.yaml, main.bicepparam, the local
 // settings sample and the README's deployment section.
 const read = (relative: string) => readFileSync(path.join(REPO_ROOT, relative), 'utf8');
 const readJson = (relative: string): unknown => JSON.parse(read(relative));
@@ -60,16 +60,18 @@ describe('host.json', () => {
   });
 });
 
-describe('main.parameters.json and azure.yaml', () => {
+describe('main.bicepparam and azure.yaml', () => {
   let main: BicepFile;
   beforeAll(async () => {
     main = await parseBicep(read('bicep/main.bicep'), 'bicep/main.bicep');
   });
 
-  test('every parameter in main.parameters.json exists in main.bicep, and every required one is given', () => {
-    const file = readJson('bicep/main.parameters.json') as { parameters: Record<string, { value: unknown }> };
+  // bicep build-params checks the same where the CLI is restored (compile.test.ts); this holds without it.
+  test('every parameter in main.bicepparam exists in main.bicep, and every required one is given', () => {
+    const file = read('bicep/main.bicepparam');
+    expect(file).toMatch(/^using 'main\.bicep'$/m);
     const declared = parameterDeclarations(main);
-    const given = Object.keys(file.parameters);
+    const given = [...file.matchAll(/^param (\w+) = /gm)].map((m) => m[1]!);
     expect(given.filter((name) => !declared.some((p) => p.name === name))).toEqual([]);
     const required = declared.filter((p) => !p.defaultValue).map((p) => p.name);
     expect(required.filter((name) => !given.includes(name))).toEqual([]);
@@ -121,10 +123,13 @@ describe('README: Deploy to Azure', () => {
   const readme = read('README.md');
   const section = readme.slice(readme.indexOf('## Deploy to Azure'), readme.indexOf('\n## ', readme.indexOf('## Deploy to Azure') + 3));
 
-  test('says plainly that the bicep CLI must build and lint the templates elsewhere, with the commands', () => {
-    expect(section).toContain('The bicep CLI cannot be installed');
-    expect(section).toContain('az bicep build --file bicep/main.bicep');
-    expect(section).toContain('az bicep lint --file bicep/main.bicep');
+  test('says that CI compiles and lints the templates with the pinned Bicep CLI, and no longer asks the user to', () => {
+    const version = /Include="Azure\.Bicep\.CommandLine\.linux-x64" Version="\[([^\]]+)\]"/.exec(read('.ci/bicep/bicep-cli.csproj'))?.[1];
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(section).toContain(`CI compiles and lints them with Bicep ${version}`);
+    expect(section).toContain('npm run test:bicep');
+    expect(section).not.toContain('cannot be installed');
+    expect(section).not.toMatch(/az bicep (build|lint)/);
   });
 
   test('gives azd up and the post-deploy steps', () => {

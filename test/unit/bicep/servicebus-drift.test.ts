@@ -1,6 +1,6 @@
-import { EHR_INBOUND_QUEUE, SCHEDULING_EVENTS_TOPIC, slotflowTopology } from '../../functions/adapters/servicebus/topology';
-import { type BicepFile, loadBicepFiles, parseBicep } from '../support/bicep-ast';
-import { isoDurationMs, resourceSetting, subscriptionsOf } from '../support/bicep-servicebus';
+import { EHR_INBOUND_QUEUE, SCHEDULING_EVENTS_TOPIC, slotflowTopology } from '../../../functions/adapters/servicebus/topology';
+import { type BicepFile, loadBicepFiles, parseBicep } from '../../support/bicep-ast';
+import { isoDurationMs, resourceSetting, subscriptionsOf } from '../../support/bicep-servicebus';
 
 // The embedded broker (npm start, tests) and Azure must route the same events to the same
 // consumers with the same delivery semantics. Both topologies are compared here.

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type BicepFile, REPO_ROOT, namedChildren, parseBicep, stringLiteral, variableDeclarations } from '../support/bicep-ast';
+import { type BicepFile, REPO_ROOT, namedChildren, parseBicep, stringLiteral, variableDeclarations } from '../../support/bicep-ast';
 
 // App Service Authentication guards every route except `anonymousPaths` in functionapp.bicep.
 // A renamed webhook route that is no longer excluded would make Twilio's calls fail with 401 in

@@ -1,8 +1,8 @@
-import { AZURE_REQUIRED_SETTINGS, HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema } from '../../functions/app/config';
-import { type BicepFile, loadBicepFiles, parseBicep, stringLiteral, stringPrefix } from '../support/bicep-ast';
-import { appSettingsOf, compareSettings, hasDrift, type SettingsContract } from '../support/bicep-settings';
+import { AZURE_REQUIRED_SETTINGS, HOST_SETTINGS, LOCAL_ONLY_SETTINGS, appSettingsSchema } from '../../../functions/app/config';
+import { type BicepFile, loadBicepFiles, parseBicep, stringLiteral, stringPrefix } from '../../support/bicep-ast';
+import { appSettingsOf, compareSettings, hasDrift, type SettingsContract } from '../../support/bicep-settings';
 
-// Drift between the settings the app reads (functions/lib/config.ts) and those the bicep
+// Drift between the settings the app reads (functions/app/config.ts) and those the bicep
 // Function App module sets. The module is parsed, not evaluated: every key of every object
 // the appsettings expression can produce counts as set.
 const contract: SettingsContract = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONTAINERS, TTL_CONTAINERS } from '../../functions/adapters/cosmos/keys';
-import { type BicepFile, REPO_ROOT, namedChildren, objectProperties, parseBicep, stringLiteral, variableDeclarations } from '../support/bicep-ast';
+import { CONTAINERS, TTL_CONTAINERS } from '../../../functions/adapters/cosmos/keys';
+import { type BicepFile, REPO_ROOT, namedChildren, objectProperties, parseBicep, stringLiteral, variableDeclarations } from '../../support/bicep-ast';
 
 // In Azure the app's data-plane role cannot create containers, so bicep must create exactly the
 // ones the Cosmos adapter uses (functions/adapters/cosmos/keys.ts), with the same TTL setting.

@@ -9,7 +9,7 @@ import {
   literalValue,
   namedChildren,
   variableDeclarations,
-} from '../support/bicep-ast';
+} from '../../support/bicep-ast';
 import {
   checkDiagnostics,
   checkLocalModules,
@@ -19,8 +19,8 @@ import {
   checkRoleAssignments,
   checkSecureDefaults,
   formatFindings,
-} from '../support/bicep-policy';
-import { subscriptionsOf } from '../support/bicep-servicebus';
+} from '../../support/bicep-policy';
+import { subscriptionsOf } from '../../support/bicep-servicebus';
 
 let files: BicepFile[];
 beforeAll(async () => {
