@@ -9,3 +9,4 @@ export * from './waitlist/eligibility';
 export * from './events';
 export * from './ports';
 export * from './scheduling';
+export * from './access';

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { AccessDenied, requireClinicInScope, type BookingAccess, type ClinicAccess } from './access';
 import { checkBooking, checkCancellation, checkNoShow, type BookingDecision } from './booking-rules';
 import { DomainError, ErrorCode, isDomainError } from './errors';
 import { EventType, makeEvent, type SchedulingEvent } from './events';
@@ -108,13 +109,10 @@ export interface BookCommand {
   actor: Actor;
   externalIds?: ExternalId[];
   /**
-   * Access checks of the calling edge, run on what the booking reads anyway (no second lookup): `clinic`
-   * right after the slot is resolved, `patient` once the patient is loaded. A throw stops the booking.
+   * The caller's scope, checked on what the booking reads anyway (no second lookup): the clinic right after
+   * the slot is resolved, the patient once loaded. Out of scope: AccessDenied, nothing written.
    */
-  authorize?: {
-    clinic?(clinic: Clinic): void | Promise<void>;
-    patient?(patient: PatientRecord, clinic: Clinic): void | Promise<void>;
-  };
+  access?: BookingAccess;
 }
 
 /** The patient, or PATIENT.NOT_FOUND. */
@@ -188,33 +186,64 @@ export async function checkBookingFor(
   });
 }
 
+/**
+ * A new appointment in a slot, built the one way every path that creates one uses (booking, EHR holds):
+ * version 1, start and end from the booking decision in the clinic's zone. A hold is `proposed`.
+ */
+export function newAppointment(a: {
+  appointmentId: string;
+  slot: Slot;
+  clinic: Clinic;
+  provider: Provider;
+  patient: Pick<PatientRecord, 'patientId'>;
+  appointmentType: AppointmentType;
+  decision: BookingDecision;
+  source: Channel;
+  /** Creation instant (UTC ISO). */
+  at: string;
+  externalIds?: ExternalId[] | undefined;
+  hold?: boolean;
+}): Appointment {
+  return {
+    appointmentId: a.appointmentId,
+    slotId: a.slot.slotId,
+    clinicId: a.clinic.clinicId,
+    providerId: a.provider.providerId,
+    patientId: a.patient.patientId,
+    appointmentType: a.appointmentType.code,
+    status: a.hold ? 'proposed' : a.decision.status,
+    start: toIsoInZone(a.decision.start, a.clinic.timeZone),
+    end: toIsoInZone(a.decision.end, a.clinic.timeZone),
+    source: a.source,
+    createdAt: a.at,
+    updatedAt: a.at,
+    version: 1,
+    externalIds: a.externalIds ?? [],
+    ...(!a.hold && a.decision.needsStaffConfirmation ? { needsStaffConfirmation: true } : {}),
+  };
+}
+
 /** Books a slot for a patient through any channel. Double booking is impossible: the repository's create is atomic. */
 export async function bookAppointment(deps: SchedulingDeps, cmd: BookCommand): Promise<Appointment> {
   const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.slotId);
-  await cmd.authorize?.clinic?.(clinic);
+  requireClinicInScope(cmd.access, clinic.clinicId, cmd.patientId);
   const patient = await requirePatient(deps, cmd.patientId);
-  await cmd.authorize?.patient?.(patient, clinic);
+  if (cmd.access && !cmd.access.patient(patient, clinic.clinicId)) throw new AccessDenied('patient', clinic.clinicId, patient.patientId);
   const appointmentType = requireType(types, cmd.appointmentType);
   const now = deps.clock.now();
   const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: cmd.channel });
-  const at = now.toUTC().toISO()!;
-  const appointment: Appointment = {
+  const appointment = newAppointment({
     appointmentId: deps.ids.newId('apt'),
-    slotId: slot.slotId,
-    clinicId: clinic.clinicId,
-    providerId: provider.providerId,
-    patientId: patient.patientId,
-    appointmentType: appointmentType.code,
-    status: decision.status,
-    start: toIsoInZone(decision.start, clinic.timeZone),
-    end: toIsoInZone(decision.end, clinic.timeZone),
+    slot,
+    clinic,
+    provider,
+    patient,
+    appointmentType,
+    decision,
     source: cmd.channel,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-    externalIds: cmd.externalIds ?? [],
-    ...(decision.needsStaffConfirmation ? { needsStaffConfirmation: true } : {}),
-  };
+    at: now.toUTC().toISO()!,
+    externalIds: cmd.externalIds,
+  });
   const event = makeEvent(
     EventType.appointmentBooked,
     { ...appointmentRef(appointment), status: decision.status, channel: cmd.channel },
@@ -234,9 +263,11 @@ export async function dispatchQuietly(deps: Pick<SchedulingDeps, 'outbox'>, even
   }
 }
 
-async function requireAppointment(deps: Pick<SchedulingDeps, 'appointments'>, appointmentId: string): Promise<Appointment> {
+/** The appointment, or APPOINTMENT.NOT_FOUND; AccessDenied when `access` excludes its clinic. */
+async function requireAppointment(deps: Pick<SchedulingDeps, 'appointments'>, appointmentId: string, access?: ClinicAccess): Promise<Appointment> {
   const appointment = await deps.appointments.get(appointmentId);
   if (!appointment) throw new DomainError(ErrorCode.APPOINTMENT_NOT_FOUND, 'Unknown appointment', { appointmentId });
+  requireClinicInScope(access, appointment.clinicId, appointment.patientId);
   return appointment;
 }
 
@@ -268,16 +299,21 @@ function slotReleased(deps: Pick<SchedulingDeps, 'ids' | 'clock'>, a: Appointmen
   );
 }
 
-export interface CancelCommand {
+/** A change to an existing appointment; `access`: the caller's scope, checked on the appointment as loaded (AccessDenied). */
+export interface AppointmentChange {
   appointmentId: string;
   actor: Actor;
+  access?: ClinicAccess;
+}
+
+export interface CancelCommand extends AppointmentChange {
   reasonCode: string;
 }
 
 /** Cancels an appointment, releases its slot and publishes cancelled + slot.released (if the slot is still ahead). */
 export async function cancelAppointment(deps: SchedulingDeps, cmd: CancelCommand): Promise<Appointment> {
   return withConflictRetry(async () => {
-    const current = await requireAppointment(deps, cmd.appointmentId);
+    const current = await requireAppointment(deps, cmd.appointmentId, cmd.access);
     const clinic = await requireClinic(deps, current.clinicId);
     const now = deps.clock.now();
     const decision = checkCancellation(current, now, clinic.bookingPolicy, cmd.actor);
@@ -304,9 +340,9 @@ export async function cancelAppointment(deps: SchedulingDeps, cmd: CancelCommand
 }
 
 /** Records a no-show, counts it against the patient, and releases what is left of the slot. */
-export async function markNoShow(deps: SchedulingDeps, cmd: { appointmentId: string; actor: Actor }): Promise<Appointment> {
+export async function markNoShow(deps: SchedulingDeps, cmd: AppointmentChange): Promise<Appointment> {
   const stored = await withConflictRetry(async () => {
-    const current = await requireAppointment(deps, cmd.appointmentId);
+    const current = await requireAppointment(deps, cmd.appointmentId, cmd.access);
     const now = deps.clock.now();
     const status = checkNoShow(current, now);
     const at = now.toUTC().toISO()!;
@@ -328,9 +364,9 @@ export async function markNoShow(deps: SchedulingDeps, cmd: { appointmentId: str
  * Confirmation: a patient's "C" reply records that they will come; staff confirming a pending
  * (no-show policy) booking makes it booked.
  */
-export async function confirmAppointment(deps: SchedulingDeps, cmd: { appointmentId: string; actor: Actor; channel: Channel }): Promise<Appointment> {
+export async function confirmAppointment(deps: SchedulingDeps, cmd: AppointmentChange & { channel: Channel }): Promise<Appointment> {
   return withConflictRetry(async () => {
-    const current = await requireAppointment(deps, cmd.appointmentId);
+    const current = await requireAppointment(deps, cmd.appointmentId, cmd.access);
     const at = deps.clock.now().toUTC().toISO()!;
     let status = current.status;
     if (current.status === 'pending' && cmd.actor.kind !== 'patient') status = 'booked';

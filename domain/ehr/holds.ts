@@ -2,9 +2,10 @@ import type { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from '../errors';
 import { EventType, makeEvent } from '../events';
 import type { Actor, Appointment, ExternalId } from '../model';
-import { appointmentRef, checkBookingFor, dispatchQuietly, requirePatient, resolveSlot, type SchedulingDeps } from '../scheduling';
+import { requireClinicInScope, type ClinicAccess } from '../access';
+import { appointmentRef, checkBookingFor, dispatchQuietly, newAppointment, requirePatient, resolveSlot, type SchedulingDeps } from '../scheduling';
 import { requireType } from '../slots';
-import { parseInstant, toIsoInZone } from '../time';
+import { parseInstant } from '../time';
 import { EhrError } from './siu-apply';
 
 /**
@@ -55,23 +56,19 @@ export async function placeHold(deps: SchedulingDeps, cmd: HoldCommand): Promise
     to: slotStart.plus({ hours: 12 }),
   });
   const decision = await checkBookingFor(deps, { now, clinic, provider, appointmentType, slot, patient, channel: 'ehr' });
-  const at = now.toUTC().toISO()!;
-  const hold: Appointment = {
+  const hold = newAppointment({
     appointmentId: deps.ids.newId('apt'),
-    slotId: slot.slotId,
-    clinicId: clinic.clinicId,
-    providerId: provider.providerId,
-    patientId: patient.patientId,
-    appointmentType: appointmentType.code,
-    status: 'proposed',
-    start: toIsoInZone(decision.start, clinic.timeZone),
-    end: toIsoInZone(decision.end, clinic.timeZone),
+    slot,
+    clinic,
+    provider,
+    patient,
+    appointmentType,
+    decision,
     source: 'ehr',
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-    externalIds: cmd.externalIds ?? [],
-  };
+    at: now.toUTC().toISO()!,
+    externalIds: cmd.externalIds,
+    hold: true,
+  });
   return deps.appointments.create(hold, []);
 }
 
@@ -133,10 +130,15 @@ export async function sweepExpiredHolds(deps: Pick<SchedulingDeps, 'appointments
 /**
  * $book of a held appointment: re-checks the booking rules (time may have passed) and turns the hold into
  * a booking in place, publishing appointment.booked. A lapsed hold is released and HOLD.EXPIRED thrown.
+ * `access`: the caller's scope, checked on the appointment as loaded (AccessDenied).
  */
-export async function bookHold(deps: SchedulingDeps, cmd: { appointmentId: string; actor: Actor; patientId?: string }): Promise<Appointment> {
+export async function bookHold(
+  deps: SchedulingDeps,
+  cmd: { appointmentId: string; actor: Actor; patientId?: string; access?: ClinicAccess },
+): Promise<Appointment> {
   const current = await deps.appointments.get(cmd.appointmentId);
-  if (!current) throw new EhrError('HOLD.NOT_FOUND', 'No such hold');
+  if (!current) throw new EhrError('HOLD.NOT_FOUND', 'No such held appointment');
+  requireClinicInScope(cmd.access, current.clinicId, current.patientId);
   if (cmd.patientId && cmd.patientId !== current.patientId)
     throw new DomainError(ErrorCode.INVALID_INPUT, 'The patient differs from the hold', { field: 'participant' });
   // Booking a hold twice returns the booking (a retried $book).

@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 import {
+  AccessDenied,
   appointmentStatuses,
   appointmentTypeCodeSchema,
   bookAppointment,
@@ -12,10 +13,10 @@ import {
   fhirIdSchema,
   markNoShow,
   type Appointment,
+  type AuditAction,
   type Channel,
 } from '../../domain';
-import { canAccessPatient, requireClinicAccess, staffActor } from '../http/auth';
-import { HttpErrorCode, HttpProblem } from '../http/problem';
+import { accessOf, forbiddenProblem, requireClinicAccess, staffActor } from '../http/auth';
 import {
   apiHandler,
   audit,
@@ -91,6 +92,15 @@ function channelOf(ctx: ApiContext): Channel {
   return ctx.request.headers.get('x-slotflow-client') === 'console' ? 'console' : 'api';
 }
 
+/** Audits a change the use case refused because the appointment is in another clinic, and answers 403; other errors pass. */
+const deniedChange =
+  (ctx: ApiContext, appointmentId: string, action: AuditAction) =>
+  async (e: unknown): Promise<never> => {
+    if (e instanceof AccessDenied)
+      await audit(ctx, { action, resourceType: 'Appointment', resourceId: appointmentId, patientId: e.patientId, outcome: 'denied' });
+    throw forbiddenProblem(e);
+  };
+
 /** Loads an appointment the principal may see (404 unknown, 403 other clinic). */
 async function visibleAppointment(ctx: ApiContext, appointmentId: string, action: 'read' | 'update'): Promise<Appointment> {
   const appointment = await ctx.services.appointments.get(appointmentId);
@@ -111,14 +121,12 @@ export async function createAppointment(ctx: ApiContext): Promise<ApiResult> {
       ...body,
       channel: channelOf(ctx),
       actor: staffActor(ctx.principal),
-      authorize: {
-        clinic: (clinic) => requireClinicAccess(ctx.principal, clinic.clinicId),
-        patient: async (patient, clinic) => {
-          if (canAccessPatient(ctx.principal, patient, clinic.clinicId)) return;
-          await audit(ctx, { action: 'create', resourceType: 'Appointment', resourceId: body.slotId, patientId: body.patientId, outcome: 'denied' });
-          throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
-        },
-      },
+      access: accessOf(ctx.principal),
+    }).catch(async (e: unknown) => {
+      // A slot in another clinic is refused before any patient data is read; a patient out of scope is audited.
+      if (e instanceof AccessDenied && e.denied === 'patient')
+        await audit(ctx, { action: 'create', resourceType: 'Appointment', resourceId: body.slotId, patientId: body.patientId, outcome: 'denied' });
+      throw forbiddenProblem(e);
     });
     await audit(ctx, { action: 'create', resourceType: 'Appointment', resourceId: appointment.appointmentId, patientId: appointment.patientId });
     return json(201, appointmentView(appointment), { location: `/api/appointments/${appointment.appointmentId}` });
@@ -165,9 +173,13 @@ export async function cancel(ctx: ApiContext): Promise<ApiResult> {
   const { appointmentId } = readParams(ctx.request, appointmentParams);
   const body = await readJson(ctx.request, cancelBodySchema);
   return withIdempotency(ctx, body, async () => {
-    await visibleAppointment(ctx, appointmentId, 'update');
     const reasonCode = (body.reason ?? 'staff-cancelled').trim().toLowerCase().replace(/\s+/g, '-');
-    const updated = await cancelAppointment(ctx.services, { appointmentId, actor: staffActor(ctx.principal), reasonCode });
+    const updated = await cancelAppointment(ctx.services, {
+      appointmentId,
+      actor: staffActor(ctx.principal),
+      reasonCode,
+      access: accessOf(ctx.principal),
+    }).catch(deniedChange(ctx, appointmentId, 'update'));
     await audit(ctx, { action: 'update', resourceType: 'Appointment', resourceId: appointmentId, patientId: updated.patientId });
     return json(200, appointmentView(updated));
   });
@@ -177,8 +189,9 @@ export async function noShow(ctx: ApiContext): Promise<ApiResult> {
   const { appointmentId } = readParams(ctx.request, appointmentParams);
   const body = await readJson(ctx.request, noShowBodySchema);
   return withIdempotency(ctx, body, async () => {
-    await visibleAppointment(ctx, appointmentId, 'update');
-    const updated = await markNoShow(ctx.services, { appointmentId, actor: staffActor(ctx.principal) });
+    const updated = await markNoShow(ctx.services, { appointmentId, actor: staffActor(ctx.principal), access: accessOf(ctx.principal) }).catch(
+      deniedChange(ctx, appointmentId, 'update'),
+    );
     await audit(ctx, { action: 'update', resourceType: 'Appointment', resourceId: appointmentId, patientId: updated.patientId });
     return json(200, appointmentView(updated));
   });
@@ -189,8 +202,12 @@ export async function confirm(ctx: ApiContext): Promise<ApiResult> {
   const { appointmentId } = readParams(ctx.request, appointmentParams);
   const body = await readJson(ctx.request, confirmBodySchema);
   return withIdempotency(ctx, body, async () => {
-    await visibleAppointment(ctx, appointmentId, 'update');
-    const updated = await confirmAppointment(ctx.services, { appointmentId, actor: staffActor(ctx.principal), channel: channelOf(ctx) });
+    const updated = await confirmAppointment(ctx.services, {
+      appointmentId,
+      actor: staffActor(ctx.principal),
+      channel: channelOf(ctx),
+      access: accessOf(ctx.principal),
+    }).catch(deniedChange(ctx, appointmentId, 'update'));
     await audit(ctx, { action: 'update', resourceType: 'Appointment', resourceId: appointmentId, patientId: updated.patientId });
     return json(200, appointmentView(updated));
   });

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { app, HttpResponse, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { processHl7Message } from '../../domain/ehr';
 import { canAccessClinic, requirePrincipal } from '../http/auth';
-import { processHl7Message } from './siu-intake';
 import { correlationIdOf } from '../http/handlers';
 import { HttpErrorCode, HttpProblem, toProblemResponse } from '../http/problem';
 import { getServices } from '../app/services';

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { app, type InvocationContext } from '@azure/functions';
+import { processHl7Message } from '../../domain/ehr';
 import { DeadLetterError } from '../adapters/servicebus/errors';
-import { processHl7Message } from './siu-intake';
 import { getServices } from '../app/services';
 import { EHR_INBOUND_QUEUE } from '../adapters/servicebus/topology';
 

@@ -28,13 +28,12 @@ import {
   searchsetBundle,
   type FhirResource,
 } from '../../domain/ehr';
-import { canAccessClinic, canAccessPatient, requireClinicAccess } from '../http/auth';
+import { accessOf, canAccessClinic, canAccessPatient, forbiddenProblem, requireClinicAccess } from '../http/auth';
 import {
   baseUrlOf,
   countParam,
   dateRange,
   fhirHandler,
-  FhirProblem,
   invalidParam,
   readFhirBody,
   referenceIds,
@@ -339,11 +338,15 @@ export async function bookFhirAppointment(ctx: ApiContext): Promise<FhirResult> 
   const input = await appointmentOf(ctx);
   let booked: Appointment;
   if (input.id) {
-    const held = await ctx.services.appointments.get(input.id);
-    if (!held) throw new FhirProblem(404, 'HOLD.NOT_FOUND', 'No such held appointment');
-    requireClinicAccess(ctx.principal, held.clinicId);
     const patientId = (input.participant ?? []).map((p) => refId(p.actor?.reference, 'Patient')).find(Boolean);
-    booked = await bookHold(ctx.services, { appointmentId: input.id, actor: ehrActor(ctx), ...(patientId ? { patientId } : {}) });
+    booked = await bookHold(ctx.services, {
+      appointmentId: input.id,
+      actor: ehrActor(ctx),
+      access: accessOf(ctx.principal),
+      ...(patientId ? { patientId } : {}),
+    }).catch((e: unknown) => {
+      throw forbiddenProblem(e);
+    });
   } else {
     const req = await bookingRequestOf(ctx, input);
     booked = await bookAppointment(ctx.services, { ...req, channel: 'ehr', actor: ehrActor(ctx) });

@@ -1,5 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
-import type { Actor, Clinic, ConfigRepository } from '../../domain';
+import { AccessDenied, type Actor, type BookingAccess, type Clinic, type ConfigRepository } from '../../domain';
 import { HttpErrorCode, HttpProblem } from './problem';
 
 /**
@@ -88,11 +88,12 @@ export function canAccessClinic(principal: Principal, clinicId: string): boolean
   return !principal.clinicIds || principal.clinicIds.has(clinicId);
 }
 
+const clinicForbidden = (clinicId: string) =>
+  new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This principal is limited to other clinics.', { details: { clinicId } });
+
 /** Throws 403 AUTH.CLINIC_FORBIDDEN unless the principal may act on the clinic. */
 export function requireClinicAccess(principal: Principal, clinicId: string): void {
-  if (!canAccessClinic(principal, clinicId)) {
-    throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This principal is limited to other clinics.', { details: { clinicId } });
-  }
+  if (!canAccessClinic(principal, clinicId)) throw clinicForbidden(clinicId);
 }
 
 /**
@@ -126,4 +127,17 @@ export function encodePrincipal(p: { roles: readonly Role[]; clinicIds?: readonl
 /** Clinics the principal may see, by id. */
 export async function visibleClinics(deps: { config: Pick<ConfigRepository, 'listClinics'> }, principal: Principal): Promise<Clinic[]> {
   return (await deps.config.listClinics()).filter((c) => canAccessClinic(principal, c.clinicId)).sort((a, b) => a.clinicId.localeCompare(b.clinicId));
+}
+
+/** The principal's clinic scope as the plain predicates domain use cases check on what they load. */
+export function accessOf(principal: Principal): BookingAccess {
+  return { clinic: (clinicId) => canAccessClinic(principal, clinicId), patient: (patient, viaClinicId) => canAccessPatient(principal, patient, viaClinicId) };
+}
+
+/** A use case's AccessDenied as the 403 AUTH.CLINIC_FORBIDDEN of requireClinicAccess / patient scoping; any other error unchanged. */
+export function forbiddenProblem(error: unknown): unknown {
+  if (!(error instanceof AccessDenied)) return error;
+  return error.denied === 'clinic'
+    ? clinicForbidden(error.clinicId)
+    : new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
 }

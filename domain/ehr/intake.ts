@@ -1,31 +1,28 @@
 import { createHash } from 'node:crypto';
-import { DomainError, type IdempotencyRecord } from '../../domain';
-import {
-  applySiu,
-  buildAck,
-  conditionOf,
-  EhrError,
-  Hl7ErrorCondition,
-  normaliseSegments,
-  parseSiu,
-  stripMllp,
-  type AckCode,
-  type AckError,
-  type Hl7Header,
-  type SiuApplyContext,
-} from '../../domain/ehr';
-import type { Services } from '../app/services';
+import { DomainError } from '../errors';
+import type { IdempotencyRecord, IdempotencyStore } from '../ports';
+import type { SchedulingDeps } from '../scheduling';
+import { buildAck, type AckCode, type AckError } from './ack';
+import { normaliseSegments, stripMllp } from './hl7';
+import { Hl7ErrorCondition, parseSiu, type Hl7Header } from './siu';
+import { applySiu, conditionOf, EhrError, type SiuApplyContext } from './siu-apply';
 
 /**
- * Processing of one inbound HL7 v2 message, shared by POST /api/ehr/hl7v2 and the `ehr-inbound` queue:
- * parse (AR when malformed), at most once per sender + MSH-10 (the stored ACK is replayed for a repeat),
- * apply through the domain (AA, or AE with the domain error code in ERR-5).
+ * SIU intake: one inbound HL7 v2 message, whichever way it arrived (POST /api/ehr/hl7v2, the `ehr-inbound`
+ * queue): parse (AR when malformed), at most once per sender + MSH-10 (the stored ACK is replayed for a
+ * repeat), apply through the scheduling use cases (AA, or AE with the domain error code in ERR-5). The ACK
+ * is built here because it is what the idempotency record stores and replays.
  */
+
+/** The ports the intake needs: the scheduling ones (applySiu) and the idempotency store. */
+export type SiuIntakeDeps = SchedulingDeps & { idempotency: IdempotencyStore };
 
 /** Control ids are remembered this long: engines resend within minutes to days. */
 const HL7_IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 /** A reservation without an ACK older than this belongs to a crashed attempt and is taken over. */
 const HL7_LEASE_MS = 30_000;
+/** createdAt of a reservation given back after an unexpected failure: long past the lease, so a resend takes it over. */
+const LEASE_RELEASED_AT = '1970-01-01T00:00:00.000Z';
 
 export interface Hl7Outcome {
   ack: string;
@@ -42,17 +39,18 @@ export interface Hl7Outcome {
   inProgress?: boolean;
 }
 
+/** Who sent the message: an id for the actor, and the clinic scope of the interface (a plain predicate). */
 export interface Hl7Caller {
   principalId: string;
   canAccessClinic(clinicId: string): boolean;
 }
 
-function ack(services: Services, header: Hl7Header | undefined, code: AckCode, error?: AckError, text?: string): string {
+function ack(deps: Pick<SiuIntakeDeps, 'ids' | 'clock'>, header: Hl7Header | undefined, code: AckCode, error?: AckError, text?: string): string {
   return buildAck({
     header,
     ackCode: code,
-    ackControlId: services.ids.newId('ack'),
-    now: services.clock.now(),
+    ackControlId: deps.ids.newId('ack'),
+    now: deps.clock.now(),
     ...(error ? { error } : {}),
     ...(text ? { text } : {}),
   });
@@ -66,12 +64,12 @@ function idempotencyKey(header: Hl7Header): string {
 }
 
 /** Processes one HL7 v2 message. Throws only for unexpected failures (storage down): the caller retries. */
-export async function processHl7Message(services: Services, text: string, caller: Hl7Caller): Promise<Hl7Outcome> {
+export async function processHl7Message(deps: SiuIntakeDeps, text: string, caller: Hl7Caller): Promise<Hl7Outcome> {
   const parsed = parseSiu(text);
   if (!parsed.ok) {
     const r = parsed.reject;
     return {
-      ack: ack(services, r.header, 'AR', { condition: r.condition, code: r.code, text: r.text, ...(r.location ? { location: r.location } : {}) }),
+      ack: ack(deps, r.header, 'AR', { condition: r.condition, code: r.code, text: r.text, ...(r.location ? { location: r.location } : {}) }),
       ackCode: 'AR',
       ...(r.header?.controlId ? { controlId: r.header.controlId } : {}),
       ...(r.header?.trigger ? { trigger: r.header.trigger } : {}),
@@ -81,8 +79,8 @@ export async function processHl7Message(services: Services, text: string, caller
   }
   const cmd = parsed.command;
   const base = { controlId: cmd.header.controlId, trigger: cmd.trigger };
-  const store = services.idempotency;
-  const now = services.clock.now();
+  const store = deps.idempotency;
+  const now = deps.clock.now();
   const record: IdempotencyRecord = {
     scope: 'hl7',
     key: idempotencyKey(cmd.header),
@@ -100,7 +98,7 @@ export async function processHl7Message(services: Services, text: string, caller
         text: 'MSH-10 was already used for a different message',
         location: { segment: 'MSH', field: 10 },
       };
-      return { ...base, ack: ack(services, cmd.header, 'AE', error), ackCode: 'AE', errorCode: error.code, replayed: false };
+      return { ...base, ack: ack(deps, cmd.header, 'AE', error), ackCode: 'AE', errorCode: error.code, replayed: false };
     }
     const stored = existing?.response?.body as { ack?: string; ackCode?: AckCode; errorCode?: string; appointmentId?: string } | undefined;
     if (stored?.ack && stored.ackCode) {
@@ -119,7 +117,7 @@ export async function processHl7Message(services: Services, text: string, caller
         code: 'IDEMPOTENCY.IN_PROGRESS',
         text: 'This message is still being processed; resend later',
       };
-      return { ...base, ack: ack(services, cmd.header, 'AE', error), ackCode: 'AE', errorCode: error.code, replayed: false, inProgress: true };
+      return { ...base, ack: ack(deps, cmd.header, 'AE', error), ackCode: 'AE', errorCode: error.code, replayed: false, inProgress: true };
     }
     await store.complete(record, HL7_IDEMPOTENCY_TTL_SECONDS);
   }
@@ -127,19 +125,19 @@ export async function processHl7Message(services: Services, text: string, caller
   const context: SiuApplyContext = { actor: { kind: 'ehr', principalId: caller.principalId }, canAccessClinic: (id) => caller.canAccessClinic(id) };
   let outcome: Hl7Outcome;
   try {
-    const result = await applySiu(services, cmd, context);
+    const result = await applySiu(deps, cmd, context);
     const appointmentId = result.appointment.appointmentId;
-    outcome = { ...base, ack: ack(services, cmd.header, 'AA', undefined, `${result.status} ${appointmentId}`), ackCode: 'AA', appointmentId, replayed: false };
+    outcome = { ...base, ack: ack(deps, cmd.header, 'AA', undefined, `${result.status} ${appointmentId}`), ackCode: 'AA', appointmentId, replayed: false };
   } catch (e) {
     if (!(e instanceof DomainError) && !(e instanceof EhrError)) {
       // Not a rule the message broke: free the control id so a resend is processed.
-      await store.complete({ ...record, createdAt: new Date(0).toISOString() }, HL7_IDEMPOTENCY_TTL_SECONDS).catch(() => undefined);
+      await store.complete({ ...record, createdAt: LEASE_RELEASED_AT }, HL7_IDEMPOTENCY_TTL_SECONDS).catch(() => undefined);
       throw e;
     }
     const field = e instanceof DomainError && typeof e.details.field === 'string' ? e.details.field : undefined;
     const location = field && /^[A-Z0-9]{3}-\d+$/.test(field) ? { segment: field.slice(0, 3), field: Number(field.slice(4)) } : undefined;
     const error: AckError = { condition: conditionOf(e.code), code: e.code, text: e.message.slice(0, 200), ...(location ? { location } : {}) };
-    outcome = { ...base, ack: ack(services, cmd.header, 'AE', error), ackCode: 'AE', errorCode: e.code, replayed: false };
+    outcome = { ...base, ack: ack(deps, cmd.header, 'AE', error), ackCode: 'AE', errorCode: e.code, replayed: false };
   }
   const body = {
     ack: outcome.ack,
