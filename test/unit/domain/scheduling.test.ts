@@ -1,4 +1,5 @@
 import {
+  AccessDenied,
   bookAppointment,
   cancelAppointment,
   clinicLocalDate,
@@ -12,6 +13,7 @@ import {
   searchFreeSlots,
   type Appointment,
   type BookCommand,
+  type BookingAccess,
   type Channel,
   type SlotSearch,
 } from '../../../domain';
@@ -404,5 +406,81 @@ describe('optimistic concurrency', () => {
     loseRaces(10);
     expect(await codeOf(cancelAppointment(deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'x' }))).toBe(ErrorCode.CONCURRENT_MODIFICATION);
     expect(types()).toEqual([EventType.appointmentBooked]);
+  });
+});
+
+describe('access scope (predicates the edge computes from its principal)', () => {
+  const everywhere: BookingAccess = { clinic: () => true, patient: () => true };
+  const otherClinic: BookingAccess = { clinic: (id) => id === 'clinic-2', patient: () => true };
+  const otherPatients: BookingAccess = { clinic: () => true, patient: () => false };
+
+  async function deniedOf(promise: Promise<unknown>): Promise<AccessDenied | string> {
+    try {
+      await promise;
+    } catch (e) {
+      if (e instanceof AccessDenied) return e;
+      if (e instanceof DomainError) return e.code;
+      throw e;
+    }
+    return 'no error';
+  }
+
+  /** Counts reads of one appointment by id. */
+  function countGets(): { gets: number } {
+    const counter = { gets: 0 };
+    const get = deps.appointments.get.bind(deps.appointments);
+    deps.appointments.get = async (id: string) => {
+      counter.gets += 1;
+      return get(id);
+    };
+    return counter;
+  }
+
+  it('booking in scope books; the patient predicate sees the loaded patient and the slot clinic', async () => {
+    const seen: [string, string][] = [];
+    const a = await book({ access: { clinic: () => true, patient: (p, via) => (seen.push([p.patientId, via]), true) } });
+    expect(a.status).toBe('booked');
+    expect(seen).toEqual([['pat-1', 'clinic-1']]);
+  });
+
+  it('a slot in another clinic is denied before the patient is read (even an unknown one); nothing is written', async () => {
+    expect(await deniedOf(book({ access: otherClinic }))).toMatchObject({ denied: 'clinic', clinicId: 'clinic-1', patientId: 'pat-1' });
+    expect(await deniedOf(book({ access: otherClinic, patientId: 'nobody' }))).toMatchObject({ denied: 'clinic' });
+    expect(await deniedOf(book({ access: everywhere, patientId: 'nobody' }))).toBe(ErrorCode.PATIENT_NOT_FOUND);
+    expect(deps.appointments.byId.size).toBe(0);
+    expect(types()).toEqual([]);
+  });
+
+  it('a patient record out of scope is denied after it is loaded, before the booking rules; nothing is written', async () => {
+    expect(await deniedOf(book({ access: otherPatients, appointmentType: 'no-such-type' }))).toMatchObject({ denied: 'patient', patientId: 'pat-1' });
+    expect(deps.appointments.byId.size).toBe(0);
+    expect(types()).toEqual([]);
+  });
+
+  it('cancel, no-show and confirm check the clinic of the appointment they load: denied, unchanged, no events', async () => {
+    const a = await book();
+    deps.clock.set(at('2026-03-03T14:10:00Z'));
+    const cmd = { appointmentId: a.appointmentId, actor: staff, access: otherClinic };
+    for (const change of [
+      cancelAppointment(deps, { ...cmd, reasonCode: 'x' }),
+      markNoShow(deps, cmd),
+      confirmAppointment(deps, { ...cmd, channel: 'api' as Channel }),
+    ]) {
+      expect(await deniedOf(change)).toMatchObject({ denied: 'clinic', clinicId: 'clinic-1', patientId: 'pat-1' });
+    }
+    expect(deps.appointments.byId.get(a.appointmentId)).toEqual(a);
+    expect(types()).toEqual([EventType.appointmentBooked]);
+    expect(await deniedOf(cancelAppointment(deps, { ...cmd, appointmentId: 'apt-missing', reasonCode: 'x' }))).toBe(ErrorCode.APPOINTMENT_NOT_FOUND);
+  });
+
+  it('cancel reads the appointment once, whether it is allowed or denied', async () => {
+    const a = await book();
+    const denied = countGets();
+    await deniedOf(cancelAppointment(deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'x', access: otherClinic }));
+    expect(denied.gets).toBe(1);
+    const allowed = countGets();
+    const c = await cancelAppointment(deps, { appointmentId: a.appointmentId, actor: staff, reasonCode: 'x', access: everywhere });
+    expect(c.status).toBe('cancelled');
+    expect(allowed.gets).toBe(1);
   });
 });
