@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { MllpBridge } from '../mllp-bridge/bridge';
+import { DEFAULT_MLLP_PORT, startFromEnvironment } from '../mllp-bridge/main';
 import { LocalHost } from './host/host';
 import { applyLocalSettings } from './host/settings';
 
@@ -41,7 +43,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
 
   const host = await LocalHost.start({
     appEntry: args.app ?? resolve(ROOT, 'dist', 'functions', 'index.js'),
-    servicesModule: args.services === undefined ? resolve(ROOT, 'dist', 'functions', 'lib', 'services.js') : args.services,
+    servicesModule: args.services === undefined ? resolve(ROOT, 'dist', 'functions', 'app', 'services.js') : args.services,
     hostJsonPath: resolve(ROOT, 'host.json'),
   });
 
@@ -53,7 +55,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
     }
     stopping = true;
     console.log(`[host] ${signal}: shutting down...`);
-    host.stop().then(
+    Promise.all([host.stop(), mllp?.close()]).then(
       () => {
         console.log('[host] stopped');
         process.exit(0);
@@ -67,7 +69,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  printBanner(host);
+  const mllp = await startMllp(host);
+  printBanner(host, mllp);
 
   // The last line of start-up; test/support/localhost.ts waits for it when it asks for the seed.
   console.log(`[host] seed: ${await seed(args.seed, host.baseUrl)}`);
@@ -90,7 +93,24 @@ async function seed(wanted: boolean, baseUrl: string): Promise<'done' | 'failed'
   }
 }
 
-function printBanner(host: LocalHost): void {
+/**
+ * The MLLP bridge beside the host (SIU over MLLP/TCP into the same SIU route): MLLP_PORT (default 2575;
+ * a free port when PORT=0, as in tests; `off` disables). A port in use is reported, not fatal.
+ */
+async function startMllp(host: LocalHost): Promise<MllpBridge | undefined> {
+  const setting = process.env.MLLP_PORT ?? (process.env.PORT === '0' ? '0' : String(DEFAULT_MLLP_PORT));
+  if (setting === 'off') return undefined;
+  try {
+    return await startFromEnvironment({ ...process.env, MLLP_PORT: setting, MLLP_TARGET_URL: `${host.baseUrl}/api/ehr/hl7v2` }, (line) => {
+      if (!line.startsWith('mllp.listening')) console.log(`[mllp] ${line}`);
+    });
+  } catch (err) {
+    console.error(`[mllp] bridge not started: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function printBanner(host: LocalHost, mllp: MllpBridge | undefined): void {
   const routes = host.httpRoutes();
   const lines = [
     '',
@@ -102,6 +122,7 @@ function printBanner(host: LocalHost): void {
     `  Cosmos DB      ${host.cosmos?.endpoint ?? '(external)'}  (in memory; snapshot in the data folder)`,
     `  Service Bus    ${host.broker ? host.broker.connectionString.replace(/SharedAccessKey=[^;]*/, 'SharedAccessKey=***') : '(none)'}`,
     `  functions      ${host.registry.all().length} (${routes.length} HTTP routes)`,
+    `  MLLP bridge    ${mllp ? `127.0.0.1:${mllp.port} (SIU over MLLP -> /api/ehr/hl7v2)` : '(off)'}`,
     '',
     'Try:',
     `  curl ${host.baseUrl}/api/health`,

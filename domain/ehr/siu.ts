@@ -291,3 +291,9 @@ function commandOf(message: Hl7Message, header: Hl7Header): SiuCommand {
     ...(reasonCode ? { reasonCode } : {}),
   };
 }
+
+/** The MSH header of any HL7 v2 message (for an ACK from a transport that cannot apply it), or undefined. */
+export function messageHeaderOf(text: string): Hl7Header | undefined {
+  const msh = parseHl7(text)?.header;
+  return msh ? headerOf(msh) : undefined;
+}
