@@ -11,26 +11,13 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from 'durable-functions';
 import { DateTime } from 'luxon';
-import {
-  DomainError,
-  ErrorCode,
-  EventType,
-  makeEvent,
-  type SchedulingEvent,
-  isDomainError,
-  isQuietHours,
-  isTooCloseToOffer,
-  nextSendTime,
-  offerExpiresAt,
-  offerPolicySchema,
-  type OfferPolicy,
-  type OfferStatus,
-} from '../domain';
-import { bookAppointment, resolveSlot, searchFreeSlots } from '../domain/scheduling';
-import { getServices } from '../functions/app/services';
-import { notifyPatient } from '../functions/patient/notify';
-import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
+import { ErrorCode, isDomainError, isQuietHours, isTooCloseToOffer, nextSendTime, offerExpiresAt, offerPolicySchema, type OfferPolicy, type OfferStatus } from '../domain';
+import { resolveSlot, searchFreeSlots } from '../domain/scheduling';
 import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
+import * as offers from '../domain/waitlist/offers';
+import type { OfferRequest, OfferSettlement, SentOffer } from '../domain/waitlist/offers';
+import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
+import { getServices } from '../functions/app/services';
 import { Activities, BACKFILL_ORCHESTRATOR, type BackfillInput } from './names';
 
 export { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput } from './names';
@@ -48,13 +35,6 @@ interface CandidateList {
   timeZone: string;
   policy: OfferPolicy;
   candidates: { waitlistEntryId: string; patientId: string }[];
-}
-
-interface SentOffer {
-  offerId: string;
-  waitlistEntryId: string;
-  patientId: string;
-  outcome: 'sent' | 'not-sent';
 }
 
 const activityRetry = new df.RetryOptions(2000, 5);
@@ -157,17 +137,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   }
 };
 
-// ---- activities -----------------------------------------------------------------------------
-
-/**
- * Publishes an offer lifecycle event. Event ids are derived from the offer, so a retried activity
- * republishes the same id and Service Bus duplicate detection drops it.
- */
-async function publishOfferEvent(services: Awaited<ReturnType<typeof getServices>>, event: SchedulingEvent): Promise<void> {
-  await services.publisher.publish([event]);
-}
-
-const offerEventMeta = (offerId: string, kind: string, time: string) => ({ id: `evt-${kind}-${offerId}`.slice(0, 64), time, subject: offerId });
+// ---- activities: load the ports, call the domain (domain/waitlist/offers.ts) --------------------
 
 /** Is the slot still free, what is the policy, and who may be offered it (ranked, consented, not yet offered)? */
 export async function loadCandidates(input: { slotId: string; appointmentType: string; excludeEntryIds: string[] }): Promise<CandidateList> {
@@ -204,183 +174,20 @@ export async function loadCandidates(input: { slotId: string; appointmentType: s
   return { ...base, candidates };
 }
 
-/**
- * Records the offer (create-only) and texts the patient. A retried activity finds the offer and
- * texts only if the earlier attempt had not (a marker is written after each successful send), so a
- * patient gets one offer SMS per offer, or at worst two if a crash falls between send and marker.
- */
-export async function sendOffer(input: {
-  slotId: string;
-  waitlistEntryId: string;
-  patientId: string;
-  round: number;
-  expiresAt: string;
-  workflowInstanceId: string;
-}): Promise<SentOffer> {
-  const services = await getServices();
-  const offerId = `ofr-${input.slotId.replace(/\./g, '-')}-${input.waitlistEntryId}`.slice(0, 64);
-  const result = (outcome: SentOffer['outcome']): SentOffer => ({ offerId, waitlistEntryId: input.waitlistEntryId, patientId: input.patientId, outcome });
-  const { slot, clinic } = await resolveSlot(services, input.slotId);
-  let offer = await services.offers.get(offerId);
-  if (!offer) {
-    const entry = await services.waitlist.get(input.waitlistEntryId);
-    if (!entry || entry.status !== 'active') return result('not-sent');
-    const now = services.clock.now().toUTC().toISO()!;
-    offer = {
-      offerId,
-      clinicId: clinic.clinicId,
-      slotId: slot.slotId,
-      waitlistEntryId: entry.waitlistEntryId,
-      patientId: entry.patientId,
-      workflowInstanceId: input.workflowInstanceId,
-      round: input.round,
-      status: 'sent',
-      sentAt: now,
-      expiresAt: input.expiresAt,
-      version: 1,
-    };
-    await services.offers.create(offer);
-    await services.waitlist.update({ ...entry, status: 'offered', updatedAt: now, version: entry.version + 1 }, entry.version);
-  }
-  if (offer.status !== 'sent') return result('not-sent');
-  const marker = `offer-sms:${offerId}`;
-  if (await services.idempotency.get('event', marker)) return result('sent');
-  const outcome = await notifyPatient(services, {
-    patientId: offer.patientId,
-    clinic,
-    template: 'offer',
-    params: { start: slot.start, expiresAt: input.expiresAt },
-    offerId,
-    purpose: 'offer',
-    correlationId: input.workflowInstanceId,
-  });
-  if (outcome !== 'sent') {
-    await settleOffer(offerId, 'unavailable', false);
-    return result('not-sent');
-  }
-  await services.idempotency.putIfAbsent({ scope: 'event', key: marker, createdAt: services.clock.now().toUTC().toISO()! }, 30 * 24 * 3600);
-  await publishOfferEvent(
-    services,
-    makeEvent(
-      EventType.offerSent,
-      {
-        offerId,
-        waitlistEntryId: offer.waitlistEntryId,
-        patientId: offer.patientId,
-        slotId: offer.slotId,
-        clinicId: offer.clinicId,
-        expiresAt: offer.expiresAt,
-        round: offer.round,
-      },
-      offerEventMeta(offerId, 'sent', offer.sentAt),
-    ),
-  );
-  return result('sent');
+/** Records the offer and texts the patient, once per offer (offers.sendOffer). */
+export async function sendOffer(input: OfferRequest): Promise<SentOffer> {
+  return offers.sendOffer(await getServices(), input);
 }
 
-/** Books the slot for the patient who said YES; SLOT_TAKEN means someone else got it first. */
+/** Books the slot for the patient who said YES; `booked: false` means someone else got it first (offers.bookOffer). */
 export async function bookForOffer(input: { offerId: string }): Promise<{ booked: boolean; appointmentId?: string }> {
-  const services = await getServices();
-  const offer = await services.offers.get(input.offerId);
-  if (!offer) throw new DomainError(ErrorCode.OFFER_NOT_FOUND, 'Unknown offer', { offerId: input.offerId });
-  if (offer.status === 'accepted') {
-    // A retried activity: the booking already happened.
-    const mine = await services.appointments.listByPatient(offer.patientId, '1970-01-01T00:00:00Z', '9999-01-01T00:00:00Z');
-    return {
-      booked: true,
-      ...(mine.find((a) => a.slotId === offer.slotId) ? { appointmentId: mine.find((a) => a.slotId === offer.slotId)!.appointmentId } : {}),
-    };
-  }
-  const entry = await services.waitlist.get(offer.waitlistEntryId);
-  const { clinic } = await resolveSlot(services, offer.slotId);
-  try {
-    const appointment = await bookAppointment(services, {
-      slotId: offer.slotId,
-      patientId: offer.patientId,
-      appointmentType: entry?.appointmentType ?? '',
-      channel: 'backfill',
-      actor: { kind: 'system', principalId: offer.workflowInstanceId },
-    });
-    const now = services.clock.now().toUTC().toISO()!;
-    await services.offers.update({ ...offer, status: 'accepted', respondedAt: now, version: offer.version + 1 }, offer.version);
-    if (entry) await services.waitlist.update({ ...entry, status: 'booked', updatedAt: now, version: entry.version + 1 }, entry.version);
-    await publishOfferEvent(
-      services,
-      makeEvent(
-        EventType.offerAccepted,
-        {
-          offerId: offer.offerId,
-          waitlistEntryId: offer.waitlistEntryId,
-          patientId: offer.patientId,
-          slotId: offer.slotId,
-          clinicId: offer.clinicId,
-          appointmentId: appointment.appointmentId,
-        },
-        offerEventMeta(offer.offerId, 'accepted', now),
-      ),
-    );
-    await notifyPatient(services, {
-      patientId: offer.patientId,
-      clinic,
-      template: 'booked',
-      params: { start: appointment.start },
-      purpose: 'confirmation',
-      correlationId: offer.workflowInstanceId,
-    });
-    return { booked: true, appointmentId: appointment.appointmentId };
-  } catch (e) {
-    const gone =
-      isDomainError(e) && ([ErrorCode.SLOT_TAKEN, ErrorCode.PATIENT_OVERLAP, ErrorCode.IN_THE_PAST, ErrorCode.SLOT_NOT_FOUND] as string[]).includes(e.code);
-    if (!gone) throw e;
-    await settleOffer(offer.offerId, 'unavailable', true);
-    return { booked: false };
-  }
+  return offers.bookOffer(await getServices(), input.offerId);
 }
 
-/** Settles an offer (expired, declined, unavailable), frees the waitlist entry, and tells the patient if asked. */
-async function settleOffer(offerId: string, status: Exclude<OfferStatus, 'sent' | 'accepted'>, notify: boolean): Promise<void> {
+/** Settles offers as expired, declined or unavailable, telling the patients if asked (offers.settleOffer). */
+export async function closeOffers(input: { offerIds: string[]; status: OfferSettlement; notify: boolean }): Promise<void> {
   const services = await getServices();
-  const offer = await services.offers.get(offerId);
-  if (!offer || offer.status !== 'sent') return;
-  const now = services.clock.now().toUTC().toISO()!;
-  await services.offers.update({ ...offer, status, ...(status === 'declined' ? { respondedAt: now } : {}), version: offer.version + 1 }, offer.version);
-  const entry = await services.waitlist.get(offer.waitlistEntryId);
-  if (entry && entry.status === 'offered') {
-    await services.waitlist.update({ ...entry, status: 'active', updatedAt: now, version: entry.version + 1 }, entry.version);
-  }
-  if (status === 'expired') {
-    await publishOfferEvent(
-      services,
-      makeEvent(
-        EventType.offerExpired,
-        {
-          offerId,
-          waitlistEntryId: offer.waitlistEntryId,
-          patientId: offer.patientId,
-          slotId: offer.slotId,
-          clinicId: offer.clinicId,
-          appointmentType: entry?.appointmentType ?? 'unknown',
-        },
-        offerEventMeta(offerId, 'expired', now),
-      ),
-    );
-  }
-  if (notify) {
-    const { clinic } = await resolveSlot(services, offer.slotId);
-    await notifyPatient(services, {
-      patientId: offer.patientId,
-      clinic,
-      template: 'offer-taken',
-      params: {},
-      offerId: offer.offerId,
-      purpose: 'offer-taken',
-      correlationId: offer.workflowInstanceId,
-    });
-  }
-}
-
-export async function closeOffers(input: { offerIds: string[]; status: 'expired' | 'declined' | 'unavailable'; notify: boolean }): Promise<void> {
-  for (const offerId of input.offerIds) await settleOffer(offerId, input.status, input.notify);
+  for (const offerId of input.offerIds) await offers.settleOffer(services, offerId, input.status, { notify: input.notify });
 }
 
 df.app.orchestration(BACKFILL_ORCHESTRATOR, backfillOrchestrator);

@@ -9,7 +9,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DateTime } from 'luxon';
 import { EventType, makeEvent, TransientError, type Appointment } from '../domain';
-import { notifyPatient } from '../functions/patient/notify';
+import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR, type EligibilityInput } from './names';
 import { waitForTimeOrChange } from './timers';

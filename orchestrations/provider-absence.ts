@@ -11,7 +11,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import { DateTime } from 'luxon';
 import { bookAppointment, cancelAppointment, isDomainError, listAllAppointments, searchFreeSlots } from '../domain';
 import { optimizeAssignment, type OptimizationInstance } from '../domain/optimizer';
-import { notifyPatient } from '../functions/patient/notify';
+import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { AbsenceActivities, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
 

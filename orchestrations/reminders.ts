@@ -8,7 +8,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DateTime } from 'luxon';
-import { notifyPatient } from '../functions/patient/notify';
+import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, type RemindersInput } from './names';
 import { waitForTimeOrChange } from './timers';

@@ -5,3 +5,6 @@ export * from './rules';
 export * from './messages';
 export * from './links';
 export * from './offer-reply';
+export * from './send';
+export * from './inbound';
+export * from './link-booking';

@@ -20,3 +20,9 @@ export const offerReplySchema = z
   })
   .strict();
 export type OfferReplyPayload = z.input<typeof offerReplySchema>;
+
+/** The backfill workflow waiting on an offer (a durable external event in production). */
+export interface OfferReplyRaiser {
+  /** Raises OFFER_REPLY_EVENT on the workflow instance; `gone` when that instance no longer exists. */
+  raiseOfferReply(workflowInstanceId: string, reply: OfferReplyPayload): Promise<'raised' | 'gone'>;
+}

@@ -113,3 +113,35 @@ export function settings(): AppSettings {
 export function resetSettingsCache(): void {
   cached = undefined;
 }
+
+/** Fixed key for local links only; never accepted when SLOTFLOW_ENV=azure. */
+export const LOCAL_DEV_LINK_KEY = 'slotflow-local-dev-link-signing-key-not-a-secret';
+
+/** The key self-scheduling links are signed with. */
+export function linkSigningKey(settings: AppSettings): string {
+  if (settings.LINK_SIGNING_KEY) return settings.LINK_SIGNING_KEY;
+  if (settings.SLOTFLOW_ENV === 'local') return LOCAL_DEV_LINK_KEY;
+  throw new Error('LINK_SIGNING_KEY is not set');
+}
+
+/** The webhook signing token the local host uses when TWILIO_AUTH_TOKEN is not set (not a secret). */
+export const LOCAL_DEV_TWILIO_AUTH_TOKEN = 'local-dev-twilio-auth-token';
+
+/**
+ * The Twilio auth token. App settings are parsed once per process, but the token is read from the
+ * environment first so a test or the local host can set it late (env wins over local.settings.json,
+ * which the host loads into the environment anyway).
+ */
+export function twilioAuthToken(settings: AppSettings): string | undefined {
+  const token = process.env.TWILIO_AUTH_TOKEN || settings.TWILIO_AUTH_TOKEN;
+  // Locally, with no token configured, a fixed development token lets `npm run demo` and manual
+  // curl calls sign webhooks. Never in Azure, where an unset token rejects every webhook.
+  if (!token && settings.SLOTFLOW_ENV === 'local') return LOCAL_DEV_TWILIO_AUTH_TOKEN;
+  return token;
+}
+
+/** PUBLIC_BASE_URL + path, or the local host's URL when none is configured. */
+export function publicUrl(settings: AppSettings, pathAndQuery: string): string {
+  const base = (settings.PUBLIC_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? '7071'}`).replace(/\/+$/, '');
+  return `${base}${pathAndQuery}`;
+}

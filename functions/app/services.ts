@@ -12,6 +12,7 @@ import type {
   SmsSender,
   WaitlistRepository,
 } from '../../domain';
+import { InMemorySmsMessages, type SmsMessageRepository } from '../../domain/sms';
 import {
   DirectOutbox,
   InMemoryAppointments,
@@ -28,9 +29,9 @@ import { createCosmosServices, type CosmosServices } from '../adapters/cosmos';
 import { FhirEligibilityChecker } from '../adapters/fhir/eligibility';
 import { SimulatedEligibilityChecker } from '../adapters/fhir/eligibility-simulated';
 import { ServiceBusEventPublisher } from '../adapters/servicebus/publisher';
-import type { SmsMessageRepository } from '../../domain/sms';
-import { type AppSettings, ConfigError, settings as loadSettings } from './config';
-import { createSmsSender } from '../patient/runtime';
+import { smsOutbox } from '../adapters/twilio/outbox';
+import { TwilioSmsSender } from '../adapters/twilio/sender';
+import { type AppSettings, ConfigError, settings as loadSettings, publicUrl } from './config';
 
 /** Everything the functions and activities use, built once per process from app settings. */
 export interface Services extends SchedulingDeps {
@@ -42,10 +43,10 @@ export interface Services extends SchedulingDeps {
   sms: SmsSender;
   eligibility: EligibilityChecker;
   publisher: EventPublisher;
+  /** SMS message records (status callbacks, rate limit, late replies): Cosmos, or in memory per services instance. */
+  smsMessages: SmsMessageRepository;
   /** Cosmos-only capabilities: erasure, SMS history, the outbox relay. Absent in memory. */
   cosmos?: CosmosServices;
-  /** SMS message records; in memory (per services instance) when absent. */
-  smsMessages?: SmsMessageRepository;
 }
 
 export const systemClock: Clock = { now: () => DateTime.utc() };
@@ -77,6 +78,7 @@ export function createInMemoryServices(settings: AppSettings, overrides: Partial
     idempotency: new InMemoryIdempotency(),
     audit: new InMemoryAudit(),
     sms: new RecordingSms(),
+    smsMessages: new InMemorySmsMessages(),
     eligibility: { check: async () => ({ status: 'active' }) },
     publisher,
     ...overrides,
@@ -101,6 +103,21 @@ export function getServices(): Promise<Services> {
 /** Tests: replace the process-wide services. */
 export function setServices(services: Services | undefined): void {
   current = services ? Promise.resolve(services) : undefined;
+}
+
+/** The SmsSender for app settings: Twilio in `twilio` mode, the process-wide outbox otherwise. */
+export function createSmsSender(settings: AppSettings): SmsSender {
+  if (settings.SMS_MODE !== 'twilio') return smsOutbox;
+  const { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_MESSAGING_SERVICE_SID, PUBLIC_BASE_URL } = settings;
+  if (!TWILIO_ACCOUNT_SID || !TWILIO_AUTH_TOKEN || !TWILIO_MESSAGING_SERVICE_SID) {
+    throw new Error('SMS_MODE=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_MESSAGING_SERVICE_SID');
+  }
+  return new TwilioSmsSender({
+    accountSid: TWILIO_ACCOUNT_SID,
+    authToken: TWILIO_AUTH_TOKEN,
+    messagingServiceSid: TWILIO_MESSAGING_SERVICE_SID,
+    ...(PUBLIC_BASE_URL ? { statusCallbackUrl: publicUrl(settings, '/api/sms/status') } : {}),
+  });
 }
 
 /** The eligibility port for app settings: a FHIR payer endpoint, or the simulated payer locally. */

@@ -1,14 +1,61 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { ErrorCode, type Clinic } from '../../domain';
+import { confirmBookingLink, openBookingLink, type LinkChoice, type LinkProblem } from '../../domain/sms';
+import { linkSigningKey } from '../app/config';
 import { getServices } from '../app/services';
-import { confirmBookingLink, openBookingLink, type PageResult } from './link-booking';
-import { PAGE_HEADERS, problemPage } from './book-page';
-import { durableClientInput, durableClientOf } from './runtime';
+import { bookedPage, pickPage, problemPage } from './book-page';
+import { durableClientInput, offerRepliesOf } from './durable';
+import { PAGE_HEADERS } from './page-shell';
 
 /**
+ * GET/POST /book/{token}: the self-scheduling page (domain/sms/link-booking.ts decides, this maps).
  * The page may not be framed, cached, indexed or leak its URL (the token) through Referer; it runs
  * no script. No cookies are used: the token in the URL is the credential, and POSTs from other
  * sites are refused on Origin / Sec-Fetch-Site.
  */
+
+interface PageResult {
+  status: number;
+  html: string;
+  /** For logs: a code, never PHI. */
+  code: string;
+}
+
+const invalid = (status: number): [number, string, string] => [
+  status,
+  "This link isn't valid",
+  'We could not read this booking link. Please use the link exactly as we sent it.',
+];
+
+/** How each problem reads: status, title, message. */
+const PROBLEMS: Record<LinkProblem, [number, string, string]> = {
+  'LINK.MALFORMED': invalid(400),
+  'LINK.BAD_SIGNATURE': invalid(403),
+  'LINK.UNKNOWN_PATIENT': invalid(400),
+  'LINK.UNKNOWN_OFFER': invalid(400),
+  'LINK.UNKNOWN_CLINIC': invalid(400),
+  'LINK.EXPIRED': [410, 'This link has expired', 'Booking links work for a limited time, and this one has run out.'],
+  'LINK.USED': [410, 'This link has already been used', 'This booking link has already been used to book an appointment. Each link works once.'],
+  'OFFER.NOT_OPEN': [410, 'This offer is no longer available', 'Sorry, this time is no longer on offer. You stay on the waitlist.'],
+  'SLOT.TAKEN': [410, 'This time has been taken', 'Sorry, someone else has just booked this time.'],
+  'LINK.NO_SLOTS': [410, 'No times available', 'Sorry, there are no open times left for this link.'],
+};
+
+const problem = (code: LinkProblem): PageResult => {
+  const [status, title, message] = PROBLEMS[code];
+  return { status, code, html: problemPage(title, message) };
+};
+
+/** What the picker says when nothing was booked and the patient may choose again. */
+function noticeFor(code: string): string {
+  if (code === 'LINK.SLOT_NOT_OFFERED') return 'Please choose one of the times below.';
+  if (code === ErrorCode.SLOT_TAKEN) return 'Sorry, that time was just taken. Please choose another.';
+  return 'Sorry, we could not book that time online. Please choose another or call the clinic.';
+}
+
+const clinicName = (c: Clinic) => c.smsDisplayName ?? c.name;
+const picker = (choice: LinkChoice, action: string, notice?: string) =>
+  pickPage({ clinicName: clinicName(choice.clinic), timeZone: choice.clinic.timeZone, slots: choice.slots, action, ...(notice ? { notice } : {}) });
 
 const respond = (r: PageResult): HttpResponseInit => ({ status: r.status, body: r.html, headers: PAGE_HEADERS });
 
@@ -22,22 +69,38 @@ function isCrossSite(request: HttpRequest): boolean {
   return origin !== null && origin !== 'null' && origin !== new URL(request.url).origin;
 }
 
-/** GET /book/{token}: the self-scheduling page. */
+/** GET /book/{token}: the slot picker, or a page saying why the link cannot be used. */
 export async function bookLinkPage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = await getServices();
-  const result = await openBookingLink(services, request.params.token ?? '', actionOf(request));
+  const view = await openBookingLink(services, linkSigningKey(services.settings), request.params.token ?? '');
+  const result = view.kind === 'problem' ? problem(view.code) : { status: 200, code: 'LINK.OK', html: picker(view.choice, actionOf(request)) };
   context.log(`book.link open ${result.code}`);
   return respond(result);
 }
 
-/** POST /book/{token} (form: slotId): confirms the chosen time. */
+/** POST /book/{token} (form: slotId): books the chosen time once; a failure that booked nothing leaves the link usable. */
 export async function bookLinkConfirm(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   if (isCrossSite(request))
     return respond({ status: 403, code: 'LINK.CROSS_SITE', html: problemPage('Request refused', 'Please open the link we sent you and confirm from there.') });
   const services = await getServices();
   const form = new URLSearchParams(await request.text());
   const slotId = (form.get('slotId') ?? '').slice(0, 80);
-  const result = await confirmBookingLink(services, durableClientOf(context), request.params.token ?? '', slotId, actionOf(request));
+  const done = await confirmBookingLink(services, offerRepliesOf(context), linkSigningKey(services.settings), request.params.token ?? '', slotId);
+  let result: PageResult;
+  switch (done.kind) {
+    case 'problem':
+      result = problem(done.code);
+      break;
+    case 'choose-again':
+      result = { status: 409, code: done.code, html: picker(done.choice, actionOf(request), noticeFor(done.code)) };
+      break;
+    case 'booked': {
+      const { clinic, appointment } = done;
+      const html = bookedPage({ clinicName: clinicName(clinic), timeZone: clinic.timeZone, start: appointment.start, pending: appointment.status === 'pending' });
+      result = { status: 200, code: 'LINK.BOOKED', html };
+      break;
+    }
+  }
   context.log(`book.link confirm ${result.code}`);
   return respond(result);
 }

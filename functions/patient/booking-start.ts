@@ -1,10 +1,10 @@
 import { app, HttpResponse, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { DateTime } from 'luxon';
 import { e164Schema, freeSlots, isDomainError, resolveSlot, type Slot } from '../../domain';
+import { sendPatientSms } from '../../domain/sms';
 import { getServices, type Services } from '../app/services';
-import { PAGE_HEADERS } from './book-page';
 import { createBookingLink } from './links';
-import { sendPatientSms } from './send';
+import { PAGE_HEADERS, renderPage } from './page-shell';
 import { xmlEscape as esc } from './twiml';
 
 /**
@@ -19,12 +19,7 @@ import { xmlEscape as esc } from './twiml';
 /** Life of a link texted from this page: long enough to open it, short because it names one slot. */
 export const DEEP_LINK_TTL_MINUTES = 60;
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><title>${esc(title)}</title>
-<style>body{font:17px/1.45 system-ui,sans-serif;margin:0}main{max-width:32rem;margin:0 auto;padding:1.25rem 1rem}label{display:block;margin:1rem 0 .3rem;font-weight:600}input,button{font:inherit;width:100%;min-height:48px;padding:.5rem;border-radius:.5rem}button{margin-top:1rem;border:0;background:#0b5cad;color:#fff;font-weight:600}.muted{color:#555}</style></head><body><main>${body}</main></body></html>`;
-}
-
-const respond = (status: number, title: string, body: string): HttpResponse => new HttpResponse({ status, body: page(title, body), headers: PAGE_HEADERS });
+const respond = (status: number, title: string, body: string): HttpResponse => new HttpResponse({ status, body: renderPage(title, body), headers: PAGE_HEADERS });
 const gone = () =>
   respond(410, 'Time no longer available', '<h1>This time is no longer available</h1><p>Please choose another time in the app you came from.</p>');
 
@@ -60,7 +55,7 @@ export async function bookingStartPage(request: HttpRequest, context: Invocation
     200,
     'Book this time',
     `<h1>${esc(when(found.slot, found.timeZone))}</h1><p class="muted">${esc(found.clinicName)}</p>
-<form method="post" action="${esc(new URL(request.url).pathname)}"><label for="phone">Your mobile number, as the clinic has it</label>
+<form method="post" action="${esc(new URL(request.url).pathname)}"><label class="field" for="phone">Your mobile number, as the clinic has it</label>
 <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel" placeholder="+14155550123" required>
 <button type="submit">Text me a booking link</button></form><p class="muted">We text a link that books this time. It works once and expires after an hour.</p>`,
   );

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLinkToken, type LinkScope } from '../../domain/sms';
 import type { Services } from '../app/services';
-import { linkSigningKey, publicUrl } from './runtime';
+import { linkSigningKey, publicUrl } from '../app/config';
 
 /** Default life of a self-scheduling link. */
 export const DEFAULT_LINK_TTL_MINUTES = 48 * 60;

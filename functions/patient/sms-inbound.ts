@@ -3,9 +3,11 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { smsOutbox } from '../adapters/twilio/outbox';
 import { isValidTwilioSignature, paramOf, parseTwilioForm } from '../adapters/twilio/signature';
+import { claimOnce } from '../../domain/idempotency';
+import { handleInboundSms } from '../../domain/sms';
+import { twilioAuthToken } from '../app/config';
 import { getServices } from '../app/services';
-import { handleInboundSms } from './replies';
-import { claimOnce, durableClientInput, durableClientOf, twilioAuthToken } from './runtime';
+import { durableClientInput, offerRepliesOf } from './durable';
 import { twiml } from './twiml';
 
 /** A repeated MessageSid within this window replays the first answer. */
@@ -50,7 +52,7 @@ export async function smsInbound(request: HttpRequest, context: InvocationContex
 
   const requestHash = createHash('sha256').update(`${from}\n${body}`).digest('hex');
   try {
-    const outcome = await handleInboundSms(services, durableClientOf(context), { messageSid, from, body });
+    const outcome = await handleInboundSms(services, offerRepliesOf(context), { messageSid, from, body });
     const answer = twiml(outcome.answer);
     await services.idempotency.complete(
       { ...claim.record, requestHash, response: { status: 200, body: { twiml: answer, action: outcome.action } } },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { smsStatuses, type SmsStatus } from '../../domain/sms';
 import { isValidTwilioSignature, paramOf, parseTwilioForm } from '../adapters/twilio/signature';
 import { getServices } from '../app/services';
-import { smsMessagesOf, twilioAuthToken } from './runtime';
+import { twilioAuthToken } from '../app/config';
 import { signedUrlOf } from './sms-inbound';
 
 const statusSchema = z.object({
@@ -38,7 +38,7 @@ export async function smsStatus(request: HttpRequest, context: InvocationContext
   // Statuses we do not track (scheduled, canceled, receiving...) are acknowledged and ignored.
   if (!isTracked(MessageStatus)) return { status: 204 };
   const at = services.clock.now().toUTC().toISO()!;
-  const record = await smsMessagesOf(services).advance(MessageSid, MessageStatus, at, ErrorCode);
+  const record = await services.smsMessages.advance(MessageSid, MessageStatus, at, ErrorCode);
   context.log(`sms.status ${MessageSid} ${MessageStatus} -> ${record?.status ?? 'unknown-message'}`);
   return { status: 204 };
 }

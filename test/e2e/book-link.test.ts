@@ -15,7 +15,7 @@ import { bookLinkConfirm, bookLinkPage } from '../../functions/patient/book-link
 import { loadSettings } from '../../functions/app/config';
 import { createInMemoryServices, setServices, type Services } from '../../functions/app/services';
 import { createBookingLink } from '../../functions/patient/links';
-import { durableClientInput } from '../../functions/patient/runtime';
+import { durableClientInput } from '../../functions/patient/durable';
 
 const NOW = DateTime.fromISO('2026-03-02T15:00:00Z', { zone: 'utc' }); // Mon 10:00 New York
 let server: Server;

@@ -7,7 +7,7 @@ jest.mock('@azure/functions-core', () => require('../../../support/api-harness')
  */
 import type { RecordingSms } from '../../../../domain/memory';
 import { verifyLinkToken } from '../../../../domain/sms';
-import { linkSigningKey } from '../../../../functions/patient/runtime';
+import { linkSigningKey } from '../../../../functions/app/config';
 import { invoke, P1_TUE_0900, P1_TUE_0930, principal, seed, type Seeded } from '../../../support/api-harness';
 
 import '../../../../functions/api/appointments';

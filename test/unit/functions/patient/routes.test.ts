@@ -16,12 +16,11 @@ import {
   type WaitlistOffer,
 } from '../../../../domain';
 import { FixedClock, InMemoryOffers, SequentialIds } from '../../../../domain/memory';
-import { OFFER_REPLY_EVENT } from '../../../../domain/sms';
+import { OFFER_REPLY_EVENT, sendPatientSms } from '../../../../domain/sms';
 import { LOCAL_SMS_FROM, SmsOutbox } from '../../../../functions/adapters/twilio/outbox';
 import { loadSettings } from '../../../../functions/app/config';
 import { createInMemoryServices, setServices, type Services } from '../../../../functions/app/services';
-import { durableClientInput, smsMessagesOf } from '../../../../functions/patient/runtime';
-import { sendPatientSms } from '../../../../functions/patient/send';
+import { durableClientInput } from '../../../../functions/patient/durable';
 import { smsDevOutbox } from '../../../../functions/patient/sms-dev-outbox';
 import { smsInbound } from '../../../../functions/patient/sms-inbound';
 import { smsStatus } from '../../../../functions/patient/sms-status';
@@ -434,7 +433,7 @@ describe('sendPatientSms', () => {
     const r = await send();
     expect(r).toEqual({ outcome: 'sent', messageId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
     const messageId = (r as { messageId: string }).messageId;
-    const record = await smsMessagesOf(world.services).get(messageId);
+    const record = await world.services.smsMessages.get(messageId);
     expect(record).toMatchObject({ patientId: 'pat1', purpose: 'reminder', template: 'reminder', status: 'queued' });
     expect(JSON.stringify(record)).not.toContain('Riverside');
     expect(JSON.stringify(record)).not.toContain(PHONE);
@@ -490,7 +489,7 @@ describe('POST /api/sms/status', () => {
       purpose: 'reply',
       correlationId: 'x',
     })) as { messageId: string };
-    const repo = smsMessagesOf(world.services);
+    const repo = world.services.smsMessages;
     expect((await callback(sent.messageId, 'sent')).status).toBe(204);
     expect((await callback(sent.messageId, 'delivered')).status).toBe(204);
     await callback(sent.messageId, 'sent');

@@ -1,5 +1,4 @@
-import { loadSettings } from '../../../../functions/app/config';
-import { LOCAL_DEV_LINK_KEY, linkSigningKey } from '../../../../functions/patient/runtime';
+import { LOCAL_DEV_LINK_KEY, linkSigningKey, loadSettings } from '../../../../functions/app/config';
 
 describe('link signing key', () => {
   it('uses LINK_SIGNING_KEY when set', () => {

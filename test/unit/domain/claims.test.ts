@@ -1,6 +1,6 @@
-import type { IdempotencyStore } from '../../../../domain';
-import { InMemoryIdempotency } from '../../../../domain/memory';
-import { claimOnce, findClaim } from '../../../../functions/patient/runtime';
+import type { IdempotencyStore } from '../../../domain';
+import { InMemoryIdempotency } from '../../../domain/memory';
+import { claimOnce, findClaim } from '../../../domain/idempotency';
 
 /** Single-use claims (links, inbound MessageSids): one winner, a failed attempt frees the next. */
 describe('claimOnce', () => {

@@ -1,0 +1,370 @@
+/**
+ * The waitlist offer lifecycle, in one place: a freed slot is offered to a waitlist entry (create and
+ * text), the patient takes it (accept) or not (decline), it runs out (expire) or goes to someone else
+ * (unavailable). Only this module changes an offer's or a waitlist entry's status, and it emits the
+ * offer events through the Outbox port.
+ *
+ *   entry:  active --offer--> offered --accept--> booked
+ *                             offered --decline / expire / unavailable--> active
+ *   offer:  sent --> accepted | declined | expired | unavailable   (all final)
+ */
+import { DomainError, ErrorCode, isDomainError } from '../errors';
+import { EventType, makeEvent, type SchedulingEvent } from '../events';
+import type { Appointment, Clinic, OfferStatus, WaitlistEntry, WaitlistOffer } from '../model';
+import type { IdempotencyStore, OfferRepository, WaitlistRepository } from '../ports';
+import { bookAppointment, dispatchQuietly, resolveSlot, type SchedulingDeps } from '../scheduling';
+import { OCCUPYING_STATUSES } from '../slots';
+import { classifyOffer } from '../sms/replies';
+import { notifyPatient, type SmsDeps } from '../sms/send';
+
+/** Everything the offer use cases touch; each takes only the ports it needs. */
+export interface OfferDeps extends SchedulingDeps, SmsDeps {
+  waitlist: WaitlistRepository;
+  offers: OfferRepository;
+  idempotency: IdempotencyStore;
+}
+/** What settling an offer needs (it may text the patient). */
+type SettleDeps = Pick<OfferDeps, keyof SmsDeps | 'offers' | 'waitlist' | 'outbox'>;
+/** What accepting an offer needs (it books through the scheduling domain). */
+type AcceptDeps = Pick<OfferDeps, keyof SchedulingDeps | 'offers' | 'waitlist'>;
+
+/** The offer of one slot to one waitlist entry: deterministic, so a retried activity finds it. */
+export function offerIdFor(slotId: string, waitlistEntryId: string): string {
+  return `ofr-${slotId.replace(/\./g, '-')}-${waitlistEntryId}`.slice(0, 64);
+}
+
+/** True while `offer` can be taken by `patientId` at `nowIso`: theirs, still `sent`, not run out. */
+export function isOfferOpenTo(offer: WaitlistOffer | undefined, patientId: string, nowIso: string): offer is WaitlistOffer {
+  return offer !== undefined && offer.patientId === patientId && classifyOffer(offer, nowIso).kind === 'open';
+}
+
+/** Entries an offer may still be made to or booked from. */
+export function isEntryWaiting(entry: WaitlistEntry | undefined): entry is WaitlistEntry {
+  return entry !== undefined && (entry.status === 'active' || entry.status === 'offered');
+}
+
+/** Optimistic-concurrency retries of one status change before the conflict is reported. */
+const MAX_CONFLICT_RETRIES = 3;
+
+/** The states a waitlist entry may leave for each target state. */
+const ENTRY_MOVES: Record<'offered' | 'booked' | 'active', readonly WaitlistEntry['status'][]> = {
+  offered: ['active'],
+  booked: ['active', 'offered'],
+  active: ['offered'],
+};
+
+/**
+ * The one write of a waitlist entry's status: to `to`, if the entry is in a state that may move
+ * there. A concurrent change is re-read and re-checked, so two writers never undo each other.
+ * Returns the moved entry, or undefined when it was missing or elsewhere.
+ */
+async function moveEntry(
+  deps: Pick<OfferDeps, 'waitlist'>,
+  waitlistEntryId: string,
+  to: keyof typeof ENTRY_MOVES,
+  at: string,
+  known?: WaitlistEntry,
+): Promise<WaitlistEntry | undefined> {
+  let entry = known ?? (await deps.waitlist.get(waitlistEntryId));
+  for (let attempt = 1; ; attempt++) {
+    if (!entry || !ENTRY_MOVES[to].includes(entry.status)) return undefined;
+    try {
+      return await deps.waitlist.update({ ...entry, status: to, updatedAt: at, version: entry.version + 1 }, entry.version);
+    } catch (e) {
+      if (!isDomainError(e, ErrorCode.CONCURRENT_MODIFICATION) || attempt >= MAX_CONFLICT_RETRIES) throw e;
+      entry = await deps.waitlist.get(waitlistEntryId);
+    }
+  }
+}
+
+/**
+ * The one write of an offer's status: a `sent` offer becomes final. Returns undefined when the
+ * offer is no longer `sent` (another writer settled it first; theirs stands).
+ */
+async function closeOffer(
+  deps: Pick<OfferDeps, 'offers'>,
+  offer: WaitlistOffer,
+  status: Exclude<OfferStatus, 'sent'>,
+  at: string,
+): Promise<WaitlistOffer | undefined> {
+  let current: WaitlistOffer | undefined = offer;
+  for (let attempt = 1; ; attempt++) {
+    if (!current || current.status !== 'sent') return undefined;
+    const responded = status === 'accepted' || status === 'declined' ? { respondedAt: at } : {};
+    try {
+      return await deps.offers.update({ ...current, status, ...responded, version: current.version + 1 }, current.version);
+    } catch (e) {
+      if (!isDomainError(e, ErrorCode.CONCURRENT_MODIFICATION) || attempt >= MAX_CONFLICT_RETRIES) throw e;
+      current = await deps.offers.get(offer.offerId);
+    }
+  }
+}
+
+/** Event ids derive from the offer, so a retried step repeats the same id and Service Bus duplicate detection drops it. */
+const offerEventMeta = (offerId: string, kind: string, time: string) => ({ id: `evt-${kind}-${offerId}`.slice(0, 64), time, subject: offerId });
+
+/**
+ * Offer events go out through the outbox like every other event. No document carries them (the
+ * offer repository stores none), so a failed publish is not retried: the workflow goes on either way.
+ */
+async function emit(deps: Pick<OfferDeps, 'outbox'>, event: SchedulingEvent): Promise<void> {
+  await dispatchQuietly(deps, [event]);
+}
+
+const ref = (o: WaitlistOffer) => ({ offerId: o.offerId, waitlistEntryId: o.waitlistEntryId, patientId: o.patientId, slotId: o.slotId, clinicId: o.clinicId });
+
+async function clinicOf(deps: Pick<OfferDeps, 'config'>, offer: WaitlistOffer): Promise<Clinic> {
+  const clinic = await deps.config.getClinic(offer.clinicId);
+  if (!clinic) throw new DomainError(ErrorCode.CLINIC_NOT_FOUND, 'Unknown clinic', { clinicId: offer.clinicId });
+  return clinic;
+}
+
+// ---- create ----------------------------------------------------------------------------------
+
+export interface NewOffer {
+  slotId: string;
+  clinicId: string;
+  waitlistEntryId: string;
+  /** The backfill workflow instance that waits for the reply. */
+  workflowInstanceId: string;
+  round: number;
+  expiresAt: string;
+}
+
+/**
+ * Records the offer of a slot to a waitlist entry (create-only) and marks the entry offered. A
+ * repeat returns the offer already recorded, whatever its status; undefined when there is none and
+ * the entry is no longer waiting to be offered (only `active` entries are).
+ */
+export async function createOffer(deps: Pick<OfferDeps, 'offers' | 'waitlist' | 'clock'>, req: NewOffer): Promise<WaitlistOffer | undefined> {
+  const offerId = offerIdFor(req.slotId, req.waitlistEntryId);
+  const existing = await deps.offers.get(offerId);
+  if (existing) return existing;
+  const entry = await deps.waitlist.get(req.waitlistEntryId);
+  if (!entry || entry.status !== 'active') return undefined;
+  const now = deps.clock.now().toUTC().toISO()!;
+  const offer: WaitlistOffer = {
+    offerId,
+    clinicId: req.clinicId,
+    slotId: req.slotId,
+    waitlistEntryId: entry.waitlistEntryId,
+    patientId: entry.patientId,
+    workflowInstanceId: req.workflowInstanceId,
+    round: req.round,
+    status: 'sent',
+    sentAt: now,
+    expiresAt: req.expiresAt,
+    version: 1,
+  };
+  await deps.offers.create(offer);
+  await moveEntry(deps, entry.waitlistEntryId, 'offered', now, entry);
+  return offer;
+}
+
+export interface OfferRequest {
+  slotId: string;
+  waitlistEntryId: string;
+  patientId: string;
+  round: number;
+  expiresAt: string;
+  workflowInstanceId: string;
+}
+
+export interface SentOffer {
+  offerId: string;
+  waitlistEntryId: string;
+  patientId: string;
+  outcome: 'sent' | 'not-sent';
+}
+
+/** Keeps the offer-SMS marker as long as any offer can be open. */
+const OFFER_SMS_MARKER_TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Makes an offer: records it (createOffer) and texts the patient. A repeat finds the offer and texts
+ * only if the earlier attempt had not (a marker is written after each successful send), so a patient
+ * gets one offer SMS per offer, or at worst two if a crash falls between send and marker. An offer
+ * that cannot be texted (consent, quiet hours, rate limit...) is settled as unavailable.
+ */
+export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'>, req: OfferRequest): Promise<SentOffer> {
+  const offerId = offerIdFor(req.slotId, req.waitlistEntryId);
+  const result = (outcome: SentOffer['outcome']): SentOffer => ({ offerId, waitlistEntryId: req.waitlistEntryId, patientId: req.patientId, outcome });
+  const { slot, clinic } = await resolveSlot(deps, req.slotId);
+  const offer = await createOffer(deps, {
+    slotId: slot.slotId,
+    clinicId: clinic.clinicId,
+    waitlistEntryId: req.waitlistEntryId,
+    workflowInstanceId: req.workflowInstanceId,
+    round: req.round,
+    expiresAt: req.expiresAt,
+  });
+  if (!offer || offer.status !== 'sent') return result('not-sent');
+  const marker = `offer-sms:${offerId}`;
+  if (await deps.idempotency.get('event', marker)) return result('sent');
+  const outcome = await notifyPatient(deps, {
+    patientId: offer.patientId,
+    clinic,
+    template: 'offer',
+    params: { start: slot.start, expiresAt: req.expiresAt },
+    offerId,
+    purpose: 'offer',
+    correlationId: req.workflowInstanceId,
+  });
+  if (outcome !== 'sent') {
+    await settleOffer(deps, offerId, 'unavailable', { notify: false });
+    return result('not-sent');
+  }
+  await deps.idempotency.putIfAbsent({ scope: 'event', key: marker, createdAt: deps.clock.now().toUTC().toISO()! }, OFFER_SMS_MARKER_TTL_SECONDS);
+  await emit(deps, makeEvent(EventType.offerSent, { ...ref(offer), expiresAt: offer.expiresAt, round: offer.round }, offerEventMeta(offerId, 'sent', offer.sentAt)));
+  return result('sent');
+}
+
+// ---- accept ----------------------------------------------------------------------------------
+
+export interface AcceptOffer {
+  offerId: string;
+  /**
+   * `backfill`: the workflow carries out a YES that reached it before its expiry timer fired, so the
+   * offer's status decides. `link`: the patient books through an offer link now, so the offer must
+   * also not have run out by the clock (and must be theirs).
+   */
+  channel: 'backfill' | 'link';
+  /** The patient accepting (links). */
+  patientId?: string;
+}
+
+export type OfferAcceptance =
+  | { outcome: 'accepted'; offer: WaitlistOffer; appointment: Appointment }
+  /** Accepted before (a retried step, or a link booking the workflow now hears of). */
+  | { outcome: 'already-accepted'; offer: WaitlistOffer; appointmentId?: string }
+  | { outcome: 'not-open'; offer: WaitlistOffer; reason: 'declined' | 'expired' | 'unavailable' | 'other-patient' }
+  /** The waitlist entry was booked or removed meanwhile. */
+  | { outcome: 'entry-not-waiting'; offer: WaitlistOffer }
+  /** The booking was refused because the time is gone (taken, overlapping, past, off the schedule); `code` says which. */
+  | { outcome: 'slot-taken'; offer: WaitlistOffer; code: string };
+
+/** Booking refusals that mean the offered time is gone, not that the request was wrong. */
+const SLOT_GONE: readonly string[] = [ErrorCode.SLOT_TAKEN, ErrorCode.PATIENT_OVERLAP, ErrorCode.IN_THE_PAST, ErrorCode.SLOT_NOT_FOUND];
+
+/** The patient's appointment on the offer's slot, if any (`holding`: only one that still holds the time). */
+async function appointmentOnSlot(deps: Pick<OfferDeps, 'appointments'>, offer: WaitlistOffer, holding: boolean): Promise<Appointment | undefined> {
+  const mine = await deps.appointments.listByPatient(offer.patientId, '1970-01-01T00:00:00Z', '9999-01-01T00:00:00Z');
+  return mine.find((a) => a.slotId === offer.slotId && (!holding || OCCUPYING_STATUSES.has(a.status)));
+}
+
+/**
+ * Accepts an offer: books its slot for the patient (channel `backfill` or `link`), then marks the
+ * offer accepted and the entry booked and emits `offer.accepted`. Guards, in order: the offer is the
+ * patient's, not accepted already, still `sent`, not run out (links), its entry still waiting, and
+ * its slot still free. A booking refused because the patient already holds this very slot (an
+ * earlier attempt that stopped before recording the acceptance) completes the acceptance instead.
+ * Other booking errors are thrown. Throws OFFER.NOT_FOUND for an unknown offer.
+ */
+export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<OfferAcceptance> {
+  const offer = await deps.offers.get(cmd.offerId);
+  if (!offer) throw new DomainError(ErrorCode.OFFER_NOT_FOUND, 'Unknown offer', { offerId: cmd.offerId });
+  if (cmd.patientId !== undefined && cmd.patientId !== offer.patientId) return { outcome: 'not-open', offer, reason: 'other-patient' };
+  const at = deps.clock.now().toUTC().toISO()!;
+  if (offer.status === 'accepted') {
+    await moveEntry(deps, offer.waitlistEntryId, 'booked', at); // in case an earlier attempt stopped between the two writes
+    const booked = await appointmentOnSlot(deps, offer, false);
+    return { outcome: 'already-accepted', offer, ...(booked ? { appointmentId: booked.appointmentId } : {}) };
+  }
+  if (offer.status !== 'sent') return { outcome: 'not-open', offer, reason: offer.status };
+  if (cmd.channel === 'link' && !isOfferOpenTo(offer, offer.patientId, at)) return { outcome: 'not-open', offer, reason: 'expired' };
+  const entry = await deps.waitlist.get(offer.waitlistEntryId);
+  if (!isEntryWaiting(entry)) return { outcome: 'entry-not-waiting', offer };
+
+  let appointment: Appointment;
+  try {
+    appointment = await bookAppointment(deps, {
+      slotId: offer.slotId,
+      patientId: offer.patientId,
+      appointmentType: entry.appointmentType,
+      channel: cmd.channel,
+      actor: cmd.channel === 'link' ? { kind: 'patient', principalId: offer.patientId } : { kind: 'system', principalId: offer.workflowInstanceId },
+    });
+  } catch (e) {
+    if (!isDomainError(e) || !SLOT_GONE.includes(e.code)) throw e;
+    const own = await appointmentOnSlot(deps, offer, true);
+    if (!own) return { outcome: 'slot-taken', offer, code: e.code };
+    appointment = own;
+  }
+  const accepted = await closeOffer(deps, offer, 'accepted', at);
+  // The booking stands even if the workflow settled the offer meanwhile: the patient holds the slot.
+  await moveEntry(deps, offer.waitlistEntryId, 'booked', at, entry);
+  if (accepted) {
+    await emit(deps, makeEvent(EventType.offerAccepted, { ...ref(offer), appointmentId: appointment.appointmentId }, offerEventMeta(offer.offerId, 'accepted', at)));
+  }
+  return { outcome: 'accepted', offer: accepted ?? offer, appointment };
+}
+
+/**
+ * The backfill workflow's YES: accepts the offer and texts the patient the booking; if the offer
+ * cannot be accepted any more (slot gone, entry no longer waiting) it is settled as unavailable and
+ * the patient told so. `booked: true` also when it was accepted before (a link, or a retry).
+ */
+export async function bookOffer(deps: AcceptDeps & SettleDeps, offerId: string): Promise<{ booked: boolean; appointmentId?: string }> {
+  const acceptance = await acceptOffer(deps, { offerId, channel: 'backfill' });
+  switch (acceptance.outcome) {
+    case 'accepted':
+      await notifyPatient(deps, {
+        patientId: acceptance.offer.patientId,
+        clinic: await clinicOf(deps, acceptance.offer),
+        template: 'booked',
+        params: { start: acceptance.appointment.start },
+        purpose: 'confirmation',
+        correlationId: acceptance.offer.workflowInstanceId,
+      });
+      return { booked: true, appointmentId: acceptance.appointment.appointmentId };
+    case 'already-accepted':
+      return { booked: true, ...(acceptance.appointmentId ? { appointmentId: acceptance.appointmentId } : {}) };
+    default:
+      await settleOffer(deps, offerId, 'unavailable', { notify: true });
+      return { booked: false };
+  }
+}
+
+// ---- decline, expire, unavailable -------------------------------------------------------------
+
+/** How an open offer can end other than accepted. */
+export type OfferSettlement = Exclude<OfferStatus, 'sent' | 'accepted'>;
+
+/**
+ * Settles a `sent` offer as declined (the patient said NO), expired (nobody answered in time) or
+ * unavailable (the slot went elsewhere, or the offer could not be texted), puts an offered entry back
+ * on the waitlist, emits `offer.expired` for expiries, and texts `offer-taken` when `notify` is set.
+ * An offer that is not `sent` any more is left as it is (returns undefined).
+ */
+export async function settleOffer(
+  deps: SettleDeps,
+  offerId: string,
+  status: OfferSettlement,
+  opts: { notify: boolean },
+): Promise<WaitlistOffer | undefined> {
+  const offer = await deps.offers.get(offerId);
+  if (!offer || offer.status !== 'sent') return undefined;
+  const at = deps.clock.now().toUTC().toISO()!;
+  const settled = await closeOffer(deps, offer, status, at);
+  if (!settled) return undefined;
+  const entry = await deps.waitlist.get(offer.waitlistEntryId);
+  await moveEntry(deps, offer.waitlistEntryId, 'active', at, entry);
+  if (status === 'expired') {
+    await emit(
+      deps,
+      makeEvent(EventType.offerExpired, { ...ref(offer), appointmentType: entry?.appointmentType ?? 'unknown' }, offerEventMeta(offerId, 'expired', at)),
+    );
+  }
+  if (opts.notify) {
+    await notifyPatient(deps, {
+      patientId: offer.patientId,
+      clinic: await clinicOf(deps, offer),
+      template: 'offer-taken',
+      params: {},
+      offerId: offer.offerId,
+      purpose: 'offer-taken',
+      correlationId: offer.workflowInstanceId,
+    });
+  }
+  return settled;
+}
