@@ -11,7 +11,17 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from 'durable-functions';
 import { DateTime } from 'luxon';
-import { ErrorCode, isDomainError, isQuietHours, isTooCloseToOffer, nextSendTime, offerExpiresAt, offerPolicySchema, type OfferPolicy, type OfferStatus } from '../domain';
+import {
+  ErrorCode,
+  isDomainError,
+  isQuietHours,
+  isTooCloseToOffer,
+  nextSendTime,
+  offerExpiresAt,
+  offerPolicySchema,
+  type OfferPolicy,
+  type OfferStatus,
+} from '../domain';
 import { resolveSlot, searchFreeSlots } from '../domain/scheduling';
 import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
 import * as offers from '../domain/waitlist/offers';

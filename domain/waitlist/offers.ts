@@ -215,7 +215,10 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
     return result('not-sent');
   }
   await deps.idempotency.putIfAbsent({ scope: 'event', key: marker, createdAt: deps.clock.now().toUTC().toISO()! }, OFFER_SMS_MARKER_TTL_SECONDS);
-  await emit(deps, makeEvent(EventType.offerSent, { ...ref(offer), expiresAt: offer.expiresAt, round: offer.round }, offerEventMeta(offerId, 'sent', offer.sentAt)));
+  await emit(
+    deps,
+    makeEvent(EventType.offerSent, { ...ref(offer), expiresAt: offer.expiresAt, round: offer.round }, offerEventMeta(offerId, 'sent', offer.sentAt)),
+  );
   return result('sent');
 }
 
@@ -294,7 +297,10 @@ export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<O
   // The booking stands even if the workflow settled the offer meanwhile: the patient holds the slot.
   await moveEntry(deps, offer.waitlistEntryId, 'booked', at, entry);
   if (accepted) {
-    await emit(deps, makeEvent(EventType.offerAccepted, { ...ref(offer), appointmentId: appointment.appointmentId }, offerEventMeta(offer.offerId, 'accepted', at)));
+    await emit(
+      deps,
+      makeEvent(EventType.offerAccepted, { ...ref(offer), appointmentId: appointment.appointmentId }, offerEventMeta(offer.offerId, 'accepted', at)),
+    );
   }
   return { outcome: 'accepted', offer: accepted ?? offer, appointment };
 }
@@ -336,12 +342,7 @@ export type OfferSettlement = Exclude<OfferStatus, 'sent' | 'accepted'>;
  * on the waitlist, emits `offer.expired` for expiries, and texts `offer-taken` when `notify` is set.
  * An offer that is not `sent` any more is left as it is (returns undefined).
  */
-export async function settleOffer(
-  deps: SettleDeps,
-  offerId: string,
-  status: OfferSettlement,
-  opts: { notify: boolean },
-): Promise<WaitlistOffer | undefined> {
+export async function settleOffer(deps: SettleDeps, offerId: string, status: OfferSettlement, opts: { notify: boolean }): Promise<WaitlistOffer | undefined> {
   const offer = await deps.offers.get(offerId);
   if (!offer || offer.status !== 'sent') return undefined;
   const at = deps.clock.now().toUTC().toISO()!;

@@ -96,7 +96,12 @@ export async function bookLinkConfirm(request: HttpRequest, context: InvocationC
       break;
     case 'booked': {
       const { clinic, appointment } = done;
-      const html = bookedPage({ clinicName: clinicName(clinic), timeZone: clinic.timeZone, start: appointment.start, pending: appointment.status === 'pending' });
+      const html = bookedPage({
+        clinicName: clinicName(clinic),
+        timeZone: clinic.timeZone,
+        start: appointment.start,
+        pending: appointment.status === 'pending',
+      });
       result = { status: 200, code: 'LINK.BOOKED', html };
       break;
     }

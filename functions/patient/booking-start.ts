@@ -19,7 +19,8 @@ import { xmlEscape as esc } from './twiml';
 /** Life of a link texted from this page: long enough to open it, short because it names one slot. */
 export const DEEP_LINK_TTL_MINUTES = 60;
 
-const respond = (status: number, title: string, body: string): HttpResponse => new HttpResponse({ status, body: renderPage(title, body), headers: PAGE_HEADERS });
+const respond = (status: number, title: string, body: string): HttpResponse =>
+  new HttpResponse({ status, body: renderPage(title, body), headers: PAGE_HEADERS });
 const gone = () =>
   respond(410, 'Time no longer available', '<h1>This time is no longer available</h1><p>Please choose another time in the app you came from.</p>');
 

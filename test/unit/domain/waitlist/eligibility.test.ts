@@ -10,8 +10,8 @@ import {
   rankWaitlistSimple,
   timeOfDayOf,
   type WaitlistEntry,
-} from '../../../domain';
-import { at, NOW, NY, slot, waitlistEntry } from '../../fixtures/domain/builders';
+} from '../../../../domain';
+import { at, NOW, NY, slot, waitlistEntry } from '../../../fixtures/domain/builders';
 
 const policy = offerPolicySchema.parse({});
 /** Tuesday 2026-03-03 09:00-09:30 New York, prov-1, checkup + followup. */
