@@ -1,5 +1,5 @@
 import { HttpResponse } from '@azure/functions';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { DomainError, ErrorCode, type ErrorDetails } from '../../domain';
 
 /**
@@ -126,6 +126,22 @@ export interface Problem {
   errors?: FieldIssue[];
   correlationId?: string;
 }
+
+/** The problem body as the OpenAPI document describes it (every `Problem` is one: see the check below). */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: 'Stable error code, e.g. APPOINTMENT.SLOT_TAKEN' }),
+    instance: z.string().optional(),
+    correlationId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ description: 'RFC 9457 problem details. Never carries PHI: ids, codes and schema field names only.' });
+const _everyProblemIsDescribed = (p: Problem): z.output<typeof problemSchema> => p;
 
 export interface ProblemOptions {
   instance?: string;
