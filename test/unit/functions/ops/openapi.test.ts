@@ -230,7 +230,7 @@ describe('the document matches the registered routes', () => {
     if (missing.length > 0) {
       throw new Error(
         `Registered but not in the OpenAPI document:\n  ${missing.join('\n  ')}\n` +
-          'Describe them in a fragment: functions/openapi/<area>.ts exporting `openApiFragment` (see functions/openapi/README.md).',
+          'Describe them in a fragment: functions/ops/openapi/<area>.ts exporting `openApiFragment` (see functions/ops/openapi/README.md).',
       );
     }
   });
