@@ -1,16 +1,11 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
 import {
   AccessDenied,
-  appointmentStatuses,
-  appointmentTypeCodeSchema,
   bookAppointment,
   cancelAppointment,
   confirmAppointment,
   DomainError,
-  entityIdSchema,
   ErrorCode,
-  fhirIdSchema,
   markNoShow,
   type Appointment,
   type AuditAction,
@@ -31,62 +26,22 @@ import {
   type ApiContext,
   type ApiResult,
 } from '../http/handlers';
-import { queryInstantSchema } from './schemas';
+import {
+  appointmentListQuerySchema,
+  appointmentParamsSchema as appointmentParams,
+  appointmentSummarySchema,
+  bookBodySchema,
+  cancelBodySchema,
+  confirmBodySchema,
+  noShowBodySchema,
+  type TimelineEvent,
+} from './schemas';
+import { appointmentView } from './views';
 
 /** Front desk: book, read, list, cancel and mark no-shows; plus the timeline the console shows. */
 
-export const bookBodySchema = z.object({ slotId: z.string().min(1).max(64), patientId: entityIdSchema, appointmentType: appointmentTypeCodeSchema }).strict();
-/** A reason is a short code-like phrase ("patient request"), stored as a code: free text could carry clinical detail. */
-export const cancelBodySchema = z
-  .object({
-    reason: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64')
-      .optional(),
-  })
-  .strict();
-export const noShowBodySchema = z.object({}).strict();
-export const confirmBodySchema = z.object({}).strict();
-export const appointmentListQuerySchema = z
-  .object({
-    clinicId: entityIdSchema,
-    from: queryInstantSchema,
-    to: queryInstantSchema,
-    providerId: entityIdSchema.optional(),
-    patientId: entityIdSchema.optional(),
-    status: z.enum(appointmentStatuses).optional(),
-    limit: z.coerce.number().int().min(1).max(200).optional(),
-    continuationToken: z.string().min(1).max(2048).optional(),
-  })
-  .strict();
-const appointmentParams = z.object({ appointmentId: fhirIdSchema }).strict();
 /** Longest window one list request may span. */
 export const MAX_LIST_DAYS = 366;
-
-/** The appointment as the API shows it (everything on it is ids, codes and instants). */
-export function appointmentView(a: Appointment) {
-  return {
-    appointmentId: a.appointmentId,
-    slotId: a.slotId,
-    clinicId: a.clinicId,
-    providerId: a.providerId,
-    patientId: a.patientId,
-    appointmentType: a.appointmentType,
-    status: a.status,
-    start: a.start,
-    end: a.end,
-    source: a.source,
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt,
-    version: a.version,
-    ...(a.cancellation ? { cancellation: a.cancellation } : {}),
-    ...(a.noShowAt ? { noShowAt: a.noShowAt } : {}),
-    ...(a.confirmedAt ? { confirmedAt: a.confirmedAt } : {}),
-    ...(a.eligibility ? { eligibility: a.eligibility } : {}),
-    ...(a.needsStaffConfirmation ? { needsStaffConfirmation: true } : {}),
-    externalIds: a.externalIds,
-  };
-}
 
 function channelOf(ctx: ApiContext): Channel {
   return ctx.request.headers.get('x-slotflow-client') === 'console' ? 'console' : 'api';
@@ -155,16 +110,7 @@ export async function listAppointments(ctx: ApiContext): Promise<ApiResult> {
   );
   await Promise.all(page.items.map((a) => audit(ctx, { action: 'search', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })));
   return json(200, {
-    appointments: page.items.map((a) => ({
-      appointmentId: a.appointmentId,
-      slotId: a.slotId,
-      patientId: a.patientId,
-      providerId: a.providerId,
-      appointmentType: a.appointmentType,
-      status: a.status,
-      start: a.start,
-      end: a.end,
-    })),
+    appointments: page.items.map((a) => appointmentView(a, appointmentSummarySchema)),
     ...(page.continuationToken ? { continuationToken: encodeContinuation(page.continuationToken, filters) } : {}),
   });
 }
@@ -211,15 +157,6 @@ export async function confirm(ctx: ApiContext): Promise<ApiResult> {
     await audit(ctx, { action: 'update', resourceType: 'Appointment', resourceId: appointmentId, patientId: updated.patientId });
     return json(200, appointmentView(updated));
   });
-}
-
-export interface TimelineEvent {
-  at: string;
-  kind: 'booked' | 'confirmed' | 'cancelled' | 'noshow' | 'eligibility' | 'offer';
-  summary: string;
-  offerId?: string;
-  waitlistEntryId?: string;
-  status?: string;
 }
 
 /**

@@ -1,45 +1,22 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import {
-  appointmentTypeSchema,
-  clinicSchema,
-  DomainError,
-  entityIdSchema,
-  ErrorCode,
-  patientSchema,
-  providerSchema,
-  scheduleExceptionSchema,
-  weeklyHoursSchema,
-  type PatientRecord,
-} from '../../domain';
+import { appointmentTypeSchema, clinicSchema, DomainError, ErrorCode, patientSchema, providerSchema, type PatientRecord } from '../../domain';
 import { canAccessPatient, canAccessClinic, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import { apiHandler, audit, json, readJson, readParams, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
+import {
+  appointmentTypeBodySchema,
+  appointmentTypeParamsSchema as codeParams,
+  clinicBodySchema,
+  clinicParamsSchema as clinicParams,
+  clinicQuerySchema,
+  noQuerySchema,
+  patientBodySchema,
+  patientParamsSchema as patientParams,
+  providerBodySchema,
+  providerParamsSchema as providerParams,
+} from './schemas';
 
 /** Configuration (role admin): clinics, appointment types, providers and patients, all idempotent PUTs; plus the lists the console reads. */
-
-export const clinicBodySchema = clinicSchema.omit({ clinicId: true });
-export const appointmentTypeBodySchema = appointmentTypeSchema.omit({ code: true });
-export const providerBodySchema = z
-  .object({
-    clinicId: entityIdSchema,
-    name: z.string().min(1).max(100),
-    appointmentTypes: z.array(entityIdSchema).min(1).max(50),
-    weeklyHours: z.array(weeklyHoursSchema).max(50),
-    slotMinutes: z.number().int().min(5).max(480).optional(),
-    exceptions: z.array(scheduleExceptionSchema).max(500).optional(),
-  })
-  .strict();
-export const patientBodySchema = patientSchema
-  .omit({ patientId: true, smsOptedOutAt: true })
-  .extend({ clinicIds: z.array(entityIdSchema).max(100).optional() })
-  .strict();
-export const clinicQuerySchema = z.object({ clinicId: entityIdSchema }).strict();
-
-const clinicParams = z.object({ clinicId: entityIdSchema }).strict();
-const codeParams = z.object({ code: entityIdSchema }).strict();
-const providerParams = z.object({ providerId: entityIdSchema }).strict();
-const patientParams = z.object({ patientId: entityIdSchema }).strict();
 
 async function requireExistingClinic(ctx: ApiContext, clinicId: string) {
   requireClinicAccess(ctx.principal, clinicId);
@@ -117,7 +94,7 @@ export async function putPatient(ctx: ApiContext): Promise<ApiResult> {
 }
 
 export async function listClinics(ctx: ApiContext): Promise<ApiResult> {
-  readQuery(ctx.request, z.object({}).strict());
+  readQuery(ctx.request, noQuerySchema);
   const clinics = (await ctx.services.config.listClinics()).filter((c) => canAccessClinic(ctx.principal, c.clinicId));
   return json(200, { clinics: clinics.sort((a, b) => a.clinicId.localeCompare(b.clinicId)) });
 }

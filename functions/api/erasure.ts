@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { DomainError, entityIdSchema, ErrorCode } from '../../domain';
+import { DomainError, ErrorCode } from '../../domain';
 import { canAccessPatient } from '../http/auth';
 import { apiHandler, audit, json, readParams, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
+import { noQuerySchema, patientParamsSchema } from './schemas';
 
 /**
  * DELETE /api/patients/{patientId} (role admin): GDPR Art. 17 erasure. Removes or anonymises every
@@ -11,11 +11,9 @@ import { HttpErrorCode, HttpProblem } from '../http/problem';
  * schedule), writes the `patient.erased` tombstone event and an audit entry. Idempotent: erasing an
  * erased patient answers 410 PATIENT.ERASED.
  */
-const params = z.object({ patientId: entityIdSchema }).strict();
-
 export async function erasePatient(ctx: ApiContext): Promise<ApiResult> {
-  const { patientId } = readParams(ctx.request, params);
-  readQuery(ctx.request, z.object({}).strict());
+  const { patientId } = readParams(ctx.request, patientParamsSchema);
+  readQuery(ctx.request, noQuerySchema);
   const erasure = ctx.services.cosmos?.erasure;
   if (!erasure) throw new HttpProblem(HttpErrorCode.ERASURE_UNAVAILABLE, 'Erasure needs the Cosmos DB store.');
   const patient = await ctx.services.patients.get(patientId);

@@ -1,9 +1,29 @@
 /**
- * The request schemas of the scheduling API (functions/api), validated at the edge with zod. Other
- * trigger areas import API schemas only from here (dependency rule trigger-areas-meet-through-schemas).
+ * The request and response schemas of the scheduling API (functions/api), in zod. Handlers validate
+ * requests with the request schemas; views.ts builds every response of the shapes declared here; the
+ * OpenAPI document (functions/ops/openapi/scheduling.ts) is generated from both. Other trigger areas
+ * import API schemas only from here (dependency rule trigger-areas-meet-through-schemas).
  */
 import { z } from 'zod';
-import { appointmentTypeCodeSchema, entityIdSchema, instantSchema, localDateSchema } from '../../domain';
+import {
+  appointmentStatuses,
+  appointmentTypeCodeSchema,
+  appointmentTypeSchema,
+  clinicSchema,
+  entityIdSchema,
+  fhirIdSchema,
+  instantSchema,
+  localDateSchema,
+  offerStatuses,
+  patientSchema,
+  providerSchema,
+  scheduleExceptionSchema,
+  timesOfDay,
+  urgencies,
+  weeklyHoursSchema,
+} from '../../domain';
+
+// ---- Requests -------------------------------------------------------------------------------------
 
 /**
  * An instant in a query string. A `+` offset sent unencoded arrives as a space; read it back as `+`
@@ -15,6 +35,41 @@ export const queryInstantSchema = z
   .transform((s) => s.replace(/ (\d{2}:\d{2})$/, '+$1'))
   .pipe(instantSchema);
 
+/** A short code-like phrase ("patient request"), stored as a code: free text could carry clinical detail. */
+const reasonCodeSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64');
+const pageLimitSchema = z.coerce.number().int().min(1).max(200);
+const continuationTokenSchema = z.string().min(1).max(2048);
+
+/** Routes that take no query parameters (any parameter is an error). */
+export const noQuerySchema = z.object({}).strict();
+
+export const clinicParamsSchema = z.object({ clinicId: entityIdSchema }).strict();
+export const appointmentTypeParamsSchema = z.object({ code: entityIdSchema }).strict();
+export const providerParamsSchema = z.object({ providerId: entityIdSchema }).strict();
+export const patientParamsSchema = z.object({ patientId: entityIdSchema }).strict();
+export const appointmentParamsSchema = z.object({ appointmentId: fhirIdSchema }).strict();
+export const workflowParamsSchema = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a workflow instance id') }).strict();
+
+// Configuration
+export const clinicBodySchema = clinicSchema.omit({ clinicId: true });
+export const appointmentTypeBodySchema = appointmentTypeSchema.omit({ code: true });
+export const providerBodySchema = z
+  .object({
+    clinicId: entityIdSchema,
+    name: z.string().min(1).max(100),
+    appointmentTypes: z.array(entityIdSchema).min(1).max(50),
+    weeklyHours: z.array(weeklyHoursSchema).max(50),
+    slotMinutes: z.number().int().min(5).max(480).optional(),
+    exceptions: z.array(scheduleExceptionSchema).max(500).optional(),
+  })
+  .strict();
+export const patientBodySchema = patientSchema
+  .omit({ patientId: true, smsOptedOutAt: true })
+  .extend({ clinicIds: z.array(entityIdSchema).max(100).optional() })
+  .strict();
+export const clinicQuerySchema = z.object({ clinicId: entityIdSchema }).strict();
+
+// Slots and the day view
 export const slotQuerySchema = z
   .object({
     clinicId: entityIdSchema,
@@ -24,5 +79,198 @@ export const slotQuerySchema = z
     providerId: entityIdSchema.optional(),
   })
   .strict();
-
 export const scheduleQuerySchema = z.object({ clinicId: entityIdSchema, date: localDateSchema, providerId: entityIdSchema.optional() }).strict();
+
+// Appointments
+export const bookBodySchema = z.object({ slotId: z.string().min(1).max(64), patientId: entityIdSchema, appointmentType: appointmentTypeCodeSchema }).strict();
+export const cancelBodySchema = z.object({ reason: reasonCodeSchema.optional() }).strict();
+export const noShowBodySchema = z.object({}).strict();
+export const confirmBodySchema = z.object({}).strict();
+export const appointmentListQuerySchema = z
+  .object({
+    clinicId: entityIdSchema,
+    from: queryInstantSchema,
+    to: queryInstantSchema,
+    providerId: entityIdSchema.optional(),
+    patientId: entityIdSchema.optional(),
+    status: z.enum(appointmentStatuses).optional(),
+    limit: pageLimitSchema.optional(),
+    continuationToken: continuationTokenSchema.optional(),
+  })
+  .strict();
+
+// Waitlist and offers
+export const waitlistBodySchema = z
+  .object({
+    patientId: entityIdSchema,
+    clinicId: entityIdSchema,
+    appointmentType: appointmentTypeCodeSchema,
+    providerIds: z.array(entityIdSchema).max(20).optional(),
+    earliest: instantSchema.optional(),
+    latest: instantSchema.optional(),
+    urgency: z.enum(urgencies).optional(),
+    clinicalDeadline: instantSchema.optional(),
+    timeOfDay: z.enum(timesOfDay).optional(),
+  })
+  .strict()
+  .refine((b) => !b.earliest || !b.latest || Date.parse(b.latest) > Date.parse(b.earliest), { message: 'latest must be after earliest', path: ['latest'] });
+export const waitlistQuerySchema = z
+  .object({ clinicId: entityIdSchema, limit: pageLimitSchema.optional(), continuationToken: continuationTokenSchema.optional() })
+  .strict();
+export const offerQuerySchema = z
+  .object({ clinicId: entityIdSchema, from: queryInstantSchema.optional(), to: queryInstantSchema.optional(), status: z.enum(offerStatuses).optional() })
+  .strict();
+
+// Workflows
+/** Longest absence one request may cover. */
+export const MAX_ABSENCE_DAYS = 92;
+export const absenceBodySchema = z
+  .object({ from: instantSchema, to: instantSchema, reason: reasonCodeSchema.optional() })
+  .strict()
+  .refine((b) => Date.parse(b.to) > Date.parse(b.from), { message: 'to must be after from', path: ['to'] })
+  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_ABSENCE_DAYS * 86_400_000, {
+    message: `an absence may span at most ${MAX_ABSENCE_DAYS} days`,
+    path: ['to'],
+  });
+
+// ---- Responses ------------------------------------------------------------------------------------
+// What the API writes. Objects are open (a client must tolerate fields added later), and values are
+// described as written: ids and codes as strings, instants as ISO 8601 date-times with offset.
+
+const id = z.string();
+const instant = z.string().meta({ format: 'date-time', description: 'ISO 8601 with offset' });
+const pageToken = z.string();
+
+export const clinicListSchema = z.object({ clinics: z.array(clinicSchema) });
+export const appointmentTypeListSchema = z.object({ appointmentTypes: z.array(appointmentTypeSchema) });
+export const providerListSchema = z.object({ providers: z.array(providerSchema) });
+
+export const freeSlotSchema = z.object({ slotId: id, providerId: id, start: instant, end: instant, appointmentType: id });
+export const freeSlotListSchema = z.object({ slots: z.array(freeSlotSchema) });
+
+/** The appointment as the API shows it (everything on it is ids, codes and instants). */
+export const appointmentViewSchema = z.object({
+  appointmentId: id,
+  slotId: id,
+  clinicId: id,
+  providerId: id,
+  patientId: id,
+  appointmentType: id,
+  status: z.enum(appointmentStatuses),
+  start: instant,
+  end: instant,
+  source: z.string(),
+  createdAt: instant,
+  updatedAt: instant,
+  version: z.number().int(),
+  cancellation: z.object({ reasonCode: z.string(), at: instant, by: z.string(), late: z.boolean() }).optional(),
+  noShowAt: instant.optional(),
+  confirmedAt: instant.optional(),
+  eligibility: z.object({ status: z.string(), checkedAt: instant, reasonCode: z.string().optional() }).optional(),
+  needsStaffConfirmation: z.boolean().optional(),
+  externalIds: z.array(z.object({ system: z.string(), value: z.string() })),
+});
+/** The appointment in a list. */
+export const appointmentSummarySchema = appointmentViewSchema.pick({
+  appointmentId: true,
+  slotId: true,
+  patientId: true,
+  providerId: true,
+  appointmentType: true,
+  status: true,
+  start: true,
+  end: true,
+});
+/** The appointment occupying a slot of the day view. */
+export const scheduledAppointmentSchema = appointmentViewSchema.pick({
+  appointmentId: true,
+  patientId: true,
+  appointmentType: true,
+  status: true,
+  start: true,
+  end: true,
+});
+export const appointmentPageSchema = z.object({ appointments: z.array(appointmentSummarySchema), continuationToken: pageToken.optional() });
+
+export const timelineEventSchema = z.object({
+  at: instant,
+  kind: z.enum(['booked', 'confirmed', 'cancelled', 'noshow', 'eligibility', 'offer']),
+  summary: z.string(),
+  offerId: id.optional(),
+  waitlistEntryId: id.optional(),
+  status: z.string().optional(),
+});
+export const timelineSchema = z.object({ appointmentId: id, events: z.array(timelineEventSchema) });
+
+export const waitlistEntrySchema = z.object({
+  waitlistEntryId: id,
+  clinicId: id,
+  patientId: id,
+  appointmentType: id,
+  providerIds: z.array(id),
+  earliest: instant.optional(),
+  latest: instant.optional(),
+  urgency: z.enum(urgencies),
+  clinicalDeadline: instant.optional(),
+  timeOfDay: z.enum(timesOfDay),
+  status: z.enum(['active', 'offered', 'booked', 'removed']),
+  createdAt: instant,
+  updatedAt: instant,
+  version: z.number().int(),
+});
+export const waitlistPageSchema = z.object({ entries: z.array(waitlistEntrySchema), continuationToken: pageToken.optional() });
+
+export const waitlistOfferSchema = z.object({
+  offerId: id,
+  slotId: id,
+  waitlistEntryId: id,
+  patientId: id,
+  workflowInstanceId: id,
+  round: z.number().int(),
+  status: z.enum(offerStatuses),
+  sentAt: instant,
+  expiresAt: instant,
+  respondedAt: instant.optional(),
+});
+export const offerListSchema = z.object({ offers: z.array(waitlistOfferSchema), now: instant });
+
+export const slotStates = ['free', 'booked', 'held'] as const;
+export const scheduleSlotSchema = z.object({
+  slotId: id,
+  start: instant,
+  end: instant,
+  appointmentTypes: z.array(id),
+  state: z.enum(slotStates),
+  appointment: scheduledAppointmentSchema.optional(),
+  offer: waitlistOfferSchema.pick({ offerId: true, waitlistEntryId: true, patientId: true, expiresAt: true, round: true }).optional(),
+});
+export const dayScheduleSchema = z.object({
+  clinicId: id,
+  date: z.string().meta({ format: 'date' }),
+  timeZone: z.string(),
+  providers: z.array(z.object({ providerId: id, name: z.string(), slots: z.array(scheduleSlotSchema) })),
+});
+
+export const workflowAcceptedSchema = z.object({ instanceId: id, statusUrl: z.string().optional() });
+export const workflowStatusSchema = z.object({
+  instanceId: id,
+  name: z.string().optional(),
+  runtimeStatus: z.string().meta({ description: 'Pending, Running, Completed, Failed, Terminated, ...' }),
+  customStatus: z.unknown(),
+  output: z.unknown(),
+  createdTime: instant.optional(),
+  lastUpdatedTime: instant.optional(),
+});
+
+export const erasureReportSchema = z.object({
+  patientId: id,
+  erasedAt: instant,
+  appointmentsDeidentified: z.number().int().optional(),
+  waitlistEntriesDeleted: z.number().int().optional(),
+  patientDocumentsDeleted: z.number().int().optional(),
+  idempotencyRecordsDeleted: z.number().int().optional(),
+  eventId: id,
+});
+
+export type TimelineEvent = z.output<typeof timelineEventSchema>;
+export type ScheduleSlot = z.output<typeof scheduleSlotSchema>;

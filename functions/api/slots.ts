@@ -10,12 +10,12 @@ import {
   type Appointment,
   type FreeSlot,
   type AppointmentRepository,
-  type WaitlistOffer,
 } from '../../domain';
 import { requireClinicAccess } from '../http/auth';
 import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
 import { SingleFlight } from '../http/single-flight';
-import { scheduleQuerySchema, slotQuerySchema } from './schemas';
+import { scheduleQuerySchema, scheduledAppointmentSchema, slotQuerySchema, type ScheduleSlot } from './schemas';
+import { appointmentView, freeSlotView } from './views';
 
 /** Front desk: free slots for booking, and the per-provider day view of the console. */
 
@@ -34,9 +34,7 @@ function searchesOf(services: object): SingleFlight<string> {
 }
 
 function slotsJson(slots: FreeSlot[]): string {
-  return JSON.stringify({
-    slots: slots.map((s) => ({ slotId: s.slotId, providerId: s.providerId, start: s.start, end: s.end, appointmentType: s.appointmentType })),
-  });
+  return JSON.stringify({ slots: slots.map(freeSlotView) });
 }
 
 export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
@@ -54,18 +52,6 @@ export function listAllAppointments(
   q: { clinicId: string; from: string; to: string; providerId?: string },
 ): Promise<Appointment[]> {
   return listAllAppointmentsInDomain(repo, q, { maxItems: 10_000 });
-}
-
-export type SlotState = 'free' | 'booked' | 'held';
-
-export interface ScheduleSlot {
-  slotId: string;
-  start: string;
-  end: string;
-  appointmentTypes: string[];
-  state: SlotState;
-  appointment?: Pick<Appointment, 'appointmentId' | 'patientId' | 'appointmentType' | 'status' | 'start' | 'end'>;
-  offer?: Pick<WaitlistOffer, 'offerId' | 'waitlistEntryId' | 'patientId' | 'expiresAt' | 'round'>;
 }
 
 /**
@@ -113,14 +99,7 @@ export async function daySchedule(ctx: ApiContext): Promise<ApiResult> {
         const appointment = mine.find((a) => a.slotId === slot.slotId) ?? mine.find((a) => Date.parse(a.start) < e && s < Date.parse(a.end));
         const base = { slotId: slot.slotId, start: slot.start, end: slot.end, appointmentTypes: slot.appointmentTypes };
         if (appointment) {
-          const view = {
-            appointmentId: appointment.appointmentId,
-            patientId: appointment.patientId,
-            appointmentType: appointment.appointmentType,
-            status: appointment.status,
-            start: appointment.start,
-            end: appointment.end,
-          };
+          const view = appointmentView(appointment, scheduledAppointmentSchema);
           return { ...base, state: appointment.status === 'pending' || appointment.status === 'proposed' ? 'held' : 'booked', appointment: view };
         }
         // Only free slots in the future can carry open waitlist offers.

@@ -1,19 +1,6 @@
 import { app } from '@azure/functions';
 import { DateTime } from 'luxon';
-import { z } from 'zod';
-import {
-  appointmentTypeCodeSchema,
-  DomainError,
-  entityIdSchema,
-  ErrorCode,
-  generateSlots,
-  instantSchema,
-  offerStatuses,
-  timesOfDay,
-  urgencies,
-  type WaitlistEntry,
-  type WaitlistOffer,
-} from '../../domain';
+import { DomainError, ErrorCode, generateSlots, type WaitlistEntry, type WaitlistOffer } from '../../domain';
 import { canAccessPatient, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import {
@@ -29,43 +16,14 @@ import {
   type ApiContext,
   type ApiResult,
 } from '../http/handlers';
-import { queryInstantSchema } from './schemas';
+import { offerQuerySchema, waitlistBodySchema, waitlistQuerySchema } from './schemas';
 import { listAllAppointments } from './slots';
+import { waitlistEntryView, waitlistOfferView } from './views';
 
 /** Front desk: the waitlist, and the waitlist offers in flight (what the backfill workflow sent). */
 
-export const waitlistBodySchema = z
-  .object({
-    patientId: entityIdSchema,
-    clinicId: entityIdSchema,
-    appointmentType: appointmentTypeCodeSchema,
-    providerIds: z.array(entityIdSchema).max(20).optional(),
-    earliest: instantSchema.optional(),
-    latest: instantSchema.optional(),
-    urgency: z.enum(urgencies).optional(),
-    clinicalDeadline: instantSchema.optional(),
-    timeOfDay: z.enum(timesOfDay).optional(),
-  })
-  .strict()
-  .refine((b) => !b.earliest || !b.latest || Date.parse(b.latest) > Date.parse(b.earliest), { message: 'latest must be after earliest', path: ['latest'] });
-
-export const waitlistQuerySchema = z
-  .object({
-    clinicId: entityIdSchema,
-    limit: z.coerce.number().int().min(1).max(200).optional(),
-    continuationToken: z.string().min(1).max(2048).optional(),
-  })
-  .strict();
-
-export const offerQuerySchema = z
-  .object({ clinicId: entityIdSchema, from: queryInstantSchema.optional(), to: queryInstantSchema.optional(), status: z.enum(offerStatuses).optional() })
-  .strict();
 /** Widest window GET /api/offers scans (each free slot in it is one offer lookup). */
 export const MAX_OFFER_WINDOW_DAYS = 7;
-
-export function waitlistEntryView(e: WaitlistEntry) {
-  return { ...e };
-}
 
 export async function addToWaitlist(ctx: ApiContext): Promise<ApiResult> {
   const body = await readJson(ctx.request, waitlistBodySchema);
@@ -171,18 +129,7 @@ export async function listOffers(ctx: ApiContext): Promise<ApiResult> {
   found.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.offerId.localeCompare(b.offerId));
   await Promise.all(found.map((o) => audit(ctx, { action: 'search', resourceType: 'WaitlistOffer', resourceId: o.offerId, patientId: o.patientId })));
   return json(200, {
-    offers: found.map((o) => ({
-      offerId: o.offerId,
-      slotId: o.slotId,
-      waitlistEntryId: o.waitlistEntryId,
-      patientId: o.patientId,
-      workflowInstanceId: o.workflowInstanceId,
-      round: o.round,
-      status: o.status,
-      sentAt: o.sentAt,
-      expiresAt: o.expiresAt,
-      ...(o.respondedAt ? { respondedAt: o.respondedAt } : {}),
-    })),
+    offers: found.map(waitlistOfferView),
     now: clock.now().toUTC().toISO(),
   });
 }

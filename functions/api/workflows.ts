@@ -1,35 +1,13 @@
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { z } from 'zod';
-import { DomainError, entityIdSchema, ErrorCode, instantSchema } from '../../domain';
+import { DomainError, ErrorCode } from '../../domain';
 import { canAccessClinic, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from '../../orchestrations/names';
 import { apiHandler, json, readJson, readParams, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
+import { absenceBodySchema, providerParamsSchema as providerParams, workflowParamsSchema as instanceParams } from './schemas';
 
 /** Provider absences (start the re-assignment workflow) and workflow status. */
-
-/** Longest absence one request may cover. */
-export const MAX_ABSENCE_DAYS = 92;
-
-export const absenceBodySchema = z
-  .object({
-    from: instantSchema,
-    to: instantSchema,
-    reason: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64')
-      .optional(),
-  })
-  .strict()
-  .refine((b) => Date.parse(b.to) > Date.parse(b.from), { message: 'to must be after from', path: ['to'] })
-  .refine((b) => Date.parse(b.to) - Date.parse(b.from) <= MAX_ABSENCE_DAYS * 86_400_000, {
-    message: `an absence may span at most ${MAX_ABSENCE_DAYS} days`,
-    path: ['to'],
-  });
-
-const providerParams = z.object({ providerId: entityIdSchema }).strict();
-const instanceParams = z.object({ instanceId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a workflow instance id') }).strict();
 
 /**
  * What the API passes to the orchestration: its own input plus the clinic (so workflow status can be

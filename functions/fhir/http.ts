@@ -1,22 +1,20 @@
-import { HttpResponse, type HttpHandler, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { HttpResponse, type HttpHandler, type HttpRequest } from '@azure/functions';
 import { DateTime } from 'luxon';
 import { ZodError } from 'zod';
-import { DomainError, ErrorCode } from '../../domain';
+import { ErrorCode } from '../../domain';
 import { EhrError, FHIR_JSON, operationOutcome, type FhirResource } from '../../domain/ehr';
-import { requirePrincipal, type Role } from '../http/auth';
-import { correlationIdOf, type ApiContext } from '../http/handlers';
-import { fieldIssues, HttpErrorCode, HttpProblem, statusOf } from '../http/problem';
-import { getServices } from '../app/services';
+import type { Role } from '../http/auth';
+import { failureOf, fieldIssues, HttpErrorCode, type Failure } from '../http/problem';
+import { authenticatedHandler, MAX_QUERY_CHARS, readBody, type RequestContext } from '../http/preamble';
 
 /**
- * Plumbing of the FHIR routes: the same principal, services and correlation id as the JSON API (ApiContext,
- * so `audit()` works), but FHIR media types and OperationOutcome for every error, and FHIR search
- * parameters (repeatable, with prefixes) instead of the API's strict query objects.
+ * The FHIR routes' side of the handler preamble (functions/http/preamble.ts: the same principal, services,
+ * correlation id and failure mapping as the JSON API): FHIR media types and OperationOutcome for every
+ * error, and FHIR search parameters (repeatable, with prefixes) instead of the API's strict query objects.
  */
 
 export const FHIR_CONTENT_TYPE = `${FHIR_JSON}; charset=utf-8`;
 const MAX_FHIR_BODY_BYTES = 64 * 1024;
-const MAX_QUERY_CHARS = 2048;
 
 /** A FHIR-level failure with no domain code (bad search parameter, unsupported operation input). */
 export class FhirProblem extends Error {
@@ -40,60 +38,63 @@ export interface FhirResult {
   headers?: Record<string, string>;
 }
 
+/** A failure with the OperationOutcome's `expression` (the parameters or fields at fault). */
+interface FhirFailure extends Failure {
+  expression?: string[];
+}
+
 const EHR_STATUS: Record<EhrError['code'], number> = { 'AUTH.CLINIC_FORBIDDEN': 403, 'HOLD.EXPIRED': 409, 'HOLD.NOT_FOUND': 404 };
 
-/** The OperationOutcome response for any thrown value; unknown errors become a bare 500. */
-export function outcomeResponse(error: unknown, correlationId: string): HttpResponse {
-  let status = 500;
-  let code: string = HttpErrorCode.INTERNAL;
-  let diagnostics = 'The request could not be completed; quote the correlation id when reporting it.';
-  let expression: string[] | undefined;
-  let headers: Record<string, string> = {};
-  if (error instanceof FhirProblem) ({ status, code, diagnostics, expression } = error);
-  else if (error instanceof DomainError) [status, code, diagnostics] = [statusOf(error.code), error.code, error.message.slice(0, 300)];
-  else if (error instanceof EhrError) [status, code, diagnostics] = [EHR_STATUS[error.code], error.code, error.message];
-  else if (error instanceof HttpProblem) {
-    [status, code, diagnostics] = [statusOf(error.code), error.code, error.detail];
-    headers = error.options.headers ?? {};
-  } else if (error instanceof ZodError) {
+/** The failures only FHIR routes raise, and zod issues as OperationOutcome diagnostics with their fields as expressions. */
+function fhirFailureOf(error: unknown): FhirFailure | undefined {
+  if (error instanceof FhirProblem) return { status: error.status, code: error.code, detail: error.diagnostics, expression: error.expression };
+  if (error instanceof EhrError) return { status: EHR_STATUS[error.code], code: error.code, detail: error.message };
+  if (error instanceof ZodError) {
     const issues = fieldIssues(error, 'body');
-    [status, code, diagnostics, expression] = [
-      400,
-      ErrorCode.INVALID_INPUT,
-      `Invalid request: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`.slice(0, 300),
-      issues.map((i) => i.field),
-    ];
+    return {
+      status: 400,
+      code: ErrorCode.INVALID_INPUT,
+      detail: `Invalid request: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`.slice(0, 300),
+      expression: issues.map((i) => i.field),
+    };
   }
+  return undefined;
+}
+
+function outcomeOf(failure: FhirFailure | undefined, correlationId: string): HttpResponse {
+  const { status, code, detail, expression, headers } = failure ?? {
+    status: 500,
+    code: HttpErrorCode.INTERNAL,
+    detail: 'The request could not be completed; quote the correlation id when reporting it.',
+  };
   return new HttpResponse({
     status,
-    body: JSON.stringify(operationOutcome(status, code, diagnostics, expression)),
+    body: JSON.stringify(operationOutcome(status, code, detail, expression)),
     headers: { 'content-type': FHIR_CONTENT_TYPE, 'cache-control': 'no-store', 'x-correlation-id': correlationId, ...headers },
   });
 }
 
-/** Wraps a FHIR handler: principal with one of `allowed` roles, services, correlation id, OperationOutcome on failure. */
-export function fhirHandler(allowed: readonly Role[], handler: (ctx: ApiContext) => Promise<FhirResult>): HttpHandler {
-  return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponse> => {
-    const correlationId = correlationIdOf(request, invocation);
-    try {
-      const services = await getServices();
-      const principal = requirePrincipal(request, allowed, services.settings.CLINIC_CLAIM_TYPE);
-      const result = await handler({ request, invocation, services, principal, correlationId });
-      const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-correlation-id': correlationId, ...result.headers };
-      if (result.body === undefined) return new HttpResponse({ status: result.status, headers });
-      headers['content-type'] ??= FHIR_CONTENT_TYPE;
-      return new HttpResponse({ status: result.status, body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body), headers });
-    } catch (error) {
-      const known =
-        error instanceof FhirProblem || error instanceof DomainError || error instanceof EhrError || error instanceof HttpProblem || error instanceof ZodError;
-      if (!known) invocation.error(`fhir ${request.method} failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
-      return outcomeResponse(error, correlationId);
-    }
-  };
+/** The OperationOutcome response for any thrown value; unknown errors become a bare 500. */
+export function outcomeResponse(error: unknown, correlationId: string): HttpResponse {
+  return outcomeOf(fhirFailureOf(error) ?? failureOf(error), correlationId);
+}
+
+function fhirResponse(result: FhirResult, correlationId: string): HttpResponse {
+  const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-correlation-id': correlationId, ...result.headers };
+  if (result.body === undefined) return new HttpResponse({ status: result.status, headers });
+  headers['content-type'] ??= FHIR_CONTENT_TYPE;
+  return new HttpResponse({ status: result.status, body: typeof result.body === 'string' ? result.body : JSON.stringify(result.body), headers });
+}
+
+const fhirEdge = { respond: fhirResponse, fail: outcomeOf, classify: fhirFailureOf };
+
+/** Wraps a FHIR handler: the shared preamble (principal with one of `allowed` roles, services, correlation id), OperationOutcome on failure. */
+export function fhirHandler(allowed: readonly Role[], handler: (ctx: RequestContext) => Promise<FhirResult>): HttpHandler {
+  return authenticatedHandler(allowed, handler, fhirEdge);
 }
 
 /** The base URL resources are addressed under: PUBLIC_BASE_URL when set, else the request's origin. */
-export function baseUrlOf(ctx: Pick<ApiContext, 'request' | 'services'>): string {
+export function baseUrlOf(ctx: Pick<RequestContext, 'request' | 'services'>): string {
   return (ctx.services.settings.PUBLIC_BASE_URL ?? new URL(ctx.request.url).origin).replace(/\/+$/, '');
 }
 
@@ -169,13 +170,11 @@ export function countParam(params: Map<string, string[]>, fallback: number, max:
 
 /** Reads a FHIR JSON body (application/fhir+json or application/json). */
 export async function readFhirBody(request: HttpRequest): Promise<unknown> {
-  const contentType = request.headers.get('content-type');
-  if (contentType && !/^application\/(fhir\+)?json\s*(;|$)/i.test(contentType.trim())) {
-    throw new FhirProblem(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The body must be application/fhir+json.');
-  }
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_FHIR_BODY_BYTES)
-    throw new FhirProblem(413, HttpErrorCode.PAYLOAD_TOO_LARGE, `The body may be at most ${MAX_FHIR_BODY_BYTES} bytes.`);
+  const bytes = await readBody(request, {
+    maxBytes: MAX_FHIR_BODY_BYTES,
+    mediaType: /^application\/(fhir\+)?json\s*(;|$)/i,
+    expected: 'application/fhir+json',
+  });
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {

@@ -1,33 +1,37 @@
 import { createHash } from 'node:crypto';
-import { HttpResponse, type HttpHandler, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { ZodError, type z } from 'zod';
-import { DomainError, ErrorCode, type AuditAction, type AuditEntry, type IdempotencyRecord } from '../../domain';
-import { requirePrincipal, type Principal, type Role } from './auth';
-import { fieldIssues, HttpErrorCode, HttpProblem, PROBLEM_CONTENT_TYPE, problemBody, toProblemResponse, type ProblemCode } from './problem';
-import { getServices, type Services } from '../app/services';
+import { HttpResponse, type HttpHandler, type HttpRequest } from '@azure/functions';
+import type { z } from 'zod';
+import { DomainError, ErrorCode, type IdempotencyRecord } from '../../domain';
+import type { Role } from './auth';
+import {
+  failureOf,
+  HttpErrorCode,
+  HttpProblem,
+  PROBLEM_CONTENT_TYPE,
+  problemBody,
+  toProblemResponse,
+  zodProblem,
+  type Failure,
+  type ProblemCode,
+} from './problem';
+import { authenticatedHandler, MAX_QUERY_CHARS, readBody, type RequestContext } from './preamble';
+
+export { audit, correlationIdOf } from './preamble';
 
 /**
- * Shared plumbing of the HTTP API: one wrapper per handler (`apiHandler`) that resolves services, the
- * principal and the correlation id, and turns every failure into problem+json; bounded body, query and
- * path parsing with zod; Idempotency-Key handling; audit entries.
+ * The JSON API's side of the handler preamble (preamble.ts): results as JSON, failures as problem+json;
+ * bounded body, query and path parsing with zod; Idempotency-Key handling; continuation tokens.
  */
 
 /** Largest JSON body the API accepts. */
 export const MAX_BODY_BYTES = 64 * 1024;
-const MAX_QUERY_CHARS = 2048;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** A reservation without a response older than this is treated as abandoned (its request crashed). */
 const IDEMPOTENCY_LEASE_MS = 30_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
-export interface ApiContext {
-  request: HttpRequest;
-  invocation: InvocationContext;
-  services: Services;
-  principal: Principal;
-  correlationId: string;
-}
+export type ApiContext = RequestContext;
 
 /** What a handler returns: a JSON result (stored verbatim for idempotent replays). */
 export interface ApiResult {
@@ -43,12 +47,6 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, body, headers };
 }
 
-/** Correlation id: the caller's `x-correlation-id` if well-formed, else the invocation id. */
-export function correlationIdOf(request: HttpRequest, invocation: InvocationContext): string {
-  const given = request.headers.get('x-correlation-id');
-  return given && CORRELATION_ID.test(given) ? given : invocation.invocationId;
-}
-
 function toHttpResponse(result: ApiResult, correlationId: string): HttpResponse {
   const headers: Record<string, string> = { 'x-correlation-id': correlationId, 'cache-control': 'no-store', ...result.headers };
   if (result.body === undefined && result.jsonText === undefined) return new HttpResponse({ status: result.status, headers });
@@ -56,59 +54,35 @@ function toHttpResponse(result: ApiResult, correlationId: string): HttpResponse 
   return new HttpResponse({ status: result.status, body: result.jsonText ?? JSON.stringify(result.body), headers });
 }
 
-function problemResult(error: DomainError | HttpProblem, correlationId: string): ApiResult {
-  const code: ProblemCode = error.code;
-  const detail = error instanceof DomainError ? error.message.slice(0, 300) : error.detail;
-  const options = error instanceof DomainError ? { details: error.details } : error.options;
-  const body = problemBody(code, detail, { ...options, instance: `urn:slotflow:request:${correlationId}`, correlationId });
-  return { status: body.status, body, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(error instanceof HttpProblem ? error.options.headers : {}) } };
+function problemResult(failure: Failure, correlationId: string): ApiResult {
+  const { code, detail, details, errors, headers } = failure;
+  const body = problemBody(code as ProblemCode, detail, { details, errors, instance: `urn:slotflow:request:${correlationId}`, correlationId });
+  return { status: body.status, body, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers } };
 }
 
-/**
- * Wraps a handler: principal with one of `allowed` roles (else 401/403), services, correlation id, and
- * problem+json for every failure. Unknown errors are logged by name only (messages could carry data) and
- * answered with a bare 500.
- */
+/** problem+json for a failure; an unknown error is a bare 500 (the cause goes to the log by name only). */
+const apiEdge = {
+  respond: toHttpResponse,
+  fail: (failure: Failure | undefined, correlationId: string): HttpResponse =>
+    failure
+      ? toHttpResponse(problemResult(failure, correlationId), correlationId)
+      : toProblemResponse(undefined, { instance: `urn:slotflow:request:${correlationId}`, correlationId }),
+};
+
+/** Wraps an API handler: the shared preamble (principal with one of `allowed` roles, services, correlation id), problem+json for every failure. */
 export function apiHandler(allowed: readonly Role[], handler: (ctx: ApiContext) => Promise<ApiResult>): HttpHandler {
-  return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponse> => {
-    const correlationId = correlationIdOf(request, invocation);
-    try {
-      const services = await getServices();
-      const principal = requirePrincipal(request, allowed, services.settings.CLINIC_CLAIM_TYPE);
-      const result = await handler({ request, invocation, services, principal, correlationId });
-      return toHttpResponse(result, correlationId);
-    } catch (thrown) {
-      let error = thrown;
-      if (error instanceof ZodError) error = zodProblem(error, 'body');
-      if (error instanceof DomainError || error instanceof HttpProblem) {
-        invocation.log(`${invocation.functionName} ${error.code} correlation=${correlationId}`);
-        return toHttpResponse(problemResult(error, correlationId), correlationId);
-      }
-      invocation.error(`${invocation.functionName} failed: ${error instanceof Error ? error.name : typeof error} correlation=${correlationId}`);
-      return toProblemResponse(undefined, { instance: `urn:slotflow:request:${correlationId}`, correlationId });
-    }
-  };
+  return authenticatedHandler(allowed, handler, apiEdge);
 }
 
 function invalid(field: string, message: string): HttpProblem {
   return new HttpProblem(ErrorCode.INVALID_INPUT, `Invalid request: ${field}`, { errors: [{ field, message }] });
 }
 
-function zodProblem(error: z.ZodError, root: string): HttpProblem {
-  const errors = fieldIssues(error, root);
-  return new HttpProblem(ErrorCode.INVALID_INPUT, `Invalid request: ${errors.map((e) => e.field).join(', ')}`, { errors });
-}
-
 /** Parses a JSON body against a schema; empty bodies parse as `{}` (routes whose fields are all optional). */
 export async function readJson<S extends z.ZodType>(request: HttpRequest, schema: S, maxBytes = MAX_BODY_BYTES): Promise<z.infer<S>> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpProblem(HttpErrorCode.PAYLOAD_TOO_LARGE, `The body may be at most ${maxBytes} bytes.`);
-  const contentType = request.headers.get('content-type');
-  if (contentType && !/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(contentType.trim())) {
-    throw new HttpProblem(HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The body must be application/json.');
-  }
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw new HttpProblem(HttpErrorCode.PAYLOAD_TOO_LARGE, `The body may be at most ${maxBytes} bytes.`);
+  const bytes = await readBody(request, { maxBytes, mediaType: JSON_MEDIA_TYPE, expected: 'application/json' });
   const text = bytes.toString('utf8').trim();
   let value: unknown = {};
   if (text.length > 0) {
@@ -206,13 +180,13 @@ export async function withIdempotency(ctx: ApiContext, body: unknown, run: () =>
   try {
     result = await run();
   } catch (thrown) {
-    const error = thrown instanceof ZodError ? zodProblem(thrown, 'body') : thrown;
-    if (error instanceof DomainError || error instanceof HttpProblem) {
-      result = problemResult(error, ctx.correlationId);
+    const failure = failureOf(thrown);
+    if (failure) {
+      result = problemResult(failure, ctx.correlationId);
     } else {
       // Release the reservation at once (an expired lease) so a retry is not blocked by a crash.
       await store.complete({ ...record, createdAt: new Date(0).toISOString() }, IDEMPOTENCY_TTL_SECONDS).catch(() => undefined);
-      throw error;
+      throw thrown;
     }
   }
   await store.complete(
@@ -227,23 +201,6 @@ export async function withIdempotency(ctx: ApiContext, body: unknown, run: () =>
     IDEMPOTENCY_TTL_SECONDS,
   );
   return result;
-}
-
-/** Writes an audit entry for patient data (ids only). */
-export async function audit(
-  ctx: ApiContext,
-  entry: { action: AuditAction; resourceType: AuditEntry['resourceType']; resourceId: string; patientId?: string; outcome?: AuditEntry['outcome'] },
-): Promise<void> {
-  await ctx.services.audit.record({
-    principalId: ctx.principal.principalId,
-    action: entry.action,
-    resourceType: entry.resourceType,
-    resourceId: entry.resourceId,
-    ...(entry.patientId ? { patientId: entry.patientId } : {}),
-    correlationId: ctx.correlationId,
-    at: ctx.services.clock.now().toUTC().toISO()!,
-    outcome: entry.outcome ?? 'success',
-  });
 }
 
 function tokenScope(scope: Record<string, unknown>): string {

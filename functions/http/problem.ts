@@ -1,5 +1,5 @@
 import { HttpResponse } from '@azure/functions';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { DomainError, ErrorCode, type ErrorDetails } from '../../domain';
 
 /**
@@ -127,6 +127,22 @@ export interface Problem {
   correlationId?: string;
 }
 
+/** The problem body as the OpenAPI document describes it (every `Problem` is one: see the check below). */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: 'Stable error code, e.g. APPOINTMENT.SLOT_TAKEN' }),
+    instance: z.string().optional(),
+    correlationId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ description: 'RFC 9457 problem details. Never carries PHI: ids, codes and schema field names only.' });
+const _everyProblemIsDescribed = (p: Problem): z.output<typeof problemSchema> => p;
+
 export interface ProblemOptions {
   instance?: string;
   correlationId?: string;
@@ -193,17 +209,35 @@ export function fieldIssues(error: ZodError, root = 'body'): FieldIssue[] {
   return issues;
 }
 
+/** A failure a route answers with its own error body (problem+json, OperationOutcome): status, stable code, PHI-free detail. */
+export interface Failure {
+  status: number;
+  code: string;
+  detail: string;
+  /** Ids, codes and counts only (DomainError details). */
+  details?: ErrorDetails;
+  errors?: FieldIssue[];
+  headers?: Record<string, string>;
+}
+
+/** Validation failure of a zod parse (input values are never echoed: field paths and schema messages only). */
+export function zodProblem(error: ZodError, root = 'body'): HttpProblem {
+  const errors = fieldIssues(error, root);
+  return new HttpProblem(ErrorCode.INVALID_INPUT, `Invalid request: ${errors.map((e) => e.field).join(', ')}`, { errors });
+}
+
+/** The one mapping of thrown values: DomainError, HttpProblem and zod errors as a Failure; anything else is unknown (`undefined`). */
+export function failureOf(thrown: unknown): Failure | undefined {
+  const error = thrown instanceof ZodError ? zodProblem(thrown) : thrown;
+  if (error instanceof DomainError) return { status: statusOf(error.code), code: error.code, detail: error.message.slice(0, 300), details: error.details };
+  if (error instanceof HttpProblem) return { status: statusOf(error.code), code: error.code, detail: error.detail, ...error.options };
+  return undefined;
+}
+
 /** Maps any thrown value to a problem response. Unknown errors become a bare 500 (the cause goes to the log by id). */
 export function toProblemResponse(error: unknown, options: { instance?: string; correlationId?: string } = {}): HttpResponse {
-  if (error instanceof DomainError) {
-    return problemResponse(error.code, error.message.slice(0, 300), { ...options, details: error.details });
-  }
-  if (error instanceof HttpProblem) {
-    return problemResponse(error.code, error.detail, { ...options, ...error.options });
-  }
-  if (error instanceof ZodError) {
-    const errors = fieldIssues(error);
-    return problemResponse(ErrorCode.INVALID_INPUT, `Invalid request: ${errors.map((e) => e.field).join(', ')}`, { ...options, errors });
-  }
-  return problemResponse(HttpErrorCode.INTERNAL, 'The request could not be completed; quote the correlation id when reporting it.', options);
+  const failure = failureOf(error);
+  if (!failure) return problemResponse(HttpErrorCode.INTERNAL, 'The request could not be completed; quote the correlation id when reporting it.', options);
+  const { code, detail, details, errors, headers } = failure;
+  return problemResponse(code as ProblemCode, detail, { ...options, details, errors, headers });
 }

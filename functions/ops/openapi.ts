@@ -5,12 +5,13 @@ import { app, HttpResponse } from '@azure/functions';
 /**
  * The OpenAPI 3.1 document of the whole HTTP API, served at GET /api/openapi.json.
  *
- * Contribution mechanism: every module in functions/openapi/ (one per route area: scheduling, sms, fhir,
+ * Contribution mechanism: every module in functions/ops/openapi/ (one per route area: scheduling, sms,
  * ehr, ...) exports `openApiFragment: OpenApiFragment` with the path items of the routes its area
- * registers, keyed by the full route as registered (`/api/...`, `/fhir/...`, OpenAPI `{param}` syntax).
- * The fragments are merged here; two fragments describing the same operation, or the same component
- * name differently, is an error. test/unit/api-openapi.test.ts checks that every route registered under
- * /api and /fhir appears in the merged document and that every documented operation is registered.
+ * registers, keyed by the full route as registered (`/api/...`, `/fhir/...`, OpenAPI `{param}` syntax),
+ * and schemas generated from zod (openapi/_schema.ts). The fragments are merged here; two fragments
+ * describing the same operation, or the same component name differently, is an error.
+ * test/unit/functions/ops/openapi.test.ts checks that every route registered under /api and /fhir appears
+ * in the merged document and that every documented operation is registered.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -26,7 +27,7 @@ export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'o
 const ext = __filename.endsWith('.ts') ? '.ts' : '.js';
 const isModule = (f: string) => f.endsWith(ext) && !f.endsWith(`.d${ext}`) && !f.startsWith('_');
 
-/** Loads every fragment module of functions/openapi/ (sorted, so the merge order is stable). */
+/** Loads every fragment module of functions/ops/openapi/ (sorted, so the merge order is stable). */
 export function loadFragments(dir = join(__dirname, 'openapi')): { file: string; fragment: OpenApiFragment }[] {
   return readdirSync(dir)
     .filter(isModule)
@@ -34,7 +35,7 @@ export function loadFragments(dir = join(__dirname, 'openapi')): { file: string;
     .map((file) => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(join(dir, file)) as { openApiFragment?: OpenApiFragment };
-      if (!mod.openApiFragment) throw new Error(`functions/openapi/${file} must export openApiFragment`);
+      if (!mod.openApiFragment) throw new Error(`functions/ops/openapi/${file} must export openApiFragment`);
       return { file, fragment: mod.openApiFragment };
     });
 }

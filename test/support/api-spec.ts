@@ -1,6 +1,6 @@
 /**
  * Checks real responses against the OpenAPI document: a 2xx body must match the operation's documented
- * response schema, an error body the Problem schema. Keeps the hand-written response schemas honest.
+ * response schema, an error body the Problem schema. Keeps the response schemas (functions/api/schemas.ts) honest.
  */
 import Ajv2020 from 'ajv/dist/2020';
 import { openApiDocument } from '../../functions/ops/openapi';

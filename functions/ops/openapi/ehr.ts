@@ -1,19 +1,22 @@
+import { z } from 'zod';
+import { fhirIdSchema } from '../../../domain';
+import { problemSchema } from '../../http/problem';
 import type { JsonObject, OpenApiFragment } from '../openapi';
+import { openApiSchemas } from './_schema';
 
 /**
- * EHR integration (functions/ehr-*.ts, functions/fhir-*.ts, functions/ical-*.ts): HL7 v2 SIU inbound,
- * FHIR R4 scheduling (IHE ITI Scheduling $find/$hold/$book), SMART Scheduling Links bulk publish and the
- * iCalendar feed. FHIR bodies are described loosely here (resourceType + the FHIR R4 JSON schema is the
- * contract; test/unit/fhir-*.test.ts validate every response against it).
+ * EHR integration (functions/ehr, functions/fhir): HL7 v2 SIU inbound, FHIR R4 scheduling (IHE ITI
+ * Scheduling $find/$hold/$book), SMART Scheduling Links bulk publish and the iCalendar feed. FHIR bodies
+ * are described loosely here (resourceType + the FHIR R4 JSON schema is the contract;
+ * test/unit/functions/fhir/*.test.ts validate every response against it). Those areas read FHIR search
+ * parameters and HL7 text by hand rather than with zod, so the zod shapes of this description live here.
  */
+const s = openApiSchemas();
 
+const resource = (resourceType?: string) => z.object({ resourceType: resourceType ? z.literal(resourceType) : z.string() });
 const fhirJson = (description: string, resourceType?: string): JsonObject => ({
   description,
-  content: {
-    'application/fhir+json': {
-      schema: { type: 'object', required: ['resourceType'], properties: { resourceType: resourceType ? { const: resourceType } : { type: 'string' } } },
-    },
-  },
+  content: { 'application/fhir+json': { schema: s.output(resource(resourceType)) } },
 });
 const outcome = (description: string): JsonObject => fhirJson(description, 'OperationOutcome');
 const fhirErrors = {
@@ -21,25 +24,29 @@ const fhirErrors = {
   '401': outcome('No principal'),
   '403': outcome('Not role ehr, or the resource belongs to another clinic'),
 };
-const query = (name: string, description: string, schema: JsonObject = { type: 'string' }): JsonObject => ({
+const query = (name: string, description: string, schema: z.ZodType = z.string()): JsonObject => ({
   name,
   in: 'query',
   required: false,
   description,
-  schema,
+  schema: s.input(schema),
 });
+const path = (name: string, schema: z.ZodType): JsonObject => ({ name, in: 'path', required: true, schema: s.input(schema) });
 const parametersBody: JsonObject = {
   required: true,
-  content: {
-    'application/fhir+json': {
-      schema: { type: 'object', required: ['resourceType'], properties: { resourceType: { const: 'Parameters' }, parameter: { type: 'array' } } },
-    },
-  },
+  content: { 'application/fhir+json': { schema: s.input(z.object({ resourceType: z.literal('Parameters'), parameter: z.array(z.unknown()).optional() })) } },
 };
-const ndjson = (description: string): JsonObject => ({ description, content: { 'application/fhir+ndjson': { schema: { type: 'string' } } } });
+const ndjson = (description: string): JsonObject => ({ description, content: { 'application/fhir+ndjson': { schema: s.output(z.string()) } } });
 const etagHeaders = [
-  { name: 'If-None-Match', in: 'header', required: false, description: 'ETag of a previous answer: 304 when nothing changed.', schema: { type: 'string' } },
+  { name: 'If-None-Match', in: 'header', required: false, description: 'ETag of a previous answer: 304 when nothing changed.', schema: s.input(z.string()) },
 ];
+const text = (mediaType: string, schema: z.ZodType = z.string()) => ({ [mediaType]: { schema: s.output(schema) } });
+const manifest = z.object({
+  transactionTime: z.string(),
+  request: z.string(),
+  output: z.array(z.object({ type: z.string(), url: z.string() })),
+  error: z.array(z.unknown()).optional(),
+});
 
 export const openApiFragment: OpenApiFragment = {
   tags: [
@@ -54,9 +61,9 @@ export const openApiFragment: OpenApiFragment = {
         description:
           'ER7 text, optionally MLLP-framed, segments separated by CR, LF or CRLF. Always HTTP 200 with the ACK once authenticated: MSA-1 AA (applied), AE (valid but not applicable; ERR-5 carries the Slotflow error code) or AR (malformed). Idempotent on sending application + facility + MSH-10: a repeat returns the stored ACK.',
         tags: ['EHR'],
-        requestBody: { required: true, content: { 'application/hl7-v2': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } } },
+        requestBody: { required: true, content: { ...text('application/hl7-v2'), ...text('text/plain') } },
         responses: {
-          '200': { description: 'The ACK (AA, AE or AR)', content: { 'application/hl7-v2': { schema: { type: 'string', pattern: '^MSH' } } } },
+          '200': { description: 'The ACK (AA, AE or AR)', content: text('application/hl7-v2', z.string().regex(/^MSH/)) },
           '401': { $ref: '#/components/responses/EhrProblem' },
           '403': { $ref: '#/components/responses/EhrProblem' },
           '413': { $ref: '#/components/responses/EhrProblem' },
@@ -79,9 +86,9 @@ export const openApiFragment: OpenApiFragment = {
         parameters: [
           query('schedule', 'Required. Schedule/{providerId}, comma-separated for several.'),
           query('start', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: the next 7 days; at most 31.'),
-          query('status', 'free or busy', { enum: ['free', 'busy'] }),
+          query('status', 'free or busy', z.enum(['free', 'busy'])),
           query('service-type', 'Appointment type code (optionally system|code).'),
-          query('_count', 'Page size (max 2000).', { type: 'integer', minimum: 1 }),
+          query('_count', 'Page size (max 2000).', z.number().int().min(1)),
         ],
         responses: { '200': fhirJson('Bundle (searchset) of Slot', 'Bundle'), ...fhirErrors },
       },
@@ -108,7 +115,7 @@ export const openApiFragment: OpenApiFragment = {
           query('date', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: 30 days back to 180 days ahead; at most 366 days.'),
           query('status', 'Comma-separated Appointment statuses'),
           query('identifier', 'system|value of an external id (e.g. urn:slotflow:hl7:filler|FL-9001)'),
-          query('_count', 'Page size (max 500).', { type: 'integer', minimum: 1 }),
+          query('_count', 'Page size (max 500).', z.number().int().min(1)),
         ],
         responses: { '200': fhirJson('Bundle (searchset) of Appointment', 'Bundle'), ...fhirErrors },
       },
@@ -118,7 +125,7 @@ export const openApiFragment: OpenApiFragment = {
         operationId: 'fhirAppointmentRead',
         summary: 'Read an Appointment (id = Slotflow appointmentId)',
         tags: ['FHIR'],
-        parameters: [{ name: 'appointmentId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$' } }],
+        parameters: [path('appointmentId', fhirIdSchema)],
         responses: { '200': fhirJson('Appointment', 'Appointment'), ...fhirErrors, '404': outcome('Unknown appointment') },
       },
     },
@@ -176,23 +183,7 @@ export const openApiFragment: OpenApiFragment = {
         responses: {
           '200': {
             description: 'Manifest',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['transactionTime', 'request', 'output'],
-                  properties: {
-                    transactionTime: { type: 'string' },
-                    request: { type: 'string' },
-                    output: {
-                      type: 'array',
-                      items: { type: 'object', required: ['type', 'url'], properties: { type: { type: 'string' }, url: { type: 'string' } } },
-                    },
-                    error: { type: 'array' },
-                  },
-                },
-              },
-            },
+            content: { 'application/json': { schema: s.output(manifest) } },
           },
           '304': { description: 'Not modified (If-None-Match)' },
           ...fhirErrors,
@@ -204,11 +195,7 @@ export const openApiFragment: OpenApiFragment = {
         operationId: 'fhirBulkPublishFile',
         summary: 'One SMART Scheduling Links NDJSON file',
         tags: ['FHIR'],
-        parameters: [
-          { name: 'file', in: 'path', required: true, schema: { enum: ['Location.ndjson', 'Schedule.ndjson', 'Slot.ndjson'] } },
-          query('_since', 'As in the manifest'),
-          ...etagHeaders,
-        ],
+        parameters: [path('file', z.enum(['Location.ndjson', 'Schedule.ndjson', 'Slot.ndjson'])), query('_since', 'As in the manifest'), ...etagHeaders],
         responses: {
           '200': ndjson('NDJSON, one resource per line'),
           '304': { description: 'Not modified (If-None-Match)' },
@@ -224,13 +211,13 @@ export const openApiFragment: OpenApiFragment = {
           "A provider's appointments as iCalendar (RFC 5545): one VEVENT per appointment, stable UID, SEQUENCE from the version, STATUS:CANCELLED for cancellations; no patient names",
         tags: ['EHR'],
         parameters: [
-          { name: 'providerId', in: 'path', required: true, schema: { type: 'string' } },
+          path('providerId', z.string()),
           query('from', 'ISO 8601 instant with offset (default: 30 days ago)'),
           query('to', 'ISO 8601 instant with offset (default: 180 days ahead; at most 366 days after from)'),
           ...etagHeaders,
         ],
         responses: {
-          '200': { description: 'The calendar', content: { 'text/calendar': { schema: { type: 'string', pattern: '^BEGIN:VCALENDAR' } } } },
+          '200': { description: 'The calendar', content: text('text/calendar', z.string().regex(/^BEGIN:VCALENDAR/)) },
           '304': { description: 'Not modified (If-None-Match)' },
           '400': { $ref: '#/components/responses/EhrProblem' },
           '401': { $ref: '#/components/responses/EhrProblem' },
@@ -244,11 +231,7 @@ export const openApiFragment: OpenApiFragment = {
     responses: {
       EhrProblem: {
         description: 'Problem details (RFC 9457)',
-        content: {
-          'application/problem+json': {
-            schema: { type: 'object', required: ['code', 'status'], properties: { code: { type: 'string' }, status: { type: 'integer' } } },
-          },
-        },
+        content: { 'application/problem+json': { schema: s.output(problemSchema.pick({ code: true, status: true })) } },
       },
     },
   },

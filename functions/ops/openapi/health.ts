@@ -1,6 +1,10 @@
+import { z } from 'zod';
 import type { OpenApiFragment } from '../openapi';
+import { openApiSchemas } from './_schema';
 
-/** Health probe (functions/health.ts; the local host answers it itself). */
+/** Health probe (functions/ops/health.ts; the local host answers it itself). */
+const s = openApiSchemas();
+
 export const openApiFragment: OpenApiFragment = {
   paths: {
     '/api/health': {
@@ -9,11 +13,8 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Readiness: services built and Cosmos DB reachable with the app identity',
         security: [],
         responses: {
-          '200': {
-            description: 'Ready',
-            content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } },
-          },
-          '503': { description: 'Not ready', content: { 'application/json': { schema: { type: 'object', properties: { status: { type: 'string' } } } } } },
+          '200': { description: 'Ready', content: { 'application/json': { schema: s.output(z.object({ status: z.literal('ok') })) } } },
+          '503': { description: 'Not ready', content: { 'application/json': { schema: s.output(z.object({ status: z.string().optional() })) } } },
         },
       },
     },

@@ -1,41 +1,88 @@
+import {
+  absenceBodySchema,
+  appointmentListQuerySchema,
+  appointmentPageSchema,
+  appointmentParamsSchema,
+  appointmentTypeBodySchema,
+  appointmentTypeListSchema,
+  appointmentTypeParamsSchema,
+  appointmentViewSchema,
+  appointmentSummarySchema,
+  bookBodySchema,
+  cancelBodySchema,
+  clinicBodySchema,
+  clinicListSchema,
+  clinicParamsSchema,
+  clinicQuerySchema,
+  confirmBodySchema,
+  dayScheduleSchema,
+  freeSlotListSchema,
+  freeSlotSchema,
+  noShowBodySchema,
+  offerListSchema,
+  offerQuerySchema,
+  patientBodySchema,
+  patientParamsSchema,
+  providerBodySchema,
+  providerListSchema,
+  providerParamsSchema,
+  scheduleQuerySchema,
+  scheduleSlotSchema,
+  slotQuerySchema,
+  timelineEventSchema,
+  timelineSchema,
+  waitlistBodySchema,
+  waitlistEntrySchema,
+  waitlistOfferSchema,
+  waitlistPageSchema,
+  waitlistQuerySchema,
+  workflowAcceptedSchema,
+  workflowParamsSchema,
+  workflowStatusSchema,
+} from '../../api/schemas';
+import { appointmentTypeSchema, clinicSchema, patientSchema, providerSchema } from '../../../domain';
+import { problemSchema } from '../../http/problem';
 import { z } from 'zod';
-import { appointmentStatuses, appointmentTypeSchema, clinicSchema, offerStatuses, patientSchema, providerSchema, timesOfDay, urgencies } from '../../../domain';
-import { appointmentListQuerySchema, bookBodySchema, cancelBodySchema, confirmBodySchema, noShowBodySchema } from '../../api/appointments';
-import { appointmentTypeBodySchema, clinicBodySchema, clinicQuerySchema, patientBodySchema, providerBodySchema } from '../../api/config';
-import { scheduleQuerySchema, slotQuerySchema } from '../../api/schemas';
-import { offerQuerySchema, waitlistBodySchema, waitlistQuerySchema } from '../../api/waitlist';
-import { absenceBodySchema } from '../../api/workflows';
 import type { JsonObject, OpenApiFragment } from '../openapi';
+import { openApiSchemas } from './_schema';
 
 /**
- * OpenAPI description of the scheduling API (functions/api-*.ts). Request schemas are generated from the
- * very zod schemas the handlers validate with, so the document cannot drift from validation; response
- * schemas are written here and checked against real responses in test/unit/api-routes.test.ts.
+ * OpenAPI description of the scheduling API (functions/api). Every schema is generated from the zod
+ * schemas in functions/api/schemas.ts: requests from the ones the handlers validate with, responses from
+ * the ones the views are typed by (checked against real responses in test/unit/functions/api/routes.test.ts).
+ * This file adds what zod does not know: operations, roles, status codes and their descriptions.
  */
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonObject {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
-  return rest;
-}
+const s = openApiSchemas({
+  Problem: problemSchema,
+  Clinic: clinicSchema,
+  AppointmentType: appointmentTypeSchema,
+  Provider: providerSchema,
+  Patient: patientSchema,
+  FreeSlot: freeSlotSchema,
+  Appointment: appointmentViewSchema,
+  AppointmentSummary: appointmentSummarySchema,
+  WaitlistEntry: waitlistEntrySchema,
+  WaitlistOffer: waitlistOfferSchema,
+  ScheduleSlot: scheduleSlotSchema,
+  DaySchedule: dayScheduleSchema,
+  TimelineEvent: timelineEventSchema,
+  WorkflowAccepted: workflowAcceptedSchema,
+  WorkflowStatus: workflowStatusSchema,
+});
 
-function queryParameters(schema: z.ZodType): JsonObject[] {
-  const s = jsonSchema(schema) as { properties?: Record<string, JsonObject>; required?: string[] };
-  return Object.entries(s.properties ?? {}).map(([name, prop]) => ({ name, in: 'query', required: (s.required ?? []).includes(name), schema: prop }));
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const pathParam = (name: string, pattern = '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$') => ({ name, in: 'path', required: true, schema: { type: 'string', pattern } });
+const ref = s.ref;
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
   description:
     'Makes the request safe to retry: the first response is replayed (header idempotent-replayed: true); the same key with a different body is 422 IDEMPOTENCY.KEY_REUSED.',
-  schema: { type: 'string', minLength: 1, maxLength: 255 },
+  schema: s.input(z.string().min(1).max(255)),
 };
 const problem = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const ok = (description: string, schema: JsonObject) => ({ description, content: { 'application/json': { schema } } });
-const body = (schema: JsonObject, required = true) => ({ required, content: { 'application/json': { schema } } });
+const body = (schema: z.ZodType, required = true) => ({ required, content: { 'application/json': { schema: s.input(schema) } } });
 
 const commonErrors = { '400': problem('BadRequest'), '401': problem('Unauthorized'), '403': problem('Forbidden') };
 const writeErrors = { ...commonErrors, '413': problem('PayloadTooLarge'), '415': problem('UnsupportedMediaType') };
@@ -60,217 +107,6 @@ function operation(o: {
   };
 }
 
-const instant = { type: 'string', format: 'date-time', description: 'ISO 8601 with offset' };
-const id = { type: 'string' };
-
-const schemas: Record<string, JsonObject> = {
-  Problem: {
-    type: 'object',
-    description: 'RFC 9457 problem details. Never carries PHI: ids, codes and schema field names only.',
-    required: ['type', 'title', 'status', 'detail', 'code'],
-    properties: {
-      type: { type: 'string' },
-      title: { type: 'string' },
-      status: { type: 'integer' },
-      detail: { type: 'string' },
-      code: { type: 'string', description: 'Stable error code, e.g. APPOINTMENT.SLOT_TAKEN' },
-      instance: { type: 'string' },
-      correlationId: { type: 'string' },
-      details: { type: 'object', additionalProperties: true },
-      errors: {
-        type: 'array',
-        items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
-      },
-    },
-  },
-  Clinic: jsonSchema(clinicSchema, 'output'),
-  AppointmentType: jsonSchema(appointmentTypeSchema, 'output'),
-  Provider: jsonSchema(providerSchema, 'output'),
-  Patient: jsonSchema(patientSchema, 'output'),
-  FreeSlot: {
-    type: 'object',
-    required: ['slotId', 'providerId', 'start', 'end', 'appointmentType'],
-    properties: { slotId: id, providerId: id, start: instant, end: instant, appointmentType: id },
-  },
-  Appointment: {
-    type: 'object',
-    required: [
-      'appointmentId',
-      'slotId',
-      'clinicId',
-      'providerId',
-      'patientId',
-      'appointmentType',
-      'status',
-      'start',
-      'end',
-      'source',
-      'createdAt',
-      'updatedAt',
-      'version',
-      'externalIds',
-    ],
-    properties: {
-      appointmentId: id,
-      slotId: id,
-      clinicId: id,
-      providerId: id,
-      patientId: id,
-      appointmentType: id,
-      status: { type: 'string', enum: [...appointmentStatuses] },
-      start: instant,
-      end: instant,
-      source: { type: 'string' },
-      createdAt: instant,
-      updatedAt: instant,
-      version: { type: 'integer' },
-      cancellation: {
-        type: 'object',
-        required: ['reasonCode', 'at', 'by', 'late'],
-        properties: { reasonCode: { type: 'string' }, at: instant, by: { type: 'string' }, late: { type: 'boolean' } },
-      },
-      noShowAt: instant,
-      confirmedAt: instant,
-      eligibility: {
-        type: 'object',
-        required: ['status', 'checkedAt'],
-        properties: { status: { type: 'string' }, checkedAt: instant, reasonCode: { type: 'string' } },
-      },
-      needsStaffConfirmation: { type: 'boolean' },
-      externalIds: {
-        type: 'array',
-        items: { type: 'object', required: ['system', 'value'], properties: { system: { type: 'string' }, value: { type: 'string' } } },
-      },
-    },
-  },
-  AppointmentSummary: {
-    type: 'object',
-    required: ['appointmentId', 'slotId', 'patientId', 'providerId', 'appointmentType', 'status', 'start', 'end'],
-    properties: {
-      appointmentId: id,
-      slotId: id,
-      patientId: id,
-      providerId: id,
-      appointmentType: id,
-      status: { type: 'string', enum: [...appointmentStatuses] },
-      start: instant,
-      end: instant,
-    },
-  },
-  WaitlistEntry: {
-    type: 'object',
-    required: [
-      'waitlistEntryId',
-      'clinicId',
-      'patientId',
-      'appointmentType',
-      'providerIds',
-      'urgency',
-      'timeOfDay',
-      'status',
-      'createdAt',
-      'updatedAt',
-      'version',
-    ],
-    properties: {
-      waitlistEntryId: id,
-      clinicId: id,
-      patientId: id,
-      appointmentType: id,
-      providerIds: { type: 'array', items: id },
-      earliest: instant,
-      latest: instant,
-      urgency: { type: 'string', enum: [...urgencies] },
-      clinicalDeadline: instant,
-      timeOfDay: { type: 'string', enum: [...timesOfDay] },
-      status: { type: 'string', enum: ['active', 'offered', 'booked', 'removed'] },
-      createdAt: instant,
-      updatedAt: instant,
-      version: { type: 'integer' },
-    },
-  },
-  WaitlistOffer: {
-    type: 'object',
-    required: ['offerId', 'slotId', 'waitlistEntryId', 'patientId', 'workflowInstanceId', 'round', 'status', 'sentAt', 'expiresAt'],
-    properties: {
-      offerId: id,
-      slotId: id,
-      waitlistEntryId: id,
-      patientId: id,
-      workflowInstanceId: id,
-      round: { type: 'integer' },
-      status: { type: 'string', enum: [...offerStatuses] },
-      sentAt: instant,
-      expiresAt: instant,
-      respondedAt: instant,
-    },
-  },
-  ScheduleSlot: {
-    type: 'object',
-    required: ['slotId', 'start', 'end', 'appointmentTypes', 'state'],
-    properties: {
-      slotId: id,
-      start: instant,
-      end: instant,
-      appointmentTypes: { type: 'array', items: id },
-      state: { type: 'string', enum: ['free', 'booked', 'held'] },
-      appointment: {
-        type: 'object',
-        required: ['appointmentId', 'patientId', 'appointmentType', 'status', 'start', 'end'],
-        properties: { appointmentId: id, patientId: id, appointmentType: id, status: { type: 'string' }, start: instant, end: instant },
-      },
-      offer: {
-        type: 'object',
-        required: ['offerId', 'waitlistEntryId', 'patientId', 'expiresAt', 'round'],
-        properties: { offerId: id, waitlistEntryId: id, patientId: id, expiresAt: instant, round: { type: 'integer' } },
-      },
-    },
-  },
-  DaySchedule: {
-    type: 'object',
-    required: ['clinicId', 'date', 'timeZone', 'providers'],
-    properties: {
-      clinicId: id,
-      date: { type: 'string', format: 'date' },
-      timeZone: { type: 'string' },
-      providers: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['providerId', 'name', 'slots'],
-          properties: { providerId: id, name: { type: 'string' }, slots: { type: 'array', items: ref('ScheduleSlot') } },
-        },
-      },
-    },
-  },
-  TimelineEvent: {
-    type: 'object',
-    required: ['at', 'kind', 'summary'],
-    properties: {
-      at: instant,
-      kind: { type: 'string', enum: ['booked', 'confirmed', 'cancelled', 'noshow', 'eligibility', 'offer'] },
-      summary: { type: 'string' },
-      offerId: id,
-      waitlistEntryId: id,
-      status: { type: 'string' },
-    },
-  },
-  WorkflowAccepted: { type: 'object', required: ['instanceId'], properties: { instanceId: id, statusUrl: { type: 'string' } } },
-  WorkflowStatus: {
-    type: 'object',
-    required: ['instanceId', 'runtimeStatus', 'customStatus', 'output'],
-    properties: {
-      instanceId: id,
-      name: { type: 'string' },
-      runtimeStatus: { type: 'string', description: 'Pending, Running, Completed, Failed, Terminated, ...' },
-      customStatus: {},
-      output: {},
-      createdTime: instant,
-      lastUpdatedTime: instant,
-    },
-  },
-};
-
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const responses: Record<string, JsonObject> = {
   BadRequest: problemResponse('Invalid input (VALIDATION.INVALID_INPUT, RANGE.*, TIME.INVALID): names the fields, never their values.'),
@@ -293,14 +129,14 @@ const frontDesk = ['Front desk'];
 const waitlistTag = ['Waitlist'];
 const workflows = ['Workflows'];
 
-const put = (operationId: string, summary: string, param: string, bodySchema: z.ZodType, result: string) =>
+const put = (operationId: string, summary: string, params: z.ZodType, bodySchema: z.ZodType, result: string) =>
   operation({
     operationId,
     summary,
     tags: config,
     roles: admin,
-    parameters: [pathParam(param)],
-    requestBody: body(jsonSchema(bodySchema)),
+    parameters: s.pathParameters(params),
+    requestBody: body(bodySchema),
     responses: {
       '200': ok('Replaced', ref(result)),
       '201': ok('Created', ref(result)),
@@ -317,7 +153,7 @@ export const openApiFragment: OpenApiFragment = {
     { name: 'Waitlist', description: 'Waitlist entries and the offers in flight.' },
     { name: 'Workflows', description: 'Provider absences and workflow status.' },
   ],
-  components: { schemas, responses },
+  components: { schemas: s.components, responses },
   paths: {
     '/api/clinics': {
       get: operation({
@@ -326,32 +162,28 @@ export const openApiFragment: OpenApiFragment = {
         tags: config,
         roles: staff,
         responses: {
-          '200': ok('Clinics', { type: 'object', required: ['clinics'], properties: { clinics: { type: 'array', items: ref('Clinic') } } }),
+          '200': ok('Clinics', s.output(clinicListSchema)),
           ...commonErrors,
         },
       }),
     },
-    '/api/clinics/{clinicId}': { put: put('putClinic', 'Create or replace a clinic', 'clinicId', clinicBodySchema, 'Clinic') },
+    '/api/clinics/{clinicId}': { put: put('putClinic', 'Create or replace a clinic', clinicParamsSchema, clinicBodySchema, 'Clinic') },
     '/api/appointment-types': {
       get: operation({
         operationId: 'listAppointmentTypes',
         summary: 'Appointment types of a clinic',
         tags: config,
         roles: staff,
-        parameters: queryParameters(clinicQuerySchema),
+        parameters: s.queryParameters(clinicQuerySchema),
         responses: {
-          '200': ok('Types', {
-            type: 'object',
-            required: ['appointmentTypes'],
-            properties: { appointmentTypes: { type: 'array', items: ref('AppointmentType') } },
-          }),
+          '200': ok('Types', s.output(appointmentTypeListSchema)),
           ...commonErrors,
           '404': problem('NotFound'),
         },
       }),
     },
     '/api/appointment-types/{code}': {
-      put: put('putAppointmentType', 'Create or replace an appointment type', 'code', appointmentTypeBodySchema, 'AppointmentType'),
+      put: put('putAppointmentType', 'Create or replace an appointment type', appointmentTypeParamsSchema, appointmentTypeBodySchema, 'AppointmentType'),
     },
     '/api/providers': {
       get: operation({
@@ -359,25 +191,27 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Providers of a clinic',
         tags: config,
         roles: staff,
-        parameters: queryParameters(clinicQuerySchema),
+        parameters: s.queryParameters(clinicQuerySchema),
         responses: {
-          '200': ok('Providers', { type: 'object', required: ['providers'], properties: { providers: { type: 'array', items: ref('Provider') } } }),
+          '200': ok('Providers', s.output(providerListSchema)),
           ...commonErrors,
           '404': problem('NotFound'),
         },
       }),
     },
-    '/api/providers/{providerId}': { put: put('putProvider', 'Create or replace a provider with weekly hours', 'providerId', providerBodySchema, 'Provider') },
-    '/api/patients/{patientId}': { put: put('putPatient', 'Create or replace a patient (PHI; audited)', 'patientId', patientBodySchema, 'Patient') },
+    '/api/providers/{providerId}': {
+      put: put('putProvider', 'Create or replace a provider with weekly hours', providerParamsSchema, providerBodySchema, 'Provider'),
+    },
+    '/api/patients/{patientId}': { put: put('putPatient', 'Create or replace a patient (PHI; audited)', patientParamsSchema, patientBodySchema, 'Patient') },
     '/api/slots': {
       get: operation({
         operationId: 'searchSlots',
         summary: 'Free slots for an appointment type',
         tags: frontDesk,
         roles: staff,
-        parameters: queryParameters(slotQuerySchema),
+        parameters: s.queryParameters(slotQuerySchema),
         responses: {
-          '200': ok('Free slots', { type: 'object', required: ['slots'], properties: { slots: { type: 'array', items: ref('FreeSlot') } } }),
+          '200': ok('Free slots', s.output(freeSlotListSchema)),
           ...commonErrors,
           '404': problem('NotFound'),
           '422': problem('Unprocessable'),
@@ -390,7 +224,7 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Day view per provider: booked, free and held slots (console)',
         tags: frontDesk,
         roles: staff,
-        parameters: queryParameters(scheduleQuerySchema),
+        parameters: s.queryParameters(scheduleQuerySchema),
         responses: { '200': ok('Day schedule', ref('DaySchedule')), ...commonErrors, '404': problem('NotFound') },
       }),
     },
@@ -401,7 +235,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: frontDesk,
         roles: staff,
         parameters: [idempotencyKey],
-        requestBody: body(jsonSchema(bookBodySchema)),
+        requestBody: body(bookBodySchema),
         responses: {
           '201': ok('Booked', ref('Appointment')),
           ...writeErrors,
@@ -415,13 +249,9 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Appointments of a clinic starting in [from, to), paginated',
         tags: frontDesk,
         roles: staff,
-        parameters: queryParameters(appointmentListQuerySchema),
+        parameters: s.queryParameters(appointmentListQuerySchema),
         responses: {
-          '200': ok('A page of appointments', {
-            type: 'object',
-            required: ['appointments'],
-            properties: { appointments: { type: 'array', items: ref('AppointmentSummary') }, continuationToken: { type: 'string' } },
-          }),
+          '200': ok('A page of appointments', s.output(appointmentPageSchema)),
           ...commonErrors,
         },
       }),
@@ -432,7 +262,7 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'One appointment (audited)',
         tags: frontDesk,
         roles: staff,
-        parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$')],
+        parameters: s.pathParameters(appointmentParamsSchema),
         responses: { '200': ok('The appointment', ref('Appointment')), ...commonErrors, '404': problem('NotFound') },
       }),
     },
@@ -442,8 +272,8 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Cancel; releases the slot and publishes the events',
         tags: frontDesk,
         roles: staff,
-        parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
-        requestBody: body(jsonSchema(cancelBodySchema), false),
+        parameters: [...s.pathParameters(appointmentParamsSchema), idempotencyKey],
+        requestBody: body(cancelBodySchema, false),
         responses: {
           '200': ok('Cancelled', ref('Appointment')),
           ...writeErrors,
@@ -459,8 +289,8 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Record a no-show (after the start time)',
         tags: frontDesk,
         roles: staff,
-        parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
-        requestBody: body(jsonSchema(noShowBodySchema), false),
+        parameters: [...s.pathParameters(appointmentParamsSchema), idempotencyKey],
+        requestBody: body(noShowBodySchema, false),
         responses: {
           '200': ok('Marked', ref('Appointment')),
           ...writeErrors,
@@ -476,8 +306,8 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Staff confirmation: a pending booking (no-show policy) becomes booked',
         tags: frontDesk,
         roles: staff,
-        parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$'), idempotencyKey],
-        requestBody: body(jsonSchema(confirmBodySchema), false),
+        parameters: [...s.pathParameters(appointmentParamsSchema), idempotencyKey],
+        requestBody: body(confirmBodySchema, false),
         responses: { '200': ok('Confirmed', ref('Appointment')), ...writeErrors, '404': problem('NotFound'), '409': problem('Conflict') },
       }),
     },
@@ -487,13 +317,9 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Timeline of an appointment, derived from its record and the offers for its slot',
         tags: frontDesk,
         roles: staff,
-        parameters: [pathParam('appointmentId', '^[A-Za-z0-9\\-.]{1,64}$')],
+        parameters: s.pathParameters(appointmentParamsSchema),
         responses: {
-          '200': ok('Timeline', {
-            type: 'object',
-            required: ['appointmentId', 'events'],
-            properties: { appointmentId: id, events: { type: 'array', items: ref('TimelineEvent') } },
-          }),
+          '200': ok('Timeline', s.output(timelineSchema)),
           ...commonErrors,
           '404': problem('NotFound'),
         },
@@ -506,7 +332,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: waitlistTag,
         roles: staff,
         parameters: [idempotencyKey],
-        requestBody: body(jsonSchema(waitlistBodySchema)),
+        requestBody: body(waitlistBodySchema),
         responses: { '201': ok('Added', ref('WaitlistEntry')), ...writeErrors, '404': problem('NotFound'), '422': problem('Unprocessable') },
       }),
       get: operation({
@@ -514,13 +340,9 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Waitlist entries of a clinic, paginated',
         tags: waitlistTag,
         roles: staff,
-        parameters: queryParameters(waitlistQuerySchema),
+        parameters: s.queryParameters(waitlistQuerySchema),
         responses: {
-          '200': ok('A page of entries', {
-            type: 'object',
-            required: ['entries'],
-            properties: { entries: { type: 'array', items: ref('WaitlistEntry') }, continuationToken: { type: 'string' } },
-          }),
+          '200': ok('A page of entries', s.output(waitlistPageSchema)),
           ...commonErrors,
         },
       }),
@@ -531,13 +353,9 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Waitlist offers of a clinic in a window (default: sent, next 24 h)',
         tags: waitlistTag,
         roles: staff,
-        parameters: queryParameters(offerQuerySchema),
+        parameters: s.queryParameters(offerQuerySchema),
         responses: {
-          '200': ok('Offers', {
-            type: 'object',
-            required: ['offers', 'now'],
-            properties: { offers: { type: 'array', items: ref('WaitlistOffer') }, now: instant },
-          }),
+          '200': ok('Offers', s.output(offerListSchema)),
           ...commonErrors,
           '404': problem('NotFound'),
         },
@@ -549,8 +367,8 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Report an absence: starts the re-assignment workflow',
         tags: workflows,
         roles: staff,
-        parameters: [pathParam('providerId'), idempotencyKey],
-        requestBody: body(jsonSchema(absenceBodySchema)),
+        parameters: [...s.pathParameters(providerParamsSchema), idempotencyKey],
+        requestBody: body(absenceBodySchema),
         responses: {
           '202': ok('Workflow started (or already running)', ref('WorkflowAccepted')),
           ...writeErrors,
@@ -565,7 +383,7 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'Runtime status, custom status and output of a workflow',
         tags: workflows,
         roles: staff,
-        parameters: [pathParam('instanceId', '^[A-Za-z0-9._:-]{1,100}$')],
+        parameters: s.pathParameters(workflowParamsSchema),
         responses: { '200': ok('Status', ref('WorkflowStatus')), ...commonErrors, '404': problem('NotFound'), '503': problem('ServiceUnavailable') },
       }),
     },
@@ -575,7 +393,7 @@ export const openApiFragment: OpenApiFragment = {
         summary: 'This document',
         tags: ['Meta'],
         security: [],
-        responses: { '200': ok('OpenAPI 3.1 document', { type: 'object' }) },
+        responses: { '200': ok('OpenAPI 3.1 document', s.output(z.object({}))) },
       },
     },
   },

@@ -1,20 +1,24 @@
+import { z } from 'zod';
 import type { OpenApiFragment } from '../openapi';
+import { openApiSchemas } from './_schema';
 
 /**
  * Patient SMS channel (functions/sms-*.ts). Twilio webhooks are authenticated by X-Twilio-Signature, not by
  * App Service Authentication. Written by the API helper from the route files; the SMS owner may refine it.
+ * The patient area validates these forms by hand (Twilio's fields), so their zod shapes live here.
  */
+const s = openApiSchemas();
 
 const twilioSignature = {
   name: 'X-Twilio-Signature',
   in: 'header',
   required: true,
   description: 'HMAC-SHA1 (auth token) over the public URL and the sorted form parameters; a bad signature is 403.',
-  schema: { type: 'string' },
+  schema: s.input(z.string()),
 };
 const form = {
   required: true,
-  content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', additionalProperties: { type: 'string' } } } },
+  content: { 'application/x-www-form-urlencoded': { schema: s.input(z.record(z.string(), z.string())) } },
 };
 
 export const openApiFragment: OpenApiFragment = {
@@ -29,7 +33,7 @@ export const openApiFragment: OpenApiFragment = {
         parameters: [twilioSignature],
         requestBody: form,
         responses: {
-          '200': { description: 'TwiML answer', content: { 'text/xml': { schema: { type: 'string' } } } },
+          '200': { description: 'TwiML answer', content: { 'text/xml': { schema: s.output(z.string()) } } },
           '400': { description: 'Missing webhook fields' },
           '403': { description: 'Bad or missing signature' },
           '500': { description: 'Processing failed; Twilio retries the same MessageSid' },
@@ -56,26 +60,17 @@ export const openApiFragment: OpenApiFragment = {
               summary: 'Local only: the SMS this process sent, newest last',
               tags: ['SMS'],
               security: [],
-              parameters: [{ name: 'to', in: 'query', required: false, schema: { type: 'string' } }],
+              parameters: s.queryParameters(z.object({ to: z.string().optional() })),
               responses: {
                 '200': {
                   description: 'Messages',
                   content: {
                     'application/json': {
-                      schema: {
-                        type: 'object',
-                        required: ['messages'],
-                        properties: {
-                          messages: {
-                            type: 'array',
-                            items: {
-                              type: 'object',
-                              required: ['to', 'body'],
-                              properties: { to: { type: 'string' }, from: { type: 'string' }, body: { type: 'string' }, sentAt: { type: 'string' } },
-                            },
-                          },
-                        },
-                      },
+                      schema: s.output(
+                        z.object({
+                          messages: z.array(z.object({ to: z.string(), from: z.string().optional(), body: z.string(), sentAt: z.string().optional() })),
+                        }),
+                      ),
                     },
                   },
                 },

@@ -8,7 +8,7 @@ jest.mock('@azure/functions-core', () => require('../../../support/api-harness')
  * parameters, unique operationIds; (2) true to the app: every HTTP route registered under /api and /fhir is
  * documented with its methods, and every documented operation is registered.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { captured, httpRoutes, invoke } from '../../../support/api-harness';
@@ -230,7 +230,7 @@ describe('the document matches the registered routes', () => {
     if (missing.length > 0) {
       throw new Error(
         `Registered but not in the OpenAPI document:\n  ${missing.join('\n  ')}\n` +
-          'Describe them in a fragment: functions/openapi/<area>.ts exporting `openApiFragment` (see functions/openapi/README.md).',
+          'Describe them in a fragment: functions/ops/openapi/<area>.ts exporting `openApiFragment` (see functions/ops/openapi/README.md).',
       );
     }
   });
@@ -246,5 +246,10 @@ describe('the document matches the registered routes', () => {
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.body).toEqual(doc);
     if (process.env.WRITE_OPENAPI === '1') writeFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  });
+
+  test('docs/openapi.json is the generated document (npm run openapi rewrites it)', () => {
+    const file = join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(doc);
   });
 });
