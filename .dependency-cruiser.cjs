@@ -26,7 +26,7 @@ module.exports = {
       comment: 'The embedded local host (local/) is a development runtime: nothing deployed may import it.',
       severity: 'error',
       from: { path: '^(functions|orchestrations|domain)/' },
-      to: { path: '^(local|testkit|bench|scripts|test)/' },
+      to: { path: '^(local|mllp-bridge|testkit|bench|scripts|test)/' },
     },
     {
       name: 'trigger-areas-meet-through-schemas',
