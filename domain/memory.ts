@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
 import type { SchedulingEvent } from './events';
-import type { Appointment, AppointmentType, Clinic, Provider, WaitlistEntry, WaitlistOffer } from './model';
+import type { Appointment, AppointmentType, Clinic, OfferStatus, Provider, WaitlistEntry, WaitlistOffer } from './model';
+import { nameMatches, nameWords } from './patient-search';
 import type {
   AppointmentQuery,
   AppointmentRepository,
@@ -95,6 +96,14 @@ export class InMemoryPatients implements PatientRepository {
   }
   async findByPhone(phone: string) {
     return clone([...this.byId.values()].find((p) => p.phone === phone));
+  }
+  async searchByName(text: string, limit: number) {
+    const words = nameWords(text);
+    return [...this.byId.values()]
+      .filter((p) => nameMatches(p.name, words))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.patientId.localeCompare(b.patientId))
+      .slice(0, limit)
+      .map((p) => clone(p));
   }
 }
 
@@ -235,6 +244,14 @@ export class InMemoryOffers implements OfferRepository {
     return [...this.byId.values()]
       .filter((o) => o.patientId === patientId && o.status === 'sent')
       .sort((a, b) => b.sentAt.localeCompare(a.sentAt))
+      .map(clone);
+  }
+  async listByClinic(clinicId: string, q: { sentFrom: string; sentTo: string; status?: OfferStatus }) {
+    const from = Date.parse(q.sentFrom);
+    const to = Date.parse(q.sentTo);
+    return [...this.byId.values()]
+      .filter((o) => o.clinicId === clinicId && Date.parse(o.sentAt) >= from && Date.parse(o.sentAt) < to && (!q.status || o.status === q.status))
+      .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.offerId.localeCompare(b.offerId))
       .map(clone);
   }
 }

@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { SchedulingEvent } from './events';
-import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Coverage, Patient, Provider, WaitlistEntry, WaitlistOffer } from './model';
+import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Coverage, OfferStatus, Patient, Provider, WaitlistEntry, WaitlistOffer } from './model';
 
 /** Time source; orchestrations pass context.df.currentUtcDateTime through a fixed clock. */
 export interface Clock {
@@ -41,6 +41,11 @@ export interface PatientRepository {
   put(patient: PatientRecord): Promise<void>;
   /** Finds a patient by E.164 phone (inbound SMS). */
   findByPhone(phone: string): Promise<PatientRecord | undefined>;
+  /**
+   * Patients whose name contains every word of `text` (case-insensitive), at most `limit`, by name:
+   * the front desk's lookup by name. Callers audit it; the text is PHI and is never logged.
+   */
+  searchByName(text: string, limit: number): Promise<PatientRecord[]>;
 }
 
 export interface AppointmentQuery {
@@ -105,6 +110,8 @@ export interface OfferRepository {
   listBySlot(slotId: string): Promise<WaitlistOffer[]>;
   /** The patient's offers with status `sent`, newest first. */
   listOpenForPatient(patientId: string): Promise<WaitlistOffer[]>;
+  /** A clinic's offers sent in [sentFrom, sentTo) (optionally of one status), oldest first: the console's live workflow view. */
+  listByClinic(clinicId: string, query: { sentFrom: string; sentTo: string; status?: OfferStatus }): Promise<WaitlistOffer[]>;
 }
 
 /**

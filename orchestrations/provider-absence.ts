@@ -8,28 +8,16 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import { DateTime } from 'luxon';
-import { bookAppointment, cancelAppointment, isDomainError, listAllAppointments, searchFreeSlots } from '../domain';
-import { optimizeAssignment, type OptimizationInstance } from '../domain/optimizer';
+import { bookAppointment, cancelAppointment, isDomainError } from '../domain';
+import { findDisplaced, planAbsenceRehoming, withAbsence, type AbsencePlan, type DisplacedAppointment } from '../domain/absence';
 import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { AbsenceActivities, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
 
 export { AbsenceActivities, absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
 
-interface Displaced {
-  appointmentId: string;
-  patientId: string;
-  appointmentType: string;
-  start: string;
-}
-
-interface Plan {
-  assignments: { appointmentId: string; slotId: string; reason: string }[];
-  unplaced: { appointmentId: string; reason: string }[];
-  status: string;
-  solveMs: number;
-}
+type Displaced = DisplacedAppointment;
+type Plan = AbsencePlan;
 
 export interface RehomeResult {
   appointmentId: string;
@@ -84,24 +72,14 @@ export async function recordAbsence(input: AbsenceInput): Promise<Displaced[]> {
   const services = await getServices();
   const provider = await services.config.getProvider(input.providerId);
   if (!provider) return [];
-  const already = provider.exceptions.some(
-    (e) => e.kind === 'absence' && Date.parse(e.from) === Date.parse(input.from) && Date.parse(e.to) === Date.parse(input.to),
-  );
-  if (!already) {
-    await services.config.putProvider({
-      ...provider,
-      exceptions: [...provider.exceptions, { kind: 'absence', from: input.from, to: input.to, ...(input.reasonCode ? { reason: input.reasonCode } : {}) }],
-    });
-  }
-  const appointments = await listAllAppointments(services.appointments, {
-    clinicId: provider.clinicId,
-    providerId: provider.providerId,
-    from: input.from,
-    to: input.to,
-  });
-  return appointments
-    .filter((a) => a.status === 'booked' || a.status === 'pending')
-    .map((a) => ({ appointmentId: a.appointmentId, patientId: a.patientId, appointmentType: a.appointmentType, start: a.start }));
+  const blocked = withAbsence(provider, input);
+  if (blocked !== provider) await services.config.putProvider(blocked);
+  return (await findDisplaced(services, provider, input)).map(({ appointmentId, patientId, appointmentType, start }) => ({
+    appointmentId,
+    patientId,
+    appointmentType,
+    start,
+  }));
 }
 
 /** Jointly assigns displaced patients to free compatible slots with the optimizer (all must be placed if possible). */
@@ -116,47 +94,13 @@ export async function planRehoming(input: AbsenceInput & { displaced: Displaced[
       status: 'empty',
       solveMs: 0,
     };
-  const now = services.clock.now();
-  const from = DateTime.max(now.plus({ minutes: clinic.bookingPolicy.minNoticeMinutes }), DateTime.fromISO(input.from, { setZone: true }));
-  const until = DateTime.fromISO(input.to, { setZone: true }).plus({ days: input.searchDays ?? 14 });
-  const types = [...new Set(input.displaced.map((d) => d.appointmentType))];
-  const slots: OptimizationInstance['slots'] = [];
-  for (const appointmentType of types) {
-    // Searches are bounded to 31 days; walk the horizon in chunks.
-    for (let chunk = from; chunk < until; chunk = chunk.plus({ days: 30 })) {
-      const chunkEnd = DateTime.min(chunk.plus({ days: 30 }), until);
-      const free = await searchFreeSlots(services, { clinicId: clinic.clinicId, appointmentType, from: chunk.toISO()!, to: chunkEnd.toISO()! });
-      for (const s of free) slots.push({ id: `${s.slotId}|${appointmentType}`, providerId: s.providerId, start: s.start, end: s.end, appointmentType });
-    }
-  }
-  const result = await optimizeAssignment(
-    {
-      timeZone: clinic.timeZone,
-      slots,
-      candidates: input.displaced.map((d) => ({
-        id: d.appointmentId,
-        appointmentType: d.appointmentType,
-        mustPlace: true,
-        // Continuity: the same provider after the absence scores higher.
-        preferredProviderId: input.providerId,
-        urgency: 'soon',
-      })),
-    },
-    { timeLimitMs: 5000 },
-  );
-  // A physical slot may appear once per appointment type; the optimizer sees them as separate slots.
-  const usedSlots = new Set<string>();
-  const assignments: Plan['assignments'] = [];
-  const unplaced: Plan['unplaced'] = result.unassigned.map((u) => ({ appointmentId: u.candidateId, reason: u.reason }));
-  for (const a of result.assignments) {
-    const slotId = a.slotId.split('|')[0]!;
-    if (usedSlots.has(slotId)) unplaced.push({ appointmentId: a.candidateId, reason: 'slot shared by two appointment types' });
-    else {
-      usedSlots.add(slotId);
-      assignments.push({ appointmentId: a.candidateId, slotId, reason: a.reason });
-    }
-  }
-  return { assignments, unplaced, status: result.status, solveMs: Math.round(result.solveMs) };
+  return planAbsenceRehoming(services, {
+    provider,
+    clinic,
+    window: input,
+    displaced: input.displaced,
+    ...(input.searchDays !== undefined ? { searchDays: input.searchDays } : {}),
+  });
 }
 
 /** Books the new slot for the patient, then cancels the original with reason provider-absence, then texts them. */

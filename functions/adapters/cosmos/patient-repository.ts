@@ -1,4 +1,5 @@
 import type { PatientRecord, PatientRepository } from '../../../domain/ports';
+import { nameMatches, nameWords } from '../../../domain/patient-search';
 import { type KeyedHasher } from './keys';
 import { type BaseDoc, type Store, statusOf, stripDoc } from './store';
 
@@ -61,5 +62,24 @@ export class CosmosPatientRepository implements PatientRepository {
       else if (!p || p.phone !== phone) await this.store.delete(l.id, pk).catch((e) => (statusOf(e) === 412 ? undefined : Promise.reject(e)));
     }
     return found.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+  }
+
+  /**
+   * Cross-partition: every patient record is scanned for the words (the local server knows only the
+   * two-argument CONTAINS, hence LOWER). Fine for a clinic group's front desk; a large population needs a
+   * search index instead. The words are query parameters, never part of the query text.
+   */
+  async searchByName(text: string, limit: number): Promise<PatientRecord[]> {
+    const words = nameWords(text);
+    if (words.length === 0) return [];
+    const docs = await this.store.queryAll<PatientDoc>({
+      query: `SELECT * FROM c WHERE c.type = 'patient' AND ${words.map((_, i) => `CONTAINS(LOWER(c.name), @w${i})`).join(' AND ')}`,
+      parameters: words.map((w, i) => ({ name: `@w${i}`, value: w })),
+    });
+    return docs
+      .map((d) => stripDoc<PatientRecord>(d))
+      .filter((p) => nameMatches(p.name, words))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.patientId.localeCompare(b.patientId))
+      .slice(0, limit);
   }
 }

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '../../../domain/errors';
-import type { WaitlistEntry, WaitlistOffer } from '../../../domain/model';
+import type { OfferStatus, WaitlistEntry, WaitlistOffer } from '../../../domain/model';
 import type { OfferRepository, Page, WaitlistRepository } from '../../../domain/ports';
 import { LruMap } from '../../../domain/lru';
 import { type BaseDoc, type Store, type Stored, statusOf, stripDoc } from './store';
@@ -170,5 +170,25 @@ export class CosmosOfferRepository implements OfferRepository {
       patientId,
     );
     return docs.map((d) => stripDoc<WaitlistOffer>(d));
+  }
+
+  async listByClinic(clinicId: string, q: { sentFrom: string; sentTo: string; status?: OfferStatus }): Promise<WaitlistOffer[]> {
+    // Cross-partition (offers are kept with patients), bounded by the clinic and the sending window.
+    // sentAt is stored in UTC (toUTC().toISO()), so the bounds compare as UTC strings.
+    const from = new Date(Date.parse(q.sentFrom)).toISOString();
+    const to = new Date(Date.parse(q.sentTo)).toISOString();
+    const docs = await this.patients.queryAll<OfferDoc>({
+      query: `SELECT * FROM c WHERE c.type = 'offer' AND c.clinicId = @clinicId AND c.sentAt >= @from AND c.sentAt < @to${q.status ? ' AND c.status = @status' : ''}`,
+      parameters: [
+        { name: '@clinicId', value: clinicId },
+        { name: '@from', value: from },
+        { name: '@to', value: to },
+        ...(q.status ? [{ name: '@status', value: q.status }] : []),
+      ],
+    });
+    return docs
+      .map((d) => stripDoc<WaitlistOffer>(d))
+      .filter((o) => Date.parse(o.sentAt) >= Date.parse(q.sentFrom) && Date.parse(o.sentAt) < Date.parse(q.sentTo))
+      .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.offerId.localeCompare(b.offerId));
   }
 }

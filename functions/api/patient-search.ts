@@ -1,0 +1,43 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+import { entityIdSchema } from '../../domain';
+import { NAME_QUERY_MAX_RESULTS, NAME_QUERY_MIN_CHARS } from '../../domain/patient-search';
+import { canAccessPatient, requireClinicAccess, type Role } from '../http/auth';
+import { apiHandler, audit, json, readJson, type ApiContext, type ApiResult } from '../http/handlers';
+
+/**
+ * Front desk: find patients by name. A POST, so the name (PHI) travels in the body and never in a URL,
+ * an access log or a browser history. Only PATIENT_NAME_SEARCH_ROLES may search; every match is
+ * audited (action `search`, ids only), and so is a search that found nobody. Results are limited to
+ * patients the principal may see (through `clinicId` for organisation-wide records).
+ */
+
+/** Roles allowed to look patients up by name (lookup by id is open to every front-desk role). */
+export const PATIENT_NAME_SEARCH_ROLES: readonly Role[] = ['scheduler', 'admin'];
+
+export const patientSearchBodySchema = z
+  .object({
+    name: z.string().trim().min(NAME_QUERY_MIN_CHARS, `must be at least ${NAME_QUERY_MIN_CHARS} characters`).max(100, 'must be at most 100 characters'),
+    clinicId: entityIdSchema.optional(),
+    limit: z.number().int().min(1).max(NAME_QUERY_MAX_RESULTS).optional(),
+  })
+  .strict();
+
+export async function searchPatients(ctx: ApiContext): Promise<ApiResult> {
+  const body = await readJson(ctx.request, patientSearchBodySchema);
+  if (body.clinicId) requireClinicAccess(ctx.principal, body.clinicId);
+  const limit = body.limit ?? 10;
+  // Ask for more than the limit: records of other clinics are filtered out after the query.
+  const found = await ctx.services.patients.searchByName(body.name, ctx.principal.clinicIds ? NAME_QUERY_MAX_RESULTS * 5 : limit);
+  const visible = found.filter((p) => canAccessPatient(ctx.principal, p, body.clinicId)).slice(0, limit);
+  if (visible.length === 0) await audit(ctx, { action: 'search', resourceType: 'Patient', resourceId: 'name-search' });
+  await Promise.all(visible.map((p) => audit(ctx, { action: 'search', resourceType: 'Patient', resourceId: p.patientId, patientId: p.patientId })));
+  return json(200, { patients: visible.map((p) => ({ patientId: p.patientId, name: p.name, clinicIds: p.clinicIds })) });
+}
+
+app.http('searchPatients', {
+  route: 'api/patients/search',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: apiHandler(PATIENT_NAME_SEARCH_ROLES, searchPatients),
+});
