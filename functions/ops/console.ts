@@ -4,7 +4,7 @@ import { app, HttpResponse, type HttpRequest } from '@azure/functions';
 import { getServices } from '../app/services';
 
 /**
- * The front-desk console: static HTML/CSS/JS from functions/console/, served at /console. Only the files
+ * The front-desk console: static HTML/CSS and ES modules from functions/ops/console/, served at /console. Only the files
  * listed in ASSETS are served (no path from the request reaches the file system). In Azure, App Service
  * Authentication protects /console and adds x-ms-client-principal to the API calls the page makes; locally
  * /console/config.json tells the page to send a development principal (role scheduler) itself.
@@ -13,8 +13,8 @@ import { getServices } from '../app/services';
 const ASSETS: Record<string, string> = {
   '': 'index.html',
   'index.html': 'index.html',
-  'app.js': 'app.js',
   'app.css': 'app.css',
+  ...Object.fromEntries(['app', 'api', 'dom', 'state', 'calendar', 'timeline', 'absence', 'workflows', 'patients', 'setup'].map((m) => [`${m}.js`, `${m}.js`])),
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const SECURITY_HEADERS = {
@@ -45,8 +45,13 @@ function asset(file: string): Buffer | undefined {
 export async function serveConsole(request: HttpRequest): Promise<HttpResponse> {
   const path = (request.params.path ?? '').replace(/^\/+/, '');
   if (path === 'config.json') {
-    const { settings } = await getServices();
-    const body = JSON.stringify({ devPrincipal: settings.SLOTFLOW_ENV === 'local', clinicClaimType: settings.CLINIC_CLAIM_TYPE });
+    const { settings, clock } = await getServices();
+    // `now`: the server's clock, so countdowns and "upcoming" are right on a workstation whose clock is off.
+    const body = JSON.stringify({
+      devPrincipal: settings.SLOTFLOW_ENV === 'local',
+      clinicClaimType: settings.CLINIC_CLAIM_TYPE,
+      now: clock.now().toUTC().toISO(),
+    });
     return new HttpResponse({ status: 200, body, headers: { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8' } });
   }
   const file = ASSETS[path];
