@@ -168,14 +168,13 @@ if (!haveChromium) console.warn('console-through-host browser test skipped: /usr
   });
   try {
     const page = await browser.newPage();
-    await page.goto(`${host.baseUrl}/console/?clinicId=${CLINIC}&date=${day}`);
+    await page.goto(`${host.baseUrl}/console/?clinicId=${CLINIC}&view=day&date=${day}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
     const slotId = `api-e2e-dr-a.${day.replace(/-/g, '')}T1600`;
-    const row = page.locator(`tr[data-slot-id="${slotId}"]`);
-    await row.getByRole('button', { name: /^Book/ }).click();
-    await page.fill('#book-patient', 'api-e2e-p1');
+    await page.locator(`td[data-slot-id="${slotId}"]`).click();
+    await page.fill('#book-patient-id', 'api-e2e-p1');
     await page.getByRole('button', { name: 'Book appointment' }).click();
-    await page.waitForFunction((id) => document.querySelector(`tr[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'booked', slotId);
+    await page.waitForFunction((id) => document.querySelector(`td[data-slot-id="${id}"]`)?.getAttribute('data-state') === 'booked', slotId);
     const listed = await call('GET', `/api/appointments?clinicId=${CLINIC}&from=${day}T16:00:00Z&to=${day}T16:30:00Z`);
     expect(listed.body.appointments).toEqual([expect.objectContaining({ slotId, patientId: 'api-e2e-p1', status: 'booked' })]);
   } finally {

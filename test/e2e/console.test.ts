@@ -494,7 +494,7 @@ browserTest('setup (admin): clinic, offer policy, appointment types, providers w
   // Clinic
   await page.fill('#clinic-name', 'Main Street Family Clinic');
   await page.getByRole('button', { name: 'Save clinic' }).click();
-  await expect(page.locator('#clinic-form .form-ok').innerText()).resolves.toBe('Saved clinic c1');
+  await page.locator('#clinic-form .form-ok', { hasText: 'Saved clinic c1' }).waitFor();
   expect((await env.services.config.getClinic('c1'))?.name).toBe('Main Street Family Clinic');
   await page.fill('#clinic-zone', 'Mars/Olympus');
   await page.getByRole('button', { name: 'Save clinic' }).click();
@@ -512,7 +512,7 @@ browserTest('setup (admin): clinic, offer policy, appointment types, providers w
   await axe('setup with field errors 1280x800');
   await page.fill('#op-batchSize', '2');
   await page.getByRole('button', { name: 'Save offer policy' }).click();
-  await expect(page.locator('#offer-form .form-ok').innerText()).resolves.toBe('Saved the offer policy');
+  await page.locator('#offer-form .form-ok', { hasText: 'Saved the offer policy' }).waitFor();
   await expect(page.locator('#op-batchSize').getAttribute('aria-invalid')).resolves.toBeNull();
   expect((await env.services.config.getClinic('c1'))?.offerPolicy.batchSize).toBe(2);
   // Appointment type
@@ -539,7 +539,7 @@ browserTest('setup (admin): clinic, offer policy, appointment types, providers w
   await expect(page.locator('#wh-10-end-error').innerText()).resolves.toBe('end must be after start');
   await page.fill('#wh-10-end', '13:00');
   await page.getByRole('button', { name: 'Save provider' }).click();
-  await expect(page.locator('#provider-form .form-ok').innerText()).resolves.toBe('Saved provider p6');
+  await page.locator('#provider-form .form-ok', { hasText: 'Saved provider p6' }).waitFor();
   const p6 = (await env.services.config.getProvider('p6'))!;
   expect(p6.weeklyHours).toContainEqual({ day: 'sat', start: '10:00', end: '13:00' });
   expect(p6.exceptions).toEqual([{ kind: 'holiday', date: '2026-03-20', reason: 'training' }]);

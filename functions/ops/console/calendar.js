@@ -178,7 +178,8 @@ function render(cal) {
             el(
               'th',
               { role: 'columnheader', scope: 'col', class: i % cal.providers.length === 0 ? 'prov-head day-start' : 'prov-head', title: c.provider.name },
-              shortName(c.provider.name),
+              el('span', { 'aria-hidden': 'true' }, shortName(c.provider.name)),
+              el('span', { class: 'sr-only' }, c.provider.name),
             ),
           ),
         ),
@@ -244,9 +245,9 @@ function captionText(cal) {
   return `${clinic ? clinic.name : cal.clinicId}: ${range} (${cal.timeZone})`;
 }
 
-/** "Dr. Lee" stays; long names shrink to initials plus surname for the narrow week columns. @param {string} name */
+/** The last word of a provider's name ("Dr. Lee" -> "Lee") for the narrow week columns; the full name is spoken. @param {string} name */
 function shortName(name) {
-  return name.length <= 10 ? name : (name.split(/\s+/).slice(-1)[0] ?? name);
+  return name.split(/\s+/).slice(-1)[0] ?? name;
 }
 
 /**

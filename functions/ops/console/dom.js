@@ -210,13 +210,32 @@ export function showFieldErrors(form, errors, formMessage) {
     }
     note.textContent = note.textContent ? `${note.textContent}; ${e.message}` : e.message;
     target.setAttribute('aria-invalid', 'true');
+    // Editing the field clears its error (the next save asks the API again).
+    const field = target;
+    const noteId = id;
+    field.addEventListener(
+      'input',
+      () => {
+        document.getElementById(noteId)?.remove();
+        field.removeAttribute('aria-invalid');
+        const rest = (field.getAttribute('aria-describedby') || '')
+          .split(' ')
+          .filter((x) => x && x !== noteId)
+          .join(' ');
+        if (rest) field.setAttribute('aria-describedby', rest);
+        else field.removeAttribute('aria-describedby');
+      },
+      { once: true },
+    );
     const described = (target.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
     if (!described.includes(id)) target.setAttribute('aria-describedby', [...described, id].join(' '));
     first ??= target;
   }
   const line = form.querySelector('.form-error');
   if (line) {
-    const text = [formMessage, ...unplaced.map((e) => `${e.field}: ${e.message}`)].filter(Boolean).join(' ');
+    const placed = errors.length - unplaced.length;
+    const lead = placed > 0 && unplaced.length === 0 ? `Not saved: ${placed === 1 ? 'one field needs' : `${placed} fields need`} attention.` : formMessage;
+    const text = [lead, ...unplaced.map((e) => `${e.field}: ${e.message}`)].filter(Boolean).join(' ');
     line.textContent = text;
   }
   if (first && typeof first.focus === 'function') first.focus();

@@ -31,17 +31,19 @@ export function stopWorkflows() {
 
 export async function refreshWorkflows() {
   if (!state.clinicId) return;
-  const now = new Date(serverNow());
-  const [offers, backfills] = await Promise.all([
-    api(
-      'GET',
-      `/api/offers?${query({ clinicId: state.clinicId, from: new Date(now.getTime() - 3600e3).toISOString(), to: new Date(now.getTime() + 6 * 86_400e3).toISOString() })}`,
-    ),
-    api('GET', `/api/backfills?${query({ clinicId: state.clinicId, hours: 24 })}`),
-  ]);
-  state.skewMs = Date.parse(offers.now) - Date.now();
+  // One cheap read (the clinic's offers of the last 24 hours, grouped by workflow) feeds both panels: polling
+  // GET /api/offers would look up every slot of the window, which the host would rather spend on workflows.
+  const backfills = await api('GET', `/api/backfills?${query({ clinicId: state.clinicId, hours: 24 })}`);
+  state.skewMs = Date.parse(backfills.now) - Date.now();
+  const nowMs = Date.parse(backfills.now);
+  const inFlight = backfills.workflows
+    .flatMap((/** @type {any} */ w) =>
+      w.rounds.flatMap((/** @type {any} */ r) => r.offers.map((/** @type {any} */ o) => ({ ...o, slotId: w.slotId, round: r.round }))),
+    )
+    .filter((/** @type {any} */ o) => o.status === 'sent' && Date.parse(o.expiresAt) > nowMs)
+    .sort((/** @type {any} */ a, /** @type {any} */ b) => a.expiresAt.localeCompare(b.expiresAt));
   byId('offers').replaceChildren(
-    ...(offers.offers.length ? offers.offers : [null]).map((/** @type {any} */ o) =>
+    ...(inFlight.length ? inFlight : [null]).map((/** @type {any} */ o) =>
       o
         ? el(
             'tr',
