@@ -8,7 +8,8 @@ jest.mock('@azure/functions-core', () => require('../../../support/api-harness')
  * checked against the OpenAPI document; errors are problem+json without PHI.
  */
 import { bookAppointment, EventType, type WaitlistOffer } from '../../../../domain';
-import { provideGlpk, type GLPK } from '../../../../domain/optimizer';
+import type { GLPK } from 'glpk.js/node';
+import { provideGlpk } from '../../../../domain/optimizer';
 import { InMemorySmsMessages } from '../../../../domain/sms';
 import { absenceInstanceId } from '../../../../orchestrations/names';
 import {
