@@ -63,7 +63,7 @@ export async function findDisplaced(
   deps: Pick<SchedulingDeps, 'appointments'>,
   provider: Pick<Provider, 'providerId' | 'clinicId'>,
   window: AbsenceWindow,
-): Promise<(DisplacedAppointment & Pick<Appointment, 'end' | 'status'>)[]> {
+): Promise<(DisplacedAppointment & Pick<Appointment, 'end'> & { status: 'booked' | 'pending' })[]> {
   const appointments = await listAllAppointments(deps.appointments, {
     clinicId: provider.clinicId,
     providerId: provider.providerId,
@@ -71,7 +71,7 @@ export async function findDisplaced(
     to: window.to,
   });
   return appointments
-    .filter((a) => a.status === 'booked' || a.status === 'pending')
+    .filter((a): a is Appointment & { status: 'booked' | 'pending' } => a.status === 'booked' || a.status === 'pending')
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start))
     .map((a) => ({ appointmentId: a.appointmentId, patientId: a.patientId, appointmentType: a.appointmentType, start: a.start, end: a.end, status: a.status }));
 }

@@ -1,11 +1,11 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { DomainError, entityIdSchema, ErrorCode, parseSlotId, toIsoInZone } from '../../domain';
+import type { z } from 'zod';
+import { DomainError, ErrorCode, parseSlotId, toIsoInZone } from '../../domain';
 import { configWithProvider, findDisplaced, planAbsenceRehoming, withAbsence } from '../../domain/absence';
 import { absenceInstanceId } from '../../orchestrations/names';
 import { requireClinicAccess } from '../http/auth';
 import { apiHandler, audit, json, readJson, readParams, type ApiContext, type ApiResult } from '../http/handlers';
-import { absenceBodySchema } from './workflows';
+import { absencePreviewBodySchema, providerParamsSchema as providerParams, type absencePreviewSchema } from './schemas';
 
 /**
  * Front desk: what reporting an absence would do, before doing it. Lists the provider's appointments in
@@ -14,9 +14,6 @@ import { absenceBodySchema } from './workflows';
  * as it would read with the absence, without storing anything. A read: no Idempotency-Key, nothing
  * changes; `instanceId` is the workflow POST /api/providers/{id}/absences would start.
  */
-
-export const absencePreviewBodySchema = absenceBodySchema;
-const providerParams = z.object({ providerId: entityIdSchema }).strict();
 
 export async function previewAbsence(ctx: ApiContext): Promise<ApiResult> {
   const { providerId } = readParams(ctx.request, providerParams);
@@ -73,7 +70,7 @@ export async function previewAbsence(ctx: ApiContext): Promise<ApiResult> {
       ...(r.patientName ? [audit(ctx, { action: 'read', resourceType: 'Patient', resourceId: r.patientId, patientId: r.patientId })] : []),
     ]),
   );
-  return json(200, {
+  const preview: z.output<typeof absencePreviewSchema> = {
     providerId,
     clinicId: clinic.clinicId,
     timeZone: clinic.timeZone,
@@ -82,8 +79,9 @@ export async function previewAbsence(ctx: ApiContext): Promise<ApiResult> {
     instanceId: absenceInstanceId(providerId, body.from, body.to),
     displaced: rows,
     optimizer: { status: plan.status, solveMs: plan.solveMs },
-    plannedAt: ctx.services.clock.now().toUTC().toISO(),
-  });
+    plannedAt: ctx.services.clock.now().toUTC().toISO()!,
+  };
+  return json(200, preview);
 }
 
 app.http('previewProviderAbsence', {

@@ -1,10 +1,11 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { fhirIdSchema } from '../../domain';
+import type { z } from 'zod';
 import type { SmsMessageRecord } from '../../domain/sms';
 import { backfillInstanceId } from '../../orchestrations/names';
 import { apiHandler, audit, json, readParams, type ApiContext, type ApiResult } from '../http/handlers';
-import { appointmentTimeline, appointmentView, type TimelineEvent } from './appointments';
+import { appointmentTimeline } from './appointments';
+import { appointmentParamsSchema as appointmentParams, type appointmentHistorySchema, type TimelineEvent } from './schemas';
+import { appointmentView } from './views';
 
 /**
  * The console's appointment timeline: the appointment, its lifecycle events (GET
@@ -13,7 +14,6 @@ import { appointmentTimeline, appointmentView, type TimelineEvent } from './appo
  * SMS records carry ids, purpose, template and status; never the phone or the text.
  */
 
-const appointmentParams = z.object({ appointmentId: fhirIdSchema }).strict();
 /** SMS about an appointment can precede its record by a little (an offer, then the booking). */
 const SMS_LOOKBACK_MS = 24 * 3600_000;
 /** A re-homed appointment's "new time" SMS goes out right after the workflow books it. */
@@ -38,7 +38,7 @@ export async function appointmentTimelineWithMessages(ctx: ApiContext): Promise<
     ...sms.map((m) => audit(ctx, { action: 'read', resourceType: 'SmsMessage', resourceId: m.messageId, patientId: m.patientId })),
     ...offers.map((o) => audit(ctx, { action: 'search', resourceType: 'WaitlistOffer', resourceId: o.offerId, patientId: o.patientId })),
   ]);
-  return json(200, {
+  const history: z.output<typeof appointmentHistorySchema> = {
     appointment: appointmentView(appointment),
     events: base.events,
     sms: sms.map((m) => ({
@@ -62,7 +62,8 @@ export async function appointmentTimelineWithMessages(ctx: ApiContext): Promise<
       expiresAt: o.expiresAt,
       ...(o.respondedAt ? { respondedAt: o.respondedAt } : {}),
     })),
-  });
+  };
+  return json(200, history);
 }
 
 app.http('appointmentTimelineWithMessages', {

@@ -1,9 +1,10 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
-import { z } from 'zod';
-import { DomainError, entityIdSchema, ErrorCode, parseSlotId, toIsoInZone, type WaitlistOffer } from '../../domain';
+import type { z } from 'zod';
+import { DomainError, ErrorCode, parseSlotId, toIsoInZone, type WaitlistOffer } from '../../domain';
 import { requireClinicAccess } from '../http/auth';
 import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
+import { backfillRoundsQuerySchema, type backfillRoundsSchema } from './schemas';
 import { workflowClientOf } from './workflows';
 
 /**
@@ -12,11 +13,6 @@ import { workflowClientOf } from './workflows';
  * when the workflow engine answers. One offer query for the clinic (OfferRepository.listByClinic);
  * the console polls it every few seconds.
  */
-
-export const MAX_BACKFILL_HOURS = 7 * 24;
-export const backfillRoundsQuerySchema = z
-  .object({ clinicId: entityIdSchema, hours: z.coerce.number().int().min(1).max(MAX_BACKFILL_HOURS).optional() })
-  .strict();
 
 interface WorkflowStatus {
   runtimeStatus?: string;
@@ -79,12 +75,17 @@ export async function backfillRounds(ctx: ApiContext): Promise<ApiResult> {
           })),
         };
       });
-    const outcome = list.some((o) => o.status === 'accepted') ? 'booked' : list.some((o) => o.status === 'sent') ? 'offering' : 'no-taker-yet';
+    const outcome = list.some((o) => o.status === 'accepted')
+      ? ('booked' as const)
+      : list.some((o) => o.status === 'sent')
+        ? ('offering' as const)
+        : ('no-taker-yet' as const);
     return { instanceId, slotId, providerId, slotStart: toIsoInZone(startUtc, clinic.timeZone), outcome, rounds, ...statuses.get(instanceId) };
   });
   workflows.sort((a, b) => (b.rounds.at(-1)?.sentAt ?? '').localeCompare(a.rounds.at(-1)?.sentAt ?? ''));
   await Promise.all(offers.map((o) => audit(ctx, { action: 'search', resourceType: 'WaitlistOffer', resourceId: o.offerId, patientId: o.patientId })));
-  return json(200, { clinicId: clinic.clinicId, timeZone: clinic.timeZone, now: now.toUTC().toISO(), workflows });
+  const view: z.output<typeof backfillRoundsSchema> = { clinicId: clinic.clinicId, timeZone: clinic.timeZone, now: now.toUTC().toISO()!, workflows };
+  return json(200, view);
 }
 
 app.http('backfillRounds', {

@@ -1,18 +1,16 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { DomainError, entityIdSchema, ErrorCode } from '../../domain';
+import type { z } from 'zod';
+import { DomainError, ErrorCode } from '../../domain';
 import { canAccessPatient, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import { apiHandler, audit, json, readParams, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
+import { patientLookupQuerySchema, patientParamsSchema as patientParams, type patientCardSchema } from './schemas';
 
 /**
  * Front desk: one patient by id, to check whom they are booking (name, phone for a call back, SMS
  * consent, recent no-shows). Audited as a read. With `clinicId`, a clinic-scoped principal may see an
  * organisation-wide record through that clinic, as booking does.
  */
-
-export const patientLookupQuerySchema = z.object({ clinicId: entityIdSchema.optional() }).strict();
-const patientParams = z.object({ patientId: entityIdSchema }).strict();
 
 export async function lookupPatient(ctx: ApiContext): Promise<ApiResult> {
   const { patientId } = readParams(ctx.request, patientParams);
@@ -25,7 +23,7 @@ export async function lookupPatient(ctx: ApiContext): Promise<ApiResult> {
     throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
   }
   await audit(ctx, { action: 'read', resourceType: 'Patient', resourceId: patientId, patientId });
-  return json(200, {
+  const card: z.output<typeof patientCardSchema> = {
     patientId: patient.patientId,
     name: patient.name,
     phone: patient.phone,
@@ -33,7 +31,8 @@ export async function lookupPatient(ctx: ApiContext): Promise<ApiResult> {
     smsOptedOut: Boolean(patient.smsOptedOutAt),
     clinicIds: patient.clinicIds,
     noShows: patient.noShows.length,
-  });
+  };
+  return json(200, card);
 }
 
 app.http('lookupPatient', {

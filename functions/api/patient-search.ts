@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { entityIdSchema } from '../../domain';
-import { NAME_QUERY_MAX_RESULTS, NAME_QUERY_MIN_CHARS } from '../../domain/patient-search';
+import type { z } from 'zod';
+import { NAME_QUERY_MAX_RESULTS } from '../../domain/patient-search';
 import { canAccessPatient, requireClinicAccess, type Role } from '../http/auth';
 import { apiHandler, audit, json, readJson, type ApiContext, type ApiResult } from '../http/handlers';
+import { patientSearchBodySchema, type patientMatchesSchema } from './schemas';
 
 /**
  * Front desk: find patients by name. A POST, so the name (PHI) travels in the body and never in a URL,
@@ -15,14 +15,6 @@ import { apiHandler, audit, json, readJson, type ApiContext, type ApiResult } fr
 /** Roles allowed to look patients up by name (lookup by id is open to every front-desk role). */
 export const PATIENT_NAME_SEARCH_ROLES: readonly Role[] = ['scheduler', 'admin'];
 
-export const patientSearchBodySchema = z
-  .object({
-    name: z.string().trim().min(NAME_QUERY_MIN_CHARS, `must be at least ${NAME_QUERY_MIN_CHARS} characters`).max(100, 'must be at most 100 characters'),
-    clinicId: entityIdSchema.optional(),
-    limit: z.number().int().min(1).max(NAME_QUERY_MAX_RESULTS).optional(),
-  })
-  .strict();
-
 export async function searchPatients(ctx: ApiContext): Promise<ApiResult> {
   const body = await readJson(ctx.request, patientSearchBodySchema);
   if (body.clinicId) requireClinicAccess(ctx.principal, body.clinicId);
@@ -32,7 +24,8 @@ export async function searchPatients(ctx: ApiContext): Promise<ApiResult> {
   const visible = found.filter((p) => canAccessPatient(ctx.principal, p, body.clinicId)).slice(0, limit);
   if (visible.length === 0) await audit(ctx, { action: 'search', resourceType: 'Patient', resourceId: 'name-search' });
   await Promise.all(visible.map((p) => audit(ctx, { action: 'search', resourceType: 'Patient', resourceId: p.patientId, patientId: p.patientId })));
-  return json(200, { patients: visible.map((p) => ({ patientId: p.patientId, name: p.name, clinicIds: p.clinicIds })) });
+  const matches: z.output<typeof patientMatchesSchema> = { patients: visible.map((p) => ({ patientId: p.patientId, name: p.name, clinicIds: p.clinicIds })) };
+  return json(200, matches);
 }
 
 app.http('searchPatients', {

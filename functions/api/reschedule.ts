@@ -1,18 +1,16 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
-import { appointmentTypeCodeSchema, DomainError, ErrorCode, fhirIdSchema, parseSlotId, rescheduleAppointment, type Channel } from '../../domain';
+import type { z } from 'zod';
+import { DomainError, ErrorCode, parseSlotId, rescheduleAppointment, type Channel } from '../../domain';
 import { requireClinicAccess, staffActor } from '../http/auth';
 import { apiHandler, audit, json, readJson, readParams, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
-import { appointmentView } from './appointments';
+import { appointmentParamsSchema as appointmentParams, rescheduleBodySchema, type rescheduledSchema } from './schemas';
+import { appointmentView } from './views';
 
 /**
  * Front desk: move an appointment to another free slot (same appointment id, new time) through the
  * domain's reschedule use case. The old slot is released with reason `rescheduled`, which starts its
  * backfill like a cancellation does.
  */
-
-export const rescheduleBodySchema = z.object({ slotId: z.string().min(1).max(64), appointmentType: appointmentTypeCodeSchema.optional() }).strict();
-const appointmentParams = z.object({ appointmentId: fhirIdSchema }).strict();
 
 export async function reschedule(ctx: ApiContext): Promise<ApiResult> {
   const { appointmentId } = readParams(ctx.request, appointmentParams);
@@ -39,7 +37,8 @@ export async function reschedule(ctx: ApiContext): Promise<ApiResult> {
       ...(body.appointmentType ? { appointmentType: body.appointmentType } : {}),
     });
     await audit(ctx, { action: 'update', resourceType: 'Appointment', resourceId: appointmentId, patientId: updated.patientId });
-    return json(200, { ...appointmentView(updated), previousSlotId: current.slotId, previousStart: current.start });
+    const view: z.output<typeof rescheduledSchema> = { ...appointmentView(updated), previousSlotId: current.slotId, previousStart: current.start };
+    return json(200, view);
   });
 }
 

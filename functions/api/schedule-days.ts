@@ -1,13 +1,11 @@
 import { app } from '@azure/functions';
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   appointmentTypesKey,
   DomainError,
-  entityIdSchema,
   ErrorCode,
   listAllAppointments,
-  localDateSchema,
   OCCUPYING_STATUSES,
   SlotGenerationMemo,
   type Appointment,
@@ -16,6 +14,7 @@ import {
 } from '../../domain';
 import { requireClinicAccess } from '../http/auth';
 import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
+import { scheduleDaysQuerySchema, type calendarSlotSchema, type scheduleDaysSchema } from './schemas';
 
 /**
  * The console's calendar: one to seven clinic-local days of every provider (or one), each slot free,
@@ -25,31 +24,8 @@ import { apiHandler, audit, json, readQuery, type ApiContext, type ApiResult } f
  * changed) still appear, flagged `outsideHours`, so nothing booked is ever hidden.
  */
 
-export const MAX_SCHEDULE_DAYS = 7;
-export const scheduleDaysQuerySchema = z
-  .object({
-    clinicId: entityIdSchema,
-    from: localDateSchema,
-    days: z.coerce.number().int().min(1).max(MAX_SCHEDULE_DAYS).optional(),
-    providerId: entityIdSchema.optional(),
-  })
-  .strict();
-
-export type CalendarSlotState = 'free' | 'booked' | 'held' | 'pending';
-
-export interface CalendarSlot {
-  slotId: string;
-  start: string;
-  end: string;
-  appointmentTypes: string[];
-  state: CalendarSlotState;
-  /** The slot has ended (no booking, no reschedule into it). */
-  past?: true;
-  /** An appointment that matches no generated slot (hours or an absence changed after it was booked). */
-  outsideHours?: true;
-  appointment?: Pick<Appointment, 'appointmentId' | 'patientId' | 'appointmentType' | 'status' | 'start' | 'end' | 'source'>;
-  offer?: Pick<WaitlistOffer, 'offerId' | 'waitlistEntryId' | 'patientId' | 'expiresAt' | 'round' | 'workflowInstanceId'>;
-}
+export type CalendarSlot = z.output<typeof calendarSlotSchema>;
+export type CalendarSlotState = CalendarSlot['state'];
 
 /** Offers stay open at most the clinic's maxExpiryMinutes (at most 7 days): look back a little further. */
 const OPEN_OFFER_LOOKBACK_DAYS = 8;
@@ -170,15 +146,16 @@ export async function scheduleDays(ctx: ApiContext): Promise<ApiResult> {
     ...shownAppointments.map((a) => audit(ctx, { action: 'read', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })),
     ...shownOffers.map((o) => audit(ctx, { action: 'search', resourceType: 'WaitlistOffer', resourceId: o.offerId, patientId: o.patientId })),
   ]);
-  return json(200, {
+  const calendar: z.output<typeof scheduleDaysSchema> = {
     clinicId: clinic.clinicId,
     timeZone: clinic.timeZone,
     from: q.from,
     dates,
-    now: now.toUTC().toISO(),
+    now: now.toUTC().toISO()!,
     appointmentTypes: typeList.map((t) => ({ code: t.code, name: t.name, durationMinutes: t.durationMinutes })),
     providers: result,
-  });
+  };
+  return json(200, calendar);
 }
 
 app.http('scheduleDays', {

@@ -22,6 +22,7 @@ import {
   urgencies,
   weeklyHoursSchema,
 } from '../../domain';
+import { NAME_QUERY_MAX_RESULTS, NAME_QUERY_MIN_CHARS } from '../../domain/patient-search';
 
 // ---- Requests -------------------------------------------------------------------------------------
 
@@ -274,3 +275,155 @@ export const erasureReportSchema = z.object({
 
 export type TimelineEvent = z.output<typeof timelineEventSchema>;
 export type ScheduleSlot = z.output<typeof scheduleSlotSchema>;
+
+// ---- Console routes (schedule-days, reschedule, patient-lookup, patient-search, absence-preview, ------
+// ---- appointment-timeline, backfill-rounds) ---------------------------------------------------------
+
+/** Longest calendar one GET /api/schedule/days returns. */
+export const MAX_SCHEDULE_DAYS = 7;
+export const scheduleDaysQuerySchema = z
+  .object({
+    clinicId: entityIdSchema,
+    from: localDateSchema,
+    days: z.coerce.number().int().min(1).max(MAX_SCHEDULE_DAYS).optional(),
+    providerId: entityIdSchema.optional(),
+  })
+  .strict();
+export const rescheduleBodySchema = z.object({ slotId: z.string().min(1).max(64), appointmentType: appointmentTypeCodeSchema.optional() }).strict();
+export const patientLookupQuerySchema = z.object({ clinicId: entityIdSchema.optional() }).strict();
+export const patientSearchBodySchema = z
+  .object({
+    name: z.string().trim().min(NAME_QUERY_MIN_CHARS, `must be at least ${NAME_QUERY_MIN_CHARS} characters`).max(100, 'must be at most 100 characters'),
+    clinicId: entityIdSchema.optional(),
+    limit: z.number().int().min(1).max(NAME_QUERY_MAX_RESULTS).optional(),
+  })
+  .strict();
+/** The absence preview takes exactly what reporting the absence takes. */
+export const absencePreviewBodySchema = absenceBodySchema;
+/** Widest look-back of GET /api/backfills. */
+export const MAX_BACKFILL_HOURS = 7 * 24;
+export const backfillRoundsQuerySchema = z
+  .object({ clinicId: entityIdSchema, hours: z.coerce.number().int().min(1).max(MAX_BACKFILL_HOURS).optional() })
+  .strict();
+
+export const calendarSlotStates = ['free', 'booked', 'held', 'pending'] as const;
+export const calendarSlotSchema = z.object({
+  slotId: id,
+  start: instant,
+  end: instant,
+  appointmentTypes: z.array(id),
+  state: z.enum(calendarSlotStates),
+  past: z.literal(true).optional().meta({ description: 'The slot has ended (no booking, no reschedule into it).' }),
+  outsideHours: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'An appointment that matches no generated slot (hours or an absence changed after it was booked).' }),
+  appointment: appointmentViewSchema
+    .pick({ appointmentId: true, patientId: true, appointmentType: true, status: true, start: true, end: true, source: true })
+    .optional(),
+  offer: waitlistOfferSchema.pick({ offerId: true, waitlistEntryId: true, patientId: true, expiresAt: true, round: true, workflowInstanceId: true }).optional(),
+});
+export const scheduleDaysSchema = z.object({
+  clinicId: id,
+  timeZone: z.string(),
+  from: z.string().meta({ format: 'date' }),
+  dates: z.array(z.string().meta({ format: 'date' })),
+  now: instant,
+  appointmentTypes: z.array(z.object({ code: id, name: z.string(), durationMinutes: z.number().int() })),
+  providers: z.array(
+    z.object({
+      providerId: id,
+      name: z.string(),
+      appointmentTypes: z.array(id),
+      absences: z.array(z.object({ kind: z.literal('absence'), from: instant, to: instant, reason: z.string().optional() })),
+      days: z.array(z.object({ date: z.string().meta({ format: 'date' }), slots: z.array(calendarSlotSchema) })),
+    }),
+  ),
+});
+export const rescheduledSchema = appointmentViewSchema.extend({ previousSlotId: id, previousStart: instant });
+export const patientCardSchema = z.object({
+  patientId: id,
+  name: z.string(),
+  phone: z.string(),
+  smsConsent: z.boolean(),
+  smsOptedOut: z.boolean(),
+  clinicIds: z.array(id),
+  noShows: z.number().int().meta({ description: 'Recorded no-shows (all time).' }),
+});
+export const patientMatchesSchema = z.object({ patients: z.array(z.object({ patientId: id, name: z.string(), clinicIds: z.array(id) })) });
+export const absencePreviewSchema = z.object({
+  providerId: id,
+  clinicId: id,
+  timeZone: z.string(),
+  from: instant,
+  to: instant,
+  instanceId: z.string().meta({ description: 'The workflow POST /api/providers/{providerId}/absences would start for this window.' }),
+  displaced: z.array(
+    z.object({
+      appointmentId: id,
+      patientId: id,
+      patientName: z.string().optional(),
+      appointmentType: id,
+      status: z.enum(['booked', 'pending']),
+      start: instant,
+      end: instant,
+      proposal: z
+        .object({
+          slotId: id,
+          providerId: id,
+          providerName: z.string(),
+          start: instant,
+          end: instant,
+          reason: z.string().meta({ description: "The optimizer's one-line reason for this assignment." }),
+        })
+        .optional(),
+      unplacedReason: z.string().optional(),
+    }),
+  ),
+  optimizer: z.object({ status: z.string(), solveMs: z.number() }),
+  plannedAt: instant,
+});
+/** An SMS as the timeline shows it: ids, purpose, template and delivery status; never the phone or the text. */
+export const timelineSmsSchema = z.object({
+  messageId: id,
+  purpose: z.string(),
+  template: z.string(),
+  status: z.string().meta({ description: 'Delivery status (queued, sent, delivered, undelivered, failed, ...).' }),
+  sentAt: instant,
+  updatedAt: instant,
+  errorCode: z.string().optional(),
+  offerId: id.optional(),
+});
+export const timelineOfferSchema = waitlistOfferSchema.omit({ slotId: true });
+export const appointmentHistorySchema = z.object({
+  appointment: appointmentViewSchema,
+  events: z.array(timelineEventSchema),
+  sms: z.array(timelineSmsSchema),
+  offers: z.array(timelineOfferSchema),
+});
+export const backfillRoundsSchema = z.object({
+  clinicId: id,
+  timeZone: z.string(),
+  now: instant,
+  workflows: z.array(
+    z.object({
+      instanceId: id,
+      slotId: id,
+      providerId: id,
+      slotStart: instant,
+      outcome: z.enum(['booked', 'offering', 'no-taker-yet']),
+      runtimeStatus: z.string().optional(),
+      customStatus: z.unknown().optional(),
+      rounds: z.array(
+        z.object({
+          round: z.number().int(),
+          sentAt: instant,
+          expiresAt: instant,
+          offers: z.array(
+            waitlistOfferSchema.pick({ offerId: true, patientId: true, waitlistEntryId: true, status: true, sentAt: true, expiresAt: true, respondedAt: true }),
+          ),
+        }),
+      ),
+    }),
+  ),
+});
