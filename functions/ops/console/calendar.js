@@ -69,12 +69,14 @@ export async function loadCalendar() {
   performance.mark('calendar-data');
   state.skewMs = Date.parse(cal.now) - Date.now();
   render(cal);
+  const built = performance.now() - t0;
   grid.setAttribute('aria-busy', 'false');
   requestAnimationFrame(() =>
     setTimeout(() => {
       const ms = performance.now() - t0;
       performance.measure(`calendar-paint-${state.view}`, 'calendar-data');
       document.body.dataset.paintMs = ms.toFixed(1);
+      document.body.dataset.buildMs = built.toFixed(1);
       document.body.dataset.paintView = `${state.view}:${cal.providers.length}x${cal.dates.length}`;
     }),
   );
