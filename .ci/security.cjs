@@ -22,7 +22,7 @@ const ALLOWED_LICENCES = new Set(['MIT', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'B
  * Also allowed for development-only packages (tooling never shipped in the deployment package): permissive or
  * attribution licences of linters, the SBOM tool and the local Cosmos stand-in's dependencies.
  */
-const DEV_ONLY_LICENCES = new Set(['Artistic-2.0', 'WTFPL', 'CC-BY-3.0', 'CC-BY-4.0', 'EPL-1.0', 'EDL-1.0']);
+const DEV_ONLY_LICENCES = new Set(['Artistic-2.0', 'WTFPL', 'CC-BY-3.0', 'CC-BY-4.0', 'EPL-1.0', 'EDL-1.0', 'MPL-2.0']);
 
 /** Production packages allowed beyond the list, each with the reason. */
 const LICENCE_EXCEPTIONS = {
