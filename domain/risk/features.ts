@@ -163,7 +163,14 @@ export function parseFacts(facts: RiskAppointmentFacts, timeZone?: string): Pars
 }
 
 /** Writes the feature vector (without the intercept) of one appointment into `out` at `offset`. */
-export function featurize(spec: FeatureSpec, typeIndex: ReadonlyMap<string, number>, f: ParsedFacts, h: HistoryCounts, out: Float64Array, offset: number): void {
+export function featurize(
+  spec: FeatureSpec,
+  typeIndex: ReadonlyMap<string, number>,
+  f: ParsedFacts,
+  h: HistoryCounts,
+  out: Float64Array,
+  offset: number,
+): void {
   const p = TYPE_OFFSET + spec.typeLevels.length;
   out.fill(0, offset, offset + p);
   out[offset] = Math.log1p(f.leadDays);

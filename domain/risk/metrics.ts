@@ -31,7 +31,7 @@ export function auc(scores: ArrayLike<number>, outcomes: ArrayLike<number>): num
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
     const rank = (i + j) / 2 + 1;
@@ -75,7 +75,12 @@ export function calibrationDeciles(scores: ArrayLike<number>, outcomes: ArrayLik
 }
 
 /** Calibration by a label per row (e.g. the risk band), in the order of `labels`. */
-export function calibrationBy(labels: readonly string[], rowLabels: readonly string[], scores: ArrayLike<number>, outcomes: ArrayLike<number>): CalibrationBin[] {
+export function calibrationBy(
+  labels: readonly string[],
+  rowLabels: readonly string[],
+  scores: ArrayLike<number>,
+  outcomes: ArrayLike<number>,
+): CalibrationBin[] {
   return labels
     .map((label) => {
       let n = 0;
@@ -93,7 +98,12 @@ export function calibrationBy(labels: readonly string[], rowLabels: readonly str
 }
 
 /** Every metric for one set of scores. */
-export function evaluateScores(scores: ArrayLike<number>, outcomes: ArrayLike<number>, bands: readonly string[], bandNames: readonly string[]): EvaluationMetrics {
+export function evaluateScores(
+  scores: ArrayLike<number>,
+  outcomes: ArrayLike<number>,
+  bands: readonly string[],
+  bandNames: readonly string[],
+): EvaluationMetrics {
   let noShows = 0;
   for (let i = 0; i < outcomes.length; i++) noShows += outcomes[i]!;
   const rate = noShows / Math.max(1, outcomes.length);

@@ -2,10 +2,8 @@ import { z } from 'zod';
 import {
   BASE_FEATURES,
   CONTINUOUS_FEATURES,
-  DAY_MS,
   featureNames,
   featurize,
-  HOUR_BANDS,
   hourBand,
   type Example,
   type FeatureSpec,
@@ -189,9 +187,11 @@ export function trainRiskModel(appointments: readonly PastAppointment[], options
   const minimum = options.minimum ?? RISK_DEFAULTS.minimum;
   const examples = timeline(appointments, { windowDays, ...(options.timeZone ? { timeZone: options.timeZone } : {}) });
   const labelled = examples.filter(isLabelled);
-  const nTest = Math.floor(labelled.length * testFraction);
-  const train = labelled.slice(0, labelled.length - nTest);
-  const test = labelled.slice(labelled.length - nTest);
+  // Visits starting at the same instant as the last training one train too: the test part starts strictly later.
+  let cut = labelled.length - Math.floor(labelled.length * testFraction);
+  while (cut > 0 && cut < labelled.length && labelled[cut]!.facts.startMs === labelled[cut - 1]!.facts.startMs) cut++;
+  const train = labelled.slice(0, cut);
+  const test = labelled.slice(cut);
   const trainedThroughMs = train.length ? train[train.length - 1]!.facts.startMs : Number.NEGATIVE_INFINITY;
   const noShows = train.filter((e) => e.appointment.outcome === 'noshow').length;
   const upToCutoff = examples.filter((e) => e.facts.startMs <= trainedThroughMs && e.appointment.outcome !== 'cancel');
@@ -422,7 +422,9 @@ export class RiskScorer {
       }
       case 'prior-no-shows':
         if (h.visits === 0) return `no visits in ${window} (clinic rate assumed)`;
-        return h.noShows > 0 ? `${plural(h.noShows, 'no-show', 'no-shows')} in ${window}` : `no no-shows in ${plural(h.visits, 'visit', 'visits')} in ${window}`;
+        return h.noShows > 0
+          ? `${plural(h.noShows, 'no-show', 'no-shows')} in ${window}`
+          : `no no-shows in ${plural(h.visits, 'visit', 'visits')} in ${window}`;
       case 'prior-late-cancellations':
         if (h.visits === 0) return `no visits in ${window} (clinic rate assumed)`;
         return h.lateCancels > 0
@@ -445,8 +447,3 @@ export class RiskScorer {
     }
   }
 }
-
-/** Lead time in whole days (for callers that show it). */
-export const leadDaysOf = (facts: RiskAppointmentFacts) => Math.max(0, (Date.parse(facts.start) - Date.parse(facts.createdAt)) / DAY_MS);
-
-export { HOUR_BANDS };

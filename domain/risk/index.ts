@@ -1,0 +1,5 @@
+export * from './history';
+export * from './features';
+export * from './logistic';
+export * from './metrics';
+export * from './model';
