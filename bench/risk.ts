@@ -56,7 +56,12 @@ function main(): void {
 
   // Parsing the file (validation included) against JSON.parse alone.
   const text = toNdjson(trainRows);
-  const plain = timed(() => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown));
+  const plain = timed(() =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as unknown),
+  );
   const parse = timed(() => parseHistory(text));
   if (parse.value.length !== n) throw new Error('parse lost rows');
 
@@ -95,7 +100,10 @@ function main(): void {
     const visits = byPatient.get(p.patientId) ?? [];
     if (startMs > afterMs && (p.outcome === 'attended' || p.outcome === 'noshow')) {
       const prior = visits.filter((v) => v.startMs >= startMs - 365 * DAY_MS && v.startMs < startMs);
-      inputs.push({ facts: { start: p.start, createdAt: p.createdAt, appointmentType: p.appointmentType, ...(p.confirmedAt ? { confirmedAt: p.confirmedAt } : {}) }, prior });
+      inputs.push({
+        facts: { start: p.start, createdAt: p.createdAt, appointmentType: p.appointmentType, ...(p.confirmedAt ? { confirmedAt: p.confirmedAt } : {}) },
+        prior,
+      });
     }
     visits.push({ startMs, outcome: p.outcome });
     byPatient.set(p.patientId, visits);
@@ -126,7 +134,12 @@ function main(): void {
     appointments: { train: n, test: n, generated: rows.length, generateMs: Math.round(gen.ms) },
     baseRate: { training: model.features.baseRate, test: rate },
     parse: { ms: Math.round(parse.ms), jsonParseOnlyMs: Math.round(plain.ms), ratio: parse.ms / plain.ms },
-    training: { medianMs: Math.round(trainMs), medianCpuMs: Math.round(trainCpuMs), runsMs: runs.map((r) => Math.round(r.ms)), iterations: model.training.iterations },
+    training: {
+      medianMs: Math.round(trainMs),
+      medianCpuMs: Math.round(trainCpuMs),
+      runsMs: runs.map((r) => Math.round(r.ms)),
+      iterations: model.training.iterations,
+    },
     test: {
       visits: learned.n,
       learnedAuc: learned.auc,
@@ -139,7 +152,12 @@ function main(): void {
       deciles: learned.deciles,
       bands: learned.bands,
     },
-    cliSplit: { testVisits: split.metrics!.n, learnedAuc: split.metrics!.auc, generatingAuc: splitGeneratingAuc, maxDecileErrorPoints: split.metrics!.maxDecileErrorPoints },
+    cliSplit: {
+      testVisits: split.metrics!.n,
+      learnedAuc: split.metrics!.auc,
+      generatingAuc: splitGeneratingAuc,
+      maxDecileErrorPoints: split.metrics!.maxDecileErrorPoints,
+    },
     scoring: { appointments: inputs.length, usPerAppointment: scoreUs, probabilityOnlyUs: probabilityUs },
     targets: {
       aucWithin002: generatingAuc - learned.auc <= 0.02,

@@ -5,6 +5,7 @@
  * model's own AUC. Base rate about 20 %, lead times from same-day to months, five appointment types.
  */
 import { featureNames, parseFacts, countHistory, type PriorVisit } from '../domain/risk/features';
+import type { Appointment } from '../domain/model';
 import type { HistoryRow } from '../domain/risk/history';
 import { RISK_MODEL_SCHEMA, RiskScorer, type LogisticRiskModel } from '../domain/risk/model';
 
@@ -185,4 +186,31 @@ export function generateHistory(o: SyntheticHistoryOptions): SyntheticHistory {
 /** One JSON object a line, as `npm run risk` reads. */
 export function toNdjson(rows: readonly object[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+/** History rows as stored appointments of `clinicId` (for the training use case and the Cosmos adapter). */
+export function toAppointments(rows: readonly HistoryRow[], clinicId: string, cancellationWindowHours = 24): Appointment[] {
+  return rows.map((r) => {
+    const startMs = Date.parse(r.start);
+    const late = r.cancelledAt !== undefined && startMs - Date.parse(r.cancelledAt) < cancellationWindowHours * HOUR_MS;
+    return {
+      appointmentId: r.appointmentId,
+      slotId: `slot-${r.appointmentId}`,
+      clinicId,
+      providerId: r.providerId,
+      patientId: r.patientId,
+      appointmentType: r.appointmentType,
+      status: r.status,
+      start: r.start,
+      end: isoAt(startMs + 30 * 60_000),
+      source: 'api',
+      createdAt: r.createdAt,
+      updatedAt: r.cancelledAt ?? r.start,
+      version: 2,
+      externalIds: [],
+      ...(r.confirmedAt ? { confirmedAt: r.confirmedAt } : {}),
+      ...(r.status === 'cancelled' ? { cancellation: { reasonCode: 'patient-request', at: r.cancelledAt ?? r.createdAt, by: 'patient' as const, late } } : {}),
+      ...(r.status === 'noshow' ? { noShowAt: r.start } : {}),
+    };
+  });
 }
