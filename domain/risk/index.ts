@@ -6,3 +6,4 @@ export * from './model';
 export * from './ports';
 export * from './memory';
 export * from './training';
+export * from './scoring';

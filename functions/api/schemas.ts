@@ -22,6 +22,7 @@ import {
   urgencies,
   weeklyHoursSchema,
 } from '../../domain';
+import { riskBands, riskFactorCodes } from '../../domain/risk';
 
 // ---- Requests -------------------------------------------------------------------------------------
 
@@ -148,6 +149,14 @@ export const providerListSchema = z.object({ providers: z.array(providerSchema) 
 export const freeSlotSchema = z.object({ slotId: id, providerId: id, start: instant, end: instant, appointmentType: id });
 export const freeSlotListSchema = z.object({ slots: z.array(freeSlotSchema) });
 
+/** Upcoming appointments only: the clinic model's probability of a no-show, its band and up to three reasons in words (docs/no-show-risk.md). */
+export const noShowRiskSchema = z.object({
+  score: z.number().min(0).max(1),
+  band: z.enum(riskBands),
+  factors: z.array(z.object({ code: z.enum(riskFactorCodes), text: z.string(), effect: z.enum(['raises', 'lowers', 'neutral']) })).max(3),
+  modelVersion: z.string(),
+});
+
 /** The appointment as the API shows it (everything on it is ids, codes and instants). */
 export const appointmentViewSchema = z.object({
   appointmentId: id,
@@ -169,6 +178,7 @@ export const appointmentViewSchema = z.object({
   eligibility: z.object({ status: z.string(), checkedAt: instant, reasonCode: z.string().optional() }).optional(),
   needsStaffConfirmation: z.boolean().optional(),
   externalIds: z.array(z.object({ system: z.string(), value: z.string() })),
+  noShowRisk: noShowRiskSchema.optional(),
 });
 /** The appointment in a list. */
 export const appointmentSummarySchema = appointmentViewSchema.pick({
@@ -180,6 +190,7 @@ export const appointmentSummarySchema = appointmentViewSchema.pick({
   status: true,
   start: true,
   end: true,
+  noShowRisk: true,
 });
 /** The appointment occupying a slot of the day view. */
 export const scheduledAppointmentSchema = appointmentViewSchema.pick({
