@@ -7,3 +7,4 @@ export * from './ports';
 export * from './memory';
 export * from './training';
 export * from './scoring';
+export * from './reminders';
