@@ -176,6 +176,8 @@ export const clinicSchema = z
       })
       .strict()
       .optional(),
+    /** Overbooking suggestions list provider-days whose expected no-shows reach this (default 1). docs/no-show-risk.md. */
+    overbookingMinExpectedNoShows: z.number().min(0.1).max(50).optional(),
     /** Eligibility is verified this many hours before the visit. */
     eligibilityLeadHours: z
       .number()

@@ -8,3 +8,4 @@ export * from './memory';
 export * from './training';
 export * from './scoring';
 export * from './reminders';
+export * from './overbooking';

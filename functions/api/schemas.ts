@@ -285,3 +285,29 @@ export const erasureReportSchema = z.object({
 
 export type TimelineEvent = z.output<typeof timelineEventSchema>;
 export type ScheduleSlot = z.output<typeof scheduleSlotSchema>;
+/** GET /api/overbooking-suggestions (functions/api/overbooking.ts). */
+export const overbookingQuerySchema = z
+  .object({ clinicId: entityIdSchema, from: queryInstantSchema, to: queryInstantSchema, providerId: entityIdSchema.optional() })
+  .strict();
+/** POST /api/overbooking-suggestions/decisions: staff accept or dismiss one suggested slot (audited). */
+export const overbookingDecisionBodySchema = z
+  .object({
+    clinicId: entityIdSchema,
+    providerId: entityIdSchema,
+    date: localDateSchema,
+    slotId: z.string().min(1).max(64),
+    decision: z.enum(['accepted', 'dismissed']),
+  })
+  .strict();
+
+/** One suggested provider-day (domain/risk/overbooking.ts). */
+export const overbookingSuggestionSchema = z.object({
+  providerId: id,
+  date: z.string(),
+  bookedAppointments: z.number().int(),
+  expectedNoShows: z.number(),
+  threshold: z.number(),
+  slots: z.array(z.object({ slotId: id, appointmentId: id, start: instant, end: instant, noShowRisk: noShowRiskSchema })),
+});
+export const overbookingSuggestionListSchema = z.object({ suggestions: z.array(overbookingSuggestionSchema) });
+export const overbookingDecisionSchema = z.object({ suggestionId: z.string(), decision: z.enum(['accepted', 'dismissed']), recordedAt: instant });
