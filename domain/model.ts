@@ -137,6 +137,47 @@ export const clinicSchema = z
       )
       .max(5)
       .default([48, 2]),
+    /**
+     * Reminder offsets per no-show risk band, overriding the cadence derived from reminderHoursBefore
+     * (low: its earliest reminder only; high: plus one the day before). docs/no-show-risk.md.
+     */
+    reminderHoursByRiskBand: z
+      .object({
+        low: z
+          .array(
+            z
+              .number()
+              .int()
+              .min(1)
+              .max(24 * 14),
+          )
+          .max(5)
+          .optional(),
+        medium: z
+          .array(
+            z
+              .number()
+              .int()
+              .min(1)
+              .max(24 * 14),
+          )
+          .max(5)
+          .optional(),
+        high: z
+          .array(
+            z
+              .number()
+              .int()
+              .min(1)
+              .max(24 * 14),
+          )
+          .max(5)
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    /** Overbooking suggestions list provider-days whose expected no-shows reach this (default 1). docs/no-show-risk.md. */
+    overbookingMinExpectedNoShows: z.number().min(0.1).max(50).optional(),
     /** Eligibility is verified this many hours before the visit. */
     eligibilityLeadHours: z
       .number()

@@ -147,13 +147,14 @@ export interface IdempotencyStore {
   complete(record: IdempotencyRecord, ttlSeconds: number): Promise<void>;
 }
 
-export type AuditAction = 'read' | 'create' | 'update' | 'delete' | 'erase' | 'search';
+/** accept / dismiss: staff decisions on a suggestion (overbooking). */
+export type AuditAction = 'read' | 'create' | 'update' | 'delete' | 'erase' | 'search' | 'accept' | 'dismiss';
 
 /** Who did what to which resource: ids only, no PHI. */
 export interface AuditEntry {
   principalId: string;
   action: AuditAction;
-  resourceType: 'Patient' | 'Appointment' | 'WaitlistEntry' | 'WaitlistOffer' | 'SmsMessage' | 'Coverage';
+  resourceType: 'Patient' | 'Appointment' | 'WaitlistEntry' | 'WaitlistOffer' | 'SmsMessage' | 'Coverage' | 'OverbookingSuggestion';
   resourceId: string;
   /** The patient whose data was touched, for "who accessed my record" reports. */
   patientId?: string;

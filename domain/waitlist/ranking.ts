@@ -2,13 +2,18 @@ import { DateTime } from 'luxon';
 import type { Slot, WaitlistEntry } from '../model';
 import { optimizeAssignment, type OptimizationInstance } from '../optimizer';
 import type { Clock, ConfigRepository } from '../ports';
+import { candidateRisks, type RiskScoringDeps } from '../risk/scoring';
 import { isEligibleForSlot, rankWaitlistSimple } from './eligibility';
 
 /** Most candidates ranked by the optimizer per freed slot (later ones follow the simple ranking). */
 const OPTIMIZER_PICKS = 10;
 
-/** Maps waitlist entries to optimizer candidates (ids, windows, urgency, wait and preferences only). */
-export function waitlistCandidates(entries: readonly WaitlistEntry[], now: DateTime): OptimizationInstance['candidates'] {
+/** Maps waitlist entries to optimizer candidates (ids, windows, urgency, wait and preferences; the no-show score by patient when known). */
+export function waitlistCandidates(
+  entries: readonly WaitlistEntry[],
+  now: DateTime,
+  noShowRisk: ReadonlyMap<string, number> = new Map(),
+): OptimizationInstance['candidates'] {
   return entries.map((e) => ({
     id: e.waitlistEntryId,
     appointmentType: e.appointmentType,
@@ -19,6 +24,7 @@ export function waitlistCandidates(entries: readonly WaitlistEntry[], now: DateT
     urgency: e.urgency,
     daysWaiting: Math.max(0, Math.floor(now.diff(DateTime.fromISO(e.createdAt), 'days').days)),
     timeOfDay: e.timeOfDay,
+    ...(noShowRisk.has(e.patientId) ? { noShowRisk: noShowRisk.get(e.patientId)! } : {}),
   }));
 }
 
@@ -26,9 +32,11 @@ export function waitlistCandidates(entries: readonly WaitlistEntry[], now: DateT
  * Ranks eligible waitlist entries for one freed slot. The optimizer picks the best candidate for the
  * slot; repeating without the winner yields an order consistent with its score. Entries past the
  * first OPTIMIZER_PICKS follow the simple ranking. If the optimizer fails, the simple ranking is used.
+ * With the risk ports, each candidate's no-show score for this slot feeds the optimizer's noShowRisk
+ * term; without them, or if scoring fails, the term is 0.
  */
 export async function rankCandidatesForSlot(
-  services: { config: Pick<ConfigRepository, 'getClinic'>; clock: Clock },
+  services: { config: Pick<ConfigRepository, 'getClinic'>; clock: Clock } & Partial<Pick<RiskScoringDeps, 'appointments' | 'riskModels'>>,
   slot: Slot,
   appointmentType: string,
   entries: readonly WaitlistEntry[],
@@ -39,7 +47,7 @@ export async function rankCandidatesForSlot(
     const clinic = await services.config.getClinic(slot.clinicId);
     const now = services.clock.now();
     const byId = new Map(eligible.map((e) => [e.waitlistEntryId, e]));
-    const remaining = waitlistCandidates(eligible, now);
+    const remaining = waitlistCandidates(eligible, now, await slotRisks(services, slot, appointmentType, eligible));
     const picked: WaitlistEntry[] = [];
     while (picked.length < OPTIMIZER_PICKS && remaining.length > 0) {
       const result = await optimizeAssignment(
@@ -64,5 +72,28 @@ export async function rankCandidatesForSlot(
     // Never block a backfill on the solver: the simple ranking is a sound order, and the log says why.
     console.warn(`ranking for slot ${slot.slotId}: optimizer unavailable (${e instanceof Error ? e.name : 'error'}), simple ranking used`);
     return simple;
+  }
+}
+
+/** Each eligible patient's no-show score for the slot, by patient id; empty without the risk ports or when scoring fails. */
+async function slotRisks(
+  services: Parameters<typeof rankCandidatesForSlot>[0],
+  slot: Slot,
+  appointmentType: string,
+  eligible: readonly WaitlistEntry[],
+): Promise<Map<string, number>> {
+  const { appointments, riskModels, clock } = services;
+  if (!appointments || !riskModels || eligible.length === 0) return new Map();
+  try {
+    const risks = await candidateRisks(
+      { appointments, riskModels, clock },
+      slot.clinicId,
+      { start: slot.start, appointmentType },
+      eligible.map((e) => e.patientId),
+    );
+    return new Map([...risks].map(([patientId, r]) => [patientId, r.score]));
+  } catch (e) {
+    console.warn(`ranking for slot ${slot.slotId}: no-show risk unavailable (${e instanceof Error ? e.name : 'error'})`);
+    return new Map();
   }
 }

@@ -26,6 +26,7 @@ import {
   type ApiContext,
   type ApiResult,
 } from '../http/handlers';
+import { noShowRisks, type NoShowRisk } from '../../domain/risk';
 import {
   appointmentListQuerySchema,
   appointmentParamsSchema as appointmentParams,
@@ -69,6 +70,15 @@ async function visibleAppointment(ctx: ApiContext, appointmentId: string, action
   return appointment;
 }
 
+/** No-show risk of the upcoming ones (docs/no-show-risk.md); a scoring failure leaves it out rather than failing the read. */
+async function risksOf(ctx: ApiContext, appointments: Appointment[]): Promise<Map<string, NoShowRisk>> {
+  return noShowRisks(ctx.services, appointments).catch((e: unknown) => {
+    ctx.invocation.warn(`no-show risk unavailable (${e instanceof Error ? e.name : 'error'})`);
+    return new Map<string, NoShowRisk>();
+  });
+}
+const withRisk = (risks: Map<string, NoShowRisk>, id: string) => (risks.has(id) ? { noShowRisk: risks.get(id)! } : {});
+
 export async function createAppointment(ctx: ApiContext): Promise<ApiResult> {
   const body = await readJson(ctx.request, bookBodySchema);
   return withIdempotency(ctx, body, async () => {
@@ -92,7 +102,7 @@ export async function getAppointment(ctx: ApiContext): Promise<ApiResult> {
   const { appointmentId } = readParams(ctx.request, appointmentParams);
   const appointment = await visibleAppointment(ctx, appointmentId, 'read');
   await audit(ctx, { action: 'read', resourceType: 'Appointment', resourceId: appointmentId, patientId: appointment.patientId });
-  return json(200, appointmentView(appointment));
+  return json(200, { ...appointmentView(appointment), ...withRisk(await risksOf(ctx, [appointment]), appointmentId) });
 }
 
 export async function listAppointments(ctx: ApiContext): Promise<ApiResult> {
@@ -109,8 +119,9 @@ export async function listAppointments(ctx: ApiContext): Promise<ApiResult> {
     ctx.services.appointments.list({ ...filters, limit: limit ?? 50, ...(continuationToken ? { continuationToken } : {}) }),
   );
   await Promise.all(page.items.map((a) => audit(ctx, { action: 'search', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })));
+  const risks = await risksOf(ctx, page.items);
   return json(200, {
-    appointments: page.items.map((a) => appointmentView(a, appointmentSummarySchema)),
+    appointments: page.items.map((a) => ({ ...appointmentView(a, appointmentSummarySchema), ...withRisk(risks, a.appointmentId) })),
     ...(page.continuationToken ? { continuationToken: encodeContinuation(page.continuationToken, filters) } : {}),
   });
 }

@@ -23,6 +23,7 @@ import {
   weeklyHoursSchema,
 } from '../../domain';
 import { NAME_QUERY_MAX_RESULTS, NAME_QUERY_MIN_CHARS } from '../../domain/patient-search';
+import { riskBands, riskFactorCodes } from '../../domain/risk';
 
 // ---- Requests -------------------------------------------------------------------------------------
 
@@ -149,6 +150,14 @@ export const providerListSchema = z.object({ providers: z.array(providerSchema) 
 export const freeSlotSchema = z.object({ slotId: id, providerId: id, start: instant, end: instant, appointmentType: id });
 export const freeSlotListSchema = z.object({ slots: z.array(freeSlotSchema) });
 
+/** Upcoming appointments only: the clinic model's probability of a no-show, its band and up to three reasons in words (docs/no-show-risk.md). */
+export const noShowRiskSchema = z.object({
+  score: z.number().min(0).max(1),
+  band: z.enum(riskBands),
+  factors: z.array(z.object({ code: z.enum(riskFactorCodes), text: z.string(), effect: z.enum(['raises', 'lowers', 'neutral']) })).max(3),
+  modelVersion: z.string(),
+});
+
 /** The appointment as the API shows it (everything on it is ids, codes and instants). */
 export const appointmentViewSchema = z.object({
   appointmentId: id,
@@ -170,6 +179,7 @@ export const appointmentViewSchema = z.object({
   eligibility: z.object({ status: z.string(), checkedAt: instant, reasonCode: z.string().optional() }).optional(),
   needsStaffConfirmation: z.boolean().optional(),
   externalIds: z.array(z.object({ system: z.string(), value: z.string() })),
+  noShowRisk: noShowRiskSchema.optional(),
 });
 /** The appointment in a list. */
 export const appointmentSummarySchema = appointmentViewSchema.pick({
@@ -181,6 +191,7 @@ export const appointmentSummarySchema = appointmentViewSchema.pick({
   status: true,
   start: true,
   end: true,
+  noShowRisk: true,
 });
 /** The appointment occupying a slot of the day view. */
 export const scheduledAppointmentSchema = appointmentViewSchema.pick({
@@ -427,3 +438,29 @@ export const backfillRoundsSchema = z.object({
     }),
   ),
 });
+/** GET /api/overbooking-suggestions (functions/api/overbooking.ts). */
+export const overbookingQuerySchema = z
+  .object({ clinicId: entityIdSchema, from: queryInstantSchema, to: queryInstantSchema, providerId: entityIdSchema.optional() })
+  .strict();
+/** POST /api/overbooking-suggestions/decisions: staff accept or dismiss one suggested slot (audited). */
+export const overbookingDecisionBodySchema = z
+  .object({
+    clinicId: entityIdSchema,
+    providerId: entityIdSchema,
+    date: localDateSchema,
+    slotId: z.string().min(1).max(64),
+    decision: z.enum(['accepted', 'dismissed']),
+  })
+  .strict();
+
+/** One suggested provider-day (domain/risk/overbooking.ts). */
+export const overbookingSuggestionSchema = z.object({
+  providerId: id,
+  date: z.string(),
+  bookedAppointments: z.number().int(),
+  expectedNoShows: z.number(),
+  threshold: z.number(),
+  slots: z.array(z.object({ slotId: id, appointmentId: id, start: instant, end: instant, noShowRisk: noShowRiskSchema })),
+});
+export const overbookingSuggestionListSchema = z.object({ suggestions: z.array(overbookingSuggestionSchema) });
+export const overbookingDecisionSchema = z.object({ suggestionId: z.string(), decision: z.enum(['accepted', 'dismissed']), recordedAt: instant });

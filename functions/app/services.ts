@@ -31,6 +31,7 @@ import { SimulatedEligibilityChecker } from '../adapters/fhir/eligibility-simula
 import { ServiceBusEventPublisher } from '../adapters/servicebus/publisher';
 import { smsOutbox } from '../adapters/twilio/outbox';
 import { TwilioSmsSender } from '../adapters/twilio/sender';
+import { InMemoryRiskModels, type RiskModelRepository } from '../../domain/risk';
 import { type AppSettings, ConfigError, settings as loadSettings, publicUrl } from './config';
 
 /** Everything the functions and activities use, built once per process from app settings. */
@@ -47,6 +48,8 @@ export interface Services extends SchedulingDeps {
   smsMessages: SmsMessageRepository;
   /** Cosmos-only capabilities: erasure, SMS history, the outbox relay. Absent in memory. */
   cosmos?: CosmosServices;
+  /** No-show models per clinic (domain/risk). */
+  riskModels: RiskModelRepository;
 }
 
 export const systemClock: Clock = { now: () => DateTime.utc() };
@@ -81,6 +84,7 @@ export function createInMemoryServices(settings: AppSettings, overrides: Partial
     smsMessages: new InMemorySmsMessages(),
     eligibility: { check: async () => ({ status: 'active' }) },
     publisher,
+    riskModels: new InMemoryRiskModels(),
     ...overrides,
   };
 }
@@ -158,5 +162,6 @@ async function buildServices(settings: AppSettings): Promise<Services> {
     publisher,
     cosmos,
     smsMessages: cosmos.smsMessages,
+    riskModels: cosmos.riskModels,
   };
 }

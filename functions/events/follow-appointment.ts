@@ -4,6 +4,7 @@ import { ELIGIBILITY_ORCHESTRATOR, eligibilityInstanceId } from '../../orchestra
 import { REMINDERS_ORCHESTRATOR, remindersInstanceId } from '../../orchestrations/names';
 import { APPOINTMENT_CHANGED_EVENT, type AppointmentChanged } from '../../orchestrations/names';
 import { raiseIfActive, startOnce } from '../app/event-trigger';
+import { noShowRisks, reminderHoursFor } from '../../domain/risk';
 import { getServices } from '../app/services';
 
 /**
@@ -47,6 +48,17 @@ async function clinicOf(clinicId: string) {
   return services.config.getClinic(clinicId);
 }
 
+/** The appointment's no-show band for the reminder cadence; none (the clinic's cadence) if it cannot be scored. */
+async function riskBandOf(appointmentId: string) {
+  const services = await getServices();
+  try {
+    const appointment = await services.appointments.get(appointmentId);
+    return appointment ? (await noShowRisks(services, [appointment])).get(appointmentId)?.band : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const eligibilityWorkflow = {
   name: ELIGIBILITY_ORCHESTRATOR,
   instanceId: eligibilityInstanceId,
@@ -60,9 +72,8 @@ export const eligibilityWorkflow = {
 export const remindersWorkflow = {
   name: REMINDERS_ORCHESTRATOR,
   instanceId: remindersInstanceId,
-  input: async (appointmentId: string, start: string, clinicId: string) => ({
-    appointmentId,
-    start,
-    hoursBefore: (await clinicOf(clinicId))?.reminderHoursBefore ?? [48, 2],
-  }),
+  input: async (appointmentId: string, start: string, clinicId: string) => {
+    const clinic = await clinicOf(clinicId);
+    return { appointmentId, start, hoursBefore: clinic ? reminderHoursFor(clinic, await riskBandOf(appointmentId)) : [48, 2] };
+  },
 };

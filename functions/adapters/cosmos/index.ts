@@ -23,6 +23,7 @@ import { CONTAINERS, KeyedHasher } from './keys';
 import { CosmosOutbox, PendingEventIndex } from './outbox';
 import { PatientLedger } from './patient-ledger';
 import { CosmosPatientRepository } from './patient-repository';
+import { CosmosRiskModelRepository } from './risk-model-repository';
 import { CosmosSmsLog } from './sms-log';
 import { CosmosSmsMessages } from './sms-messages';
 import { DEFAULT_RETRY, type RetryPolicy, Store } from './store';
@@ -67,6 +68,8 @@ export interface CosmosServices {
   smsLog: CosmosSmsLog;
   /** SMS message records and delivery status (the SMS module's SmsMessageRepository port). */
   smsMessages: CosmosSmsMessages;
+  /** No-show model versions per clinic (domain/risk). */
+  riskModels: CosmosRiskModelRepository;
   /** For a timer: publishes events a crash or broker outage left pending. Returns how many. */
   relayPending(opts?: { minAgeMs?: number }): Promise<number>;
   client: CosmosClient;
@@ -123,6 +126,7 @@ export async function createCosmosServices(settings: AppSettings, publisher: Eve
     erasure,
     smsLog: new CosmosSmsLog(stores.patients),
     smsMessages: new CosmosSmsMessages(stores.patients, stores.idempotency),
+    riskModels: new CosmosRiskModelRepository(stores.config),
     relayPending: (opts) => outbox.relayPending(opts),
     client,
     database,

@@ -20,6 +20,10 @@ import {
   freeSlotSchema,
   noShowBodySchema,
   offerListSchema,
+  overbookingDecisionBodySchema,
+  overbookingDecisionSchema,
+  overbookingQuerySchema,
+  overbookingSuggestionListSchema,
   offerQuerySchema,
   patientBodySchema,
   patientParamsSchema,
@@ -254,6 +258,26 @@ export const openApiFragment: OpenApiFragment = {
           '200': ok('A page of appointments', s.output(appointmentPageSchema)),
           ...commonErrors,
         },
+      }),
+    },
+    '/api/overbooking-suggestions': {
+      get: operation({
+        operationId: 'listOverbookingSuggestions',
+        summary: 'Provider-days whose expected no-shows reach the clinic threshold, and the slots that could take one extra booking (read-only)',
+        tags: frontDesk,
+        roles: staff,
+        parameters: s.queryParameters(overbookingQuerySchema),
+        responses: { '200': ok('Suggestions', s.output(overbookingSuggestionListSchema)), ...commonErrors, '404': problem('NotFound') },
+      }),
+    },
+    '/api/overbooking-suggestions/decisions': {
+      post: operation({
+        operationId: 'decideOverbooking',
+        summary: 'Record a staff decision on a suggested slot (audited; books nothing)',
+        tags: frontDesk,
+        roles: staff,
+        requestBody: body(overbookingDecisionBodySchema),
+        responses: { '201': ok('Recorded', s.output(overbookingDecisionSchema)), ...writeErrors },
       }),
     },
     '/api/appointments/{appointmentId}': {
