@@ -12,10 +12,10 @@ import {
   scoreTerms,
   type OptimizationInstance,
   type OptimizationResult,
-} from '../../domain/optimizer';
-import { maxWeightMatching } from '../../domain/optimizer/assignment';
-import { generateInstance, prng } from '../../bench/optimizer-instances';
-import { solvePlainMip } from '../../bench/optimizer-plain';
+} from '../../../../domain/optimizer';
+import { maxWeightMatching } from '../../../../domain/optimizer/assignment';
+import { generateInstance, prng } from '../../../../bench/optimizer-instances';
+import { solvePlainMip } from '../../../../bench/optimizer-plain';
 
 const DAY = '2026-12-07';
 const at = (hhmm: string): string => `${DAY}T${hhmm}:00Z`;
