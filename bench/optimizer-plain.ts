@@ -18,10 +18,15 @@ export function solvePlainMip(model: AssignmentModel, glpk: GLPK, timeLimitSecon
   const t0 = performance.now();
   const { pairCand, pairSlot, pairScore, mustPlace, constraints } = model;
   const P = pairCand.length;
-  const maxAbs = new Map<number, number>();
-  for (let p = 0; p < P; p++) maxAbs.set(pairCand[p]!, Math.max(maxAbs.get(pairCand[p]!) ?? 0, Math.abs(pairScore[p]!)));
+  // big-M: more than any difference between two solutions' score totals (see mustPlaceBigM).
+  const best = new Map<number, number>();
+  const worst = new Map<number, number>();
+  for (let p = 0; p < P; p++) {
+    best.set(pairCand[p]!, Math.max(best.get(pairCand[p]!) ?? 0, pairScore[p]!));
+    worst.set(pairCand[p]!, Math.min(worst.get(pairCand[p]!) ?? 0, pairScore[p]!));
+  }
   let bigM = 1;
-  for (const v of maxAbs.values()) bigM += v;
+  for (const [c, v] of best) bigM += v - worst.get(c)!;
   const candRows = new Map<number, { name: string; coef: number }[]>();
   const slotRows = new Map<number, { name: string; coef: number }[]>();
   const objective: { name: string; coef: number }[] = [];

@@ -1,14 +1,17 @@
 /**
- * `npm run optimize -- <instance.json>`: solves a slot-assignment instance (docs/optimizer.md) and prints the
- * result as JSON. `-` reads the instance from stdin; `--example` prints an example instance.
+ * `npm run -s optimize -- <instance.json>`: solves a slot-assignment instance (docs/optimizer.md) and prints the
+ * result as JSON (`-s`: without it npm prints its banner on stdout too); `--out <file>` writes it to a file
+ * instead. `-` reads the instance from stdin; `--example` prints an example instance. The time limit counts
+ * from reading the input to the answer.
  * Exit codes: 0 solved (any status), 2 invalid instance (the error names each field), 64 usage error.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { optimizeAssignment, OptimizerInputError, type OptimizationInstance } from '../domain/optimizer';
 
-const USAGE = `usage: npm run optimize -- <instance.json | -> [--time-limit-ms N] [--mip-gap G] [--greedy] [--compact]
-       npm run optimize -- --example`;
+const USAGE = `usage: npm run -s optimize -- <instance.json | -> [--time-limit-ms N] [--mip-gap G] [--greedy] [--compact] [--out result.json]
+       npm run -s optimize -- --example
+(-s keeps npm's banner out of the JSON on stdout; --out writes the result to a file)`;
 
 export const EXAMPLE_INSTANCE: OptimizationInstance = {
   timeZone: 'America/New_York',
@@ -66,6 +69,7 @@ export const EXAMPLE_INSTANCE: OptimizationInstance = {
 
 interface CliArgs {
   file?: string;
+  out?: string;
   timeLimitMs?: number;
   mipGap?: number;
   greedyOnly: boolean;
@@ -85,6 +89,11 @@ function parseArgs(argv: string[]): CliArgs {
     if (a === '--time-limit-ms') args.timeLimitMs = number();
     else if (a === '--mip-gap') args.mipGap = number();
     else if (a === '--greedy') args.greedyOnly = true;
+    else if (a === '--out') {
+      const file = argv[++i];
+      if (file === undefined || file.startsWith('--')) throw new UsageError('--out needs a file name');
+      args.out = file;
+    }
     else if (a === '--compact') args.compact = true;
     else if (a === '--example') args.example = true;
     else if (a === '--help' || a === '-h') throw new UsageError('');
@@ -117,6 +126,8 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     io.out.write(`${JSON.stringify(EXAMPLE_INSTANCE, null, 2)}\n`);
     return 0;
   }
+  // The budget starts before the input is read: --time-limit-ms is wall clock from here to the answer.
+  const startedAt = performance.now();
   let instance: unknown;
   const source = args.file === '-' ? 'stdin' : resolve(process.env.INIT_CWD ?? process.cwd(), args.file!);
   try {
@@ -131,8 +142,11 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
       ...(args.timeLimitMs !== undefined ? { timeLimitMs: args.timeLimitMs } : {}),
       ...(args.mipGap !== undefined ? { mipGap: args.mipGap } : {}),
       greedyOnly: args.greedyOnly,
+      startedAt,
     });
-    io.out.write(`${JSON.stringify(result, null, args.compact ? 0 : 2)}\n`);
+    const text = `${JSON.stringify(result, null, args.compact ? 0 : 2)}\n`;
+    if (args.out !== undefined) writeFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), args.out), text);
+    else io.out.write(text);
     return 0;
   } catch (e) {
     if (e instanceof OptimizerInputError) {

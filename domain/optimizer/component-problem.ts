@@ -111,10 +111,16 @@ export function groupSlots(
   return { groupOf, groups, absorbed };
 }
 
-/** The big-M of the lexicographic objective: one more must-place candidate outweighs every possible score total. */
-export function mustPlaceBigM(nc: number, maxAbs: Float64Array): number {
+/**
+ * The big-M of the lexicographic objective: larger than the difference between the score totals of any
+ * two solutions, so that one more placed must-place candidate always wins. A candidate adds at most its
+ * best score and takes away at most its worst (a must-place candidate's scores may be negative), so
+ * M = 1 + sum over candidates of (max(0, best) - min(0, worst)). (1 + sum of max |score| was too small:
+ * two must-place candidates with negative scores lost against one with a positive score.)
+ */
+export function mustPlaceBigM(nc: number, maxScore: Float64Array, minScore: Float64Array): number {
   let bigM = 1;
-  for (let i = 0; i < nc; i++) bigM += maxAbs[i]!;
+  for (let i = 0; i < nc; i++) bigM += Math.max(0, maxScore[i]!) - Math.min(0, minScore[i]!);
   return bigM;
 }
 
@@ -144,16 +150,18 @@ export function prepareComponent(model: SolverModel, comp: Component): Component
   const jc = new Int32Array(n);
   const js = new Int32Array(n);
   const w = new Float64Array(n);
-  const maxAbs = new Float64Array(nc);
+  const maxScore = new Float64Array(nc);
+  const minScore = new Float64Array(nc);
   for (let j = 0; j < n; j++) {
     const p = comp.pairs[j]!;
     const c = candLocal[pairCand[p]!]!;
     jc[j] = c;
     js[j] = groupOf[slotLocal[pairSlot[p]!]!]!;
-    maxAbs[c] = Math.max(maxAbs[c]!, Math.abs(pairScore[p]!));
+    maxScore[c] = Math.max(maxScore[c]!, pairScore[p]!);
+    minScore[c] = Math.min(minScore[c]!, pairScore[p]!);
     pairLocal[p] = j;
   }
-  const bigM = mustPlaceBigM(nc, maxAbs);
+  const bigM = mustPlaceBigM(nc, maxScore, minScore);
   for (let j = 0; j < n; j++) {
     const p = comp.pairs[j]!;
     w[j] = pairScore[p]! + (mustPlace[pairCand[p]!] ? bigM : 0);

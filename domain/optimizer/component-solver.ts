@@ -10,7 +10,7 @@ import { matchedColumns, RestrictedColumns, RestrictedLpBuilder, roundRestricted
 export type ComponentMethod = 'trivial' | 'assignment' | 'lp' | 'mip' | 'greedy';
 
 export interface ComponentSolveOptions {
-  /** Clock value (ms) after which no new solver call starts; glpk calls get the remaining time as tmlim. */
+  /** Clock value (ms) after which no new solver call starts; glpk calls get a share of the remaining time as tmlim. */
   deadline: number;
   now: () => number;
   /** Columns per candidate in the first restricted model (best-scoring pairs first). */
@@ -93,8 +93,20 @@ function offerIncumbent(search: ComponentSearch, cols: number[], value: number):
   }
 }
 
-function remainingSeconds(opts: ComponentSolveOptions): number {
-  return Math.max(0.01, (opts.deadline - opts.now()) / 1000);
+/**
+ * Share of the remaining time handed to one glpk call as tmlim. glpk overruns its limit (loading the model,
+ * presolve and the node in progress are not interrupted), so a call that gets all of it ends past the
+ * deadline; with this share a call may overrun by 40 % and still end in time.
+ */
+export const SOLVER_TIME_SHARE = 0.7;
+/** No glpk call starts with less time than this left (ms). */
+const MIN_SOLVER_MS = 5;
+
+/** The tmlim (seconds) for the next glpk call, or undefined when no call should start. */
+export function solverTimeLimit(opts: Pick<ComponentSolveOptions, 'deadline' | 'now'>): number | undefined {
+  const left = opts.deadline - opts.now();
+  if (left < MIN_SOLVER_MS) return undefined;
+  return (SOLVER_TIME_SHARE * left) / 1000;
 }
 
 /**
@@ -167,8 +179,10 @@ export function generateColumns(
   let lpVars: Record<string, number> | undefined;
   const perCandidate: number[][] = Array.from({ length: nc }, () => []);
   for (let round = 0; round < opts.maxPricingRounds; round++) {
-    if (opts.now() >= opts.deadline) break;
-    const res = glpk.solve(builder.build(columns.list, columns.names, false), { msglev: glpk.GLP_MSG_OFF, presol: false, tmlim: remainingSeconds(opts) });
+    const lp = builder.build(columns.list, columns.names, false);
+    const tmlim = solverTimeLimit(opts);
+    if (tmlim === undefined) break;
+    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: false, tmlim });
     search.lpSolves++;
     if (res.result.status !== glpk.GLP_OPT || !res.result.dual) break;
     bound.takeLpDuals(res.result.dual);
@@ -245,13 +259,10 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
   let solvedByMip = false;
   for (let round = 0; round < 3; round++) {
     for (let j = 0; j < n; j++) if (!columns.has[j] && pairCap[j]! > search.bestValue + EPS) columns.add(j);
-    if (opts.now() >= opts.deadline) break;
-    const res = glpk.solve(builder.build(columns.list, columns.names, true), {
-      msglev: glpk.GLP_MSG_OFF,
-      presol: true,
-      tmlim: remainingSeconds(opts),
-      mipgap: opts.mipGap,
-    });
+    const lp = builder.build(columns.list, columns.names, true);
+    const tmlim = solverTimeLimit(opts);
+    if (tmlim === undefined) break;
+    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: opts.mipGap });
     search.mipSolves++;
     const status = res.result.status;
     if (status !== glpk.GLP_OPT && status !== glpk.GLP_FEAS) break;

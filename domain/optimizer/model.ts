@@ -87,7 +87,29 @@ function partOfDay(hour: number): SlotFacts['partOfDay'] {
 }
 
 function countInWindow(sorted: number[], startMs: Float64Array, earliest: number, latest: number): number {
+  // An empty window (a clinical deadline before earliest) holds nothing; the difference would go negative.
+  if (latest < earliest) return 0;
   return lowerBound(sorted, startMs, latest + 1) - lowerBound(sorted, startMs, earliest);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Resource blocks start at midnight UTC every day: block k of day d covers [d + k*len, min(d + (k+1)*len,
+ * next midnight)). Numbered d * blocksPerDay + k, so a slot's blocks are the consecutive numbers from
+ * that of its start to that of its last millisecond, also across midnight.
+ */
+export function resourceBlockOf(ms: number, blockMs: number): number {
+  const blocksPerDay = Math.ceil(DAY_MS / blockMs);
+  const day = Math.floor(ms / DAY_MS);
+  return day * blocksPerDay + Math.floor((ms - day * DAY_MS) / blockMs);
+}
+
+/** Start (ms since the epoch) of a block numbered by resourceBlockOf. */
+export function resourceBlockStart(block: number, blockMs: number): number {
+  const blocksPerDay = Math.ceil(DAY_MS / blockMs);
+  const day = Math.floor(block / blocksPerDay);
+  return day * DAY_MS + (block - day * blocksPerDay) * blockMs;
 }
 
 function lowerBound(sorted: number[], startMs: Float64Array, value: number): number {
@@ -360,18 +382,14 @@ function buildSideConstraints(
     const groups = new Map<number, number[]>();
     for (const s of slotsUsing.get(`${res.resource}\u0000${res.id}`) ?? []) {
       const f = slotFacts[s]!;
-      for (let b = Math.floor(f.startMs / blockMs); b <= Math.floor((f.endMs - 1) / blockMs); b++) {
+      for (let b = resourceBlockOf(f.startMs, blockMs); b <= resourceBlockOf(f.endMs - 1, blockMs); b++) {
         let g = groups.get(b);
         if (!g) groups.set(b, (g = []));
         g.push(s);
       }
     }
     for (const [b, g] of groups) {
-      addGroup(
-        () => `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(b * blockMs).toISOString()})`,
-        res.capacity,
-        g,
-      );
+      addGroup(() => `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(resourceBlockStart(b, blockMs)).toISOString()})`, res.capacity, g);
     }
   }
   return out;

@@ -14,9 +14,11 @@ const defaultNow = (): number => performance.now();
 
 /** Validates and solves an instance with glpk.js (loaded once per thread). Throws OptimizerInputError for invalid input. */
 export async function optimizeAssignment(instance: OptimizationInstance | unknown, options: OptimizeOptions = {}): Promise<OptimizationResult> {
+  // The time limit is a wall-clock budget for the call: validation counts.
+  const startedAt = options.startedAt ?? (options.now ?? defaultNow)();
   const valid = parseInstance(instance);
   const glpk = options.greedyOnly ? undefined : await loadGlpk();
-  return solveValidInstance(valid, glpk, options);
+  return solveValidInstance(valid, glpk, { ...options, startedAt });
 }
 
 /** The in-process SlotOptimizer: solves on the calling thread (blocks it for the solve time). */
@@ -70,22 +72,30 @@ interface Plan {
   order: Component[];
   componentCount: number;
   started: number;
+  /** When the components must be done (the limit less the reserve for building the result). */
   deadline: number;
   modelMs: number;
   now: () => number;
   job: ComponentJobOptions;
 }
 
+/** Time kept back from the components for building the result (ms; at most this share of the limit). */
+const RESULT_RESERVE_MS = 150;
+const RESULT_RESERVE_SHARE = 0.05;
+
 function plan(instance: ReturnType<typeof parseInstance>, options: OptimizeOptions): Plan {
   const now = options.now ?? defaultNow;
-  const started = now();
-  const deadline = started + (options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
+  const started = options.startedAt ?? now();
+  const limit = options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+  const deadline = started + limit;
+  const modelStarted = now();
   const model = buildModel(instance);
   const components = decompose(model);
-  const modelMs = now() - started;
+  const modelMs = now() - modelStarted;
   const order = [...components].sort((a, b) => a.pairs.length - b.pairs.length);
-  const job = { remainingMs: deadline - now(), initialColumns: options.initialColumns ?? 6, mipGap: options.mipGap ?? 0 };
-  return { model, order, componentCount: components.length, started, deadline, modelMs, now, job };
+  const reserve = Math.min(RESULT_RESERVE_MS, RESULT_RESERVE_SHARE * limit);
+  const job = { remainingMs: deadline - reserve - now(), initialColumns: options.initialColumns ?? 6, mipGap: options.mipGap ?? 0 };
+  return { model, order, componentCount: components.length, started, deadline: deadline - reserve, modelMs, now, job };
 }
 
 function finish(p: Plan, outcomes: ComponentOutcome[]): OptimizationResult {
@@ -215,6 +225,8 @@ function buildResult(
   let boundKnown = true;
   let fallback = false;
   let mustUnplacedProven = false;
+  /** Candidates of components whose must-place count is proven maximal. */
+  const provenMaximal = new Uint8Array(C);
   const methods = new Set<ComponentMethod>();
   let solverColumns = 0;
   let lpSolves = 0;
@@ -238,7 +250,10 @@ function buildResult(
     const comp = components[i]!;
     const unplacedMust = comp.candidates.some((c) => mustPlace[c] && candSlot[c] === -1);
     // The must-place count is proven maximal when the remaining gap is smaller than one must-place bonus.
-    if (unplacedMust && !o.fallback && o.upper - o.value < o.bigM) mustUnplacedProven = true;
+    if (unplacedMust && !o.fallback && o.upper - o.value < o.bigM) {
+      mustUnplacedProven = true;
+      for (const c of comp.candidates) provenMaximal[c] = 1;
+    }
   });
 
   const assignments: Assignment[] = [];
@@ -249,6 +264,7 @@ function buildResult(
     if (p < 0) continue;
     for (let i = model.consStart[p]!; i < model.consStart[p + 1]!; i++) used[model.consIndex[i]!]!++;
   }
+  const mustUnassignedAt: [number, number][] = [];
   const pairsOfUnassigned = new Map<number, number[]>();
   for (let p = 0; p < pairCand.length; p++) {
     const c = pairCand[p]!;
@@ -277,7 +293,16 @@ function buildResult(
       continue;
     }
     if (mustPlace[c] && eligibleCount[c] === 0) mustUnplacedProven = true;
+    if (mustPlace[c]) mustUnassignedAt.push([unassigned.length, c]);
     unassigned.push({ candidateId: cand.id, mustPlace: mustPlace[c] === 1, ...explainUnassigned(model, c, pairsOfUnassigned.get(c) ?? [], slotTaken, used) });
+  }
+  // An unplaced must-place candidate with eligible slots: say whether leaving it out is proven necessary.
+  for (const [i, c] of mustUnassignedAt) {
+    const u = unassigned[i]!;
+    if (u.code !== 'SLOTS_TAKEN' && u.code !== 'CAPACITY_REACHED') continue;
+    u.reason += provenMaximal[c]
+      ? '; must-place, but no assignment places every must-place candidate (proven)'
+      : '; must-place, left out by an unfinished solve (time limit or greedy; not proven necessary)';
   }
 
   const largest = components.reduce(
@@ -287,14 +312,17 @@ function buildResult(
   const bound = boundKnown ? objective + absGap : null;
   const gap = bound === null ? null : absGap <= 1e-6 * Math.max(1, Math.abs(objective)) ? 0 : absGap / Math.max(Math.abs(objective), 1e-9);
 
+  // 'infeasible' is a certificate like 'optimal': the must-place count is proven maximal and the rest optimal.
+  // Without the certificate for the rest, the status says how good the answer is and mustPlaceInfeasible keeps the proof.
+  const empty = C === 0 || (S === 0 && mustTotal === 0);
   let status: OptimizationStatus;
-  if (C === 0 || S === 0) status = 'empty';
+  if (empty) status = 'empty';
   else if (fallback) status = 'greedy-fallback';
+  else if (gap !== 0) status = 'feasible-with-gap';
   else if (mustUnplacedProven) status = 'infeasible';
-  else if (gap === 0) status = 'optimal';
-  else status = 'feasible-with-gap';
+  else status = 'optimal';
 
-  const method = C === 0 || S === 0 ? 'empty' : METHOD_ORDER.filter((m) => methods.has(m)).join('+') || 'trivial';
+  const method = empty || S === 0 ? 'empty' : METHOD_ORDER.filter((m) => methods.has(m)).join('+') || 'trivial';
   return {
     status,
     objective: roundScore(objective),
@@ -305,6 +333,7 @@ function buildResult(
     assignments,
     unassigned,
     mustPlace: { total: mustTotal, placed: mustPlaced },
+    mustPlaceInfeasible: mustUnplacedProven,
     stats: {
       candidates: C,
       slots: S,

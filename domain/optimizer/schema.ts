@@ -10,9 +10,29 @@ import { z } from 'zod';
 const idSchema = z.string().min(1).max(128);
 
 /** ISO 8601 instant with an offset or Z ("2026-11-30T09:00:00+01:00"); local times are ambiguous and rejected. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const instantSchema = z.string().refine((s) => INSTANT.test(s) && !Number.isNaN(Date.parse(s)), {
-  message: 'must be an ISO 8601 date-time with an offset or Z',
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * True when every field of a matched instant exists on the calendar: Date.parse rolls 2026-02-30 over to
+ * 2 March and accepts 24:00, so month, day (leap years included), hour, minute, second and offset are
+ * checked one by one.
+ */
+export function isCalendarInstant(text: string): boolean {
+  const m = INSTANT.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (day > daysInMonth) return false;
+  if (m[8] !== undefined && (Number(m[8]) > 23 || Number(m[9]) > 59)) return false;
+  return !Number.isNaN(Date.parse(text));
+}
+
+const instantSchema = z.string().superRefine((s, ctx) => {
+  if (!INSTANT.test(s)) ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time with an offset or Z' });
+  else if (!isCalendarInstant(s)) ctx.addIssue({ code: 'custom', message: 'is not a real calendar date and time (e.g. 30 February, 24:00 or offset beyond 23:59)' });
 });
 
 export const URGENCY_LEVELS = { routine: 2, soon: 5, urgent: 8 } as const;
@@ -86,7 +106,7 @@ const resourceCapacitySchema = z
     id: idSchema,
     /** Most visits using the resource in one time block. */
     capacity: z.number().int().min(0),
-    /** Block length; blocks are aligned to midnight UTC (default 60). */
+    /** Block length; blocks start at midnight UTC each day, the last block of a day ends at midnight (default 60). */
     blockMinutes: z.number().int().min(5).max(1440).optional(),
   })
   .strict();
@@ -109,6 +129,8 @@ export const instanceSchema = z
       .strict()
       .optional(),
   })
+  // Unknown top-level keys are errors: a typo ("constraint") would otherwise drop the side constraints silently.
+  .strict()
   .superRefine((inst, ctx) => {
     const seenSlots = new Set<string>();
     inst.slots.forEach((s, i) => {
@@ -141,11 +163,13 @@ export interface InstanceIssue {
   message: string;
 }
 
-/** Thrown for instances that do not match the schema; the message names every offending field. */
+/** Thrown for instances that do not match the schema; `issues` names every offending field. */
 export class OptimizerInputError extends Error {
   readonly code = 'OPTIMIZER.INVALID_INSTANCE';
   constructor(readonly issues: InstanceIssue[]) {
-    super(`Invalid optimization instance: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    // The message lists the first 20; `issues` holds every one.
+    const shown = issues.slice(0, 20).map((i) => `${i.path}: ${i.message}`);
+    super(`Invalid optimization instance: ${shown.join('; ')}${issues.length > 20 ? `; and ${issues.length - 20} more` : ''}`);
     this.name = 'OptimizerInputError';
   }
 }
@@ -163,7 +187,7 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
 export function parseInstance(value: unknown): ValidOptimizationInstance {
   const parsed = instanceSchema.safeParse(value);
   if (!parsed.success) {
-    throw new OptimizerInputError(parsed.error.issues.slice(0, 20).map((i) => ({ path: formatPath(i.path), message: i.message })));
+    throw new OptimizerInputError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
   }
   return parsed.data;
 }

@@ -1,11 +1,13 @@
 import type { OptimizationInstance } from './schema';
 
 /**
- * optimal: proven optimal (lexicographic: most must-place candidates, then highest total score).
- * feasible-with-gap: a solver solution with a proven bound, gap > 0 (e.g. the MIP hit the time limit).
+ * optimal: proven optimal (lexicographic: most must-place candidates, then highest total score), every must-place candidate placed.
+ * feasible-with-gap: a solver solution with a proven bound, gap > 0 (e.g. the time limit); mustPlaceInfeasible tells whether
+ *   placing every must-place candidate is proven impossible.
  * greedy-fallback: greedy was used for some component: the solver did not finish in time, failed, or greedyOnly was asked for.
- * infeasible: some must-place candidate cannot be placed in any solution; the rest is still optimized.
- * empty: no slots or no candidates.
+ * infeasible: proven that no assignment places every must-place candidate (mustPlaceInfeasible), and the answer is the proven
+ *   lexicographic optimum (as many must-place candidates as possible, then the best score); the unassigned must-place ones say why.
+ * empty: no candidates, or no slots and no must-place candidate.
  */
 export type OptimizationStatus = 'optimal' | 'feasible-with-gap' | 'greedy-fallback' | 'infeasible' | 'empty';
 
@@ -43,6 +45,8 @@ export interface OptimizationResult {
   assignments: Assignment[];
   unassigned: UnassignedCandidate[];
   mustPlace: { total: number; placed: number };
+  /** Proven that no assignment places every must-place candidate (with status 'infeasible', `mustPlace.placed` is proven maximal). */
+  mustPlaceInfeasible: boolean;
   stats: {
     candidates: number;
     slots: number;
@@ -62,8 +66,13 @@ export interface OptimizationResult {
 }
 
 export interface OptimizeOptions {
-  /** Wall-clock budget for the whole solve; when exhausted, unfinished components use greedy (default 10 s). */
+  /**
+   * Wall-clock budget from the call (validation included) to the answer; when exhausted, unfinished components keep
+   * their best incumbent (default 10 s). glpk gets a share of what remains, since it overruns its own limit.
+   */
   timeLimitMs?: number;
+  /** Clock value (of `now`) at which the budget started, when the caller spent some of it already (e.g. reading the input). */
+  startedAt?: number;
   /** Relative gap at which glpk's branch and bound may stop (default 0: prove optimality). */
   mipGap?: number;
   /** Best pairs per candidate in the first restricted model (default 6). */
