@@ -43,6 +43,8 @@ export interface ComponentOutcome {
 }
 
 const EPS = 1e-7;
+/** With a mipGap, the relative distance between the restricted LP optimum and the bound at which column generation counts as converged (at most mipGap). */
+const LP_CONVERGENCE = 1e-5;
 
 /** What one component's solve carries from step to step: the incumbent, the greedy reference and the solver counters. */
 export interface ComponentSearch {
@@ -204,6 +206,11 @@ export function generateColumns(
     search.assignmentSolves++;
     bound.takeAssignmentDuals(relaxation.solver);
     bound.evaluate();
+    // The LP optimum lies between the restricted optimum and the bound: once they nearly meet, more rounds
+    // only move the bound by less than the gap asked for, at one full LP solve each. (Proving optimality,
+    // mipGap 0, needs the exact LP: then only rounding noise counts as met.)
+    const lpTolerance = Math.max(EPS, Math.min(LP_CONVERGENCE, opts.mipGap)) * Math.max(1, Math.abs(bound.best));
+    if (bound.best - restricted <= lpTolerance) return { kind: 'converged', lpVars };
     // An integral incumbent from this LP; optimal when it meets the bound, or when the reduced costs prove
     // that no pair outside the restricted model can take part in a better solution (reduced-cost fixing: a
     // solution using pair j is worth at most pairCap[j]) and the restricted LP cannot beat it.
@@ -295,6 +302,57 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
   return componentOutcome(search, best, bestValue, upper, 'mip', false, columns.size);
 }
 
+/** True when the incumbent meets this upper bound (within the tolerance, or the relative mipGap asked for). */
+function provenBy(search: ComponentSearch, upper: number): boolean {
+  const tol = Math.max(EPS * Math.max(1, Math.abs(upper)), search.opts.mipGap * Math.abs(search.bestValue));
+  return search.bestValue >= upper - tol;
+}
+
+/**
+ * A primal heuristic (RINS, relaxation-induced neighbourhood search): where the converged LP and the
+ * incumbent agree on a pair, it stays; a small MIP over the restricted columns of the other candidates
+ * (slot groups and side-row capacity left by the fixed pairs) decides the rest. Mostly a few hundred
+ * columns, so glpk solves it quickly; its answer is usually close to the component's optimum, and a strong
+ * incumbent lets reduced-cost fixing keep few pairs for the full branch and bound.
+ */
+export function improveByRins(search: ComponentSearch, columns: RestrictedColumns, builder: RestrictedLpBuilder, lpVars: Record<string, number>): void {
+  const { glpk, problem } = search;
+  const { n, nc, ns, nk, jc, js, kStart, kList, kCap } = problem;
+  const candFixed = new Uint8Array(nc);
+  const slotFixed = new Uint8Array(ns);
+  const capLeft = Float64Array.from(kCap);
+  const fixed: number[] = [];
+  for (const j of search.best) {
+    if ((lpVars[columns.names[j]!] ?? 0) < 1 - 1e-6) continue;
+    fixed.push(j);
+    candFixed[jc[j]!] = 1;
+    slotFixed[js[j]!] = 1;
+    for (let i = kStart[j]!; i < kStart[j + 1]!; i++) capLeft[kList[i]!]!--;
+  }
+  const inSub = new Uint8Array(n);
+  const sub: number[] = [];
+  const consider = (j: number): void => {
+    if (inSub[j] || candFixed[jc[j]!] || slotFixed[js[j]!]) return;
+    for (let i = kStart[j]!; i < kStart[j + 1]!; i++) if (capLeft[kList[i]!]! < 1) return;
+    inSub[j] = 1;
+    sub.push(j);
+  };
+  for (const j of search.best) {
+    columns.add(j);
+    consider(j);
+  }
+  for (const j of columns.list) consider(j);
+  if (sub.length === 0) return;
+  const tmlim = solverTimeLimit(search.opts);
+  if (tmlim === undefined) return;
+  const lp = builder.build(sub, columns.names, true, capLeft);
+  const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: search.opts.mipGap });
+  search.mipSolves++;
+  if (res.result.status !== glpk.GLP_OPT && res.result.status !== glpk.GLP_FEAS) return;
+  const cols = fixed.concat(sub.filter((j) => (res.result.vars[columns.names[j]!] ?? 0) > 0.5));
+  offerIncumbent(search, cols, weightOf(problem, cols));
+}
+
 /** After column generation converged: the LP solution itself when integral, else its rounding, else branch and bound. */
 function finishConvergedLp(search: ComponentSearch, columns: RestrictedColumns, bound: DualBound, builder: RestrictedLpBuilder, lpVars: Record<string, number>): ComponentOutcome {
   const { problem } = search;
@@ -309,7 +367,9 @@ function finishConvergedLp(search: ComponentSearch, columns: RestrictedColumns, 
   // for branch and bound).
   const rounded = roundRestrictedLp(problem, columns, lpVars, bound.pairCap);
   offerIncumbent(search, rounded, weightOf(problem, rounded));
-  if (search.bestValue >= bound.best - EPS * Math.max(1, Math.abs(bound.best))) return componentOutcome(search, search.best, search.bestValue, bound.best, 'lp', false, columns.size);
+  if (provenBy(search, bound.best)) return componentOutcome(search, search.best, search.bestValue, bound.best, 'lp', false, columns.size);
+  improveByRins(search, columns, builder, lpVars);
+  if (provenBy(search, bound.best)) return componentOutcome(search, search.best, search.bestValue, bound.best, 'mip', false, columns.size);
   return branchAndBound(search, columns, bound, builder);
 }
 

@@ -93,9 +93,12 @@ export class RestrictedLpBuilder {
     this.candStamp = new Int32Array(problem.nc).fill(-1);
   }
 
-  /** The LP (or, with binary, the MIP) over these columns: candidate, slot-group and non-redundant side rows. */
-  build(cols: readonly number[], names: readonly string[], binary: boolean): LP {
-    const { nc, ns, nk, jc, js, w, kStart, kList, kCap } = this.problem;
+  /**
+   * The LP (or, with binary, the MIP) over these columns: candidate, slot-group and non-redundant side rows
+   * (with these capacities, default the problem's).
+   */
+  build(cols: readonly number[], names: readonly string[], binary: boolean, kCap: ArrayLike<number> = this.problem.kCap): LP {
+    const { nc, ns, nk, jc, js, w, kStart, kList } = this.problem;
     const { glpk, slotStamp, candStamp } = this;
     const candRows: { name: string; coef: number }[][] = Array.from({ length: nc }, () => []);
     const slotRows: { name: string; coef: number }[][] = Array.from({ length: ns }, () => []);
