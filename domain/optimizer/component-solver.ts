@@ -317,7 +317,7 @@ function provenBy(search: ComponentSearch, upper: number): boolean {
  */
 export function improveByRins(search: ComponentSearch, columns: RestrictedColumns, builder: RestrictedLpBuilder, lpVars: Record<string, number>): void {
   const { glpk, problem } = search;
-  const { n, nc, ns, nk, jc, js, kStart, kList, kCap } = problem;
+  const { n, nc, ns, jc, js, kStart, kList, kCap } = problem;
   const candFixed = new Uint8Array(nc);
   const slotFixed = new Uint8Array(ns);
   const capLeft = Float64Array.from(kCap);
