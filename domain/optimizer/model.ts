@@ -1,5 +1,5 @@
 import { IANAZone } from 'luxon';
-import type { ScoreWeights, ValidOptimizationInstance } from './schema';
+import { instantMs, type ScoreWeights, type ValidOptimizationInstance } from './schema';
 import { DEFAULT_WEIGHTS, pairScore, urgencyLevel, type PairFacts } from './scoring';
 
 /** Why a candidate has no eligible pair at all (reported as the unassigned reason). */
@@ -143,7 +143,7 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   const dateOfDay = new Map<number, string>();
   for (let s = 0; s < S; s++) {
     const slot = slots[s]!;
-    const startMs = Date.parse(slot.start);
+    const startMs = instantMs(slot.start);
     const bucket = Math.floor(startMs / 900000);
     let offsetMin = offsetCache.get(bucket);
     if (offsetMin === undefined) offsetCache.set(bucket, (offsetMin = zone.offset(startMs)));
@@ -152,7 +152,7 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
     let localDate = dateOfDay.get(day);
     if (localDate === undefined) dateOfDay.set(day, (localDate = new Date(day * 86400000).toISOString().slice(0, 10)));
     const hour = Math.floor((localMs - day * 86400000) / 3600000);
-    slotFacts[s] = { startMs, endMs: Date.parse(slot.end), localDate, partOfDay: partOfDay(hour) };
+    slotFacts[s] = { startMs, endMs: instantMs(slot.end), localDate, partOfDay: partOfDay(hour) };
     slotStart[s] = startMs;
     horizonStartMs = Math.min(horizonStartMs, startMs);
     horizonEndMs = Math.max(horizonEndMs, startMs);
@@ -192,9 +192,9 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
       noPairCause[c] = 'NO_SLOT_OF_TYPE';
       continue;
     }
-    const earliest = cand.earliest ? Date.parse(cand.earliest) : -Infinity;
-    let latest = cand.latest ? Date.parse(cand.latest) : Infinity;
-    if (cand.clinicalDeadline) latest = Math.min(latest, Date.parse(cand.clinicalDeadline));
+    const earliest = cand.earliest ? instantMs(cand.earliest) : -Infinity;
+    let latest = cand.latest ? instantMs(cand.latest) : Infinity;
+    if (cand.clinicalDeadline) latest = Math.min(latest, instantMs(cand.clinicalDeadline));
     const providers = cand.providerIds && cand.providerIds.length > 0 ? new Set(cand.providerIds) : undefined;
     const locations = cand.locationIds && cand.locationIds.length > 0 ? new Set(cand.locationIds) : undefined;
     const pref = cand.timeOfDay && cand.timeOfDay !== 'any' ? cand.timeOfDay : undefined;

@@ -12,27 +12,57 @@ const idSchema = z.string().min(1).max(128);
 /** ISO 8601 instant with an offset or Z ("2026-11-30T09:00:00+01:00"); local times are ambiguous and rejected. */
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /**
- * True when every field of a matched instant exists on the calendar: Date.parse rolls 2026-02-30 over to
- * 2 March and accepts 24:00, so month, day (leap years included), hour, minute, second and offset are
- * checked one by one.
+ * Milliseconds since the epoch of an ISO 8601 instant with an offset or Z, or NaN when it does not match
+ * the format or names no real calendar time: Date.parse rolls 2026-02-30 over to 2 March and accepts
+ * 24:00, so month, day (leap years included), hour, minute, second and offset are checked one by one.
+ * Equals Date.parse for every instant it accepts, and is several times faster (the hot path of
+ * validation and model building at thousands of slots).
  */
-export function isCalendarInstant(text: string): boolean {
+export function instantMs(text: string): number {
   const m = INSTANT.exec(text);
-  if (!m) return false;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  if (!m) return NaN;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
-  if (day > daysInMonth) return false;
-  if (m[8] !== undefined && (Number(m[8]) > 23 || Number(m[9]) > 59)) return false;
-  return !Number.isNaN(Date.parse(text));
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return NaN;
+  let offsetMin = 0;
+  if (m[8] !== undefined) {
+    const oh = Number(m[8]);
+    const om = Number(m[9]);
+    if (oh > 23 || om > 59) return NaN;
+    offsetMin = (text[text.length - 6] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const millis = m[7] === undefined ? 0 : Math.floor(Number(`0${m[7]}`) * 1000 + 1e-9);
+  let utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (year < 100) {
+    // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+    const date = new Date(utc);
+    date.setUTCFullYear(year);
+    utc = date.getTime();
+  }
+  return utc - offsetMin * 60000;
+}
+
+/** True when the text is an ISO 8601 instant with an offset or Z that exists on the calendar (see instantMs). */
+export function isCalendarInstant(text: string): boolean {
+  return !Number.isNaN(instantMs(text));
 }
 
 const instantSchema = z.string().superRefine((s, ctx) => {
-  if (!INSTANT.test(s)) ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date-time with an offset or Z' });
-  else if (!isCalendarInstant(s)) ctx.addIssue({ code: 'custom', message: 'is not a real calendar date and time (e.g. 30 February, 24:00 or offset beyond 23:59)' });
+  if (!isCalendarInstant(s)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: INSTANT.test(s) ? 'is not a real calendar date and time (e.g. 30 February, 24:00 or offset beyond 23:59)' : 'must be an ISO 8601 date-time with an offset or Z',
+    });
+  }
 });
 
 export const URGENCY_LEVELS = { routine: 2, soon: 5, urgent: 8 } as const;
@@ -136,7 +166,7 @@ export const instanceSchema = z
     inst.slots.forEach((s, i) => {
       if (seenSlots.has(s.id)) ctx.addIssue({ code: 'custom', path: ['slots', i, 'id'], message: `duplicate slot id` });
       seenSlots.add(s.id);
-      if (Date.parse(s.end) <= Date.parse(s.start)) {
+      if (instantMs(s.end) <= instantMs(s.start)) {
         ctx.addIssue({ code: 'custom', path: ['slots', i, 'end'], message: 'must be after start' });
       }
     });
@@ -144,7 +174,7 @@ export const instanceSchema = z
     inst.candidates.forEach((c, i) => {
       if (seenCandidates.has(c.id)) ctx.addIssue({ code: 'custom', path: ['candidates', i, 'id'], message: 'duplicate candidate id' });
       seenCandidates.add(c.id);
-      if (c.earliest && c.latest && Date.parse(c.latest) < Date.parse(c.earliest)) {
+      if (c.earliest && c.latest && instantMs(c.latest) < instantMs(c.earliest)) {
         ctx.addIssue({ code: 'custom', path: ['candidates', i, 'latest'], message: 'must not be before earliest' });
       }
     });

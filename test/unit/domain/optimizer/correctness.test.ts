@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GLPK } from 'glpk.js/node';
+import fc from 'fast-check';
+import { instantMs } from '../../../../domain/optimizer/schema';
 import { buildModel, optimizeAssignment, OptimizerInputError, parseInstance, provideGlpk, type OptimizationInstance } from '../../../../domain/optimizer';
 import { generateInstance, prng } from '../../../../bench/optimizer-instances';
 import { main, type CliIo } from '../../../../scripts/optimize';
@@ -168,6 +170,26 @@ describe('input validation', () => {
     expect(issuesOf({ slots: [], candidates: [{ id: 'c', appointmentType: 'FU', clinicalDeadline: '2026-02-30T00:00:00Z' }] })).toEqual([
       expect.stringMatching(/^candidates\[0\]\.clinicalDeadline: /),
     ]);
+  });
+
+  test('instantMs equals Date.parse on every real calendar instant (offsets, fractions, leap days)', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-12-31T23:59:59Z'), noInvalidDate: true }),
+        fc.integer({ min: -14 * 60, max: 14 * 60 }),
+        fc.constantFrom('', '.5', '.123', '.123456789'),
+        (d, offsetMin, fraction) => {
+          const local = new Date(d.getTime() + offsetMin * 60000).toISOString().slice(0, 19);
+          const sign = offsetMin < 0 ? '-' : '+';
+          const abs = Math.abs(offsetMin);
+          const text = `${local}${fraction}${offsetMin === 0 && fraction === '' ? 'Z' : `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`}`;
+          expect(instantMs(text)).toBe(Date.parse(text));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(instantMs('2028-02-29T23:59:59.999Z')).toBe(Date.parse('2028-02-29T23:59:59.999Z'));
+    expect(instantMs('2026-02-30T09:00:00Z')).toBeNaN();
   });
 
   test('every bad field gets its line (no cap at 20)', () => {
