@@ -43,7 +43,7 @@ export interface ComponentOutcome {
 }
 
 const EPS = 1e-7;
-/** With a mipGap, the relative distance between the restricted LP optimum and the bound at which column generation counts as converged (at most mipGap). */
+/** With a mipGap, column generation counts as converged when the restricted optimum is within this share (relative to the score) of the bound, at most mipGap. */
 const LP_CONVERGENCE = 1e-5;
 
 /** What one component's solve carries from step to step: the incumbent, the greedy reference and the solver counters. */
@@ -85,6 +85,23 @@ export function componentOutcome(
     assignmentSolves: search.assignmentSolves,
     columns,
   };
+}
+
+/**
+ * The absolute slack that opts.mipGap allows: mipGap is relative to the incumbent's score, not to the
+ * weighted objective (whose must-place big-M terms would make any relative gap meaningless).
+ */
+export function allowedGap(search: ComponentSearch): number {
+  if (search.opts.mipGap <= 0) return 0;
+  const { problem } = search;
+  let must = 0;
+  for (const j of search.best) must += problem.model.mustPlace[problem.model.pairCand[problem.comp.pairs[j]!]!]!;
+  return search.opts.mipGap * Math.abs(search.bestValue - must * problem.bigM);
+}
+
+/** glpk's mipgap (relative to its weighted incumbent) for the gap allowed on the score. */
+function glpkMipGap(search: ComponentSearch): number {
+  return allowedGap(search) / Math.max(1, Math.abs(search.bestValue));
 }
 
 /** Keeps cols as the incumbent when strictly better. */
@@ -180,6 +197,7 @@ export function generateColumns(
   const pairCap = bound.pairCap;
   let lpVars: Record<string, number> | undefined;
   const perCandidate: number[][] = Array.from({ length: nc }, () => []);
+  let rinsDone = false;
   for (let round = 0; round < opts.maxPricingRounds; round++) {
     const lp = builder.build(columns.list, columns.names, false);
     const tmlim = solverTimeLimit(opts);
@@ -209,8 +227,16 @@ export function generateColumns(
     // The LP optimum lies between the restricted optimum and the bound: once they nearly meet, more rounds
     // only move the bound by less than the gap asked for, at one full LP solve each. (Proving optimality,
     // mipGap 0, needs the exact LP: then only rounding noise counts as met.)
-    const lpTolerance = Math.max(EPS, Math.min(LP_CONVERGENCE, opts.mipGap)) * Math.max(1, Math.abs(bound.best));
+    const scoreTolerance = opts.mipGap > 0 ? (Math.min(LP_CONVERGENCE, opts.mipGap) / opts.mipGap) * allowedGap(search) : 0;
+    const lpTolerance = Math.max(EPS * Math.max(1, Math.abs(bound.best)), scoreTolerance);
     if (bound.best - restricted <= lpTolerance) return { kind: 'converged', lpVars };
+    // Proving optimality, the last rounds only polish the bound: a strong incumbent from the nearly
+    // converged LP (RINS) is worth having before them, in case the time runs out (and it sharpens the
+    // reduced-cost test below).
+    if (!rinsDone && bound.best - restricted <= LP_CONVERGENCE * Math.max(1, Math.abs(bound.best))) {
+      rinsDone = true;
+      improveByRins(search, columns, builder, lpVars);
+    }
     // An integral incumbent from this LP; optimal when it meets the bound, or when the reduced costs prove
     // that no pair outside the restricted model can take part in a better solution (reduced-cost fixing: a
     // solution using pair j is worth at most pairCap[j]) and the restricted LP cannot beat it.
@@ -218,7 +244,7 @@ export function generateColumns(
     offerIncumbent(search, rounded, weightOf(problem, rounded));
     const bestValue = search.bestValue;
     const tol = EPS * Math.max(1, Math.abs(bound.best));
-    if (bound.best - bestValue <= Math.max(tol, opts.mipGap * Math.abs(bestValue))) return { kind: 'proven', upper: bound.best };
+    if (bound.best - bestValue <= Math.max(tol, allowedGap(search))) return { kind: 'proven', upper: bound.best };
     let added = 0;
     if (restricted <= bestValue + tol) {
       let upper = restricted;
@@ -269,7 +295,7 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
     const lp = builder.build(columns.list, columns.names, true);
     const tmlim = solverTimeLimit(opts);
     if (tmlim === undefined) break;
-    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: opts.mipGap });
+    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: glpkMipGap(search) });
     search.mipSolves++;
     const status = res.result.status;
     if (status !== glpk.GLP_OPT && status !== glpk.GLP_FEAS) break;
@@ -289,7 +315,7 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
       else maxOut = Math.max(maxOut, pairCap[j]!);
     }
     if (missing === 0) {
-      const restrictedUpper = opts.mipGap > 0 ? search.bestValue + opts.mipGap * Math.abs(search.bestValue) : search.bestValue;
+      const restrictedUpper = search.bestValue + allowedGap(search);
       upper = Math.min(bound.best, Math.max(restrictedUpper, maxOut));
       break;
     }
@@ -304,7 +330,7 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
 
 /** True when the incumbent meets this upper bound (within the tolerance, or the relative mipGap asked for). */
 function provenBy(search: ComponentSearch, upper: number): boolean {
-  const tol = Math.max(EPS * Math.max(1, Math.abs(upper)), search.opts.mipGap * Math.abs(search.bestValue));
+  const tol = Math.max(EPS * Math.max(1, Math.abs(upper)), allowedGap(search));
   return search.bestValue >= upper - tol;
 }
 
@@ -346,7 +372,7 @@ export function improveByRins(search: ComponentSearch, columns: RestrictedColumn
   const tmlim = solverTimeLimit(search.opts);
   if (tmlim === undefined) return;
   const lp = builder.build(sub, columns.names, true, capLeft);
-  const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: search.opts.mipGap });
+  const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: glpkMipGap(search) });
   search.mipSolves++;
   if (res.result.status !== glpk.GLP_OPT && res.result.status !== glpk.GLP_FEAS) return;
   const cols = fixed.concat(sub.filter((j) => (res.result.vars[columns.names[j]!] ?? 0) > 0.5));
