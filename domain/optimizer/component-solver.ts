@@ -295,10 +295,15 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
     const lp = builder.build(columns.list, columns.names, true);
     const tmlim = solverTimeLimit(opts);
     if (tmlim === undefined) break;
-    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: glpkMipGap(search) });
+    const gapRel = glpkMipGap(search);
+    const called = opts.now();
+    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: gapRel });
     search.mipSolves++;
     const status = res.result.status;
     if (status !== glpk.GLP_OPT && status !== glpk.GLP_FEAS) break;
+    // glpk reports a search it stopped at the relative gap asked for as feasible, like one stopped by the
+    // time limit; well before the limit it was the gap: glpk's own bound is then within gapRel of its incumbent.
+    const stoppedAtGap = status === glpk.GLP_FEAS && gapRel > 0 && opts.now() - called < 0.9 * tmlim * 1000;
     const cols = columns.list.filter((j) => (res.result.vars[columns.names[j]!] ?? 0) > 0.5);
     const value = weightOf(problem, cols);
     if (value >= search.bestValue) {
@@ -306,7 +311,8 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
       search.bestValue = value;
       solvedByMip = true;
     }
-    if (status !== glpk.GLP_OPT) break; // time limit: feasible, bounded by the LP bound
+    if (status !== glpk.GLP_OPT && !stoppedAtGap) break; // time limit: feasible, bounded by the LP bound
+    const restrictedUpper = stoppedAtGap ? Math.max(value + gapRel * Math.abs(value), search.bestValue) : search.bestValue + allowedGap(search);
     let maxOut = -Infinity;
     let missing = 0;
     for (let j = 0; j < n; j++) {
@@ -315,7 +321,6 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
       else maxOut = Math.max(maxOut, pairCap[j]!);
     }
     if (missing === 0) {
-      const restrictedUpper = search.bestValue + allowedGap(search);
       upper = Math.min(bound.best, Math.max(restrictedUpper, maxOut));
       break;
     }
