@@ -139,7 +139,11 @@ export async function main(argv: string[]): Promise<void> {
   const referenceLimit = limitArg >= 0 ? Number(argv[limitArg + 1]) : 120;
   const measure = (i: number, method: Method, limitSeconds: number): Measurement =>
     JSON.parse(
-      execFileSync(process.execPath, [__filename, '--child', String(i), method, String(limitSeconds)], { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'inherit'] }),
+      execFileSync(process.execPath, [__filename, '--child', String(i), method, String(limitSeconds)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 22,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
     ) as Measurement;
   const selected = HELD_OUT_CASES.map((c, i) => ({ c, i })).filter(({ c }) => (large || c.small) && (!only || c.label.includes(only)));
   const loadBefore = loadavg();
@@ -164,9 +168,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const fixtures = existsSync(FIXTURES) ? new Map((JSON.parse(readFileSync(FIXTURES, 'utf8')) as { cases: Fixture[] }).cases.map((f) => [f.label, f])) : new Map<string, Fixture>();
-  console.log(`Held-out optimizer bench; ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; references limited to ${referenceLimit} s`);
-  console.log('case | pairs | optimum (must, score) | ours exact: cold / warm, status | ours gap 1e-4: cold / warm, status, gap | greedy % | HiGHS default MIP | plain glpk MIP (cold / warm) | HiGHS / ours(1e-4, warm) | glpk / ours exact (warm where both)');
+  const fixtures = existsSync(FIXTURES)
+    ? new Map((JSON.parse(readFileSync(FIXTURES, 'utf8')) as { cases: Fixture[] }).cases.map((f) => [f.label, f]))
+    : new Map<string, Fixture>();
+  console.log(
+    `Held-out optimizer bench; ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; references limited to ${referenceLimit} s`,
+  );
+  console.log(
+    'case | pairs | optimum (must, score) | ours exact: cold / warm, status | ours gap 1e-4: cold / warm, status, gap | greedy % | HiGHS default MIP | plain glpk MIP (cold / warm) | HiGHS / ours(1e-4, warm) | glpk / ours exact (warm where both)',
+  );
   const rows: Record<string, unknown>[] = [];
   for (const { c, i } of selected) {
     const fixture = fixtures.get(c.label);
@@ -186,7 +196,8 @@ export async function main(argv: string[]): Promise<void> {
       ours,
       oursMatchesOptimum: matches(ours),
       oursGap,
-      oursGapWithinTarget: fixture && oursGap.score !== null ? (fixture.score - oursGap.score) / Math.max(1e-9, Math.abs(fixture.score)) <= TARGET_GAP + 1e-12 : null,
+      oursGapWithinTarget:
+        fixture && oursGap.score !== null ? (fixture.score - oursGap.score) / Math.max(1e-9, Math.abs(fixture.score)) <= TARGET_GAP + 1e-12 : null,
       greedy,
       greedyPctOfOptimum: fixture && greedy.score !== null ? (100 * greedy.score) / fixture.score : null,
       highs,

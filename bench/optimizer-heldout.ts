@@ -56,7 +56,15 @@ function practiceSlots(o: HeldOutOptions, rnd: () => number) {
     for (const d of WORKDAYS) {
       if (rnd() < 0.15) continue; // not working that day
       const location = second !== home && (d % 7 === 1 || d % 7 === 3) ? second : home;
-      const sessions = rnd() < 0.5 ? [[8, 0, 12, 0]] : rnd() < 0.5 ? [[13, 30, 17, 30]] : [[8, 0, 12, 0], [13, 30, 17, 30]];
+      const sessions =
+        rnd() < 0.5
+          ? [[8, 0, 12, 0]]
+          : rnd() < 0.5
+            ? [[13, 30, 17, 30]]
+            : [
+                [8, 0, 12, 0],
+                [13, 30, 17, 30],
+              ];
       for (const [h0, m0, h1, m1] of sessions) {
         const room = `L${location}-room${Math.floor(rnd() * roomsPerLocation)}`;
         let t = FIRST_DAY.plus({ days: d }).set({ hour: h0, minute: m0 });
@@ -144,7 +152,11 @@ export function heldOutInstance(o: HeldOutOptions): OptimizationInstance {
             ],
             resourceCapacity: [
               // Most rooms hold one visit per 30-minute block; every third room two per hour (two chairs).
-              ...rooms.map((id, i) => (i % 3 === 2 ? { resource: 'room' as const, id, capacity: 2, blockMinutes: 60 } : { resource: 'room' as const, id, capacity: 1, blockMinutes: 30 })),
+              ...rooms.map((id, i) =>
+                i % 3 === 2
+                  ? { resource: 'room' as const, id, capacity: 2, blockMinutes: 60 }
+                  : { resource: 'room' as const, id, capacity: 1, blockMinutes: 30 },
+              ),
               // Equipment per day: a sonography unit for 6 visits, a procedure kit for 4.
               ...equipment.map((id) => ({ resource: 'equipment' as const, id, capacity: id.startsWith('sono') ? 6 : 4, blockMinutes: 1440 })),
             ],
@@ -190,7 +202,17 @@ export const HELD_OUT_CASES: HeldOutCase[] = [
   { label: 'held-out absence day 30 x 1,000 side, 22 must-place', make: () => heldOutAbsenceDay(101), small: true, warmRuns: 20 },
   {
     label: 'held-out must-place negative scores 200 x 600 side',
-    make: () => heldOutInstance({ seed: 102, candidates: 200, slots: 600, locations: 2, reach: 'practice', sideConstraints: true, mustPlaceShare: 0.4, negativeScores: true }),
+    make: () =>
+      heldOutInstance({
+        seed: 102,
+        candidates: 200,
+        slots: 600,
+        locations: 2,
+        reach: 'practice',
+        sideConstraints: true,
+        mustPlaceShare: 0.4,
+        negativeScores: true,
+      }),
     small: true,
     warmRuns: 3,
   },

@@ -108,7 +108,8 @@ export function solveLexicographic(highs: Highs, model: AssignmentModel, timeLim
   if (mustTerms.length > 0) {
     const r1 = highs.solve(lpText(mustTerms, rows, P), options);
     phase1Ms = performance.now() - t0;
-    if (r1.Status !== 'Optimal') return { status: 'none', highsStatus: `phase 1: ${r1.Status}`, score: null, mustPlaced: null, ms: performance.now() - t0, phase1Ms };
+    if (r1.Status !== 'Optimal')
+      return { status: 'none', highsStatus: `phase 1: ${r1.Status}`, score: null, mustPlaced: null, ms: performance.now() - t0, phase1Ms };
     mustAtLeast = Math.round(r1.ObjectiveValue);
   }
   const scoreTerms = Array.from({ length: P }, (_, p) => `${coef(model.pairScore[p]!)} x${p}`);
@@ -116,7 +117,14 @@ export function solveLexicographic(highs: Highs, model: AssignmentModel, timeLim
   const r2 = highs.solve(lpText(scoreTerms, rows2, P), options);
   const hasSolution = r2.Status === 'Optimal' || (r2.Status === 'Time limit reached' && Object.keys(r2.Columns).length > 0);
   const sol = hasSolution ? readSolution(model, r2.Columns as Record<string, { Primal: number }>) : null;
-  return { status: statusOf(r2.Status, hasSolution), highsStatus: r2.Status, score: sol?.score ?? null, mustPlaced: sol?.mustPlaced ?? null, ms: performance.now() - t0, phase1Ms };
+  return {
+    status: statusOf(r2.Status, hasSolution),
+    highsStatus: r2.Status,
+    score: sol?.score ?? null,
+    mustPlaced: sol?.mustPlaced ?? null,
+    ms: performance.now() - t0,
+    phase1Ms,
+  };
 }
 
 /** HiGHS's own MIP with its default options (relative gap 1e-4) on the big-M model, as a timing reference. */
@@ -135,5 +143,11 @@ export function solveBigMDefault(highs: Highs, model: AssignmentModel, timeLimit
   const r = highs.solve(lpText(objective, assignmentRows(model), P), { time_limit: timeLimitSeconds, output_flag: false });
   const hasSolution = r.Status === 'Optimal' || (r.Status === 'Time limit reached' && Object.keys(r.Columns).length > 0);
   const sol = hasSolution ? readSolution(model, r.Columns as Record<string, { Primal: number }>) : null;
-  return { status: statusOf(r.Status, hasSolution), highsStatus: r.Status, score: sol?.score ?? null, mustPlaced: sol?.mustPlaced ?? null, ms: performance.now() - t0 };
+  return {
+    status: statusOf(r.Status, hasSolution),
+    highsStatus: r.Status,
+    score: sol?.score ?? null,
+    mustPlaced: sol?.mustPlaced ?? null,
+    ms: performance.now() - t0,
+  };
 }

@@ -93,8 +93,7 @@ function parseArgs(argv: string[]): CliArgs {
       const file = argv[++i];
       if (file === undefined || file.startsWith('--')) throw new UsageError('--out needs a file name');
       args.out = file;
-    }
-    else if (a === '--compact') args.compact = true;
+    } else if (a === '--compact') args.compact = true;
     else if (a === '--example') args.example = true;
     else if (a === '--help' || a === '-h') throw new UsageError('');
     else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);

@@ -251,7 +251,8 @@ export function generateColumns(
       const missing: number[] = [];
       for (let j = 0; j < n; j++) {
         if (columns.has[j]) continue;
-        if (pairCap[j]! > bestValue + tol) missing.push(j); // could still take part in a better solution
+        if (pairCap[j]! > bestValue + tol)
+          missing.push(j); // could still take part in a better solution
         else upper = Math.max(upper, pairCap[j]!);
       }
       if (missing.length === 0) return { kind: 'proven', upper };
@@ -328,7 +329,15 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
   const { best, bestValue, greedy } = search;
   if (!solvedByMip) {
     const isGreedy = best === greedy;
-    return componentOutcome(search, best, bestValue, upper, isGreedy ? 'greedy' : 'lp', isGreedy && upper - bestValue > EPS * Math.max(1, Math.abs(upper)), columns.size);
+    return componentOutcome(
+      search,
+      best,
+      bestValue,
+      upper,
+      isGreedy ? 'greedy' : 'lp',
+      isGreedy && upper - bestValue > EPS * Math.max(1, Math.abs(upper)),
+      columns.size,
+    );
   }
   return componentOutcome(search, best, bestValue, upper, 'mip', false, columns.size);
 }
@@ -385,7 +394,13 @@ export function improveByRins(search: ComponentSearch, columns: RestrictedColumn
 }
 
 /** After column generation converged: the LP solution itself when integral, else its rounding, else branch and bound. */
-function finishConvergedLp(search: ComponentSearch, columns: RestrictedColumns, bound: DualBound, builder: RestrictedLpBuilder, lpVars: Record<string, number>): ComponentOutcome {
+function finishConvergedLp(
+  search: ComponentSearch,
+  columns: RestrictedColumns,
+  bound: DualBound,
+  builder: RestrictedLpBuilder,
+  lpVars: Record<string, number>,
+): ComponentOutcome {
   const { problem } = search;
   const x = (j: number): number => lpVars[columns.names[j]!] ?? 0;
   const fractional = columns.list.some((j) => x(j) > 1e-6 && x(j) < 1 - 1e-6);
@@ -460,7 +475,8 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
     // No proven LP optimum in time: the best incumbent (an LP rounding when one beat greedy, reported
     // with its proven gap; otherwise greedy, reported as the fallback), bounded by the best bound we have.
     const upper = Math.min(bound.best, relaxationUpper);
-    if (search.best !== greedy && search.bestValue > greedyValue) return componentOutcome(search, search.best, search.bestValue, upper, 'lp', false, columns.size);
+    if (search.best !== greedy && search.bestValue > greedyValue)
+      return componentOutcome(search, search.best, search.bestValue, upper, 'lp', false, columns.size);
     return componentOutcome(search, greedy, greedyValue, upper, 'greedy', true, columns.size);
   }
   return finishConvergedLp(search, columns, bound, builder, end.lpVars);

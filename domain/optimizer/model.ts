@@ -389,7 +389,12 @@ function buildSideConstraints(
       }
     }
     for (const [b, g] of groups) {
-      addGroup(() => `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(resourceBlockStart(b, blockMs)).toISOString()})`, res.capacity, g);
+      addGroup(
+        () =>
+          `${res.resource} ${res.id} capacity ${res.capacity} per ${res.blockMinutes ?? 60} min (block ${new Date(resourceBlockStart(b, blockMs)).toISOString()})`,
+        res.capacity,
+        g,
+      );
     }
   }
   return out;

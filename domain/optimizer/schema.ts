@@ -60,7 +60,9 @@ const instantSchema = z.string().superRefine((s, ctx) => {
   if (!isCalendarInstant(s)) {
     ctx.addIssue({
       code: 'custom',
-      message: INSTANT.test(s) ? 'is not a real calendar date and time (e.g. 30 February, 24:00 or offset beyond 23:59)' : 'must be an ISO 8601 date-time with an offset or Z',
+      message: INSTANT.test(s)
+        ? 'is not a real calendar date and time (e.g. 30 February, 24:00 or offset beyond 23:59)'
+        : 'must be an ISO 8601 date-time with an offset or Z',
     });
   }
 });

@@ -163,7 +163,16 @@ describe('input validation', () => {
   };
 
   test('impossible calendar dates and times are rejected, naming the field', () => {
-    for (const bad of ['2026-02-30T09:00:00Z', '2026-02-29T09:00:00Z', '2026-04-31T09:00:00+02:00', '2026-13-01T09:00:00Z', '2026-12-07T24:00:00Z', '2026-12-07T09:60:00Z', '2026-12-07T09:00:60Z', '2026-12-07T09:00:00+24:00']) {
+    for (const bad of [
+      '2026-02-30T09:00:00Z',
+      '2026-02-29T09:00:00Z',
+      '2026-04-31T09:00:00+02:00',
+      '2026-13-01T09:00:00Z',
+      '2026-12-07T24:00:00Z',
+      '2026-12-07T09:60:00Z',
+      '2026-12-07T09:00:60Z',
+      '2026-12-07T09:00:00+24:00',
+    ]) {
       expect({ bad, issues: issuesOf(valid(bad)) }).toEqual({ bad, issues: [expect.stringMatching(/^slots\[0\]\.start: .*calendar/)] });
     }
     expect(issuesOf(valid('2028-02-29T09:00:00Z'))).toEqual([]);
@@ -290,7 +299,13 @@ describe('npm run optimize', () => {
   test('an impossible date is an input error naming the field (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'optimize-date-'));
     const file = join(dir, 'in.json');
-    writeFileSync(file, JSON.stringify({ slots: [slot('s', 'p', at(DAY, '09:00')), { ...slot('t', 'p', at(DAY, '09:00')), start: '2026-02-30T09:00:00Z', end: '2026-02-30T09:30:00Z' }], candidates: [] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        slots: [slot('s', 'p', at(DAY, '09:00')), { ...slot('t', 'p', at(DAY, '09:00')), start: '2026-02-30T09:00:00Z', end: '2026-02-30T09:30:00Z' }],
+        candidates: [],
+      }),
+    );
     const c = capture();
     expect(await main([file], c.io)).toBe(2);
     expect(c.err()).toMatch(/slots\[1\]\.start/);
