@@ -1,6 +1,6 @@
 /**
  * `npm run bench:optimizer-heldout [-- --large] [-- --only text] [-- --write-fixtures]`: the optimizer on the
- * held-out family (bench/optimizer-heldout.ts) against references measured in the same run: HiGHS's own MIP
+ * held-out family (testkit/optimizer-heldout.ts) against references measured in the same run: HiGHS's own MIP
  * (default options, relative gap 1e-4) and plain glpk.js MIP on the same pairs, and greedy; ours is checked
  * against the stored lexicographic optima (bench/fixtures/optimizer-heldout.json, HiGHS two-phase, gap 0).
  * --write-fixtures recomputes those optima instead. Every (case, method) runs in a fresh child process.
@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { buildModel, loadGlpk, optimizeAssignment, parseInstance } from '../domain/optimizer';
-import { HELD_OUT_CASES } from './optimizer-heldout';
+import { HELD_OUT_CASES } from '../testkit/optimizer-heldout';
 import { loadHighs, solveBigMDefault, solveLexicographic } from './optimizer-highs';
-import { solvePlainMip } from './optimizer-plain';
+import { solvePlainMip } from '../testkit/optimizer-plain';
 
 type Method = 'ours' | 'ours-gap' | 'greedy' | 'plain' | 'highs' | 'lex';
 

@@ -11,8 +11,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildModel, loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../domain/optimizer';
 import { ParallelSlotOptimizer } from '../functions/adapters/optimizer/pool';
-import { absenceInstance, freedSlotInstance, generateInstance } from './optimizer-instances';
-import { solvePlainMip } from './optimizer-plain';
+import { absenceInstance, freedSlotInstance, generateInstance } from '../testkit/optimizer-instances';
+import { solvePlainMip } from '../testkit/optimizer-plain';
 
 interface Size {
   label: string;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { IncrementalAssignment, maxWeightMatching } from '../../../../domain/optimizer/assignment';
-import { prng } from '../../../../bench/optimizer-instances';
+import { prng } from '../../../../testkit/optimizer-instances';
 
 /** A random sparse bipartite graph in CSR form (rows = candidates, cols = slots). */
 function randomGraph(seed: number, maxRows = 12, maxCols = 12, density = 0.4) {

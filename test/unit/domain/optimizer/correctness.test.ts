@@ -5,7 +5,7 @@ import type { GLPK } from 'glpk.js/node';
 import fc from 'fast-check';
 import { instantMs } from '../../../../domain/optimizer/schema';
 import { buildModel, optimizeAssignment, OptimizerInputError, parseInstance, provideGlpk, type OptimizationInstance } from '../../../../domain/optimizer';
-import { generateInstance, prng } from '../../../../bench/optimizer-instances';
+import { generateInstance, prng } from '../../../../testkit/optimizer-instances';
 import { main, type CliIo } from '../../../../scripts/optimize';
 import { glpkForJest } from './glpk-for-jest';
 

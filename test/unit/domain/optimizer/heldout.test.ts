@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { optimizeAssignment } from '../../../../domain/optimizer';
-import { HELD_OUT_CASES } from '../../../../bench/optimizer-heldout';
+import { HELD_OUT_CASES } from '../../../../testkit/optimizer-heldout';
 import { glpkForJest } from './glpk-for-jest';
 
 /** Reference optima of the held-out family (HiGHS, two-phase lexicographic MIP, gap 0), written by npm run bench:optimizer-heldout -- --write-fixtures. */

@@ -14,8 +14,8 @@ import {
   type OptimizationResult,
 } from '../../../../domain/optimizer';
 import { maxWeightMatching } from '../../../../domain/optimizer/assignment';
-import { generateInstance, prng } from '../../../../bench/optimizer-instances';
-import { solvePlainMip } from '../../../../bench/optimizer-plain';
+import { generateInstance, prng } from '../../../../testkit/optimizer-instances';
+import { solvePlainMip } from '../../../../testkit/optimizer-plain';
 
 const DAY = '2026-12-07';
 const at = (hhmm: string): string => `${DAY}T${hhmm}:00Z`;

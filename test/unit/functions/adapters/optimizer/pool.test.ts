@@ -1,7 +1,7 @@
 import { ParallelSlotOptimizer } from '../../../../../functions/adapters/optimizer/pool';
 import type { GLPK } from 'glpk.js/node';
 import { optimizeAssignment, OptimizerInputError, provideGlpk } from '../../../../../domain/optimizer';
-import { generateInstance } from '../../../../../bench/optimizer-instances';
+import { generateInstance } from '../../../../../testkit/optimizer-instances';
 
 // Runs the compiled helper worker from dist/ (brought up to date by the jest global setup); on this thread
 // glpk.js comes from Node's own require (jest's module registry cannot load the ESM-only package, see

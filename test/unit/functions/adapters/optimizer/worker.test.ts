@@ -1,6 +1,6 @@
 import { WorkerThreadSlotOptimizer } from '../../../../../functions/adapters/optimizer/worker';
 import { OptimizerInputError } from '../../../../../domain/optimizer';
-import { generateInstance } from '../../../../../bench/optimizer-instances';
+import { generateInstance } from '../../../../../testkit/optimizer-instances';
 
 // Runs the compiled worker entry from dist/ (brought up to date by the jest global setup).
 describe('WorkerThreadSlotOptimizer', () => {

@@ -1,5 +1,5 @@
 /**
- * A held-out instance family for the optimizer, generated independently of bench/optimizer-instances.ts and
+ * A held-out instance family for the optimizer, generated independently of testkit/optimizer-instances.ts and
  * of its assumptions (one clinic per candidate, hourly slots, 1-hour room blocks, a single time zone
  * without DST change): a multi-location practice over two weeks that cross the European DST change,
  * providers who work at different locations on different weekdays, morning/afternoon sessions of mixed
