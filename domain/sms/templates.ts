@@ -79,32 +79,32 @@ export const SMS_TEMPLATES = [
 export const GENERIC_SENDER = en['generic-sender'];
 
 /**
- * Most segments each template may cost, in every shipped language (a unit test renders each one
- * with long realistic values and checks). English fits GSM-7 (160, or 153 per part); Spanish
- * accents á í ó ú (not in GSM-7's basic set, unlike é ñ ü ¿ ¡) and Vietnamese force UCS-2 (70, or 67 per part),
- * which is why the budgets are what the UCS-2 languages need.
+ * Most segments each template may cost, in every shipped language, with a 40-character clinic name
+ * and the longest times (a unit test renders each and checks). English stays in GSM-7 (160, or 153
+ * per part) and within two segments; Spanish accents á í ó ú (not in GSM-7's basic set, unlike é ñ
+ * ü ¿ ¡) and Vietnamese force UCS-2 (70, or 67 per part), so the budgets are what those need.
  */
 export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
-  offer: 3,
-  'offer-taken': 2,
-  'offer-expired': 2,
+  offer: 4,
+  'offer-taken': 3,
+  'offer-expired': 3,
   'offer-checking': 2,
-  'offer-declined': 1,
-  'no-open-offer': 2,
+  'offer-declined': 2,
+  'no-open-offer': 3,
   booked: 2,
   reminder: 2,
-  confirmed: 1,
-  cancelled: 2,
-  'cancel-too-late': 2,
+  confirmed: 2,
+  cancelled: 3,
+  'cancel-too-late': 3,
   'no-upcoming-appointment': 2,
-  eligibility: 2,
-  rehomed: 2,
-  'booking-link': 2,
+  eligibility: 3,
+  rehomed: 3,
+  'booking-link': 4,
   help: 3,
   'opted-out': 2,
-  'opted-in': 2,
-  'book-list': 3,
-  'book-none': 2,
+  'opted-in': 3,
+  'book-list': 4,
+  'book-none': 3,
   'book-pick-invalid': 2,
   'book-slot-gone': 2,
   'book-failed': 2,
@@ -116,7 +116,11 @@ export function formatSmsTime(iso: string, timeZone: string, locale = 'en-US'): 
   if (!dt.isValid) throw new Error('formatSmsTime: invalid instant');
   // English keeps the format patients already get (and tests assert); other languages follow CLDR through Intl.
   if (locale.toLowerCase().startsWith('en')) return dt.setLocale('en-US').toFormat('ccc d LLL h:mm a');
-  return dt.setLocale(locale).toLocaleString({ weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
+  // CLDR puts no-break spaces in some locales ("9:30\u202fa.m." in es-US): outside GSM-7, they would force UCS-2.
+  return dt
+    .setLocale(locale)
+    .toLocaleString({ weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' })
+    .replace(/[\u00a0\u202f]/g, ' ');
 }
 
 type Values = Record<string, string | number>;

@@ -101,9 +101,15 @@ describe('message catalogs', () => {
     expect([template, countSegments(long).segments <= SMS_SEGMENT_BUDGET[template]]).toEqual([template, true]);
   });
 
-  it('English is GSM-7; Spanish and Vietnamese texts are UCS-2', () => {
-    expect(countSegments(renderSms('reminder', { clinic, start: T1 })).encoding).toBe('GSM-7');
-    expect(countSegments(renderSms('reminder', { clinic, start: T1 }, resolvePatientLocale('es'))).encoding).toBe('UCS-2');
+  it('English is GSM-7 within two segments; Spanish with á/í/ó/ú and Vietnamese are UCS-2', () => {
+    for (const t of SMS_TEMPLATES) {
+      const english = countSegments(renderSms(t, params(longClinic)[t] as never));
+      expect([t, english.encoding, english.segments <= 2]).toEqual([t, 'GSM-7', true]);
+    }
+    const es = resolvePatientLocale('es-US');
+    expect(countSegments(renderSms('booked', { clinic, start: T1 }, es)).encoding).toBe('UCS-2');
+    // No accent outside GSM-7 (and the time's no-break spaces made plain): stays GSM-7.
+    expect(countSegments(renderSms('reminder', { clinic, start: T1 }, es)).encoding).toBe('GSM-7');
     expect(countSegments(renderSms('reminder', { clinic, start: T1 }, resolvePatientLocale('vi'))).encoding).toBe('UCS-2');
   });
 });
