@@ -161,7 +161,15 @@ export function renderSms<T extends SmsTemplate>(template: T, params: SmsTemplat
   const { language, locale } = patientLocale;
   const build = args[template] as (p: SmsTemplateParams[T], time: (iso: string) => string) => Values;
   const zone = params.clinic?.timeZone ?? 'UTC';
-  const values = build(params, (iso) => formatSmsTime(iso, zone, locale));
+  const times = new Set<string>();
+  const values = build(params, (iso) => {
+    const shown = formatSmsTime(iso, zone, locale);
+    times.add(shown);
+    return shown;
+  });
   const clinic = params.clinic?.displayName ?? formatMessage(language, 'generic-sender');
-  return formatMessage(language, template, { ...values, clinic });
+  let body = formatMessage(language, template, { ...values, clinic });
+  // A time ending in an abbreviation's period ("9:30 a.m.") also ends the sentence: one period, not two.
+  for (const shown of times) if (shown.endsWith('.')) body = body.split(`${shown}.`).join(shown);
+  return body;
 }
