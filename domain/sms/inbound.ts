@@ -90,8 +90,7 @@ export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRais
   const smsClinic: SmsClinic | undefined = clinic ? smsClinicOf(clinic) : undefined;
   // The patient's language; without one, the language of the word they wrote (AYUDA), then the clinic's default.
   const locale = resolvePatientLocale(patient.preferredLanguage ?? intent.language, clinic?.defaultLanguage);
-  const answer: Answer = (template, params) =>
-    renderSms(template, { ...params, clinic: smsClinic } as SmsTemplateParams[typeof template], locale);
+  const answer: Answer = (template, params) => renderSms(template, { ...params, clinic: smsClinic } as SmsTemplateParams[typeof template], locale);
   const actor: Actor = { kind: 'patient', principalId: patient.patientId };
   const result = (text: string | undefined): ReplyOutcome => ({
     ...(text !== undefined ? { answer: text } : {}),

@@ -89,7 +89,9 @@ export async function bookLinkPage(request: HttpRequest, context: InvocationCont
   const services = await getServices();
   const view = await openBookingLink(services, linkSigningKey(services.settings), request.params.token ?? '');
   const result =
-    view.kind === 'problem' ? problem(view.code, localeOf(request, view.locale)) : { status: 200, code: 'LINK.OK', html: picker(view.choice, actionOf(request)) };
+    view.kind === 'problem'
+      ? problem(view.code, localeOf(request, view.locale))
+      : { status: 200, code: 'LINK.OK', html: picker(view.choice, actionOf(request)) };
   context.log(`book.link open ${result.code}`);
   return respond(result);
 }

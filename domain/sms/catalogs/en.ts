@@ -5,8 +5,7 @@
  */
 export const en = {
   // SMS templates: one key per SmsTemplate.
-  offer:
-    '{clinic}: an earlier appointment opened up on {start}. Reply YES to take it or NO to pass. Offer ends {expiresAt}. Reply STOP to opt out.',
+  offer: '{clinic}: an earlier appointment opened up on {start}. Reply YES to take it or NO to pass. Offer ends {expiresAt}. Reply STOP to opt out.',
   'offer-taken': "{clinic}: sorry, that time has just been taken. You stay on our waitlist and we'll text you if another opens up.",
   'offer-expired': "{clinic}: sorry, that offer has ended. You stay on our waitlist and we'll text you if another time opens up.",
   'offer-checking': "{clinic}: thanks! We're checking {hasStart, select, yes {{start}} other {that time}} for you and will text you shortly.",

@@ -35,7 +35,8 @@ export const es: Catalog = {
   'page.booked.title': 'Cita reservada',
   'page.booked.heading': '{pending, select, yes {Solicitud recibida} other {Su cita está reservada}}',
   'page.booked.when': '<b>{day}</b> a las <b>{time}</b>',
-  'page.booked.next': '{pending, select, yes {La clínica le confirmará este horario en breve.} other {Le enviaremos un recordatorio por mensaje antes de su cita.}}',
+  'page.booked.next':
+    '{pending, select, yes {La clínica le confirmará este horario en breve.} other {Le enviaremos un recordatorio por mensaje antes de su cita.}}',
   'page.problem.footer': 'Por favor, llame a la clínica o responda CITA a nuestro mensaje para ver nuevos horarios.',
   'page.invalid.title': 'Este enlace no es válido',
   'page.invalid.message': 'No pudimos leer este enlace de reserva. Use el enlace exactamente como se lo enviamos.',

@@ -2,8 +2,7 @@ import type { Catalog } from './en';
 
 /** Vietnamese. Keywords in the texts are ones keywords.ts understands (CÓ, KHÔNG, C, X, ĐẶT, TRỢ GIÚP, STOP). */
 export const vi: Catalog = {
-  offer:
-    '{clinic}: có lịch hẹn sớm hơn vào {start}. Trả lời CÓ để nhận hoặc KHÔNG để bỏ qua. Hết hạn lúc {expiresAt}. Trả lời STOP để ngừng nhận tin.',
+  offer: '{clinic}: có lịch hẹn sớm hơn vào {start}. Trả lời CÓ để nhận hoặc KHÔNG để bỏ qua. Hết hạn lúc {expiresAt}. Trả lời STOP để ngừng nhận tin.',
   'offer-taken': '{clinic}: rất tiếc, giờ đó vừa có người nhận. Quý vị vẫn trong danh sách chờ và sẽ được báo khi có giờ khác.',
   'offer-expired': '{clinic}: rất tiếc, lời mời đó đã hết hạn. Quý vị vẫn trong danh sách chờ và sẽ được báo khi có giờ khác.',
   'offer-checking': '{clinic}: cảm ơn! Chúng tôi đang kiểm tra {hasStart, select, yes {{start}} other {giờ đó}} cho quý vị và sẽ nhắn lại ngay.',
