@@ -121,17 +121,21 @@ export type OfferPolicy = z.infer<typeof offerPolicySchema>;
  * A BCP 47 language tag (e.g. `es`, `es-MX`, `en-US`), stored in canonical form. Any well-formed
  * tag is accepted; one we ship no texts for falls back to the clinic's default, then English (domain/sms/locale.ts).
  */
+const canonicalLanguageTag = (tag: string): string | undefined => {
+  try {
+    return Intl.getCanonicalLocales(tag)[0];
+  } catch {
+    return undefined;
+  }
+};
 export const languageTagSchema = z
   .string()
   .min(2)
   .max(35)
-  .transform((tag, ctx) => {
-    try {
-      return Intl.getCanonicalLocales(tag)[0]!;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a BCP 47 language tag, e.g. "es" or "en-US"' });
-      return z.NEVER;
-    }
+  .refine((tag) => canonicalLanguageTag(tag) !== undefined, { message: 'must be a BCP 47 language tag, e.g. "es" or "en-US"' })
+  .overwrite((tag) => canonicalLanguageTag(tag) ?? tag)
+  .meta({
+    description: 'BCP 47 language tag (e.g. es, es-MX, en-US), stored in canonical form. Unsupported languages fall back to the clinic default, then English.',
   });
 
 export const clinicSchema = z
