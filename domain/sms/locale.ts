@@ -64,3 +64,30 @@ export function localeFromAcceptLanguage(header: string | null | undefined): Pat
   }
   return ENGLISH;
 }
+
+/** The parts of a FHIR R4 Patient.communication entry that name a language. */
+export interface FhirPatientCommunication {
+  language?: { coding?: { system?: string; code?: string }[]; text?: string };
+  preferred?: boolean;
+}
+
+/**
+ * `preferredLanguage` from FHIR Patient.communication: the entry marked preferred, else the first;
+ * its first coding that is a well-formed tag (urn:ietf:bcp:47 codes, or ISO 639 codes, which canonicalize: spa -> es).
+ * Ready for an EHR patient intake; none feeds patients yet.
+ */
+export function languageFromFhirCommunication(communication: readonly FhirPatientCommunication[] | undefined): string | undefined {
+  const list = communication ?? [];
+  const entry = list.find((c) => c.preferred) ?? list[0];
+  for (const coding of entry?.language?.coding ?? []) {
+    const tag = coding.code ? canonicalLanguageTag(coding.code) : undefined;
+    if (tag) return tag;
+  }
+  return undefined;
+}
+
+/** `preferredLanguage` from HL7 v2 PID-15 (Primary Language, CWE: identifier^text^coding system), e.g. "spa^Spanish^ISO6392" or "es". */
+export function languageFromPid15(field: string | undefined): string | undefined {
+  const identifier = (field ?? '').split('^')[0]?.trim();
+  return identifier ? canonicalLanguageTag(identifier) : undefined;
+}

@@ -2,6 +2,8 @@ import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messagefor
 import {
   CATALOGS,
   countSegments,
+  languageFromFhirCommunication,
+  languageFromPid15,
   renderSms,
   resolvePatientLocale,
   SMS_SEGMENT_BUDGET,
@@ -178,5 +180,28 @@ describe('countSegments (GSM 03.38)', () => {
 
   it('a surrogate pair is never split', () => {
     expect(countSegments('a'.repeat(66) + '😀' + 'a'.repeat(66)).segments).toBe(3);
+  });
+});
+
+describe('language from EHR data (ready for patient intake)', () => {
+  it('FHIR Patient.communication: the preferred entry, BCP 47 or ISO 639 codes', () => {
+    expect(
+      languageFromFhirCommunication([
+        { language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en' }] } },
+        { language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'es-MX' }] }, preferred: true },
+      ]),
+    ).toBe('es-MX');
+    expect(languageFromFhirCommunication([{ language: { coding: [{ code: 'vie' }] } }])).toBe('vi');
+    expect(languageFromFhirCommunication([{ language: { text: 'Spanish' } }])).toBeUndefined();
+    expect(languageFromFhirCommunication(undefined)).toBeUndefined();
+  });
+  it('SIU PID-15', () => {
+    expect(languageFromPid15('spa^Spanish^ISO6392')).toBe('es');
+    expect(languageFromPid15('VI')).toBe('vi');
+    expect(languageFromPid15('')).toBeUndefined();
+    expect(languageFromPid15('Spanish language^^')).toBeUndefined();
+  });
+  it('feeds resolvePatientLocale', () => {
+    expect(resolvePatientLocale(languageFromPid15('spa^Spanish^ISO6392'))).toEqual({ language: 'es', locale: 'es' });
   });
 });
