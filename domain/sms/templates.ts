@@ -8,7 +8,8 @@ import { ENGLISH, type PatientLocale } from './locale';
  * only what may be shown: the clinic's SMS display name, times in the clinic's zone, a short code
  * or a link. They never accept a patient name, appointment type, provider, diagnosis or plan: the
  * parameter types leave no place for them, and a unit test renders every template with PHI-laden
- * input to prove none leaks through.
+ * input to prove none leaks through, in every language. The texts are ICU messages in catalogs/
+ * (en is the source; es and vi must have the same keys and placeholders).
  */
 
 /** The clinic as an SMS names it. */
