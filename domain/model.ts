@@ -117,6 +117,27 @@ export const offerPolicySchema = z
   .refine((p) => p.minExpiryMinutes <= p.maxExpiryMinutes, { message: 'minExpiryMinutes must not exceed maxExpiryMinutes', path: ['minExpiryMinutes'] });
 export type OfferPolicy = z.infer<typeof offerPolicySchema>;
 
+/**
+ * A BCP 47 language tag (e.g. `es`, `es-MX`, `en-US`), stored in canonical form. Any well-formed
+ * tag is accepted; one we ship no texts for falls back to the clinic's default, then English (domain/sms/locale.ts).
+ */
+const canonicalLanguageTag = (tag: string): string | undefined => {
+  try {
+    return Intl.getCanonicalLocales(tag)[0];
+  } catch {
+    return undefined;
+  }
+};
+export const languageTagSchema = z
+  .string()
+  .min(2)
+  .max(35)
+  .refine((tag) => canonicalLanguageTag(tag) !== undefined, { message: 'must be a BCP 47 language tag, e.g. "es" or "en-US"' })
+  .overwrite((tag) => canonicalLanguageTag(tag) ?? tag)
+  .meta({
+    description: 'BCP 47 language tag (e.g. es, es-MX, en-US), stored in canonical form. Unsupported languages fall back to the clinic default, then English.',
+  });
+
 export const clinicSchema = z
   .object({
     clinicId: entityIdSchema,
@@ -124,6 +145,8 @@ export const clinicSchema = z
     timeZone: timeZoneSchema,
     /** Name used in SMS; defaults to `name`. Must not reveal a specialty (it would be PHI in an SMS). */
     smsDisplayName: z.string().min(1).max(40).optional(),
+    /** Language patients are texted in when theirs is not set or not shipped (BCP 47); English when unset. */
+    defaultLanguage: languageTagSchema.optional(),
     bookingPolicy: bookingPolicySchema.default(bookingPolicySchema.parse({})),
     offerPolicy: offerPolicySchema.default(offerPolicySchema.parse({})),
     /** Reminder offsets before the visit, in hours. */
@@ -248,6 +271,8 @@ export const patientSchema = z
     /** Set when the patient texts STOP; cleared by START. Wins over smsConsent. */
     smsOptedOutAt: instantSchema.optional(),
     coverage: coverageSchema.optional(),
+    /** Language for SMS and patient pages (BCP 47; from the API, FHIR Patient.communication or SIU PID-15). */
+    preferredLanguage: languageTagSchema.optional(),
     /** Clinics that may see this patient; empty = organisation-wide record. */
     clinicIds: z.array(entityIdSchema).max(100).default([]),
   })

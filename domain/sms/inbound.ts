@@ -13,6 +13,7 @@ import { isOfferOpenTo, type OfferDeps } from '../waitlist/offers';
 import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
 import { classifyOffer, decideReply, type OfferState, type ReplyAction } from './replies';
 import { parseReply } from './keywords';
+import { resolvePatientLocale, type PatientLocale } from './locale';
 import { smsClinicOf } from './send';
 import { renderSms, type SmsClinic, type SmsTemplate, type SmsTemplateParams } from './templates';
 
@@ -62,7 +63,8 @@ export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRais
   const patient = await deps.patients.findByPhone(sms.from);
   if (!patient) {
     const template = intent.kind === 'opt-out' ? 'opted-out' : intent.kind === 'opt-in' ? 'opted-in' : 'help';
-    return { answer: renderSms(template, {}), action: 'unknown-sender' };
+    // A stranger who wrote AYUDA or PARAR is answered in Spanish.
+    return { answer: renderSms(template, {}, resolvePatientLocale(intent.language)), action: 'unknown-sender' };
   }
 
   const openOffers = await deps.offers.listOpenForPatient(patient.patientId);
@@ -86,7 +88,9 @@ export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRais
         : (upcoming?.clinicId ?? offer?.clinicId ?? bookList?.clinicId);
   const clinic = await clinicFor(deps, patient, clinicId);
   const smsClinic: SmsClinic | undefined = clinic ? smsClinicOf(clinic) : undefined;
-  const answer: Answer = (template, params) => renderSms(template, { ...params, clinic: smsClinic } as SmsTemplateParams[typeof template]);
+  // The patient's language; without one, the language of the word they wrote (AYUDA), then the clinic's default.
+  const locale = resolvePatientLocale(patient.preferredLanguage ?? intent.language, clinic?.defaultLanguage);
+  const answer: Answer = (template, params) => renderSms(template, { ...params, clinic: smsClinic } as SmsTemplateParams[typeof template], locale);
   const actor: Actor = { kind: 'patient', principalId: patient.patientId };
   const result = (text: string | undefined): ReplyOutcome => ({
     ...(text !== undefined ? { answer: text } : {}),
@@ -129,7 +133,7 @@ export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRais
         throw e;
       }
     case 'send-book-list':
-      return result(await sendBookList(deps, patient, now, answer));
+      return result(await sendBookList(deps, patient, now, answer, locale));
     case 'book-from-list':
       return result(await bookFromList(deps, patient, bookList!, action.index, actor, answer, nowIso));
   }
@@ -231,7 +235,7 @@ async function bookScope(deps: ReplyDeps, patient: PatientRecord, now: DateTime)
   return latest ? { clinicId: latest.clinicId, appointmentType: latest.appointmentType, providerId: undefined } : undefined;
 }
 
-async function sendBookList(deps: ReplyDeps, patient: PatientRecord, now: DateTime, answer: Answer): Promise<string> {
+async function sendBookList(deps: ReplyDeps, patient: PatientRecord, now: DateTime, answer: Answer, locale: PatientLocale): Promise<string> {
   const scope = await bookScope(deps, patient, now);
   const clinic = scope ? await deps.config.getClinic(scope.clinicId) : undefined;
   if (!scope || !clinic) return answer('book-none', {});
@@ -248,7 +252,7 @@ async function sendBookList(deps: ReplyDeps, patient: PatientRecord, now: DateTi
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId))
     .filter((s) => !seen.has(Date.parse(s.start)) && seen.add(Date.parse(s.start)))
     .slice(0, BOOK_LIST_SIZE);
-  if (picked.length === 0) return renderSms('book-none', { clinic: smsClinicOf(clinic) });
+  if (picked.length === 0) return renderSms('book-none', { clinic: smsClinicOf(clinic) }, locale);
   const createdAt = now.toISO()!;
   await writeBookList(deps, patient.patientId, {
     createdAt,
@@ -258,7 +262,7 @@ async function sendBookList(deps: ReplyDeps, patient: PatientRecord, now: DateTi
     appointmentType: scope.appointmentType,
     slots: picked.map((s) => ({ slotId: s.slotId, start: s.start })),
   });
-  return renderSms('book-list', { clinic: smsClinicOf(clinic), starts: picked.map((s) => s.start) });
+  return renderSms('book-list', { clinic: smsClinicOf(clinic), starts: picked.map((s) => s.start) }, locale);
 }
 
 async function bookFromList(

@@ -8,3 +8,6 @@ export * from './offer-reply';
 export * from './send';
 export * from './inbound';
 export * from './link-booking';
+export * from './catalogs';
+export * from './locale';
+export * from './segments';

@@ -5,6 +5,7 @@ import type { Appointment, Clinic, WaitlistOffer } from '../model';
 import { bookAppointment, resolveSlot, searchFreeSlots, type SchedulingDeps } from '../scheduling';
 import { acceptOffer, isEntryWaiting, isOfferOpenTo, type OfferDeps } from '../waitlist/offers';
 import { verifyLinkToken, type LinkClaims } from './links';
+import { resolvePatientLocale, type PatientLocale } from './locale';
 import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
 
 /**
@@ -46,17 +47,20 @@ export interface LinkChoice {
   appointmentType: string;
   slots: LinkSlot[];
   offer?: WaitlistOffer;
+  /** The patient's language (else the clinic's default, else English): the page is in it. */
+  locale: PatientLocale;
 }
 
-export type LinkView = { kind: 'choose'; choice: LinkChoice } | { kind: 'problem'; code: LinkProblem };
+/** A problem found once the patient is known carries their language; earlier ones leave it to the browser's. */
+export type LinkView = { kind: 'choose'; choice: LinkChoice } | { kind: 'problem'; code: LinkProblem; locale?: PatientLocale };
 
 export type LinkConfirmation =
-  | { kind: 'problem'; code: LinkProblem }
-  | { kind: 'booked'; clinic: Clinic; appointment: Appointment }
+  | { kind: 'problem'; code: LinkProblem; locale?: PatientLocale }
+  | { kind: 'booked'; clinic: Clinic; appointment: Appointment; locale: PatientLocale }
   /** Nothing was booked and the link stays usable; `code` is LINK.SLOT_NOT_OFFERED or the booking's error code. */
   | { kind: 'choose-again'; choice: LinkChoice; code: string };
 
-const problem = (code: LinkProblem) => ({ kind: 'problem' as const, code });
+const problem = (code: LinkProblem, locale?: PatientLocale) => ({ kind: 'problem' as const, code, ...(locale ? { locale } : {}) });
 
 /** Verifies the token and works out what it lets the patient book right now. */
 export async function openBookingLink(deps: LinkDeps, signingKey: string, token: string): Promise<LinkView> {
@@ -67,17 +71,20 @@ export async function openBookingLink(deps: LinkDeps, signingKey: string, token:
     return problem(verified.reason === 'bad-signature' ? 'LINK.BAD_SIGNATURE' : 'LINK.MALFORMED');
   }
   const { claims } = verified;
-  if (await findClaim(deps.idempotency, 'link', claims.tokenId)) return problem('LINK.USED');
+  const used = await findClaim(deps.idempotency, 'link', claims.tokenId);
   const patient = await deps.patients.get(claims.patientId);
+  const own = patient ? resolvePatientLocale(patient.preferredLanguage) : undefined;
+  if (used) return problem('LINK.USED', own);
   if (!patient) return problem('LINK.UNKNOWN_PATIENT');
+  const localeAt = (clinic: Clinic) => resolvePatientLocale(patient.preferredLanguage, clinic.defaultLanguage);
 
   if (claims.scope.kind === 'offer') {
     const offer = await deps.offers.get(claims.scope.offerId);
     if (!offer || offer.patientId !== claims.patientId) return problem('LINK.UNKNOWN_OFFER');
-    if (!isOfferOpenTo(offer, claims.patientId, now.toISO()!)) return problem('OFFER.NOT_OPEN');
+    if (!isOfferOpenTo(offer, claims.patientId, now.toISO()!)) return problem('OFFER.NOT_OPEN', own);
     const entry = await deps.waitlist.get(offer.waitlistEntryId);
     if (!entry) return problem('LINK.UNKNOWN_OFFER');
-    if (!isEntryWaiting(entry)) return problem('OFFER.NOT_OPEN');
+    if (!isEntryWaiting(entry)) return problem('OFFER.NOT_OPEN', own);
     const { slot, clinic } = await resolveSlot(deps, offer.slotId);
     const free = await searchFreeSlots(deps, {
       clinicId: clinic.clinicId,
@@ -86,8 +93,9 @@ export async function openBookingLink(deps: LinkDeps, signingKey: string, token:
       to: slot.end,
       providerId: slot.providerId,
     });
-    if (!free.some((s) => s.slotId === slot.slotId)) return problem('SLOT.TAKEN');
-    return { kind: 'choose', choice: { claims, clinic, appointmentType: entry.appointmentType, slots: [{ slotId: slot.slotId, start: slot.start }], offer } };
+    if (!free.some((s) => s.slotId === slot.slotId)) return problem('SLOT.TAKEN', localeAt(clinic));
+    const slots = [{ slotId: slot.slotId, start: slot.start }];
+    return { kind: 'choose', choice: { claims, clinic, appointmentType: entry.appointmentType, slots, offer, locale: localeAt(clinic) } };
   }
 
   const scope = claims.scope;
@@ -112,8 +120,8 @@ export async function openBookingLink(deps: LinkDeps, signingKey: string, token:
     .filter((s) => !seen.has(Date.parse(s.start)) && seen.add(Date.parse(s.start)))
     .slice(0, MAX_PAGE_SLOTS)
     .map((s) => ({ slotId: s.slotId, start: s.start }));
-  if (slots.length === 0) return problem('LINK.NO_SLOTS');
-  return { kind: 'choose', choice: { claims, clinic, appointmentType: scope.appointmentType, slots } };
+  if (slots.length === 0) return problem('LINK.NO_SLOTS', localeAt(clinic));
+  return { kind: 'choose', choice: { claims, clinic, appointmentType: scope.appointmentType, slots, locale: localeAt(clinic) } };
 }
 
 /**
@@ -136,7 +144,7 @@ export async function confirmBookingLink(
 
   const at = deps.clock.now().toUTC().toISO()!;
   const claim = await claimOnce(deps.idempotency, 'link', claims.tokenId, at, LINK_CLAIM_TTL_SECONDS);
-  if (claim.kind !== 'claimed') return problem('LINK.USED');
+  if (claim.kind !== 'claimed') return problem('LINK.USED', choice.locale);
   const failed = (code: string) =>
     deps.idempotency.complete({ ...claim.record, response: { status: 409, body: { failed: true, code } } }, LINK_CLAIM_TTL_SECONDS);
   try {
@@ -149,7 +157,7 @@ export async function confirmBookingLink(
       }
       if (acceptance.outcome !== 'accepted') {
         await failed('OFFER.NOT_OPEN');
-        return problem('OFFER.NOT_OPEN');
+        return problem('OFFER.NOT_OPEN', choice.locale);
       }
       appointment = acceptance.appointment;
     } else {
@@ -166,7 +174,7 @@ export async function confirmBookingLink(
       LINK_CLAIM_TTL_SECONDS,
     );
     if (choice.offer) await tellWorkflow(workflow, choice.offer, appointment.appointmentId);
-    return { kind: 'booked', clinic, appointment };
+    return { kind: 'booked', clinic, appointment, locale: choice.locale };
   } catch (e) {
     await failed(e instanceof DomainError ? e.code : 'error');
     if (e instanceof DomainError) return { kind: 'choose-again', choice, code: e.code };

@@ -20,6 +20,8 @@ export interface SmsMessageRecord {
   purpose: SmsPurpose;
   /** The template rendered (not the text). */
   template: string;
+  /** The catalog language it went out in (en, es, vi). */
+  language?: string;
   correlationId: string;
   /** The offer this SMS made, so a late YES can be told the offer expired or was taken. */
   offerId?: string;

@@ -2,6 +2,7 @@ import type { Clinic } from '../model';
 import type { AuditLog, Clock, ConfigRepository, PatientRepository, SmsSender } from '../ports';
 import type { SmsMessageRepository } from './messages';
 import { decideSend, DEFAULT_SMS_RATE_LIMIT, type SmsPurpose, type SmsRateLimit } from './rules';
+import { resolvePatientLocale } from './locale';
 import { renderSms, type SmsClinic, type SmsTemplate, type SmsTemplateParams } from './templates';
 
 /** What texting a patient needs: the patient and clinic records, the sender, the message records, the audit log and a clock. */
@@ -48,7 +49,8 @@ export type PatientSmsOutcome =
 
 /**
  * Sends one templated SMS to a patient if consent, opt-out, quiet hours (clinic zone), the
- * per-patient rate limit and the phone allow it, and records the message (ids and codes only).
+ * per-patient rate limit and the phone allow it, in the patient's language (else the clinic's
+ * default, else English), and records the message with that language (ids and codes only).
  * Throws TransientError when the provider should be retried (the activity's retry policy handles it).
  */
 export async function sendPatientSms<T extends SmsTemplate>(deps: SmsDeps, req: PatientSmsRequest<T>): Promise<PatientSmsOutcome> {
@@ -79,7 +81,8 @@ export async function sendPatientSms<T extends SmsTemplate>(deps: SmsDeps, req: 
     default:
       return { outcome: decision.outcome };
   }
-  const body = renderSms(req.template, { ...req.params, clinic: smsClinicOf(clinic) } as SmsTemplateParams[T]);
+  const locale = resolvePatientLocale(patient.preferredLanguage, clinic.defaultLanguage);
+  const body = renderSms(req.template, { ...req.params, clinic: smsClinicOf(clinic) } as SmsTemplateParams[T], locale);
   const { messageId } = await deps.sms.send({
     to: patient.phone,
     body,
@@ -94,6 +97,7 @@ export async function sendPatientSms<T extends SmsTemplate>(deps: SmsDeps, req: 
     clinicId: clinic.clinicId,
     purpose: req.purpose,
     template: req.template,
+    language: locale.language,
     correlationId: req.correlationId,
     ...(req.offerId ? { offerId: req.offerId } : {}),
     status: 'queued',

@@ -1,11 +1,15 @@
 import { DateTime } from 'luxon';
+import { formatMessage } from './catalogs';
+import { en } from './catalogs/en';
+import { ENGLISH, type PatientLocale } from './locale';
 
 /**
  * SMS templates. An SMS is PHI-adjacent (it reaches a phone others may read), so templates take
  * only what may be shown: the clinic's SMS display name, times in the clinic's zone, a short code
  * or a link. They never accept a patient name, appointment type, provider, diagnosis or plan: the
  * parameter types leave no place for them, and a unit test renders every template with PHI-laden
- * input to prove none leaks through.
+ * input to prove none leaks through, in every language. The texts are ICU messages in catalogs/
+ * (en is the source; es and vi must have the same keys and placeholders).
  */
 
 /** The clinic as an SMS names it. */
@@ -73,56 +77,100 @@ export const SMS_TEMPLATES = [
 ] as const satisfies readonly SmsTemplate[];
 
 /** Generic sender name when the clinic is not known (e.g. a reply from an unknown number). */
-export const GENERIC_SENDER = 'Your clinic';
+export const GENERIC_SENDER = en['generic-sender'];
 
-/** "Tue 3 Mar 9:30 AM" in the clinic's zone. */
-export function formatSmsTime(iso: string, timeZone: string): string {
-  const dt = DateTime.fromISO(iso, { setZone: true }).setZone(timeZone);
-  if (!dt.isValid) throw new Error('formatSmsTime: invalid instant');
-  return dt.setLocale('en-US').toFormat('ccc d LLL h:mm a');
-}
-
-const name = (clinic: SmsClinic | undefined) => clinic?.displayName ?? GENERIC_SENDER;
-const STOP_NOTE = 'Reply STOP to opt out.';
-
-type Renderers = { [T in SmsTemplate]: (p: SmsTemplateParams[T]) => string };
-
-const renderers: Renderers = {
-  offer: (p) =>
-    `${name(p.clinic)}: an earlier appointment opened up on ${formatSmsTime(p.start, p.clinic.timeZone)}. ` +
-    `Reply YES to take it or NO to pass. Offer ends ${formatSmsTime(p.expiresAt, p.clinic.timeZone)}. ${STOP_NOTE}`,
-  'offer-taken': (p) => `${name(p.clinic)}: sorry, that time has just been taken. You stay on our waitlist and we'll text you if another opens up.`,
-  'offer-expired': (p) => `${name(p.clinic)}: sorry, that offer has ended. You stay on our waitlist and we'll text you if another time opens up.`,
-  'offer-checking': (p) =>
-    `${name(p.clinic)}: thanks! We're checking ${p.start ? formatSmsTime(p.start, p.clinic.timeZone) : 'that time'} for you and will text you shortly.`,
-  'offer-declined': (p) => `${name(p.clinic)}: no problem, you stay on our waitlist.`,
-  'no-open-offer': (p) => `${name(p.clinic)}: there is no open offer for you right now. Reply BOOK to see available times or HELP for help.`,
-  booked: (p) => `${name(p.clinic)}: you're booked for ${formatSmsTime(p.start, p.clinic.timeZone)}. Reply X to cancel.`,
-  reminder: (p) => `${name(p.clinic)}: reminder of your appointment on ${formatSmsTime(p.start, p.clinic.timeZone)}. Reply C to confirm or X to cancel.`,
-  confirmed: (p) => `${name(p.clinic)}: thanks, your appointment on ${formatSmsTime(p.start, p.clinic.timeZone)} is confirmed.`,
-  cancelled: (p) => `${name(p.clinic)}: your appointment on ${formatSmsTime(p.start, p.clinic.timeZone)} is cancelled. Reply BOOK to find a new time.`,
-  'cancel-too-late': (p) =>
-    `${name(p.clinic)}: your appointment on ${formatSmsTime(p.start, p.clinic.timeZone)} is too soon to cancel by text. Please call the clinic.`,
-  'no-upcoming-appointment': (p) => `${name(p.clinic)}: we couldn't find an upcoming appointment for you. Reply BOOK to see available times.`,
-  eligibility: (p) => `${name(p.clinic)}: please contact the clinic about your insurance before your visit on ${formatSmsTime(p.start, p.clinic.timeZone)}.`,
-  rehomed: (p) =>
-    `${name(p.clinic)}: your appointment on ${formatSmsTime(p.previousStart, p.clinic.timeZone)} has moved to ${formatSmsTime(p.start, p.clinic.timeZone)}. ` +
-    'Reply C to confirm or X to cancel.',
-  'booking-link': (p) => `${name(p.clinic)}: pick an appointment time here: ${p.url} (link valid until ${formatSmsTime(p.expiresAt, p.clinic.timeZone)}).`,
-  help: (p) =>
-    `${name(p.clinic)}: reply YES/NO to an offer, C to confirm or X to cancel your next visit, BOOK for open times. STOP to opt out. Msg&data rates may apply.`,
-  'opted-out': (p) => `${name(p.clinic)}: you won't get more texts from us. Reply START to opt back in.`,
-  'opted-in': (p) => `${name(p.clinic)}: you're opted back in to texts. Reply HELP for help, STOP to opt out.`,
-  'book-list': (p) =>
-    `${name(p.clinic)}: open times: ${p.starts.map((s, i) => `${i + 1}) ${formatSmsTime(s, p.clinic.timeZone)}`).join(', ')}. Reply with a number to book.`,
-  'book-none': (p) => `${name(p.clinic)}: sorry, no open times in the next two weeks. Please call the clinic.`,
-  'book-pick-invalid': (p) => `${name(p.clinic)}: please reply with a number from 1 to ${p.count}, or BOOK for a new list.`,
-  'book-slot-gone': (p) => `${name(p.clinic)}: sorry, that time was just taken. Reply BOOK for a new list.`,
-  'book-failed': (p) => `${name(p.clinic)}: sorry, we couldn't book that time by text. Please call the clinic.`,
+/**
+ * Most segments each template may cost, in every shipped language, with a 40-character clinic name
+ * and the longest times (a unit test renders each and checks). English stays in GSM-7 (160, or 153
+ * per part) and within two segments; Spanish accents á í ó ú (not in GSM-7's basic set, unlike é ñ
+ * ü ¿ ¡) and Vietnamese force UCS-2 (70, or 67 per part), so the budgets are what those need.
+ */
+export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
+  offer: 4,
+  'offer-taken': 3,
+  'offer-expired': 3,
+  'offer-checking': 2,
+  'offer-declined': 2,
+  'no-open-offer': 3,
+  booked: 2,
+  reminder: 2,
+  confirmed: 2,
+  cancelled: 3,
+  'cancel-too-late': 3,
+  'no-upcoming-appointment': 2,
+  eligibility: 3,
+  rehomed: 3,
+  'booking-link': 4,
+  help: 3,
+  'opted-out': 2,
+  'opted-in': 3,
+  'book-list': 4,
+  'book-none': 3,
+  'book-pick-invalid': 2,
+  'book-slot-gone': 2,
+  'book-failed': 2,
 };
 
-/** Renders one SMS body. Params carry no PHI by construction (see the module comment). */
-export function renderSms<T extends SmsTemplate>(template: T, params: SmsTemplateParams[T]): string {
-  const render = renderers[template] as (p: SmsTemplateParams[T]) => string;
-  return render(params);
+/** "Tue 3 Mar 9:30 AM" in the clinic's zone (English); in other locales Intl's short weekday, day, month and time, e.g. "mar, 3 mar, 9:30". */
+export function formatSmsTime(iso: string, timeZone: string, locale = 'en-US'): string {
+  const dt = DateTime.fromISO(iso, { setZone: true }).setZone(timeZone);
+  if (!dt.isValid) throw new Error('formatSmsTime: invalid instant');
+  // English keeps the format patients already get (and tests assert); other languages follow CLDR through Intl.
+  if (locale.toLowerCase().startsWith('en')) return dt.setLocale('en-US').toFormat('ccc d LLL h:mm a');
+  // CLDR puts no-break spaces in some locales ("9:30\u202fa.m." in es-US): outside GSM-7, they would force UCS-2.
+  return dt
+    .setLocale(locale)
+    .toLocaleString({ weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' })
+    .replace(/[\u00a0\u202f]/g, ' ');
+}
+
+type Values = Record<string, string | number>;
+type ArgBuilders = { [T in SmsTemplate]: (p: SmsTemplateParams[T], time: (iso: string) => string) => Values };
+
+/** Each template's placeholders (the catalog text is in catalogs/): only clinic name, times, link, counts. */
+const args: ArgBuilders = {
+  offer: (p, t) => ({ start: t(p.start), expiresAt: t(p.expiresAt) }),
+  'offer-taken': () => ({}),
+  'offer-expired': () => ({}),
+  'offer-checking': (p, t) => (p.start ? { hasStart: 'yes', start: t(p.start) } : { hasStart: 'no', start: '' }),
+  'offer-declined': () => ({}),
+  'no-open-offer': () => ({}),
+  booked: (p, t) => ({ start: t(p.start) }),
+  reminder: (p, t) => ({ start: t(p.start) }),
+  confirmed: (p, t) => ({ start: t(p.start) }),
+  cancelled: (p, t) => ({ start: t(p.start) }),
+  'cancel-too-late': (p, t) => ({ start: t(p.start) }),
+  'no-upcoming-appointment': () => ({}),
+  eligibility: (p, t) => ({ start: t(p.start) }),
+  rehomed: (p, t) => ({ previousStart: t(p.previousStart), start: t(p.start) }),
+  'booking-link': (p, t) => ({ url: p.url, expiresAt: t(p.expiresAt) }),
+  help: () => ({}),
+  'opted-out': () => ({}),
+  'opted-in': () => ({}),
+  'book-list': (p, t) => ({ list: p.starts.map((s, i) => `${i + 1}) ${t(s)}`).join(', ') }),
+  'book-none': () => ({}),
+  'book-pick-invalid': (p) => ({ count: String(p.count) }),
+  'book-slot-gone': () => ({}),
+  'book-failed': () => ({}),
+};
+
+/**
+ * Renders one SMS body in the patient's language (English when none is given). Params carry no
+ * PHI by construction (see the module comment); times are in the clinic's zone and the patient's locale.
+ */
+export function renderSms<T extends SmsTemplate>(template: T, params: SmsTemplateParams[T], patientLocale: PatientLocale = ENGLISH): string {
+  const { language, locale } = patientLocale;
+  const build = args[template] as (p: SmsTemplateParams[T], time: (iso: string) => string) => Values;
+  const zone = params.clinic?.timeZone ?? 'UTC';
+  const times = new Set<string>();
+  const values = build(params, (iso) => {
+    const shown = formatSmsTime(iso, zone, locale);
+    times.add(shown);
+    return shown;
+  });
+  const clinic = params.clinic?.displayName ?? formatMessage(language, 'generic-sender');
+  let body = formatMessage(language, template, { ...values, clinic });
+  // A time ending in an abbreviation's period ("9:30 a.m.") also ends the sentence: one period, not two.
+  for (const shown of times) if (shown.endsWith('.')) body = body.split(`${shown}.`).join(shown);
+  return body;
 }

@@ -1,6 +1,15 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { ErrorCode, type Clinic } from '../../domain';
-import { confirmBookingLink, openBookingLink, type LinkChoice, type LinkProblem } from '../../domain/sms';
+import {
+  confirmBookingLink,
+  formatMessage,
+  localeFromAcceptLanguage,
+  openBookingLink,
+  type LinkChoice,
+  type LinkProblem,
+  type MessageKey,
+  type PatientLocale,
+} from '../../domain/sms';
 import { linkSigningKey } from '../app/config';
 import { getServices } from '../app/services';
 import { bookedPage, pickPage, problemPage } from './book-page';
@@ -21,41 +30,47 @@ interface PageResult {
   code: string;
 }
 
-const invalid = (status: number): [number, string, string] => [
-  status,
-  "This link isn't valid",
-  'We could not read this booking link. Please use the link exactly as we sent it.',
-];
+const invalid = (status: number): [number, MessageKey, MessageKey] => [status, 'page.invalid.title', 'page.invalid.message'];
 
-/** How each problem reads: status, title, message. */
-const PROBLEMS: Record<LinkProblem, [number, string, string]> = {
+/** How each problem reads: status, title and message (catalog keys: the page is in the patient's language). */
+const PROBLEMS: Record<LinkProblem, [number, MessageKey, MessageKey]> = {
   'LINK.MALFORMED': invalid(400),
   'LINK.BAD_SIGNATURE': invalid(403),
   'LINK.UNKNOWN_PATIENT': invalid(400),
   'LINK.UNKNOWN_OFFER': invalid(400),
   'LINK.UNKNOWN_CLINIC': invalid(400),
-  'LINK.EXPIRED': [410, 'This link has expired', 'Booking links work for a limited time, and this one has run out.'],
-  'LINK.USED': [410, 'This link has already been used', 'This booking link has already been used to book an appointment. Each link works once.'],
-  'OFFER.NOT_OPEN': [410, 'This offer is no longer available', 'Sorry, this time is no longer on offer. You stay on the waitlist.'],
-  'SLOT.TAKEN': [410, 'This time has been taken', 'Sorry, someone else has just booked this time.'],
-  'LINK.NO_SLOTS': [410, 'No times available', 'Sorry, there are no open times left for this link.'],
+  'LINK.EXPIRED': [410, 'page.expired.title', 'page.expired.message'],
+  'LINK.USED': [410, 'page.used.title', 'page.used.message'],
+  'OFFER.NOT_OPEN': [410, 'page.offer-closed.title', 'page.offer-closed.message'],
+  'SLOT.TAKEN': [410, 'page.slot-taken.title', 'page.slot-taken.message'],
+  'LINK.NO_SLOTS': [410, 'page.no-slots.title', 'page.no-slots.message'],
 };
 
-const problem = (code: LinkProblem): PageResult => {
+/** The patient's language when the link told us who they are, else the browser's (Accept-Language). */
+const localeOf = (request: HttpRequest, known?: PatientLocale) => known ?? localeFromAcceptLanguage(request.headers.get('accept-language'));
+
+const problem = (code: LinkProblem, locale: PatientLocale): PageResult => {
   const [status, title, message] = PROBLEMS[code];
-  return { status, code, html: problemPage(title, message) };
+  return { status, code, html: problemPage(title, message, locale) };
 };
 
 /** What the picker says when nothing was booked and the patient may choose again. */
-function noticeFor(code: string): string {
-  if (code === 'LINK.SLOT_NOT_OFFERED') return 'Please choose one of the times below.';
-  if (code === ErrorCode.SLOT_TAKEN) return 'Sorry, that time was just taken. Please choose another.';
-  return 'Sorry, we could not book that time online. Please choose another or call the clinic.';
+function noticeFor(code: string, locale: PatientLocale): string {
+  if (code === 'LINK.SLOT_NOT_OFFERED') return formatMessage(locale.language, 'page.notice.not-offered');
+  if (code === ErrorCode.SLOT_TAKEN) return formatMessage(locale.language, 'page.notice.slot-taken');
+  return formatMessage(locale.language, 'page.notice.failed');
 }
 
 const clinicName = (c: Clinic) => c.smsDisplayName ?? c.name;
 const picker = (choice: LinkChoice, action: string, notice?: string) =>
-  pickPage({ clinicName: clinicName(choice.clinic), timeZone: choice.clinic.timeZone, slots: choice.slots, action, ...(notice ? { notice } : {}) });
+  pickPage({
+    clinicName: clinicName(choice.clinic),
+    timeZone: choice.clinic.timeZone,
+    slots: choice.slots,
+    action,
+    locale: choice.locale,
+    ...(notice ? { notice } : {}),
+  });
 
 const respond = (r: PageResult): HttpResponseInit => ({ status: r.status, body: r.html, headers: PAGE_HEADERS });
 
@@ -73,7 +88,10 @@ function isCrossSite(request: HttpRequest): boolean {
 export async function bookLinkPage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = await getServices();
   const view = await openBookingLink(services, linkSigningKey(services.settings), request.params.token ?? '');
-  const result = view.kind === 'problem' ? problem(view.code) : { status: 200, code: 'LINK.OK', html: picker(view.choice, actionOf(request)) };
+  const result =
+    view.kind === 'problem'
+      ? problem(view.code, localeOf(request, view.locale))
+      : { status: 200, code: 'LINK.OK', html: picker(view.choice, actionOf(request)) };
   context.log(`book.link open ${result.code}`);
   return respond(result);
 }
@@ -81,7 +99,7 @@ export async function bookLinkPage(request: HttpRequest, context: InvocationCont
 /** POST /book/{token} (form: slotId): books the chosen time once; a failure that booked nothing leaves the link usable. */
 export async function bookLinkConfirm(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   if (isCrossSite(request))
-    return respond({ status: 403, code: 'LINK.CROSS_SITE', html: problemPage('Request refused', 'Please open the link we sent you and confirm from there.') });
+    return respond({ status: 403, code: 'LINK.CROSS_SITE', html: problemPage('page.cross-site.title', 'page.cross-site.message', localeOf(request)) });
   const services = await getServices();
   const form = new URLSearchParams(await request.text());
   const slotId = (form.get('slotId') ?? '').slice(0, 80);
@@ -89,10 +107,10 @@ export async function bookLinkConfirm(request: HttpRequest, context: InvocationC
   let result: PageResult;
   switch (done.kind) {
     case 'problem':
-      result = problem(done.code);
+      result = problem(done.code, localeOf(request, done.locale));
       break;
     case 'choose-again':
-      result = { status: 409, code: done.code, html: picker(done.choice, actionOf(request), noticeFor(done.code)) };
+      result = { status: 409, code: done.code, html: picker(done.choice, actionOf(request), noticeFor(done.code, done.choice.locale)) };
       break;
     case 'booked': {
       const { clinic, appointment } = done;
@@ -101,6 +119,7 @@ export async function bookLinkConfirm(request: HttpRequest, context: InvocationC
         timeZone: clinic.timeZone,
         start: appointment.start,
         pending: appointment.status === 'pending',
+        locale: done.locale,
       });
       result = { status: 200, code: 'LINK.BOOKED', html };
       break;

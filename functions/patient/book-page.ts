@@ -1,26 +1,40 @@
 import { DateTime } from 'luxon';
+import { ENGLISH, formatMessage, type MessageKey, type MessageValues, type PatientLocale } from '../../domain/sms';
 import { renderPage } from './page-shell';
 import { xmlEscape as esc } from './twiml';
 
-/** The pages of GET/POST /book/{token}, in the patient page shell. */
+/** The pages of GET/POST /book/{token}, in the patient page shell, in the patient's language (domain/sms/catalogs). */
 
 export interface PageSlot {
   slotId: string;
   start: string;
 }
 
-/** "Tuesday 3 March" and "9:30 AM" in the clinic's zone. */
-function day(iso: string, zone: string) {
-  return DateTime.fromISO(iso, { setZone: true }).setZone(zone).setLocale('en-US').toFormat('cccc d LLLL');
+const at = (iso: string, zone: string, l: PatientLocale) => DateTime.fromISO(iso, { setZone: true }).setZone(zone).setLocale(l.locale);
+const isEnglish = (l: PatientLocale) => l.language === 'en';
+
+/** "Tuesday 3 March" (English as before; other languages through Intl, e.g. "martes, 3 de marzo") in the clinic's zone. */
+function day(iso: string, zone: string, l: PatientLocale) {
+  const dt = at(iso, zone, l);
+  return isEnglish(l) ? dt.setLocale('en-US').toFormat('cccc d LLLL') : dt.toLocaleString({ weekday: 'long', day: 'numeric', month: 'long' });
 }
-function time(iso: string, zone: string) {
-  return DateTime.fromISO(iso, { setZone: true }).setZone(zone).setLocale('en-US').toFormat('h:mm a');
+/** "9:30 AM" (English) or the locale's time, e.g. "9:30" or "9:30 a.m.". */
+function time(iso: string, zone: string, l: PatientLocale) {
+  const dt = at(iso, zone, l);
+  return isEnglish(l) ? dt.setLocale('en-US').toFormat('h:mm a') : dt.toLocaleString({ hour: 'numeric', minute: '2-digit' });
 }
 
+/** A catalog message as HTML: values are escaped here; the message text is ours. */
+const t = (l: PatientLocale, key: MessageKey, values: MessageValues = {}) =>
+  formatMessage(l.language, key, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? esc(v) : v])));
+/** Plain text (titles, headings): escaped as a whole. */
+const text = (l: PatientLocale, key: MessageKey, values: MessageValues = {}) => esc(formatMessage(l.language, key, values));
+
 /** The slot picker: one radio per slot, grouped by clinic-local day, and a confirm button. */
-export function pickPage(p: { clinicName: string; timeZone: string; slots: PageSlot[]; action: string; notice?: string }): string {
+export function pickPage(p: { clinicName: string; timeZone: string; slots: PageSlot[]; action: string; notice?: string; locale?: PatientLocale }): string {
+  const l = p.locale ?? ENGLISH;
   const byDay = new Map<string, PageSlot[]>();
-  for (const s of p.slots) byDay.set(day(s.start, p.timeZone), [...(byDay.get(day(s.start, p.timeZone)) ?? []), s]);
+  for (const s of p.slots) byDay.set(day(s.start, p.timeZone, l), [...(byDay.get(day(s.start, p.timeZone, l)) ?? []), s]);
   let i = 0;
   const groups = [...byDay.entries()]
     .map(
@@ -30,7 +44,7 @@ export function pickPage(p: { clinicName: string; timeZone: string; slots: PageS
           .map(
             (s) =>
               `<label class="slot"><input type="radio" name="slotId" value="${esc(s.slotId)}" required${i++ === 0 ? ' checked' : ''}>` +
-              `<span>${esc(time(s.start, p.timeZone))}</span></label>`,
+              `<span>${esc(time(s.start, p.timeZone, l))}</span></label>`,
           )
           .join(''),
     )
@@ -39,29 +53,35 @@ export function pickPage(p: { clinicName: string; timeZone: string; slots: PageS
     .setZone(p.timeZone)
     .toFormat('ZZZZ');
   return renderPage(
-    'Choose your appointment time',
-    `<p class="clinic">${esc(p.clinicName)}</p><h1>Choose your appointment time</h1>` +
+    formatMessage(l.language, 'page.pick.title'),
+    `<p class="clinic">${esc(p.clinicName)}</p><h1>${text(l, 'page.pick.title')}</h1>` +
       (p.notice ? `<p class="notice" role="alert">${esc(p.notice)}</p>` : '') +
-      `<form method="post" action="${esc(p.action)}"><fieldset><legend>Available times (${esc(zone)})</legend>${groups}</fieldset>` +
-      `<button type="submit">Confirm appointment</button></form>` +
-      `<p class="small">This link works once. If none of these times suit you, please call the clinic.</p>`,
+      `<form method="post" action="${esc(p.action)}"><fieldset><legend>${text(l, 'page.pick.legend', { zone })}</legend>${groups}</fieldset>` +
+      `<button type="submit">${text(l, 'page.pick.confirm')}</button></form>` +
+      `<p class="small">${text(l, 'page.pick.footer')}</p>`,
+    l.language,
   );
 }
 
 /** After booking. */
-export function bookedPage(p: { clinicName: string; timeZone: string; start: string; pending: boolean }): string {
+export function bookedPage(p: { clinicName: string; timeZone: string; start: string; pending: boolean; locale?: PatientLocale }): string {
+  const l = p.locale ?? ENGLISH;
+  const pending = p.pending ? 'yes' : 'no';
+  const strong = (chunks: string[]) => `<strong>${chunks.join('')}</strong>`;
   return renderPage(
-    'Appointment booked',
-    `<p class="clinic">${esc(p.clinicName)}</p><h1>${p.pending ? 'Request received' : "You're booked"}</h1>` +
-      `<p class="notice" role="status"><strong>${esc(day(p.start, p.timeZone))}</strong> at <strong>${esc(time(p.start, p.timeZone))}</strong></p>` +
-      (p.pending ? '<p>The clinic will confirm this time with you shortly.</p>' : '<p>We will text you a reminder before your visit.</p>'),
+    formatMessage(l.language, 'page.booked.title'),
+    `<p class="clinic">${esc(p.clinicName)}</p><h1>${text(l, 'page.booked.heading', { pending })}</h1>` +
+      `<p class="notice" role="status">${t(l, 'page.booked.when', { day: day(p.start, p.timeZone, l), time: time(p.start, p.timeZone, l), b: strong })}</p>` +
+      `<p>${text(l, 'page.booked.next', { pending })}</p>`,
+    l.language,
   );
 }
 
-/** A link that cannot be used (expired, used, tampered, no longer available). */
-export function problemPage(title: string, message: string): string {
+/** A link that cannot be used (expired, used, tampered, no longer available): title and message are catalog keys. */
+export function problemPage(title: MessageKey, message: MessageKey, locale: PatientLocale = ENGLISH): string {
   return renderPage(
-    title,
-    `<h1>${esc(title)}</h1><p class="notice" role="alert">${esc(message)}</p><p class="small">Please call the clinic or reply BOOK to our text for new times.</p>`,
+    formatMessage(locale.language, title),
+    `<h1>${text(locale, title)}</h1><p class="notice" role="alert">${text(locale, message)}</p><p class="small">${text(locale, 'page.problem.footer')}</p>`,
+    locale.language,
   );
 }

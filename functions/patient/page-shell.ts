@@ -31,9 +31,9 @@ button{position:sticky;bottom:.75rem;width:100%;min-height:48px;margin-top:1.2re
 button:focus-visible,label.slot:focus-within{outline:3px solid var(--accent);outline-offset:2px}
 .notice{padding:1rem;border-radius:.6rem;background:var(--card)}.small{color:var(--muted);font-size:.9rem}`;
 
-/** A whole patient page: `body` is trusted HTML (callers escape what they interpolate), `title` is escaped here. */
-export function renderPage(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+/** A whole patient page: `body` is trusted HTML (callers escape what they interpolate), `title` is escaped here; `lang` is a BCP 47 tag. */
+export function renderPage(title: string, body: string, lang = 'en'): string {
+  return `<!doctype html><html lang="${esc(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex,nofollow"><title>${esc(title)}</title><style>${STYLE}</style></head>
 <body><main>${body}</main></body></html>`;
 }

@@ -274,4 +274,44 @@ describe('GET/POST /book/{token} in Chromium', () => {
     expect((await services.waitlist.get('wl-1'))?.status).toBe('booked');
     await page.close();
   });
+  it('in Spanish for a Spanish-preferring patient; an unreadable link follows the browser language', async () => {
+    await services.patients.put({
+      patientId: 'pat-es',
+      name: 'Lucía Fernández',
+      phone: '+15551230042',
+      smsConsent: true,
+      preferredLanguage: 'es-MX',
+      clinicIds: ['c1'],
+      noShows: [],
+      updatedAt: NOW.toISO()!,
+    });
+    const link = createBookingLink(services, {
+      patientId: 'pat-es',
+      scope: { kind: 'search', clinicId: 'c1', appointmentType: 'echo', from: NOW.toISO()!, to: NOW.plus({ days: 3 }).toISO()! },
+      ttlMinutes: 48 * 60,
+    });
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    expect((await page.goto(link.url))?.status()).toBe(200);
+    await page.getByRole('heading', { name: 'Elija el horario de su cita' }).waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('es');
+    expect(await page.locator('h2').allTextContents()).toEqual(['martes, 3 de marzo', 'miércoles, 4 de marzo', 'jueves, 5 de marzo']);
+    // es-MX writes times with "a.m." (CLDR); the zone stays the clinic's.
+    expect((await page.locator('label.slot').first().textContent())?.replace(/\s/g, ' ')).toBe('9:00 a.m.');
+    expect(await page.content()).not.toMatch(/Lucía|Fernández|Echocardiogram|Heart|Cardiology/);
+    await page.screenshot({ path: join(__dirname, '..', '..', 'docs', 'booking-link-es.png'), fullPage: false });
+
+    await page.getByRole('button', { name: 'Confirmar cita' }).click();
+    await page.getByRole('heading', { name: 'Su cita está reservada' }).waitFor();
+    expect((await page.getByRole('status').textContent())?.replace(/\s/g, ' ')).toBe('martes, 3 de marzo a las 9:00 a.m.');
+    expect(await page.getByText('Le enviaremos un recordatorio por mensaje antes de su cita.').count()).toBe(1);
+    expect((await page.goto(link.url))?.status()).toBe(410);
+    await page.getByRole('heading', { name: 'Este enlace ya se usó' }).waitFor();
+    await page.close();
+
+    // Before the link names a patient, the page follows Accept-Language.
+    const stranger = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'es-ES' });
+    expect((await stranger.goto(`${base}/book/not-a-token`))?.status()).toBe(400);
+    await stranger.getByRole('heading', { name: 'Este enlace no es válido' }).waitFor();
+    await stranger.close();
+  });
 });

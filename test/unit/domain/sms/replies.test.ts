@@ -31,8 +31,37 @@ describe('parseReply', () => {
     ['maybe later', 'unknown'],
     ['', 'unknown'],
     ['I have chest pain, can I come today?', 'unknown'],
+    // Spanish, without regard to accents or case.
+    ['SÍ', 'yes'],
+    ['si', 'yes'],
+    ['Sí!', 'yes'],
+    ['¡Sí!', 'yes'],
+    ['No.', 'no'],
+    ['confirmar', 'confirm'],
+    ['CITA', 'book'],
+    ['ayuda', 'help'],
+    ['PARAR', 'opt-out'],
+    ['alto', 'opt-out'],
+    ['Cancelar', 'opt-out'],
+    // Vietnamese, with or without diacritics (Đ has no decomposition).
+    ['CÓ', 'yes'],
+    ['co', 'yes'],
+    ['Không', 'no'],
+    ['khong', 'no'],
+    ['Xác nhận', 'confirm'],
+    ['ĐẶT', 'book'],
+    ['dat lich', 'book'],
+    ['trợ giúp', 'help'],
   ])('%j -> %s', (body, kind) => {
     expect(parseReply(body).kind).toBe(kind);
+  });
+
+  it('tells which language a word is only of', () => {
+    expect(parseReply('AYUDA')).toEqual({ kind: 'help', language: 'es' });
+    expect(parseReply('PARAR')).toEqual({ kind: 'opt-out', language: 'es' });
+    expect(parseReply('KHONG')).toEqual({ kind: 'no', language: 'vi' });
+    expect(parseReply('HELP')).toEqual({ kind: 'help' });
+    expect(parseReply('NO')).toEqual({ kind: 'no' });
   });
 
   it('reads numbers as picks', () => {
@@ -81,6 +110,18 @@ describe('decideReply: every keyword in every state', () => {
     'opted out': { optedOut: true, offer: open, hasUpcomingAppointment: true },
   };
   const keywords = ['YES', 'Y', '1', 'NO', 'C', 'X', 'BOOK', '2', 'STOP', 'CANCEL', 'START', 'HELP', 'what?'];
+  // The same table in Spanish: each Spanish reply must decide exactly what its English twin does.
+  const spanish: Record<string, string> = {
+    SÍ: 'YES',
+    si: 'Y',
+    CONFIRMAR: 'C',
+    CITA: 'BOOK',
+    PARAR: 'STOP',
+    ALTO: 'STOP',
+    CANCELAR: 'CANCEL',
+    AYUDA: 'HELP',
+    '¿qué?': 'what?',
+  };
   const answer = (template: string): ReplyAction => ({ kind: 'answer', template }) as ReplyAction;
   const yesOpen: ReplyAction = { kind: 'offer-reply', reply: 'yes', offerId: 'off-1' };
   // Rows: keyword; columns: states in the order above.
@@ -128,6 +169,11 @@ describe('decideReply: every keyword in every state', () => {
   };
   const cases = keywords.flatMap((k) => Object.keys(states).map((s, i) => [k, s, expected[k]![i]!] as const));
   it.each(cases)('%s in state "%s"', (keyword, state, action) => {
+    expect(decideReply(parseReply(keyword), states[state]!)).toEqual(action);
+  });
+
+  const spanishCases = Object.entries(spanish).flatMap(([es, twin]) => Object.keys(states).map((s, i) => [es, s, expected[twin]![i]!] as const));
+  it.each(spanishCases)('Spanish %s in state "%s"', (keyword, state, action) => {
     expect(decideReply(parseReply(keyword), states[state]!)).toEqual(action);
   });
 
