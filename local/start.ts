@@ -38,6 +38,11 @@ export function parseArgs(argv: string[]): StartArgs {
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<LocalHost> {
   const args = parseArgs(argv);
+  // A stray rejection in app or host code is reported with its stack; it does not take the host down
+  // (an uncaught exception still does, after printing it).
+  process.on('unhandledRejection', (reason) => {
+    console.error(`[host] unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
   const applied = applyLocalSettings(resolve(ROOT, 'local.settings.json'));
   if (applied.length) console.log(`[host] local.settings.json: applied ${applied.length} setting(s) not set in the environment`);
 

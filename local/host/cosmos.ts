@@ -1,10 +1,11 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { installLinearFrom } from './cosmos-linear-from';
 import { installServerPatches, takeServerAccount, type ServerAccount } from './cosmos-partitions';
+import { installCosmosCapture, type CosmosJournal } from './cosmos-journal';
 
 /**
  * The in-process Cosmos DB stand-in: `@vercel/cosmosdb-server` on a free loopback port, plain HTTP
@@ -27,6 +28,11 @@ export interface LocalCosmos {
   account?: ServerAccount;
   /** Registers a callback for every request that may change data (not reads, queries or query plans). */
   onWrite(callback: () => void): void;
+  /**
+   * The journal (cosmos-journal.ts) once attached: every answer then waits until the changes made
+   * so far are on disk.
+   */
+  journal?: CosmosJournal;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,7 @@ export async function startLocalCosmos(port = 0, host = '127.0.0.1'): Promise<Lo
   // Loaded lazily: a devDependency, and only the local host needs it. Patched before its routes load.
   installServerPatches();
   installLinearFrom();
+  installCosmosCapture();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHttpServer } = require('@vercel/cosmosdb-server') as { createHttpServer(opts?: object): Server };
   const server = createHttpServer({ keepAlive: true });
@@ -57,13 +64,7 @@ export async function startLocalCosmos(port = 0, host = '127.0.0.1'): Promise<Lo
   const endpoint = `http://${host}:${address.port}`;
   localAccounts.set(endpoint, account);
   const writeListeners: (() => void)[] = [];
-  server.prependListener('request', (req: IncomingMessage) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return;
-    // The server's own test for a query (lib/router.js); the SDK's query-plan requests are queries too.
-    const isQuery = req.method === 'POST' && (isTrue(req.headers['x-ms-documentdb-isquery']) || req.headers['content-type'] === 'application/query+json');
-    if (!isQuery) for (const l of writeListeners) l();
-  });
-  return {
+  const local: LocalCosmos = {
     endpoint,
     key: COSMOS_EMULATOR_KEY,
     account,
@@ -75,6 +76,14 @@ export async function startLocalCosmos(port = 0, host = '127.0.0.1'): Promise<Lo
         server.close(() => resolve());
       }),
   };
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    local.journal?.holdResponse(req, res);
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    // The server's own test for a query (lib/router.js); the SDK's query-plan requests are queries too.
+    const isQuery = req.method === 'POST' && (isTrue(req.headers['x-ms-documentdb-isquery']) || req.headers['content-type'] === 'application/query+json');
+    if (!isQuery) for (const l of writeListeners) l();
+  });
+  return local;
 }
 
 // --- snapshot and restore ------------------------------------------------------------------------

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { capturedFunctions, installFunctionsCore } from './core';
-import { CosmosSnapshotter, restoreCosmos, startLocalCosmos, type LocalCosmos } from './cosmos';
+import { CosmosSnapshotter, startLocalCosmos, type LocalCosmos } from './cosmos';
+import { CosmosJournal } from './cosmos-journal';
 import { DurableBackend } from './durable/backend';
 import { DURABLE_API_PATH, durableClientBindingData, handleDurableApi } from './durable/client-api';
 import { FileInstanceStore, MemoryInstanceStore } from './durable/store';
@@ -41,8 +42,15 @@ export interface LocalHostOptions {
   routePrefix?: string;
   /** Start the in-process Cosmos server (default true). When false, COSMOS_* env is left as is. */
   cosmos?: boolean;
-  /** Snapshot Cosmos data into the data folder and restore it on start (default true with a data folder). */
+  /** Keep Cosmos data in the data folder and restore it on start (default true with a data folder). */
   cosmosSnapshot?: boolean;
+  /**
+   * Durable stand-ins (default true; env SLOTFLOW_LOCAL_LOG=off turns it off): Cosmos DB and the
+   * broker journal every change (append-only log, group-committed fsync) and answer only once it is
+   * on disk. Off: Cosmos is snapshotted every few seconds (a hard kill loses the writes since) and
+   * the broker is memory only, as before; benchmarks compare the two.
+   */
+  durableLog?: boolean;
   /** Start the in-process Service Bus broker (default true), or supply one. */
   broker?: boolean | LocalBroker;
   registry?: FunctionRegistry;
@@ -72,6 +80,7 @@ export class LocalHost {
   serviceBus?: ServiceBusTriggers;
   cosmos?: LocalCosmos;
   private snapshotter?: CosmosSnapshotter;
+  private cosmosJournal?: CosmosJournal;
   broker?: LocalBroker;
   private ownsBroker = false;
   /** The foreground gate (undefined when prioritizeRequests is false). */
@@ -145,34 +154,48 @@ export class LocalHost {
     o.onListening?.(this.baseUrl);
 
     // 2. Cosmos and the broker, whose addresses the app reads from the environment.
-    const [cosmos, broker] = await Promise.all([
-      o.cosmos === false ? Promise.resolve(undefined) : this.component('cosmos', () => startLocalCosmos()),
-      this.startBroker(),
-    ]);
     const dataDir = o.dataDir === undefined ? resolve(process.env.DATA_DIR ?? '.data') : o.dataDir;
     this.dataDir = dataDir;
+    const durableLog = o.durableLog ?? process.env.SLOTFLOW_LOCAL_LOG !== 'off';
+    const [cosmos, broker] = await Promise.all([
+      o.cosmos === false ? Promise.resolve(undefined) : this.component('cosmos', () => startLocalCosmos()),
+      this.startBroker(durableLog && dataDir !== null ? join(dataDir, 'servicebus') : undefined),
+    ]);
     if (cosmos) {
       this.cosmos = cosmos;
       process.env.COSMOS_ENDPOINT = cosmos.endpoint;
       process.env.COSMOS_KEY = cosmos.key;
       if (dataDir !== null && o.cosmosSnapshot !== false) {
-        const file = join(dataDir, 'cosmos', 'snapshot.json');
-        await this.component('cosmos', async () => {
-          const restored = await restoreCosmos(cosmos.endpoint, cosmos.key, file);
-          if (restored) this.logger('information', `[host] Cosmos data restored from the data folder (${restored.documents} documents)`);
-        });
+        const dir = join(dataDir, 'cosmos');
+        const file = join(dir, 'snapshot.json');
         const gate = this.gate;
-        const snapshotter = new CosmosSnapshotter(cosmos, file, (err) => this.logger('warning', `[host] Cosmos snapshot failed: ${err.message}`), {
-          // Periodic snapshots wait for a moment without interactive requests (the last one on stop does not).
-          ...(gate ? { beforeSnapshot: () => gate.whenForegroundIdle() } : {}),
+        const journal = await this.component('cosmos', async () => {
+          // Snapshot + log (either format, a torn log tail dropped) into the server's memory.
+          const { store, report } = await CosmosJournal.open(cosmos.account!, dir, {
+            onError: (err) => this.logger('error', `[host] Cosmos journal failed, writes are no longer acknowledged: ${err.message}`),
+            ...(gate ? { beforeCheckpoint: () => gate.whenForegroundIdle() } : {}),
+          });
+          if (report.snapshotDocuments || report.logRecords)
+            this.logger(
+              'information',
+              `[host] Cosmos data restored (${report.snapshotDocuments} documents from the snapshot, ${report.logRecords} log records)`,
+            );
+          if (report.droppedBytes) this.logger('warning', `[host] Cosmos log: dropped a torn last record (${report.droppedBytes} bytes, never acknowledged)`);
+          return store;
         });
-        cosmos.onWrite(() => snapshotter.markDirty());
-        snapshotter.start();
-        this.snapshotter = snapshotter;
+        if (durableLog) {
+          cosmos.journal = journal;
+          this.cosmosJournal = journal;
+        } else {
+          // Log off: snapshots only, as before (the folder is compacted into one snapshot first).
+          await journal.stop();
+          this.startSnapshotter(cosmos, file);
+        }
       }
     }
     this.ready.set('cosmos', true);
     if (broker) process.env.ServiceBusConnection = broker.connectionString;
+
     this.ready.set('broker', true);
     process.env.SLOTFLOW_ENV ??= 'local';
     process.env.SMS_MODE ??= 'outbox';
@@ -231,14 +254,25 @@ export class LocalHost {
     this.startupMs = Math.round(performance.now() - t0);
   }
 
-  private async startBroker(): Promise<LocalBroker | undefined> {
+  private startSnapshotter(cosmos: LocalCosmos, file: string): void {
+    const gate = this.gate;
+    const snapshotter = new CosmosSnapshotter(cosmos, file, (err) => this.logger('warning', `[host] Cosmos snapshot failed: ${err.message}`), {
+      // Periodic snapshots wait for a moment without interactive requests (the last one on stop does not).
+      ...(gate ? { beforeSnapshot: () => gate.whenForegroundIdle() } : {}),
+    });
+    cosmos.onWrite(() => snapshotter.markDirty());
+    snapshotter.start();
+    this.snapshotter = snapshotter;
+  }
+
+  private async startBroker(journalDir: string | undefined): Promise<LocalBroker | undefined> {
     const o = this.options;
     if (o.broker === false) return undefined;
     if (o.broker && o.broker !== true) {
       this.broker = o.broker;
       return this.broker;
     }
-    this.broker = await this.component('broker', () => startDefaultBroker(this.logger));
+    this.broker = await this.component('broker', () => startDefaultBroker(this.logger, journalDir));
     this.ownsBroker = this.broker !== undefined;
     return this.broker;
   }
@@ -347,6 +381,8 @@ export class LocalHost {
     await this.backend?.stop();
     if (this.ownsBroker) await this.broker?.stop().catch(() => undefined);
     await this.snapshotter?.stop().catch(() => undefined);
+    if (this.cosmos) this.cosmos.journal = undefined;
+    await this.cosmosJournal?.stop().catch((err: Error) => this.logger('warning', `[host] last Cosmos snapshot failed: ${err.message}`));
     await this.cosmos?.stop().catch(() => undefined);
   }
 }

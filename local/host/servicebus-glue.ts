@@ -26,8 +26,20 @@ export interface LocalBroker {
 }
 
 /** Starts the project's broker (all topics, subscriptions and queues of its topology) on a free port. */
-export async function startDefaultBroker(_logger: HostLogger = consoleLogger): Promise<LocalBroker> {
-  const bus = await LocalServiceBus.start();
+export async function startDefaultBroker(logger: HostLogger = consoleLogger, journalDir?: string): Promise<LocalBroker> {
+  const bus = await LocalServiceBus.start({
+    dataDir: journalDir,
+    onJournalEvent: (e) => {
+      if (e.kind === 'error') logger('error', `[host] Service Bus journal failed, messages are no longer accepted: ${e.error.message}`);
+      else if (e.report.messages || e.report.scheduled)
+        logger(
+          'information',
+          `[host] Service Bus restored (${e.report.messages} messages, ${e.report.scheduled} scheduled, ${e.report.logRecords} log records)`,
+        );
+      if (e.kind === 'restored' && e.report.droppedBytes)
+        logger('warning', `[host] Service Bus log: dropped a torn last record (${e.report.droppedBytes} bytes, never acknowledged)`);
+    },
+  });
   return Object.assign(bus, { stop: () => bus.close() }) as LocalServiceBus & LocalBroker;
 }
 

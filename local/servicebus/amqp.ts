@@ -214,7 +214,14 @@ class DeliveringLink {
     }
     try {
       this.entity.settle(lockToken, outcome);
-      delivery.update(true, settledState(outcome.kind));
+      // Answered once the settlement is on disk (durable broker): a completed message stays completed.
+      const durable = this.entity.whenDurable();
+      if (durable) {
+        durable.then(
+          () => delivery.update(true, settledState(outcome.kind)),
+          (err: Error) => delivery.update(true, errorState('amqp:internal-error', err.message)),
+        );
+      } else delivery.update(true, settledState(outcome.kind));
     } catch (err) {
       const e = err instanceof BrokerError ? err : new BrokerError('amqp:internal-error', String(err));
       delivery.update(true, errorState(e.condition, e.message));
@@ -443,6 +450,15 @@ export class AmqpFront {
         this.manage(ctx, address.slice(0, -'/$management'.length), message as AmqpMessage);
       } else {
         this.ns.send(address, decodeIncoming(delivery, message));
+        // Accepted once the message is on disk (durable broker): what the sender was told it sent survives a crash.
+        const durable = this.ns.whenDurable();
+        if (durable) {
+          durable.then(
+            () => delivery.accept(),
+            (err: Error) => delivery.reject({ condition: 'amqp:internal-error', description: err.message }),
+          );
+          return;
+        }
       }
       delivery.accept();
     } catch (err) {
@@ -465,8 +481,11 @@ export class AmqpFront {
     const body = asRecord(request.body);
     try {
       const result = this.operation(op, entityPath, body, ctx);
-      if (result === 'no-content') this.reply(ctx, request, 204, 'No Content');
-      else this.reply(ctx, request, 200, 'OK', result);
+      const answer = () => (result === 'no-content' ? this.reply(ctx, request, 204, 'No Content') : this.reply(ctx, request, 200, 'OK', result));
+      // Schedules, cancellations and dispositions are answered once on disk (durable broker).
+      const durable = this.ns.whenDurable();
+      if (durable) durable.then(answer, (err: Error) => this.reply(ctx, request, 500, err.message, undefined, 'amqp:internal-error'));
+      else answer();
     } catch (err) {
       const e = err instanceof BrokerError ? err : new BrokerError('amqp:internal-error', String(err));
       const status =

@@ -236,7 +236,12 @@ export class EntityConsumer implements Consumer {
     const renewal = this.startRenewal(lockToken, sessionId);
     try {
       await this.handler(message);
-      if (!settledByHandler) this.entity.settle(lockToken, { kind: 'complete' });
+      if (!settledByHandler) {
+        this.entity.settle(lockToken, { kind: 'complete' });
+        settledByHandler = true;
+      }
+      // Done once the completion is on disk (durable broker): it is then never delivered again.
+      await this.entity.whenDurable();
     } catch (err) {
       this.options.onError?.(err, message);
       if (!settledByHandler) {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Message as AmqpMessage } from 'rhea';
+import { message as rheaMessage, type Message as AmqpMessage } from 'rhea';
 import {
   deadLetterPath,
   subscriptionPath,
@@ -46,6 +46,70 @@ export class BrokerError extends Error {
 }
 
 export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
+
+/**
+ * Where the broker's changes go when it is durable (journal.ts): every change of an entity or of
+ * the scheduled set is recorded as it happens; `whenDurable()` is undefined when everything
+ * recorded is on disk already, else a promise for that moment (the AMQP front answers after it).
+ */
+export interface BrokerJournalSink {
+  record(r: BrokerRecord): void;
+  whenDurable(): Promise<void> | undefined;
+}
+
+/** A message as the journal stores it (the AMQP message encoded, base64). */
+export interface JournaledMessage {
+  s: number;
+  m: string;
+  at: number;
+  x?: number;
+  sid?: string;
+  n: number;
+  st: 'active' | 'deferred';
+}
+
+export type BrokerRecord =
+  | { t: 'msg'; e: string; d: JournaledMessage }
+  | { t: 'dc'; e: string; s: number; n: number }
+  | { t: 'rm'; e: string; s: number }
+  | { t: 'purge'; e: string }
+  | { t: 'ss'; e: string; sid: string; v: string | null }
+  | { t: 'sch'; s: number; a: string; m: string; at: number }
+  | { t: 'unsch'; s: number[] }
+  | { t: 'dup'; a: string; id: string; at: number };
+
+const encodedMessages = new WeakMap<object, string>();
+/** The AMQP message as rhea encodes it, base64 (cached: a fan-out stores one message in many entities). */
+export function encodeAmqp(m: AmqpMessage): string {
+  let b64 = encodedMessages.get(m);
+  if (b64 === undefined) {
+    b64 = rheaMessage.encode(m).toString('base64');
+    encodedMessages.set(m, b64);
+  }
+  return b64;
+}
+export function decodeAmqp(b64: string): AmqpMessage {
+  const m = rheaMessage.decode(Buffer.from(b64, 'base64')) as unknown as AmqpMessage;
+  encodedMessages.set(m, b64);
+  return m;
+}
+
+export function journaledMessage(m: StoredMessage): JournaledMessage {
+  const d: JournaledMessage = {
+    s: m.sequenceNumber,
+    m: encodeAmqp(m.amqp),
+    at: m.enqueuedAt,
+    n: m.deliveries,
+    st: m.state === 'deferred' ? 'deferred' : 'active',
+  };
+  if (m.expiresAt !== undefined) d.x = m.expiresAt;
+  if (m.sessionId !== undefined) d.sid = m.sessionId;
+  return d;
+}
+
+export function storedMessageOf(d: JournaledMessage): StoredMessage {
+  return { sequenceNumber: d.s, amqp: decodeAmqp(d.m), enqueuedAt: d.at, expiresAt: d.x, sessionId: d.sid, deliveries: d.n, state: d.st };
+}
 export const SESSION_ID_MISSING = 'SessionIdIsMissing';
 
 export interface StoredMessage {
@@ -106,6 +170,8 @@ export class MessageEntity {
   private readonly sessionLocks = new Map<string, SessionLock>();
   private readonly sessionStates = new Map<string, Buffer>();
   readonly deadLetterQueue?: MessageEntity;
+  /** Set by the namespace when the broker is durable. */
+  journal?: BrokerJournalSink;
 
   constructor(
     readonly path: string,
@@ -140,6 +206,7 @@ export class MessageEntity {
 
   private insertActive(message: StoredMessage): void {
     message.state = 'active';
+    this.journal?.record({ t: 'msg', e: this.path, d: journaledMessage(message) });
     message.lockToken = undefined;
     message.lockedUntil = undefined;
     message.lockOwner = undefined;
@@ -239,6 +306,7 @@ export class MessageEntity {
     this.heldSession(owner, sessionId);
     if (state === undefined) this.sessionStates.delete(sessionId);
     else this.sessionStates.set(sessionId, state);
+    this.journal?.record({ t: 'ss', e: this.path, sid: sessionId, v: state === undefined ? null : state.toString('base64') });
   }
 
   // ---- receiving ----
@@ -260,7 +328,11 @@ export class MessageEntity {
       if (sessionLock && m.sessionId !== opts.sessionId) continue;
       this.active.splice(i, 1);
       m.deliveries++;
-      if (opts.mode === 'receiveAndDelete') return { stored: m };
+      if (opts.mode === 'receiveAndDelete') {
+        this.journal?.record({ t: 'rm', e: this.path, s: m.sequenceNumber });
+        return { stored: m };
+      }
+      this.journal?.record({ t: 'dc', e: this.path, s: m.sequenceNumber, n: m.deliveries });
       return { stored: m, ...this.lock(m, owner, sessionLock ? sessionLock.lockedUntil : now + this.settings.lockDurationMs) };
     }
     return undefined;
@@ -287,6 +359,9 @@ export class MessageEntity {
       }
       this.deferred.delete(seq);
       m.deliveries++;
+      // A deferred message received again is an active one under lock (or gone, receive-and-delete).
+      if (mode === 'receiveAndDelete') this.journal?.record({ t: 'rm', e: this.path, s: m.sequenceNumber });
+      else this.journal?.record({ t: 'msg', e: this.path, d: { ...journaledMessage(m), st: 'active' } });
       if (mode === 'receiveAndDelete') out.push({ stored: m });
       else out.push({ stored: m, ...this.lock(m, owner, now + this.settings.lockDurationMs) });
     }
@@ -323,6 +398,7 @@ export class MessageEntity {
     this.locked.delete(lockToken);
     switch (outcome.kind) {
       case 'complete':
+        this.journal?.record({ t: 'rm', e: this.path, s: m.sequenceNumber });
         return; // removed for good
       case 'abandon':
         this.modify(m, outcome.propertiesToModify);
@@ -334,6 +410,7 @@ export class MessageEntity {
         m.lockToken = undefined;
         m.lockedUntil = undefined;
         this.deferred.set(m.sequenceNumber, m);
+        this.journal?.record({ t: 'msg', e: this.path, d: journaledMessage(m) });
         return;
       case 'deadLetter':
         this.modify(m, outcome.propertiesToModify);
@@ -359,6 +436,7 @@ export class MessageEntity {
 
   private moveToDeadLetter(m: StoredMessage, reason: string | undefined, description: string | undefined): void {
     const dlq = this.deadLetterQueue;
+    this.journal?.record({ t: 'rm', e: this.path, s: m.sequenceNumber });
     if (!dlq) {
       // Dead-lettering from a dead-letter queue is a no-op in Service Bus; the message is removed.
       return;
@@ -423,15 +501,55 @@ export class MessageEntity {
     return { active: this.active.length, locked: this.locked.size, deferred: this.deferred.size, lockedSessions: this.sessionLocks.size };
   }
 
+  /** Undefined when every change is on disk (or the broker is not durable), else a promise for it. */
+  whenDurable(): Promise<void> | undefined {
+    return this.journal?.whenDurable();
+  }
+
+  /** Every message held (locked ones as available again) and the session states, for a snapshot. */
+  exportState(): { messages: JournaledMessage[]; sessions: Record<string, string> } {
+    const messages = [...this.active, ...this.locked.values(), ...this.deferred.values()]
+      .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
+      .map((m) => journaledMessage(m));
+    const sessions: Record<string, string> = {};
+    for (const [sid, state] of this.sessionStates) sessions[sid] = state.toString('base64');
+    return { messages, sessions };
+  }
+
+  /**
+   * Loads restored messages (after a restart nothing is locked: a message that was locked is
+   * available again, or dead-lettered when its deliveries reached the maximum, as after a lock expiry).
+   */
+  importState(messages: StoredMessage[], sessions: Record<string, string>): void {
+    for (const m of messages.sort((a, b) => a.sequenceNumber - b.sequenceNumber)) {
+      if (m.state === 'deferred') this.deferred.set(m.sequenceNumber, m);
+      else if (m.deliveries >= this.settings.maxDeliveryCount && this.deadLetterQueue) this.returnOrDeadLetter(m);
+      else this.active.push(m);
+    }
+    for (const [sid, b64] of Object.entries(sessions)) this.sessionStates.set(sid, Buffer.from(b64, 'base64'));
+    this.signal();
+  }
+
   /** Drops every message (tests and the dev console). */
   purge(): number {
     const n = this.active.length + this.locked.size + this.deferred.size;
+    this.journal?.record({ t: 'purge', e: this.path });
     this.active.length = 0;
     this.locked.clear();
     this.deferred.clear();
     this.sessionLocks.clear();
     return n;
   }
+}
+
+/** A namespace's durable state (journal snapshots and restore). */
+export interface BrokerState {
+  nextSequenceNumber: number;
+  /** By entity path (queue, subscription, dead-letter queue). */
+  entities: Record<string, { messages: JournaledMessage[]; sessions: Record<string, string> }>;
+  scheduled: { s: number; a: string; m: string; at: number }[];
+  /** By lower-case topic or queue name: [messageId, first seen at]. */
+  duplicates: Record<string, [string, number][]>;
 }
 
 interface ScheduledMessage {
@@ -481,6 +599,7 @@ export class Namespace {
   private readonly entities = new Map<string, MessageEntity>();
   private scheduled: ScheduledMessage[] = [];
   private nextSequenceNumber = 1;
+  private journal?: BrokerJournalSink;
 
   constructor(
     topology: Topology,
@@ -548,12 +667,62 @@ export class Namespace {
   private scheduleOne(address: string, amqp: AmqpMessage, enqueueAt: number): number {
     const sequenceNumber = this.nextSequenceNumber++;
     this.scheduled.push({ sequenceNumber, address, amqp, enqueueAt });
+    this.journal?.record({ t: 'sch', s: sequenceNumber, a: address, m: encodeAmqp(amqp), at: enqueueAt });
     return sequenceNumber;
   }
 
   cancelScheduled(address: string, sequenceNumbers: number[]): void {
     const drop = new Set(sequenceNumbers);
+    const before = this.scheduled.length;
     this.scheduled = this.scheduled.filter((s) => !(drop.has(s.sequenceNumber) && s.address.toLowerCase() === address.toLowerCase()));
+    if (this.scheduled.length !== before) this.journal?.record({ t: 'unsch', s: sequenceNumbers });
+  }
+
+  /** Records every later change in `sink` (journal.ts attaches it after restoring). */
+  attachJournal(sink: BrokerJournalSink | undefined): void {
+    this.journal = sink;
+    for (const e of this.allEntities()) e.journal = sink;
+  }
+
+  /** Undefined when every change is on disk (or the broker is not durable), else a promise for it. */
+  whenDurable(): Promise<void> | undefined {
+    return this.journal?.whenDurable();
+  }
+
+  /** The namespace's whole state, read synchronously (journal snapshots). */
+  exportState(): BrokerState {
+    const entities: BrokerState['entities'] = {};
+    for (const e of this.allEntities()) {
+      const s = e.exportState();
+      if (s.messages.length || Object.keys(s.sessions).length) entities[e.path] = s;
+    }
+    const duplicates: BrokerState['duplicates'] = {};
+    for (const [name, t] of [...this.topics, ...this.queues]) if (t.duplicates.size) duplicates[name] = [...t.duplicates];
+    return {
+      nextSequenceNumber: this.nextSequenceNumber,
+      entities,
+      scheduled: this.scheduled.map((s) => ({ s: s.sequenceNumber, a: s.address, m: encodeAmqp(s.amqp), at: s.enqueueAt })),
+      duplicates,
+    };
+  }
+
+  /** Loads a restored state into an empty namespace (before any client connects). */
+  importState(state: BrokerState): void {
+    this.nextSequenceNumber = Math.max(this.nextSequenceNumber, state.nextSequenceNumber);
+    for (const [path, s] of Object.entries(state.entities)) {
+      const entity = this.entities.get(path.toLowerCase());
+      if (!entity) continue; // the topology no longer has it
+      entity.importState(s.messages.map(storedMessageOf), s.sessions);
+    }
+    this.scheduled = state.scheduled
+      .filter((s) => this.isSendable(s.a))
+      .map((s) => ({ sequenceNumber: s.s, address: s.a, amqp: decodeAmqp(s.m), enqueueAt: s.at }));
+    const now = this.clock.now();
+    for (const [name, entries] of Object.entries(state.duplicates)) {
+      const t = this.topics.get(name) ?? this.queues.get(name);
+      if (!t) continue;
+      for (const [id, at] of entries) if (at + t.definition.duplicateDetectionWindowMs > now) t.duplicates.set(id, at);
+    }
   }
 
   scheduledCount(address?: string): number {
@@ -574,6 +743,7 @@ export class Namespace {
       if (seen !== undefined && seen + def.duplicateDetectionWindowMs > now) return;
       target.duplicates.delete(messageId);
       target.duplicates.set(messageId, now);
+      this.journal?.record({ t: 'dup', a: def.name.toLowerCase(), id: messageId, at: now });
     }
     const input = filterInputOf(m);
     const ttlFromMessage = typeof m.ttl === 'number' && m.ttl > 0 ? m.ttl : undefined;
@@ -605,6 +775,7 @@ export class Namespace {
       const due = this.scheduled.filter((s) => s.enqueueAt <= now).sort((a, b) => a.enqueueAt - b.enqueueAt || a.sequenceNumber - b.sequenceNumber);
       if (due.length) {
         this.scheduled = this.scheduled.filter((s) => s.enqueueAt > now);
+        this.journal?.record({ t: 'unsch', s: due.map((s) => s.sequenceNumber) });
         for (const s of due) this.enqueue(this.target(s.address), s.amqp, now, s.sequenceNumber);
       }
     }

@@ -9,6 +9,7 @@ import { message as rheaMessage } from 'rhea';
 import { AmqpFront } from './amqp';
 import { EntityConsumer, toLocalMessage, type ConsumeOptions, type Consumer, type LocalServiceBusMessage, type MessageHandler } from './consumer';
 import { Namespace, systemClock, type Clock, type MessageEntity } from './engine';
+import { BrokerJournal, type BrokerRestoreReport } from './journal';
 import { deadLetterPath, slotflowTopology, subscriptionPath, type Topology } from '../../functions/adapters/servicebus/topology';
 
 export { DeadLetterError, isDeadLetterError } from '../../functions/adapters/servicebus/errors';
@@ -24,6 +25,15 @@ export interface LocalServiceBusOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /**
+   * Durable broker: journal every accepted message and settlement in this folder (snapshot + log,
+   * see journal.ts) and restore it on start. Default: memory only.
+   */
+  dataDir?: string;
+  /** fdatasync the journal (default true). */
+  fsync?: boolean;
+  /** Told about journal failures and what a restore found. */
+  onJournalEvent?: (event: { kind: 'restored'; report: BrokerRestoreReport } | { kind: 'error'; error: Error }) => void;
 }
 
 /** Where a consumer or an inspection call reads from. */
@@ -155,6 +165,8 @@ export class LocalServiceBus {
   readonly admin: ServiceBusAdmin;
   private readonly consumers = new Set<Consumer>();
   private timer?: NodeJS.Timeout;
+  /** The journal when the broker is durable (`dataDir`). */
+  journal?: BrokerJournal;
 
   private constructor(
     readonly namespace: Namespace,
@@ -168,10 +180,20 @@ export class LocalServiceBus {
   /** Starts the broker on a loopback port (a free one unless `port` is given). */
   static async start(options: LocalServiceBusOptions = {}): Promise<LocalServiceBus> {
     const ns = new Namespace(options.topology ?? slotflowTopology, options.clock ?? systemClock);
+    let journal: BrokerJournal | undefined;
+    if (options.dataDir !== undefined) {
+      const opened = BrokerJournal.open(ns, options.dataDir, {
+        fsync: options.fsync,
+        onError: (error) => options.onJournalEvent?.({ kind: 'error', error }),
+      });
+      journal = opened.store;
+      options.onJournalEvent?.({ kind: 'restored', report: opened.report });
+    }
     const front = new AmqpFront(ns);
     const host = options.host ?? '127.0.0.1';
     const port = await front.listen({ host, port: options.port ?? 0 });
     const bus = new LocalServiceBus(ns, front, port, host);
+    bus.journal = journal;
     const every = options.tickIntervalMs ?? 25;
     if (every > 0) {
       bus.timer = setInterval(() => ns.tick(), every);
@@ -206,6 +228,11 @@ export class LocalServiceBus {
     this.namespace.send(address, (Array.isArray(messages) ? messages : [messages]).map(toAmqpMessage));
   }
 
+  /** Resolves once every change so far is on disk (at once when the broker is not durable). */
+  async whenDurable(): Promise<void> {
+    await this.namespace.whenDurable();
+  }
+
   /** Applies due work now (with a manual clock and tickIntervalMs 0). */
   tick(): void {
     this.namespace.tick();
@@ -215,5 +242,6 @@ export class LocalServiceBus {
     if (this.timer) clearInterval(this.timer);
     await Promise.all([...this.consumers].map((c) => c.close()));
     await this.front.close();
+    await this.journal?.stop();
   }
 }
