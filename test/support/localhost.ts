@@ -61,12 +61,25 @@ export async function startLocalHost(options: LocalHostProcessOptions = {}): Pro
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // A host that dies on its own (not through stop() or kill()) prints what it said, so a test that
+  // then fails with ECONNREFUSED shows why.
+  let expectedExit = false;
+  child.once('exit', (code, signal) => {
+    if (expectedExit) return;
+    process.stderr.write(
+      `\n[test/support/localhost] the local host (pid ${child.pid}, ${dataDir}) exited unexpectedly (code ${code}, signal ${signal}). Its output:\n${output}\n`,
+    );
+  });
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let baseUrl: string | undefined;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`local host exited with ${child.exitCode} before it was healthy:\n${output}`);
+    if (child.exitCode !== null) {
+      expectedExit = true;
+      throw new Error(`local host exited with ${child.exitCode} before it was healthy:\n${output}`);
+    }
     if (Date.now() > deadline) {
+      expectedExit = true;
       child.kill('SIGKILL');
       throw new Error(`local host not healthy within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
     }
@@ -93,6 +106,7 @@ export async function startLocalHost(options: LocalHostProcessOptions = {}): Pro
     child,
     output: () => output,
     async stop() {
+      expectedExit = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -102,6 +116,7 @@ export async function startLocalHost(options: LocalHostProcessOptions = {}): Pro
       cleanup();
     },
     async kill() {
+      expectedExit = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await exited;
