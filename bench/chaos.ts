@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -452,7 +452,75 @@ export async function spawnHost(dataDir: string, env: Record<string, string>): P
   };
 }
 
+interface ApiRow {
+  operation: string;
+  connections: number;
+  rate?: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/**
+ * `npm run bench:chaos -- --latency`: bench/api-latency.ts alternately with the log off and on
+ * (off, on, off, on: the machine's load drifts), each run on a fresh host; prints the booking and
+ * search rows side by side, medians of the runs.
+ */
+async function latency(): Promise<void> {
+  const runs = Number(process.env.CHAOS_LATENCY_RUNS ?? 2);
+  const results: { mode: 'off' | 'on'; rows: ApiRow[] }[] = [];
+  const bench = join(ROOT, 'dist', 'bench', 'api-latency.js');
+  for (let i = 0; i < runs * 2; i++) {
+    const mode = i % 2 === 0 ? 'off' : 'on';
+    console.error(`[chaos] bench:api with the log ${mode} (${i + 1}/${runs * 2})`);
+    await new Promise<void>((ok, fail) => {
+      const child = spawn(process.execPath, [bench], {
+        cwd: ROOT,
+        env: {
+          BENCH_SEARCH_REQUESTS: '1000',
+          BENCH_BOOK_REQUESTS: '300',
+          BENCH_BOOK_RATES: '10,20',
+          BENCH_SEARCH_RATES: '200',
+          ...process.env,
+          SLOTFLOW_LOCAL_LOG: mode,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`api-latency exited with ${code}`))));
+    });
+    const file = readFileSync(join(ROOT, 'bench', 'results', 'api-latency.json'), 'utf8');
+    results.push({ mode, rows: (JSON.parse(file) as { rows: ApiRow[] }).rows });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+  const key = (r: ApiRow) => `${r.operation}|${r.connections}|${r.rate ?? 'closed'}`;
+  const keys = [...new Set(results[0]!.rows.map(key))];
+  console.log('\n| operation | connections | offered | req/s off -> on | p50 ms off -> on | p99 ms off -> on | p50 on/off |');
+  console.log('|---|---:|---|---|---|---|---:|');
+  for (const k of keys) {
+    const of = (mode: 'off' | 'on') => results.filter((r) => r.mode === mode).map((r) => r.rows.find((x) => key(x) === k)!);
+    const [off, on] = [of('off'), of('on')];
+    const m = (rows: ApiRow[], f: (r: ApiRow) => number) => median(rows.map(f));
+    const [op, conns, rate] = k.split('|');
+    console.log(
+      `| ${op} | ${conns} | ${rate === 'closed' ? 'closed loop' : `${rate}/s`} | ${m(off, (r) => r.rps)} -> ${m(on, (r) => r.rps)} | ${m(off, (r) => r.p50)} -> ${m(on, (r) => r.p50)} | ${m(off, (r) => r.p99)} -> ${m(on, (r) => r.p99)} | ${(
+        m(on, (r) => r.p50) /
+        Math.max(
+          0.01,
+          m(off, (r) => r.p50),
+        )
+      ).toFixed(2)} |`,
+    );
+  }
+  console.log(
+    `load avg ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${runs} runs each, medians`,
+  );
+}
+
 export async function main(): Promise<void> {
+  if (process.argv.includes('--latency')) return latency();
   const kills = Number(process.env.CHAOS_KILLS ?? 30);
   const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
   const t0 = Date.now();

@@ -446,10 +446,14 @@ export class DurableBackend {
       }
     })();
     this.inFlightActivities.add(task);
-    void task.finally(() => {
-      this.inFlightActivities.delete(task);
-      this.wakeIdleWaiters();
-    });
+    // An activity's own failure becomes a TaskFailed event; anything else is a backend bug, logged
+    // here rather than left as an unhandled rejection (which would end the host process).
+    void task
+      .finally(() => {
+        this.inFlightActivities.delete(task);
+        this.wakeIdleWaiters();
+      })
+      .catch((err: Error) => this.logger('error', `[durable] activity ${name} of ${instanceId} failed in the backend: ${err.stack ?? String(err)}`));
   }
 
   private acquireActivitySlot(): Promise<void> {
@@ -611,7 +615,14 @@ export class DurableBackend {
     const records = [...this.dirty.values()];
     this.dirty.clear();
     for (const r of records) {
-      if (this.instances.get(r.instanceId) === r) this.store.save(r);
+      if (this.instances.get(r.instanceId) !== r) continue;
+      try {
+        this.store.save(r);
+      } catch (err) {
+        // Runs from a timer: a throw here would end the process. Kept dirty and retried.
+        this.logger('error', `[durable] could not write instance ${r.instanceId}: ${(err as Error).message}`);
+        if (!this.stopped) this.persistSoon(r);
+      }
     }
   }
 
