@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Journal, type SnapshotWriter } from '../wal/journal';
 import type { ServerAccount, ServerDatabase, ServerItem } from './cosmos-partitions';
@@ -14,10 +15,12 @@ import type { ServerAccount, ServerDatabase, ServerItem } from './cosmos-partiti
  * is the after-image (the stored document with its `_etag` and `_ts`, or a delete by id and partition
  * key), so restore reproduces the documents, ETags included, without running handlers again.
  *
- * Answers wait: every response of a journaled server (reads too) is held until the log is durable
- * up to the last record appended when the handler finished. A read therefore never shows a write
- * that a crash could still take back, and a write's answer is never sent before its record is on
- * disk. When the log is already durable (the usual case for reads) nothing waits.
+ * Answers wait for what they depend on: each stored item carries the sequence number of the record
+ * that wrote it, and each request (run in an AsyncLocalStorage context) remembers the highest one it
+ * wrote or read; its answer is held until the log is durable up to there. A write's answer is thus
+ * never sent before its record is on disk, and a read never shows a write that a crash could still
+ * take back (a 404 or a query also waits for the last delete). A read of durable data, the usual
+ * case, waits for nothing, whatever other requests are writing meanwhile.
  *
  * Not journaled: user-defined functions and partition key ranges (derived), which the app does
  * not use.
@@ -55,6 +58,26 @@ interface Tag {
   coll?: string;
 }
 
+/** Per request: the highest log sequence number it wrote or read. */
+interface RequestContext {
+  lsn: number;
+}
+const requestContext = new AsyncLocalStorage<RequestContext>();
+/** Runs one request of the server in its own context (startLocalCosmos wraps the server's listener). */
+export function runInRequestContext<T>(fn: () => T): T {
+  return requestContext.run({ lsn: 0 }, fn);
+}
+/** The sequence number of the record that stored an item (a symbol: never serialised). */
+const LSN = Symbol('slotflow.cosmos.lsn');
+type Stamped = Record<string | symbol, unknown>;
+/** Per account: the last delete (a 404 or a query may depend on an absence). */
+const lastDelete = new WeakMap<ServerAccount, number>();
+
+function noteLsn(lsn: number): void {
+  const ctx = requestContext.getStore();
+  if (ctx && lsn > ctx.lsn) ctx.lsn = lsn;
+}
+
 /** Where each database and collection item belongs (set when the server stores it). */
 const tags = new WeakMap<object, Tag>();
 /** Journaled accounts: their changes are appended here. */
@@ -82,6 +105,15 @@ export function installCosmosCapture(): void {
   };
   if (items[WRAPPED]) return;
   items[WRAPPED] = true;
+  // Every read of a stored item (point reads, query scans, uniqueness checks) notes its sequence number.
+  const item = load<{ default: { prototype: { read(): unknown } } }>('lib/account/item').default.prototype;
+  const read = item.read;
+  item.read = function (this: unknown) {
+    const d = read.call(this) as Stamped | undefined;
+    const lsn = d?.[LSN];
+    if (lsn !== undefined) noteLsn(lsn as number);
+    return d;
+  };
   const proto = items.prototype;
   const set = proto._set;
   const del = proto.delete;
@@ -98,6 +130,21 @@ export function installCosmosCapture(): void {
   };
 }
 
+function stamp(journal: Journal | undefined, stored: Record<string, unknown>, record: CosmosRecord): void {
+  if (!journal) return;
+  const lsn = journal.append(record);
+  (stored as Stamped)[LSN] = lsn;
+  noteLsn(lsn);
+}
+
+function deleted(account: ServerAccount, record: CosmosRecord): void {
+  const journal = sinks.get(account);
+  if (!journal) return;
+  const lsn = journal.append(record);
+  lastDelete.set(account, lsn);
+  noteLsn(lsn);
+}
+
 function onSet(items: Items, stored: Record<string, unknown>): void {
   const kind = kindOf(items);
   if (!kind) return;
@@ -105,33 +152,29 @@ function onSet(items: Items, stored: Record<string, unknown>): void {
   if (kind === 'db') {
     const account = items._parent as unknown as ServerAccount;
     if (item) tags.set(item, { account, db: String(stored.id) });
-    sinks.get(account)?.append({ t: 'db', d: stored } satisfies CosmosRecord);
+    stamp(sinks.get(account), stored, { t: 'db', d: stored });
     return;
   }
   const parent = tags.get(items._parent);
   if (!parent) return;
   if (kind === 'coll') {
     if (item) tags.set(item, { ...parent, coll: String(stored.id) });
-    sinks.get(parent.account)?.append({ t: 'coll', db: parent.db, d: stored } satisfies CosmosRecord);
+    stamp(sinks.get(parent.account), stored, { t: 'coll', db: parent.db, d: stored });
     return;
   }
   if (parent.coll === undefined) return;
-  sinks.get(parent.account)?.append({ t: 'put', db: parent.db, coll: parent.coll, d: stored } satisfies CosmosRecord);
+  stamp(sinks.get(parent.account), stored, { t: 'put', db: parent.db, coll: parent.coll, d: stored });
 }
 
 function onDelete(items: Items, kind: 'db' | 'coll' | 'doc', before: Record<string, unknown>): void {
   if (kind === 'db') {
-    const account = items._parent as unknown as ServerAccount;
-    sinks.get(account)?.append({ t: 'db-', db: String(before.id) } satisfies CosmosRecord);
+    deleted(items._parent as unknown as ServerAccount, { t: 'db-', db: String(before.id) });
     return;
   }
   const parent = tags.get(items._parent);
   if (!parent) return;
-  const journal = sinks.get(parent.account);
-  if (!journal) return;
-  if (kind === 'coll') journal.append({ t: 'coll-', db: parent.db, coll: String(before.id) } satisfies CosmosRecord);
-  else if (parent.coll !== undefined)
-    journal.append({ t: 'del', db: parent.db, coll: parent.coll, id: String(before.id), pk: items._getPartition(before) } satisfies CosmosRecord);
+  if (kind === 'coll') deleted(parent.account, { t: 'coll-', db: parent.db, coll: String(before.id) });
+  else if (parent.coll !== undefined) deleted(parent.account, { t: 'del', db: parent.db, coll: parent.coll, id: String(before.id), pk: items._getPartition(before) });
 }
 
 // --- applying records (restore) ------------------------------------------------------------------
@@ -350,15 +393,18 @@ export class CosmosJournal {
   }
 
   /**
-   * Holds `res`'s answer until the log is durable up to what was appended when the handler ended
-   * (startLocalCosmos installs this on every request of the server).
+   * Holds `res`'s answer until the log is durable up to what the request wrote or read (and the last
+   * delete, for a 404 or a query). startLocalCosmos calls it inside the request's context.
    */
-  holdResponse(_req: IncomingMessage, res: ServerResponse): void {
+  holdResponse(req: IncomingMessage, res: ServerResponse): void {
+    const ctx = requestContext.getStore();
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     const log = this.journal.log;
+    const isQuery = req.method === 'POST' && (String(req.headers['x-ms-documentdb-isquery']).toLowerCase() === 'true' || req.headers['content-type'] === 'application/query+json');
     (res as unknown as { end: (...args: unknown[]) => ServerResponse }).end = (...args: unknown[]) => {
-      if (log.isDurable()) return end(...args);
-      const lsn = log.lastLsn;
+      let lsn = ctx ? ctx.lsn : log.lastLsn;
+      if (isQuery || res.statusCode === 404) lsn = Math.max(lsn, lastDelete.get(this.account) ?? 0);
+      if (log.isDurable(lsn)) return end(...args);
       this.maybeCompact();
       log.whenDurable(lsn).then(
         () => end(...args),

@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { installLinearFrom } from './cosmos-linear-from';
 import { installServerPatches, takeServerAccount, type ServerAccount } from './cosmos-partitions';
-import { installCosmosCapture, type CosmosJournal } from './cosmos-journal';
+import { installCosmosCapture, runInRequestContext, type CosmosJournal } from './cosmos-journal';
 
 /**
  * The in-process Cosmos DB stand-in: `@vercel/cosmosdb-server` on a free loopback port, plain HTTP
@@ -76,13 +76,20 @@ export async function startLocalCosmos(port = 0, host = '127.0.0.1'): Promise<Lo
         server.close(() => resolve());
       }),
   };
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    local.journal?.holdResponse(req, res);
-    if (req.method === 'GET' || req.method === 'HEAD') return;
-    // The server's own test for a query (lib/router.js); the SDK's query-plan requests are queries too.
-    const isQuery = req.method === 'POST' && (isTrue(req.headers['x-ms-documentdb-isquery']) || req.headers['content-type'] === 'application/query+json');
-    if (!isQuery) for (const l of writeListeners) l();
-  });
+  // Each request runs in its own context, so the journal knows what it wrote and read (cosmos-journal.ts).
+  const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+    runInRequestContext(() => {
+      local.journal?.holdResponse(req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        // The server's own test for a query (lib/router.js); the SDK's query-plan requests are queries too.
+        const isQuery = req.method === 'POST' && (isTrue(req.headers['x-ms-documentdb-isquery']) || req.headers['content-type'] === 'application/query+json');
+        if (!isQuery) for (const l of writeListeners) l();
+      }
+      for (const l of listeners) l.call(server, req, res);
+    }),
+  );
   return local;
 }
 

@@ -59,7 +59,7 @@ describe('AppendLog', () => {
     const file = segmentFile(dir, 'log', 1);
     const good = encodeFrame(JSON.stringify([1]));
     const bad = encodeFrame(JSON.stringify([2]));
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff;
     writeFileSync(file, Buffer.concat([good, bad, encodeFrame(JSON.stringify([3]))]));
     const read = readLog(dir, 'log');
     expect(read.records).toEqual([1]);
@@ -77,7 +77,10 @@ describe('Journal', () => {
 
   it('restores snapshot + later log, and a checkpoint deletes the segments it covers', async () => {
     let { journal, values } = restore(dir);
-    for (let i = 0; i < 5; i++) (values.push(i), journal.append(i));
+    for (let i = 0; i < 5; i++) {
+      values.push(i);
+      journal.append(i);
+    }
     await journal.whenDurable();
     await journal.checkpoint((segment) => {
       const text = JSON.stringify({ values: [...values], segment });
