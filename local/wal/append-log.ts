@@ -1,13 +1,15 @@
-import { close, closeSync, fdatasync, fsync, mkdirSync, open, openSync, readdirSync, readFileSync, rmSync, truncateSync, write } from 'node:fs';
+import { close, closeSync, fdatasync, fsync, mkdirSync, open, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 
 /**
  * A segmented append-only log with group commit, the durable half of the local stand-ins (Cosmos
- * DB, Service Bus). `append(record)` is synchronous and returns the record's sequence number;
- * `whenDurable(lsn)` resolves once that record is written and fdatasync'ed. Records appended while
- * a write is in flight go out together in the next one: concurrent writers share one fsync.
+ * DB, Service Bus). `append(record)` is synchronous and returns the record's sequence number; the
+ * records appended in one turn of the event loop are handed to the OS together as one frame
+ * (synchronously: a process kill after that loses none of them), then fdatasync'ed on libuv's thread
+ * pool; `whenDurable(lsn)` resolves once that record is on disk. Up to four fdatasyncs run at once
+ * and records written meanwhile wait for the next one: concurrent writers share fsyncs.
  *
  * File format (`<name>-<segment, 8 digits>.log`): frames of `[u32 LE length][u32 LE crc32][payload]`,
  * each payload a JSON array of the records flushed together (so the records one request appends in
@@ -24,7 +26,6 @@ import { crc32 } from 'node:zlib';
  * length + CRC32 framing (node:zlib has crc32) and asynchronous fdatasync on libuv's thread pool.
  */
 
-const pWrite = promisify(write);
 const pDatasync = promisify(fdatasync);
 const pFsync = promisify(fsync);
 const pOpen = promisify(open);
@@ -130,35 +131,41 @@ export function readLog(dir: string, name: string, fromSegment = 0): LogReadResu
   return result;
 }
 
-interface FlushJob {
-  fd: number;
-  parts: string[];
-  upto: number;
-  /** First write to this segment: fsync the directory too, so the new file's entry is durable. */
-  syncDir: boolean;
-  /** Close the fd after this job (the segment was rotated away). */
-  closeAfter: boolean;
-}
-
 export interface AppendLogStats {
   appended: number;
   durable: number;
-  /** Group writes (one fsync each). */
+  /** Group writes (one frame each). */
   writes: number;
+  /** fdatasync calls. */
+  syncs: number;
   bytes: number;
   segment: number;
   segmentBytes: number;
 }
 
+/** fdatasync calls in flight at once (records written while they run are covered by the next one). */
+const MAX_SYNCS_IN_FLIGHT = 4;
+
+interface SyncEntry {
+  upto: number;
+  done: boolean;
+}
+
 export class AppendLog {
   private fd: number;
   private pending: string[] = [];
-  private pendingBytes = 0;
   private appended = 0;
+  private written = 0;
   private durable = 0;
-  private readonly jobs: FlushJob[] = [];
-  private flushing = false;
   private flushQueued = false;
+  /** Issued fdatasyncs in issue order; durability advances over the completed prefix. */
+  private readonly syncs: SyncEntry[] = [];
+  private syncsInFlight = 0;
+  private syncWanted = false;
+  private lastIssuedUpto = 0;
+  /** fdatasyncs in flight per file descriptor, and descriptors to close once they are done. */
+  private readonly fdInFlight = new Map<number, number>();
+  private readonly closeWhenIdle = new Set<number>();
   private readonly waiters: { lsn: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   private failure?: Error;
   private closed = false;
@@ -166,8 +173,9 @@ export class AppendLog {
   private readonly fsyncEnabled: boolean;
   private readonly onError?: (err: Error) => void;
   private writes = 0;
+  private syncCount = 0;
   private bytes = 0;
-  /** Bytes appended to the current segment (flushed or pending). */
+  /** Bytes appended to the current segment (written or pending). */
   segmentBytes = 0;
 
   private constructor(
@@ -193,6 +201,7 @@ export class AppendLog {
       appended: this.appended,
       durable: this.durable,
       writes: this.writes,
+      syncs: this.syncCount,
       bytes: this.bytes,
       segment: this.segment,
       segmentBytes: this.segmentBytes,
@@ -214,7 +223,6 @@ export class AppendLog {
     if (this.closed) throw new Error(`log ${this.name} is closed`);
     const text = JSON.stringify(record);
     this.pending.push(text);
-    this.pendingBytes += text.length + 1;
     this.segmentBytes += text.length + 1;
     this.appended++;
     this.scheduleFlush();
@@ -228,23 +236,26 @@ export class AppendLog {
     return new Promise((resolve, reject) => this.waiters.push({ lsn, resolve, reject }));
   }
 
-  /** True when nothing appended is waiting for the disk. */
+  /** True when nothing appended up to `lsn` is waiting for the disk. */
   isDurable(lsn = this.appended): boolean {
     return lsn <= this.durable;
   }
 
   /**
-   * Starts the next segment now (synchronously): records appended from here on go to it, the
-   * pending ones still to the old one. Returns the new segment's number.
+   * Starts the next segment now (synchronously): what is pending is written to the old one, records
+   * appended from here on go to the new one. Returns the new segment's number.
    */
   rotate(): number {
     if (this.failure) throw this.failure;
-    this.enqueuePending(true);
+    this.writePending();
+    const old = this.fd;
+    if (this.written > this.lastIssuedUpto) this.issueSync(true);
+    this.closeWhenIdle.add(old);
+    this.closeIfIdle(old);
     this.segment++;
     this.fd = openSync(segmentFile(this.dir, this.name, this.segment), 'a');
     this.segmentSynced = false;
     this.segmentBytes = 0;
-    this.kick();
     return this.segment;
   }
 
@@ -253,17 +264,15 @@ export class AppendLog {
     for (const s of listSegments(this.dir, this.name)) if (s < segment) rmSync(segmentFile(this.dir, this.name, s), { force: true });
   }
 
-  /** Writes what is pending, then closes the file. */
+  /** Writes what is pending, waits for the disk, then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (!this.failure) this.writePending();
     await this.whenDurable().catch(() => undefined);
     this.closed = true;
-    while (this.flushing) await new Promise((r) => setImmediate(r));
-    try {
-      closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
+    while (this.syncsInFlight > 0) await new Promise((r) => setImmediate(r));
+    this.closeWhenIdle.add(this.fd);
+    this.closeIfIdle(this.fd);
   }
 
   private scheduleFlush(): void {
@@ -272,55 +281,86 @@ export class AppendLog {
     // After the current synchronous step and its microtasks: what one request appends goes out together.
     setImmediate(() => {
       this.flushQueued = false;
-      this.enqueuePending(false);
-      this.kick();
+      if (this.failure || this.closed) return;
+      this.writePending();
     });
   }
 
-  private enqueuePending(closeAfter: boolean): void {
-    if (this.pending.length === 0 && !closeAfter) return;
-    this.jobs.push({ fd: this.fd, parts: this.pending, upto: this.appended, syncDir: !this.segmentSynced, closeAfter });
-    this.segmentSynced = true;
+  /**
+   * Hands the pending records to the OS as one frame, synchronously (a process kill after this loses
+   * none of them), then asks for an fdatasync (a power cut after that loses none either).
+   */
+  private writePending(): void {
+    if (this.pending.length === 0) return;
+    const frame = encodeFrame(`[${this.pending.join(',')}]`);
     this.pending = [];
-    this.pendingBytes = 0;
-  }
-
-  private kick(): void {
-    if (this.flushing) return;
-    this.flushing = true;
-    void this.drain();
-  }
-
-  private async drain(): Promise<void> {
     try {
-      while (this.jobs.length) {
-        // Jobs for the same file written back to back are merged into one write and one fsync.
-        const first = this.jobs.shift()!;
-        const batch = [first];
-        while (this.jobs.length && this.jobs[0]!.fd === first.fd && !batch.at(-1)!.closeAfter) batch.push(this.jobs.shift()!);
-        const parts = batch.flatMap((j) => j.parts);
-        const last = batch.at(-1)!;
-        if (parts.length) {
-          const frame = encodeFrame(`[${parts.join(',')}]`);
-          let off = 0;
-          while (off < frame.length) off += (await pWrite(first.fd, frame, off, frame.length - off)).bytesWritten;
-          if (this.fsyncEnabled) {
-            await pDatasync(first.fd);
-            if (batch.some((j) => j.syncDir)) await syncDir(this.dir);
-          }
-          this.writes++;
-          this.bytes += frame.length;
-        }
-        if (last.closeAfter) await pClose(first.fd).catch(() => undefined);
-        this.durable = Math.max(this.durable, last.upto);
-        this.resolveWaiters();
-      }
+      let off = 0;
+      while (off < frame.length) off += writeSync(this.fd, frame, off, frame.length - off);
     } catch (err) {
       this.fail(err as Error);
-    } finally {
-      this.flushing = false;
+      return;
     }
-    if (this.jobs.length && !this.failure) this.kick();
+    this.writes++;
+    this.bytes += frame.length;
+    this.written = this.appended;
+    if (!this.fsyncEnabled) {
+      this.durable = this.written;
+      this.resolveWaiters();
+      return;
+    }
+    if (this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT) this.syncWanted = true;
+    else this.issueSync(false);
+  }
+
+  private issueSync(force: boolean): void {
+    if (!force && this.syncsInFlight >= MAX_SYNCS_IN_FLIGHT) {
+      this.syncWanted = true;
+      return;
+    }
+    const entry: SyncEntry = { upto: this.written, done: false };
+    this.lastIssuedUpto = this.written;
+    this.syncs.push(entry);
+    this.syncsInFlight++;
+    this.syncCount++;
+    const fd = this.fd;
+    this.fdInFlight.set(fd, (this.fdInFlight.get(fd) ?? 0) + 1);
+    const syncDirToo = !this.segmentSynced;
+    this.segmentSynced = true;
+    const run = async () => {
+      await pDatasync(fd);
+      // First sync of a new segment: the folder too, so the file's entry survives a power cut.
+      if (syncDirToo) await syncDir(this.dir);
+    };
+    run().then(
+      () => {
+        entry.done = true;
+        this.syncsInFlight--;
+        this.fdInFlight.set(fd, (this.fdInFlight.get(fd) ?? 1) - 1);
+        this.closeIfIdle(fd);
+        while (this.syncs.length && this.syncs[0]!.done) this.durable = Math.max(this.durable, this.syncs.shift()!.upto);
+        this.resolveWaiters();
+        if (this.syncWanted && this.written > this.lastIssuedUpto) {
+          this.syncWanted = false;
+          this.issueSync(false);
+        }
+      },
+      (err: Error) => {
+        this.syncsInFlight--;
+        this.fail(err);
+      },
+    );
+  }
+
+  private closeIfIdle(fd: number): void {
+    if (!this.closeWhenIdle.has(fd) || (this.fdInFlight.get(fd) ?? 0) > 0) return;
+    this.closeWhenIdle.delete(fd);
+    this.fdInFlight.delete(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
   }
 
   private resolveWaiters(): void {
