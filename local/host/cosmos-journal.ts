@@ -174,7 +174,8 @@ function onDelete(items: Items, kind: 'db' | 'coll' | 'doc', before: Record<stri
   const parent = tags.get(items._parent);
   if (!parent) return;
   if (kind === 'coll') deleted(parent.account, { t: 'coll-', db: parent.db, coll: String(before.id) });
-  else if (parent.coll !== undefined) deleted(parent.account, { t: 'del', db: parent.db, coll: parent.coll, id: String(before.id), pk: items._getPartition(before) });
+  else if (parent.coll !== undefined)
+    deleted(parent.account, { t: 'del', db: parent.db, coll: parent.coll, id: String(before.id), pk: items._getPartition(before) });
 }
 
 // --- applying records (restore) ------------------------------------------------------------------
@@ -400,7 +401,9 @@ export class CosmosJournal {
     const ctx = requestContext.getStore();
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     const log = this.journal.log;
-    const isQuery = req.method === 'POST' && (String(req.headers['x-ms-documentdb-isquery']).toLowerCase() === 'true' || req.headers['content-type'] === 'application/query+json');
+    const isQuery =
+      req.method === 'POST' &&
+      (String(req.headers['x-ms-documentdb-isquery']).toLowerCase() === 'true' || req.headers['content-type'] === 'application/query+json');
     (res as unknown as { end: (...args: unknown[]) => ServerResponse }).end = (...args: unknown[]) => {
       let lsn = ctx ? ctx.lsn : log.lastLsn;
       if (isQuery || res.statusCode === 404) lsn = Math.max(lsn, lastDelete.get(this.account) ?? 0);

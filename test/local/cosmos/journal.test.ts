@@ -113,7 +113,14 @@ describe('durable local Cosmos', () => {
     await database.containers.createIfNotExists({
       id: 'ordered',
       partitionKey: { paths: ['/pk'] },
-      indexingPolicy: { compositeIndexes: [[{ path: '/a', order: 'ascending' }, { path: '/b', order: 'descending' }]] },
+      indexingPolicy: {
+        compositeIndexes: [
+          [
+            { path: '/a', order: 'ascending' },
+            { path: '/b', order: 'descending' },
+          ],
+        ],
+      },
     });
     const { container: gone } = await database.containers.createIfNotExists({ id: 'gone', partitionKey: { paths: ['/pk'] } });
     await gone.delete();
