@@ -117,6 +117,15 @@ function errorState(condition: string, description: string): unknown {
   return outcomes.rejected({ error: { condition, description } }).described();
 }
 
+/** Answers sent after the journal wait: the client's link or connection may be gone by then. */
+function settleQuietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* the client went away; it sends again or the message is redelivered */
+  }
+}
+
 /** The settled state echoed to the client: its own outcome, without an error. */
 function settledState(kind: DispositionOutcome['kind']): unknown {
   if (kind === 'complete') return outcomes.accepted().described();
@@ -168,11 +177,11 @@ class DeliveringLink {
         this.deliver(next);
       }
     } catch (err) {
-      if (err instanceof BrokerError && err.condition === Condition.sessionLockLost) {
-        this.close({ condition: err.condition, description: err.message });
-        return;
-      }
-      throw err;
+      // pump runs from rhea events and from the entity's 'available' signal (a microtask): a throw
+      // here would end the host process. The link is closed with the error instead; the SDK reattaches.
+      const e = err instanceof BrokerError ? err : new BrokerError('amqp:internal-error', String(err));
+      this.close({ condition: e.condition, description: e.message });
+      return;
     }
     if (internals(this.sender)._draining) this.sender.set_drained(true);
   }
@@ -218,8 +227,8 @@ class DeliveringLink {
       const durable = this.entity.whenDurable();
       if (durable) {
         durable.then(
-          () => delivery.update(true, settledState(outcome.kind)),
-          (err: Error) => delivery.update(true, errorState('amqp:internal-error', err.message)),
+          () => settleQuietly(() => delivery.update(true, settledState(outcome.kind))),
+          (err: Error) => settleQuietly(() => delivery.update(true, errorState('amqp:internal-error', err.message))),
         );
       } else delivery.update(true, settledState(outcome.kind));
     } catch (err) {
@@ -454,8 +463,8 @@ export class AmqpFront {
         const durable = this.ns.whenDurable();
         if (durable) {
           durable.then(
-            () => delivery.accept(),
-            (err: Error) => delivery.reject({ condition: 'amqp:internal-error', description: err.message }),
+            () => settleQuietly(() => delivery.accept()),
+            (err: Error) => settleQuietly(() => delivery.reject({ condition: 'amqp:internal-error', description: err.message })),
           );
           return;
         }
@@ -484,7 +493,11 @@ export class AmqpFront {
       const answer = () => (result === 'no-content' ? this.reply(ctx, request, 204, 'No Content') : this.reply(ctx, request, 200, 'OK', result));
       // Schedules, cancellations and dispositions are answered once on disk (durable broker).
       const durable = this.ns.whenDurable();
-      if (durable) durable.then(answer, (err: Error) => this.reply(ctx, request, 500, err.message, undefined, 'amqp:internal-error'));
+      if (durable)
+        durable.then(
+          () => settleQuietly(answer),
+          (err: Error) => settleQuietly(() => this.reply(ctx, request, 500, err.message, undefined, 'amqp:internal-error')),
+        );
       else answer();
     } catch (err) {
       const e = err instanceof BrokerError ? err : new BrokerError('amqp:internal-error', String(err));
