@@ -1,11 +1,11 @@
 /**
- * Crash safety, bounded form of `npm run bench:chaos` (bench/chaos.ts): mixed traffic against the
+ * Crash safety, bounded form of `npm run bench:chaos` (testkit/chaos.ts, bench/chaos.ts): mixed traffic against the
  * real app on the built host, SIGKILL at random points (at a random moment, within 50 ms after a
  * 201 booking, within 50 ms after a 200 cancellation), restart on the same data folder, and check
  * everything acknowledged: bookings, cancellations, waitlist entries, Idempotency-Key and MessageSid
  * replays, reminder workflows that agree with the appointments, no double booking.
  */
-import { runChaos } from '../../bench/chaos';
+import { runChaos } from '../../testkit/chaos';
 import { startLocalHost } from '../support/localhost';
 
 jest.setTimeout(180_000);
