@@ -137,13 +137,20 @@ function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
   writeFileSync(join(root, INPUTS_FILE), JSON.stringify({ inputs: inputs.sort() }));
   const bytes = folderBytes(final);
   const ms = Date.now() - t0;
-  log(`[bundle] ${BUNDLE_DIR}: ${(bytes / 1e6).toFixed(1)} MB (index.js ${(statSync(join(final, 'index.js')).size / 1e6).toFixed(1)} MB) in ${(ms / 1000).toFixed(1)} s`);
+  log(
+    `[bundle] ${BUNDLE_DIR}: ${(bytes / 1e6).toFixed(1)} MB (index.js ${(statSync(join(final, 'index.js')).size / 1e6).toFixed(1)} MB) in ${(ms / 1000).toFixed(1)} s`,
+  );
   return { ms, bytes, chunks: Object.keys(chunks.metafile.outputs).length };
 }
 
 /** Everything whose change changes the bundle, besides the source files it was built from. */
 function buildInputs(root) {
-  return [__filename, join(root, 'package-lock.json'), join(root, 'tsconfig.json'), ...readdirSync(join(root, CONSOLE_DIR)).map((f) => join(root, CONSOLE_DIR, f))];
+  return [
+    __filename,
+    join(root, 'package-lock.json'),
+    join(root, 'tsconfig.json'),
+    ...readdirSync(join(root, CONSOLE_DIR)).map((f) => join(root, CONSOLE_DIR, f)),
+  ];
 }
 
 /** Rebuilds dist/bundle when it is missing or older than a source file it contains. Returns { built }. */
