@@ -16,11 +16,14 @@ import { apiClient, principalHeader } from '../../support/e2e-client';
 import { startLocalHost, type LocalHostProcess } from '../../support/localhost';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ensureBundled, folderBytes, LAZY_PACKAGES } = require('../../../scripts/bundle.cjs') as {
+const { ensureBundled, folderBytes, LAZY_PACKAGES, DEFERRED_LIBRARY_PACKAGES } = require('../../../scripts/bundle.cjs') as {
   ensureBundled(opts?: { log?: (m: string) => void }): { built: boolean };
   folderBytes(dir: string): number;
   LAZY_PACKAGES: Record<string, string>;
+  DEFERRED_LIBRARY_PACKAGES: Record<string, string>;
 };
+/** The packages bundled into files of their own beside index.js. */
+const SEPARATE = [...Object.keys(LAZY_PACKAGES), ...Object.keys(DEFERRED_LIBRARY_PACKAGES)];
 
 jest.setTimeout(180_000);
 
@@ -115,7 +118,7 @@ describe('the deployment package (.funcignore applied to the project)', () => {
         'console/index.html',
         'console/app.js',
         'console/app.css',
-        ...Object.keys(LAZY_PACKAGES).map((name) => `${name}.js`),
+        ...SEPARATE.map((name) => `${name}.js`),
       ]),
     );
     expect(relative(pkg, main)).toBe(join('dist', 'bundle', 'main.js'));
@@ -163,13 +166,15 @@ describe('the deployment package (.funcignore applied to the project)', () => {
     expect(loaded.reads.filter((f) => f.includes(`${sep}console${sep}`))).toEqual([]);
   });
 
-  it('each lazy package file loads on its own, from the package', () => {
-    const script = `for (const name of ${JSON.stringify(Object.keys(LAZY_PACKAGES))}) { const m = require('./dist/bundle/' + name + '.js'); if (!m || !Object.keys(m).length && typeof m !== 'function') throw new Error(name + ' is empty'); }
+  it('each separate package file loads on its own, from the package', () => {
+    const script = `for (const name of ${JSON.stringify(SEPARATE)}) { const m = require('./dist/bundle/' + name + '.js'); if (!m || !Object.keys(m).length && typeof m !== 'function') throw new Error(name + ' is empty'); }
       const twilio = require('./dist/bundle/twilio.js'); if (typeof twilio !== 'function' || typeof twilio.RequestClient !== 'function') throw new Error('twilio');
       if (typeof require('./dist/bundle/cosmos.js').CosmosClient !== 'function') throw new Error('cosmos');
       if (typeof require('./dist/bundle/service-bus.js').ServiceBusClient !== 'function') throw new Error('service-bus');
       if (typeof require('./dist/bundle/identity.js').DefaultAzureCredential !== 'function') throw new Error('identity');
       if (typeof require('./dist/bundle/medplum.js').Hl7Message !== 'function') throw new Error('medplum');
+      if (typeof require('./dist/bundle/axios.js').default.create !== 'function') throw new Error('axios');
+      if (require('./dist/bundle/moment.js').duration(90, 's').asMinutes() !== 1.5) throw new Error('moment');
       console.log('ok');`;
     const env = { ...process.env };
     delete env.NODE_PATH;
@@ -253,5 +258,22 @@ describe('the local host running the package', () => {
     const ics = await fetch(`${host.baseUrl}/api/providers/dr-lee/calendar.ics`, { headers: { 'x-ms-client-principal': principalHeader(['scheduler']) } });
     if (ics.status !== 200) throw fail('calendar.ics', ics.status);
     expect(await ics.text()).toMatch(/^BEGIN:VCALENDAR\r\n/);
+  });
+
+  it('runs a workflow: the durable client and timers (axios, validator and moment behind their stand-ins)', async () => {
+    const api = apiClient(host.baseUrl);
+    const from = new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
+    const started = await api<{ instanceId: string }>('POST', '/api/providers/dr-lee/absences', {
+      from: `${from}T09:00:00Z`,
+      to: `${from}T17:00:00Z`,
+      reason: 'sick',
+    });
+    if (started.status !== 202) throw fail('POST absences', started.status);
+    let status: string | undefined;
+    for (let i = 0; i < 600 && status !== 'Completed' && status !== 'Failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await api<{ runtimeStatus?: string }>('GET', `/api/workflows/${started.body.instanceId}`)).body.runtimeStatus;
+    }
+    if (status !== 'Completed') throw new Error(`workflow ${status ?? 'not found'}\n${host.output()}`);
   });
 });
