@@ -9,14 +9,12 @@
  * (schemas, helpers, names.ts) register nothing, so importing them too is harmless.
  */
 
-/** The folders whose files register functions, in load order. */
-export const TRIGGER_AREAS = ['api', 'fhir', 'ehr', 'patient', 'events', 'ops'] as const;
-
 import './api/appointments';
 import './api/config';
 import './api/erasure';
 import './api/schemas';
 import './api/slots';
+import './api/views';
 import './api/waitlist';
 import './api/workflows';
 import './fhir/appointment';
@@ -31,16 +29,12 @@ import './ehr/ical-calendar';
 import './ehr/ical';
 import './ehr/inbound-queue';
 import './ehr/outbound-sync';
-import './ehr/siu-intake';
 import './patient/book-link';
 import './patient/book-page';
 import './patient/booking-start';
-import './patient/link-booking';
+import './patient/durable';
 import './patient/links';
-import './patient/notify';
-import './patient/replies';
-import './patient/runtime';
-import './patient/send';
+import './patient/page-shell';
 import './patient/sms-dev-outbox';
 import './patient/sms-inbound';
 import './patient/sms-status';
