@@ -110,18 +110,37 @@ module.exports = new Proxy(function deferred() {}, {
 /** Builds dist/bundle from scratch. Returns { ms, bytes } (bytes: the whole folder). */
 function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
   const t0 = Date.now();
-  const esbuild = esbuildOf(root);
   // Built beside the folder and swapped in, so a host or test starting meanwhile never sees half a bundle.
+  // Temporary folders are hidden (dist/.*), which .funcignore leaves out of the package.
   const final = join(root, BUNDLE_DIR);
-  const out = `${final}.${process.pid}.tmp`;
-  rmSync(out, { recursive: true, force: true });
+  const out = join(root, 'dist', `.bundle-${process.pid}`);
+  const stubs = `${out}-stubs`;
+  try {
+    buildInto(root, out, stubs);
+    const old = `${out}-old`;
+    if (existsSync(final)) renameSync(final, old);
+    renameSync(out, final);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(stubs, { recursive: true, force: true });
+  }
+  const bytes = folderBytes(final);
+  const ms = Date.now() - t0;
+  log(
+    `[bundle] ${BUNDLE_DIR}: ${(bytes / 1e6).toFixed(1)} MB (index.js ${(statSync(join(final, 'index.js')).size / 1e6).toFixed(1)} MB) in ${(ms / 1000).toFixed(1)} s`,
+  );
+  return { ms, bytes };
+}
+
+/** esbuild's part of {@link bundle}: everything into `out`, helper entries in `stubs`. */
+function buildInto(root, out, stubs) {
+  const esbuild = esbuildOf(root);
   const chunkFile = (name) => `./${name}.js`;
   const separate = { ...LAZY_PACKAGES, ...DEFERRED_LIBRARY_PACKAGES };
   // One small entry per separate package (files, so all build in one esbuild call; shared dependencies
   // such as @azure/core-* are then inlined into each: a little duplication instead of a loader), and
   // the stand-ins of the deferred ones.
-  const stubs = `${out}-stubs`;
-  rmSync(stubs, { recursive: true, force: true });
   mkdirSync(stubs, { recursive: true });
   for (const [name, pkg] of Object.entries(separate)) writeFileSync(join(stubs, `${name}.cjs`), `module.exports = require(${JSON.stringify(pkg)});\n`);
   for (const name of Object.keys(DEFERRED_LIBRARY_PACKAGES)) writeFileSync(join(stubs, `${name}.stand-in.cjs`), deferredStandIn(chunkFile(name)));
@@ -142,7 +161,7 @@ function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
     // The host's module, and the separate packages' own files.
     external: ['@azure/functions-core', ...Object.keys(separate).map(chunkFile)],
   });
-  const chunks = esbuild.buildSync({
+  esbuild.buildSync({
     ...common,
     absWorkingDir: root,
     nodePaths: [join(root, 'node_modules')],
@@ -153,25 +172,14 @@ function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
     // (twilio's alone is 4.5 MB) would double the package for frames inside libraries.
     sourcemap: false,
   });
-  rmSync(stubs, { recursive: true, force: true });
   copyFileSync(join(require.resolve('glpk.js/node', { paths: [root] }), '..', 'glpk.wasm'), join(out, 'glpk.wasm'));
   mkdirSync(join(out, 'console'));
   for (const entry of readdirSync(join(root, CONSOLE_DIR), { withFileTypes: true })) {
     if (entry.isFile()) copyFileSync(join(root, CONSOLE_DIR, entry.name), join(out, 'console', entry.name));
   }
   writeFileSync(join(out, 'main.js'), MAIN_JS);
-  const old = `${final}.${process.pid}.old`;
-  if (existsSync(final)) renameSync(final, old);
-  renameSync(out, final);
-  rmSync(old, { recursive: true, force: true });
   const inputs = Object.keys(app.metafile.inputs).filter((f) => !f.includes('node_modules/') && !f.includes('-stubs/'));
   writeFileSync(join(root, INPUTS_FILE), JSON.stringify({ inputs: inputs.sort() }));
-  const bytes = folderBytes(final);
-  const ms = Date.now() - t0;
-  log(
-    `[bundle] ${BUNDLE_DIR}: ${(bytes / 1e6).toFixed(1)} MB (index.js ${(statSync(join(final, 'index.js')).size / 1e6).toFixed(1)} MB) in ${(ms / 1000).toFixed(1)} s`,
-  );
-  return { ms, bytes, chunks: Object.keys(chunks.metafile.outputs).length };
 }
 
 /** Everything whose change changes the bundle, besides the source files it was built from. */
