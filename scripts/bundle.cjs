@@ -24,6 +24,8 @@ const ROOT = resolve(__dirname, '..');
 const BUNDLE_DIR = join('dist', 'bundle');
 /** The inputs of the last build (for ensureBundled), kept outside the shipped folder. */
 const INPUTS_FILE = join('dist', '.bundle-inputs.json');
+/** The staged deployment package (stageDeployment). */
+const DEPLOY_DIR = join('dist', 'deploy');
 const CONSOLE_DIR = join('functions', 'ops', 'console');
 
 /**
@@ -125,6 +127,7 @@ function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
     rmSync(out, { recursive: true, force: true });
     rmSync(stubs, { recursive: true, force: true });
   }
+  stageDeployment(root);
   const bytes = folderBytes(final);
   const ms = Date.now() - t0;
   log(
@@ -182,6 +185,48 @@ function buildInto(root, out, stubs) {
   writeFileSync(join(root, INPUTS_FILE), JSON.stringify({ inputs: inputs.sort() }));
 }
 
+/**
+ * Copies what .funcignore lets through (gitignore syntax, read with the `ignore` package as the
+ * publishing tools read it) from `root` into `to`. Returns the copied paths, relative, sorted.
+ */
+function applyFuncignore(root, to) {
+  const ig = require(require.resolve('ignore', { paths: [root] }))().add(readFileSync(join(root, '.funcignore'), 'utf8'));
+  const copied = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${entry.name}` : entry.name;
+      if (ig.ignores(entry.isDirectory() ? `${rel}/` : rel)) continue;
+      if (entry.isDirectory()) walk(rel);
+      else {
+        mkdirSync(join(to, dir), { recursive: true });
+        copyFileSync(join(root, rel), join(to, rel));
+        copied.push(rel);
+      }
+    }
+  };
+  walk('');
+  return copied.sort();
+}
+
+/**
+ * The deployment package azd uploads (azure.yaml `dist: dist/deploy`): the project with .funcignore
+ * applied, and a package.json reduced to what the Functions host reads ("main"), without dependencies
+ * or scripts, so a build step on the server (azd turns on Flex Consumption's remote build because
+ * .funcignore leaves node_modules out) has nothing to install or run.
+ */
+function stageDeployment(root = ROOT) {
+  const to = join(root, DEPLOY_DIR);
+  const tmp = `${to}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  applyFuncignore(root, tmp);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const deployed = { name: pkg.name, version: pkg.version, private: true, description: pkg.description, main: pkg.main, engines: pkg.engines };
+  writeFileSync(join(tmp, 'package.json'), JSON.stringify(deployed, null, 2) + '\n');
+  rmSync(to, { recursive: true, force: true });
+  renameSync(tmp, to);
+  return to;
+}
+
 /** Everything whose change changes the bundle, besides the source files it was built from. */
 function buildInputs(root) {
   return [
@@ -192,22 +237,31 @@ function buildInputs(root) {
   ];
 }
 
-/** Rebuilds dist/bundle when it is missing or older than a source file it contains. Returns { built }. */
+/**
+ * Rebuilds dist/bundle when it is missing or older than a source file it contains, and restages
+ * dist/deploy when the bundle, package.json, host.json or .funcignore changed. Returns { built }.
+ */
 function ensureBundled({ root = ROOT, log = (m) => console.log(m) } = {}) {
   const main = join(root, BUNDLE_DIR, 'main.js');
   const inputsFile = join(root, INPUTS_FILE);
+  const newerThan = (t) => (f) => !existsSync(f) || statSync(f).mtimeMs > t;
   let stale = !existsSync(main) || !existsSync(inputsFile);
   if (!stale) {
-    const builtAt = statSync(main).mtimeMs;
+    const newer = newerThan(statSync(main).mtimeMs);
     const { inputs } = JSON.parse(readFileSync(inputsFile, 'utf8'));
-    const newer = (f) => !existsSync(f) || statSync(f).mtimeMs > builtAt;
-    stale = buildInputs(root).some(newer) || inputs.some((f) => newer(join(root, f)));
     // A new source file in a folder the entry lists is caught by the entry's own staleness test; a new
     // file that an existing input imports makes that input newer.
+    stale = buildInputs(root).some(newer) || inputs.some((f) => newer(join(root, f)));
   }
-  if (!stale) return { built: false };
-  bundle({ root, log });
-  return { built: true };
+  if (stale) {
+    bundle({ root, log });
+    return { built: true };
+  }
+  const staged = join(root, DEPLOY_DIR, 'package.json');
+  if (!existsSync(staged) || [main, ...['package.json', 'host.json', '.funcignore'].map((f) => join(root, f))].some(newerThan(statSync(staged).mtimeMs))) {
+    stageDeployment(root);
+  }
+  return { built: false };
 }
 
 function folderBytes(dir) {
@@ -219,6 +273,17 @@ function folderBytes(dir) {
   return total;
 }
 
-module.exports = { bundle, ensureBundled, folderBytes, BUNDLE_DIR, LAZY_PACKAGES, DEFERRED_LIBRARY_PACKAGES, ROOT };
+module.exports = {
+  bundle,
+  ensureBundled,
+  applyFuncignore,
+  stageDeployment,
+  folderBytes,
+  BUNDLE_DIR,
+  DEPLOY_DIR,
+  LAZY_PACKAGES,
+  DEFERRED_LIBRARY_PACKAGES,
+  ROOT,
+};
 
 if (require.main === module) bundle();

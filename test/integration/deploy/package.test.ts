@@ -1,23 +1,24 @@
 /**
- * The deployment package: the project with .funcignore applied, as `func azure functionapp publish`
- * and azd upload it. It must hold the production bundle and nothing that is not needed, load with no
+ * The deployment package: dist/deploy, which azd uploads (azure.yaml `dist`), staged by the build as
+ * the project with .funcignore applied (what `func azure functionapp publish` uploads from the root). It must hold the production bundle and nothing that is not needed, load with no
  * node_modules anywhere (the bundle inlines every dependency), register exactly the functions the
  * sources register (names, triggers, routes, bindings), load none of the packages that only some
  * functions use until one of them is called, and serve from itself what those functions need: the
  * console's files, glpk's WASM for the optimizer worker, the SDK files.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import ignore from 'ignore';
 import { WorkerThreadSlotOptimizer } from '../../../functions/adapters/optimizer/worker';
 import { apiClient, principalHeader } from '../../support/e2e-client';
 import { startLocalHost, type LocalHostProcess } from '../../support/localhost';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ensureBundled, folderBytes, LAZY_PACKAGES, DEFERRED_LIBRARY_PACKAGES } = require('../../../scripts/bundle.cjs') as {
+const { ensureBundled, applyFuncignore, folderBytes, DEPLOY_DIR, LAZY_PACKAGES, DEFERRED_LIBRARY_PACKAGES } = require('../../../scripts/bundle.cjs') as {
   ensureBundled(opts?: { log?: (m: string) => void }): { built: boolean };
+  applyFuncignore(root: string, to: string): string[];
+  DEPLOY_DIR: string;
   folderBytes(dir: string): number;
   LAZY_PACKAGES: Record<string, string>;
   DEFERRED_LIBRARY_PACKAGES: Record<string, string>;
@@ -58,24 +59,11 @@ function probe(entry: string | string[], cwd: string): Probe {
   return JSON.parse(out.trim().split('\n').pop()!) as Probe;
 }
 
-/** Copies `root` into `to`, leaving out what .funcignore names (the publishing tools read it as gitignore syntax). */
-function copyPackage(root: string, to: string): string[] {
-  const ig = ignore().add(readFileSync(join(root, '.funcignore'), 'utf8'));
-  const copied: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-      const rel = dir ? `${dir}/${entry.name}` : entry.name;
-      if (ig.ignores(entry.isDirectory() ? `${rel}/` : rel)) continue;
-      if (entry.isDirectory()) walk(rel);
-      else {
-        mkdirSync(dirname(join(to, rel)), { recursive: true });
-        copyFileSync(join(root, rel), join(to, rel));
-        copied.push(rel);
-      }
-    }
-  };
-  walk('');
-  return copied.sort();
+/** Every file under `dir`, relative, sorted. */
+function filesUnder(dir: string, rel = ''): string[] {
+  return readdirSync(join(dir, rel), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(dir, rel ? `${rel}/${e.name}` : e.name) : [rel ? `${rel}/${e.name}` : e.name]))
+    .sort();
 }
 
 /** Every module of the trigger areas and of orchestrations/, as dist/ holds them, by folder then file name. */
@@ -92,16 +80,25 @@ function sourceModules(): string[] {
 const byName = (p: Probe) => [...p.functions].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 let pkg: string;
+let funcignored: string;
 let files: string[];
 let main: string;
 
 beforeAll(() => {
   ensureBundled({ log: () => undefined });
+  // What azd uploads (azure.yaml `dist`), moved outside the project: no node_modules above it.
   pkg = mkdtempSync(join(tmpdir(), 'slotflow-package-'));
-  files = copyPackage(ROOT, pkg);
+  cpSync(join(ROOT, DEPLOY_DIR), pkg, { recursive: true });
+  files = filesUnder(pkg);
   main = join(pkg, (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { main: string }).main);
+  // What `func azure functionapp publish` uploads from the project root: .funcignore applied.
+  funcignored = mkdtempSync(join(tmpdir(), 'slotflow-funcignored-'));
+  applyFuncignore(ROOT, funcignored);
 });
-afterAll(() => rmSync(pkg, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(pkg, { recursive: true, force: true });
+  rmSync(funcignored, { recursive: true, force: true });
+});
 
 describe('the deployment package (.funcignore applied to the project)', () => {
   it('holds host.json, package.json and the bundle folder, and nothing else', () => {
@@ -122,6 +119,18 @@ describe('the deployment package (.funcignore applied to the project)', () => {
       ]),
     );
     expect(relative(pkg, main)).toBe(join('dist', 'bundle', 'main.js'));
+  });
+
+  it('is the project with .funcignore applied, byte for byte, with a package.json the server has nothing to build from', () => {
+    expect(filesUnder(funcignored)).toEqual(files);
+    for (const f of files.filter((f) => f !== 'package.json'))
+      expect([f, readFileSync(join(pkg, f)).equals(readFileSync(join(funcignored, f)))]).toEqual([f, true]);
+    const staged = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const project = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(staged.main).toBe(project.main);
+    expect(Object.keys(staged).filter((k) => /dependencies|scripts/i.test(k))).toEqual([]);
+    // azure.yaml uploads this folder.
+    expect(readFileSync(join(ROOT, 'azure.yaml'), 'utf8')).toMatch(new RegExp(`^ {4}dist: ${DEPLOY_DIR.replace(sep, '/')}$`, 'm'));
   });
 
   it('needs no node_modules: none in the package or above it', () => {
