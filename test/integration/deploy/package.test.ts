@@ -190,6 +190,25 @@ describe('the deployment package (.funcignore applied to the project)', () => {
     expect(execFileSync(process.execPath, ['-e', script], { cwd: pkg, env, encoding: 'utf8' }).trim()).toBe('ok');
   });
 
+  it('turns on the compile cache in the folder SLOTFLOW_COMPILE_CACHE names, and not by default under Jest', () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'slotflow-cache-'));
+    try {
+      const run = (env: NodeJS.ProcessEnv) => {
+        const script = `require(${JSON.stringify(CORE)}).installFunctionsCore(); require(${JSON.stringify(main)}); console.log(require('node:module').getCompileCacheDir() ?? 'none')`;
+        return execFileSync(process.execPath, ['-e', script], { cwd: pkg, env: { ...process.env, ...env }, encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop();
+      };
+      expect(run({ SLOTFLOW_COMPILE_CACHE: cacheDir })).toContain(cacheDir);
+      expect(readdirSync(cacheDir).length).toBeGreaterThan(0);
+      expect(run({ JEST_WORKER_ID: '1', SLOTFLOW_COMPILE_CACHE: '' })).toBe('none');
+      expect(run({ SLOTFLOW_COMPILE_CACHE: 'off' })).toBe('none');
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('runs the optimizer worker from the package (glpk.js and its WASM beside it)', async () => {
     const optimizer = new WorkerThreadSlotOptimizer({ workerScript: join(pkg, 'dist', 'bundle', 'worker-thread.js') });
     try {
