@@ -1,5 +1,5 @@
 /**
- * Cold start (`npm run bench:coldstart [-- --runs N]`; issue 19; not run by `npm test`). Every
+ * Cold start (`npm run bench:coldstart [-- --runs N] [--only load|host]`; issue 19; not run by `npm test`). Every
  * measurement is a fresh Node process; the variants alternate within each round so that the machine's
  * load falls on all of them alike. Medians with min and max.
  *
@@ -17,9 +17,10 @@
  * Prints tables and writes bench/results/coldstart.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { DateTime } from 'luxon';
 import { restoreCosmos, startLocalCosmos } from '../local/host/cosmos';
 
@@ -34,6 +35,8 @@ const SDKS = ['durable-functions', '@azure/cosmos', '@azure/service-bus', '@azur
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] || 10) || 10;
 /** `--baseline <dist/functions/index.js of another checkout>`: also load that entry, e.g. main's before this change. */
+/** `--only load|host`: just the app-load part, or just the two host parts. */
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const BASELINE = args.includes('--baseline') ? resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
 
 interface Spread {
@@ -132,8 +135,25 @@ async function seededDataDir(): Promise<string> {
   return dir;
 }
 
+/** CPU time a process has used so far (Linux: /proc/<pid>/stat utime + stime, in clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+interface HostSample {
+  healthyMs: number;
+  firstSearchMs: number;
+  cpuAtFirstSearchMs: number;
+  slots: number;
+}
+
 /** Spawn to first health 200 and to the first slot search answered. */
-async function hostOnce(seed: string, extraArgs: string[], env: NodeJS.ProcessEnv): Promise<{ healthyMs: number; firstSearchMs: number; slots: number }> {
+async function hostOnce(seed: string, extraArgs: string[], env: NodeJS.ProcessEnv): Promise<HostSample> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-coldstart-'));
   cpSync(seed, dataDir, { recursive: true });
   const t0 = performance.now();
@@ -165,7 +185,7 @@ async function hostOnce(seed: string, extraArgs: string[], env: NodeJS.ProcessEn
     const res = await fetch(`${url}${searchPath()}`, { headers: { 'x-ms-client-principal': SCHEDULER } });
     const body = (await res.json()) as { slots?: unknown[] };
     if (res.status !== 200) throw new Error(`slot search: ${res.status}\n${out}`);
-    return { healthyMs, firstSearchMs: performance.now() - t0, slots: body.slots?.length ?? 0 };
+    return { healthyMs, firstSearchMs: performance.now() - t0, cpuAtFirstSearchMs: cpuMsOf(child.pid!), slots: body.slots?.length ?? 0 };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -187,6 +207,8 @@ const marks = {};
   const r = await fetch(host.baseUrl + path, { headers: { 'x-ms-client-principal': principal } });
   const body = await r.json();
   marks.firstSearchAnswer = performance.now();
+  const cpu = process.cpuUsage();
+  marks.cpuAtFirstSearch = (cpu.user + cpu.system) / 1000;
   if (r.status !== 200) throw new Error('slot search ' + r.status);
   marks.slots = body.slots.length;
   await host.stop();
@@ -212,103 +234,122 @@ async function remoteOnce(cosmos: { endpoint: string; key: string }, entry: stri
   });
 }
 
+/** The deployment package azd uploads (dist/deploy), zipped with deflate as azd does: unpacked and zipped bytes. */
+function packageSize(): { unpacked: number; zipped: number } {
+  const dir = join(DIST, 'deploy');
+  let unpacked = 0;
+  let zipped = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const data = readFileSync(p);
+        unpacked += data.length;
+        zipped += deflateRawSync(data, { level: 6 }).length + 76 + 2 * relative(dir, p).length; // + local and central headers
+      }
+    }
+  };
+  walk(dir);
+  return { unpacked, zipped };
+}
+
 async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   const cacheDir = mkdtempSync(join(tmpdir(), 'slotflow-compile-cache-'));
   console.log(`cold start, ${RUNS} fresh processes per variant, Node ${process.version}, ${cpus().length} CPUs, load average ${load0.toFixed(1)}`);
+  const results: Record<string, unknown> = { runs: RUNS, baseline: BASELINE ?? null };
 
-  const load = await appLoad(cacheDir);
-  console.log('\napp load (ms; median (min-max)):');
-  console.log('| variant | functions | require the entry | CPU | process start to loaded | RSS after load (MB) |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const v of load)
-    console.log(`| ${v.label} | ${v.functions} | ${fmt(v.loadMs)} | ${fmt(v.cpuMs)} | ${fmt(v.processStartToLoadedMs)} | ${fmt(v.rssMb)} |`);
-  const ref = load.find((v) => v.key === (BASELINE ? 'baseline' : 'unbundled'))!;
-  const ratio = (k: string, m: 'loadMs' | 'cpuMs') => ref[m].median / load.find((v) => v.key === k)![m].median;
-  for (const m of ['loadMs', 'cpuMs'] as const)
+  if (ONLY !== 'host') {
+    const load = await appLoad(cacheDir);
+    results.load = load;
+    console.log('\napp load (ms; median (min-max)):');
+    console.log('| variant | functions | require the entry | CPU | process start to loaded | RSS after load (MB) |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const v of load)
+      console.log(`| ${v.label} | ${v.functions} | ${fmt(v.loadMs)} | ${fmt(v.cpuMs)} | ${fmt(v.processStartToLoadedMs)} | ${fmt(v.rssMb)} |`);
+    const ref = load.find((v) => v.key === (BASELINE ? 'baseline' : 'unbundled'))!;
+    const ratio = (k: string, m: 'loadMs' | 'cpuMs') => ref[m].median / load.find((v) => v.key === k)![m].median;
+    for (const m of ['loadMs', 'cpuMs'] as const) {
+      const what = m === 'loadMs' ? 'wall' : 'CPU';
+      console.log(`speed-up over (a), ${what}: bundle ${ratio('bundle', m).toFixed(1)}x, bundle + warm cache ${ratio('bundleWarmCache', m).toFixed(1)}x`);
+    }
+  }
+
+  if (ONLY !== 'load') {
+    const seed = await seededDataDir();
+    loadOnce([BUNDLE_MAIN], { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: cacheDir }); // fills the compile cache (part 1 may not have run)
+    const hostVariants = [
+      { key: 'bundle', label: 'bundle, no compile cache', args: [] as string[], env: baseEnv(), entry: BUNDLE_MAIN },
+      { key: 'bundleWarmCache', label: 'bundle, compile cache warm', args: [], env: { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: cacheDir }, entry: BUNDLE_MAIN },
+      { key: 'unbundled', label: 'unbundled dist/functions', args: ['--app', UNBUNDLED], env: baseEnv(), entry: UNBUNDLED },
+    ];
+    const hostSamples = new Map(hostVariants.map((v) => [v.key, [] as HostSample[]]));
+    for (let i = 0; i < RUNS; i++) for (const v of hostVariants) hostSamples.get(v.key)!.push(await hostOnce(seed, v.args, v.env));
+    const host = hostVariants.map((v) => {
+      const s = hostSamples.get(v.key)!;
+      const of = (k: keyof HostSample) => spread(s.map((x) => x[k]));
+      return {
+        key: v.key,
+        label: v.label,
+        slots: s[0]!.slots,
+        healthyMs: of('healthyMs'),
+        firstSearchMs: of('firstSearchMs'),
+        cpuAtFirstSearchMs: of('cpuAtFirstSearchMs'),
+      };
+    });
+    results.host = host;
+    console.log('\nlocal host from a cold process, with its emulators (ms since spawn; median (min-max)):');
+    console.log('| app | health 200 | first slot search answered | CPU used by then |');
+    console.log('|---|---:|---:|---:|');
+    for (const v of host) console.log(`| ${v.label} | ${fmt(v.healthyMs)} | ${fmt(v.firstSearchMs)} (${v.slots} slots) | ${fmt(v.cpuAtFirstSearchMs)} |`);
+
+    // Part 3: Cosmos already running (seeded from the same snapshot).
+    const cosmos = await startLocalCosmos();
+    await restoreCosmos(cosmos.endpoint, cosmos.key, join(seed, 'cosmos', 'snapshot.json'));
+    const remoteSamples = new Map(hostVariants.map((v) => [v.key, [] as Record<string, number>[]]));
+    for (let i = 0; i < RUNS; i++) for (const v of hostVariants) remoteSamples.get(v.key)!.push(await remoteOnce(cosmos, v.entry, v.env));
+    await cosmos.stop();
+    const remote = hostVariants.map((v) => {
+      const s = remoteSamples.get(v.key)!;
+      const of = (k: string) => spread(s.map((x) => x[k]!));
+      return {
+        key: v.key,
+        label: v.label,
+        hostCodeLoadedMs: of('hostCodeLoaded'),
+        healthyMs: of('healthy'),
+        firstHealthAnswerMs: of('firstHealthAnswer'),
+        firstSearchAnswerMs: of('firstSearchAnswer'),
+        cpuAtFirstSearchMs: of('cpuAtFirstSearch'),
+      };
+    });
+    results.remote = remote;
+    console.log('\nhost on a running Cosmos server, no broker (ms since process start; median (min-max)):');
     console.log(
-      `speed-up over (a), ${m === 'loadMs' ? 'wall' : 'CPU'}: bundle ${ratio('bundle', m).toFixed(1)}x, bundle + warm cache ${ratio('bundleWarmCache', m).toFixed(1)}x`,
+      '| app | local host code loaded | healthy (app loaded, services built) | first GET /api/health answered | first slot search answered | CPU used by then |',
     );
-
-  const seed = await seededDataDir();
-  const hostVariants = [
-    { key: 'bundle', label: 'bundle, no compile cache', args: [] as string[], env: baseEnv() },
-    { key: 'bundleWarmCache', label: 'bundle, compile cache warm', args: [], env: { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: cacheDir } },
-    { key: 'unbundled', label: 'unbundled dist/functions', args: ['--app', UNBUNDLED], env: baseEnv() },
-  ];
-  const hostSamples = new Map(hostVariants.map((v) => [v.key, [] as { healthyMs: number; firstSearchMs: number; slots: number }[]]));
-  for (let i = 0; i < RUNS; i++) for (const v of hostVariants) hostSamples.get(v.key)!.push(await hostOnce(seed, v.args, v.env));
-  const host = hostVariants.map((v) => {
-    const s = hostSamples.get(v.key)!;
-    return {
-      key: v.key,
-      label: v.label,
-      slots: s[0]!.slots,
-      healthyMs: spread(s.map((x) => x.healthyMs)),
-      firstSearchMs: spread(s.map((x) => x.firstSearchMs)),
-    };
-  });
-  console.log('\nlocal host from a cold process, with its emulators (ms since spawn; median (min-max)):');
-  console.log('| app | health 200 | first slot search answered |');
-  console.log('|---|---:|---:|');
-  for (const v of host) console.log(`| ${v.label} | ${fmt(v.healthyMs)} | ${fmt(v.firstSearchMs)} (${v.slots} slots) |`);
-
-  // Part 3: Cosmos already running (seeded from the same snapshot).
-  const cosmos = await startLocalCosmos();
-  await restoreCosmos(cosmos.endpoint, cosmos.key, join(seed, 'cosmos', 'snapshot.json'));
-  const remoteVariants = hostVariants.map((v) => ({ ...v, entry: v.key === 'unbundled' ? UNBUNDLED : BUNDLE_MAIN }));
-  const remoteSamples = new Map(remoteVariants.map((v) => [v.key, [] as Record<string, number>[]]));
-  for (let i = 0; i < RUNS; i++) for (const v of remoteVariants) remoteSamples.get(v.key)!.push(await remoteOnce(cosmos, v.entry, v.env));
-  await cosmos.stop();
-  const remote = remoteVariants.map((v) => {
-    const s = remoteSamples.get(v.key)!;
-    const of = (k: string) => spread(s.map((x) => x[k]!));
-    return {
-      key: v.key,
-      label: v.label,
-      hostCodeLoadedMs: of('hostCodeLoaded'),
-      healthyMs: of('healthy'),
-      firstHealthAnswerMs: of('firstHealthAnswer'),
-      firstSearchAnswerMs: of('firstSearchAnswer'),
-    };
-  });
-  console.log('\nhost on a running Cosmos server, no broker (ms since process start; median (min-max)):');
-  console.log('| app | local host code loaded | healthy (app loaded, services built) | first GET /api/health answered | first slot search answered |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const v of remote)
-    console.log(`| ${v.label} | ${fmt(v.hostCodeLoadedMs)} | ${fmt(v.healthyMs)} | ${fmt(v.firstHealthAnswerMs)} | ${fmt(v.firstSearchAnswerMs)} |`);
-
-  rmSync(seed, { recursive: true, force: true });
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const v of remote) {
+      const cells = [v.hostCodeLoadedMs, v.healthyMs, v.firstHealthAnswerMs, v.firstSearchAnswerMs, v.cpuAtFirstSearchMs].map(fmt);
+      console.log(`| ${v.label} | ${cells.join(' | ')} |`);
+    }
+    rmSync(seed, { recursive: true, force: true });
+  }
   rmSync(cacheDir, { recursive: true, force: true });
-  const bundleDir = join(DIST, 'bundle');
-  const bytes = (p: string): number => (statSync(p).isDirectory() ? readdirSync(p).reduce((n, f) => n + bytes(join(p, f)), 0) : statSync(p).size);
-  const packageBytes = bytes(bundleDir) + statSync(join(ROOT, 'host.json')).size + statSync(join(ROOT, 'package.json')).size;
-  console.log(`\ndeployment package (host.json, package.json, dist/bundle): ${(packageBytes / 1048576).toFixed(1)} MB unpacked`);
+
+  const size = packageSize();
+  results.package = size;
+  console.log(`\ndeployment package (dist/deploy): ${(size.unpacked / 1048576).toFixed(1)} MB unpacked, ${(size.zipped / 1048576).toFixed(1)} MB zipped`);
   const load1 = loadavg()[0]!;
   console.log(`load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at the end`);
-
+  const machine = {
+    cpus: cpus().length,
+    node: process.version,
+    at: new Date().toISOString(),
+    loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
+  };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(
-    join(ROOT, 'bench', 'results', 'coldstart.json'),
-    JSON.stringify(
-      {
-        machine: {
-          cpus: cpus().length,
-          node: process.version,
-          at: new Date().toISOString(),
-          loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
-        },
-        runs: RUNS,
-        baseline: BASELINE ?? null,
-        load,
-        host,
-        remote,
-        packageBytes,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  writeFileSync(join(ROOT, 'bench', 'results', 'coldstart.json'), JSON.stringify({ machine, ...results }, null, 2) + '\n');
 }
 
 main().catch((err: Error) => {
