@@ -117,13 +117,16 @@ function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
   const final = join(root, BUNDLE_DIR);
   const out = join(root, 'dist', `.bundle-${process.pid}`);
   const stubs = `${out}-stubs`;
+  const esbuild = esbuildOf(root);
   try {
-    buildInto(root, out, stubs);
+    buildInto(esbuild, root, out, stubs);
     const old = `${out}-old`;
     if (existsSync(final)) renameSync(final, old);
     renameSync(out, final);
     rmSync(old, { recursive: true, force: true });
   } finally {
+    // esbuild's service process would otherwise live as long as this one (the local host's, with npm start).
+    esbuild.stop();
     rmSync(out, { recursive: true, force: true });
     rmSync(stubs, { recursive: true, force: true });
   }
@@ -137,8 +140,7 @@ function bundle({ root = ROOT, log = (m) => console.log(m) } = {}) {
 }
 
 /** esbuild's part of {@link bundle}: everything into `out`, helper entries in `stubs`. */
-function buildInto(root, out, stubs) {
-  const esbuild = esbuildOf(root);
+function buildInto(esbuild, root, out, stubs) {
   const chunkFile = (name) => `./${name}.js`;
   const separate = { ...LAZY_PACKAGES, ...DEFERRED_LIBRARY_PACKAGES };
   // One small entry per separate package (files, so all build in one esbuild call; shared dependencies
