@@ -5,13 +5,22 @@
  * orchestrations/ registers itself with `app.*` / `df.app.*` at the bottom of its own file; this
  * file imports each of them, so all functions register at load, as the host requires. The list is
  * static so the bundler can follow it: a file added to one of those folders must be added here
- * (test/unit/deploy/entry.test.ts fails, naming the line, until it is). Modules beside them
- * (schemas, helpers, names.ts) register nothing, so importing them too is harmless.
+ * (test/unit/deploy/entry.test.ts fails, naming the line, until it is; `npm run entry` writes the
+ * list from the folders). Modules beside them (schemas, helpers, names.ts) register nothing, so
+ * importing them too is harmless.
  */
 
+import './api/absence-preview';
+import './api/appointment-timeline';
 import './api/appointments';
+import './api/backfill-rounds';
 import './api/config';
 import './api/erasure';
+import './api/overbooking';
+import './api/patient-lookup';
+import './api/patient-search';
+import './api/reschedule';
+import './api/schedule-days';
 import './api/schemas';
 import './api/slots';
 import './api/views';
@@ -49,6 +58,7 @@ import './ops/asyncapi';
 import './ops/console';
 import './ops/health';
 import './ops/openapi';
+import './ops/risk-training';
 import '../orchestrations/backfill';
 import '../orchestrations/eligibility';
 import '../orchestrations/names';

@@ -28,6 +28,7 @@ export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'o
  * production bundle contains them; test/unit/deploy/entry.test.ts fails when a file there is missing here.
  */
 export const FRAGMENT_MODULES: Record<string, () => { openApiFragment?: OpenApiFragment }> = {
+  'console.ts': () => require('./openapi/console'),
   'ehr.ts': () => require('./openapi/ehr'),
   'erasure.ts': () => require('./openapi/erasure'),
   'health.ts': () => require('./openapi/health'),
