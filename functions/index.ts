@@ -1,22 +1,70 @@
 /**
- * The app's entry point (package.json "main"), for the Azure Functions host and the local host alike.
- * Loads every trigger file of the trigger areas (functions/{api,fhir,ehr,patient,events,ops}) and
- * every workflow file in orchestrations/: each registers itself with `app.*` / `df.app.*` at the
- * bottom of its own file, so adding a file is all it takes. Modules beside them (schemas, helpers,
- * names.ts) register nothing, so loading them too is harmless.
+ * The app's entry point, for the Azure Functions host and the local host alike; the production
+ * bundle (scripts/bundle.cjs, package.json "main") is built from it. Every trigger file of the
+ * trigger areas (functions/{api,fhir,ehr,patient,events,ops}) and every workflow file in
+ * orchestrations/ registers itself with `app.*` / `df.app.*` at the bottom of its own file; this
+ * file imports each of them, so all functions register at load, as the host requires. The list is
+ * static so the bundler can follow it: a file added to one of those folders must be added here
+ * (test/unit/deploy/entry.test.ts fails, naming the line, until it is; `npm run entry` writes the
+ * list from the folders). Modules beside them (schemas, helpers, names.ts) register nothing, so
+ * importing them too is harmless.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 
-const ext = __filename.endsWith('.ts') ? '.ts' : '.js';
-const isModule = (f: string) => f.endsWith(ext) && !f.endsWith(`.d${ext}`);
+import './api/absence-preview';
+import './api/appointment-timeline';
+import './api/appointments';
+import './api/backfill-rounds';
+import './api/config';
+import './api/erasure';
+import './api/overbooking';
+import './api/patient-lookup';
+import './api/patient-search';
+import './api/reschedule';
+import './api/schedule-days';
+import './api/schemas';
+import './api/slots';
+import './api/views';
+import './api/waitlist';
+import './api/workflows';
+import './fhir/appointment';
+import './fhir/bulk-publish';
+import './fhir/http';
+import './fhir/metadata';
+import './fhir/schedule';
+import './fhir/slot';
+import './ehr/hl7v2';
+import './ehr/hold-sweeper';
+import './ehr/ical-calendar';
+import './ehr/ical';
+import './ehr/inbound-queue';
+import './ehr/outbound-sync';
+import './patient/book-link';
+import './patient/book-page';
+import './patient/booking-start';
+import './patient/durable';
+import './patient/links';
+import './patient/page-shell';
+import './patient/sms-dev-outbox';
+import './patient/sms-inbound';
+import './patient/sms-status';
+import './patient/twiml';
+import './events/backfill';
+import './events/eligibility';
+import './events/follow-appointment';
+import './events/outbox-relay';
+import './events/provider-absence';
+import './events/reminders';
+import './ops/asyncapi';
+import './ops/console';
+import './ops/health';
+import './ops/openapi';
+import './ops/risk-training';
+import '../orchestrations/backfill';
+import '../orchestrations/eligibility';
+import '../orchestrations/names';
+import '../orchestrations/provider-absence';
+import '../orchestrations/reminders';
+import '../orchestrations/timers';
 
-/** The folders whose files register functions, in load order. */
-export const TRIGGER_AREAS = ['api', 'fhir', 'ehr', 'patient', 'events', 'ops'] as const;
-
-for (const dir of [...TRIGGER_AREAS.map((area) => join(__dirname, area)), join(__dirname, '..', 'orchestrations')]) {
-  for (const file of readdirSync(dir).filter(isModule).sort()) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the registration is the import's side effect
-    require(join(dir, file));
-  }
-}
+// The local host awaits the same services instance the functions use (one module graph in the bundle).
+export { getServices } from './app/services';

@@ -8,8 +8,8 @@ import { applyLocalSettings } from './host/settings';
 /**
  * `npm start`: runs Slotflow on this machine. Flags:
  *   --no-seed            do not seed the demo clinic
- *   --app <file>         app entry to load (default dist/functions/index.js)
- *   --services <file|none>  module whose getServices() must resolve before healthy
+ *   --app <file>         app entry to load (default dist/bundle/main.js, the production bundle)
+ *   --services <file|none>  module whose getServices() must resolve before healthy (default: the app entry's)
  * Environment: PORT (default 7071, 0 = free port), DATA_DIR (default ./.data), plus the app
  * settings; local.settings.json Values apply where the environment has no value.
  */
@@ -47,8 +47,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
   if (applied.length) console.log(`[host] local.settings.json: applied ${applied.length} setting(s) not set in the environment`);
 
   const host = await LocalHost.start({
-    appEntry: args.app ?? resolve(ROOT, 'dist', 'functions', 'index.js'),
-    servicesModule: args.services === undefined ? resolve(ROOT, 'dist', 'functions', 'app', 'services.js') : args.services,
+    appEntry: args.app ?? resolve(ROOT, 'dist', 'bundle', 'main.js'),
+    ...(args.services === undefined ? {} : { servicesModule: args.services }),
     hostJsonPath: resolve(ROOT, 'host.json'),
   });
 

@@ -1,4 +1,4 @@
-import { Hl7Message, type Hl7Context, type Hl7Segment } from '@medplum/core';
+import type { Hl7Context, Hl7Message, Hl7Segment } from '@medplum/core';
 import { DateTime } from 'luxon';
 import { resolveLocalTime } from '../slots';
 
@@ -30,6 +30,12 @@ export function normaliseSegments(text: string): string {
     .join('\r');
 }
 
+/** @medplum/core, loaded by the first HL7 message rather than at import (most cold instances parse none). */
+function medplum(): typeof import('@medplum/core') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@medplum/core') as typeof import('@medplum/core');
+}
+
 /** Parses an HL7 v2 message; undefined when it does not start with a usable MSH segment. */
 export function parseHl7(text: string): Hl7Message | undefined {
   const normalised = normaliseSegments(stripMllp(text));
@@ -39,6 +45,7 @@ export function parseHl7(text: string): Hl7Message | undefined {
   const [fieldSep, enc] = [m[1]!, m[2]!];
   const chars = [fieldSep, ...enc];
   if (new Set(chars).size !== 5 || chars.some((c) => /[A-Za-z0-9\r\n ]/.test(c))) return undefined;
+  const { Hl7Message } = medplum();
   try {
     const message = Hl7Message.parse(normalised);
     return message.header?.name === 'MSH' ? message : undefined;

@@ -1,4 +1,4 @@
-import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import type { ICalEventStatus } from 'ical-generator';
 import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider } from '../../domain';
 import { HOLD_EXPIRED_REASON } from '../../domain/ehr';
 
@@ -9,10 +9,17 @@ import { HOLD_EXPIRED_REASON } from '../../domain/ehr';
  * caller asks for them (ICAL_PATIENT_NAMES=true); otherwise an event names the appointment type and ids.
  */
 
+/** ical-generator, loaded by the first calendar request rather than at import (a cold instance rarely serves one). */
+function loadIcal(): typeof import('ical-generator') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('ical-generator') as typeof import('ical-generator');
+}
+
 export const ICAL_PRODUCT = { company: 'Slotflow', product: 'Provider calendar', language: 'EN' };
 
 /** iCalendar STATUS for an appointment status. */
 export function icalStatusOf(status: AppointmentStatus): ICalEventStatus {
+  const { ICalEventStatus } = loadIcal();
   if (status === 'cancelled' || status === 'entered-in-error') return ICalEventStatus.CANCELLED;
   if (status === 'pending' || status === 'proposed' || status === 'waitlist') return ICalEventStatus.TENTATIVE;
   return ICalEventStatus.CONFIRMED;
@@ -38,6 +45,7 @@ export interface CalendarInput {
 /** Renders the calendar; deterministic for the same input (DTSTAMP is the appointment's last change). */
 export function renderProviderCalendar(input: CalendarInput): string {
   const { clinic, provider, types } = input;
+  const { default: ical, ICalCalendarMethod } = loadIcal();
   const calendar = ical({
     name: `${provider.name} (${clinic.name})`,
     prodId: ICAL_PRODUCT,

@@ -2,7 +2,8 @@
 /**
  * Brings dist/ up to date for `npm start`, the e2e tests and the benchmarks: every TypeScript file
  * of tsconfig.json newer than its output is transpiled (TypeScript's transpileModule; the project
- * sets isolatedModules, so per-file output equals tsc's). No type check here: that is
+ * sets isolatedModules, so per-file output equals tsc's), and the production bundle the local host
+ * loads (dist/bundle, scripts/bundle.cjs) is rebuilt when one of its sources changed. No type check here: that is
  * `npm run lint` / `npm run build`, and one helper's unfinished types must not block everyone's
  * local host. Plain CommonJS so it runs before anything is compiled.
  */
@@ -70,7 +71,9 @@ function ensureBuilt({ root = ROOT, log = (m) => console.log(m) } = {}) {
   if (files > 0) log(`[build] transpiled ${files} changed file(s) into dist/ in ${(ms / 1000).toFixed(1)} s (type check: npm run lint)`);
   const entry = join(root, 'dist', 'local', 'start.js');
   if (!existsSync(entry)) throw new Error(`build did not produce ${entry}`);
-  return { built: files > 0, files, ms };
+  // The production bundle the local host loads (one build for the cloud and for every test).
+  const bundled = require(join(root, 'scripts', 'bundle.cjs')).ensureBundled({ root, log });
+  return { built: files > 0 || bundled.built, files, ms: Date.now() - t0 };
 }
 
 /** Folders copied whole into dist/: files the built app reads at run time (the console's page). */

@@ -30,11 +30,14 @@ export interface LocalHostOptions {
   hostname?: string;
   /** Durable histories live here. Default: DATA_DIR env, else ./.data. `null` keeps them in memory. */
   dataDir?: string | null;
-  /** Compiled app entry to require (default dist/functions/index.js under cwd). Ignored when `loadApp` is given. */
+  /** App entry to require (default dist/bundle/main.js under cwd: the production bundle). Ignored when `loadApp` is given. */
   appEntry?: string;
   /** Loads the app in-process instead of requiring `appEntry` (Jest: require the fixture after jest.mock). */
   loadApp?: () => unknown;
-  /** Module exporting `getServices()` awaited before health turns ok (default dist/functions/app/services.js). */
+  /**
+   * Module exporting `getServices()` awaited before health turns ok. Default: the app entry itself (its
+   * exports, or what `loadApp` returns), which re-exports it, so the host awaits the instance the functions use.
+   */
   servicesModule?: string | null;
   /** host.json to read the route prefix from (default ./host.json). */
   hostJsonPath?: string;
@@ -201,13 +204,14 @@ export class LocalHost {
     process.env.SMS_MODE ??= 'outbox';
 
     // 3. The app: its registrations land in the registry.
+    let appExports: unknown;
     await this.component('app', async () => {
-      if (o.loadApp) await o.loadApp();
+      if (o.loadApp) appExports = await o.loadApp();
       else {
-        const entry = resolve(o.appEntry ?? 'dist/functions/index.js');
+        const entry = resolve(o.appEntry ?? 'dist/bundle/main.js');
         if (!existsSync(entry)) throw new Error(`app entry ${entry} not found (run npm run build)`);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        require(entry);
+        appExports = require(entry);
       }
       for (const hook of this.registry.hooksFor('appStart')) await hook({ hookData: {}, appHookData: {} });
     });
@@ -243,12 +247,13 @@ export class LocalHost {
 
     // 5. The app's own services (Cosmos containers etc.).
     await this.component('services', async () => {
-      const servicesPath = o.servicesModule === undefined ? resolve('dist/functions/app/services.js') : o.servicesModule;
-      if (servicesPath && existsSync(servicesPath)) {
+      let mod: { getServices?: () => unknown } | undefined;
+      if (o.servicesModule === undefined) mod = (appExports ?? undefined) as typeof mod;
+      else if (o.servicesModule && existsSync(o.servicesModule)) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const mod = require(servicesPath) as { getServices?: () => unknown };
-        if (typeof mod.getServices === 'function') await mod.getServices();
+        mod = require(o.servicesModule) as typeof mod;
       }
+      if (typeof mod?.getServices === 'function') await mod.getServices();
     });
     this.ready.set('services', true);
     this.startupMs = Math.round(performance.now() - t0);

@@ -17,7 +17,7 @@ const ROOT = resolve(__dirname, '..', '..');
 const START = join(ROOT, 'dist', 'local', 'start.js');
 
 export interface LocalHostProcessOptions {
-  /** App entry to load instead of dist/functions/index.js (e.g. a fixture app). */
+  /** App entry to load instead of dist/bundle/main.js, the production bundle (e.g. a fixture app). */
   app?: string;
   /** Services module awaited before healthy; `null` for none (fixture apps). Default: the app's. */
   services?: string | null;

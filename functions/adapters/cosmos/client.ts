@@ -1,5 +1,4 @@
-import { CosmosClient, type Database, type RetryOptions } from '@azure/cosmos';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { CosmosClient, Database, RetryOptions } from '@azure/cosmos';
 import { type AppSettings, ConfigError } from '../../app/config';
 import { CONTAINERS, TTL_CONTAINERS } from './keys';
 
@@ -21,7 +20,12 @@ export function createCosmosClient(settings: AppSettings, retryOptions: RetryOpt
   if (!endpoint) throw new ConfigError(['COSMOS_ENDPOINT']);
   const plainHttp = endpoint.startsWith('http://');
   const connectionPolicy = { retryOptions, ...(plainHttp ? { enableEndpointDiscovery: false } : {}) };
+  // The SDKs are required by the first client (once per instance), not at import: registering the functions needs neither.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CosmosClient } = require('@azure/cosmos') as typeof import('@azure/cosmos');
   if (settings.SLOTFLOW_ENV === 'azure' || !settings.COSMOS_KEY) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
     const aadCredentials = new DefaultAzureCredential(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {});
     return new CosmosClient({ endpoint, aadCredentials, connectionPolicy });
   }

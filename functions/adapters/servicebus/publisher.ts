@@ -3,8 +3,7 @@
  * CloudEvent (structured mode), MessageId = event id for duplicate detection, SessionId = the
  * appointment id so one appointment's events stay in order.
  */
-import { DefaultAzureCredential } from '@azure/identity';
-import { ServiceBusClient, type ServiceBusMessage, type ServiceBusMessageBatch, type ServiceBusSender } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
 import type { SchedulingEvent } from '../../../domain/events';
 import type { EventPublisher } from '../../../domain/ports';
 import { settings as appSettings, type AppSettings } from '../../app/config';
@@ -47,9 +46,14 @@ export function toServiceBusMessage(event: PublishableEvent): ServiceBusMessage 
 export function createServiceBusClient(
   settings: Pick<AppSettings, 'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID'>,
 ): ServiceBusClient {
+  // The SDKs are required by the first client (once per instance), not at import: registering the functions needs neither.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
   if (settings.ServiceBusConnection) return new ServiceBusClient(settings.ServiceBusConnection);
   const namespace = settings.ServiceBusConnection__fullyQualifiedNamespace;
   if (!namespace) throw new Error('ServiceBusConnection__fullyQualifiedNamespace or ServiceBusConnection must be set');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
   const credential = new DefaultAzureCredential(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {});
   return new ServiceBusClient(namespace, credential);
 }

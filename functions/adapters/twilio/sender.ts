@@ -1,5 +1,5 @@
-import twilio from 'twilio';
-import RequestClient from 'twilio/lib/base/RequestClient';
+import type TwilioSDK from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
 import { TransientError, type OutboundSms, type SmsSender } from '../../../domain';
 
 export interface TwilioSmsOptions {
@@ -23,28 +23,44 @@ export class SmsRejectedError extends Error {
   }
 }
 
-/** Rewrites Twilio API URLs to a loopback base (tests). */
-class RedirectingRequestClient extends RequestClient {
-  constructor(private readonly base: string) {
-    super({ timeout: 5000 });
+/**
+ * The Twilio SDK, loaded on first use rather than at import: it is the largest dependency (about 3 MB
+ * bundled, a separate file in the production bundle) and a cold instance that sends no SMS never needs it.
+ */
+function loadTwilio(): typeof TwilioSDK {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('twilio') as typeof TwilioSDK;
+}
+
+/** A request client that rewrites Twilio API URLs to a loopback base (tests). */
+function redirectingRequestClient(sdk: typeof TwilioSDK, base: string): RequestClient {
+  class RedirectingRequestClient extends sdk.RequestClient {
+    override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+      return super.request<TData>({ ...opts, uri: opts.uri.replace(/^https:\/\/[^/]+/, base) });
+    }
   }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request<TData>({ ...opts, uri: opts.uri.replace(/^https:\/\/[^/]+/, this.base) });
-  }
+  return new RedirectingRequestClient({ timeout: 5000 });
 }
 
 /** Twilio Programmable Messaging through a Messaging Service (sender pool, opt-out handling). */
 export class TwilioSmsSender implements SmsSender {
-  private readonly client: twilio.Twilio;
-  constructor(private readonly options: TwilioSmsOptions) {
-    this.client = twilio(options.accountSid, options.authToken, {
-      ...(options.apiBaseUrl ? { httpClient: new RedirectingRequestClient(options.apiBaseUrl.replace(/\/$/, '')) } : {}),
-    });
+  private client: TwilioSDK.Twilio | undefined;
+  constructor(private readonly options: TwilioSmsOptions) {}
+
+  /** One client per sender (per instance), created by the first send. */
+  private twilioClient(): TwilioSDK.Twilio {
+    if (!this.client) {
+      const sdk = loadTwilio();
+      const { accountSid, authToken, apiBaseUrl } = this.options;
+      this.client = sdk(accountSid, authToken, apiBaseUrl ? { httpClient: redirectingRequestClient(sdk, apiBaseUrl.replace(/\/$/, '')) } : {});
+    }
+    return this.client;
   }
 
   async send(message: OutboundSms): Promise<{ messageId: string }> {
+    const client = this.twilioClient();
     try {
-      const created = await this.client.messages.create({
+      const created = await client.messages.create({
         to: message.to,
         body: message.body,
         messagingServiceSid: this.options.messagingServiceSid,
