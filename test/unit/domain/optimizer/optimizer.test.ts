@@ -333,7 +333,12 @@ describe('properties', () => {
         assertValid(instance, result);
         expect(result.bound).not.toBeNull();
         expect(result.bound!).toBeGreaterThanOrEqual(result.objective - 1e-6);
-        expect(result.objective).toBeGreaterThanOrEqual(result.stats.greedyObjective - 1e-6);
+        // Must-place is lexicographic (placed whenever feasible, whatever the scores), so with must-place
+        // candidates the optimum may score below a greedy answer that leaves one out (observed: seed 385508, 21
+        // candidates: 858.33 vs 878.54). Without must-place, the optimum never scores below greedy.
+        const free = generateInstance({ candidates: nCands, slots: 80, sideConstraints: true, seed, slotsPerClinic: 80, mustPlaceShare: 0 });
+        const freeResult = await optimizeAssignment(free, { timeLimitMs: 5000 });
+        expect(freeResult.objective).toBeGreaterThanOrEqual(freeResult.stats.greedyObjective - 1e-6);
       }),
       { numRuns: 25 },
     );
