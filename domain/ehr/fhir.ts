@@ -54,8 +54,8 @@ export interface SlotOptions {
   lastUpdated?: string;
 }
 
-/** A generated slot as a FHIR Slot with its free/busy status. */
-export function slotResource(slot: Slot, status: 'free' | 'busy', options: SlotOptions = {}): FhirResource {
+/** A generated slot as a FHIR Slot with its status (free, busy, or busy-unavailable: free of appointments but not bookable now). */
+export function slotResource(slot: Slot, status: 'free' | 'busy' | 'busy-unavailable', options: SlotOptions = {}): FhirResource {
   return {
     resourceType: 'Slot',
     id: slot.slotId,

@@ -263,6 +263,7 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
         from: start.toISO()!,
         to: end.toISO()!,
         ...(providerId ? { providerId } : {}),
+        bookableBy: { now, channel: 'ehr' },
       })),
     );
   }

@@ -8,18 +8,20 @@ import type { ApiContext } from '../http/handlers';
 /**
  * GET /fhir/Slot (role ehr): a provider's generated slots with status free or busy. `schedule` (Schedule/{providerId},
  * comma-separated for several) is required; `start` takes ge/gt/le/lt/eq prefixes (default: the next 7 days,
- * at most 31); `status` free|busy; `service-type` an appointment type code (optionally system|code).
+ * at most 31); `status` free|busy|busy-unavailable (free: bookable through $book now; busy-unavailable: no appointment,
+ * but started or otherwise outside the booking rules); `service-type` an appointment type code (optionally system|code).
  */
 
 export const SLOT_SEARCH_DEFAULT_DAYS = 7;
 export const SLOT_SEARCH_MAX_DAYS = 31;
+const SLOT_STATUSES: readonly string[] = ['free', 'busy', 'busy-unavailable'];
 
 export async function searchSlots(ctx: ApiContext): Promise<FhirResult> {
   const params = searchParams(ctx.request, ['schedule', 'start', 'status', 'service-type', '_count']);
   const schedules = referenceIds(params, 'schedule', ['Schedule']);
   if (!schedules) throw invalidParam('schedule', 'is required (Schedule/{providerId})');
   const status = single(params, 'status');
-  if (status !== undefined && !['free', 'busy'].includes(status)) throw invalidParam('status', 'must be free or busy');
+  if (status !== undefined && !SLOT_STATUSES.includes(status)) throw invalidParam('status', `must be one of ${SLOT_STATUSES.join(', ')}`);
   const serviceType = single(params, 'service-type')?.split('|').at(-1);
   const now = ctx.services.clock.now().toUTC();
   const range = dateRange(params, 'start');
@@ -36,7 +38,7 @@ export async function searchSlots(ctx: ApiContext): Promise<FhirResult> {
     const clinic = await ctx.services.config.getClinic(provider.clinicId);
     if (!clinic) continue;
     const types = await typesOf(ctx.services, clinic.clinicId);
-    const states = await providerSlotStates(ctx.services, { clinic, provider, types, from, to });
+    const states = await providerSlotStates(ctx.services, { clinic, provider, types, from, to, bookableBy: { now, channel: 'ehr' } });
     for (const s of states) {
       if (status && s.status !== status) continue;
       if (serviceType && !s.slot.appointmentTypes.includes(serviceType)) continue;
