@@ -190,13 +190,18 @@ export interface BundleEntryInput {
   mode?: 'match' | 'include' | 'outcome';
 }
 
-/** A searchset Bundle. */
-export function searchsetBundle(entries: BundleEntryInput[], selfUrl: string, total?: number): FhirResource {
+export interface BundleLink {
+  relation: 'self' | 'first' | 'previous' | 'next' | 'last';
+  url: string;
+}
+
+/** A searchset Bundle; `links`: the self URL, or every paging link (self first). */
+export function searchsetBundle(entries: BundleEntryInput[], links: string | readonly BundleLink[], total?: number): FhirResource {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(total !== undefined ? { total } : {}),
-    link: [{ relation: 'self', url: selfUrl }],
+    link: typeof links === 'string' ? [{ relation: 'self', url: links }] : links.map((l) => ({ relation: l.relation, url: l.url })),
     ...(entries.length > 0
       ? { entry: entries.map((e) => ({ ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}), resource: e.resource, search: { mode: e.mode ?? 'match' } })) }
       : {}),

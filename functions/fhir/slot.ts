@@ -1,13 +1,27 @@
 import { app } from '@azure/functions';
-import { searchsetBundle, slotResource } from '../../domain/ehr';
+import { slotResource } from '../../domain/ehr';
 import { canAccessClinic } from '../http/auth';
-import { baseUrlOf, countParam, dateRange, fhirHandler, invalidParam, referenceIds, searchParams, single, type FhirResult } from './http';
+import {
+  baseUrlOf,
+  countParam,
+  dateRange,
+  fhirHandler,
+  invalidParam,
+  OFFSET_PARAM,
+  offsetParam,
+  referenceIds,
+  searchParams,
+  searchsetPage,
+  single,
+  type FhirResult,
+} from './http';
 import { providerSlotStates, typesOf } from '../../domain/slot-states';
 import type { ApiContext } from '../http/handlers';
 
 /**
  * GET /fhir/Slot (role ehr): a provider's generated slots with status free or busy. `schedule` (Schedule/{providerId},
- * comma-separated for several) is required; `start` takes ge/gt/le/lt/eq prefixes (default: the next 7 days,
+ * comma-separated for several) is required; `_count` (default 500) and `_offset` page (Bundle links first, previous,
+ * next, last); `start` takes ge/gt/le/lt/eq prefixes (default: the next 7 days,
  * at most 31); `status` free|busy|busy-unavailable (free: bookable through $book now; busy-unavailable: no appointment,
  * but started or otherwise outside the booking rules); `service-type` an appointment type code (optionally system|code).
  */
@@ -17,7 +31,7 @@ export const SLOT_SEARCH_MAX_DAYS = 31;
 const SLOT_STATUSES: readonly string[] = ['free', 'busy', 'busy-unavailable'];
 
 export async function searchSlots(ctx: ApiContext): Promise<FhirResult> {
-  const params = searchParams(ctx.request, ['schedule', 'start', 'status', 'service-type', '_count']);
+  const params = searchParams(ctx.request, ['schedule', 'start', 'status', 'service-type', '_count', OFFSET_PARAM]);
   const schedules = referenceIds(params, 'schedule', ['Schedule']);
   if (!schedules) throw invalidParam('schedule', 'is required (Schedule/{providerId})');
   const status = single(params, 'status');
@@ -29,6 +43,7 @@ export async function searchSlots(ctx: ApiContext): Promise<FhirResult> {
   const to = range.to ?? from.plus({ days: SLOT_SEARCH_DEFAULT_DAYS });
   if (to.diff(from, 'days').days > SLOT_SEARCH_MAX_DAYS) throw invalidParam('start', `may span at most ${SLOT_SEARCH_MAX_DAYS} days`);
   const count = countParam(params, 500, 2000);
+  const offset = offsetParam(params);
   const base = baseUrlOf(ctx);
   const entries = [];
   for (const { id } of schedules) {
@@ -51,8 +66,11 @@ export async function searchSlots(ctx: ApiContext): Promise<FhirResult> {
   entries.sort(
     (a, b) => Date.parse(String(a.resource.start)) - Date.parse(String(b.resource.start)) || String(a.resource.id).localeCompare(String(b.resource.id)),
   );
-  const page = entries.slice(0, count);
-  return { status: 200, body: searchsetBundle(page, `${base}${new URL(ctx.request.url).pathname}${new URL(ctx.request.url).search}`, entries.length) };
+  const pinned = range.from && range.to ? undefined : { start: [`ge${from.toISO()!}`, `lt${to.toISO()!}`] };
+  return {
+    status: 200,
+    body: searchsetPage(ctx, entries.slice(offset, offset + count), { count, offset, total: entries.length, ...(pinned ? { pinned } : {}) }),
+  };
 }
 
 app.http('fhirSlotSearch', { route: 'fhir/Slot', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(['ehr'], searchSlots) });

@@ -32,6 +32,7 @@ const query = (name: string, description: string, schema: z.ZodType = z.string()
   schema: s.input(schema),
 });
 const path = (name: string, schema: z.ZodType): JsonObject => ({ name, in: 'path', required: true, schema: s.input(schema) });
+const offsetParam = query('_offset', 'Index of the first match of the page (from the next/previous links).', z.number().int().min(0));
 const parametersBody: JsonObject = {
   required: true,
   content: { 'application/fhir+json': { schema: s.input(z.object({ resourceType: z.literal('Parameters'), parameter: z.array(z.unknown()).optional() })) } },
@@ -88,7 +89,8 @@ export const openApiFragment: OpenApiFragment = {
           query('start', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: the next 7 days; at most 31.'),
           query('status', 'free or busy', z.enum(['free', 'busy'])),
           query('service-type', 'Appointment type code (optionally system|code).'),
-          query('_count', 'Page size (max 2000).', z.number().int().min(1)),
+          query('_count', 'Page size (default 500, max 2000).', z.number().int().min(1)),
+          offsetParam,
         ],
         responses: { '200': fhirJson('Bundle (searchset) of Slot', 'Bundle'), ...fhirErrors },
       },
@@ -98,7 +100,12 @@ export const openApiFragment: OpenApiFragment = {
         operationId: 'fhirScheduleSearch',
         summary: 'Search Schedules (one per provider, id = providerId)',
         tags: ['FHIR'],
-        parameters: [query('actor', 'Practitioner/{providerId} or Location/{clinicId}'), query('_id', 'Schedule id(s)')],
+        parameters: [
+          query('actor', 'Practitioner/{providerId} or Location/{clinicId}'),
+          query('_id', 'Schedule id(s)'),
+          query('_count', 'Page size (default 500, max 2000).', z.number().int().min(1)),
+          offsetParam,
+        ],
         responses: { '200': fhirJson('Bundle (searchset) of Schedule', 'Bundle'), ...fhirErrors },
       },
     },
@@ -115,7 +122,8 @@ export const openApiFragment: OpenApiFragment = {
           query('date', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: 30 days back to 180 days ahead; at most 366 days.'),
           query('status', 'Comma-separated Appointment statuses'),
           query('identifier', 'system|value of an external id (e.g. urn:slotflow:hl7:filler|FL-9001)'),
-          query('_count', 'Page size (max 500).', z.number().int().min(1)),
+          query('_count', 'Page size (default 100, max 500).', z.number().int().min(1)),
+          offsetParam,
         ],
         responses: { '200': fhirJson('Bundle (searchset) of Appointment', 'Bundle'), ...fhirErrors },
       },
@@ -130,6 +138,27 @@ export const openApiFragment: OpenApiFragment = {
       },
     },
     '/fhir/Appointment/$find': {
+      get: {
+        operationId: 'fhirAppointmentFindGet',
+        summary: '$find with its parameters in the query (the form the paging links use)',
+        tags: ['FHIR'],
+        parameters: [
+          query('start', 'dateTime with an offset, or a date'),
+          query('end', 'dateTime with an offset, or a date'),
+          query('practitioner', 'Practitioner/{providerId}; repeatable'),
+          query('location', 'Location/{clinicId}'),
+          query('visit-type', 'Appointment type code (optionally system|code)'),
+          query('patient', 'Patient/{patientId}'),
+          query('_count', 'Page size (default 100, max 500).', z.number().int().min(1)),
+          offsetParam,
+        ],
+        responses: {
+          '200': fhirJson('Bundle of proposed Appointments', 'Bundle'),
+          ...fhirErrors,
+          '404': outcome('Unknown clinic, provider or patient'),
+          '422': outcome('Unknown appointment type'),
+        },
+      },
       post: {
         operationId: 'fhirAppointmentFind',
         summary:

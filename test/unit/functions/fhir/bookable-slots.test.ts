@@ -9,7 +9,7 @@ jest.mock('@azure/functions-core', () => require('../../../support/api-harness')
  */
 import { DateTime } from 'luxon';
 import { invoke, principal, seed, type Seeded } from '../../../support/api-harness';
-import { expectValidFhir } from './fhir-schema';
+import { expectValidFhir } from '../../../support/fhir-schema';
 
 import '../../../../functions/api/appointments';
 import '../../../../functions/api/slots';

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { EventType, type Appointment } from '../../../../domain';
 import { BOOKING_DEEP_LINK_EXTENSION, HL7_FILLER_SYSTEM, HOLD_EXPIRES_EXTENSION, sweepExpiredHolds } from '../../../../domain/ehr';
-import { expectValidFhir } from './fhir-schema';
+import { expectValidFhir } from '../../../support/fhir-schema';
 import { captured, invoke, NOW, P1_TUE_0900, P1_TUE_0930, principal, seed, SEEDED_PHI, type InvokeOptions, type Seeded } from '../../../support/api-harness';
 
 import '../../../../functions/api/appointments';
@@ -77,6 +77,7 @@ describe('CapabilityStatement', () => {
       ...rest.resource.flatMap((res) => [`GET /fhir/${res.type}`, ...(res.operation ?? []).map((o) => `POST /fhir/${res.type}/$${o.name}`)]),
       ...rest.operation.map((o) => `GET /fhir/$${o.name}`),
       'GET /fhir/Appointment/{appointmentId}',
+      'GET /fhir/Appointment/$find', // $find changes nothing, so its GET form is served too (paging links use it)
       'GET /fhir/$bulk-publish/{file}',
       'GET /fhir/metadata',
     ].sort();
