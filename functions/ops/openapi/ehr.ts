@@ -87,7 +87,7 @@ export const openApiFragment: OpenApiFragment = {
         parameters: [
           query('schedule', 'Required. Schedule/{providerId}, comma-separated for several.'),
           query('start', 'Repeatable, with prefixes ge, gt, le, lt, eq. Default: the next 7 days; at most 31.'),
-          query('status', 'free or busy', z.enum(['free', 'busy'])),
+          query('status', 'free (bookable now), busy (booked) or busy-unavailable (not bookable now)', z.enum(['free', 'busy', 'busy-unavailable'])),
           query('service-type', 'Appointment type code (optionally system|code).'),
           query('_count', 'Page size (default 500, max 2000).', z.number().int().min(1)),
           offsetParam,
