@@ -156,6 +156,7 @@ export function issueTypeFor(status: number): IssueType {
     401: 'login',
     403: 'forbidden',
     404: 'not-found',
+    405: 'not-supported',
     409: 'conflict',
     410: 'deleted',
     412: 'conflict',

@@ -109,7 +109,8 @@ export async function invoke(method: string, pathAndQuery: string, options: Invo
     .filter((r) => r.methods.includes(method.toUpperCase()))
     .map((r) => ({ r, params: matchRoute(r.route, url.pathname) }))
     .filter((c): c is { r: HttpRoute; params: Record<string, string> } => c.params !== undefined)
-    .sort((a, b) => Object.keys(a.params).length - Object.keys(b.params).length);
+    // As the Functions host ranks them: literal segments, then parameters, and a catch-all ({*rest}) last.
+    .sort((a, b) => Number(a.r.route.includes('{*')) - Number(b.r.route.includes('{*')) || Object.keys(a.params).length - Object.keys(b.params).length);
   const hit = candidates[0];
   if (!hit) throw new Error(`no route for ${method} ${url.pathname}`);
   const headers: Record<string, string> = { ...options.headers };

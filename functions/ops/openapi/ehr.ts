@@ -203,6 +203,23 @@ export const openApiFragment: OpenApiFragment = {
         },
       },
     },
+    '/fhir/{path}': Object.fromEntries(
+      (['get', 'post', 'put', 'patch', 'delete'] as const).map((method) => [
+        method,
+        {
+          operationId: `fhirNotServed${method[0]!.toUpperCase()}${method.slice(1)}`,
+          summary: 'Any other path under /fhir (e.g. an unknown resource type): an OperationOutcome, never a bare 404',
+          tags: ['FHIR'],
+          parameters: [path('path', z.string())],
+          responses: {
+            '401': outcome('No principal'),
+            '403': outcome('Not role ehr'),
+            '404': outcome('Resource type or endpoint not served'),
+            '405': outcome('A served FHIR path called with another method (Allow lists the methods)'),
+          },
+        },
+      ]),
+    ),
     '/fhir/$bulk-publish': {
       get: {
         operationId: 'fhirBulkPublish',
