@@ -117,11 +117,47 @@ export const offerPolicySchema = z
   .refine((p) => p.minExpiryMinutes <= p.maxExpiryMinutes, { message: 'minExpiryMinutes must not exceed maxExpiryMinutes', path: ['minExpiryMinutes'] });
 export type OfferPolicy = z.infer<typeof offerPolicySchema>;
 
+/** A clinic's postal address (FHIR Address: lines, city, state or region, postal code; ISO 3166-1 alpha-2 country). */
+export const postalAddressSchema = z
+  .object({
+    line: z.array(z.string().trim().min(1).max(100)).min(1).max(4),
+    city: z.string().trim().min(1).max(60),
+    state: z.string().trim().min(1).max(60),
+    postalCode: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/, 'must be a postal code such as 02139 or SW1A 1AA'),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as US')
+      .optional(),
+  })
+  .strict();
+export type PostalAddress = z.infer<typeof postalAddressSchema>;
+
+/** An identifier another system gives the clinic (e.g. an NPI, a state registry id): a URI system and a value. */
+export const clinicIdentifierSchema = z
+  .object({
+    system: z
+      .string()
+      .min(3)
+      .max(200)
+      .regex(/^(https?:\/\/|urn:)\S+$/, 'must be a URI (http(s):// or urn:)'),
+    value: z.string().trim().min(1).max(100),
+  })
+  .strict();
+export type ClinicIdentifier = z.infer<typeof clinicIdentifierSchema>;
+
 export const clinicSchema = z
   .object({
     clinicId: entityIdSchema,
     name: z.string().min(1).max(100),
     timeZone: timeZoneSchema,
+    /** Where patients go, and how they call: published on the clinic's Location (SMART Scheduling Links requires both). */
+    address: postalAddressSchema.optional(),
+    phone: e164Schema.optional(),
+    /** Identifiers other systems give the clinic; its Location also always carries Slotflow's own (urn:slotflow:clinic). */
+    identifiers: z.array(clinicIdentifierSchema).max(5).optional(),
     /** Name used in SMS; defaults to `name`. Must not reveal a specialty (it would be PHI in an SMS). */
     smsDisplayName: z.string().min(1).max(40).optional(),
     bookingPolicy: bookingPolicySchema.default(bookingPolicySchema.parse({})),
