@@ -6,7 +6,7 @@
  * Use in a test file, before importing any function file:
  *   jest.mock('@azure/functions-core', () => require('./api-harness').functionsCoreStub, { virtual: true });
  */
-import { HttpRequest, InvocationContext, type HttpResponse } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { DateTime } from 'luxon';
 import type { PatientRecord } from '../../domain';
 import { FixedClock, InMemoryAudit, InMemoryOffers, RecordingPublisher, SequentialIds } from '../../domain/memory';
@@ -141,7 +141,9 @@ export async function invoke(method: string, pathAndQuery: string, options: Invo
     const value = options.extraInputs?.[def.type];
     if (value !== undefined) context.extraInputs.set(def.name, value);
   }
-  const response = (await hit.r.fn.handler(request, context)) as HttpResponse;
+  // Handlers may return an HttpResponse or a plain HttpResponseInit (as the Functions host accepts both).
+  const result = (await hit.r.fn.handler(request, context)) as HttpResponse | HttpResponseInit;
+  const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   const text = await response.text();
   let body: unknown = undefined;
   try {
