@@ -30,7 +30,12 @@ export const localDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be 
 export const clockTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:mm');
 /** Zod runs refinements even when a field already failed, so refinements check before parsing (never throw). */
 const isClockTime = (v: unknown): v is string => clockTimeSchema.safeParse(v).success;
-export const timeZoneSchema = z.string().max(64).refine(isIanaZone, 'must be an IANA time zone such as America/New_York');
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine(isIanaZone, 'must be an IANA time zone such as America/New_York')
+  // For the API documents: the refinement's syntactic part as a pattern (isIanaZone also asks the zone database).
+  .meta({ pattern: '^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$', description: 'IANA time zone (Region/City or UTC), e.g. America/New_York' });
 /** E.164: + then up to 15 digits, no leading zero. */
 export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
 export const appointmentTypeCodeSchema = entityIdSchema;
