@@ -46,6 +46,7 @@ import {
   MAX_ABSENCE_DAYS,
 } from '../../api/schemas';
 import { appointmentTypeSchema, clinicSchema, MAX_SEARCH_DAYS, patientSchema, providerSchema } from '../../../domain';
+import { MAX_OVERBOOKING_DAYS } from '../../../domain/risk/overbooking';
 import { problemSchema } from '../../http/problem';
 import { z } from 'zod';
 import type { JsonObject, OpenApiFragment } from '../openapi';
@@ -283,6 +284,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: frontDesk,
         roles: staff,
         parameters: s.queryParameters(overbookingQuerySchema),
+        range: { from: 'from', to: 'to', in: 'query', maxDays: MAX_OVERBOOKING_DAYS },
         responses: { '200': ok('Suggestions', s.output(overbookingSuggestionListSchema)), ...commonErrors, '404': problem('NotFound') },
       }),
     },

@@ -184,6 +184,11 @@ test('a story calls every documented operation; every request is one the documen
   await call('GET', '/api/waitlist?clinicId=c1', { principal: STAFF });
   await call('GET', '/api/offers?clinicId=c1', { principal: STAFF });
   await call('GET', '/api/backfills?clinicId=c1', { principal: STAFF });
+  await call('GET', '/api/overbooking-suggestions?clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-10T00:00:00Z', { principal: STAFF });
+  await call('POST', '/api/overbooking-suggestions/decisions', {
+    principal: STAFF,
+    body: { clinicId: 'c1', providerId: 'p1', date: '2026-03-03', slotId: third!.slotId, decision: 'dismissed' },
+  });
   const absence = { from: '2026-03-05T00:00:00-05:00', to: '2026-03-06T00:00:00-05:00' };
   await call('POST', '/api/providers/p1/absences/preview', { principal: STAFF, body: absence });
   const started = (await call('POST', '/api/providers/p1/absences', { principal: STAFF, body: absence })).body as { instanceId: string };
@@ -257,6 +262,7 @@ test('every documented query parameter pattern is enforced by the server (4xx), 
     '/api/schedule': 'clinicId=c1&date=2026-03-03',
     '/api/schedule/days': 'clinicId=c1&from=2026-03-02',
     '/api/offers': 'clinicId=c1',
+    '/api/overbooking-suggestions': 'clinicId=c1&from=2026-03-03T00:00:00Z&to=2026-03-04T00:00:00Z',
     '/api/waitlist': 'clinicId=c1',
     '/api/backfills': 'clinicId=c1',
     '/api/providers/{providerId}/calendar.ics': '',
@@ -281,11 +287,19 @@ test('every documented query parameter pattern is enforced by the server (4xx), 
 
 test('every x-slotflow-range is the window the server enforces: maxDays is accepted, a day more and an empty window are 400', async () => {
   const ranged = operations.filter((o) => o.op['x-slotflow-range']);
-  expect(ranged.map((o) => o.op.operationId).sort()).toEqual(['listAppointments', 'listOffers', 'providerCalendarIcs', 'reportProviderAbsence', 'searchSlots']);
+  expect(ranged.map((o) => o.op.operationId).sort()).toEqual([
+    'listAppointments',
+    'listOffers',
+    'listOverbookingSuggestions',
+    'providerCalendarIcs',
+    'reportProviderAbsence',
+    'searchSlots',
+  ]);
   const extra: Record<string, string> = {
     searchSlots: 'clinicId=c1&appointmentType=checkup&',
     listAppointments: 'clinicId=c1&',
     listOffers: 'clinicId=c1&',
+    listOverbookingSuggestions: 'clinicId=c1&',
     providerCalendarIcs: '',
     reportProviderAbsence: '',
   };
