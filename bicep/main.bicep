@@ -77,6 +77,21 @@ param ehrFhirEndpoint string = ''
 @description('Optional. Object id of the person or pipeline deploying (azd sets AZURE_PRINCIPAL_ID); granted Key Vault Secrets Officer so the post-deploy secret step works. Empty grants nothing.')
 param deployerPrincipalId string = ''
 
+@description('Optional. Deploy the MLLP bridge (SIU over MLLP/TCP into the SIU route) as a container app.')
+param deployMllpBridge bool = false
+
+@description('Optional. MLLP bridge container image (mllp-bridge/Dockerfile); needed when deployMllpBridge is true.')
+param mllpBridgeImage string = ''
+
+@description('Optional. Registry login server the MLLP bridge image is pulled from with the bridge identity; empty pulls anonymously.')
+param mllpBridgeRegistryServer string = ''
+
+@description('Optional. Addresses or CIDR ranges of the interface engines allowed to connect to the MLLP bridge; needed when deployMllpBridge is true.')
+param mllpAllowedPeers array = []
+
+@description('Optional. Give the MLLP bridge a public address (restricted to mllpAllowedPeers); false keeps it on its virtual network.')
+param mllpPublicIngress bool = false
+
 @description('Optional. Days to keep logs in Log Analytics.')
 @minValue(30)
 @maxValue(730)
@@ -95,6 +110,7 @@ var abbreviations = {
   functionApp: 'func-'
   virtualNetwork: 'vnet-'
   privateEndpoint: 'pe-'
+  containerApp: 'ca-'
 }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -303,6 +319,24 @@ module functionApp 'modules/functionapp.bicep' = {
   }
 }
 
+// Optional: the MLLP bridge for interface engines that speak MLLP only (docs/ehr.md).
+module mllpBridge 'modules/mllp-bridge.bicep' = if (deployMllpBridge) {
+  name: 'mllp-bridge'
+  scope: rg
+  params: {
+    name: '${abbreviations.containerApp}mllp-${resourceToken}'
+    location: location
+    tags: tags
+    image: mllpBridgeImage
+    registryServer: mllpBridgeRegistryServer
+    targetUrl: '${functionApp.outputs.url}/api/ehr/hl7v2'
+    targetAudience: 'api://${authClientId}'
+    allowedPeers: mllpAllowedPeers
+    publicIngress: mllpPublicIngress
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
 // Outputs become azd environment values (used by the post-deploy steps in the README).
 @description('Resource group holding every Slotflow resource.')
 output AZURE_RESOURCE_GROUP string = rg.name
@@ -320,3 +354,7 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 @description('Client id of the app\'s managed identity (not AZURE_CLIENT_ID: azd would hand that to every hook\'s Azure CLI).')
 output SLOTFLOW_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+@description('MLLP bridge host name (empty when not deployed).')
+output MLLP_BRIDGE_FQDN string = deployMllpBridge ? mllpBridge!.outputs.fqdn : ''
+@description('Object id of the MLLP bridge identity\'s service principal, to be given the app role ehr (empty when not deployed).')
+output MLLP_BRIDGE_PRINCIPAL_ID string = deployMllpBridge ? mllpBridge!.outputs.principalId : ''

@@ -45,18 +45,19 @@ export function checkBooking(c: BookingCheck): BookingDecision {
   }
   const start = parseInstant(slot.start, 'slot.start');
   const end = start.plus({ minutes: appointmentType.durationMinutes });
-  if (start <= now) throw new DomainError(ErrorCode.IN_THE_PAST, 'The slot has already started', { slotId: slot.slotId });
-  const selfService = SELF_SERVICE_CHANNELS.has(c.channel);
-  if (selfService && start < now.plus({ minutes: policy.minNoticeMinutes })) {
+  const broken = bookingTimeRuleBroken(start.toMillis(), bookableWindow(now, policy, c.channel));
+  if (broken === ErrorCode.IN_THE_PAST) throw new DomainError(ErrorCode.IN_THE_PAST, 'The slot has already started', { slotId: slot.slotId });
+  if (broken === ErrorCode.TOO_LITTLE_NOTICE) {
     throw new DomainError(ErrorCode.TOO_LITTLE_NOTICE, `Bookings need ${policy.minNoticeMinutes} minutes notice`, {
       minNoticeMinutes: policy.minNoticeMinutes,
     });
   }
-  if (c.channel !== 'ehr' && start > now.plus({ days: policy.maxHorizonDays })) {
+  if (broken === ErrorCode.BEYOND_HORIZON) {
     throw new DomainError(ErrorCode.BEYOND_HORIZON, `Bookings may be at most ${policy.maxHorizonDays} days ahead`, {
       maxHorizonDays: policy.maxHorizonDays,
     });
   }
+  const selfService = SELF_SERVICE_CHANNELS.has(c.channel);
   const clash = c.patientAppointments.find((a) => OCCUPYING_STATUSES.has(a.status) && overlaps(start, end, parseInstant(a.start), parseInstant(a.end)));
   if (clash) {
     throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', {
@@ -66,6 +67,44 @@ export function checkBooking(c: BookingCheck): BookingDecision {
   const needsStaffConfirmation = selfService && recentNoShows(c.patientNoShows, now, policy) >= policy.noShowThreshold;
   return { status: needsStaffConfirmation ? 'pending' : 'booked', start, end, needsStaffConfirmation };
 }
+
+/**
+ * When a slot may start to be bookable through a channel at `now`, as epoch milliseconds: after `now` (never a
+ * slot that has started), for self-service channels at least the minimum notice ahead, and except for the EHR
+ * at most the horizon ahead. Booking checks it, and every list of free slots filters with it, so a slot listed
+ * as free can be booked through the channel that listed it.
+ */
+export interface BookableWindow {
+  /** A slot must start after this instant (exclusive). */
+  startsAfterMs: number;
+  /** ... and not before this one (minimum notice; equal to startsAfterMs when none applies). */
+  notBeforeMs: number;
+  /** ... and not after this one (the horizon; Infinity when none applies). */
+  notAfterMs: number;
+}
+
+/** The bookable window of a channel under a clinic's booking policy at `now`. */
+export function bookableWindow(now: DateTime, policy: Pick<BookingPolicy, 'minNoticeMinutes' | 'maxHorizonDays'>, channel: Channel): BookableWindow {
+  const nowMs = now.toMillis();
+  return {
+    startsAfterMs: nowMs,
+    notBeforeMs: SELF_SERVICE_CHANNELS.has(channel) ? now.plus({ minutes: policy.minNoticeMinutes }).toMillis() : nowMs,
+    notAfterMs: channel === 'ehr' ? Number.POSITIVE_INFINITY : now.plus({ days: policy.maxHorizonDays }).toMillis(),
+  };
+}
+
+export type BookingTimeRule = typeof ErrorCode.IN_THE_PAST | typeof ErrorCode.TOO_LITTLE_NOTICE | typeof ErrorCode.BEYOND_HORIZON;
+
+/** The timing rule a slot starting at `startMs` breaks in this window, or undefined when its start is bookable. */
+export function bookingTimeRuleBroken(startMs: number, window: BookableWindow): BookingTimeRule | undefined {
+  if (startMs <= window.startsAfterMs) return ErrorCode.IN_THE_PAST;
+  if (startMs < window.notBeforeMs) return ErrorCode.TOO_LITTLE_NOTICE;
+  if (startMs > window.notAfterMs) return ErrorCode.BEYOND_HORIZON;
+  return undefined;
+}
+
+/** Whether a slot starting at `start` (ISO instant) is bookable in this window. */
+export const startsInWindow = (start: string, window: BookableWindow): boolean => bookingTimeRuleBroken(Date.parse(start), window) === undefined;
 
 /** No-shows within the policy's rolling window ending now. */
 export function recentNoShows(noShows: readonly string[], now: DateTime, policy: Pick<BookingPolicy, 'noShowWindowDays'>): number {

@@ -30,7 +30,12 @@ export const localDateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be 
 export const clockTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:mm');
 /** Zod runs refinements even when a field already failed, so refinements check before parsing (never throw). */
 const isClockTime = (v: unknown): v is string => clockTimeSchema.safeParse(v).success;
-export const timeZoneSchema = z.string().max(64).refine(isIanaZone, 'must be an IANA time zone such as America/New_York');
+export const timeZoneSchema = z
+  .string()
+  .max(64)
+  .refine(isIanaZone, 'must be an IANA time zone such as America/New_York')
+  // For the API documents: the refinement's syntactic part as a pattern (isIanaZone also asks the zone database).
+  .meta({ pattern: '^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$', description: 'IANA time zone (Region/City or UTC), e.g. America/New_York' });
 /** E.164: + then up to 15 digits, no leading zero. */
 export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +14155550123');
 export const appointmentTypeCodeSchema = entityIdSchema;
@@ -137,12 +142,47 @@ export const languageTagSchema = z
   .meta({
     description: 'BCP 47 language tag (e.g. es, es-MX, en-US), stored in canonical form. Unsupported languages fall back to the clinic default, then English.',
   });
+/** A clinic's postal address (FHIR Address: lines, city, state or region, postal code; ISO 3166-1 alpha-2 country). */
+export const postalAddressSchema = z
+  .object({
+    line: z.array(z.string().trim().min(1).max(100)).min(1).max(4),
+    city: z.string().trim().min(1).max(60),
+    state: z.string().trim().min(1).max(60),
+    postalCode: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/, 'must be a postal code such as 02139 or SW1A 1AA'),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as US')
+      .optional(),
+  })
+  .strict();
+export type PostalAddress = z.infer<typeof postalAddressSchema>;
+
+/** An identifier another system gives the clinic (e.g. an NPI, a state registry id): a URI system and a value. */
+export const clinicIdentifierSchema = z
+  .object({
+    system: z
+      .string()
+      .min(3)
+      .max(200)
+      .regex(/^(https?:\/\/|urn:)\S+$/, 'must be a URI (http(s):// or urn:)'),
+    value: z.string().trim().min(1).max(100),
+  })
+  .strict();
+export type ClinicIdentifier = z.infer<typeof clinicIdentifierSchema>;
 
 export const clinicSchema = z
   .object({
     clinicId: entityIdSchema,
     name: z.string().min(1).max(100),
     timeZone: timeZoneSchema,
+    /** Where patients go, and how they call: published on the clinic's Location (SMART Scheduling Links requires both). */
+    address: postalAddressSchema.optional(),
+    phone: e164Schema.optional(),
+    /** Identifiers other systems give the clinic; its Location also always carries Slotflow's own (urn:slotflow:clinic). */
+    identifiers: z.array(clinicIdentifierSchema).max(5).optional(),
     /** Name used in SMS; defaults to `name`. Must not reveal a specialty (it would be PHI in an SMS). */
     smsDisplayName: z.string().min(1).max(40).optional(),
     /** Language patients are texted in when theirs is not set or not shipped (BCP 47); English when unset. */

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { AccessDenied, requireClinicInScope, type BookingAccess, type ClinicAccess } from './access';
-import { checkBooking, checkCancellation, checkNoShow, type BookingDecision } from './booking-rules';
+import { bookableWindow, checkBooking, checkCancellation, checkNoShow, startsInWindow, type BookingDecision } from './booking-rules';
 import { DomainError, ErrorCode, isDomainError } from './errors';
 import { EventType, makeEvent, type SchedulingEvent } from './events';
 import { parseSlotId } from './ids';
@@ -40,6 +40,11 @@ export interface SlotSearch {
   from: string;
   to: string;
   providerId?: string;
+  /**
+   * Only slots bookable through this channel at `now` under the clinic's booking policy (bookableWindow):
+   * what every list shown to a caller who may book from it asks for.
+   */
+  bookableBy?: { now: DateTime; channel: Channel };
 }
 
 export interface FreeSlot extends Slot {
@@ -77,7 +82,8 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
     to: to.toISO()!,
     ...(q.providerId ? { providerId: q.providerId } : {}),
   });
-  return freeSlots(slots, held)
+  const window = q.bookableBy ? bookableWindow(q.bookableBy.now, clinic.bookingPolicy, q.bookableBy.channel) : undefined;
+  return freeSlots(window ? slots.filter((s) => startsInWindow(s.start, window)) : slots, held)
     .filter((s) => s.appointmentTypes.includes(q.appointmentType))
     .map((s) => ({ ...s, appointmentType: q.appointmentType }));
 }

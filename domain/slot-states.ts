@@ -1,6 +1,7 @@
 import type { DateTime } from 'luxon';
+import { bookableWindow, startsInWindow } from './booking-rules';
 import { releaseExpiredHolds } from './ehr/holds';
-import type { AppointmentType, Clinic, Provider, Slot } from './model';
+import type { AppointmentType, Channel, Clinic, Provider, Slot } from './model';
 import type { ConfigRepository } from './ports';
 import { listAllAppointments, type SchedulingDeps } from './scheduling';
 import { freeSlots, SlotGenerationMemo } from './slots';
@@ -8,7 +9,11 @@ import { freeSlots, SlotGenerationMemo } from './slots';
 /** Free/busy state of generated slots, shared by GET /fhir/Slot, the SMART Scheduling Links bulk files and iCalendar. */
 export interface SlotState {
   slot: Slot;
-  status: 'free' | 'busy';
+  /**
+   * busy: an appointment holds the time; busy-unavailable: nothing holds it, but it cannot be booked through the
+   * caller's channel now (started, inside the minimum notice, beyond the horizon: bookableWindow); free: bookable.
+   */
+  status: 'free' | 'busy' | 'busy-unavailable';
   /** When an appointment touching this slot last changed (absent: never booked). */
   lastUpdated?: string;
 }
@@ -25,9 +30,19 @@ const slotMemo = new SlotGenerationMemo(64);
  */
 export async function providerSlotStates(
   deps: Pick<SchedulingDeps, 'appointments' | 'clock'>,
-  input: { clinic: Clinic; provider: Provider; types: ReadonlyMap<string, AppointmentType>; from: DateTime; to: DateTime; keep?: (slot: Slot) => boolean },
+  input: {
+    clinic: Clinic;
+    provider: Provider;
+    types: ReadonlyMap<string, AppointmentType>;
+    from: DateTime;
+    to: DateTime;
+    keep?: (slot: Slot) => boolean;
+    /** Whose view: free only where booking through this channel at `now` is allowed. */
+    bookableBy: { now: DateTime; channel: Channel };
+  },
 ): Promise<SlotState[]> {
   const { clinic, provider, types, from, to } = input;
+  const window = bookableWindow(input.bookableBy.now, clinic.bookingPolicy, input.bookableBy.channel);
   // An appointment that started up to 12 h before `from` can still overlap the first slots.
   const lookback = from.minus({ hours: 12 });
   await releaseExpiredHolds(deps, { clinicId: clinic.clinicId, providerId: provider.providerId, from: lookback, to });
@@ -44,7 +59,8 @@ export async function providerSlotStates(
     const end = Date.parse(slot.end);
     const touching = appointments.filter((a) => Date.parse(a.start) < end && start < Date.parse(a.end)).map((a) => a.updatedAt);
     const lastUpdated = touching.sort().at(-1);
-    return { slot, status: free.has(slot.slotId) ? 'free' : 'busy', ...(lastUpdated ? { lastUpdated } : {}) };
+    const status = !free.has(slot.slotId) ? 'busy' : startsInWindow(slot.start, window) ? 'free' : 'busy-unavailable';
+    return { slot, status, ...(lastUpdated ? { lastUpdated } : {}) };
   });
 }
 

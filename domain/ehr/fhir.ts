@@ -9,6 +9,8 @@ import type { Appointment, AppointmentType, Clinic, Provider, Slot } from '../mo
 export type FhirResource = { resourceType: string; id?: string } & Record<string, unknown>;
 
 export const APPOINTMENT_TYPE_SYSTEM = 'urn:slotflow:appointment-type';
+/** Slotflow's own identifier of a clinic (Location.identifier). */
+export const CLINIC_ID_SYSTEM = 'urn:slotflow:clinic';
 export const CANCELLATION_REASON_SYSTEM = 'urn:slotflow:cancellation-reason';
 export const ERROR_CODE_SYSTEM = 'urn:slotflow:error-code';
 /** SMART Scheduling Links: where a person books this slot. */
@@ -24,14 +26,30 @@ const typeConcept = (code: string, types?: ReadonlyMap<string, AppointmentType>)
   return { coding: [{ system: APPOINTMENT_TYPE_SYSTEM, code, ...(display ? { display } : {}) }] };
 };
 
-/** A clinic as a Location. */
+/** A clinic as a Location: Slotflow's identifier and the configured ones, phone and address when configured. */
 export function locationResource(clinic: Clinic): FhirResource {
+  const { address } = clinic;
   return {
     resourceType: 'Location',
     id: clinic.clinicId,
+    identifier: [{ system: CLINIC_ID_SYSTEM, value: clinic.clinicId }, ...(clinic.identifiers ?? []).map((i) => ({ system: i.system, value: i.value }))],
     status: 'active',
     name: clinic.name,
     mode: 'instance',
+    ...(clinic.phone ? { telecom: [{ system: 'phone', value: clinic.phone, use: 'work' }] } : {}),
+    ...(address
+      ? {
+          address: {
+            use: 'work',
+            type: 'physical',
+            line: [...address.line],
+            city: address.city,
+            state: address.state,
+            postalCode: address.postalCode,
+            ...(address.country ? { country: address.country } : {}),
+          },
+        }
+      : {}),
     extension: [{ url: TIMEZONE_EXTENSION, valueCode: clinic.timeZone }],
   };
 }
@@ -43,7 +61,8 @@ export function scheduleResource(provider: Provider, types?: ReadonlyMap<string,
     id: provider.providerId,
     active: true,
     serviceType: provider.appointmentTypes.map((code) => typeConcept(code, types)),
-    actor: [{ reference: `Practitioner/${provider.providerId}`, display: provider.name }, { reference: `Location/${provider.clinicId}` }],
+    // SMART Scheduling Links: exactly one actor, the Location. The provider is the Schedule itself (id = providerId).
+    actor: [{ reference: `Location/${provider.clinicId}` }],
   };
 }
 
@@ -54,8 +73,8 @@ export interface SlotOptions {
   lastUpdated?: string;
 }
 
-/** A generated slot as a FHIR Slot with its free/busy status. */
-export function slotResource(slot: Slot, status: 'free' | 'busy', options: SlotOptions = {}): FhirResource {
+/** A generated slot as a FHIR Slot with its status (free, busy, or busy-unavailable: free of appointments but not bookable now). */
+export function slotResource(slot: Slot, status: 'free' | 'busy' | 'busy-unavailable', options: SlotOptions = {}): FhirResource {
   return {
     resourceType: 'Slot',
     id: slot.slotId,
@@ -156,6 +175,7 @@ export function issueTypeFor(status: number): IssueType {
     401: 'login',
     403: 'forbidden',
     404: 'not-found',
+    405: 'not-supported',
     409: 'conflict',
     410: 'deleted',
     412: 'conflict',
@@ -190,13 +210,18 @@ export interface BundleEntryInput {
   mode?: 'match' | 'include' | 'outcome';
 }
 
-/** A searchset Bundle. */
-export function searchsetBundle(entries: BundleEntryInput[], selfUrl: string, total?: number): FhirResource {
+export interface BundleLink {
+  relation: 'self' | 'first' | 'previous' | 'next' | 'last';
+  url: string;
+}
+
+/** A searchset Bundle; `links`: the self URL, or every paging link (self first). */
+export function searchsetBundle(entries: BundleEntryInput[], links: string | readonly BundleLink[], total?: number): FhirResource {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(total !== undefined ? { total } : {}),
-    link: [{ relation: 'self', url: selfUrl }],
+    link: typeof links === 'string' ? [{ relation: 'self', url: links }] : links.map((l) => ({ relation: l.relation, url: l.url })),
     ...(entries.length > 0
       ? { entry: entries.map((e) => ({ ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}), resource: e.resource, search: { mode: e.mode ?? 'match' } })) }
       : {}),

@@ -35,7 +35,12 @@ export const queryInstantSchema = z
   .string()
   .max(40)
   .transform((s) => s.replace(/ (\d{2}:\d{2})$/, '+$1'))
-  .pipe(instantSchema);
+  .pipe(instantSchema)
+  // The pipe hides the instant pattern from the generated document; a '+' sent unencoded arrives as a space.
+  .meta({
+    pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+ -]\\d{2}:\\d{2})$',
+    description: 'ISO 8601 instant with an offset (Z or ±hh:mm), e.g. 2026-03-09T09:00:00-04:00',
+  });
 
 /** A short code-like phrase ("patient request"), stored as a code: free text could carry clinical detail. */
 const reasonCodeSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be a short reason code (letters, digits, space, . _ -), at most 64');

@@ -42,7 +42,9 @@ export async function searchSlots(ctx: ApiContext): Promise<ApiResult> {
   requireClinicAccess(ctx.principal, q.clinicId);
   // Access is checked per request above; the result depends only on the query (and on the services).
   const key = JSON.stringify([q.clinicId, q.appointmentType, q.from, q.to, q.providerId ?? '']);
-  const jsonText = await searchesOf(ctx.services).run(key, async () => slotsJson(await searchFreeSlots(ctx.services, q)));
+  // Bookable by the front desk now (the API's booking rules: started slots and those beyond the horizon are not free).
+  const bookableBy = { now: ctx.services.clock.now(), channel: 'api' as const };
+  const jsonText = await searchesOf(ctx.services).run(key, async () => slotsJson(await searchFreeSlots(ctx.services, { ...q, bookableBy })));
   return { status: 200, jsonText };
 }
 

@@ -70,5 +70,7 @@ export function renderProviderCalendar(input: CalendarInput): string {
       x: [['X-SLOTFLOW-STATUS', a.status]],
     });
   }
-  return calendar.toString();
+  // RFC 5545 3.1: every content line ends with CRLF, the last (END:VCALENDAR) too; ical-generator omits that one.
+  const text = calendar.toString();
+  return text.endsWith('\r\n') ? text : `${text}\r\n`;
 }

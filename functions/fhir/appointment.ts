@@ -33,12 +33,16 @@ import {
   baseUrlOf,
   countParam,
   dateRange,
+  FhirProblem,
   fhirHandler,
   invalidParam,
+  OFFSET_PARAM,
+  offsetParam,
   readFhirBody,
   referenceIds,
   requireFhirId,
   searchParams,
+  searchsetPage,
   single,
   type FhirResult,
 } from './http';
@@ -83,7 +87,7 @@ export async function readAppointment(ctx: ApiContext): Promise<FhirResult> {
 export const APPOINTMENT_SEARCH_MAX_DAYS = 366;
 
 export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
-  const params = searchParams(ctx.request, ['patient', 'practitioner', 'actor', 'location', 'date', 'status', 'identifier', '_count']);
+  const params = searchParams(ctx.request, ['patient', 'practitioner', 'actor', 'location', 'date', 'status', 'identifier', '_count', OFFSET_PARAM]);
   const patients = referenceIds(params, 'patient', ['Patient'])?.map((r) => r.id);
   const practitioners = referenceIds(params, 'practitioner', ['Practitioner'])?.map((r) => r.id);
   const actors = referenceIds(params, 'actor', ['Patient', 'Practitioner', 'Location']);
@@ -93,6 +97,7 @@ export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
     throw invalidParam('status', `must be one of ${appointmentStatuses.join(', ')}`);
   const identifier = single(params, 'identifier');
   const count = countParam(params, 100, 500);
+  const offset = offsetParam(params);
   const now = ctx.services.clock.now().toUTC();
   const range = dateRange(params, 'date');
   const from = range.from ?? (range.to ? range.to.minus({ days: 30 }) : now.minus({ days: 30 }));
@@ -136,18 +141,28 @@ export async function searchAppointments(ctx: ApiContext): Promise<FhirResult> {
             ...(continuationToken ? { continuationToken } : {}),
           });
           found.push(...page.items.filter(matches));
-          continuationToken = found.length < count ? page.continuationToken : undefined;
+          continuationToken = page.continuationToken;
+          if (found.length > APPOINTMENT_SEARCH_MAX_MATCHES) throw tooManyMatches();
         } while (continuationToken);
       }
     }
   }
-  found = [...new Map(found.map((a) => [a.appointmentId, a])).values()]
-    .sort((x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId))
-    .slice(0, count);
-  await Promise.all(found.map((a) => audit(ctx, { action: 'search', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })));
-  const entries = await Promise.all(found.map(async (a) => entryOf(ctx, await toResource(ctx, a))));
-  return { status: 200, body: searchsetBundle(entries, selfUrl(ctx)) };
+  // Every match is read (for `total` and stable pages); only the page's appointments are audited and mapped.
+  found = [...new Map(found.map((a) => [a.appointmentId, a])).values()].sort(
+    (x, y) => Date.parse(x.start) - Date.parse(y.start) || x.appointmentId.localeCompare(y.appointmentId),
+  );
+  if (found.length > APPOINTMENT_SEARCH_MAX_MATCHES) throw tooManyMatches();
+  const page = found.slice(offset, offset + count);
+  await Promise.all(page.map((a) => audit(ctx, { action: 'search', resourceType: 'Appointment', resourceId: a.appointmentId, patientId: a.patientId })));
+  const entries = await Promise.all(page.map(async (a) => entryOf(ctx, await toResource(ctx, a))));
+  const pinned = identifier !== undefined || (range.from && range.to) ? undefined : { date: [`ge${from.toISO()!}`, `lt${to.toISO()!}`] };
+  return { status: 200, body: searchsetPage(ctx, entries, { count, offset, total: found.length, ...(pinned ? { pinned } : {}) }) };
 }
+
+/** More matches than one search reads (every match is read, for `total`): the caller narrows the date range. */
+export const APPOINTMENT_SEARCH_MAX_MATCHES = 10_000;
+const tooManyMatches = () =>
+  new FhirProblem(400, ErrorCode.INVALID_INPUT, `More than ${APPOINTMENT_SEARCH_MAX_MATCHES} appointments match; narrow the date range`, ['date']);
 
 // ---- Operations -------------------------------------------------------------------------------------
 
@@ -217,9 +232,33 @@ const referenceOf = (p: Parameter, type: string): string => {
   return id;
 };
 
-/** $find (IHE ITI-115): start, end, practitioner*, location, visit-type, patient -> Bundle of proposed Appointments. */
+const FIND_PARAMS = ['start', 'end', 'practitioner', 'location', 'visit-type', 'service-type', 'patient', '_count', OFFSET_PARAM];
+
+/**
+ * The $find parameters of a GET (a FHIR operation that changes nothing may be invoked with its parameters in the
+ * query): the same Parameter values a POST body carries, so one reader serves both.
+ */
+function queryParameters(ctx: ApiContext): Parameter[] {
+  const out: Parameter[] = [];
+  for (const [name, values] of searchParams(ctx.request, FIND_PARAMS)) {
+    for (const value of values) {
+      if (name === 'start' || name === 'end') out.push({ name, valueDateTime: value });
+      else if (name === '_count' || name === OFFSET_PARAM) {
+        if (!/^\d{1,6}$/.test(value)) throw invalidParam(name, 'must be a non-negative integer');
+        out.push({ name, valueInteger: Number(value) });
+      } else if (name === 'visit-type' || name === 'service-type') out.push({ name, valueCode: value.split('|').at(-1)! });
+      else out.push({ name, ...(value.includes('/') ? { valueReference: { reference: value } } : { valueString: value }) });
+    }
+  }
+  return out;
+}
+
+/**
+ * $find (IHE ITI-115): start, end, practitioner*, location, visit-type, patient -> Bundle of proposed Appointments,
+ * by POST (Parameters) or GET (query); `_count` and `_offset` page, and the paging links use the GET form.
+ */
 export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
-  const params = await readParameters(ctx);
+  const params = ctx.request.method === 'GET' ? queryParameters(ctx) : await readParameters(ctx);
   const instant = (name: string) => {
     const p = paramValues(params, name)[0];
     const v = p?.valueDateTime ?? p?.valueInstant ?? p?.valueDate;
@@ -253,7 +292,10 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
   const types = await typesOf(ctx.services, clinicId);
   const type = requireType(types, visitType);
   const providerIds: (string | undefined)[] = practitioners.length > 0 ? practitioners : [undefined];
-  const count = Math.min(paramValues(params, '_count')[0]?.valueInteger ?? paramValues(params, '_count')[0]?.valuePositiveInt ?? 100, 500);
+  const intParam = (name: string) => paramValues(params, name)[0]?.valueInteger ?? paramValues(params, name)[0]?.valuePositiveInt;
+  const count = Math.max(Math.min(intParam('_count') ?? 100, 500), 1);
+  const offset = intParam(OFFSET_PARAM) ?? 0;
+  if (offset < 0 || offset > 100_000) throw invalidParam(OFFSET_PARAM, 'must be an integer from 0 to 100000');
   const slots = [];
   for (const providerId of providerIds) {
     slots.push(
@@ -263,12 +305,23 @@ export async function findAppointments(ctx: ApiContext): Promise<FhirResult> {
         from: start.toISO()!,
         to: end.toISO()!,
         ...(providerId ? { providerId } : {}),
+        bookableBy: { now, channel: 'ehr' },
       })),
     );
   }
   slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId));
-  const entries = slots.slice(0, Math.max(count, 1)).map((s) => ({ resource: proposedAppointmentResource(s, type, patientId) }));
-  return { status: 200, body: searchsetBundle(entries, selfUrl(ctx), slots.length) };
+  const entries = slots.slice(offset, offset + count).map((s) => ({ resource: proposedAppointmentResource(s, type, patientId) }));
+  // The links repeat the search in its GET form, with the window resolved (later pages cover the same one).
+  const query = new URLSearchParams({ start: start.toISO()!, end: end.toISO()! });
+  for (const id of practitioners) query.append('practitioner', `Practitioner/${id}`);
+  query.append('location', `Location/${clinicId}`);
+  query.append('visit-type', visitType);
+  if (patientId) query.append('patient', `Patient/${patientId}`);
+  query.append('_count', String(count));
+  return {
+    status: 200,
+    body: searchsetPage(ctx, entries, { count, offset, total: slots.length, path: '/fhir/Appointment/$find' }, query),
+  };
 }
 
 /** The Appointment of a $hold / $book request: a Parameters `appointment` resource, or a bare Appointment. */
@@ -356,7 +409,12 @@ export async function bookFhirAppointment(ctx: ApiContext): Promise<FhirResult> 
 }
 
 const ehr = ['ehr'] as const;
-app.http('fhirAppointmentFind', { route: 'fhir/Appointment/$find', methods: ['POST'], authLevel: 'anonymous', handler: fhirHandler(ehr, findAppointments) });
+app.http('fhirAppointmentFind', {
+  route: 'fhir/Appointment/$find',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  handler: fhirHandler(ehr, findAppointments),
+});
 app.http('fhirAppointmentHold', { route: 'fhir/Appointment/$hold', methods: ['POST'], authLevel: 'anonymous', handler: fhirHandler(ehr, holdAppointment) });
 app.http('fhirAppointmentBook', { route: 'fhir/Appointment/$book', methods: ['POST'], authLevel: 'anonymous', handler: fhirHandler(ehr, bookFhirAppointment) });
 app.http('fhirAppointmentSearch', { route: 'fhir/Appointment', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(ehr, searchAppointments) });

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { locationResource, scheduleResource, slotResource, type FhirResource } from '../../domain/ehr';
 import { baseUrlOf, fhirHandler, FhirProblem, invalidParam, searchParams, single, type FhirResult } from './http';
-import { providerSlotStates, typesOf } from '../../domain/slot-states';
+import { bookableWindow, startsInWindow, type BookableWindow } from '../../domain';
+import { providerSlotStates, typesOf, type SlotState } from '../../domain/slot-states';
 import { visibleClinics } from '../http/auth';
 import type { ApiContext } from '../http/handlers';
 import { HttpErrorCode } from '../http/problem';
@@ -46,8 +47,10 @@ async function bulkContent(ctx: ApiContext, since: DateTime | undefined, files: 
   const locations: FhirResource[] = [];
   const schedules: FhirResource[] = [];
   const slots: FhirResource[] = [];
+  const bookableThen = new Map<string, BookableWindow>();
   for (const clinic of await visibleClinics(ctx.services, ctx.principal)) {
     locations.push(locationResource(clinic));
+    if (since) bookableThen.set(clinic.clinicId, bookableWindow(since, clinic.bookingPolicy, 'link'));
     const types = await typesOf(ctx.services, clinic.clinicId);
     const providers = (await ctx.services.config.listProviders(clinic.clinicId)).sort((a, b) => a.providerId.localeCompare(b.providerId));
     for (const provider of providers) {
@@ -60,12 +63,13 @@ async function bulkContent(ctx: ApiContext, since: DateTime | undefined, files: 
         from: windowFrom,
         to: windowFrom.plus({ days: BULK_PUBLISH_DAYS, hours: 1 }),
         keep,
+        // The deep link books through a self-scheduling link: that channel's rules (minimum notice) decide what is free.
+        bookableBy: { now, channel: 'link' },
       })) {
-        const entered = since ? Date.parse(s.slot.start) >= since.plus({ days: BULK_PUBLISH_DAYS }).toMillis() : true;
-        const changed = since ? (s.lastUpdated !== undefined && Date.parse(s.lastUpdated) >= since.toMillis()) || entered : true;
-        if (!changed) continue;
+        if (since && !changedSince(s, since, bookableThen.get(clinic.clinicId)!)) continue;
         slots.push(
-          slotResource(s.slot, s.status, {
+          // SMART Scheduling Links knows free and busy only: a slot that cannot be booked now is busy.
+          slotResource(s.slot, s.status === 'free' ? 'free' : 'busy', {
             types,
             bookingUrl: `${base}/book/slot/${encodeURIComponent(s.slot.slotId)}`,
             ...(s.lastUpdated ? { lastUpdated: s.lastUpdated } : {}),
@@ -76,6 +80,17 @@ async function bulkContent(ctx: ApiContext, since: DateTime | undefined, files: 
   }
   slots.sort((a, b) => Date.parse(String(a.start)) - Date.parse(String(b.start)) || String(a.id).localeCompare(String(b.id)));
   return { Location: ndjsonOf(locations), Schedule: ndjsonOf(schedules), Slot: ndjsonOf(slots) };
+}
+
+/**
+ * Whether a published slot changed since `since`: an appointment touching it changed, it entered the published
+ * window (the far end moves with time), or time made it free or unbookable (minimum notice, horizon).
+ */
+function changedSince(s: SlotState, since: DateTime, bookableAtSince: BookableWindow): boolean {
+  const start = Date.parse(s.slot.start);
+  if (s.lastUpdated !== undefined && Date.parse(s.lastUpdated) >= since.toMillis()) return true;
+  if (start >= since.plus({ days: BULK_PUBLISH_DAYS }).toMillis()) return true;
+  return (s.status === 'free') !== (s.status !== 'busy' && startsInWindow(s.slot.start, bookableAtSince));
 }
 
 const notModified = (ctx: ApiContext, etag: string) =>

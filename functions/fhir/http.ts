@@ -2,7 +2,7 @@ import { HttpResponse, type HttpHandler, type HttpRequest } from '@azure/functio
 import { DateTime } from 'luxon';
 import { ZodError } from 'zod';
 import { ErrorCode } from '../../domain';
-import { EhrError, FHIR_JSON, operationOutcome, type FhirResource } from '../../domain/ehr';
+import { EhrError, FHIR_JSON, operationOutcome, searchsetBundle, type BundleEntryInput, type BundleLink, type FhirResource } from '../../domain/ehr';
 import type { Role } from '../http/auth';
 import { failureOf, fieldIssues, HttpErrorCode, type Failure } from '../http/problem';
 import { authenticatedHandler, MAX_QUERY_CHARS, readBody, type RequestContext } from '../http/preamble';
@@ -166,6 +166,68 @@ export function countParam(params: Map<string, string[]>, fallback: number, max:
   if (raw === undefined) return fallback;
   if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1) throw invalidParam('_count', 'must be a positive integer');
   return Math.min(Number(raw), max);
+}
+
+/** Where a page starts in a search's matches: `_offset`, as the paging links carry it. */
+export const OFFSET_PARAM = '_offset';
+const MAX_OFFSET = 100_000;
+
+/** `_offset` (0 when absent). */
+export function offsetParam(params: Map<string, string[]>): number {
+  const raw = single(params, OFFSET_PARAM);
+  if (raw === undefined) return 0;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) > MAX_OFFSET) throw invalidParam(OFFSET_PARAM, `must be an integer from 0 to ${MAX_OFFSET}`);
+  return Number(raw);
+}
+
+export interface SearchPage {
+  /** Page size (`_count`). */
+  count: number;
+  /** Index of the page's first match (`_offset`). */
+  offset: number;
+  /** Every match, on all pages. */
+  total: number;
+  /**
+   * Parameters the paging links carry instead of the request's: a default time window resolved to explicit
+   * instants, so later pages cover the same window whatever the clock says when they are fetched.
+   */
+  pinned?: Record<string, string[]>;
+  /** Path the paging links point at when not the request's (a POST operation pages through its GET form). */
+  path?: string;
+}
+
+/**
+ * One page of a search's matches (`entries`: matches offset to offset + count of all, in a stable order) as a
+ * searchset Bundle with `total` and the links self (the request as sent), first, previous, next and last. The links are the request's parameters with the
+ * pinned ones replaced and `_offset` set.
+ */
+export function searchsetPage(
+  ctx: Pick<RequestContext, 'request' | 'services'>,
+  entries: readonly BundleEntryInput[],
+  page: SearchPage,
+  query: URLSearchParams = new URL(ctx.request.url).searchParams,
+): FhirResource {
+  const url = new URL(ctx.request.url);
+  const base = `${baseUrlOf(ctx)}${page.path ?? url.pathname}`;
+  const linkTo = (offset: number) => {
+    const q = new URLSearchParams();
+    for (const [key, value] of query) if (key !== OFFSET_PARAM && !(page.pinned && key in page.pinned)) q.append(key, value);
+    for (const [key, values] of Object.entries(page.pinned ?? {})) for (const value of values) q.append(key, value);
+    if (offset > 0) q.set(OFFSET_PARAM, String(offset));
+    // FHIR search values keep ':' and '|' readable; URLSearchParams would escape them (both forms are valid).
+    return `${base}?${q.toString().replace(/%3A/gi, ':').replace(/%7C/gi, '|').replace(/%2C/gi, ',').replace(/%2F/gi, '/')}`;
+  };
+  const { count, offset, total } = page;
+  const lastOffset = total === 0 ? 0 : Math.floor((total - 1) / count) * count;
+  const links: BundleLink[] = [
+    // A POST operation's self link is its GET form.
+    { relation: 'self', url: ctx.request.method === 'GET' ? `${baseUrlOf(ctx)}${url.pathname}${url.search}` : linkTo(offset) },
+    { relation: 'first', url: linkTo(0) },
+    ...(offset > 0 ? [{ relation: 'previous' as const, url: linkTo(Math.max(0, Math.min(offset, lastOffset + count) - count)) }] : []),
+    ...(offset + count < total ? [{ relation: 'next' as const, url: linkTo(offset + count) }] : []),
+    { relation: 'last', url: linkTo(lastOffset) },
+  ];
+  return searchsetBundle([...entries], links, total);
 }
 
 /** Reads a FHIR JSON body (application/fhir+json or application/json). */

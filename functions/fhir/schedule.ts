@@ -1,13 +1,15 @@
 import { app } from '@azure/functions';
-import { scheduleResource, searchsetBundle } from '../../domain/ehr';
-import { baseUrlOf, fhirHandler, referenceIds, searchParams, type FhirResult } from './http';
+import { scheduleResource } from '../../domain/ehr';
+import { baseUrlOf, countParam, fhirHandler, OFFSET_PARAM, offsetParam, referenceIds, searchParams, searchsetPage, type FhirResult } from './http';
 import { typesOf } from '../../domain/slot-states';
 import { visibleClinics } from '../http/auth';
 import type { ApiContext } from '../http/handlers';
 
-/** GET /fhir/Schedule (role ehr): one Schedule per provider (id = providerId); search by `actor` (Practitioner or Location) or `_id`. */
+/** GET /fhir/Schedule (role ehr): one Schedule per provider (id = providerId); search by `actor` (Practitioner or Location) or `_id`; paged by `_count` and `_offset`. */
 export async function searchSchedules(ctx: ApiContext): Promise<FhirResult> {
-  const params = searchParams(ctx.request, ['actor', '_id']);
+  const params = searchParams(ctx.request, ['actor', '_id', '_count', OFFSET_PARAM]);
+  const count = countParam(params, 500, 2000);
+  const offset = offsetParam(params);
   const actors = referenceIds(params, 'actor', ['Practitioner', 'Location']);
   const ids = referenceIds(params, '_id', ['Schedule'])?.map((r) => r.id);
   const base = baseUrlOf(ctx);
@@ -22,8 +24,7 @@ export async function searchSchedules(ctx: ApiContext): Promise<FhirResult> {
       entries.push({ fullUrl: `${base}/fhir/Schedule/${provider.providerId}`, resource: scheduleResource(provider, types) });
     }
   }
-  const url = new URL(ctx.request.url);
-  return { status: 200, body: searchsetBundle(entries, `${base}${url.pathname}${url.search}`, entries.length) };
+  return { status: 200, body: searchsetPage(ctx, entries.slice(offset, offset + count), { count, offset, total: entries.length }) };
 }
 
 app.http('fhirScheduleSearch', { route: 'fhir/Schedule', methods: ['GET'], authLevel: 'anonymous', handler: fhirHandler(['ehr'], searchSchedules) });

@@ -36,7 +36,7 @@ export async function smsInbound(request: HttpRequest, context: InvocationContex
   const token = twilioAuthToken(services.settings);
   if (!token || !isValidTwilioSignature(token, request.headers.get('x-twilio-signature'), signedUrlOf(request, services.settings.PUBLIC_BASE_URL), params)) {
     context.warn('sms.inbound rejected: bad or missing signature');
-    return { status: 403, body: 'Forbidden' };
+    return { status: 403 }; // empty body (docs/patient-channels.md): nothing for a forger to read
   }
   const parsed = inboundSchema.safeParse({ MessageSid: paramOf(params, 'MessageSid'), From: paramOf(params, 'From'), Body: paramOf(params, 'Body') });
   if (!parsed.success) return xml(400, twiml());

@@ -26,7 +26,7 @@ export async function smsStatus(request: HttpRequest, context: InvocationContext
   const token = twilioAuthToken(services.settings);
   if (!token || !isValidTwilioSignature(token, request.headers.get('x-twilio-signature'), signedUrlOf(request, services.settings.PUBLIC_BASE_URL), params)) {
     context.warn('sms.status rejected: bad or missing signature');
-    return { status: 403, body: 'Forbidden' };
+    return { status: 403 }; // empty body (docs/patient-channels.md): nothing for a forger to read
   }
   const parsed = statusSchema.safeParse({
     MessageSid: paramOf(params, 'MessageSid'),

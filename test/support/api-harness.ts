@@ -6,7 +6,7 @@
  * Use in a test file, before importing any function file:
  *   jest.mock('@azure/functions-core', () => require('./api-harness').functionsCoreStub, { virtual: true });
  */
-import { HttpRequest, InvocationContext, type HttpResponse } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { DateTime } from 'luxon';
 import type { PatientRecord } from '../../domain';
 import { FixedClock, InMemoryAudit, InMemoryOffers, RecordingPublisher, SequentialIds } from '../../domain/memory';
@@ -109,7 +109,8 @@ export async function invoke(method: string, pathAndQuery: string, options: Invo
     .filter((r) => r.methods.includes(method.toUpperCase()))
     .map((r) => ({ r, params: matchRoute(r.route, url.pathname) }))
     .filter((c): c is { r: HttpRoute; params: Record<string, string> } => c.params !== undefined)
-    .sort((a, b) => Object.keys(a.params).length - Object.keys(b.params).length);
+    // As the Functions host ranks them: literal segments, then parameters, and a catch-all ({*rest}) last.
+    .sort((a, b) => Number(a.r.route.includes('{*')) - Number(b.r.route.includes('{*')) || Object.keys(a.params).length - Object.keys(b.params).length);
   const hit = candidates[0];
   if (!hit) throw new Error(`no route for ${method} ${url.pathname}`);
   const headers: Record<string, string> = { ...options.headers };
@@ -140,7 +141,9 @@ export async function invoke(method: string, pathAndQuery: string, options: Invo
     const value = options.extraInputs?.[def.type];
     if (value !== undefined) context.extraInputs.set(def.name, value);
   }
-  const response = (await hit.r.fn.handler(request, context)) as HttpResponse;
+  // Handlers may return an HttpResponse or a plain HttpResponseInit (as the Functions host accepts both).
+  const result = (await hit.r.fn.handler(request, context)) as HttpResponse | HttpResponseInit;
+  const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   const text = await response.text();
   let body: unknown = undefined;
   try {

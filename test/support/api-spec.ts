@@ -16,7 +16,7 @@ export function createSpecChecker() {
 
   /** Returns a list of problems (empty when the response matches the document). */
   return function check(method: string, result: InvokeResult): string[] {
-    const path = `/${result.route.replace(/^\/+/, '')}`;
+    const path = `/${result.route.replace(/^\/+/, '')}`.replace(/\{\*?([A-Za-z0-9_]+)(:[^}?]*)?\??\}/g, '{$1}');
     const operation = (doc.paths[path] as Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }> | undefined)?.[
       method.toLowerCase()
     ];

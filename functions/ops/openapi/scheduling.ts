@@ -43,8 +43,10 @@ import {
   workflowAcceptedSchema,
   workflowParamsSchema,
   workflowStatusSchema,
+  MAX_ABSENCE_DAYS,
 } from '../../api/schemas';
-import { appointmentTypeSchema, clinicSchema, patientSchema, providerSchema } from '../../../domain';
+import { appointmentTypeSchema, clinicSchema, MAX_SEARCH_DAYS, patientSchema, providerSchema } from '../../../domain';
+import { MAX_OVERBOOKING_DAYS } from '../../../domain/risk/overbooking';
 import { problemSchema } from '../../http/problem';
 import { z } from 'zod';
 import type { JsonObject, OpenApiFragment } from '../openapi';
@@ -91,6 +93,16 @@ const body = (schema: z.ZodType, required = true) => ({ required, content: { 'ap
 const commonErrors = { '400': problem('BadRequest'), '401': problem('Unauthorized'), '403': problem('Forbidden') };
 const writeErrors = { ...commonErrors, '413': problem('PayloadTooLarge'), '415': problem('UnsupportedMediaType') };
 
+/** A time window two parameters (or body fields) span, as the server enforces it. */
+export interface TimeRange {
+  from: string;
+  to: string;
+  in: 'query' | 'body';
+  maxDays: number;
+}
+const rangeText = (r: TimeRange) =>
+  `\`${r.from}\` and \`${r.to}\` are instants with an offset; \`${r.to}\` must be after \`${r.from}\` and at most ${r.maxDays} days later, else 400.`;
+
 function operation(o: {
   operationId: string;
   summary: string;
@@ -99,11 +111,14 @@ function operation(o: {
   parameters?: JsonObject[];
   requestBody?: JsonObject;
   responses: Record<string, JsonObject>;
+  /** A [from, to) window the server checks: to after from, at most maxDays apart (400 otherwise). */
+  range?: TimeRange;
 }): JsonObject {
   return {
     operationId: o.operationId,
     summary: o.summary,
-    description: `Roles: ${o.roles}.`,
+    description: `Roles: ${o.roles}.${o.range ? ` ${rangeText(o.range)}` : ''}`,
+    ...(o.range ? { 'x-slotflow-range': o.range } : {}),
     tags: o.tags,
     ...(o.parameters && o.parameters.length > 0 ? { parameters: o.parameters } : {}),
     ...(o.requestBody ? { requestBody: o.requestBody } : {}),
@@ -214,6 +229,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: frontDesk,
         roles: staff,
         parameters: s.queryParameters(slotQuerySchema),
+        range: { from: 'from', to: 'to', in: 'query', maxDays: MAX_SEARCH_DAYS },
         responses: {
           '200': ok('Free slots', s.output(freeSlotListSchema)),
           ...commonErrors,
@@ -254,6 +270,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: frontDesk,
         roles: staff,
         parameters: s.queryParameters(appointmentListQuerySchema),
+        range: { from: 'from', to: 'to', in: 'query', maxDays: 366 },
         responses: {
           '200': ok('A page of appointments', s.output(appointmentPageSchema)),
           ...commonErrors,
@@ -267,6 +284,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: frontDesk,
         roles: staff,
         parameters: s.queryParameters(overbookingQuerySchema),
+        range: { from: 'from', to: 'to', in: 'query', maxDays: MAX_OVERBOOKING_DAYS },
         responses: { '200': ok('Suggestions', s.output(overbookingSuggestionListSchema)), ...commonErrors, '404': problem('NotFound') },
       }),
     },
@@ -378,6 +396,7 @@ export const openApiFragment: OpenApiFragment = {
         tags: waitlistTag,
         roles: staff,
         parameters: s.queryParameters(offerQuerySchema),
+        range: { from: 'from', to: 'to', in: 'query', maxDays: 7 },
         responses: {
           '200': ok('Offers', s.output(offerListSchema)),
           ...commonErrors,
@@ -393,6 +412,7 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [...s.pathParameters(providerParamsSchema), idempotencyKey],
         requestBody: body(absenceBodySchema),
+        range: { from: 'from', to: 'to', in: 'body', maxDays: MAX_ABSENCE_DAYS },
         responses: {
           '202': ok('Workflow started (or already running)', ref('WorkflowAccepted')),
           ...writeErrors,

@@ -1,5 +1,8 @@
 import {
+  bookableWindow,
   bookingPolicySchema,
+  bookingTimeRuleBroken,
+  channels,
   checkBooking,
   checkCancellation,
   checkNoShow,
@@ -230,5 +233,33 @@ describe('checkNoShow', () => {
     for (const status of ['pending', 'arrived', 'checked-in', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error'] as AppointmentStatus[]) {
       expect(codeOf(() => checkNoShow(at(-15, status), NOW))).toBe(ErrorCode.INVALID_TRANSITION);
     }
+  });
+});
+
+describe('bookableWindow: the one timing rule of booking and of every free-slot list', () => {
+  const offsets = [{ minutes: -1 }, { minutes: 0 }, { minutes: 1 }, { minutes: 59 }, { minutes: 60 }, { days: 90 }, { days: 90, minutes: 1 }];
+  test.each([...channels])('checkBooking refuses exactly the starts bookingTimeRuleBroken names (channel %s)', (channel: Channel) => {
+    for (const offset of offsets) {
+      const s = slotIn(offset);
+      const broken = bookingTimeRuleBroken(Date.parse(s.start), bookableWindow(NOW, policy, channel));
+      let thrown: string | undefined;
+      try {
+        checkBooking(booking({ slot: s, channel }));
+      } catch (e) {
+        thrown = (e as DomainError).code;
+      }
+      expect([offset, thrown]).toEqual([offset, broken]);
+    }
+  });
+
+  test('self-service channels need the minimum notice; the EHR has no horizon; nobody books a started slot', () => {
+    const at = (channel: Channel, offset: { minutes?: number; days?: number }) =>
+      bookingTimeRuleBroken(NOW.plus(offset).toMillis(), bookableWindow(NOW, policy, channel));
+    expect(at('api', { minutes: 0 })).toBe(ErrorCode.IN_THE_PAST);
+    expect(at('api', { minutes: 1 })).toBeUndefined();
+    expect(at('link', { minutes: 59 })).toBe(ErrorCode.TOO_LITTLE_NOTICE);
+    expect(at('sms', { minutes: 60 })).toBeUndefined();
+    expect(at('api', { days: 91 })).toBe(ErrorCode.BEYOND_HORIZON);
+    expect(at('ehr', { days: 400 })).toBeUndefined();
   });
 });

@@ -92,7 +92,7 @@ const openApiStructure = {
     response: { type: 'object', required: ['description'], properties: { description: { type: 'string' }, content: { $ref: '#/$defs/content' } } },
     content: {
       type: 'object',
-      propertyNames: { pattern: '^[a-z*]+/[a-z0-9.+*-]+$' },
+      propertyNames: { pattern: '^[a-z*][a-z0-9.+*-]*/[a-z0-9.+*-]+$' },
       additionalProperties: { type: 'object', properties: { schema: { type: ['object', 'boolean'] } } },
     },
     parameterOrRef: { anyOf: [{ $ref: '#/$defs/ref' }, { $ref: '#/$defs/parameter' }] },
