@@ -30,6 +30,7 @@ import './fhir/appointment';
 import './fhir/bulk-publish';
 import './fhir/http';
 import './fhir/metadata';
+import './fhir/not-served';
 import './fhir/schedule';
 import './fhir/slot';
 import './ehr/hl7v2';
