@@ -138,13 +138,14 @@ describe('durable local Cosmos', () => {
     await expect((await containerOf(restored.client)).items.create({ id: 'slot-1', pk: 'c1' })).rejects.toMatchObject({ code: 409 });
   });
 
-  it('concurrent writes share fsyncs (group commit)', async () => {
+  // Whether writes that arrive over HTTP share an fsync depends on timing (on a quiet machine each may be
+  // synced before the next arrives), so sharing is asserted where it is deterministic: the AppendLog test
+  // (appends in one turn). Here: 60 concurrent acknowledged writes all survive a crash copy.
+  it('concurrent acknowledged writes all survive a crash', async () => {
     const dir = tempDir();
     const a = await open(dir);
     const appts = await containerOf(a.client);
-    const before = a.store.stats.syncs;
     await Promise.all(Array.from({ length: 60 }, (_, i) => appts.items.create({ id: `g${i}`, pk: `p${i % 3}` })));
-    expect(a.store.stats.syncs - before).toBeLessThan(60);
     const restored = await open(crashCopy(dir));
     expect((await allDocs(await containerOf(restored.client))).length).toBe(60);
   });
