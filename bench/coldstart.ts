@@ -22,7 +22,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { DateTime } from 'luxon';
-import { restoreCosmos, startLocalCosmos } from '../local/host/cosmos';
+import { startLocalCosmos } from '../local/host/cosmos';
+import { CosmosJournal } from '../local/host/cosmos-journal';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -306,9 +307,13 @@ async function main(): Promise<void> {
 
     // Part 3: Cosmos already running (seeded from the same snapshot).
     const cosmos = await startLocalCosmos();
-    await restoreCosmos(cosmos.endpoint, cosmos.key, join(seed, 'cosmos', 'snapshot.json'));
+    // The seeded folder is a journal (snapshot + log): restore it the way the host does, from a copy.
+    const cosmosDir = join(seed, 'cosmos-part3');
+    cpSync(join(seed, 'cosmos'), cosmosDir, { recursive: true });
+    const { store: journal } = await CosmosJournal.open(cosmos.account!, cosmosDir, { fsync: false });
     const remoteSamples = new Map(hostVariants.map((v) => [v.key, [] as Record<string, number>[]]));
     for (let i = 0; i < RUNS; i++) for (const v of hostVariants) remoteSamples.get(v.key)!.push(await remoteOnce(cosmos, v.entry, v.env));
+    await journal.stop();
     await cosmos.stop();
     const remote = hostVariants.map((v) => {
       const s = remoteSamples.get(v.key)!;
