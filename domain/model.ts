@@ -173,6 +173,17 @@ export const clinicIdentifierSchema = z
   .strict();
 export type ClinicIdentifier = z.infer<typeof clinicIdentifierSchema>;
 
+/** Reminder offsets before the visit, in hours (1 hour to 14 days, at most 5). */
+const reminderOffsetsSchema = z
+  .array(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 14),
+  )
+  .max(5);
+
 export const clinicSchema = z
   .object({
     clinicId: entityIdSchema,
@@ -190,53 +201,13 @@ export const clinicSchema = z
     bookingPolicy: bookingPolicySchema.default(bookingPolicySchema.parse({})),
     offerPolicy: offerPolicySchema.default(offerPolicySchema.parse({})),
     /** Reminder offsets before the visit, in hours. */
-    reminderHoursBefore: z
-      .array(
-        z
-          .number()
-          .int()
-          .min(1)
-          .max(24 * 14),
-      )
-      .max(5)
-      .default([48, 2]),
+    reminderHoursBefore: reminderOffsetsSchema.default([48, 2]),
     /**
      * Reminder offsets per no-show risk band, overriding the cadence derived from reminderHoursBefore
      * (low: its earliest reminder only; high: plus one the day before). docs/no-show-risk.md.
      */
     reminderHoursByRiskBand: z
-      .object({
-        low: z
-          .array(
-            z
-              .number()
-              .int()
-              .min(1)
-              .max(24 * 14),
-          )
-          .max(5)
-          .optional(),
-        medium: z
-          .array(
-            z
-              .number()
-              .int()
-              .min(1)
-              .max(24 * 14),
-          )
-          .max(5)
-          .optional(),
-        high: z
-          .array(
-            z
-              .number()
-              .int()
-              .min(1)
-              .max(24 * 14),
-          )
-          .max(5)
-          .optional(),
-      })
+      .object({ low: reminderOffsetsSchema.optional(), medium: reminderOffsetsSchema.optional(), high: reminderOffsetsSchema.optional() })
       .strict()
       .optional(),
     /** Overbooking suggestions list provider-days whose expected no-shows reach this (default 1). docs/no-show-risk.md. */
