@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { optimizeAssignment, OptimizerInputError, type OptimizationInstance } from '../domain/optimizer';
+import { type CliIo, processIo, runAsMain, UsageError } from './cli';
 
 const USAGE = `usage: npm run -s optimize -- <instance.json | -> [--time-limit-ms N] [--mip-gap G] [--greedy] [--compact] [--out result.json]
        npm run -s optimize -- --example
@@ -104,16 +105,8 @@ function parseArgs(argv: string[]): CliArgs {
   return args;
 }
 
-class UsageError extends Error {}
-
 /** Runs the CLI; returns the exit code. */
-/** Where the CLI writes: stdout and stderr, or captures in tests. */
-export interface CliIo {
-  out: { write(text: string): unknown };
-  err: { write(text: string): unknown };
-}
-
-export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let args: CliArgs;
   try {
     args = parseArgs(argv);
@@ -156,14 +149,4 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`optimize: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsMain(module, 'optimize', (argv) => main(argv));

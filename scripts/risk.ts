@@ -21,18 +21,12 @@ import {
   type RiskModel,
 } from '../domain/risk';
 import { isIanaZone } from '../domain/time';
+import { type CliIo, processIo, runAsMain, UsageError } from './cli';
 
 const USAGE = `usage: npm run risk -- train <history.ndjson | -> [--out model.json] [--clinic ID] [--time-zone ZONE]
                         [--cancellation-window-hours H] [--test-fraction F] [--trained-at ISO]
        npm run risk -- evaluate <model.json> <history.ndjson | -> [--all] [--clinic ID] [--cancellation-window-hours H] [--json]`;
 
-/** Where the CLI writes: stdout and stderr, or captures in tests. */
-export interface CliIo {
-  out: { write(text: string): unknown };
-  err: { write(text: string): unknown };
-}
-
-class UsageError extends Error {}
 /** Bad input (exit 2): the message names the line and field, never a value. */
 class InputError extends Error {}
 
@@ -198,7 +192,7 @@ async function run(args: CliArgs, io: CliIo): Promise<number> {
 }
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let args: CliArgs;
   try {
     args = parseArgs(argv);
@@ -221,14 +215,4 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`risk: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsMain(module, 'risk', (argv) => main(argv));

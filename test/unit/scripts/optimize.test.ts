@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, EXAMPLE_INSTANCE, type CliIo } from '../../../scripts/optimize';
+import type { CliIo } from '../../../scripts/cli';
+import { main, EXAMPLE_INSTANCE } from '../../../scripts/optimize';
 import { parseInstance } from '../../../domain/optimizer';
 
 function capture(): { io: CliIo; out: () => string; err: () => string } {

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type CliIo } from '../../../scripts/risk';
+import type { CliIo } from '../../../scripts/cli';
+import { main } from '../../../scripts/risk';
 import { riskModelSchema } from '../../../domain/risk';
 import { generateHistory, toNdjson } from '../../../testkit/risk-history';
 

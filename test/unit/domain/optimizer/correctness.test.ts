@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { instantMs } from '../../../../domain/optimizer/schema';
 import { buildModel, optimizeAssignment, OptimizerInputError, parseInstance, provideGlpk, type OptimizationInstance } from '../../../../domain/optimizer';
 import { generateInstance, prng } from '../../../../testkit/optimizer-instances';
-import { main, type CliIo } from '../../../../scripts/optimize';
+import type { CliIo } from '../../../../scripts/cli';
+import { main } from '../../../../scripts/optimize';
 import { glpkForJest } from './glpk-for-jest';
 
 const at = (day: string, hhmm: string): string => `${day}T${hhmm}:00Z`;
