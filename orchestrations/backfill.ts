@@ -83,24 +83,35 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     if (round >= list.policy.maxRounds) return result('max-rounds');
     round += 1;
 
-    const batch = list.candidates.slice(0, list.policy.batchSize);
-    batch.forEach((c) => offered.add(c.waitlistEntryId));
     const expiresAt = offerExpiresAt(now, slotStart, list.policy);
-    const sendTasks: Task[] = batch.map((c) =>
-      context.df.callActivityWithRetry(Activities.sendOffer, activityRetry, {
-        slotId: input.slotId,
-        waitlistEntryId: c.waitlistEntryId,
-        patientId: c.patientId,
-        round,
-        expiresAt: expiresAt.toISO(),
-        workflowInstanceId: context.df.instanceId,
-      }),
-    );
-    const sent: SentOffer[] = yield context.df.Task.all(sendTasks);
-    const open = new Map(sent.filter((s) => s.outcome === 'sent').map((s) => [s.offerId, s]));
+    // A candidate who cannot be texted (daily SMS limit, entry taken by another open offer or a
+    // concurrent backfill) makes room for the next one in the same round.
+    const open = new Map<string, SentOffer>();
+    let pending = list.candidates;
+    while (open.size < list.policy.batchSize && pending.length > 0) {
+      const batch = pending.slice(0, list.policy.batchSize - open.size);
+      pending = pending.slice(batch.length);
+      batch.forEach((c) => offered.add(c.waitlistEntryId));
+      const sendTasks: Task[] = batch.map((c) =>
+        context.df.callActivityWithRetry(Activities.sendOffer, activityRetry, {
+          slotId: input.slotId,
+          waitlistEntryId: c.waitlistEntryId,
+          patientId: c.patientId,
+          round,
+          expiresAt: expiresAt.toISO(),
+          workflowInstanceId: context.df.instanceId,
+        }),
+      );
+      const sent: SentOffer[] = yield context.df.Task.all(sendTasks);
+      for (const s of sent) if (s.outcome === 'sent') open.set(s.offerId, s);
+    }
     for (const s of open.values()) outcomes.set(s.offerId, 'sent');
     context.df.setCustomStatus({ state: 'offering', round, openOffers: [...open.keys()], expiresAt: expiresAt.toISO() });
-    if (open.size === 0) continue;
+    if (open.size === 0) {
+      // Nobody could be texted: not a round. The next load excludes everyone tried, so this ends.
+      round -= 1;
+      continue;
+    }
 
     const expiry: TimerTask = context.df.createTimer(expiresAt.toJSDate());
     while (open.size > 0) {

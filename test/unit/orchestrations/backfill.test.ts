@@ -22,6 +22,8 @@ interface Options {
   slotStart?: string;
   notSent?: string[];
   booked?: boolean;
+  /** At most this many candidates per load (the real activity loads twice the batch size). */
+  loadLimit?: number;
 }
 
 function stubs(o: Options = {}): { activities: Record<string, ActivityStub>; calls: { closes: unknown[]; books: unknown[]; sends: unknown[] } } {
@@ -31,7 +33,10 @@ function stubs(o: Options = {}): { activities: Record<string, ActivityStub>; cal
     activities: {
       [Activities.loadCandidates]: (raw) => {
         const inp = raw as { excludeEntryIds: string[] };
-        const candidates = (o.candidates ?? entries).filter((e) => !inp.excludeEntryIds.includes(e)).map((e) => ({ waitlistEntryId: e, patientId: `p-${e}` }));
+        const candidates = (o.candidates ?? entries)
+          .filter((e) => !inp.excludeEntryIds.includes(e))
+          .slice(0, o.loadLimit)
+          .map((e) => ({ waitlistEntryId: e, patientId: `p-${e}` }));
         return { slotFree: o.slotFree ? o.slotFree() : true, slotStart: o.slotStart ?? SLOT_START, timeZone: 'America/New_York', policy, candidates };
       },
       [Activities.sendOffer]: (raw) => {
@@ -196,6 +201,52 @@ describe('backfill orchestrator', () => {
       return r.history.map((h) => [h.EventType, h.Name ?? '', h.Timestamp, h.FireAt ?? '']);
     };
     expect(await run()).toEqual(await run());
+  });
+});
+
+describe('backfill orchestrator when candidates cannot be texted', () => {
+  const many = Array.from({ length: 20 }, (_, i) => `e${i + 1}`);
+  const sendsOf = (r: Awaited<ReturnType<typeof simulateOrchestration>>) =>
+    r.activityCalls.filter((c) => c.name === Activities.sendOffer).map((c) => (c.input as { waitlistEntryId: string }).waitlistEntryId);
+
+  it('fills a round with the next candidates when some of its batch cannot be texted', async () => {
+    const s = stubs({ notSent: ['e2'] });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e4', 'yes', 10)] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    expect(out.rounds).toBe(1);
+    expect(sendsOf(r)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    // e4 was offered in round 1, at once, and the two others of the round are told the slot is gone.
+    expect(s.calls.closes).toEqual([{ offerIds: ['o-e1', 'o-e3'], status: 'unavailable', notify: true }]);
+  });
+
+  it('does not end at max-rounds with no offer sent while texted-able candidates wait', async () => {
+    // 15 candidates (daily limit reached, held by another offer or another backfill) are more than
+    // maxRounds (5) x batchSize (3); each load brings only 6.
+    const s = stubs({ candidates: many, notSent: many.slice(0, 15), loadLimit: 6 });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e17', 'yes', 10)] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    expect(out.rounds).toBe(1);
+    expect(sendsOf(r)).toEqual(many.slice(0, 18));
+    expect(s.calls.books).toEqual([{ offerId: 'o-e17' }]);
+    expect(out.offers).toEqual(
+      expect.arrayContaining([
+        { offerId: 'o-e17', status: 'accepted' },
+        { offerId: 'o-e16', status: 'unavailable' },
+        { offerId: 'o-e18', status: 'unavailable' },
+      ]),
+    );
+  });
+
+  it('ends with no-candidates, not max-rounds, when nobody at all can be texted', async () => {
+    const s = stubs({ candidates: many, notSent: many, loadLimit: 6 });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('no-candidates');
+    expect(out.rounds).toBe(0);
+    expect(sendsOf(r)).toEqual(many);
+    expect(r.now).toBe(T0); // nobody to wait for
   });
 });
 
