@@ -134,7 +134,7 @@ export type NoticeOutcome = PatientSmsOutcome['outcome'];
  */
 export async function notifyPatient(
   deps: SmsDeps,
-  notice: PatientNotice & { patientId: string; clinic: Clinic; purpose: SmsPurpose; correlationId: string },
+  notice: PatientNotice & { patientId: string; clinic: Clinic; purpose: SmsPurpose; correlationId: string; inReplyToPatient?: boolean },
 ): Promise<NoticeOutcome> {
   const result = await sendPatientSms(deps, {
     patientId: notice.patientId,
@@ -144,6 +144,7 @@ export async function notifyPatient(
     purpose: notice.purpose,
     correlationId: notice.correlationId,
     ...('offerId' in notice && notice.offerId ? { offerId: notice.offerId } : {}),
+    ...(notice.inReplyToPatient ? { inReplyToPatient: true } : {}),
   } as PatientSmsRequest<SmsTemplate>);
   return result.outcome;
 }

@@ -326,7 +326,8 @@ export async function bookOffer(deps: AcceptDeps & SettleDeps, offerId: string):
     case 'already-accepted':
       return { booked: true, ...(acceptance.appointmentId ? { appointmentId: acceptance.appointmentId } : {}) };
     default:
-      await settleOffer(deps, offerId, 'unavailable', { notify: true });
+      // The patient said YES and waits for the answer: it goes out past the daily limit and quiet hours.
+      await settleOffer(deps, offerId, 'unavailable', { notify: true, inReplyToPatient: true });
       return { booked: false };
   }
 }
@@ -339,10 +340,16 @@ export type OfferSettlement = Exclude<OfferStatus, 'sent' | 'accepted'>;
 /**
  * Settles a `sent` offer as declined (the patient said NO), expired (nobody answered in time) or
  * unavailable (the slot went elsewhere, or the offer could not be texted), puts an offered entry back
- * on the waitlist, emits `offer.expired` for expiries, and texts `offer-taken` when `notify` is set.
- * An offer that is not `sent` any more is left as it is (returns undefined).
+ * on the waitlist, emits `offer.expired` for expiries, and texts `offer-taken` when `notify` is set
+ * (`inReplyToPatient`: it answers the patient's own YES, so neither the daily limit nor quiet hours
+ * hold it back). An offer that is not `sent` any more is left as it is (returns undefined).
  */
-export async function settleOffer(deps: SettleDeps, offerId: string, status: OfferSettlement, opts: { notify: boolean }): Promise<WaitlistOffer | undefined> {
+export async function settleOffer(
+  deps: SettleDeps,
+  offerId: string,
+  status: OfferSettlement,
+  opts: { notify: boolean; inReplyToPatient?: boolean },
+): Promise<WaitlistOffer | undefined> {
   const offer = await deps.offers.get(offerId);
   if (!offer || offer.status !== 'sent') return undefined;
   const at = deps.clock.now().toUTC().toISO()!;
@@ -365,6 +372,7 @@ export async function settleOffer(deps: SettleDeps, offerId: string, status: Off
       offerId: offer.offerId,
       purpose: 'offer-taken',
       correlationId: offer.workflowInstanceId,
+      ...(opts.inReplyToPatient ? { inReplyToPatient: true } : {}),
     });
   }
   return settled;

@@ -61,6 +61,25 @@ async function offered(over: Partial<WaitlistOffer> = {}): Promise<WaitlistOffer
   return deps.offers.update({ ...made, ...over, version: made.version + 1 }, made.version);
 }
 
+/** Ten messages to pat-1 in the last hours: the default daily limit is reached. */
+async function reachDailyLimit(): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    const at = NOW.minus({ minutes: 30 + i }).toUTC().toISO()!;
+    await deps.smsMessages.create({
+      messageId: `SM-earlier-${i}`,
+      patientId: 'pat-1',
+      clinicId: 'clinic-1',
+      purpose: 'reminder',
+      template: 'reminder',
+      language: 'en',
+      correlationId: `earlier-${i}`,
+      status: 'delivered',
+      sentAt: at,
+      updatedAt: at,
+    });
+  }
+}
+
 async function setEntry(over: Partial<WaitlistEntry>): Promise<void> {
   const e = await entry();
   await deps.waitlist.update({ ...e, ...over, version: e.version + 1 }, e.version);
@@ -226,6 +245,14 @@ describe('bookOffer (the workflow carrying out a YES)', () => {
     expect(texts()).toEqual([['pat-1', 'offer-taken']]);
   });
 
+  it('the "slot taken" answer to a YES goes out even when the daily SMS limit is reached', async () => {
+    await offered();
+    await reachDailyLimit();
+    await bookAppointment(deps, { slotId: SLOT, patientId: 'pat-2', appointmentType: 'checkup', channel: 'api', actor: staff });
+    expect(await bookOffer(deps, OFFER_ID)).toEqual({ booked: false });
+    expect(texts()).toEqual([['pat-1', 'offer-taken']]);
+  });
+
   it('an offer accepted through a link is reported booked without booking again', async () => {
     await offered();
     await acceptOffer(deps, { offerId: OFFER_ID, channel: 'link', patientId: 'pat-1' });
@@ -266,6 +293,14 @@ describe('settleOffer (decline, expire, unavailable)', () => {
     await settleOffer(deps, OFFER_ID, 'unavailable', { notify: true });
     expect((await offer()).status).toBe('unavailable');
     expect(texts()).toEqual([['pat-1', 'offer-taken']]);
+  });
+
+  it('unavailable with notify to a patient who did not reply keeps to the daily SMS limit', async () => {
+    await offered();
+    await reachDailyLimit();
+    await settleOffer(deps, OFFER_ID, 'unavailable', { notify: true });
+    expect((await offer()).status).toBe('unavailable');
+    expect(texts()).toEqual([]);
   });
 
   it('an offer no longer sent is left alone, and so is its entry', async () => {
