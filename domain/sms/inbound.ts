@@ -9,7 +9,7 @@ import { parseSlotId } from '../ids';
 import type { Actor, Appointment, Clinic } from '../model';
 import type { PatientRecord } from '../ports';
 import { bookAppointment, cancelAppointment, confirmAppointment, searchFreeSlots, type SchedulingDeps } from '../scheduling';
-import { isOfferOpenTo, type OfferDeps } from '../waitlist/offers';
+import { isOfferOpenTo, settleOffer, type OfferDeps } from '../waitlist/offers';
 import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
 import { classifyOffer, decideReply, type OfferState, type ReplyAction } from './replies';
 import { parseReply } from './keywords';
@@ -18,7 +18,7 @@ import { smsClinicOf } from './send';
 import { renderSms, type SmsClinic, type SmsTemplate, type SmsTemplateParams } from './templates';
 
 /** What reply handling touches: scheduling (confirm, cancel, BOOK), offers, the waitlist, BOOK lists, message records, audit. */
-export type ReplyDeps = Pick<OfferDeps, keyof SchedulingDeps | 'offers' | 'waitlist' | 'idempotency' | 'audit' | 'smsMessages'>;
+export type ReplyDeps = Pick<OfferDeps, keyof SchedulingDeps | 'offers' | 'waitlist' | 'idempotency' | 'audit' | 'smsMessages' | 'sms'>;
 
 /** How long a BOOK list stays pickable. */
 export const BOOK_LIST_TTL_MINUTES = 120;
@@ -170,11 +170,28 @@ async function replyToOffer(
     return answer(fresh.kind === 'taken' ? 'offer-taken' : fresh.kind === 'expired' || state.kind === 'expired' ? 'offer-expired' : 'no-open-offer', {});
   }
   const payload: OfferReplyPayload = { offerId: offer.offerId, patientId: patient.patientId, reply: action.reply, messageSid: sms.messageSid, channel: 'sms' };
-  // The workflow that made the offer is gone: the offer cannot be taken any more.
-  if ((await workflow.raiseOfferReply(offer.workflowInstanceId, payload)) === 'gone') return answer('offer-expired', {});
+  if ((await workflow.raiseOfferReply(offer.workflowInstanceId, payload)) === 'gone') return answerWorkflowGone(deps, offer.offerId, patient.patientId, answer);
   if (action.reply === 'no') return answer('offer-declined', {});
   const slotStart = await slotStartOf(offer.slotId);
   return answer('offer-checking', slotStart ? { start: slotStart } : {});
+}
+
+/**
+ * The workflow that made the offer has ended or is missing, so nobody will act on the reply: the
+ * answer says what the offer's record says now. An offer still `sent` (its workflow ended without
+ * settling it, e.g. state restored from before the workflow's last steps) has ended: it is settled as
+ * expired, so the patient's entry waits again and later replies do not find it open. An offer the
+ * workflow accepted for this patient just before it ended is being booked (the workflow texts the result).
+ */
+async function answerWorkflowGone(deps: ReplyDeps, offerId: string, patientId: string, answer: Answer): Promise<string> {
+  const offer = await deps.offers.get(offerId);
+  if (offer?.status === 'accepted' && offer.patientId === patientId) {
+    const slotStart = await slotStartOf(offer.slotId);
+    return answer('offer-checking', slotStart ? { start: slotStart } : {});
+  }
+  if (offer?.status === 'unavailable') return answer('offer-taken', {});
+  if (offer?.status === 'sent') await settleOffer(deps, offerId, 'expired', { notify: false });
+  return answer('offer-expired', {});
 }
 
 async function slotStartOf(slotId: string): Promise<string | undefined> {

@@ -23,6 +23,9 @@ export type OfferReplyPayload = z.input<typeof offerReplySchema>;
 
 /** The backfill workflow waiting on an offer (a durable external event in production). */
 export interface OfferReplyRaiser {
-  /** Raises OFFER_REPLY_EVENT on the workflow instance; `gone` when that instance no longer exists. */
+  /**
+   * Raises OFFER_REPLY_EVENT on the workflow instance; `gone` when that instance does not exist or
+   * has ended (it will not act on the reply; one that ended just after the raise may have heard it).
+   */
   raiseOfferReply(workflowInstanceId: string, reply: OfferReplyPayload): Promise<'raised' | 'gone'>;
 }

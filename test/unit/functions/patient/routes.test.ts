@@ -276,6 +276,63 @@ describe('POST /api/sms/inbound: offers', () => {
     expect(String(res.body)).toContain('that offer has ended');
   });
 
+  /** A durable client whose instance reports `statuses` in turn (then the last one); raises are recorded. */
+  function clientWithStatus(statuses: string[], onRaise: () => Promise<void> = async () => undefined) {
+    const seen = [...statuses];
+    return {
+      getStatus: async () => ({ runtimeStatus: seen.length > 1 ? seen.shift() : seen[0] }),
+      raiseEvent: async (instanceId: string, name: string, data: unknown) => {
+        world.raised.push({ instanceId, name, data });
+        await onRaise();
+      },
+    };
+  }
+  async function textWith(client: unknown, body: string) {
+    const params = { MessageSid: nextSid(), From: PHONE, To: LOCAL_SMS_FROM, Body: body };
+    const ctx = context(world);
+    ctx.extraInputs.set(durableClientInput, client);
+    const res = await smsInbound(formRequest(INBOUND_URL, params, sign(INBOUND_URL, params)), ctx);
+    return { status: res.status ?? 200, body: String(res.body) };
+  }
+
+  it('a YES to an offer whose workflow has completed is answered as ended and the stale offer is closed', async () => {
+    // E.g. state restored from before the workflow settled it: the record still says sent.
+    await world.offers.create(offer());
+    const r = await textWith(clientWithStatus(['Completed']), 'YES');
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('that offer has ended');
+    expect(r.body).not.toContain('checking');
+    expect(world.raised).toHaveLength(0);
+    expect((await world.offers.get('off-1'))?.status).toBe('expired');
+    // A second YES finds no open offer (this fixture has no record of the offer SMS to name it).
+    expect((await textWith(clientWithStatus(['Completed']), 'YES')).body).toContain('there is no open offer');
+    expect(world.raised).toHaveLength(0);
+  });
+
+  it('a workflow that ends between the check and the raise: the answer follows the offer record', async () => {
+    await world.offers.create(offer());
+    const ended = await textWith(clientWithStatus(['Running', 'Completed']), 'YES');
+    expect(world.raised).toHaveLength(1);
+    expect(ended.body).toContain('that offer has ended');
+
+    // The same race where the workflow took this YES before it ended: the booking is under way.
+    await world.offers.create(offer({ offerId: 'off-2', slotId: 'p1.20260303T1500' }));
+    const accept = async () => {
+      const o = (await world.offers.get('off-2'))!;
+      await world.offers.update({ ...o, status: 'accepted', version: o.version + 1 }, o.version);
+    };
+    const taken = await textWith(clientWithStatus(['Running', 'Completed'], accept), 'YES');
+    expect(taken.body).toContain('checking');
+  });
+
+  it('a running workflow gets the reply and the patient is told it is being checked', async () => {
+    await world.offers.create(offer());
+    const r = await textWith(clientWithStatus(['Running']), 'YES');
+    expect(world.raised).toHaveLength(1);
+    expect(r.body).toContain('checking');
+    expect((await world.offers.get('off-1'))?.status).toBe('sent');
+  });
+
   it('a durable client failure is a 500 and the same MessageSid can be retried', async () => {
     await world.offers.create(offer());
     const params = { MessageSid: nextSid(), From: PHONE, To: LOCAL_SMS_FROM, Body: 'YES' };
