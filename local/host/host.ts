@@ -7,7 +7,7 @@ import { CosmosSnapshotter, startLocalCosmos, type LocalCosmos } from './cosmos'
 import { CosmosJournal } from './cosmos-journal';
 import { DurableBackend } from './durable/backend';
 import { DURABLE_API_PATH, durableClientBindingData, handleDurableApi } from './durable/client-api';
-import { FileInstanceStore, MemoryInstanceStore } from './durable/store';
+import { FileInstanceStore, JournalInstanceStore, MemoryInstanceStore } from './durable/store';
 import { HttpDispatcher, problem } from './http';
 import { consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { FunctionRegistry } from './registry';
@@ -224,7 +224,14 @@ export class LocalHost {
     this.dispatcher = new HttpDispatcher({ registry: this.registry, routePrefix, resolveExtraInput: this.resolveExtraInput, logger: this.logger });
     this.backend = new DurableBackend({
       registry: this.registry,
-      store: dataDir === null ? new MemoryInstanceStore() : new FileInstanceStore(dataDir),
+      store:
+        dataDir === null
+          ? new MemoryInstanceStore()
+          : durableLog
+            ? new JournalInstanceStore(dataDir, {
+                onError: (err) => this.logger('error', `[host] durable journal failed, workflow changes are no longer acknowledged: ${err.message}`),
+              })
+            : new FileInstanceStore(dataDir),
       logger: this.logger,
       resolveExtraInput: this.resolveExtraInput,
       maxConcurrentActivities: hostJson.maxConcurrentActivityFunctions,

@@ -219,9 +219,14 @@ export class AppendLog {
 
   /** Queues a record (anything JSON.stringify accepts) for the next group write; returns its sequence number. */
   append(record: unknown): number {
+    return this.appendSerialized(JSON.stringify(record));
+  }
+
+  /** `append` for a record the caller has already serialised (`json` must be one JSON value). */
+  appendSerialized(json: string): number {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error(`log ${this.name} is closed`);
-    const text = JSON.stringify(record);
+    const text = json;
     this.pending.push(text);
     this.segmentBytes += text.length + 1;
     this.appended++;

@@ -71,6 +71,11 @@ export class Journal {
     return this.log.append(record);
   }
 
+  /** `append` for a record already serialised as JSON. */
+  appendSerialized(json: string): number {
+    return this.log.appendSerialized(json);
+  }
+
   whenDurable(lsn?: number): Promise<void> {
     return this.log.whenDurable(lsn);
   }

@@ -12,7 +12,8 @@ import { runAtOnce, type BackgroundRunner } from '../priority';
  * sub-orchestrations and delivers external events. Each instance record is persisted after every
  * change, so a restarted backend resumes all running instances: activities whose completion was not
  * recorded run again (at-least-once, as in Azure), nothing else repeats. What a client asked for
- * (start, raise event, terminate, suspend, resume) is written before the call returns; the backend's
+ * (start, raise event, terminate, suspend, resume) is written before the call returns, and the
+ * durable client API answers only once it is on disk (`whenDurable`, the store's fsync); the backend's
  * own progress (episode results, completions, timer firings) is written at most PROGRESS_FLUSH_MS
  * later, every change of an instance in that window coalesced into one write, so a hard kill can lose
  * at most that window's progress, which is then redone: the episode replays, the activity runs again
@@ -104,6 +105,7 @@ export class DurableBackend {
   /** Records changed by the backend's own progress, written within PROGRESS_FLUSH_MS (see persistSoon). */
   private readonly dirty = new Map<string, InstanceRecord>();
   private flushScheduled = false;
+  private storeClosed = false;
   private started = false;
   private stopped = false;
   /** Episodes run since start (for benchmarks and tests). */
@@ -140,6 +142,16 @@ export class DurableBackend {
     this.timers.clear();
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
     this.flush();
+    this.storeClosed = true;
+    await this.store.close?.();
+  }
+
+  /**
+   * Resolves once every instance change so far is on disk (the store's fsync); the durable client
+   * API answers a start, raise, terminate, suspend or resume only after this.
+   */
+  whenDurable(): Promise<void> {
+    return this.store.whenDurable?.() ?? Promise.resolve();
   }
 
   // --- client operations -------------------------------------------------------------------------
@@ -612,6 +624,7 @@ export class DurableBackend {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.storeClosed) return;
     const records = [...this.dirty.values()];
     this.dirty.clear();
     for (const r of records) {

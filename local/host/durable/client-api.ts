@@ -62,6 +62,17 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(text);
 }
 
+class NotDurableError extends Error {}
+
+/** What a client asked for is answered only once it is on disk (a hard kill after the answer loses none of it). */
+async function durable(backend: DurableBackend): Promise<void> {
+  try {
+    await backend.whenDurable();
+  } catch (err) {
+    throw new NotDurableError(`The local durable store could not write the change: ${(err as Error).message}`);
+  }
+}
+
 /** Handles a request under DURABLE_API_PATH. */
 export async function handleDurableApi(backend: DurableBackend, baseUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', baseUrl);
@@ -74,6 +85,7 @@ export async function handleDurableApi(backend: DurableBackend, baseUrl: string,
       const name = parts[1] as string;
       const input = body.trim() === '' ? undefined : (JSON.parse(body) as unknown);
       const instanceId = backend.startNew(name, { instanceId: parts[2], input });
+      await durable(backend);
       const payload = managementPayload(baseUrl, instanceId);
       return send(res, 202, payload, { location: payload.statusQueryGetUri as string });
     }
@@ -105,27 +117,34 @@ export async function handleDurableApi(backend: DurableBackend, baseUrl: string,
         return send(res, code, status);
       }
       if (!action && method === 'DELETE') {
-        return backend.purge(instanceId) ? send(res, 200, { instancesDeleted: 1 }) : send(res, 404, { instancesDeleted: 0 });
+        const purged = backend.purge(instanceId);
+        await durable(backend);
+        return purged ? send(res, 200, { instancesDeleted: 1 }) : send(res, 404, { instancesDeleted: 0 });
       }
       if (action === 'raiseEvent' && method === 'POST' && parts[3]) {
         backend.raiseEvent(instanceId, parts[3], body);
+        await durable(backend);
         return send(res, 202);
       }
       if (action === 'terminate' && method === 'POST') {
         backend.terminate(instanceId, url.searchParams.get('reason') ?? undefined);
+        await durable(backend);
         return send(res, 202);
       }
       if (action === 'suspend' && method === 'POST') {
         backend.suspend(instanceId);
+        await durable(backend);
         return send(res, 202);
       }
       if (action === 'resume' && method === 'POST') {
         backend.resume(instanceId);
+        await durable(backend);
         return send(res, 202);
       }
     }
     return send(res, 501, { message: `The local durable backend does not implement ${method} ${parts.join('/')}` });
   } catch (err) {
+    if (err instanceof NotDurableError) return send(res, 503, { message: err.message });
     if (err instanceof InstanceNotFoundError) return send(res, 404, { message: err.message });
     if (err instanceof InstanceNotRunningError) return send(res, 410, { message: err.message });
     if (err instanceof InstanceExistsError) return send(res, 409, { message: err.message });
