@@ -89,7 +89,14 @@ describe('JournalInstanceStore', () => {
   it('compacts into a snapshot once the log is large, and restores from snapshot + log', async () => {
     const dir = tempDir();
     const store = new JournalInstanceStore(dir, { compactAfterBytes: 4096 });
-    const big = { EventType: EventType.EventRaised, EventId: -1, IsPlayed: false, Timestamp: '2026-03-02T14:00:00.000Z', Name: 'x', Input: '"' + 'y'.repeat(500) + '"' };
+    const big = {
+      EventType: EventType.EventRaised,
+      EventId: -1,
+      IsPlayed: false,
+      Timestamp: '2026-03-02T14:00:00.000Z',
+      Name: 'x',
+      Input: '"' + 'y'.repeat(500) + '"',
+    };
     for (let i = 0; i < 40; i++) store.save(record(`i${i % 5}`, { inbox: [big], generation: i }));
     await store.checkpoint(); // wait for any compaction in flight, then one more
     store.save(record('after-snapshot'));

@@ -64,7 +64,9 @@ async function offered(over: Partial<WaitlistOffer> = {}): Promise<WaitlistOffer
 /** Ten messages to pat-1 in the last hours: the default daily limit is reached. */
 async function reachDailyLimit(): Promise<void> {
   for (let i = 0; i < 10; i++) {
-    const at = NOW.minus({ minutes: 30 + i }).toUTC().toISO()!;
+    const at = NOW.minus({ minutes: 30 + i })
+      .toUTC()
+      .toISO()!;
     await deps.smsMessages.create({
       messageId: `SM-earlier-${i}`,
       patientId: 'pat-1',
