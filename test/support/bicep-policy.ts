@@ -412,7 +412,6 @@ export function checkDiagnostics(file: BicepFile): Finding[] {
     .map((r) => finding('diagnostics', file, r.node, `${r.symbol} (${r.type}) has no diagnostic setting`));
 }
 
-
 // ---- alerts and cost governance ------------------------------------------------------------
 
 export const ACTION_GROUP_TYPE = 'Microsoft.Insights/actionGroups';
@@ -457,14 +456,14 @@ function notifiedIds(resource: ResourceDeclaration): Node[] {
       .filter((n): n is Node => n !== undefined);
   }
   const groups = objectProperties(actions).get('actionGroups');
-  return groups?.type === 'array'
-    ? namedChildren(groups).map((g) => (g.type === 'object' ? (objectProperties(g).get('actionGroupId') ?? g) : g))
-    : [];
+  return groups?.type === 'array' ? namedChildren(groups).map((g) => (g.type === 'object' ? (objectProperties(g).get('actionGroupId') ?? g) : g)) : [];
 }
 
 /** `<symbol>.id` of an action group this file declares. */
 function isActionGroupId(node: Node, actionGroups: ReadonlySet<string>): boolean {
-  return node.type === 'member_expression' && node.childForFieldName('property')?.text === 'id' && actionGroups.has(node.childForFieldName('object')?.text ?? '');
+  return (
+    node.type === 'member_expression' && node.childForFieldName('property')?.text === 'id' && actionGroups.has(node.childForFieldName('object')?.text ?? '')
+  );
 }
 
 function declaredActionGroups(file: BicepFile): Set<string> {
@@ -481,12 +480,15 @@ export function checkAlertActions(file: BicepFile): Finding[] {
   const groups = declaredActionGroups(file);
   for (const rule of resourceDeclarations(file).filter((r) => (ALERT_RULE_TYPES as readonly string[]).includes(r.type) && !r.existing)) {
     const enabled = literalValue(valueAt(rule.body, 'properties.enabled'));
-    if (!enabled.known || enabled.value !== true) findings.push(finding('alert-actions', file, rule.node, `${rule.symbol} (${rule.type}) must set properties.enabled: true`));
+    if (!enabled.known || enabled.value !== true)
+      findings.push(finding('alert-actions', file, rule.node, `${rule.symbol} (${rule.type}) must set properties.enabled: true`));
     const ids = notifiedIds(rule);
     if (ids.length === 0) findings.push(finding('alert-actions', file, rule.node, `${rule.symbol} (${rule.type}) notifies no action group`));
     for (const id of ids) {
       if (!isActionGroupId(id, groups)) {
-        findings.push(finding('alert-actions', file, id, `${rule.symbol} notifies ${id.text}, which is not the id of an action group declared in ${file.name}`));
+        findings.push(
+          finding('alert-actions', file, id, `${rule.symbol} notifies ${id.text}, which is not the id of an action group declared in ${file.name}`),
+        );
       }
     }
   }
@@ -541,7 +543,9 @@ export function checkBudgets(file: BicepFile): Finding[] {
       }
     }
     if (notifications.some((n) => !n.contactGroups.some((g) => isActionGroupId(g, groups)))) {
-      findings.push(finding('budget', file, budget.node, `${budget.symbol}: every notification must notify an action group declared in ${file.name} (contactGroups)`));
+      findings.push(
+        finding('budget', file, budget.node, `${budget.symbol}: every notification must notify an action group declared in ${file.name} (contactGroups)`),
+      );
     }
   }
   return findings;
@@ -564,7 +568,12 @@ export function checkDeadLetterAlerts(files: readonly BicepFile[]): Finding[] {
       const member = loop ? loadedJsonMember(file, throughVariables(file, loop.iterable)) : undefined;
       if (!member || member.property !== 'subscriptions') {
         findings.push(
-          finding('dead-letter-alerts', file, subscription.node, `${subscription.symbol}: subscriptions must be created from a topology JSON file (loadJsonContent(...).subscriptions) so that their alerts can be checked`),
+          finding(
+            'dead-letter-alerts',
+            file,
+            subscription.node,
+            `${subscription.symbol}: subscriptions must be created from a topology JSON file (loadJsonContent(...).subscriptions) so that their alerts can be checked`,
+          ),
         );
       } else sources.add(member.json);
     }
@@ -584,11 +593,19 @@ export function checkDeadLetterAlerts(files: readonly BicepFile[]): Finding[] {
       const member = loadedJsonMember(file, throughVariables(file, loop.iterable));
       return member?.json === json && member.property === 'subscriptions' && mentions(valueAt(resource.body, 'properties.criteria'), loop.variable);
     });
-    if (!perSubscription) findings.push({ rule: 'dead-letter-alerts', file: json, line: 1, message: `the subscriptions of ${json} have no per-subscription log alert rule (a loop over its subscriptions whose query names each one)` });
+    if (!perSubscription)
+      findings.push({
+        rule: 'dead-letter-alerts',
+        file: json,
+        line: 1,
+        message: `the subscriptions of ${json} have no per-subscription log alert rule (a loop over its subscriptions whose query names each one)`,
+      });
     const perEntity = loops.some(({ file, resource, loop }) => {
       if (resource.type !== 'Microsoft.Insights/metricAlerts') return false;
       const criteria = valueAt(resource.body, 'properties.criteria');
-      const metric = descendants(criteria ?? resource.node).some((n) => n.type === 'object_property' && propertyKeyText(n) === 'metricName' && stringLiteral(namedChildren(n)[1]) === 'DeadletteredMessages');
+      const metric = descendants(criteria ?? resource.node).some(
+        (n) => n.type === 'object_property' && propertyKeyText(n) === 'metricName' && stringLiteral(namedChildren(n)[1]) === 'DeadletteredMessages',
+      );
       const covered = new Set(
         [throughVariables(file, loop.iterable), ...descendants(throughVariables(file, loop.iterable))]
           .map((n) => loadedJsonMember(file, n))
@@ -598,7 +615,13 @@ export function checkDeadLetterAlerts(files: readonly BicepFile[]): Finding[] {
       const dimension = descendants(criteria ?? resource.node).some((n) => n.type === 'identifier' && n.text === loop.variable);
       return metric && covered.has('topic') && covered.has('queues') && dimension;
     });
-    if (!perEntity) findings.push({ rule: 'dead-letter-alerts', file: json, line: 1, message: `the topic and queues of ${json} have no DeadletteredMessages metric alert (a loop over its topic and queues with EntityName = each)` });
+    if (!perEntity)
+      findings.push({
+        rule: 'dead-letter-alerts',
+        file: json,
+        line: 1,
+        message: `the topic and queues of ${json} have no DeadletteredMessages metric alert (a loop over its topic and queues with EntityName = each)`,
+      });
   }
   return findings;
 }
