@@ -97,6 +97,39 @@ param mllpPublicIngress bool = false
 @maxValue(730)
 param logRetentionInDays int = 90
 
+@description('Optional. Upper bound on Flex Consumption instances: with 2 GB instances each one costs at most about 0.19 USD an hour while busy (docs/cost.md), so this caps the compute bill of a traffic spike or a runaway loop.')
+@minValue(1)
+@maxValue(1000)
+param functionMaximumInstanceCount int = 40
+
+@description('Optional. Email addresses the alerts and the budget notify (action group receivers).')
+param alertEmailAddresses array = []
+
+@description('Optional. Webhook the action group posts alerts to (common alert schema); empty adds none.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Optional. Monthly budget for the resource group in the billing currency; notifications at 50, 80 and 100 % (and 100 % forecast).')
+@minValue(1)
+param budgetMonthlyAmount int = 300
+
+@description('Optional. IANA time zone of the clinics\' opening hours, for the after-hours audit alert.')
+param auditTimeZone string = 'UTC'
+
+@description('Optional. Local hour the clinics open (reads of patient records before it alert).')
+@minValue(0)
+@maxValue(23)
+param auditOpeningHour int = 7
+
+@description('Optional. Local hour the clinics close (reads of patient records from it on alert).')
+@minValue(1)
+@maxValue(24)
+param auditClosingHour int = 19
+
+@description('Optional. Distinct patients one principal may read in an hour before the bulk-read alert fires.')
+@minValue(1)
+param auditBulkPatientThreshold int = 50
+
 var abbreviations = {
   resourceGroup: 'rg-'
   identity: 'id-'
@@ -111,6 +144,7 @@ var abbreviations = {
   virtualNetwork: 'vnet-'
   privateEndpoint: 'pe-'
   containerApp: 'ca-'
+  actionGroup: 'ag-'
 }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -315,7 +349,31 @@ module functionApp 'modules/functionapp.bicep' = {
     ehrFhirEndpoint: ehrFhirEndpoint
     authClientId: authClientId
     appSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
+    maximumInstanceCount: functionMaximumInstanceCount
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+// Alerts (dead letters and poison records per subscription, 5xx rate, failed orchestrations, SMS
+// failures, unusual patient-record reads) and the monthly budget, all notifying one action group.
+// Every name passed here is an output of the module that creates the resource.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    actionGroupName: '${abbreviations.actionGroup}slotflow-${resourceToken}'
+    alertEmailAddresses: alertEmailAddresses
+    alertWebhookUrl: alertWebhookUrl
+    serviceBusNamespaceName: serviceBus.outputs.name
+    logAnalyticsWorkspaceName: monitoring.outputs.logAnalyticsWorkspaceName
+    functionAppName: functionApp.outputs.name
+    budgetMonthlyAmount: budgetMonthlyAmount
+    auditTimeZone: auditTimeZone
+    auditOpeningHour: auditOpeningHour
+    auditClosingHour: auditClosingHour
+    auditBulkPatientThreshold: auditBulkPatientThreshold
   }
 }
 
@@ -354,6 +412,8 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 @description('Client id of the app\'s managed identity (not AZURE_CLIENT_ID: azd would hand that to every hook\'s Azure CLI).')
 output SLOTFLOW_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+@description('Action group every alert and the budget notify.')
+output ALERTS_ACTION_GROUP string = alerts.outputs.name
 @description('MLLP bridge host name (empty when not deployed).')
 output MLLP_BRIDGE_FQDN string = deployMllpBridge ? mllpBridge!.outputs.fqdn : ''
 @description('Object id of the MLLP bridge identity\'s service principal, to be given the app role ehr (empty when not deployed).')

@@ -68,6 +68,8 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
+@description('The workspace name (scope of the log alert rules).')
+output logAnalyticsWorkspaceName string = workspace.name
 @description('The workspace resource id (destination of every diagnostic setting).')
 output logAnalyticsWorkspaceId string = workspace.id
 @description('The Application Insights component name.')

@@ -48,40 +48,12 @@ var dataRoles = [
   roleIds.serviceBusDataReceiver
 ]
 
-// CloudEvents type strings, carried in the application property `type` of each message.
-var eventTypePrefix = 'health.scheduling.'
-var appointmentBooked = '${eventTypePrefix}appointment.booked.v1'
-var appointmentRescheduled = '${eventTypePrefix}appointment.rescheduled.v1'
-var appointmentCancelled = '${eventTypePrefix}appointment.cancelled.v1'
-var appointmentNoShow = '${eventTypePrefix}appointment.noshow.v1'
-var slotReleased = '${eventTypePrefix}slot.released.v1'
-var waitlistOfferExpired = '${eventTypePrefix}waitlist.offer.expired.v1'
-var providerAbsence = '${eventTypePrefix}provider.absence.v1'
-
-// One subscription per consumer, each with a SQL filter on `type`. `user.` names the
-// application property explicitly (an unqualified name would too; this keeps it unambiguous).
-var subscriptions = [
-  {
-    name: 'backfill'
-    filter: 'user.type IN (\'${appointmentCancelled}\', \'${appointmentNoShow}\', \'${slotReleased}\', \'${waitlistOfferExpired}\')'
-  }
-  {
-    name: 'eligibility'
-    filter: 'user.type IN (\'${appointmentBooked}\', \'${appointmentRescheduled}\', \'${appointmentCancelled}\')'
-  }
-  {
-    name: 'reminders'
-    filter: 'user.type IN (\'${appointmentBooked}\', \'${appointmentRescheduled}\', \'${appointmentCancelled}\')'
-  }
-  {
-    name: 'provider-absence'
-    filter: 'user.type IN (\'${providerAbsence}\')'
-  }
-  {
-    name: 'ehr-outbound'
-    filter: 'user.type LIKE \'${eventTypePrefix}appointment.%\''
-  }
-]
+// The topic's subscriptions and their SQL filters on the application property `type`: the one
+// topology (functions/adapters/servicebus/topology.ts) rendered by `npm run bicep:topology`; a test
+// fails when the file is stale. alerts.bicep loads the same file, so every subscription created
+// here has its alerts.
+var topology = loadJsonContent('../servicebus-topology.json')
+var subscriptions = topology.subscriptions
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
@@ -147,7 +119,7 @@ resource subscriptionFilters 'Microsoft.ServiceBus/namespaces/topics/subscriptio
     properties: {
       filterType: 'SqlFilter'
       sqlFilter: {
-        sqlExpression: consumer.filter
+        sqlExpression: consumer.sqlFilter
       }
     }
   }

@@ -80,12 +80,16 @@ export async function readBody(request: HttpRequest, options: { maxBytes: number
   return bytes;
 }
 
-/** Writes an audit entry for patient data (ids only). */
+/**
+ * Writes an audit entry for patient data (ids only), and the same entry as one `audit {json}` log line:
+ * the audit container is the record, the line is what the after-hours and bulk-read alerts query in
+ * Log Analytics (bicep/modules/alerts.bicep), since Cosmos DB documents never reach the workspace.
+ */
 export async function audit(
   ctx: RequestContext,
   entry: { action: AuditAction; resourceType: AuditEntry['resourceType']; resourceId: string; patientId?: string; outcome?: AuditEntry['outcome'] },
 ): Promise<void> {
-  await ctx.services.audit.record({
+  const record: AuditEntry = {
     principalId: ctx.principal.principalId,
     action: entry.action,
     resourceType: entry.resourceType,
@@ -94,5 +98,14 @@ export async function audit(
     correlationId: ctx.correlationId,
     at: ctx.services.clock.now().toUTC().toISO()!,
     outcome: entry.outcome ?? 'success',
-  });
+  };
+  await ctx.services.audit.record(record);
+  ctx.invocation.log(auditLogLine(record));
+}
+
+/** The log line of an audit entry: `audit ` and a JSON object of ids and codes (alerts.bicep parses it). */
+export function auditLogLine(entry: AuditEntry): string {
+  const { principalId, action, resourceType, resourceId, outcome, correlationId } = entry;
+  const patientId = entry.patientId ?? (resourceType === 'Patient' ? resourceId : undefined);
+  return `audit ${JSON.stringify({ action, resourceType, outcome, principalId, resourceId, ...(patientId ? { patientId } : {}), correlationId })}`;
 }

@@ -7,6 +7,7 @@
 import {
   type BicepFile,
   type Node,
+  type ResourceDeclaration,
   declarationBody,
   decoratorsOf,
   descendants,
@@ -21,6 +22,7 @@ import {
   valueAt,
   variableDeclarations,
 } from './bicep-ast';
+import { loadedJsonPath } from './bicep-servicebus';
 
 export interface Finding {
   readonly rule: string;
@@ -410,6 +412,225 @@ export function checkDiagnostics(file: BicepFile): Finding[] {
     .map((r) => finding('diagnostics', file, r.node, `${r.symbol} (${r.type}) has no diagnostic setting`));
 }
 
+// ---- alerts and cost governance ------------------------------------------------------------
+
+export const ACTION_GROUP_TYPE = 'Microsoft.Insights/actionGroups';
+export const ALERT_RULE_TYPES = ['Microsoft.Insights/metricAlerts', 'Microsoft.Insights/scheduledQueryRules', 'Microsoft.Insights/activityLogAlerts'] as const;
+export const BUDGET_TYPE = 'Microsoft.Consumption/budgets';
+/** Budget notifications every budget must have, in percent of actual cost. */
+export const REQUIRED_BUDGET_THRESHOLDS = [50, 80, 100] as const;
+
+/** The loop variable and iterable of a `[for ...]` resource declaration, if it is one. */
+export function resourceLoop(resource: ResourceDeclaration): { variable: string; iterable: Node } | undefined {
+  const value = namedChildren(resource.node).at(-1);
+  if (value?.type !== 'for_statement') return undefined;
+  const [initializer, iterable] = namedChildren(value);
+  const variable = initializer?.type === 'for_loop_parameters' ? namedChildren(initializer)[0] : initializer;
+  return variable && iterable ? { variable: variable.text, iterable } : undefined;
+}
+
+/** Follows identifiers through top-level variables to the expression they stand for. */
+function throughVariables(file: BicepFile, node: Node): Node {
+  const vars = variableDeclarations(file);
+  let current = node;
+  for (let depth = 0; current.type === 'identifier' && vars.has(current.text) && depth < 20; depth++) current = vars.get(current.text)!;
+  return current;
+}
+
+/** `<v>.<property>` where `var v = loadJsonContent(...)`: the JSON file (from the repository root) and the property. */
+function loadedJsonMember(file: BicepFile, node: Node): { json: string; property: string } | undefined {
+  if (node.type !== 'member_expression') return undefined;
+  const object = node.childForFieldName('object');
+  const property = node.childForFieldName('property')?.text;
+  const json = object?.type === 'identifier' ? loadedJsonPath(file, object.text) : undefined;
+  return json && property ? { json, property } : undefined;
+}
+
+/** The ids an alert rule notifies: metricAlerts `actions[].actionGroupId`, log and activity-log alerts `actions.actionGroups`. */
+function notifiedIds(resource: ResourceDeclaration): Node[] {
+  const actions = valueAt(resource.body, 'properties.actions');
+  if (!actions) return [];
+  if (actions.type === 'array') {
+    return namedChildren(actions)
+      .map((a) => objectProperties(a).get('actionGroupId'))
+      .filter((n): n is Node => n !== undefined);
+  }
+  const groups = objectProperties(actions).get('actionGroups');
+  return groups?.type === 'array' ? namedChildren(groups).map((g) => (g.type === 'object' ? (objectProperties(g).get('actionGroupId') ?? g) : g)) : [];
+}
+
+/** `<symbol>.id` of an action group this file declares. */
+function isActionGroupId(node: Node, actionGroups: ReadonlySet<string>): boolean {
+  return (
+    node.type === 'member_expression' && node.childForFieldName('property')?.text === 'id' && actionGroups.has(node.childForFieldName('object')?.text ?? '')
+  );
+}
+
+function declaredActionGroups(file: BicepFile): Set<string> {
+  return new Set(
+    resourceDeclarations(file)
+      .filter((r) => r.type === ACTION_GROUP_TYPE && !r.existing)
+      .map((r) => r.symbol),
+  );
+}
+
+/** Rule alert-actions: every alert rule is enabled and notifies an action group declared in the same file (`<group>.id`). */
+export function checkAlertActions(file: BicepFile): Finding[] {
+  const findings: Finding[] = [];
+  const groups = declaredActionGroups(file);
+  for (const rule of resourceDeclarations(file).filter((r) => (ALERT_RULE_TYPES as readonly string[]).includes(r.type) && !r.existing)) {
+    const enabled = literalValue(valueAt(rule.body, 'properties.enabled'));
+    if (!enabled.known || enabled.value !== true)
+      findings.push(finding('alert-actions', file, rule.node, `${rule.symbol} (${rule.type}) must set properties.enabled: true`));
+    const ids = notifiedIds(rule);
+    if (ids.length === 0) findings.push(finding('alert-actions', file, rule.node, `${rule.symbol} (${rule.type}) notifies no action group`));
+    for (const id of ids) {
+      if (!isActionGroupId(id, groups)) {
+        findings.push(
+          finding('alert-actions', file, id, `${rule.symbol} notifies ${id.text}, which is not the id of an action group declared in ${file.name}`),
+        );
+      }
+    }
+  }
+  return findings;
+}
+
+interface BudgetNotification {
+  threshold: unknown;
+  thresholdType: unknown;
+  contactGroups: Node[];
+}
+
+/** A budget's notifications: a literal object, or `toObject(<array var>, key, n => {...})`. */
+function budgetNotifications(file: BicepFile, notifications: Node | undefined): BudgetNotification[] | undefined {
+  if (!notifications) return [];
+  const read = (entry: Node | undefined, body: Node | undefined): BudgetNotification => {
+    const e = objectProperties(entry);
+    const b = objectProperties(body);
+    const pick = (key: string) => {
+      const literal = literalValue(e.get(key) ?? b.get(key));
+      return literal.known ? literal.value : undefined;
+    };
+    const groups = b.get('contactGroups');
+    return { threshold: pick('threshold'), thresholdType: pick('thresholdType'), contactGroups: groups?.type === 'array' ? namedChildren(groups) : [] };
+  };
+  if (notifications.type === 'object') return [...objectProperties(notifications).values()].map((n) => read(n, n));
+  if (notifications.type === 'call_expression' && notifications.childForFieldName('function')?.text === 'toObject') {
+    const [list, , make] = namedChildren(notifications.childForFieldName('arguments')!);
+    const entries = list ? throughVariables(file, list) : undefined;
+    const body = make?.type === 'lambda_expression' ? namedChildren(make).at(-1) : undefined;
+    if (entries?.type !== 'array' || body?.type !== 'object') return undefined;
+    // In the lambda body, `n.threshold` stands for each entry's value.
+    return namedChildren(entries).map((entry) => read(entry, body));
+  }
+  return undefined;
+}
+
+/** Rule budget: every budget has an amount and notifications at 50, 80 and 100 % of actual cost, each to a declared action group. */
+export function checkBudgets(file: BicepFile): Finding[] {
+  const findings: Finding[] = [];
+  const groups = declaredActionGroups(file);
+  for (const budget of resourceDeclarations(file).filter((r) => r.type === BUDGET_TYPE && !r.existing)) {
+    if (!valueAt(budget.body, 'properties.amount')) findings.push(finding('budget', file, budget.node, `${budget.symbol} has no properties.amount`));
+    const notifications = budgetNotifications(file, valueAt(budget.body, 'properties.notifications'));
+    if (!notifications) {
+      findings.push(finding('budget', file, budget.node, `${budget.symbol}: properties.notifications is not statically known`));
+      continue;
+    }
+    for (const threshold of REQUIRED_BUDGET_THRESHOLDS) {
+      if (!notifications.some((n) => n.threshold === threshold && n.thresholdType === 'Actual')) {
+        findings.push(finding('budget', file, budget.node, `${budget.symbol} has no notification at ${threshold} % of actual cost`));
+      }
+    }
+    if (notifications.some((n) => !n.contactGroups.some((g) => isActionGroupId(g, groups)))) {
+      findings.push(
+        finding('budget', file, budget.node, `${budget.symbol}: every notification must notify an action group declared in ${file.name} (contactGroups)`),
+      );
+    }
+  }
+  return findings;
+}
+
+/**
+ * Rule dead-letter-alerts (across files): the Service Bus subscriptions are created from a topology
+ * JSON file (loadJsonContent), and for that same file some module declares
+ *   - a scheduledQueryRules loop over `<topology>.subscriptions` whose query names `<loop var>.name`, and
+ *   - a DeadletteredMessages metric alert loop over an expression of `<topology>.topic` and
+ *     `<topology>.queues` whose EntityName dimension is the loop variable,
+ * so every subscription, the topic and every queue have their alerts, whatever the file lists.
+ */
+export function checkDeadLetterAlerts(files: readonly BicepFile[]): Finding[] {
+  const findings: Finding[] = [];
+  const sources = new Set<string>();
+  for (const file of files) {
+    for (const subscription of resourceDeclarations(file).filter((r) => r.type === 'Microsoft.ServiceBus/namespaces/topics/subscriptions' && !r.existing)) {
+      const loop = resourceLoop(subscription);
+      const member = loop ? loadedJsonMember(file, throughVariables(file, loop.iterable)) : undefined;
+      if (!member || member.property !== 'subscriptions') {
+        findings.push(
+          finding(
+            'dead-letter-alerts',
+            file,
+            subscription.node,
+            `${subscription.symbol}: subscriptions must be created from a topology JSON file (loadJsonContent(...).subscriptions) so that their alerts can be checked`,
+          ),
+        );
+      } else sources.add(member.json);
+    }
+  }
+  const loops = files.flatMap((file) =>
+    resourceDeclarations(file)
+      .filter((r) => !r.existing)
+      .map((r) => ({ file, resource: r, loop: resourceLoop(r) }))
+      .filter((x): x is { file: BicepFile; resource: ResourceDeclaration; loop: NonNullable<ReturnType<typeof resourceLoop>> } => x.loop !== undefined),
+  );
+  // The query must use the loop variable's name (in a format() argument or an interpolation).
+  const mentions = (node: Node | undefined, variable: string) =>
+    node !== undefined && descendants(node).some((n) => n.type === 'member_expression' && n.text === `${variable}.name`);
+  for (const json of sources) {
+    const perSubscription = loops.some(({ file, resource, loop }) => {
+      if (resource.type !== 'Microsoft.Insights/scheduledQueryRules') return false;
+      const member = loadedJsonMember(file, throughVariables(file, loop.iterable));
+      return member?.json === json && member.property === 'subscriptions' && mentions(valueAt(resource.body, 'properties.criteria'), loop.variable);
+    });
+    if (!perSubscription)
+      findings.push({
+        rule: 'dead-letter-alerts',
+        file: json,
+        line: 1,
+        message: `the subscriptions of ${json} have no per-subscription log alert rule (a loop over its subscriptions whose query names each one)`,
+      });
+    const perEntity = loops.some(({ file, resource, loop }) => {
+      if (resource.type !== 'Microsoft.Insights/metricAlerts') return false;
+      const criteria = valueAt(resource.body, 'properties.criteria');
+      const metric = descendants(criteria ?? resource.node).some(
+        (n) => n.type === 'object_property' && propertyKeyText(n) === 'metricName' && stringLiteral(namedChildren(n)[1]) === 'DeadletteredMessages',
+      );
+      const covered = new Set(
+        [throughVariables(file, loop.iterable), ...descendants(throughVariables(file, loop.iterable))]
+          .map((n) => loadedJsonMember(file, n))
+          .filter((m) => m?.json === json)
+          .map((m) => m!.property),
+      );
+      const dimension = descendants(criteria ?? resource.node).some((n) => n.type === 'identifier' && n.text === loop.variable);
+      return metric && covered.has('topic') && covered.has('queues') && dimension;
+    });
+    if (!perEntity)
+      findings.push({
+        rule: 'dead-letter-alerts',
+        file: json,
+        line: 1,
+        message: `the topic and queues of ${json} have no DeadletteredMessages metric alert (a loop over its topic and queues with EntityName = each)`,
+      });
+  }
+  return findings;
+}
+
+function propertyKeyText(property: Node): string | undefined {
+  const key = namedChildren(property)[0];
+  return key?.type === 'string' ? stringLiteral(key) : key?.text;
+}
+
 export const ALL_CHECKS = [
   checkSecureDefaults,
   checkNoSecretLiterals,
@@ -417,10 +638,15 @@ export const ALL_CHECKS = [
   checkParameterDescriptions,
   checkLocalModules,
   checkDiagnostics,
+  checkAlertActions,
+  checkBudgets,
 ] as const;
 
+/** Checks that look at all files together (a resource in one module, its alerts in another). */
+export const CROSS_FILE_CHECKS = [checkDeadLetterAlerts] as const;
+
 export function checkPolicies(files: readonly BicepFile[]): Finding[] {
-  return files.flatMap((file) => ALL_CHECKS.flatMap((check) => check(file)));
+  return [...files.flatMap((file) => ALL_CHECKS.flatMap((check) => check(file))), ...CROSS_FILE_CHECKS.flatMap((check) => check(files))];
 }
 
 export function formatFindings(findings: readonly Finding[]): string {

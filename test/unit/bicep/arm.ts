@@ -248,7 +248,7 @@ function scopeType(scope: unknown): string | undefined {
 // ---- rules --------------------------------------------------------------------------------
 
 export interface ArmFinding {
-  readonly rule: 'secure-defaults' | 'identity-only' | 'role-assignments' | 'diagnostics';
+  readonly rule: 'secure-defaults' | 'identity-only' | 'role-assignments' | 'diagnostics' | 'alert-references';
   readonly module: string;
   readonly message: string;
 }
@@ -453,9 +453,116 @@ export function checkDiagnostics(main: ArmTemplate): ArmFinding[] {
 }
 
 export function checkArmPolicies(main: ArmTemplate): ArmFinding[] {
-  return [...checkSecureDefaults(main), ...checkIdentityOnly(main), ...checkRoleAssignments(main), ...checkDiagnostics(main)];
+  return [...checkSecureDefaults(main), ...checkIdentityOnly(main), ...checkRoleAssignments(main), ...checkDiagnostics(main), ...checkAlertReferences(main)];
 }
 
 export function formatArmFindings(findings: readonly ArmFinding[]): string {
   return findings.map((f) => `${f.module} [${f.rule}] ${f.message}`).join('\n');
+}
+
+// ---- alert references -----------------------------------------------------------------------
+
+export const ALERT_TYPES = ['Microsoft.Insights/metricAlerts', 'Microsoft.Insights/scheduledQueryRules', 'Microsoft.Insights/activityLogAlerts'];
+/** Tables a workspace-based Application Insights component writes; the only tables the log alerts may read. */
+export const APP_INSIGHTS_TABLES = ['AppTraces', 'AppRequests', 'AppExceptions', 'AppDependencies', 'AppMetrics', 'AppEvents'];
+
+const RESOURCE_ID = /^\[resourceId\('([^']+)', (.+)\)\]$/;
+const MODULE_OUTPUT = /'Microsoft\.Resources\/deployments', '([^']+)'\), '[^']+'\)\.outputs\.(\w+)\.value\]$/;
+
+/** The ids a rule or budget points at: scopes, action groups, budget contact groups. */
+function referencesOf(resource: ArmResource): { what: string; value: unknown }[] {
+  const p = resource.properties ?? {};
+  const out: { what: string; value: unknown }[] = [];
+  for (const scope of (p.scopes as unknown[] | undefined) ?? []) out.push({ what: 'scope', value: scope });
+  const actions = p.actions;
+  if (Array.isArray(actions)) for (const a of actions) out.push({ what: 'action group', value: (a as { actionGroupId?: unknown }).actionGroupId });
+  else if (actions && typeof actions === 'object') for (const g of ((actions as { actionGroups?: unknown[] }).actionGroups ?? [])) out.push({ what: 'action group', value: g });
+  if (resource.type === 'Microsoft.Consumption/budgets') {
+    // Notifications compile to one toObject(...) expression: each action group id inside it.
+    for (const value of strings(p.notifications)) {
+      for (const m of value.matchAll(/resourceId\('Microsoft\.Insights\/actionGroups', ([^()]*(?:\([^()]*\))?)\)/g)) {
+        out.push({ what: 'contact group', value: `[resourceId('Microsoft.Insights/actionGroups', ${m[1]})]` });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a `resourceId('<type>', <name>)` in module `module` points: a resource of that type the same
+ * module creates under that name, or a module parameter that main fills from another module's output
+ * naming a resource that module creates. Returns the finding message, or undefined when it resolves.
+ */
+function unresolvedReference(main: ArmTemplate, module: ArmModule, reference: unknown): string | undefined {
+  const m = typeof reference === 'string' ? RESOURCE_ID.exec(reference) : null;
+  if (!m) return `${JSON.stringify(reference)} is not resourceId('<type>', <name>) of a resource in this template`;
+  const [, type, name] = m as unknown as [string, string, string];
+  const creates = (template: ArmTemplate, nameValue: unknown) =>
+    template.resources.some((r) => r.type === type && r.name === nameValue && r.condition === undefined && r.existing !== true);
+  if (creates(module.template, `[${name}]`)) return undefined;
+  const param = /^parameters\('(\w+)'\)$/.exec(name)?.[1];
+  if (!param || !module.deployment) return `${type} named ${name} is not created by ${module.name}`;
+  const passed = (module.deployment.properties?.parameters as Record<string, { value?: unknown }> | undefined)?.[param]?.value;
+  const output = typeof passed === 'string' ? MODULE_OUTPUT.exec(passed) : null;
+  if (!output) return `${module.name} parameter ${param} (a ${type}) is not another module's output: ${JSON.stringify(passed)}`;
+  const [, source, outputName] = output as unknown as [string, string, string];
+  const sourceModule = modulesOf(main).find((x) => x.name === source);
+  const outputValue = (sourceModule?.template.outputs?.[outputName] as { value?: unknown } | undefined)?.value;
+  if (!sourceModule || !creates(sourceModule.template, outputValue)) {
+    return `${module.name} parameter ${param}: output ${source}.${outputName} does not name a ${type} that ${source} creates unconditionally`;
+  }
+  return undefined;
+}
+
+/** Tables a KQL query text reads (the first word of the query and of each union or join leg). */
+export function kqlTables(query: string): string[] {
+  return [...query.matchAll(/(?:^|union\s+\(?|,\s*\(|join\s+(?:kind\s*=\s*\w+\s+)?\(?)\s*([A-Z][A-Za-z]+)\b(?=\s*(?:\||\{|\)|,|$))/g)].map((x) => x[1]!);
+}
+
+/**
+ * Rule alert-references: alert rules and budgets reference only resources this template creates
+ * (scopes, action groups, contact groups), and log alerts read only tables that the template's
+ * workspace-based Application Insights component writes, in the workspace it writes them to.
+ */
+export function checkAlertReferences(main: ArmTemplate): ArmFinding[] {
+  const findings: ArmFinding[] = [];
+  const components = modulesOf(main).flatMap((module) =>
+    module.template.resources.filter((r) => r.type === 'Microsoft.Insights/components').map((r) => ({ module, component: r })),
+  );
+  for (const module of modulesOf(main)) {
+    if (module.template.resources.some((r) => r.type === 'Microsoft.Insights/scheduledQueryRules')) {
+      // The query texts: every string variable of the module that reads a table (queries are built with format()).
+      const queries = Object.values(module.template.variables ?? {})
+        .flatMap((v) => [...strings(v)])
+        .filter((v) => v.includes('|') && kqlTables(v).length > 0);
+      for (const table of new Set(queries.flatMap(kqlTables))) {
+        if (!APP_INSIGHTS_TABLES.includes(table)) {
+          findings.push({ rule: 'alert-references', module: module.name, message: `a log alert query reads ${table}, which no resource of this template writes` });
+        }
+      }
+    }
+    for (const resource of module.template.resources.filter((r) => [...ALERT_TYPES, 'Microsoft.Consumption/budgets'].includes(r.type))) {
+      for (const { what, value } of referencesOf(resource)) {
+        const problem = unresolvedReference(main, module, value);
+        if (problem) findings.push({ rule: 'alert-references', module: module.name, message: `${resource.type} ${resource.name}: ${what}: ${problem}` });
+      }
+      if (resource.type !== 'Microsoft.Insights/scheduledQueryRules') continue;
+      // The workspace the rule queries is the one an Application Insights component of this template writes to.
+      for (const scope of ((resource.properties?.scopes as unknown[] | undefined) ?? []).filter((s) => String(s).includes('Microsoft.OperationalInsights/workspaces'))) {
+        const param = /parameters\('(\w+)'\)\)\]$/.exec(String(scope))?.[1];
+        const passed = param ? (module.deployment?.properties?.parameters as Record<string, { value?: unknown }> | undefined)?.[param]?.value : undefined;
+        const output = typeof passed === 'string' ? MODULE_OUTPUT.exec(passed) : null;
+        const sourceModule = output ? modulesOf(main).find((x) => x.name === output[1]) : undefined;
+        const workspaceName = (sourceModule?.template.outputs?.[output?.[2] ?? ''] as { value?: unknown } | undefined)?.value;
+        const writes = components.some(
+          ({ module: m, component }) =>
+            m.name === sourceModule?.name && component.properties?.WorkspaceResourceId === `[resourceId('Microsoft.OperationalInsights/workspaces', ${String(workspaceName).slice(1, -1)})]`,
+        );
+        if (!writes) {
+          findings.push({ rule: 'alert-references', module: module.name, message: `${resource.type} ${resource.name}: queries a workspace no Application Insights component of this template writes to` });
+        }
+      }
+    }
+  }
+  return findings;
 }

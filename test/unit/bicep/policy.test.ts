@@ -11,6 +11,9 @@ import {
   variableDeclarations,
 } from '../../support/bicep-ast';
 import {
+  checkAlertActions,
+  checkBudgets,
+  checkDeadLetterAlerts,
   checkDiagnostics,
   checkLocalModules,
   checkNoSecretLiterals,
@@ -20,7 +23,7 @@ import {
   checkSecureDefaults,
   formatFindings,
 } from '../../support/bicep-policy';
-import { subscriptionsOf } from '../../support/bicep-servicebus';
+import { TOPOLOGY_JSON, loadedJsonPath, subscriptionsOf } from '../../support/bicep-servicebus';
 
 let files: BicepFile[];
 beforeAll(async () => {
@@ -55,6 +58,10 @@ describe('the templates pass every policy check', () => {
     'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
     'Microsoft.ManagedIdentity/userAssignedIdentities',
     'Microsoft.Network/privateEndpoints',
+    'Microsoft.Insights/actionGroups',
+    'Microsoft.Insights/metricAlerts',
+    'Microsoft.Insights/scheduledQueryRules',
+    'Microsoft.Consumption/budgets',
   ])('%s is declared', (type) => {
     expect(resourcesOfType(type).length).toBeGreaterThan(0);
   });
@@ -83,7 +90,7 @@ describe('Service Bus topology', () => {
 
   function subscriptionsVar(): Map<string, string> {
     const sb = file('modules/servicebus.bicep');
-    expect(stringLiteral(variableDeclarations(sb).get('eventTypePrefix'))).toBe('health.scheduling.');
+    expect(loadedJsonPath(sb, 'topology')).toBe(TOPOLOGY_JSON);
     return new Map(subscriptionsOf(sb).map((s) => [s.name, s.sqlFilter]));
   }
 
@@ -373,6 +380,190 @@ resource diag 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   });
 });
 
+// The alert and budget rules, each shown to fail on a bad snippet.
+describe('the alert and cost checks catch bad templates', () => {
+  const snippet = (source: string, name = 'bad.bicep') => parseBicep(source, name);
+  const group = `
+resource ag 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: 'ag'
+  location: 'global'
+  properties: {
+    groupShortName: 'x'
+    enabled: true
+  }
+}`;
+
+  test('an alert rule without actions, one routed to an id that is not a declared action group, one disabled', async () => {
+    const bad = await snippet(`${group}
+param otherGroupId string
+resource silent 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'silent'
+  location: 'global'
+  properties: {
+    enabled: true
+    scopes: []
+  }
+}
+resource elsewhere 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'elsewhere'
+  location: 'x'
+  properties: {
+    enabled: true
+    actions: {
+      actionGroups: [
+        otherGroupId
+      ]
+    }
+  }
+}
+resource off 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'off'
+  location: 'global'
+  properties: {
+    enabled: false
+    actions: [
+      {
+        actionGroupId: ag.id
+      }
+    ]
+  }
+}`);
+    expect(checkAlertActions(bad).map((f) => f.message)).toEqual([
+      expect.stringContaining('silent (Microsoft.Insights/metricAlerts) notifies no action group'),
+      expect.stringContaining('elsewhere notifies otherGroupId, which is not the id of an action group declared'),
+      expect.stringContaining('off (Microsoft.Insights/metricAlerts) must set properties.enabled: true'),
+    ]);
+  });
+
+  test('a budget without the 80 % notification, and one whose notifications reach no action group', async () => {
+    const bad = await snippet(`${group}
+resource partial 'Microsoft.Consumption/budgets@2023-11-01' = {
+  name: 'partial'
+  properties: {
+    amount: 100
+    notifications: {
+      a: {
+        threshold: 50
+        thresholdType: 'Actual'
+        contactGroups: [
+          ag.id
+        ]
+      }
+      b: {
+        threshold: 100
+        thresholdType: 'Actual'
+        contactGroups: [
+          ag.id
+        ]
+      }
+      c: {
+        threshold: 80
+        thresholdType: 'Forecasted'
+        contactGroups: [
+          ag.id
+        ]
+      }
+    }
+  }
+}
+var levels = [
+  {
+    threshold: 50
+    thresholdType: 'Actual'
+  }
+  {
+    threshold: 80
+    thresholdType: 'Actual'
+  }
+  {
+    threshold: 100
+    thresholdType: 'Actual'
+  }
+]
+resource unrouted 'Microsoft.Consumption/budgets@2023-11-01' = {
+  name: 'unrouted'
+  properties: {
+    amount: 100
+    notifications: toObject(levels, n => string(n.threshold), n => {
+      threshold: n.threshold
+      contactEmails: [
+        'ops@example.org'
+      ]
+    })
+  }
+}`);
+    expect(checkBudgets(bad).map((f) => f.message)).toEqual([
+      expect.stringContaining('partial has no notification at 80 % of actual cost'),
+      expect.stringContaining('unrouted: every notification must notify an action group'),
+    ]);
+  });
+
+  test('a budget whose notifications cannot be read statically', async () => {
+    const bad = await snippet(`${group}
+param notifications object
+resource b 'Microsoft.Consumption/budgets@2023-11-01' = {
+  name: 'b'
+  properties: {
+    amount: 1
+    notifications: notifications
+  }
+}`);
+    expect(checkBudgets(bad).map((f) => f.message)).toEqual([expect.stringContaining('not statically known')]);
+  });
+
+  describe('every subscription, the topic and every queue have alerts', () => {
+    const sb = () => file('modules/servicebus.bicep');
+    const alerts = () => file('modules/alerts.bicep');
+    const swap = async (from: string, to: string) => {
+      expect(alerts().source).toContain(from);
+      return parseBicep(alerts().source.replace(from, to), alerts().name);
+    };
+
+    test('the real modules pass', () => {
+      expect(checkDeadLetterAlerts([sb(), alerts()])).toEqual([]);
+    });
+
+    test('subscriptions created from a hand-written list cannot be checked', async () => {
+      const inline = await parseBicep(
+        sb().source.replace('var subscriptions = topology.subscriptions', "var subscriptions = [\n  {\n    name: 'backfill'\n    sqlFilter: '1=1'\n  }\n]"),
+        sb().name,
+      );
+      expect(checkDeadLetterAlerts([inline, alerts()]).map((f) => f.message)).toEqual([
+        expect.stringContaining('subscriptions must be created from a topology JSON file'),
+      ]);
+    });
+
+    test('no alerts module at all', () => {
+      expect(checkDeadLetterAlerts([sb()]).map((f) => f.message)).toEqual([
+        expect.stringContaining('have no per-subscription log alert rule'),
+        expect.stringContaining('have no DeadletteredMessages metric alert'),
+      ]);
+    });
+
+    test('the per-subscription rules loop over a list of their own', async () => {
+      const bad = await swap('for subscription in topology.subscriptions:', "for subscription in [\n    {\n      name: 'backfill'\n    }\n  ]:");
+      expect(checkDeadLetterAlerts([sb(), bad]).map((f) => f.message)).toEqual([expect.stringContaining('have no per-subscription log alert rule')]);
+    });
+
+    test('the per-subscription query does not name the subscription', async () => {
+      const bad = await swap('format(poisonQuery, appFilter, subscription.name)', "format(poisonQuery, appFilter, 'backfill')");
+      expect(checkDeadLetterAlerts([sb(), bad]).map((f) => f.message)).toEqual([expect.stringContaining('have no per-subscription log alert rule')]);
+    });
+
+    test('the metric alerts leave out the queues, or watch another metric', async () => {
+      const noQueues = await swap('var deadLetterEntities = concat([topology.topic], map(topology.queues, queue => queue.name))', 'var deadLetterEntities = [topology.topic]');
+      expect(checkDeadLetterAlerts([sb(), noQueues]).map((f) => f.message)).toEqual([expect.stringContaining('have no DeadletteredMessages metric alert')]);
+      const otherMetric = await swap("metricName: 'DeadletteredMessages'", "metricName: 'ActiveMessages'");
+      expect(checkDeadLetterAlerts([sb(), otherMetric]).map((f) => f.message)).toEqual([expect.stringContaining('have no DeadletteredMessages metric alert')]);
+    });
+
+    test('alerts that load another topology file do not count', async () => {
+      const bad = await swap("loadJsonContent('../servicebus-topology.json')", "loadJsonContent('../other-topology.json')");
+      expect(checkDeadLetterAlerts([sb(), bad]).map((f) => f.rule)).toEqual(['dead-letter-alerts', 'dead-letter-alerts']);
+    });
+  });
+});
+
 // The same checks on the real templates with one line changed: the rules bite on real files.
 describe('a one-line regression in the real templates is caught', () => {
   test.each([
@@ -392,6 +583,10 @@ describe('a one-line regression in the real templates is caught', () => {
       "TWILIO_AUTH_TOKEN: 'not-a-reference'",
       'no-secret-literal',
     ],
+    ['modules/alerts.bicep', 'threshold: 80', 'threshold: 90', 'budget'],
+    ['modules/alerts.bicep', "thresholdType: 'Actual'\n  }\n  {\n    name: 'actual-100'", "thresholdType: 'Forecasted'\n  }\n  {\n    name: 'actual-100'", 'budget'],
+    ['modules/alerts.bicep', 'actionGroupId: actionGroup.id', 'actionGroupId: namespace.id', 'alert-actions'],
+    ['modules/alerts.bicep', 'enabled: true\n      scopes', 'enabled: false\n      scopes', 'alert-actions'],
   ])('%s: %s -> %s', async (name, from, to, rule) => {
     const original = file(name);
     expect(original.source).toContain(from);

@@ -1,6 +1,9 @@
 import { EHR_INBOUND_QUEUE, SCHEDULING_EVENTS_TOPIC, slotflowTopology } from '../../../functions/adapters/servicebus/topology';
-import { type BicepFile, loadBicepFiles, parseBicep } from '../../support/bicep-ast';
-import { isoDurationMs, resourceSetting, subscriptionsOf } from '../../support/bicep-servicebus';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BicepFile, REPO_ROOT, loadBicepFiles, parseBicep } from '../../support/bicep-ast';
+import { TOPOLOGY_JSON, isoDurationMs, resourceSetting, subscriptionsOf } from '../../support/bicep-servicebus';
 
 // The embedded broker (npm start, tests) and Azure must route the same events to the same
 // consumers with the same delivery semantics. Both topologies are compared here.
@@ -48,13 +51,19 @@ test('the ehr-inbound queue matches apart from duplicate detection', () => {
   expect(resourceSetting(serviceBus, QUEUE, 'properties.requiresDuplicateDetection')).toBe(true);
 });
 
-test('the comparison can fail: a changed filter or delivery count shows up', async () => {
-  const changed = await parseBicep(
-    serviceBus.source.replace("name: 'reminders'", "name: 'reminder'").replace('param maxDeliveryCount int = 10', 'param maxDeliveryCount int = 5'),
-    serviceBus.name,
-  );
-  expect(subscriptionsOf(changed).map((s) => s.name)).toContain('reminder');
-  expect(resourceSetting(changed, SUBSCRIPTION, 'properties.maxDeliveryCount')).toBe(5);
+test('the comparison can fail: a changed subscription name or delivery count shows up', async () => {
+  // A copy of the repository's topology file with one subscription renamed.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'slotflow-topology-'));
+  try {
+    const json = readFileSync(path.join(REPO_ROOT, TOPOLOGY_JSON), 'utf8').replace('"name": "reminders"', '"name": "reminder"');
+    mkdirSync(path.join(root, path.dirname(TOPOLOGY_JSON)), { recursive: true });
+    writeFileSync(path.join(root, TOPOLOGY_JSON), json);
+    const changed = await parseBicep(serviceBus.source.replace('param maxDeliveryCount int = 10', 'param maxDeliveryCount int = 5'), serviceBus.name);
+    expect(subscriptionsOf(changed, root).map((s) => s.name)).toContain('reminder');
+    expect(resourceSetting(changed, SUBSCRIPTION, 'properties.maxDeliveryCount')).toBe(5);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('durations parse', () => {
