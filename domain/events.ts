@@ -52,7 +52,10 @@ export const eventDataSchemas = {
       reason: z.enum(['cancelled', 'noshow', 'offer-lapsed', 'rescheduled', 'absence']),
       appointmentId: id.optional(),
       /** A move-up freed this slot: the link of the cascade that did (the offer accepted, and how deep the chain now is). */
-      cascade: z.object({ depth: z.number().int().min(1).max(50), offerId: id, workflowInstanceId: id }).strict().optional(),
+      cascade: z
+        .object({ depth: z.number().int().min(1).max(50), offerId: id, workflowInstanceId: id })
+        .strict()
+        .optional(),
     })
     .strict(),
   [EventType.offerSent]: z

@@ -37,7 +37,11 @@ export function daysGained(entry: Pick<WaitlistEntry, 'moveUp'>, slotStart: stri
  * recorded on their appointment that day if there is one, else their latest check. `inactive`
  * means no offer until a later check says active (the eligibility workflow records every check).
  */
-export function knownCoverage(appointments: readonly Pick<Appointment, 'start' | 'eligibility'>[], slotStart: string, zone: string): 'active' | 'inactive' | 'error' | 'unknown' {
+export function knownCoverage(
+  appointments: readonly Pick<Appointment, 'start' | 'eligibility'>[],
+  slotStart: string,
+  zone: string,
+): 'active' | 'inactive' | 'error' | 'unknown' {
   const checked = appointments.filter((a) => a.eligibility !== undefined);
   if (checked.length === 0) return 'unknown';
   const day = DateTime.fromISO(slotStart, { setZone: true }).setZone(zone).toISODate();

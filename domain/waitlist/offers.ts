@@ -332,7 +332,11 @@ export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<O
   if (accepted) {
     await emit(
       deps,
-      makeEvent(EventType.offerAccepted, { ...ref(offer), appointmentId: appointment.appointmentId, moveUp: false }, offerEventMeta(offer.offerId, 'accepted', at)),
+      makeEvent(
+        EventType.offerAccepted,
+        { ...ref(offer), appointmentId: appointment.appointmentId, moveUp: false },
+        offerEventMeta(offer.offerId, 'accepted', at),
+      ),
     );
   }
   return { outcome: 'accepted', offer: accepted ?? offer, appointment };

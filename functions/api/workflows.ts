@@ -102,7 +102,10 @@ const MAX_CHAIN_LINKS = 25;
 function chainLinkOf(instanceId: string, status: WorkflowState): z.output<typeof cascadeLinkSchema> | undefined {
   const input = status.input as { slotId?: unknown; cascade?: { depth?: unknown; offerId?: unknown; workflowInstanceId?: unknown } } | undefined;
   if (typeof input?.slotId !== 'string') return undefined;
-  const output = status.output as { outcome?: unknown; cascade?: { moved?: { offerId: string; appointmentId: string; releasedSlotId: string; nextInstanceId: string } } } | null;
+  const output = status.output as {
+    outcome?: unknown;
+    cascade?: { moved?: { offerId: string; appointmentId: string; releasedSlotId: string; nextInstanceId: string } };
+  } | null;
   const moved = output?.cascade?.moved;
   return {
     instanceId,
@@ -112,7 +115,9 @@ function chainLinkOf(instanceId: string, status: WorkflowState): z.output<typeof
     ...(typeof output?.outcome === 'string' ? { outcome: output.outcome } : {}),
     ...(typeof input.cascade?.offerId === 'string' ? { freedByOfferId: input.cascade.offerId } : {}),
     ...(typeof input.cascade?.workflowInstanceId === 'string' ? { previousInstanceId: input.cascade.workflowInstanceId } : {}),
-    ...(moved ? { movedOfferId: moved.offerId, movedAppointmentId: moved.appointmentId, releasedSlotId: moved.releasedSlotId, nextInstanceId: moved.nextInstanceId } : {}),
+    ...(moved
+      ? { movedOfferId: moved.offerId, movedAppointmentId: moved.appointmentId, releasedSlotId: moved.releasedSlotId, nextInstanceId: moved.nextInstanceId }
+      : {}),
   };
 }
 
@@ -125,14 +130,14 @@ async function cascadeChain(client: WorkflowClient, instanceId: string, status: 
   const here = chainLinkOf(instanceId, status);
   if (!here) return undefined;
   const chain = [here];
-  for (let back = here; back.previousInstanceId && chain.length < MAX_CHAIN_LINKS; ) {
+  for (let back = here; back.previousInstanceId && chain.length < MAX_CHAIN_LINKS;) {
     const s = await statusOf(client, back.previousInstanceId);
     const link = s && chainLinkOf(back.previousInstanceId, s);
     if (!link) break;
     chain.unshift(link);
     back = link;
   }
-  for (let next = here; next.nextInstanceId && chain.length < 2 * MAX_CHAIN_LINKS; ) {
+  for (let next = here; next.nextInstanceId && chain.length < 2 * MAX_CHAIN_LINKS;) {
     const s = await statusOf(client, next.nextInstanceId);
     const link = s && chainLinkOf(next.nextInstanceId, s);
     if (!link) break;

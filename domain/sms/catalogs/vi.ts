@@ -30,7 +30,8 @@ export const vi: Catalog = {
   moved: '{clinic}: lịch hẹn đã được dời sang {start}. Giờ {previousStart} đã được trả lại. Trả lời X để hủy.',
   'already-moved': '{clinic}: lịch hẹn của quý vị đã được dời rồi, nên lời mời này đã đóng. Không có gì khác thay đổi.',
   'offer-withdrawn': '{clinic}: lời mời này đã bị rút vì lịch hẹn cần dời đã bị hủy. Không có gì được đặt.',
-  'earlier-added': '{clinic}: quý vị đã vào danh sách chờ giờ sớm hơn {start}. Chúng tôi sẽ báo khi có giờ; lịch hiện tại giữ nguyên cho đến khi quý vị trả lời CÓ.',
+  'earlier-added':
+    '{clinic}: quý vị đã vào danh sách chờ giờ sớm hơn {start}. Chúng tôi sẽ báo khi có giờ; lịch hiện tại giữ nguyên cho đến khi quý vị trả lời CÓ.',
   'generic-sender': 'Phòng khám của quý vị',
 
   'page.pick.title': 'Chọn giờ hẹn của quý vị',

@@ -71,9 +71,25 @@ async function setUp(cascadeDepth?: number): Promise<void> {
   );
   await services.config.putAppointmentType({ code: 'visit', clinicId: 'c1', name: 'Visit', durationMinutes: 30 });
   const allDay = (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).map((day) => ({ day, start: '00:00', end: '24:00' }));
-  await services.config.putProvider({ providerId: 'dr-a', clinicId: 'c1', name: 'A', appointmentTypes: ['visit'], weeklyHours: allDay, slotMinutes: 30, exceptions: [] });
+  await services.config.putProvider({
+    providerId: 'dr-a',
+    clinicId: 'c1',
+    name: 'A',
+    appointmentTypes: ['visit'],
+    weeklyHours: allDay,
+    slotMinutes: 30,
+    exceptions: [],
+  });
   for (const [n, id] of ['p0', 'pa', 'pb', 'pc', 'pd'].entries()) {
-    await services.patients.put({ patientId: id, name: `Patient ${id}`, phone: `+1555000010${n}`, smsConsent: true, clinicIds: [], noShows: [], updatedAt: T0.toISO()! });
+    await services.patients.put({
+      patientId: id,
+      name: `Patient ${id}`,
+      phone: `+1555000010${n}`,
+      smsConsent: true,
+      clinicIds: [],
+      noShows: [],
+      updatedAt: T0.toISO()!,
+    });
   }
   booked = {};
   const book = async (patientId: string, slotId: string) =>
@@ -155,7 +171,12 @@ it('one cancellation moves three patients earlier in a chain, and a new patient 
   expect(link1.outcome).toBe('booked');
   expect(link1.cascade).toEqual({
     depth: 0,
-    moved: { offerId: offerIdFor(S0, entries.pa!.waitlistEntryId), appointmentId: booked.pa!.appointmentId, releasedSlotId: S1, nextInstanceId: backfillInstanceId(S1) },
+    moved: {
+      offerId: offerIdFor(S0, entries.pa!.waitlistEntryId),
+      appointmentId: booked.pa!.appointmentId,
+      releasedSlotId: S1,
+      nextInstanceId: backfillInstanceId(S1),
+    },
   });
   const second = released(S1);
   expect(second).toHaveLength(1);
