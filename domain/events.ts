@@ -51,12 +51,30 @@ export const eventDataSchemas = {
       end: instantSchema,
       reason: z.enum(['cancelled', 'noshow', 'offer-lapsed', 'rescheduled', 'absence']),
       appointmentId: id.optional(),
+      /** A move-up freed this slot: the link of the cascade that did (the offer accepted, and how deep the chain now is). */
+      cascade: z
+        .object({ depth: z.number().int().min(1).max(50), offerId: id, workflowInstanceId: id })
+        .strict()
+        .optional(),
     })
     .strict(),
   [EventType.offerSent]: z
     .object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, expiresAt: instantSchema, round: z.number().int().min(1) })
     .strict(),
-  [EventType.offerAccepted]: z.object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, appointmentId: id }).strict(),
+  [EventType.offerAccepted]: z
+    .object({
+      offerId: id,
+      waitlistEntryId: id,
+      patientId: id,
+      slotId: id,
+      clinicId: id,
+      appointmentId: id,
+      /** True when the offer moved an appointment the patient already held (the appointment id is unchanged). */
+      moveUp: z.boolean(),
+      /** Move-ups: the slot the appointment left (released with reason `rescheduled`). */
+      previousSlotId: id.optional(),
+    })
+    .strict(),
   [EventType.offerExpired]: z.object({ offerId: id, waitlistEntryId: id, patientId: id, slotId: id, clinicId: id, appointmentType: id }).strict(),
   [EventType.eligibilityVerified]: z.object({ appointmentId: id, patientId: id, clinicId: id, checkedAt: instantSchema }).strict(),
   [EventType.eligibilityFailed]: z

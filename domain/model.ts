@@ -117,10 +117,18 @@ export const offerPolicySchema = z
     /** No SMS between quietStart and quietEnd, clinic-local. */
     quietStart: clockTimeSchema.default('21:00'),
     quietEnd: clockTimeSchema.default('08:00'),
+    /**
+     * Move-up cascade bound: the most patients one released slot may move earlier in a chain (each
+     * move-up frees a later slot whose own backfill is the next link). At the bound, the freed slot is
+     * offered to patients without an appointment only, which ends the chain. Absent: DEFAULT_CASCADE_DEPTH.
+     */
+    cascadeDepth: z.number().int().min(0).max(20).optional(),
   })
   .strict()
   .refine((p) => p.minExpiryMinutes <= p.maxExpiryMinutes, { message: 'minExpiryMinutes must not exceed maxExpiryMinutes', path: ['minExpiryMinutes'] });
 export type OfferPolicy = z.infer<typeof offerPolicySchema>;
+/** Cascade depth of a clinic whose offer policy sets none. */
+export const DEFAULT_CASCADE_DEPTH = 5;
 
 /**
  * A BCP 47 language tag (e.g. `es`, `es-MX`, `en-US`), stored in canonical form. Any well-formed
@@ -372,10 +380,23 @@ export interface WaitlistEntry {
   /** Latest clinically acceptable start; slots after it are not offered. */
   clinicalDeadline?: string;
   timeOfDay: TimeOfDay;
+  /**
+   * Move-up entries: the patient already holds this appointment and wants it earlier. Only slots
+   * starting before the appointment are offered; accepting moves it (rescheduleAppointment).
+   */
+  moveUp?: MoveUp;
   status: 'active' | 'offered' | 'booked' | 'removed';
   createdAt: string;
   updatedAt: string;
   version: number;
+}
+
+/** The appointment a move-up entry or offer would move, as it stood when the entry or offer was made. */
+export interface MoveUp {
+  appointmentId: string;
+  /** The appointment's slot and start at that time (the start is refreshed before each offer). */
+  slotId: string;
+  start: string;
 }
 
 export const offerStatuses = ['sent', 'accepted', 'declined', 'expired', 'unavailable'] as const;
@@ -394,5 +415,9 @@ export interface WaitlistOffer {
   sentAt: string;
   expiresAt: string;
   respondedAt?: string;
+  /** A move-up offer: the appointment it would move (from its slot at the time of the offer). */
+  moveUp?: MoveUp;
+  /** Move-ups that came before this offer's backfill in its cascade (0: the slot was freed by a cancellation or no-show). */
+  cascadeDepth?: number;
   version: number;
 }

@@ -288,7 +288,19 @@ async function withConflictRetry<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-function slotReleased(deps: Pick<SchedulingDeps, 'ids' | 'clock'>, a: Appointment, reason: 'cancelled' | 'noshow' | 'rescheduled'): SchedulingEvent {
+/** A cascade link carried by the slot a move-up released (events.ts, `slot.released`.cascade). */
+export interface CascadeLink {
+  depth: number;
+  offerId: string;
+  workflowInstanceId: string;
+}
+
+function slotReleased(
+  deps: Pick<SchedulingDeps, 'ids' | 'clock'>,
+  a: Appointment,
+  reason: 'cancelled' | 'noshow' | 'rescheduled',
+  cascade?: CascadeLink,
+): SchedulingEvent {
   return makeEvent(
     EventType.slotReleased,
     {
@@ -300,6 +312,7 @@ function slotReleased(deps: Pick<SchedulingDeps, 'ids' | 'clock'>, a: Appointmen
       end: a.end,
       reason,
       appointmentId: a.appointmentId,
+      ...(cascade ? { cascade } : {}),
     },
     eventMeta(deps, a.slotId),
   );
@@ -390,15 +403,35 @@ export async function confirmAppointment(deps: SchedulingDeps, cmd: AppointmentC
   });
 }
 
-/** Moves an appointment to another slot (same id, new time): claims the new slot, releases the old. */
-export async function rescheduleAppointment(
-  deps: SchedulingDeps,
-  cmd: { appointmentId: string; newSlotId: string; actor: Actor; channel: Channel; appointmentType?: string },
-): Promise<Appointment> {
+export interface RescheduleCommand {
+  appointmentId: string;
+  newSlotId: string;
+  actor: Actor;
+  channel: Channel;
+  appointmentType?: string;
+  /**
+   * Move only if the appointment is still in this slot (a move-up offer moves it from where it was
+   * when offered): else APPOINTMENT.ALREADY_MOVED, nothing written. Checked on every conflict retry,
+   * so of two concurrent moves of one appointment exactly one succeeds.
+   */
+  expectedSlotId?: string;
+  /** A move-up: the released slot's event carries this cascade link, so its backfill knows the chain. */
+  cascade?: CascadeLink;
+}
+
+/**
+ * Moves an appointment to another slot (same id, new time) in one write: the appointment is
+ * replaced with If-Match, claiming the new slot and releasing the old (the repository keeps that
+ * atomic, or compensates, so the patient always holds exactly one of the two).
+ */
+export async function rescheduleAppointment(deps: SchedulingDeps, cmd: RescheduleCommand): Promise<Appointment> {
   return withConflictRetry(async () => {
     const current = await requireAppointment(deps, cmd.appointmentId);
     if (current.status !== 'booked' && current.status !== 'pending') {
       throw new DomainError(ErrorCode.INVALID_TRANSITION, `Cannot reschedule an appointment that is ${current.status}`, { from: current.status, to: 'booked' });
+    }
+    if (cmd.expectedSlotId !== undefined && current.slotId !== cmd.expectedSlotId) {
+      throw new DomainError(ErrorCode.ALREADY_MOVED, 'The appointment has moved since', { appointmentId: current.appointmentId });
     }
     const { slot, provider, clinic, types } = await resolveSlot(deps, cmd.newSlotId);
     const appointmentType = requireType(types, cmd.appointmentType ?? current.appointmentType);
@@ -434,7 +467,7 @@ export async function rescheduleAppointment(
         eventMeta(deps, updated.appointmentId),
       ),
     ];
-    if (parseInstant(current.start) > now) events.push(slotReleased(deps, current, 'rescheduled'));
+    if (parseInstant(current.start) > now) events.push(slotReleased(deps, current, 'rescheduled', cmd.cascade));
     const stored = await deps.appointments.update(updated, current.version, events);
     await dispatchQuietly(deps, events);
     return stored;

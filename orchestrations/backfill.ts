@@ -12,6 +12,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from 'durable-functions';
 import { DateTime } from 'luxon';
 import {
+  DEFAULT_CASCADE_DEPTH,
   ErrorCode,
   isDomainError,
   isQuietHours,
@@ -21,14 +22,17 @@ import {
   offerPolicySchema,
   type OfferPolicy,
   type OfferStatus,
+  type WaitlistEntry,
 } from '../domain';
 import { resolveSlot, searchFreeSlots } from '../domain/scheduling';
 import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
 import * as offers from '../domain/waitlist/offers';
-import type { OfferRequest, OfferSettlement, SentOffer } from '../domain/waitlist/offers';
+import type { OfferBooking, OfferRequest, OfferSettlement, SentOffer } from '../domain/waitlist/offers';
+import { knownCoverage } from '../domain/waitlist/eligibility';
+import { refreshMoveUp } from '../domain/waitlist/move-up';
 import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
 import { getServices } from '../functions/app/services';
-import { Activities, BACKFILL_ORCHESTRATOR, type BackfillInput } from './names';
+import { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput, type CascadeLinkInput } from './names';
 
 export { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput } from './names';
 
@@ -37,6 +41,16 @@ export interface BackfillOutput {
   appointmentId?: string;
   rounds: number;
   offers: { offerId: string; status: OfferStatus }[];
+  /**
+   * This backfill's place in a move-up cascade: its depth (move-ups before it), the link that freed
+   * its slot (absent for a cancellation or no-show), and, when its YES was a move-up, the slot that
+   * move released and the backfill that slot starts (the next link).
+   */
+  cascade: {
+    depth: number;
+    freedBy?: CascadeLinkInput;
+    moved?: { offerId: string; appointmentId: string; releasedSlotId: string; nextInstanceId: string };
+  };
 }
 
 interface CandidateList {
@@ -56,11 +70,14 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   const input = context.df.getInput<BackfillInput>();
   const offered = new Set(input.offeredEntryIds ?? []);
   const outcomes = new Map<string, OfferStatus>();
+  const depth = input.cascade?.depth ?? 0;
+  const cascade: BackfillOutput['cascade'] = { depth, ...(input.cascade ? { freedBy: input.cascade } : {}) };
   const result = (outcome: BackfillOutput['outcome'], extra: Partial<BackfillOutput> = {}): BackfillOutput => ({
     outcome,
     rounds: round,
     offers: [...outcomes].map(([offerId, status]) => ({ offerId, status })),
     ...extra,
+    cascade,
   });
   let round = input.round ?? 0;
 
@@ -69,6 +86,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
       slotId: input.slotId,
       appointmentType: input.appointmentType,
       excludeEntryIds: [...offered],
+      cascadeDepth: depth,
     });
     const now = DateTime.fromJSDate(context.df.currentUtcDateTime, { zone: 'utc' });
     const slotStart = DateTime.fromISO(list.slotStart, { setZone: true });
@@ -100,13 +118,14 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
           round,
           expiresAt: expiresAt.toISO(),
           workflowInstanceId: context.df.instanceId,
+          ...(depth > 0 ? { cascadeDepth: depth } : {}),
         }),
       );
       const sent: SentOffer[] = yield context.df.Task.all(sendTasks);
       for (const s of sent) if (s.outcome === 'sent') open.set(s.offerId, s);
     }
     for (const s of open.values()) outcomes.set(s.offerId, 'sent');
-    context.df.setCustomStatus({ state: 'offering', round, openOffers: [...open.keys()], expiresAt: expiresAt.toISO() });
+    context.df.setCustomStatus({ state: 'offering', round, openOffers: [...open.keys()], expiresAt: expiresAt.toISO(), cascadeDepth: depth });
     if (open.size === 0) {
       // Nobody could be texted: not a round. The next load excludes everyone tried, so this ends.
       round -= 1;
@@ -127,7 +146,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: [offer.offerId], status: 'declined', notify: false });
         continue;
       }
-      const booking: { booked: boolean; appointmentId?: string } = yield context.df.callActivityWithRetry(Activities.book, activityRetry, {
+      const booking: OfferBooking = yield context.df.callActivityWithRetry(Activities.book, activityRetry, {
         offerId: offer.offerId,
       });
       open.delete(offer.offerId);
@@ -138,7 +157,16 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         others.forEach((id) => outcomes.set(id, 'unavailable'));
         if (others.length)
           yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
-        context.df.setCustomStatus({ state: 'booked', round });
+        if (booking.moveUp && booking.appointmentId) {
+          // The move released the patient's later slot: its slot.released (reason rescheduled) starts the next link.
+          cascade.moved = {
+            offerId: offer.offerId,
+            appointmentId: booking.appointmentId,
+            releasedSlotId: booking.moveUp.previousSlotId,
+            nextInstanceId: backfillInstanceId(booking.moveUp.previousSlotId),
+          };
+        }
+        context.df.setCustomStatus({ state: 'booked', round, cascadeDepth: depth });
         return result('booked', booking.appointmentId ? { appointmentId: booking.appointmentId } : {});
       }
       // Someone else (front desk, another channel) took the slot meanwhile.
@@ -161,7 +189,13 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
 // ---- activities: load the ports, call the domain (domain/waitlist/offers.ts) --------------------
 
 /** Is the slot still free, what is the policy, and who may be offered it (ranked, consented, not yet offered)? */
-export async function loadCandidates(input: { slotId: string; appointmentType: string; excludeEntryIds: string[] }): Promise<CandidateList> {
+export async function loadCandidates(input: {
+  slotId: string;
+  appointmentType: string;
+  excludeEntryIds: string[];
+  /** Move-ups before this backfill; at the clinic's cascade depth, move-up entries are left out (the chain ends here). */
+  cascadeDepth?: number;
+}): Promise<CandidateList> {
   const services = await getServices();
   let resolved: Awaited<ReturnType<typeof resolveSlot>>;
   try {
@@ -184,12 +218,24 @@ export async function loadCandidates(input: { slotId: string; appointmentType: s
   const base = { slotFree, slotStart: slot.start, timeZone: clinic.timeZone, policy: clinic.offerPolicy };
   if (!slotFree) return { ...base, candidates: [] };
   const exclude = new Set(input.excludeEntryIds);
-  const entries = (await services.waitlist.listActive(clinic.clinicId, input.appointmentType)).filter((e) => !exclude.has(e.waitlistEntryId));
+  const moveUpsAllowed = (input.cascadeDepth ?? 0) < (clinic.offerPolicy.cascadeDepth ?? DEFAULT_CASCADE_DEPTH);
+  const entries: WaitlistEntry[] = [];
+  for (const listed of await services.waitlist.listActive(clinic.clinicId, input.appointmentType)) {
+    if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
+    // A move-up is ranked against where its appointment is now; one whose appointment is gone is left out (createOffer ends it).
+    const entry = await refreshMoveUp(services, listed);
+    if (entry) entries.push(entry);
+  }
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);
   const candidates: CandidateList['candidates'] = [];
+  const now = services.clock.now();
   for (const entry of ranked) {
     const patient = await services.patients.get(entry.patientId);
-    if (patient && patient.smsConsent && !patient.smsOptedOutAt) candidates.push({ waitlistEntryId: entry.waitlistEntryId, patientId: entry.patientId });
+    if (!patient || !patient.smsConsent || patient.smsOptedOutAt) continue;
+    // No offer while the last eligibility check for that date says the coverage is inactive; offered again once a check says active.
+    const history = await services.appointments.listByPatient(entry.patientId, now.minus({ days: 365 }).toISO()!, now.plus({ days: 365 }).toISO()!);
+    if (knownCoverage(history, slot.start, clinic.timeZone) === 'inactive') continue;
+    candidates.push({ waitlistEntryId: entry.waitlistEntryId, patientId: entry.patientId });
     if (candidates.length >= clinic.offerPolicy.batchSize * 2) break;
   }
   return { ...base, candidates };
@@ -201,7 +247,7 @@ export async function sendOffer(input: OfferRequest): Promise<SentOffer> {
 }
 
 /** Books the slot for the patient who said YES; `booked: false` means someone else got it first (offers.bookOffer). */
-export async function bookForOffer(input: { offerId: string }): Promise<{ booked: boolean; appointmentId?: string }> {
+export async function bookForOffer(input: { offerId: string }): Promise<OfferBooking> {
   return offers.bookOffer(await getServices(), input.offerId);
 }
 

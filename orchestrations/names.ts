@@ -21,6 +21,18 @@ export interface BackfillInput {
   /** Waitlist entries already offered in earlier rounds (carried across continueAsNew). */
   offeredEntryIds?: string[];
   round?: number;
+  /**
+   * Set when a move-up freed this slot (slot.released `cascade`): how many move-ups the chain holds
+   * so far, and the offer and backfill of the link before. Absent: the chain starts here (depth 0).
+   */
+  cascade?: CascadeLinkInput;
+}
+
+/** One link of a move-up cascade: the offer (and its backfill) whose acceptance freed the slot. */
+export interface CascadeLinkInput {
+  depth: number;
+  offerId: string;
+  workflowInstanceId: string;
 }
 
 export const backfillInstanceId = (slotId: string) => `backfill-${slotId}`;

@@ -182,7 +182,7 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   let ps = new Int32Array(1024);
   let sc = new Float64Array(1024);
   let P = 0;
-  const facts: PairFacts = { urgency: 0, daysWaiting: 0, continuity: false, timeOfDayMatch: true, earliness: 0, noShowRisk: 0 };
+  const facts: PairFacts = { urgency: 0, daysWaiting: 0, continuity: false, timeOfDayMatch: true, earliness: 0, noShowRisk: 0, daysGained: 0 };
 
   for (let c = 0; c < C; c++) {
     const cand = candidates[c]!;
@@ -195,6 +195,9 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
     const earliest = cand.earliest ? instantMs(cand.earliest) : -Infinity;
     let latest = cand.latest ? instantMs(cand.latest) : Infinity;
     if (cand.clinicalDeadline) latest = Math.min(latest, instantMs(cand.clinicalDeadline));
+    // A move-up only takes a slot that starts before the appointment it holds.
+    const currentMs = cand.currentStart ? instantMs(cand.currentStart) : undefined;
+    if (currentMs !== undefined) latest = Math.min(latest, currentMs - 1);
     const providers = cand.providerIds && cand.providerIds.length > 0 ? new Set(cand.providerIds) : undefined;
     const locations = cand.locationIds && cand.locationIds.length > 0 ? new Set(cand.locationIds) : undefined;
     const pref = cand.timeOfDay && cand.timeOfDay !== 'any' ? cand.timeOfDay : undefined;
@@ -224,6 +227,7 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
         facts.continuity = cand.preferredProviderId !== undefined && cand.preferredProviderId === slot.providerId;
         facts.timeOfDayMatch = pref === undefined || pref === f.partOfDay;
         facts.earliness = 1 - (f.startMs - horizonStartMs) / horizonSpanMs;
+        facts.daysGained = currentMs !== undefined ? Math.max(0, (currentMs - f.startMs) / DAY_MS) : 0;
         const score = pairScore(facts, weights);
         // An optional candidate is only worth placing where the score is positive; must-place ones anywhere.
         if (score <= 0 && !cand.mustPlace) continue;
@@ -413,5 +417,6 @@ export function pairFacts(model: AssignmentModel, c: number, s: number): PairFac
     timeOfDayMatch: pref === undefined || pref === f.partOfDay,
     earliness: 1 - (f.startMs - model.horizonStartMs) / model.horizonSpanMs,
     noShowRisk: cand.noShowRisk ?? 0,
+    daysGained: cand.currentStart ? Math.max(0, (instantMs(cand.currentStart) - f.startMs) / DAY_MS) : 0,
   };
 }

@@ -367,6 +367,7 @@ export function explainAssignment(model: AssignmentModel, c: number, s: number, 
   if (f.daysWaiting > 0) parts.push(`waiting ${Math.round(f.daysWaiting)} d`);
   if (f.continuity) parts.push('with preferred provider');
   if (cand.timeOfDay && cand.timeOfDay !== 'any' && f.timeOfDayMatch) parts.push(`${cand.timeOfDay} as preferred`);
+  if (f.daysGained >= 1) parts.push(`${Math.floor(f.daysGained)} d earlier`);
   if (f.noShowRisk >= 0.3) parts.push(`no-show risk ${Math.round(f.noShowRisk * 100)}%`);
   parts.push(`score ${roundScore(score)}`);
   parts.push(`best joint choice among ${eligible} eligible slot${eligible === 1 ? '' : 's'}`);

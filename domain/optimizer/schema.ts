@@ -100,6 +100,11 @@ export const candidateSchema = z.object({
   preferredProviderId: idSchema.optional(),
   timeOfDay: z.enum(['morning', 'afternoon', 'evening', 'any']).optional(),
   noShowRisk: z.number().min(0).max(1).optional(),
+  /**
+   * Move-up candidates: the start of the appointment they already hold. Only slots starting before it
+   * are eligible, and the days gained (currentStart - slot start) earn the moveUp term.
+   */
+  currentStart: instantSchema.optional(),
   /** Displaced patients: placed before every optional candidate (lexicographic objective). */
   mustPlace: z.boolean().optional(),
 });
@@ -114,6 +119,8 @@ export const weightsSchema = z
     timeOfDay: z.number().min(0).max(1000),
     promptness: z.number().min(0).max(1000),
     noShowRisk: z.number().min(0).max(1000),
+    moveUp: z.number().min(0).max(1000),
+    moveUpCapDays: z.number().positive().max(3650),
   })
   .partial()
   .strict();

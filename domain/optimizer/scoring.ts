@@ -10,6 +10,8 @@ export const DEFAULT_WEIGHTS: ScoreWeights = {
   timeOfDay: 5,
   promptness: 10,
   noShowRisk: 10,
+  moveUp: 30,
+  moveUpCapDays: 60,
 };
 
 /** Urgency on the 0..10 scale: routine 2, soon 5, urgent 8 (absent: routine). */
@@ -26,18 +28,20 @@ export interface PairFacts {
   timeOfDayMatch: boolean; // slot in the preferred part of the day, or no preference
   earliness: number; // 1 for the earliest slot start in the instance, 0 for the latest
   noShowRisk: number; // 0..1
+  daysGained: number; // move-ups: days earlier than the appointment held (0 for other candidates)
 }
 
 /** One term of the score, for explanations. */
 export interface ScoreTerm {
-  term: keyof Omit<ScoreWeights, 'waitingCapDays'>;
+  term: keyof Omit<ScoreWeights, 'waitingCapDays' | 'moveUpCapDays'>;
   value: number;
 }
 
 /**
  * The score of placing a candidate in a slot:
  * base + urgency*u/10 + waiting*min(days, cap)/cap + continuity*[preferred provider]
- * + timeOfDay*[time-of-day matches] + promptness*(u/10)*earliness - noShowRisk*risk.
+ * + timeOfDay*[time-of-day matches] + promptness*(u/10)*earliness - noShowRisk*risk
+ * + moveUp*min(daysGained, moveUpCap)/moveUpCap.
  */
 export function scoreTerms(f: PairFacts, w: ScoreWeights): ScoreTerm[] {
   const u = f.urgency / 10;
@@ -49,6 +53,7 @@ export function scoreTerms(f: PairFacts, w: ScoreWeights): ScoreTerm[] {
     { term: 'timeOfDay', value: f.timeOfDayMatch ? w.timeOfDay : 0 },
     { term: 'promptness', value: w.promptness * u * f.earliness },
     { term: 'noShowRisk', value: -w.noShowRisk * f.noShowRisk },
+    { term: 'moveUp', value: (w.moveUp * Math.min(f.daysGained, w.moveUpCapDays)) / w.moveUpCapDays },
   ];
 }
 
@@ -62,7 +67,8 @@ export function pairScore(f: PairFacts, w: ScoreWeights): number {
     (f.continuity ? w.continuity : 0) +
     (f.timeOfDayMatch ? w.timeOfDay : 0) +
     w.promptness * u * f.earliness -
-    w.noShowRisk * f.noShowRisk
+    w.noShowRisk * f.noShowRisk +
+    (w.moveUp * Math.min(f.daysGained, w.moveUpCapDays)) / w.moveUpCapDays
   );
 }
 

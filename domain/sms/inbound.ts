@@ -9,6 +9,7 @@ import { parseSlotId } from '../ids';
 import type { Actor, Appointment, Clinic } from '../model';
 import type { PatientRecord } from '../ports';
 import { bookAppointment, cancelAppointment, confirmAppointment, searchFreeSlots, type SchedulingDeps } from '../scheduling';
+import { addMoveUpEntry } from '../waitlist/move-up';
 import { isOfferOpenTo, settleOffer, type OfferDeps } from '../waitlist/offers';
 import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
 import { classifyOffer, decideReply, type OfferState, type ReplyAction } from './replies';
@@ -134,6 +135,15 @@ export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRais
       }
     case 'send-book-list':
       return result(await sendBookList(deps, patient, now, answer, locale));
+    case 'join-move-up':
+      try {
+        // The same entry for the same appointment: EARLIER twice (or after the front desk added it) changes nothing.
+        await addMoveUpEntry(deps, { appointmentId: upcoming!.appointmentId, patientId: patient.patientId });
+        return result(answer('earlier-added', { start: upcoming!.start }));
+      } catch (e) {
+        if (e instanceof DomainError) return result(answer('no-upcoming-appointment', {}));
+        throw e;
+      }
     case 'book-from-list':
       return result(await bookFromList(deps, patient, bookList!, action.index, actor, answer, nowIso));
   }

@@ -13,6 +13,8 @@ export type ReplyIntent = (
   | { kind: 'confirm' }
   | { kind: 'cancel' }
   | { kind: 'book' }
+  /** EARLIER: move my next appointment earlier if a time opens up (a move-up waitlist entry). */
+  | { kind: 'earlier' }
   | { kind: 'pick'; number: number }
   | { kind: 'opt-out' }
   | { kind: 'opt-in' }
@@ -56,16 +58,19 @@ add('no', ['NO', 'N', 'NOPE']);
 add('confirm', ['C', 'CONFIRM']);
 add('cancel', ['X']);
 add('book', ['BOOK']);
+add('earlier', ['EARLIER', 'SOONER']);
 // Spanish ("NO" is the same word in both).
 add('yes', ['SÍ', 'SI', 'VALE', 'CLARO'], 'es');
 add('confirm', ['CONFIRMAR', 'CONFIRMO'], 'es');
 add('book', ['CITA', 'CITAS'], 'es');
+add('earlier', ['ANTES'], 'es');
 add('help', ['AYUDA'], 'es');
 // Vietnamese.
 add('yes', ['CÓ', 'ĐỒNG Ý', 'VÂNG', 'DẠ'], 'vi');
 add('no', ['KHÔNG'], 'vi');
 add('confirm', ['XÁC NHẬN'], 'vi');
 add('book', ['ĐẶT', 'ĐẶT LỊCH'], 'vi');
+add('earlier', ['SỚM HƠN', 'SỚM'], 'vi');
 add('help', ['TRỢ GIÚP', 'GIÚP'], 'vi');
 
 /** Longest reply we bother to interpret; anything longer is free text. */

@@ -22,6 +22,8 @@ export type ReplyAction =
   | { kind: 'confirm-appointment' }
   | { kind: 'cancel-appointment' }
   | { kind: 'send-book-list' }
+  /** EARLIER with an upcoming appointment: put it on the move-up list. */
+  | { kind: 'join-move-up' }
   | { kind: 'book-from-list'; index: number }
   | { kind: 'opt-out' }
   | { kind: 'opt-in' }
@@ -88,6 +90,8 @@ export function decideReply(intent: ReplyIntent, state: ReplyState): ReplyAction
       return state.hasUpcomingAppointment ? { kind: 'cancel-appointment' } : { kind: 'answer', template: 'no-upcoming-appointment' };
     case 'book':
       return { kind: 'send-book-list' };
+    case 'earlier':
+      return state.hasUpcomingAppointment ? { kind: 'join-move-up' } : { kind: 'answer', template: 'no-upcoming-appointment' };
     case 'pick':
       return answerPick(intent.number, state);
     default:

@@ -120,7 +120,9 @@ export async function sendPatientSms<T extends SmsTemplate>(deps: SmsDeps, req: 
 /** The templates workflows send, with the parameters each needs (the clinic is filled in). */
 export type PatientNotice =
   | { template: 'offer'; params: { start: string; expiresAt: string }; offerId: string }
-  | { template: 'offer-taken'; params: Record<string, never>; offerId?: string }
+  | { template: 'offer-move-up'; params: { start: string; currentStart: string; expiresAt: string }; offerId: string }
+  | { template: 'offer-taken' | 'already-moved' | 'offer-withdrawn'; params: Record<string, never>; offerId?: string }
+  | { template: 'moved'; params: { start: string; previousStart: string } }
   | { template: 'booked' | 'reminder' | 'cancelled' | 'eligibility'; params: { start: string } }
   | { template: 'rehomed'; params: { start: string; previousStart: string } };
 

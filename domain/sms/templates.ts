@@ -45,6 +45,14 @@ export interface SmsTemplateParams {
   'book-pick-invalid': { clinic?: SmsClinic; count: number };
   'book-slot-gone': { clinic?: SmsClinic };
   'book-failed': { clinic?: SmsClinic };
+  /** A move-up offer: the new time, instead of the appointment the patient holds. */
+  'offer-move-up': { clinic: SmsClinic; start: string; currentStart: string; expiresAt: string };
+  /** The one confirmation of a move-up: the new time, and that the old one is released. */
+  moved: { clinic: SmsClinic; start: string; previousStart: string };
+  'already-moved': { clinic?: SmsClinic };
+  'offer-withdrawn': { clinic?: SmsClinic };
+  /** EARLIER: the patient's next appointment is on the move-up list. */
+  'earlier-added': { clinic: SmsClinic; start: string };
 }
 
 export type SmsTemplate = keyof SmsTemplateParams;
@@ -74,6 +82,11 @@ export const SMS_TEMPLATES = [
   'book-pick-invalid',
   'book-slot-gone',
   'book-failed',
+  'offer-move-up',
+  'moved',
+  'already-moved',
+  'offer-withdrawn',
+  'earlier-added',
 ] as const satisfies readonly SmsTemplate[];
 
 /** Generic sender name when the clinic is not known (e.g. a reply from an unknown number). */
@@ -93,7 +106,7 @@ export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
   'offer-declined': 2,
   'no-open-offer': 3,
   booked: 2,
-  reminder: 2,
+  reminder: 3,
   confirmed: 2,
   cancelled: 3,
   'cancel-too-late': 3,
@@ -109,6 +122,11 @@ export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
   'book-pick-invalid': 2,
   'book-slot-gone': 2,
   'book-failed': 2,
+  'offer-move-up': 4,
+  moved: 3,
+  'already-moved': 2,
+  'offer-withdrawn': 3,
+  'earlier-added': 4,
 };
 
 /** "Tue 3 Mar 9:30 AM" in the clinic's zone (English); in other locales Intl's short weekday, day, month and time, e.g. "mar, 3 mar, 9:30". */
@@ -152,6 +170,11 @@ const args: ArgBuilders = {
   'book-pick-invalid': (p) => ({ count: String(p.count) }),
   'book-slot-gone': () => ({}),
   'book-failed': () => ({}),
+  'offer-move-up': (p, t) => ({ start: t(p.start), currentStart: t(p.currentStart), expiresAt: t(p.expiresAt) }),
+  moved: (p, t) => ({ start: t(p.start), previousStart: t(p.previousStart) }),
+  'already-moved': () => ({}),
+  'offer-withdrawn': () => ({}),
+  'earlier-added': (p, t) => ({ start: t(p.start) }),
 };
 
 /**

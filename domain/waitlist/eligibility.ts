@@ -1,14 +1,18 @@
 import { DateTime } from 'luxon';
-import type { OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from '../model';
+import type { Appointment, OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from '../model';
 import { resolveLocalEndTime } from '../slots';
 import { parseClockTime, parseInstant } from '../time';
 
-/** True if the entry may be offered the slot: active, same clinic, type, provider and time window. */
+/**
+ * True if the entry may be offered the slot: active, same clinic, type, provider and time window;
+ * a move-up entry only for a slot that starts before the appointment it would move.
+ */
 export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
   if (entry.status !== 'active' || entry.clinicId !== slot.clinicId) return false;
   if (entry.appointmentType !== appointmentType || !slot.appointmentTypes.includes(appointmentType)) return false;
   if (entry.providerIds.length > 0 && !entry.providerIds.includes(slot.providerId)) return false;
   const start = Date.parse(slot.start);
+  if (entry.moveUp && start >= Date.parse(entry.moveUp.start)) return false;
   if (entry.earliest && start < Date.parse(entry.earliest)) return false;
   if (entry.latest && start > Date.parse(entry.latest)) return false;
   if (entry.clinicalDeadline && start > Date.parse(entry.clinicalDeadline)) return false;
@@ -22,9 +26,35 @@ export function timeOfDayOf(localHour: number): Exclude<TimeOfDay, 'any'> {
   return localHour < 12 ? 'morning' : localHour < 17 ? 'afternoon' : 'evening';
 }
 
+/** Whole days a move-up entry would gain by taking a slot starting at `slotStart` (0 for other entries). */
+export function daysGained(entry: Pick<WaitlistEntry, 'moveUp'>, slotStart: string): number {
+  if (!entry.moveUp) return 0;
+  return Math.max(0, Math.floor((Date.parse(entry.moveUp.start) - Date.parse(slotStart)) / 86_400_000));
+}
+
+/**
+ * What the system knows of a patient's coverage for a visit on `slotStart`: the eligibility check
+ * recorded on their appointment that day if there is one, else their latest check. `inactive`
+ * means no offer until a later check says active (the eligibility workflow records every check).
+ */
+export function knownCoverage(
+  appointments: readonly Pick<Appointment, 'start' | 'eligibility'>[],
+  slotStart: string,
+  zone: string,
+): 'active' | 'inactive' | 'error' | 'unknown' {
+  const checked = appointments.filter((a) => a.eligibility !== undefined);
+  if (checked.length === 0) return 'unknown';
+  const day = DateTime.fromISO(slotStart, { setZone: true }).setZone(zone).toISODate();
+  const sameDay = checked.filter((a) => DateTime.fromISO(a.start, { setZone: true }).setZone(zone).toISODate() === day);
+  const pool = sameDay.length > 0 ? sameDay : checked;
+  const latest = pool.reduce((best, a) => (Date.parse(a.eligibility!.checkedAt) > Date.parse(best.eligibility!.checkedAt) ? a : best));
+  return latest.eligibility!.status;
+}
+
 /**
  * Simple ranking used when the optimizer is unavailable: urgency, then nearest clinical deadline,
- * then time-of-day match, then longest wait. Deterministic (ties broken by entry id).
+ * then most days gained (move-ups), then time-of-day match, then longest wait. Deterministic (ties
+ * broken by entry id).
  */
 export function rankWaitlistSimple(entries: readonly WaitlistEntry[], slot: Slot, appointmentType: string): WaitlistEntry[] {
   const slotLocalHour = parseInstant(slot.start).hour;
@@ -36,6 +66,7 @@ export function rankWaitlistSimple(entries: readonly WaitlistEntry[], slot: Slot
       (a, b) =>
         URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
         deadline(a) - deadline(b) ||
+        daysGained(b, slot.start) - daysGained(a, slot.start) ||
         matchesTime(a) - matchesTime(b) ||
         Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
         a.waitlistEntryId.localeCompare(b.waitlistEntryId),

@@ -6,16 +6,22 @@
  *
  *   entry:  active --offer--> offered --accept--> booked
  *                             offered --decline / expire / unavailable--> active
+ *           active | offered --the appointment a move-up would move is gone--> removed
+ *
+ * A move-up offer (the entry names an appointment the patient holds) is accepted by moving that
+ * appointment (rescheduleAppointment: one write, new slot claimed and old released), never by
+ * booking a second one; the released slot carries the cascade link to its own backfill.
  *   offer:  sent --> accepted | declined | expired | unavailable   (all final)
  */
 import { DomainError, ErrorCode, isDomainError } from '../errors';
 import { EventType, makeEvent, type SchedulingEvent } from '../events';
 import type { Appointment, Clinic, OfferStatus, WaitlistEntry, WaitlistOffer } from '../model';
 import type { IdempotencyStore, OfferRepository, WaitlistRepository } from '../ports';
-import { bookAppointment, dispatchQuietly, resolveSlot, type SchedulingDeps } from '../scheduling';
+import { bookAppointment, dispatchQuietly, rescheduleAppointment, resolveSlot, type SchedulingDeps } from '../scheduling';
 import { OCCUPYING_STATUSES } from '../slots';
 import { classifyOffer } from '../sms/replies';
 import { notifyPatient, type SmsDeps } from '../sms/send';
+import { isMovable, moveUpOf } from './move-up';
 
 /** Everything the offer use cases touch; each takes only the ports it needs. */
 export interface OfferDeps extends SchedulingDeps, SmsDeps {
@@ -47,10 +53,11 @@ export function isEntryWaiting(entry: WaitlistEntry | undefined): entry is Waitl
 const MAX_CONFLICT_RETRIES = 3;
 
 /** The states a waitlist entry may leave for each target state. */
-const ENTRY_MOVES: Record<'offered' | 'booked' | 'active', readonly WaitlistEntry['status'][]> = {
+const ENTRY_MOVES: Record<'offered' | 'booked' | 'active' | 'removed', readonly WaitlistEntry['status'][]> = {
   offered: ['active'],
   booked: ['active', 'offered'],
   active: ['offered'],
+  removed: ['active', 'offered'],
 };
 
 /**
@@ -129,6 +136,8 @@ export interface NewOffer {
   workflowInstanceId: string;
   round: number;
   expiresAt: string;
+  /** Move-ups before this backfill in its cascade (0 or absent: the slot was freed by a cancellation or no-show). */
+  cascadeDepth?: number;
 }
 
 /**
@@ -136,13 +145,26 @@ export interface NewOffer {
  * repeat returns the offer already recorded, whatever its status; undefined when there is none and
  * the entry is no longer waiting to be offered (only `active` entries are).
  */
-export async function createOffer(deps: Pick<OfferDeps, 'offers' | 'waitlist' | 'clock'>, req: NewOffer): Promise<WaitlistOffer | undefined> {
+export async function createOffer(
+  deps: Pick<OfferDeps, 'offers' | 'waitlist' | 'clock'> & { appointments: Pick<OfferDeps['appointments'], 'get'> },
+  req: NewOffer,
+): Promise<WaitlistOffer | undefined> {
   const offerId = offerIdFor(req.slotId, req.waitlistEntryId);
   const existing = await deps.offers.get(offerId);
   if (existing) return existing;
   const entry = await deps.waitlist.get(req.waitlistEntryId);
   if (!entry || entry.status !== 'active') return undefined;
   const now = deps.clock.now().toUTC().toISO()!;
+  // A move-up offer names the appointment where it stands now; one whose appointment is gone ends the entry.
+  let moveUp = entry.moveUp;
+  if (moveUp) {
+    const appointment = await deps.appointments.get(moveUp.appointmentId);
+    if (!isMovable(appointment, deps.clock.now().toMillis())) {
+      await moveEntry(deps, entry.waitlistEntryId, 'removed', now, entry);
+      return undefined;
+    }
+    moveUp = moveUpOf(appointment);
+  }
   const offer: WaitlistOffer = {
     offerId,
     clinicId: req.clinicId,
@@ -154,6 +176,8 @@ export async function createOffer(deps: Pick<OfferDeps, 'offers' | 'waitlist' | 
     status: 'sent',
     sentAt: now,
     expiresAt: req.expiresAt,
+    ...(moveUp ? { moveUp } : {}),
+    ...(req.cascadeDepth ? { cascadeDepth: req.cascadeDepth } : {}),
     version: 1,
   };
   await deps.offers.create(offer);
@@ -168,6 +192,7 @@ export interface OfferRequest {
   round: number;
   expiresAt: string;
   workflowInstanceId: string;
+  cascadeDepth?: number;
 }
 
 export interface SentOffer {
@@ -186,7 +211,7 @@ const OFFER_SMS_MARKER_TTL_SECONDS = 30 * 24 * 3600;
  * gets one offer SMS per offer, or at worst two if a crash falls between send and marker. An offer
  * that cannot be texted (consent, quiet hours, rate limit...) is settled as unavailable.
  */
-export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'>, req: OfferRequest): Promise<SentOffer> {
+export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency' | 'appointments'>, req: OfferRequest): Promise<SentOffer> {
   const offerId = offerIdFor(req.slotId, req.waitlistEntryId);
   const result = (outcome: SentOffer['outcome']): SentOffer => ({ offerId, waitlistEntryId: req.waitlistEntryId, patientId: req.patientId, outcome });
   const { slot, clinic } = await resolveSlot(deps, req.slotId);
@@ -197,6 +222,7 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
     workflowInstanceId: req.workflowInstanceId,
     round: req.round,
     expiresAt: req.expiresAt,
+    ...(req.cascadeDepth ? { cascadeDepth: req.cascadeDepth } : {}),
   });
   if (!offer || offer.status !== 'sent') return result('not-sent');
   const marker = `offer-sms:${offerId}`;
@@ -204,8 +230,9 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
   const outcome = await notifyPatient(deps, {
     patientId: offer.patientId,
     clinic,
-    template: 'offer',
-    params: { start: slot.start, expiresAt: req.expiresAt },
+    ...(offer.moveUp
+      ? { template: 'offer-move-up' as const, params: { start: slot.start, currentStart: offer.moveUp.start, expiresAt: req.expiresAt } }
+      : { template: 'offer' as const, params: { start: slot.start, expiresAt: req.expiresAt } }),
     offerId,
     purpose: 'offer',
     correlationId: req.workflowInstanceId,
@@ -237,7 +264,12 @@ export interface AcceptOffer {
 }
 
 export type OfferAcceptance =
-  | { outcome: 'accepted'; offer: WaitlistOffer; appointment: Appointment }
+  /** `moved`: a move-up, the appointment left this slot and start (released). */
+  | { outcome: 'accepted'; offer: WaitlistOffer; appointment: Appointment; moved?: { previousSlotId: string; previousStart: string } }
+  /** Move-ups: the appointment was moved by another offer (or staff) first. */
+  | { outcome: 'already-moved'; offer: WaitlistOffer }
+  /** Move-ups: the appointment to move was cancelled (or has passed) while the offer was out. */
+  | { outcome: 'withdrawn'; offer: WaitlistOffer }
   /** Accepted before (a retried step, or a link booking the workflow now hears of). */
   | { outcome: 'already-accepted'; offer: WaitlistOffer; appointmentId?: string }
   | { outcome: 'not-open'; offer: WaitlistOffer; reason: 'declined' | 'expired' | 'unavailable' | 'other-patient' }
@@ -276,6 +308,7 @@ export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<O
   if (offer.status !== 'sent') return { outcome: 'not-open', offer, reason: offer.status };
   if (cmd.channel === 'link' && !isOfferOpenTo(offer, offer.patientId, at)) return { outcome: 'not-open', offer, reason: 'expired' };
   const entry = await deps.waitlist.get(offer.waitlistEntryId);
+  if (offer.moveUp) return acceptMoveUp(deps, offer, entry, at);
   if (!isEntryWaiting(entry)) return { outcome: 'entry-not-waiting', offer };
 
   let appointment: Appointment;
@@ -299,32 +332,109 @@ export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<O
   if (accepted) {
     await emit(
       deps,
-      makeEvent(EventType.offerAccepted, { ...ref(offer), appointmentId: appointment.appointmentId }, offerEventMeta(offer.offerId, 'accepted', at)),
+      makeEvent(
+        EventType.offerAccepted,
+        { ...ref(offer), appointmentId: appointment.appointmentId, moveUp: false },
+        offerEventMeta(offer.offerId, 'accepted', at),
+      ),
     );
   }
   return { outcome: 'accepted', offer: accepted ?? offer, appointment };
 }
 
 /**
- * The backfill workflow's YES: accepts the offer and texts the patient the booking; if the offer
- * cannot be accepted any more (slot gone, entry no longer waiting) it is settled as unavailable and
- * the patient told so. `booked: true` also when it was accepted before (a link, or a retry).
+ * The move-up branch of acceptOffer: moves the appointment the offer names into the offered slot
+ * with one reschedule (If-Match on the appointment, expected to still be in the slot it was offered
+ * from), so the patient holds exactly one appointment before, during and after. Of two offers to one
+ * patient at once at most one moves it; the other is `already-moved`. A cancelled appointment
+ * withdraws the offer (and ends the entry). A retried step finds the appointment already in the
+ * slot and completes the acceptance.
  */
-export async function bookOffer(deps: AcceptDeps & SettleDeps, offerId: string): Promise<{ booked: boolean; appointmentId?: string }> {
+async function acceptMoveUp(deps: AcceptDeps, offer: WaitlistOffer, entry: WaitlistEntry | undefined, at: string): Promise<OfferAcceptance> {
+  const moveUp = offer.moveUp!;
+  const current = await deps.appointments.get(moveUp.appointmentId);
+  const alreadyHere = current !== undefined && current.slotId === offer.slotId && OCCUPYING_STATUSES.has(current.status);
+  if (!alreadyHere) {
+    if (!isMovable(current, deps.clock.now().toMillis())) {
+      await moveEntry(deps, offer.waitlistEntryId, 'removed', at, entry);
+      return { outcome: 'withdrawn', offer };
+    }
+    if (!isEntryWaiting(entry) || current.slotId !== moveUp.slotId) return { outcome: 'already-moved', offer };
+  }
+  let appointment: Appointment;
+  if (alreadyHere) appointment = current;
+  else {
+    try {
+      appointment = await rescheduleAppointment(deps, {
+        appointmentId: moveUp.appointmentId,
+        newSlotId: offer.slotId,
+        expectedSlotId: moveUp.slotId,
+        actor: { kind: 'system', principalId: offer.workflowInstanceId },
+        channel: 'backfill',
+        cascade: { depth: (offer.cascadeDepth ?? 0) + 1, offerId: offer.offerId, workflowInstanceId: offer.workflowInstanceId },
+      });
+    } catch (e) {
+      if (isDomainError(e, ErrorCode.ALREADY_MOVED)) return { outcome: 'already-moved', offer };
+      if (isDomainError(e, ErrorCode.INVALID_TRANSITION)) {
+        await moveEntry(deps, offer.waitlistEntryId, 'removed', at, entry);
+        return { outcome: 'withdrawn', offer };
+      }
+      if (!isDomainError(e) || !SLOT_GONE.includes(e.code)) throw e;
+      return { outcome: 'slot-taken', offer, code: e.code };
+    }
+  }
+  const accepted = await closeOffer(deps, offer, 'accepted', at);
+  await moveEntry(deps, offer.waitlistEntryId, 'booked', at, entry);
+  if (accepted) {
+    await emit(
+      deps,
+      makeEvent(
+        EventType.offerAccepted,
+        { ...ref(offer), appointmentId: appointment.appointmentId, moveUp: true, previousSlotId: moveUp.slotId },
+        offerEventMeta(offer.offerId, 'accepted', at),
+      ),
+    );
+  }
+  return { outcome: 'accepted', offer: accepted ?? offer, appointment, moved: { previousSlotId: moveUp.slotId, previousStart: moveUp.start } };
+}
+
+/** What the backfill workflow's YES led to; `moveUp`: the appointment moved here and left `previousSlotId` (released). */
+export interface OfferBooking {
+  booked: boolean;
+  appointmentId?: string;
+  moveUp?: { previousSlotId: string };
+}
+
+/**
+ * The backfill workflow's YES: accepts the offer and texts the patient the booking (one SMS; for a
+ * move-up it names the new time and that the old one is released); if the offer cannot be accepted
+ * any more (slot gone, entry no longer waiting, appointment already moved or cancelled) it is
+ * settled as unavailable and the patient told why. `booked: true` also when it was accepted before
+ * (a link, or a retry).
+ */
+export async function bookOffer(deps: AcceptDeps & SettleDeps, offerId: string): Promise<OfferBooking> {
   const acceptance = await acceptOffer(deps, { offerId, channel: 'backfill' });
   switch (acceptance.outcome) {
-    case 'accepted':
-      await notifyPatient(deps, {
-        patientId: acceptance.offer.patientId,
-        clinic: await clinicOf(deps, acceptance.offer),
-        template: 'booked',
-        params: { start: acceptance.appointment.start },
-        purpose: 'confirmation',
-        correlationId: acceptance.offer.workflowInstanceId,
-      });
-      return { booked: true, appointmentId: acceptance.appointment.appointmentId };
+    case 'accepted': {
+      const { offer, appointment, moved } = acceptance;
+      const clinic = await clinicOf(deps, offer);
+      const common = { patientId: offer.patientId, clinic, purpose: 'confirmation' as const, correlationId: offer.workflowInstanceId };
+      if (moved) await notifyPatient(deps, { ...common, template: 'moved', params: { start: appointment.start, previousStart: moved.previousStart } });
+      else await notifyPatient(deps, { ...common, template: 'booked', params: { start: appointment.start } });
+      return { booked: true, appointmentId: appointment.appointmentId, ...(moved ? { moveUp: { previousSlotId: moved.previousSlotId } } : {}) };
+    }
     case 'already-accepted':
-      return { booked: true, ...(acceptance.appointmentId ? { appointmentId: acceptance.appointmentId } : {}) };
+      return {
+        booked: true,
+        ...(acceptance.appointmentId ? { appointmentId: acceptance.appointmentId } : {}),
+        ...(acceptance.offer.moveUp ? { moveUp: { previousSlotId: acceptance.offer.moveUp.slotId } } : {}),
+      };
+    case 'already-moved':
+      await settleOffer(deps, offerId, 'unavailable', { notify: true, inReplyToPatient: true, template: 'already-moved' });
+      return { booked: false };
+    case 'withdrawn':
+      await settleOffer(deps, offerId, 'unavailable', { notify: true, inReplyToPatient: true, template: 'offer-withdrawn' });
+      return { booked: false };
     default:
       // The patient said YES and waits for the answer: it goes out past the daily limit and quiet hours.
       await settleOffer(deps, offerId, 'unavailable', { notify: true, inReplyToPatient: true });
@@ -348,7 +458,7 @@ export async function settleOffer(
   deps: SettleDeps,
   offerId: string,
   status: OfferSettlement,
-  opts: { notify: boolean; inReplyToPatient?: boolean },
+  opts: { notify: boolean; inReplyToPatient?: boolean; template?: 'offer-taken' | 'already-moved' | 'offer-withdrawn' },
 ): Promise<WaitlistOffer | undefined> {
   const offer = await deps.offers.get(offerId);
   if (!offer || offer.status !== 'sent') return undefined;
@@ -356,6 +466,7 @@ export async function settleOffer(
   const settled = await closeOffer(deps, offer, status, at);
   if (!settled) return undefined;
   const entry = await deps.waitlist.get(offer.waitlistEntryId);
+  // A withdrawn move-up's entry was ended already (removed); an already-moved one stays booked.
   await moveEntry(deps, offer.waitlistEntryId, 'active', at, entry);
   if (status === 'expired') {
     await emit(
@@ -367,7 +478,7 @@ export async function settleOffer(
     await notifyPatient(deps, {
       patientId: offer.patientId,
       clinic: await clinicOf(deps, offer),
-      template: 'offer-taken',
+      template: opts.template ?? 'offer-taken',
       params: {},
       offerId: offer.offerId,
       purpose: 'offer-taken',

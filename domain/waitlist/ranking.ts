@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
-import type { Slot, WaitlistEntry } from '../model';
+import type { Appointment, Slot, WaitlistEntry } from '../model';
+import { fromAppointment } from '../risk/history';
 import { optimizeAssignment, type OptimizationInstance } from '../optimizer';
 import type { Clock, ConfigRepository } from '../ports';
 import { candidateRisks, type RiskScoringDeps } from '../risk/scoring';
@@ -25,6 +26,7 @@ export function waitlistCandidates(
     daysWaiting: Math.max(0, Math.floor(now.diff(DateTime.fromISO(e.createdAt), 'days').days)),
     timeOfDay: e.timeOfDay,
     ...(noShowRisk.has(e.patientId) ? { noShowRisk: noShowRisk.get(e.patientId)! } : {}),
+    ...(e.moveUp ? { currentStart: e.moveUp.start } : {}),
   }));
 }
 
@@ -75,7 +77,34 @@ export async function rankCandidatesForSlot(
   }
 }
 
-/** Each eligible patient's no-show score for the slot, by patient id; empty without the risk ports or when scoring fails. */
+/** Prior visits a patient's own rate counts as (shrinkage towards the clinic's rate): with 2 visits the patient's history weighs as much as the prior. */
+export const HISTORY_PRIOR_VISITS = 2;
+
+/**
+ * A patient's no-show rate from their appointment history at one clinic: no-shows over finished
+ * visits (attended, no-show, late cancellation), shrunk towards `prior` (the clinic's score for them)
+ * by HISTORY_PRIOR_VISITS pseudo-visits. Undefined without finished visits. docs/optimizer.md,
+ * "Move-up and no-show risk".
+ */
+export function historyNoShowRate(history: readonly Appointment[], clinicId: string, prior: number): number | undefined {
+  let visits = 0;
+  let noShows = 0;
+  for (const a of history) {
+    if (a.clinicId !== clinicId) continue;
+    const past = fromAppointment(a);
+    if (!past || past.outcome === 'cancel') continue;
+    visits++;
+    if (past.outcome === 'noshow') noShows++;
+  }
+  if (visits === 0) return undefined;
+  return (noShows + HISTORY_PRIOR_VISITS * prior) / (visits + HISTORY_PRIOR_VISITS);
+}
+
+/**
+ * Each eligible patient's no-show score for the slot, by patient id; empty without the risk ports or
+ * when scoring fails. A clinic without a trained model scores everyone at its rate; then the
+ * patient's own history rate (historyNoShowRate) is used where there is one.
+ */
 async function slotRisks(
   services: Parameters<typeof rankCandidatesForSlot>[0],
   slot: Slot,
@@ -91,7 +120,17 @@ async function slotRisks(
       { start: slot.start, appointmentType },
       eligible.map((e) => e.patientId),
     );
-    return new Map([...risks].map(([patientId, r]) => [patientId, r.score]));
+    const out = new Map([...risks].map(([patientId, r]) => [patientId, r.score]));
+    const untrained = [...risks.values()].some((r) => r.modelVersion === 'untrained' || r.factors.length === 0);
+    if (untrained) {
+      const now = clock.now();
+      for (const [patientId, prior] of out) {
+        const history = await appointments.listByPatient(patientId, now.minus({ days: 365 }).toISO()!, now.toISO()!);
+        const rate = historyNoShowRate(history, slot.clinicId, prior);
+        if (rate !== undefined) out.set(patientId, Math.min(1, Math.max(0, rate)));
+      }
+    }
+    return out;
   } catch (e) {
     console.warn(`ranking for slot ${slot.slotId}: no-show risk unavailable (${e instanceof Error ? e.name : 'error'})`);
     return new Map();

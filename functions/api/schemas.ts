@@ -109,9 +109,12 @@ export const appointmentListQuerySchema = z
 // Waitlist and offers
 export const waitlistBodySchema = z
   .object({
-    patientId: entityIdSchema,
-    clinicId: entityIdSchema,
-    appointmentType: appointmentTypeCodeSchema,
+    /** Required unless appointmentId is given (then it must match the appointment's). */
+    patientId: entityIdSchema.optional(),
+    clinicId: entityIdSchema.optional(),
+    appointmentType: appointmentTypeCodeSchema.optional(),
+    /** A booked appointment of the patient to move earlier (a move-up entry): clinic, type and patient come from it. */
+    appointmentId: entityIdSchema.optional(),
     providerIds: z.array(entityIdSchema).max(20).optional(),
     earliest: instantSchema.optional(),
     latest: instantSchema.optional(),
@@ -120,7 +123,13 @@ export const waitlistBodySchema = z
     timeOfDay: z.enum(timesOfDay).optional(),
   })
   .strict()
-  .refine((b) => !b.earliest || !b.latest || Date.parse(b.latest) > Date.parse(b.earliest), { message: 'latest must be after earliest', path: ['latest'] });
+  .refine((b) => !b.earliest || !b.latest || Date.parse(b.latest) > Date.parse(b.earliest), { message: 'latest must be after earliest', path: ['latest'] })
+  .superRefine((b, ctx) => {
+    if (b.appointmentId !== undefined) return;
+    for (const field of ['patientId', 'clinicId', 'appointmentType'] as const) {
+      if (b[field] === undefined) ctx.addIssue({ code: 'custom', message: 'required unless appointmentId is given', path: [field] });
+    }
+  });
 export const waitlistQuerySchema = z
   .object({ clinicId: entityIdSchema, limit: pageLimitSchema.optional(), continuationToken: continuationTokenSchema.optional() })
   .strict();
@@ -230,6 +239,8 @@ export const waitlistEntrySchema = z.object({
   urgency: z.enum(urgencies),
   clinicalDeadline: instant.optional(),
   timeOfDay: z.enum(timesOfDay),
+  /** Move-up entries: the appointment they would move earlier (where it stood when last checked). */
+  moveUp: z.object({ appointmentId: id, slotId: id, start: instant }).optional(),
   status: z.enum(['active', 'offered', 'booked', 'removed']),
   createdAt: instant,
   updatedAt: instant,
@@ -248,6 +259,9 @@ export const waitlistOfferSchema = z.object({
   sentAt: instant,
   expiresAt: instant,
   respondedAt: instant.optional(),
+  /** Move-up offers: the appointment accepting would move. */
+  moveUp: z.object({ appointmentId: id, slotId: id, start: instant }).optional(),
+  cascadeDepth: z.number().int().optional(),
 });
 export const offerListSchema = z.object({ offers: z.array(waitlistOfferSchema), now: instant });
 
@@ -269,6 +283,20 @@ export const dayScheduleSchema = z.object({
 });
 
 export const workflowAcceptedSchema = z.object({ instanceId: id, statusUrl: z.string().optional() });
+/** One backfill of a move-up cascade: which offer freed its slot, and which slot its own move-up released. */
+export const cascadeLinkSchema = z.object({
+  instanceId: id,
+  slotId: id,
+  depth: z.number().int().meta({ description: 'Move-ups before this backfill in the chain (0: freed by a cancellation or no-show)' }),
+  runtimeStatus: z.string(),
+  outcome: z.string().optional(),
+  freedByOfferId: id.optional(),
+  previousInstanceId: id.optional(),
+  movedOfferId: id.optional(),
+  movedAppointmentId: id.optional(),
+  releasedSlotId: id.optional(),
+  nextInstanceId: id.optional(),
+});
 export const workflowStatusSchema = z.object({
   instanceId: id,
   name: z.string().optional(),
@@ -277,6 +305,8 @@ export const workflowStatusSchema = z.object({
   output: z.unknown(),
   createdTime: instant.optional(),
   lastUpdatedTime: instant.optional(),
+  /** Backfills: the move-up cascade this one belongs to, first link first. */
+  cascade: z.array(cascadeLinkSchema).optional(),
 });
 
 export const erasureReportSchema = z.object({

@@ -51,7 +51,7 @@ export function freeSlotView(s: FreeSlot): z.output<typeof freeSlotSchema> {
 }
 
 export function waitlistEntryView(e: WaitlistEntry): z.output<typeof waitlistEntrySchema> {
-  return { ...e };
+  return { ...e, ...(e.moveUp ? { moveUp: { ...e.moveUp } } : {}) };
 }
 
 export function waitlistOfferView(o: WaitlistOffer): z.output<typeof waitlistOfferSchema> {
@@ -66,5 +66,7 @@ export function waitlistOfferView(o: WaitlistOffer): z.output<typeof waitlistOff
     sentAt: o.sentAt,
     expiresAt: o.expiresAt,
     ...(o.respondedAt ? { respondedAt: o.respondedAt } : {}),
+    ...(o.moveUp ? { moveUp: { ...o.moveUp } } : {}),
+    ...(o.cascadeDepth ? { cascadeDepth: o.cascadeDepth } : {}),
   };
 }

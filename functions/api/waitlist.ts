@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { DateTime } from 'luxon';
 import { DomainError, ErrorCode, generateSlots, type WaitlistEntry, type WaitlistOffer } from '../../domain';
+import { addMoveUpEntry, requireMovableAppointment } from '../../domain/waitlist/move-up';
 import { canAccessPatient, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import {
@@ -28,13 +29,20 @@ export const MAX_OFFER_WINDOW_DAYS = 7;
 export async function addToWaitlist(ctx: ApiContext): Promise<ApiResult> {
   const body = await readJson(ctx.request, waitlistBodySchema);
   return withIdempotency(ctx, body, async () => {
-    requireClinicAccess(ctx.principal, body.clinicId);
-    const { config, patients } = ctx.services;
-    const clinic = await config.getClinic(body.clinicId);
-    if (!clinic) throw new DomainError(ErrorCode.CLINIC_NOT_FOUND, 'Unknown clinic', { clinicId: body.clinicId });
-    const type = await config.getAppointmentType(body.appointmentType);
+    const { config, patients, appointments } = ctx.services;
+    // A move-up entry: clinic, type and patient come from the appointment (checked before anything is written).
+    const moving = body.appointmentId ? await appointments.get(body.appointmentId) : undefined;
+    if (body.appointmentId && !moving) throw new DomainError(ErrorCode.APPOINTMENT_NOT_FOUND, 'Unknown appointment', { appointmentId: body.appointmentId });
+    const clinicId = moving?.clinicId ?? body.clinicId!;
+    const appointmentType = moving?.appointmentType ?? body.appointmentType!;
+    const patientId = moving?.patientId ?? body.patientId!;
+    requireClinicAccess(ctx.principal, clinicId);
+    if (moving) await requireMovableAppointment(ctx.services, { ...body, appointmentId: moving.appointmentId });
+    const clinic = await config.getClinic(clinicId);
+    if (!clinic) throw new DomainError(ErrorCode.CLINIC_NOT_FOUND, 'Unknown clinic', { clinicId });
+    const type = await config.getAppointmentType(appointmentType);
     if (!type || type.clinicId !== clinic.clinicId) {
-      throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type for this clinic', { appointmentType: body.appointmentType });
+      throw new DomainError(ErrorCode.APPOINTMENT_TYPE_UNKNOWN, 'Unknown appointment type for this clinic', { appointmentType });
     }
     const providerIds = [...new Set(body.providerIds ?? [])];
     for (const providerId of providerIds) {
@@ -48,30 +56,44 @@ export async function addToWaitlist(ctx: ApiContext): Promise<ApiResult> {
         });
       }
     }
-    const patient = await patients.get(body.patientId);
-    if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId: body.patientId });
+    const patient = await patients.get(patientId);
+    if (!patient) throw new DomainError(ErrorCode.PATIENT_NOT_FOUND, 'Unknown patient', { patientId });
     if (!canAccessPatient(ctx.principal, patient, clinic.clinicId)) {
       await audit(ctx, { action: 'create', resourceType: 'WaitlistEntry', resourceId: 'new', patientId: patient.patientId, outcome: 'denied' });
       throw new HttpProblem(HttpErrorCode.CLINIC_FORBIDDEN, 'This patient record belongs to other clinics.');
     }
-    const now = ctx.services.clock.now().toUTC().toISO()!;
-    const entry: WaitlistEntry = {
-      waitlistEntryId: ctx.services.ids.newId('wl'),
-      clinicId: clinic.clinicId,
-      patientId: patient.patientId,
-      appointmentType: type.code,
+    const preferences = {
       providerIds,
       ...(body.earliest ? { earliest: body.earliest } : {}),
       ...(body.latest ? { latest: body.latest } : {}),
       urgency: body.urgency ?? 'routine',
       ...(body.clinicalDeadline ? { clinicalDeadline: body.clinicalDeadline } : {}),
       timeOfDay: body.timeOfDay ?? 'any',
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
-    await ctx.services.waitlist.add(entry);
+    } as const;
+    let entry: WaitlistEntry;
+    if (moving) {
+      const added = await addMoveUpEntry(ctx.services, { appointmentId: moving.appointmentId, ...preferences });
+      if (!added.created) {
+        throw new DomainError(ErrorCode.MOVE_UP_DUPLICATE, 'This appointment is already on the waitlist to move earlier', {
+          waitlistEntryId: added.entry.waitlistEntryId,
+        });
+      }
+      entry = added.entry;
+    } else {
+      const now = ctx.services.clock.now().toUTC().toISO()!;
+      entry = {
+        waitlistEntryId: ctx.services.ids.newId('wl'),
+        clinicId: clinic.clinicId,
+        patientId: patient.patientId,
+        appointmentType: type.code,
+        ...preferences,
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      await ctx.services.waitlist.add(entry);
+    }
     await audit(ctx, { action: 'create', resourceType: 'WaitlistEntry', resourceId: entry.waitlistEntryId, patientId: entry.patientId });
     return json(201, waitlistEntryView(entry), { location: `/api/waitlist?clinicId=${clinic.clinicId}` });
   });

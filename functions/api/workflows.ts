@@ -3,9 +3,10 @@ import * as df from 'durable-functions';
 import { DomainError, ErrorCode } from '../../domain';
 import { canAccessClinic, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
-import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from '../../orchestrations/names';
+import { absenceInstanceId, BACKFILL_ORCHESTRATOR, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from '../../orchestrations/names';
 import { apiHandler, json, readJson, readParams, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
-import { absenceBodySchema, providerParamsSchema as providerParams, workflowParamsSchema as instanceParams } from './schemas';
+import type { z } from 'zod';
+import { absenceBodySchema, type cascadeLinkSchema, providerParamsSchema as providerParams, workflowParamsSchema as instanceParams } from './schemas';
 
 /** Provider absences (start the re-assignment workflow) and workflow status. */
 
@@ -93,15 +94,70 @@ function isoOf(d: Date | string | undefined): string | undefined {
   return Number.isFinite(t) ? new Date(t).toISOString() : undefined;
 }
 
+type WorkflowState = NonNullable<Awaited<ReturnType<WorkflowClient['getStatus']>>>;
+/** Longest cascade walked in either direction (the clinic bound is at most 20). */
+const MAX_CHAIN_LINKS = 25;
+
+/** One backfill of a move-up cascade as GET /api/workflows shows it: ids and outcomes only. */
+function chainLinkOf(instanceId: string, status: WorkflowState): z.output<typeof cascadeLinkSchema> | undefined {
+  const input = status.input as { slotId?: unknown; cascade?: { depth?: unknown; offerId?: unknown; workflowInstanceId?: unknown } } | undefined;
+  if (typeof input?.slotId !== 'string') return undefined;
+  const output = status.output as {
+    outcome?: unknown;
+    cascade?: { moved?: { offerId: string; appointmentId: string; releasedSlotId: string; nextInstanceId: string } };
+  } | null;
+  const moved = output?.cascade?.moved;
+  return {
+    instanceId,
+    slotId: input.slotId,
+    depth: typeof input.cascade?.depth === 'number' ? input.cascade.depth : 0,
+    runtimeStatus: status.runtimeStatus ?? 'Unknown',
+    ...(typeof output?.outcome === 'string' ? { outcome: output.outcome } : {}),
+    ...(typeof input.cascade?.offerId === 'string' ? { freedByOfferId: input.cascade.offerId } : {}),
+    ...(typeof input.cascade?.workflowInstanceId === 'string' ? { previousInstanceId: input.cascade.workflowInstanceId } : {}),
+    ...(moved
+      ? { movedOfferId: moved.offerId, movedAppointmentId: moved.appointmentId, releasedSlotId: moved.releasedSlotId, nextInstanceId: moved.nextInstanceId }
+      : {}),
+  };
+}
+
+/**
+ * The move-up cascade a backfill belongs to, first link first: walks back through the links that
+ * freed each slot and forward through the slots each move-up released. Undefined for workflows that
+ * are not backfills.
+ */
+async function cascadeChain(client: WorkflowClient, instanceId: string, status: WorkflowState) {
+  const here = chainLinkOf(instanceId, status);
+  if (!here) return undefined;
+  const chain = [here];
+  for (let back = here; back.previousInstanceId && chain.length < MAX_CHAIN_LINKS;) {
+    const s = await statusOf(client, back.previousInstanceId);
+    const link = s && chainLinkOf(back.previousInstanceId, s);
+    if (!link) break;
+    chain.unshift(link);
+    back = link;
+  }
+  for (let next = here; next.nextInstanceId && chain.length < 2 * MAX_CHAIN_LINKS;) {
+    const s = await statusOf(client, next.nextInstanceId);
+    const link = s && chainLinkOf(next.nextInstanceId, s);
+    if (!link) break;
+    chain.push(link);
+    next = link;
+  }
+  return chain;
+}
+
 export async function workflowStatus(ctx: ApiContext): Promise<ApiResult> {
   const { instanceId } = readParams(ctx.request, instanceParams);
-  const status = await statusOf(workflowClientOf(ctx.invocation), instanceId);
+  const client = workflowClientOf(ctx.invocation);
+  const status = await statusOf(client, instanceId);
   if (!status) throw new HttpProblem(HttpErrorCode.WORKFLOW_NOT_FOUND, 'Unknown workflow instance.', { details: { instanceId } });
   // Workflows of another clinic are invisible to clinic-scoped staff (their input names the clinic).
   const clinicId = (status.input as { clinicId?: unknown } | undefined)?.clinicId;
   if (typeof clinicId === 'string' && !canAccessClinic(ctx.principal, clinicId)) requireClinicAccess(ctx.principal, clinicId);
   const createdTime = isoOf(status.createdTime);
   const lastUpdatedTime = isoOf(status.lastUpdatedTime);
+  const cascade = status.name === BACKFILL_ORCHESTRATOR ? await cascadeChain(client, instanceId, status) : undefined;
   return json(200, {
     instanceId,
     name: status.name,
@@ -110,6 +166,7 @@ export async function workflowStatus(ctx: ApiContext): Promise<ApiResult> {
     output: status.output ?? null,
     ...(createdTime ? { createdTime } : {}),
     ...(lastUpdatedTime ? { lastUpdatedTime } : {}),
+    ...(cascade ? { cascade } : {}),
   });
 }
 

@@ -1,5 +1,5 @@
 import { EventType } from '../../domain';
-import { BACKFILL_ORCHESTRATOR, backfillInstanceId } from '../../orchestrations/names';
+import { BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput } from '../../orchestrations/names';
 import { registerEventTrigger, startOnce } from '../app/event-trigger';
 import { Subscriptions } from '../adapters/servicebus/topology';
 
@@ -9,9 +9,13 @@ registerEventTrigger('eventsBackfill', Subscriptions.backfill, async (event, cli
   // A lapsed offer made outside a backfill (e.g. a booking-link offer) starts one for its slot. A
   // backfill settles its own expired offers, so when one exists or existed for the slot (running or
   // finished), an expiry starts nothing: re-offering to the same patients would loop.
-  let start: { slotId: string; appointmentType: string; reason: string } | undefined;
+  let start: BackfillInput | undefined;
   let restartFinished = true;
-  if (event.type === EventType.slotReleased) start = { slotId: event.data.slotId, appointmentType: event.data.appointmentType, reason: event.data.reason };
+  if (event.type === EventType.slotReleased) {
+    // A move-up released this slot: its backfill is the next link of that cascade (bounded by the clinic's cascade depth).
+    const { slotId, appointmentType, reason, cascade } = event.data;
+    start = { slotId, appointmentType, reason, ...(cascade ? { cascade } : {}) };
+  }
   if (event.type === EventType.offerExpired && event.data.appointmentType !== 'unknown') {
     start = { slotId: event.data.slotId, appointmentType: event.data.appointmentType, reason: 'offer-lapsed' };
     restartFinished = false;

@@ -12,7 +12,7 @@ export const en = {
   'offer-declined': '{clinic}: no problem, you stay on our waitlist.',
   'no-open-offer': '{clinic}: there is no open offer for you right now. Reply BOOK to see available times or HELP for help.',
   booked: "{clinic}: you're booked for {start}. Reply X to cancel.",
-  reminder: '{clinic}: reminder of your appointment on {start}. Reply C to confirm or X to cancel.',
+  reminder: '{clinic}: reminder of your appointment on {start}. Reply C to confirm or X to cancel. Want an earlier time? Reply EARLIER.',
   confirmed: '{clinic}: thanks, your appointment on {start} is confirmed.',
   cancelled: '{clinic}: your appointment on {start} is cancelled. Reply BOOK to find a new time.',
   'cancel-too-late': '{clinic}: your appointment on {start} is too soon to cancel by text. Please call the clinic.',
@@ -28,6 +28,12 @@ export const en = {
   'book-pick-invalid': '{clinic}: please reply with a number from 1 to {count}, or BOOK for a new list.',
   'book-slot-gone': '{clinic}: sorry, that time was just taken. Reply BOOK for a new list.',
   'book-failed': "{clinic}: sorry, we couldn't book that time by text. Please call the clinic.",
+  'offer-move-up':
+    '{clinic}: an earlier time opened up on {start}, instead of your {currentStart} visit. Reply YES to move to it or NO to keep yours. Offer ends {expiresAt}.',
+  moved: "{clinic}: you're moved to {start}. Your {previousStart} time is released. Reply X to cancel.",
+  'already-moved': '{clinic}: your appointment has already been moved, so this offer is closed. Nothing else changed.',
+  'offer-withdrawn': '{clinic}: this offer is withdrawn because the appointment it would move was cancelled. Nothing was booked.',
+  'earlier-added': "{clinic}: you're on our list for a time before {start}. We'll text you if one opens up; your visit stays as it is until you say YES.",
   // Sender name when the clinic is not known (a reply from an unknown number).
   'generic-sender': 'Your clinic',
 
@@ -57,6 +63,8 @@ export const en = {
   'page.cross-site.message': 'Please open the link we sent you and confirm from there.',
   'page.notice.not-offered': 'Please choose one of the times below.',
   'page.notice.slot-taken': 'Sorry, that time was just taken. Please choose another.',
+  'page.pick.earlier': 'Text me if an earlier time opens up',
+  'page.booked.earlier': "We'll text you if an earlier time opens up.",
   'page.notice.failed': 'Sorry, we could not book that time online. Please choose another or call the clinic.',
 } as const;
 

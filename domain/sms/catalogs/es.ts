@@ -10,7 +10,7 @@ export const es: Catalog = {
   'offer-declined': '{clinic}: no hay problema, sigue en nuestra lista de espera.',
   'no-open-offer': '{clinic}: ahora no tiene ninguna oferta abierta. Responda CITA para ver horarios disponibles o AYUDA para obtener ayuda.',
   booked: '{clinic}: su cita quedó reservada para el {start}. Responda X para cancelarla.',
-  reminder: '{clinic}: le recordamos su cita del {start}. Responda C para confirmarla o X para cancelarla.',
+  reminder: '{clinic}: le recordamos su cita del {start}. Responda C para confirmarla o X para cancelarla. ¿Prefiere antes? Responda ANTES.',
   confirmed: '{clinic}: gracias, su cita del {start} está confirmada.',
   cancelled: '{clinic}: su cita del {start} está cancelada. Responda CITA para buscar un nuevo horario.',
   'cancel-too-late': '{clinic}: su cita del {start} es muy pronto para cancelarla por mensaje. Por favor, llame a la clínica.',
@@ -26,6 +26,12 @@ export const es: Catalog = {
   'book-pick-invalid': '{clinic}: por favor, responda con un número del 1 al {count}, o CITA para una nueva lista.',
   'book-slot-gone': '{clinic}: lo sentimos, ese horario se acaba de ocupar. Responda CITA para una nueva lista.',
   'book-failed': '{clinic}: lo sentimos, no pudimos reservar ese horario por mensaje. Por favor, llame a la clínica.',
+  'offer-move-up':
+    '{clinic}: se abrió un horario antes, el {start}, en lugar de su cita del {currentStart}. Responda SI para cambiarse o NO para quedarse con la suya. Vence el {expiresAt}.',
+  moved: '{clinic}: su cita se cambió al {start}. Su horario del {previousStart} quedó libre. Responda X para cancelar.',
+  'already-moved': '{clinic}: su cita ya se cambió, así que esta oferta está cerrada. Nada más cambió.',
+  'offer-withdrawn': '{clinic}: retiramos esta oferta porque la cita que iba a cambiar se canceló. No se reservó nada.',
+  'earlier-added': '{clinic}: está en nuestra lista para un horario antes del {start}. Le avisaremos si se abre uno; su cita sigue igual hasta que diga SI.',
   'generic-sender': 'Su clínica',
 
   'page.pick.title': 'Elija el horario de su cita',
@@ -54,5 +60,7 @@ export const es: Catalog = {
   'page.cross-site.message': 'Abra el enlace que le enviamos y confirme desde allí.',
   'page.notice.not-offered': 'Por favor, elija uno de los horarios de abajo.',
   'page.notice.slot-taken': 'Lo sentimos, ese horario se acaba de ocupar. Por favor, elija otro.',
+  'page.pick.earlier': 'Avíseme por mensaje si se abre un horario antes',
+  'page.booked.earlier': 'Le avisaremos por mensaje si se abre un horario antes.',
   'page.notice.failed': 'Lo sentimos, no pudimos reservar ese horario en línea. Elija otro o llame a la clínica.',
 };

@@ -9,7 +9,7 @@ export const vi: Catalog = {
   'offer-declined': '{clinic}: không sao, quý vị vẫn trong danh sách chờ.',
   'no-open-offer': '{clinic}: hiện không có lời mời nào cho quý vị. Trả lời ĐẶT để xem giờ trống hoặc TRỢ GIÚP để được hỗ trợ.',
   booked: '{clinic}: quý vị đã được đặt lịch vào {start}. Trả lời X để hủy.',
-  reminder: '{clinic}: nhắc lịch hẹn của quý vị vào {start}. Trả lời C để xác nhận hoặc X để hủy.',
+  reminder: '{clinic}: nhắc lịch hẹn của quý vị vào {start}. Trả lời C để xác nhận hoặc X để hủy. Muốn sớm hơn? Trả lời SỚM HƠN.',
   confirmed: '{clinic}: cảm ơn, lịch hẹn vào {start} đã được xác nhận.',
   cancelled: '{clinic}: lịch hẹn vào {start} đã bị hủy. Trả lời ĐẶT để tìm giờ mới.',
   'cancel-too-late': '{clinic}: lịch hẹn vào {start} quá gần để hủy qua tin nhắn. Vui lòng gọi phòng khám.',
@@ -25,6 +25,13 @@ export const vi: Catalog = {
   'book-pick-invalid': '{clinic}: vui lòng trả lời bằng một số từ 1 đến {count}, hoặc ĐẶT để xem danh sách mới.',
   'book-slot-gone': '{clinic}: rất tiếc, giờ đó vừa có người đặt. Trả lời ĐẶT để xem danh sách mới.',
   'book-failed': '{clinic}: rất tiếc, chúng tôi không thể đặt giờ đó qua tin nhắn. Vui lòng gọi phòng khám.',
+  'offer-move-up':
+    '{clinic}: có giờ sớm hơn vào {start}, thay cho lịch {currentStart} của quý vị. Trả lời CÓ để dời sang hoặc KHÔNG để giữ lịch cũ. Hết hạn lúc {expiresAt}.',
+  moved: '{clinic}: lịch hẹn đã được dời sang {start}. Giờ {previousStart} đã được trả lại. Trả lời X để hủy.',
+  'already-moved': '{clinic}: lịch hẹn của quý vị đã được dời rồi, nên lời mời này đã đóng. Không có gì khác thay đổi.',
+  'offer-withdrawn': '{clinic}: lời mời này đã bị rút vì lịch hẹn cần dời đã bị hủy. Không có gì được đặt.',
+  'earlier-added':
+    '{clinic}: quý vị đã vào danh sách chờ giờ sớm hơn {start}. Chúng tôi sẽ báo khi có giờ; lịch hiện tại giữ nguyên cho đến khi quý vị trả lời CÓ.',
   'generic-sender': 'Phòng khám của quý vị',
 
   'page.pick.title': 'Chọn giờ hẹn của quý vị',
@@ -52,5 +59,7 @@ export const vi: Catalog = {
   'page.cross-site.message': 'Vui lòng mở đường dẫn chúng tôi đã gửi và xác nhận từ đó.',
   'page.notice.not-offered': 'Vui lòng chọn một trong các giờ dưới đây.',
   'page.notice.slot-taken': 'Rất tiếc, giờ đó vừa có người đặt. Vui lòng chọn giờ khác.',
+  'page.pick.earlier': 'Nhắn tin cho tôi nếu có giờ sớm hơn',
+  'page.booked.earlier': 'Chúng tôi sẽ nhắn tin nếu có giờ sớm hơn.',
   'page.notice.failed': 'Rất tiếc, chúng tôi không thể đặt giờ đó trực tuyến. Vui lòng chọn giờ khác hoặc gọi phòng khám.',
 };

@@ -35,7 +35,7 @@ const samples: { [T in EventType]: EventData<T> } = {
     appointmentId: ref.appointmentId,
   },
   [EventType.offerSent]: { ...offer, expiresAt: '2026-03-02T15:00:00Z', round: 1 },
-  [EventType.offerAccepted]: { ...offer, appointmentId: 'apt-000002' },
+  [EventType.offerAccepted]: { ...offer, appointmentId: 'apt-000002', moveUp: true, previousSlotId: 'prov-1.20260310T1500' },
   [EventType.offerExpired]: { ...offer, appointmentType: 'checkup' },
   [EventType.eligibilityVerified]: { appointmentId: ref.appointmentId, patientId: 'pat-1', clinicId: 'clinic-1', checkedAt: '2026-02-28T14:00:00Z' },
   [EventType.eligibilityFailed]: {
@@ -214,6 +214,9 @@ describe('no PHI in event payloads', () => {
       'from',
       'to',
       'erasedAt',
+      // Move-up: a flag, and the cascade link (depth, offer and workflow ids) on slot.released.
+      'moveUp',
+      'cascade',
     ]);
     for (const type of allTypes) {
       for (const key of Object.keys(eventDataSchemas[type].shape)) expect(allowedFields).toContain(key);

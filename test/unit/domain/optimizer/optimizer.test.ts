@@ -361,6 +361,23 @@ describe('properties', () => {
   });
 });
 
+describe('move-up candidates', () => {
+  test('the days gained rank move-ups: 30 days earlier outranks 1 day earlier, and a later slot is never theirs', async () => {
+    const plus = (days: number) => new Date(Date.parse(at('09:00')) + days * 86_400_000).toISOString();
+    const result = await optimizeAssignment({
+      slots: [slot('s1', 'drA', '09:00')],
+      candidates: [
+        { id: 'one-day', appointmentType: 'FU', currentStart: plus(1) },
+        { id: 'thirty-days', appointmentType: 'FU', currentStart: plus(30) },
+        { id: 'already-earlier', appointmentType: 'FU', urgency: 'urgent', currentStart: at('08:00') },
+      ],
+    });
+    expect(result.assignments.map((a) => a.candidateId)).toEqual(['thirty-days']);
+    expect(result.assignments[0]!.reason).toMatch(/30 d earlier/);
+    expect(result.unassigned.find((u) => u.candidateId === 'already-earlier')?.code).not.toBe('ASSIGNED');
+  });
+});
+
 describe('edge cases', () => {
   test('empty instances', async () => {
     const noSlots = await optimizeAssignment({ slots: [], candidates: [{ id: 'c1', appointmentType: 'FU' }] });
@@ -474,11 +491,18 @@ describe('input validation', () => {
 
 describe('score', () => {
   test('terms sum to the score and follow the documented formula', () => {
-    const facts = { urgency: 8, daysWaiting: 45, continuity: true, timeOfDayMatch: false, earliness: 0.5, noShowRisk: 0.2 };
+    const facts = { urgency: 8, daysWaiting: 45, continuity: true, timeOfDayMatch: false, earliness: 0.5, noShowRisk: 0.2, daysGained: 0 };
     const terms = scoreTerms(facts, DEFAULT_WEIGHTS);
     expect(terms.reduce((a, t) => a + t.value, 0)).toBeCloseTo(pairScore(facts, DEFAULT_WEIGHTS), 10);
     // 10 + 40*0.8 + 20*45/90 + 10 + 0 + 10*0.8*0.5 - 10*0.2
     expect(pairScore(facts, DEFAULT_WEIGHTS)).toBeCloseTo(10 + 32 + 10 + 10 + 4 - 2, 10);
+    // A move-up 30 days earlier adds moveUp*30/60 = 15; 1 day earlier adds 0.5.
+    const moved = (daysGained: number) => pairScore({ ...facts, daysGained }, DEFAULT_WEIGHTS);
+    expect(moved(30) - moved(0)).toBeCloseTo(15, 10);
+    expect(moved(1) - moved(0)).toBeCloseTo(0.5, 10);
+    expect(moved(90)).toBeCloseTo(moved(60), 10); // capped at moveUpCapDays
+    const sumMoved = scoreTerms({ ...facts, daysGained: 30 }, DEFAULT_WEIGHTS).reduce((a, t) => a + t.value, 0);
+    expect(sumMoved).toBeCloseTo(moved(30), 10);
   });
 
   test('provider-day caps use the instance time zone', () => {

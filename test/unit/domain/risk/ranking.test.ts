@@ -81,9 +81,9 @@ describe('backfill ranking with no-show risk', () => {
     { ...entry('wl-reliable', 'pat-reliable'), createdAt: '2026-02-20T10:00:00Z' },
   ];
 
-  it('without a trained model every candidate has the same score, so waiting decides', async () => {
+  it("without a trained model each patient's own history rate feeds the noShowRisk term: the patient with 3 no-shows goes last", async () => {
     const ranked = await rankCandidatesForSlot(await services(false), slot, 'FU', entries);
-    expect(ranked.map((e) => e.waitlistEntryId)).toEqual(['wl-absent', 'wl-reliable']);
+    expect(ranked.map((e) => e.waitlistEntryId)).toEqual(['wl-reliable', 'wl-absent']);
   });
 
   it("with the clinic's model, the optimizer's noShowRisk term puts the patient with 3 no-shows last", async () => {

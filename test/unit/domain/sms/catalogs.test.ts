@@ -54,6 +54,11 @@ const params = (c: typeof clinic): { [T in SmsTemplate]: Record<string, unknown>
   'book-pick-invalid': { clinic: c, count: 5 },
   'book-slot-gone': { clinic: c },
   'book-failed': { clinic: c },
+  'offer-move-up': { clinic: c, start: T1, currentStart: T2, expiresAt: T1 },
+  moved: { clinic: c, start: T1, previousStart: T2 },
+  'already-moved': { clinic: c },
+  'offer-withdrawn': { clinic: c },
+  'earlier-added': { clinic: c, start: T2 },
 });
 
 /** Placeholder and tag names of one ICU message, sorted. */
@@ -119,7 +124,7 @@ describe('message catalogs', () => {
 describe('rendering in the patient language', () => {
   it('Spanish and Vietnamese, with dates in the clinic zone and the patient locale', () => {
     expect(renderSms('reminder', { clinic, start: '2026-03-03T14:30:00Z' }, resolvePatientLocale('es'))).toBe(
-      'Riverside Clinic: le recordamos su cita del mar, 3 mar, 9:30. Responda C para confirmarla o X para cancelarla.',
+      'Riverside Clinic: le recordamos su cita del mar, 3 mar, 9:30. Responda C para confirmarla o X para cancelarla. ¿Prefiere antes? Responda ANTES.',
     );
     expect(renderSms('booked', { clinic, start: '2026-03-03T14:30:00Z' }, resolvePatientLocale('vi'))).toBe(
       'Riverside Clinic: quý vị đã được đặt lịch vào 9:30 Thứ 3, 3 thg 3. Trả lời X để hủy.',

@@ -40,6 +40,11 @@ const realistic: { [T in SmsTemplate]: Record<string, unknown> } = {
   'book-pick-invalid': { clinic, count: 3 },
   'book-slot-gone': { clinic },
   'book-failed': { clinic },
+  'offer-move-up': { clinic, start: '2026-03-03T14:30:00Z', currentStart: '2026-03-13T14:30:00Z', expiresAt: '2026-03-02T16:30:00Z' },
+  moved: { clinic, start: '2026-03-03T14:30:00Z', previousStart: '2026-03-13T14:30:00Z' },
+  'already-moved': { clinic },
+  'offer-withdrawn': { clinic },
+  'earlier-added': { clinic, start: '2026-03-13T14:30:00Z' },
 };
 
 describe('SMS templates', () => {
@@ -59,7 +64,7 @@ describe('SMS templates', () => {
     // After the US spring-forward (8 Mar 2026) the same UTC clock time is an hour later locally.
     expect(formatSmsTime('2026-03-10T14:30:00Z', 'America/New_York')).toBe('Tue 10 Mar 10:30 AM');
     expect(renderSms('reminder', { clinic, start: '2026-03-03T14:30:00Z' })).toBe(
-      'Riverside Clinic: reminder of your appointment on Tue 3 Mar 9:30 AM. Reply C to confirm or X to cancel.',
+      'Riverside Clinic: reminder of your appointment on Tue 3 Mar 9:30 AM. Reply C to confirm or X to cancel. Want an earlier time? Reply EARLIER.',
     );
   });
 

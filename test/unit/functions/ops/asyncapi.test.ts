@@ -89,7 +89,16 @@ const samples: { [T in EventType]: EventData<T> } = {
     expiresAt: '2026-03-02T16:00:00Z',
     round: 1,
   },
-  [EventType.offerAccepted]: { offerId: 'o1', waitlistEntryId: 'wl1', patientId: 'p1', slotId: 'dr-a.20260303T1500', clinicId: 'c1', appointmentId: 'apt-2' },
+  [EventType.offerAccepted]: {
+    offerId: 'o1',
+    waitlistEntryId: 'wl1',
+    patientId: 'p1',
+    slotId: 'dr-a.20260303T1500',
+    clinicId: 'c1',
+    appointmentId: 'apt-2',
+    moveUp: true,
+    previousSlotId: 'dr-a.20260313T1500',
+  },
   [EventType.offerExpired]: {
     offerId: 'o1',
     waitlistEntryId: 'wl1',
