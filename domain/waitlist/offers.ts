@@ -326,20 +326,26 @@ export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<O
     if (!own) return { outcome: 'slot-taken', offer, code: e.code };
     appointment = own;
   }
-  const accepted = await closeOffer(deps, offer, 'accepted', at);
-  // The booking stands even if the workflow settled the offer meanwhile: the patient holds the slot.
-  await moveEntry(deps, offer.waitlistEntryId, 'booked', at, entry);
-  if (accepted) {
-    await emit(
-      deps,
-      makeEvent(
-        EventType.offerAccepted,
-        { ...ref(offer), appointmentId: appointment.appointmentId, moveUp: false },
-        offerEventMeta(offer.offerId, 'accepted', at),
-      ),
-    );
-  }
+  const accepted = await completeAcceptance(deps, offer, entry, at, { appointmentId: appointment.appointmentId, moveUp: false });
   return { outcome: 'accepted', offer: accepted ?? offer, appointment };
+}
+
+/**
+ * The end of every acceptance, booking or move: the offer closed as accepted, the entry booked, and
+ * `waitlist.offer.accepted` published once (only by the step that closed the offer). The booking
+ * stands even if the workflow settled the offer meanwhile: the patient holds the slot.
+ */
+async function completeAcceptance(
+  deps: AcceptDeps,
+  offer: WaitlistOffer,
+  entry: WaitlistEntry | undefined,
+  at: string,
+  accepted: { appointmentId: string; moveUp: boolean; previousSlotId?: string },
+): Promise<WaitlistOffer | undefined> {
+  const closed = await closeOffer(deps, offer, 'accepted', at);
+  await moveEntry(deps, offer.waitlistEntryId, 'booked', at, entry);
+  if (closed) await emit(deps, makeEvent(EventType.offerAccepted, { ...ref(offer), ...accepted }, offerEventMeta(offer.offerId, 'accepted', at)));
+  return closed;
 }
 
 /**
@@ -383,18 +389,11 @@ async function acceptMoveUp(deps: AcceptDeps, offer: WaitlistOffer, entry: Waitl
       return { outcome: 'slot-taken', offer, code: e.code };
     }
   }
-  const accepted = await closeOffer(deps, offer, 'accepted', at);
-  await moveEntry(deps, offer.waitlistEntryId, 'booked', at, entry);
-  if (accepted) {
-    await emit(
-      deps,
-      makeEvent(
-        EventType.offerAccepted,
-        { ...ref(offer), appointmentId: appointment.appointmentId, moveUp: true, previousSlotId: moveUp.slotId },
-        offerEventMeta(offer.offerId, 'accepted', at),
-      ),
-    );
-  }
+  const accepted = await completeAcceptance(deps, offer, entry, at, {
+    appointmentId: appointment.appointmentId,
+    moveUp: true,
+    previousSlotId: moveUp.slotId,
+  });
   return { outcome: 'accepted', offer: accepted ?? offer, appointment, moved: { previousSlotId: moveUp.slotId, previousStart: moveUp.start } };
 }
 
