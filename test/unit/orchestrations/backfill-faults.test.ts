@@ -7,6 +7,7 @@ import { FixedClock, InMemoryAppointments, RecordingSms } from '../../../domain/
 import { loadSettings } from '../../../functions/app/config';
 import { createInMemoryServices, setServices, type Services } from '../../../functions/app/services';
 import { capturedFunctions } from '../../../local/host/core';
+import { putAllDayVisitProvider } from '../../support/all-day-clinic';
 import { capturedOrchestrator, simulateOrchestration, type ActivityStub } from '../../../local/host/durable/simulate';
 import { Activities, BACKFILL_ORCHESTRATOR, bookForOffer, closeOffers, loadCandidates, sendOffer, type BackfillOutput } from '../../../orchestrations/backfill';
 
@@ -50,17 +51,7 @@ beforeEach(async () => {
   await services.config.putClinic(
     clinicSchema.parse({ clinicId: 'c1', name: 'Clinic', timeZone: 'UTC', offerPolicy: { batchSize: 2, quietStart: '00:00', quietEnd: '00:00' } }),
   );
-  await services.config.putAppointmentType({ code: 'visit', clinicId: 'c1', name: 'Visit', durationMinutes: 30 });
-  const allDay = (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).map((day) => ({ day, start: '00:00', end: '24:00' }));
-  await services.config.putProvider({
-    providerId: 'dr-a',
-    clinicId: 'c1',
-    name: 'A',
-    appointmentTypes: ['visit'],
-    weeklyHours: allDay,
-    slotMinutes: 30,
-    exceptions: [],
-  });
+  await putAllDayVisitProvider(services);
   for (const n of [1, 2, 3]) {
     await services.patients.put({
       patientId: `p${n}`,

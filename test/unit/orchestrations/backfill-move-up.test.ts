@@ -11,6 +11,7 @@ import { offerIdFor } from '../../../domain/waitlist/offers';
 import { loadSettings } from '../../../functions/app/config';
 import { createInMemoryServices, setServices, type Services } from '../../../functions/app/services';
 import { capturedFunctions } from '../../../local/host/core';
+import { putAllDayVisitProvider } from '../../support/all-day-clinic';
 import { capturedOrchestrator, simulateOrchestration, type ActivityStub } from '../../../local/host/durable/simulate';
 import {
   Activities,
@@ -69,17 +70,7 @@ async function setUp(cascadeDepth?: number): Promise<void> {
       offerPolicy: { batchSize: 1, quietStart: '00:00', quietEnd: '00:00', ...(cascadeDepth !== undefined ? { cascadeDepth } : {}) },
     }),
   );
-  await services.config.putAppointmentType({ code: 'visit', clinicId: 'c1', name: 'Visit', durationMinutes: 30 });
-  const allDay = (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const).map((day) => ({ day, start: '00:00', end: '24:00' }));
-  await services.config.putProvider({
-    providerId: 'dr-a',
-    clinicId: 'c1',
-    name: 'A',
-    appointmentTypes: ['visit'],
-    weeklyHours: allDay,
-    slotMinutes: 30,
-    exceptions: [],
-  });
+  await putAllDayVisitProvider(services);
   for (const [n, id] of ['p0', 'pa', 'pb', 'pc', 'pd'].entries()) {
     await services.patients.put({
       patientId: id,
