@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MllpBridge } from '../mllp-bridge/bridge';
-import { DEFAULT_MLLP_PORT, startFromEnvironment } from '../mllp-bridge/main';
 import { LocalHost } from './host/host';
 import { applyLocalSettings } from './host/settings';
 
@@ -103,6 +102,10 @@ async function seed(wanted: boolean, baseUrl: string): Promise<'done' | 'failed'
  * a free port when PORT=0, as in tests; `off` disables). A port in use is reported, not fatal.
  */
 async function startMllp(host: LocalHost): Promise<MllpBridge | undefined> {
+  // Loaded here, once the host is up, not at import: the bridge pulls in the HL7 domain code
+  // (unbundled), which would otherwise delay the host's first answer.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DEFAULT_MLLP_PORT, startFromEnvironment } = require('../mllp-bridge/main') as typeof import('../mllp-bridge/main');
   const setting = process.env.MLLP_PORT ?? (process.env.PORT === '0' ? '0' : String(DEFAULT_MLLP_PORT));
   if (setting === 'off') return undefined;
   try {
