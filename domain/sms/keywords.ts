@@ -15,6 +15,8 @@ export type ReplyIntent = (
   | { kind: 'book' }
   /** EARLIER: move my next appointment earlier if a time opens up (a move-up waitlist entry). */
   | { kind: 'earlier' }
+  /** R: I cannot come then; send me a link to pick another time for my next appointment. */
+  | { kind: 'reschedule' }
   | { kind: 'pick'; number: number }
   | { kind: 'opt-out' }
   | { kind: 'opt-in' }
@@ -59,11 +61,13 @@ add('confirm', ['C', 'CONFIRM']);
 add('cancel', ['X']);
 add('book', ['BOOK']);
 add('earlier', ['EARLIER', 'SOONER']);
+add('reschedule', ['R', 'RESCHEDULE']);
 // Spanish ("NO" is the same word in both).
 add('yes', ['SÍ', 'SI', 'VALE', 'CLARO'], 'es');
 add('confirm', ['CONFIRMAR', 'CONFIRMO'], 'es');
 add('book', ['CITA', 'CITAS'], 'es');
 add('earlier', ['ANTES'], 'es');
+add('reschedule', ['CAMBIAR', 'REPROGRAMAR'], 'es');
 add('help', ['AYUDA'], 'es');
 // Vietnamese.
 add('yes', ['CÓ', 'ĐỒNG Ý', 'VÂNG', 'DẠ'], 'vi');
@@ -71,6 +75,7 @@ add('no', ['KHÔNG'], 'vi');
 add('confirm', ['XÁC NHẬN'], 'vi');
 add('book', ['ĐẶT', 'ĐẶT LỊCH'], 'vi');
 add('earlier', ['SỚM HƠN', 'SỚM'], 'vi');
+add('reschedule', ['ĐỔI', 'ĐỔI LỊCH', 'DỜI LỊCH'], 'vi');
 add('help', ['TRỢ GIÚP', 'GIÚP'], 'vi');
 
 /** Longest reply we bother to interpret; anything longer is free text. */

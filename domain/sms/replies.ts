@@ -24,6 +24,8 @@ export type ReplyAction =
   | { kind: 'send-book-list' }
   /** EARLIER with an upcoming appointment: put it on the move-up list. */
   | { kind: 'join-move-up' }
+  /** R with an upcoming appointment: text a signed link that lists other times and moves it on pick. */
+  | { kind: 'send-reschedule-link' }
   | { kind: 'book-from-list'; index: number }
   | { kind: 'opt-out' }
   | { kind: 'opt-in' }
@@ -92,6 +94,8 @@ export function decideReply(intent: ReplyIntent, state: ReplyState): ReplyAction
       return { kind: 'send-book-list' };
     case 'earlier':
       return state.hasUpcomingAppointment ? { kind: 'join-move-up' } : { kind: 'answer', template: 'no-upcoming-appointment' };
+    case 'reschedule':
+      return state.hasUpcomingAppointment ? { kind: 'send-reschedule-link' } : { kind: 'answer', template: 'no-upcoming-appointment' };
     case 'pick':
       return answerPick(intent.number, state);
     default:

@@ -53,6 +53,12 @@ export interface SmsTemplateParams {
   'offer-withdrawn': { clinic?: SmsClinic };
   /** EARLIER: the patient's next appointment is on the move-up list. */
   'earlier-added': { clinic: SmsClinic; start: string };
+  /** R: a signed link to pick another time for the visit at `start` (it stays booked until the patient picks). */
+  'reschedule-link': { clinic: SmsClinic; start: string; url: string; expiresAt: string };
+  /** R too close to the visit (inside the clinic's cancellation window): call instead. */
+  'reschedule-too-late': { clinic: SmsClinic; start: string };
+  /** After a no-show: a rebooking link, nothing about the visit that was missed. */
+  'noshow-follow-up': { clinic: SmsClinic; url: string; expiresAt: string };
 }
 
 export type SmsTemplate = keyof SmsTemplateParams;
@@ -87,6 +93,9 @@ export const SMS_TEMPLATES = [
   'already-moved',
   'offer-withdrawn',
   'earlier-added',
+  'reschedule-link',
+  'reschedule-too-late',
+  'noshow-follow-up',
 ] as const satisfies readonly SmsTemplate[];
 
 /** Generic sender name when the clinic is not known (e.g. a reply from an unknown number). */
@@ -106,7 +115,7 @@ export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
   'offer-declined': 2,
   'no-open-offer': 3,
   booked: 2,
-  reminder: 3,
+  reminder: 4,
   confirmed: 2,
   cancelled: 3,
   'cancel-too-late': 3,
@@ -127,6 +136,9 @@ export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
   'already-moved': 2,
   'offer-withdrawn': 3,
   'earlier-added': 4,
+  'reschedule-link': 4,
+  'reschedule-too-late': 3,
+  'noshow-follow-up': 4,
 };
 
 /** "Tue 3 Mar 9:30 AM" in the clinic's zone (English); in other locales Intl's short weekday, day, month and time, e.g. "mar, 3 mar, 9:30". */
@@ -175,6 +187,9 @@ const args: ArgBuilders = {
   'already-moved': () => ({}),
   'offer-withdrawn': () => ({}),
   'earlier-added': (p, t) => ({ start: t(p.start) }),
+  'reschedule-link': (p, t) => ({ start: t(p.start), url: p.url, expiresAt: t(p.expiresAt) }),
+  'reschedule-too-late': (p, t) => ({ start: t(p.start) }),
+  'noshow-follow-up': (p, t) => ({ url: p.url, expiresAt: t(p.expiresAt) }),
 };
 
 /**

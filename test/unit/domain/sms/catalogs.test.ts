@@ -59,6 +59,9 @@ const params = (c: typeof clinic): { [T in SmsTemplate]: Record<string, unknown>
   'already-moved': { clinic: c },
   'offer-withdrawn': { clinic: c },
   'earlier-added': { clinic: c, start: T2 },
+  'reschedule-link': { clinic: c, start: T1, url: 'https://slotflow.example.org/book/eyJ2IjoxLCJwIjoicGF0MSJ9.AbCdEfGhIjKlMnOpQrStUv', expiresAt: T2 },
+  'reschedule-too-late': { clinic: c, start: T1 },
+  'noshow-follow-up': { clinic: c, url: 'https://slotflow.example.org/book/eyJ2IjoxLCJwIjoicGF0MSJ9.AbCdEfGhIjKlMnOpQrStUv', expiresAt: T2 },
 });
 
 /** Placeholder and tag names of one ICU message, sorted. */
@@ -124,7 +127,7 @@ describe('message catalogs', () => {
 describe('rendering in the patient language', () => {
   it('Spanish and Vietnamese, with dates in the clinic zone and the patient locale', () => {
     expect(renderSms('reminder', { clinic, start: '2026-03-03T14:30:00Z' }, resolvePatientLocale('es'))).toBe(
-      'Riverside Clinic: le recordamos su cita del mar, 3 mar, 9:30. Responda C para confirmarla o X para cancelarla. ¿Prefiere antes? Responda ANTES.',
+      'Riverside Clinic: le recordamos su cita del mar, 3 mar, 9:30. Responda C para confirmarla, X para cancelarla o R para elegir otro horario. ¿Prefiere antes? Responda ANTES.',
     );
     expect(renderSms('booked', { clinic, start: '2026-03-03T14:30:00Z' }, resolvePatientLocale('vi'))).toBe(
       'Riverside Clinic: quý vị đã được đặt lịch vào 9:30 Thứ 3, 3 thg 3. Trả lời X để hủy.',

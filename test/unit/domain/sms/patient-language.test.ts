@@ -55,7 +55,7 @@ describe('sending in the patient language', () => {
   it('a Spanish-preferring patient gets Spanish, and the record says es', async () => {
     const r = await send('p-es');
     expect(outbox.list().map((m) => m.body)).toEqual([
-      'Riverside: le recordamos su cita del mié, 4 de mar, 9:30 a.m. Responda C para confirmarla o X para cancelarla. ¿Prefiere antes? Responda ANTES.',
+      'Riverside: le recordamos su cita del mié, 4 de mar, 9:30 a.m. Responda C para confirmarla, X para cancelarla o R para elegir otro horario. ¿Prefiere antes? Responda ANTES.',
     ]);
     expect(await services.smsMessages.get((r as { messageId: string }).messageId)).toMatchObject({ template: 'reminder', language: 'es' });
   });

@@ -52,6 +52,20 @@ describe('parseReply', () => {
     ['ĐẶT', 'book'],
     ['dat lich', 'book'],
     ['trợ giúp', 'help'],
+    // Move earlier (issue 15) and reschedule (issue 22), in each language.
+    ['EARLIER', 'earlier'],
+    ['sooner', 'earlier'],
+    ['Antes', 'earlier'],
+    ['SỚM HƠN', 'earlier'],
+    ['som hon', 'earlier'],
+    ['R', 'reschedule'],
+    ['r.', 'reschedule'],
+    ['Reschedule', 'reschedule'],
+    ['CAMBIAR', 'reschedule'],
+    ['reprogramar', 'reschedule'],
+    ['ĐỔI', 'reschedule'],
+    ['Đổi lịch', 'reschedule'],
+    ['dời lịch', 'reschedule'],
   ])('%j -> %s', (body, kind) => {
     expect(parseReply(body).kind).toBe(kind);
   });
@@ -109,7 +123,7 @@ describe('decideReply: every keyword in every state', () => {
     'upcoming appointment': { optedOut: false, offer: { kind: 'none' }, hasUpcomingAppointment: true },
     'opted out': { optedOut: true, offer: open, hasUpcomingAppointment: true },
   };
-  const keywords = ['YES', 'Y', '1', 'NO', 'C', 'X', 'BOOK', '2', 'STOP', 'CANCEL', 'START', 'HELP', 'what?'];
+  const keywords = ['YES', 'Y', '1', 'NO', 'C', 'X', 'BOOK', 'EARLIER', 'R', '2', 'STOP', 'CANCEL', 'START', 'HELP', 'what?'];
   // The same table in Spanish: each Spanish reply must decide exactly what its English twin does.
   const spanish: Record<string, string> = {
     SÍ: 'YES',
@@ -120,7 +134,20 @@ describe('decideReply: every keyword in every state', () => {
     ALTO: 'STOP',
     CANCELAR: 'CANCEL',
     AYUDA: 'HELP',
+    ANTES: 'EARLIER',
+    CAMBIAR: 'R',
+    REPROGRAMAR: 'R',
     '¿qué?': 'what?',
+  };
+  // Vietnamese twins of the newer keywords.
+  const vietnamese: Record<string, string> = {
+    'SỚM HƠN': 'EARLIER',
+    Sớm: 'EARLIER',
+    ĐỔI: 'R',
+    'ĐỔI LỊCH': 'R',
+    'DỜI LỊCH': 'R',
+    SOONER: 'EARLIER',
+    RESCHEDULE: 'R',
   };
   const answer = (template: string): ReplyAction => ({ kind: 'answer', template }) as ReplyAction;
   const yesOpen: ReplyAction = { kind: 'offer-reply', reply: 'yes', offerId: 'off-1' };
@@ -153,6 +180,23 @@ describe('decideReply: every keyword in every state', () => {
       { kind: 'cancel-appointment' },
       { kind: 'ignore' },
     ],
+    // EARLIER: only an upcoming appointment can be moved earlier; an open offer does not change that.
+    EARLIER: [
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      { kind: 'join-move-up' },
+      { kind: 'ignore' },
+    ],
+    R: [
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      answer('no-upcoming-appointment'),
+      { kind: 'send-reschedule-link' },
+      { kind: 'ignore' },
+    ],
     BOOK: Array(5)
       .fill({ kind: 'send-book-list' })
       .concat([{ kind: 'ignore' }]),
@@ -175,6 +219,18 @@ describe('decideReply: every keyword in every state', () => {
   const spanishCases = Object.entries(spanish).flatMap(([es, twin]) => Object.keys(states).map((s, i) => [es, s, expected[twin]![i]!] as const));
   it.each(spanishCases)('Spanish %s in state "%s"', (keyword, state, action) => {
     expect(decideReply(parseReply(keyword), states[state]!)).toEqual(action);
+  });
+
+  const vietnameseCases = Object.entries(vietnamese).flatMap(([vi, twin]) => Object.keys(states).map((s, i) => [vi, s, expected[twin]![i]!] as const));
+  it.each(vietnameseCases)('%s in state "%s"', (keyword, state, action) => {
+    expect(decideReply(parseReply(keyword), states[state]!)).toEqual(action);
+  });
+
+  it('EARLIER and R with an upcoming appointment and an open offer at once', () => {
+    const both: ReplyState = { optedOut: false, offer: open, hasUpcomingAppointment: true };
+    expect(decideReply(parseReply('EARLIER'), both)).toEqual({ kind: 'join-move-up' });
+    expect(decideReply(parseReply('R'), both)).toEqual({ kind: 'send-reschedule-link' });
+    expect(decideReply(parseReply('R'), { ...both, bookList: { size: 3, createdAt: '2026-03-02T14:10:00Z' } })).toEqual({ kind: 'send-reschedule-link' });
   });
 
   describe('numbers with a BOOK list', () => {

@@ -45,6 +45,9 @@ const realistic: { [T in SmsTemplate]: Record<string, unknown> } = {
   'already-moved': { clinic },
   'offer-withdrawn': { clinic },
   'earlier-added': { clinic, start: '2026-03-13T14:30:00Z' },
+  'reschedule-link': { clinic, start: '2026-03-13T14:30:00Z', url: 'https://slotflow.example.org/book/eyJ2IjoxfQ.sig', expiresAt: '2026-03-04T14:30:00Z' },
+  'reschedule-too-late': { clinic, start: '2026-03-03T14:30:00Z' },
+  'noshow-follow-up': { clinic, url: 'https://slotflow.example.org/book/eyJ2IjoxfQ.sig', expiresAt: '2026-03-04T14:30:00Z' },
 };
 
 describe('SMS templates', () => {
@@ -64,7 +67,7 @@ describe('SMS templates', () => {
     // After the US spring-forward (8 Mar 2026) the same UTC clock time is an hour later locally.
     expect(formatSmsTime('2026-03-10T14:30:00Z', 'America/New_York')).toBe('Tue 10 Mar 10:30 AM');
     expect(renderSms('reminder', { clinic, start: '2026-03-03T14:30:00Z' })).toBe(
-      'Riverside Clinic: reminder of your appointment on Tue 3 Mar 9:30 AM. Reply C to confirm or X to cancel. Want an earlier time? Reply EARLIER.',
+      'Riverside Clinic: reminder of your appointment on Tue 3 Mar 9:30 AM. Reply C to confirm, X to cancel or R to pick another time. Want an earlier time? Reply EARLIER.',
     );
   });
 

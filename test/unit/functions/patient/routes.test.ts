@@ -501,7 +501,7 @@ describe('sendPatientSms', () => {
       expect.objectContaining({
         to: PHONE,
         from: LOCAL_SMS_FROM,
-        body: 'Riverside & Co: reminder of your appointment on Wed 4 Mar 9:30 AM. Reply C to confirm or X to cancel. Want an earlier time? Reply EARLIER.',
+        body: 'Riverside & Co: reminder of your appointment on Wed 4 Mar 9:30 AM. Reply C to confirm, X to cancel or R to pick another time. Want an earlier time? Reply EARLIER.',
       }),
     ]);
   });
