@@ -12,6 +12,8 @@ import { bookAppointment, cancelAppointment, confirmAppointment, searchFreeSlots
 import { addMoveUpEntry } from '../waitlist/move-up';
 import { isOfferOpenTo, settleOffer, type OfferDeps } from '../waitlist/offers';
 import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
+import { isTooLateToChange } from './link-booking';
+import type { BookingLinkIssuer } from './links';
 import { classifyOffer, decideReply, type OfferState, type ReplyAction } from './replies';
 import { parseReply } from './keywords';
 import { resolvePatientLocale, type PatientLocale } from './locale';
@@ -26,6 +28,8 @@ export const BOOK_LIST_TTL_MINUTES = 120;
 /** How far ahead BOOK looks, and how many times it lists. */
 export const BOOK_SEARCH_DAYS = 14;
 export const BOOK_LIST_SIZE = 5;
+/** Longest life of a reschedule link; it also ends when the visit enters the cancellation window. */
+export const RESCHEDULE_LINK_TTL_MINUTES = 48 * 60;
 /** How far ahead C and X look for "the next appointment". */
 const UPCOMING_DAYS = 180;
 
@@ -56,8 +60,8 @@ export interface ReplyOutcome {
 
 type Answer = <T extends SmsTemplate>(template: T, params: Omit<SmsTemplateParams[T], 'clinic'>) => string;
 
-/** Carries out the reply decision for one inbound SMS. */
-export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRaiser, sms: InboundSms): Promise<ReplyOutcome> {
+/** Carries out the reply decision for one inbound SMS; `links` issues the signed link an R asks for. */
+export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRaiser, sms: InboundSms, links: BookingLinkIssuer): Promise<ReplyOutcome> {
   const now = deps.clock.now().toUTC();
   const nowIso = now.toISO()!;
   const intent = parseReply(sms.body);
@@ -144,6 +148,15 @@ export async function handleInboundSms(deps: ReplyDeps, workflow: OfferReplyRais
         if (e instanceof DomainError) return result(answer('no-upcoming-appointment', {}));
         throw e;
       }
+    case 'send-reschedule-link': {
+      const appointment = upcoming!;
+      if (!clinic || isTooLateToChange(appointment, clinic, now)) return result(answer('reschedule-too-late', { start: appointment.start }));
+      // The link ends when the visit enters the cancellation window: after that a pick would be refused anyway.
+      const windowOpensMs = Date.parse(appointment.start) - clinic.bookingPolicy.cancellationWindowHours * 3_600_000;
+      const ttlMinutes = Math.max(1, Math.min(RESCHEDULE_LINK_TTL_MINUTES, Math.floor((windowOpensMs - now.toMillis()) / 60_000)));
+      const link = links.issue({ patientId: patient.patientId, scope: { kind: 'reschedule', appointmentId: appointment.appointmentId }, ttlMinutes });
+      return result(answer('reschedule-link', { start: appointment.start, url: link.url, expiresAt: link.expiresAt }));
+    }
     case 'book-from-list':
       return result(await bookFromList(deps, patient, bookList!, action.index, actor, answer, nowIso));
   }

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
-import { DomainError } from '../errors';
+import { DomainError, ErrorCode, isDomainError } from '../errors';
 import { claimOnce, findClaim } from '../idempotency';
 import type { Appointment, Clinic, WaitlistOffer } from '../model';
-import { bookAppointment, resolveSlot, searchFreeSlots, type SchedulingDeps } from '../scheduling';
+import { bookAppointment, rescheduleAppointment, resolveSlot, searchFreeSlots, type SchedulingDeps } from '../scheduling';
+import { addMoveUpEntry, isMovable } from '../waitlist/move-up';
 import { acceptOffer, isEntryWaiting, isOfferOpenTo, type OfferDeps } from '../waitlist/offers';
 import { verifyLinkToken, type LinkClaims } from './links';
 import { resolvePatientLocale, type PatientLocale } from './locale';
@@ -17,6 +18,8 @@ import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
 const MAX_PAGE_SLOTS = 30;
 /** Longest search window a link may open (the scheduling search limit). */
 const MAX_LINK_SEARCH_DAYS = 31;
+/** How far ahead a reschedule link looks for another time (as BOOK does). */
+export const RESCHEDULE_SEARCH_DAYS = 14;
 /** Link claims live as long as the link could (plus a day), so a used link stays used. */
 const LINK_CLAIM_TTL_SECONDS = 60 * 24 * 3600;
 
@@ -32,6 +35,11 @@ export type LinkProblem =
   | 'LINK.UNKNOWN_OFFER'
   | 'LINK.UNKNOWN_CLINIC'
   | 'LINK.NO_SLOTS'
+  | 'LINK.UNKNOWN_APPOINTMENT'
+  /** Reschedule link: the appointment was cancelled, moved already, or is past. */
+  | 'APPOINTMENT.NOT_MOVABLE'
+  /** Reschedule link: inside the clinic's cancellation window (patients call instead). */
+  | 'RESCHEDULE.TOO_LATE'
   | 'OFFER.NOT_OPEN'
   | 'SLOT.TAKEN';
 
@@ -47,6 +55,10 @@ export interface LinkChoice {
   appointmentType: string;
   slots: LinkSlot[];
   offer?: WaitlistOffer;
+  /** A reschedule link: the appointment the pick moves (it stays booked until then). */
+  reschedule?: Appointment;
+  /** The page may offer "text me if an earlier time opens up" (a move-up entry for the booked visit). */
+  earlierOption: boolean;
   /** The patient's language (else the clinic's default, else English): the page is in it. */
   locale: PatientLocale;
 }
@@ -56,7 +68,10 @@ export type LinkView = { kind: 'choose'; choice: LinkChoice } | { kind: 'problem
 
 export type LinkConfirmation =
   | { kind: 'problem'; code: LinkProblem; locale?: PatientLocale }
-  | { kind: 'booked'; clinic: Clinic; appointment: Appointment; locale: PatientLocale }
+  /** `earlier`: the booked visit is also on the move-up list (the patient ticked the box). */
+  | { kind: 'booked'; clinic: Clinic; appointment: Appointment; locale: PatientLocale; earlier: boolean }
+  /** A reschedule link moved the appointment; `previousStart` is released (and backfilled as any freed slot). */
+  | { kind: 'moved'; clinic: Clinic; appointment: Appointment; previousStart: string; locale: PatientLocale }
   /** Nothing was booked and the link stays usable; `code` is LINK.SLOT_NOT_OFFERED or the booking's error code. */
   | { kind: 'choose-again'; choice: LinkChoice; code: string };
 
@@ -95,7 +110,29 @@ export async function openBookingLink(deps: LinkDeps, signingKey: string, token:
     });
     if (!free.some((s) => s.slotId === slot.slotId)) return problem('SLOT.TAKEN', localeAt(clinic));
     const slots = [{ slotId: slot.slotId, start: slot.start }];
-    return { kind: 'choose', choice: { claims, clinic, appointmentType: entry.appointmentType, slots, offer, locale: localeAt(clinic) } };
+    const earlierOption = !offer.moveUp;
+    return { kind: 'choose', choice: { claims, clinic, appointmentType: entry.appointmentType, slots, offer, earlierOption, locale: localeAt(clinic) } };
+  }
+
+  if (claims.scope.kind === 'reschedule') {
+    const appointment = await deps.appointments.get(claims.scope.appointmentId);
+    if (!appointment || appointment.patientId !== claims.patientId) return problem('LINK.UNKNOWN_APPOINTMENT');
+    const clinic = await deps.config.getClinic(appointment.clinicId);
+    if (!clinic) return problem('LINK.UNKNOWN_CLINIC');
+    if (!isMovable(appointment, now.toMillis())) return problem('APPOINTMENT.NOT_MOVABLE', localeAt(clinic));
+    if (isTooLateToChange(appointment, clinic, now)) return problem('RESCHEDULE.TOO_LATE', localeAt(clinic));
+    const found = await searchFreeSlots(deps, {
+      clinicId: clinic.clinicId,
+      appointmentType: appointment.appointmentType,
+      from: now.plus({ minutes: clinic.bookingPolicy.minNoticeMinutes }).toISO()!,
+      to: now.plus({ days: RESCHEDULE_SEARCH_DAYS }).toISO()!,
+    });
+    const slots = rescheduleAlternatives(found, appointment, MAX_PAGE_SLOTS);
+    if (slots.length === 0) return problem('LINK.NO_SLOTS', localeAt(clinic));
+    return {
+      kind: 'choose',
+      choice: { claims, clinic, appointmentType: appointment.appointmentType, slots, reschedule: appointment, earlierOption: false, locale: localeAt(clinic) },
+    };
   }
 
   const scope = claims.scope;
@@ -121,7 +158,34 @@ export async function openBookingLink(deps: LinkDeps, signingKey: string, token:
     .slice(0, MAX_PAGE_SLOTS)
     .map((s) => ({ slotId: s.slotId, start: s.start }));
   if (slots.length === 0) return problem('LINK.NO_SLOTS', localeAt(clinic));
-  return { kind: 'choose', choice: { claims, clinic, appointmentType: scope.appointmentType, slots, locale: localeAt(clinic) } };
+  return { kind: 'choose', choice: { claims, clinic, appointmentType: scope.appointmentType, slots, earlierOption: true, locale: localeAt(clinic) } };
+}
+
+/** Inside the clinic's cancellation window a patient may not give the time back by text or link (staff can). */
+export function isTooLateToChange(appointment: Pick<Appointment, 'start'>, clinic: Pick<Clinic, 'bookingPolicy'>, now: DateTime): boolean {
+  return Date.parse(appointment.start) < now.plus({ hours: clinic.bookingPolicy.cancellationWindowHours }).toMillis();
+}
+
+/**
+ * The times a reschedule link offers instead of `current`: the current provider's first, then
+ * others', one per start time (the current provider's wins a tie), never the current slot, at most
+ * `max`; shown in time order.
+ */
+export function rescheduleAlternatives(
+  free: readonly { slotId: string; start: string; providerId: string }[],
+  current: Pick<Appointment, 'slotId' | 'providerId' | 'start'>,
+  max: number,
+): LinkSlot[] {
+  const byStart = (a: { start: string; slotId: string }, b: { start: string; slotId: string }) =>
+    Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId);
+  const candidates = free.filter((s) => s.slotId !== current.slotId && Date.parse(s.start) !== Date.parse(current.start));
+  const ranked = [...candidates.filter((s) => s.providerId === current.providerId).sort(byStart), ...candidates.filter((s) => s.providerId !== current.providerId).sort(byStart)];
+  const seen = new Set<number>();
+  return ranked
+    .filter((s) => !seen.has(Date.parse(s.start)) && seen.add(Date.parse(s.start)))
+    .slice(0, max)
+    .sort(byStart)
+    .map((s) => ({ slotId: s.slotId, start: s.start }));
 }
 
 /**
@@ -135,6 +199,7 @@ export async function confirmBookingLink(
   signingKey: string,
   token: string,
   slotId: string,
+  options: { earlier?: boolean } = {},
 ): Promise<LinkConfirmation> {
   const view = await openBookingLink(deps, signingKey, token);
   if (view.kind === 'problem') return view;
@@ -147,6 +212,7 @@ export async function confirmBookingLink(
   if (claim.kind !== 'claimed') return problem('LINK.USED', choice.locale);
   const failed = (code: string) =>
     deps.idempotency.complete({ ...claim.record, response: { status: 409, body: { failed: true, code } } }, LINK_CLAIM_TTL_SECONDS);
+  if (choice.reschedule) return moveByLink(deps, choice, slotId, claim.record, failed);
   try {
     let appointment: Appointment;
     if (choice.offer) {
@@ -174,10 +240,58 @@ export async function confirmBookingLink(
       LINK_CLAIM_TTL_SECONDS,
     );
     if (choice.offer) await tellWorkflow(workflow, choice.offer, appointment.appointmentId);
-    return { kind: 'booked', clinic, appointment, locale: choice.locale };
+    const earlier = options.earlier === true && choice.earlierOption && (await joinMoveUp(deps, appointment));
+    return { kind: 'booked', clinic, appointment, locale: choice.locale, earlier };
   } catch (e) {
     await failed(e instanceof DomainError ? e.code : 'error');
     if (e instanceof DomainError) return { kind: 'choose-again', choice, code: e.code };
+    throw e;
+  }
+}
+
+type ClaimRecord = Extract<Awaited<ReturnType<typeof claimOnce>>, { kind: 'claimed' }>['record'];
+
+/**
+ * A reschedule link's pick: the existing reschedule use case moves the appointment in one write
+ * (new slot claimed, old released with slot.released reason `rescheduled`, which backfills it), and
+ * only if it still is where the link found it (else APPOINTMENT.ALREADY_MOVED, nothing written).
+ */
+async function moveByLink(
+  deps: LinkDeps,
+  choice: LinkChoice,
+  slotId: string,
+  record: ClaimRecord,
+  failed: (code: string) => Promise<unknown>,
+): Promise<LinkConfirmation> {
+  const current = choice.reschedule!;
+  try {
+    const moved = await rescheduleAppointment(deps, {
+      appointmentId: current.appointmentId,
+      newSlotId: slotId,
+      expectedSlotId: current.slotId,
+      actor: { kind: 'patient', principalId: choice.claims.patientId },
+      channel: 'link',
+    });
+    await deps.idempotency.complete(
+      { ...record, requestHash: slotId, response: { status: 200, body: { appointmentId: moved.appointmentId, start: moved.start } } },
+      LINK_CLAIM_TTL_SECONDS,
+    );
+    return { kind: 'moved', clinic: choice.clinic, appointment: moved, previousStart: current.start, locale: choice.locale };
+  } catch (e) {
+    await failed(e instanceof DomainError ? e.code : 'error');
+    if (isDomainError(e, ErrorCode.ALREADY_MOVED) || isDomainError(e, ErrorCode.INVALID_TRANSITION)) return problem('APPOINTMENT.NOT_MOVABLE', choice.locale);
+    if (e instanceof DomainError) return { kind: 'choose-again', choice, code: e.code };
+    throw e;
+  }
+}
+
+/** The box "text me if an earlier time opens up": a move-up entry for the visit just booked. False if it cannot be (nothing else changes). */
+async function joinMoveUp(deps: LinkDeps, appointment: Appointment): Promise<boolean> {
+  try {
+    await addMoveUpEntry(deps, { appointmentId: appointment.appointmentId, patientId: appointment.patientId });
+    return true;
+  } catch (e) {
+    if (e instanceof DomainError) return false;
     throw e;
   }
 }

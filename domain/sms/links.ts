@@ -14,7 +14,9 @@ export type LinkScope =
   /** The slot of one waitlist offer. */
   | { kind: 'offer'; offerId: string }
   /** Free slots of a clinic and appointment type in [from, to), optionally one provider or a fixed set of slots. */
-  | { kind: 'search'; clinicId: string; appointmentType: string; from: string; to: string; providerId?: string; slotIds?: string[] };
+  | { kind: 'search'; clinicId: string; appointmentType: string; from: string; to: string; providerId?: string; slotIds?: string[] }
+  /** Another time for one booked appointment (R): the page lists alternatives and moves it on pick. */
+  | { kind: 'reschedule'; appointmentId: string };
 
 export interface LinkClaims {
   /** Token id: the single-use key. */
@@ -42,6 +44,7 @@ const wireSchema = z
     u: epoch.optional(),
     r: entityIdSchema.optional(),
     s: z.array(fhirIdSchema).min(1).max(10).optional(),
+    a: fhirIdSchema.optional(),
   })
   .strict();
 type Wire = z.infer<typeof wireSchema>;
@@ -57,6 +60,7 @@ function sign(payloadSegment: string, key: string): Buffer {
 function toWire(c: LinkClaims): Wire {
   const base = { v: 1 as const, j: c.tokenId, p: c.patientId, i: toEpoch(c.issuedAt), e: toEpoch(c.expiresAt) };
   if (c.scope.kind === 'offer') return { ...base, o: c.scope.offerId };
+  if (c.scope.kind === 'reschedule') return { ...base, a: c.scope.appointmentId };
   const s = c.scope;
   return {
     ...base,
@@ -71,9 +75,14 @@ function toWire(c: LinkClaims): Wire {
 
 function fromWire(w: Wire): LinkClaims | undefined {
   const base = { tokenId: w.j, patientId: w.p, issuedAt: fromEpoch(w.i), expiresAt: fromEpoch(w.e) };
+  const searchFields = w.c || w.t || w.f !== undefined || w.u !== undefined || w.r || w.s;
   if (w.o !== undefined) {
-    if (w.c || w.t || w.f !== undefined || w.u !== undefined || w.r || w.s) return undefined;
+    if (searchFields || w.a !== undefined) return undefined;
     return { ...base, scope: { kind: 'offer', offerId: w.o } };
+  }
+  if (w.a !== undefined) {
+    if (searchFields) return undefined;
+    return { ...base, scope: { kind: 'reschedule', appointmentId: w.a } };
   }
   if (!w.c || !w.t || w.f === undefined || w.u === undefined || w.u <= w.f) return undefined;
   return {
@@ -116,4 +125,23 @@ export function verifyLinkToken(token: string, key: string, nowMs: number): Link
   if (!claims) return { ok: false, reason: 'malformed' };
   if (Date.parse(claims.expiresAt) <= nowMs) return { ok: false, reason: 'expired', claims };
   return { ok: true, claims };
+}
+
+/** A link to issue: who it is for, what it lets them do, and how long it lives. */
+export interface BookingLinkRequest {
+  patientId: string;
+  scope: LinkScope;
+  /** Minutes until the link expires (an offer link should not outlive its offer). */
+  ttlMinutes?: number;
+}
+
+export interface IssuedBookingLink {
+  url: string;
+  tokenId: string;
+  expiresAt: string;
+}
+
+/** Port: issues signed, expiring, single-use self-scheduling links (adapter: functions/patient/links.ts). */
+export interface BookingLinkIssuer {
+  issue(req: BookingLinkRequest): IssuedBookingLink;
 }

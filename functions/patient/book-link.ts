@@ -12,7 +12,7 @@ import {
 } from '../../domain/sms';
 import { linkSigningKey } from '../app/config';
 import { getServices } from '../app/services';
-import { bookedPage, pickPage, problemPage } from './book-page';
+import { bookedPage, movedPage, pickPage, problemPage } from './book-page';
 import { durableClientInput, offerRepliesOf } from './durable';
 import { PAGE_HEADERS } from './page-shell';
 
@@ -44,6 +44,9 @@ const PROBLEMS: Record<LinkProblem, [number, MessageKey, MessageKey]> = {
   'OFFER.NOT_OPEN': [410, 'page.offer-closed.title', 'page.offer-closed.message'],
   'SLOT.TAKEN': [410, 'page.slot-taken.title', 'page.slot-taken.message'],
   'LINK.NO_SLOTS': [410, 'page.no-slots.title', 'page.no-slots.message'],
+  'LINK.UNKNOWN_APPOINTMENT': invalid(400),
+  'APPOINTMENT.NOT_MOVABLE': [410, 'page.not-movable.title', 'page.not-movable.message'],
+  'RESCHEDULE.TOO_LATE': [410, 'page.too-late.title', 'page.too-late.message'],
 };
 
 /** The patient's language when the link told us who they are, else the browser's (Accept-Language). */
@@ -69,6 +72,8 @@ const picker = (choice: LinkChoice, action: string, notice?: string) =>
     slots: choice.slots,
     action,
     locale: choice.locale,
+    earlierOption: choice.earlierOption,
+    ...(choice.reschedule ? { current: { start: choice.reschedule.start } } : {}),
     ...(notice ? { notice } : {}),
   });
 
@@ -96,14 +101,15 @@ export async function bookLinkPage(request: HttpRequest, context: InvocationCont
   return respond(result);
 }
 
-/** POST /book/{token} (form: slotId): books the chosen time once; a failure that booked nothing leaves the link usable. */
+/** POST /book/{token} (form: slotId, optional earlier=yes): books the chosen time once; a failure that booked nothing leaves the link usable. */
 export async function bookLinkConfirm(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   if (isCrossSite(request))
     return respond({ status: 403, code: 'LINK.CROSS_SITE', html: problemPage('page.cross-site.title', 'page.cross-site.message', localeOf(request)) });
   const services = await getServices();
   const form = new URLSearchParams(await request.text());
   const slotId = (form.get('slotId') ?? '').slice(0, 80);
-  const done = await confirmBookingLink(services, offerRepliesOf(context), linkSigningKey(services.settings), request.params.token ?? '', slotId);
+  const earlier = form.get('earlier') === 'yes';
+  const done = await confirmBookingLink(services, offerRepliesOf(context), linkSigningKey(services.settings), request.params.token ?? '', slotId, { earlier });
   let result: PageResult;
   switch (done.kind) {
     case 'problem':
@@ -120,8 +126,21 @@ export async function bookLinkConfirm(request: HttpRequest, context: InvocationC
         start: appointment.start,
         pending: appointment.status === 'pending',
         locale: done.locale,
+        earlier: done.earlier,
       });
-      result = { status: 200, code: 'LINK.BOOKED', html };
+      result = { status: 200, code: done.earlier ? 'LINK.BOOKED_EARLIER' : 'LINK.BOOKED', html };
+      break;
+    }
+    case 'moved': {
+      const { clinic, appointment } = done;
+      const html = movedPage({
+        clinicName: clinicName(clinic),
+        timeZone: clinic.timeZone,
+        start: appointment.start,
+        previousStart: done.previousStart,
+        locale: done.locale,
+      });
+      result = { status: 200, code: 'LINK.MOVED', html };
       break;
     }
   }

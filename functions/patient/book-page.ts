@@ -30,8 +30,23 @@ const t = (l: PatientLocale, key: MessageKey, values: MessageValues = {}) =>
 /** Plain text (titles, headings): escaped as a whole. */
 const text = (l: PatientLocale, key: MessageKey, values: MessageValues = {}) => esc(formatMessage(l.language, key, values));
 
-/** The slot picker: one radio per slot, grouped by clinic-local day, and a confirm button. */
-export function pickPage(p: { clinicName: string; timeZone: string; slots: PageSlot[]; action: string; notice?: string; locale?: PatientLocale }): string {
+const strong = (chunks: string[]) => `<strong>${chunks.join('')}</strong>`;
+
+/**
+ * The slot picker: one radio per slot, grouped by clinic-local day, and a confirm button. A
+ * reschedule picker names the appointment it moves (`current`); `earlierOption` adds the box
+ * "text me if an earlier time opens up" (form field `earlier`).
+ */
+export function pickPage(p: {
+  clinicName: string;
+  timeZone: string;
+  slots: PageSlot[];
+  action: string;
+  notice?: string;
+  locale?: PatientLocale;
+  current?: { start: string };
+  earlierOption?: boolean;
+}): string {
   const l = p.locale ?? ENGLISH;
   const byDay = new Map<string, PageSlot[]>();
   for (const s of p.slots) byDay.set(day(s.start, p.timeZone, l), [...(byDay.get(day(s.start, p.timeZone, l)) ?? []), s]);
@@ -55,24 +70,41 @@ export function pickPage(p: { clinicName: string; timeZone: string; slots: PageS
   return renderPage(
     formatMessage(l.language, 'page.pick.title'),
     `<p class="clinic">${esc(p.clinicName)}</p><h1>${text(l, 'page.pick.title')}</h1>` +
+      (p.current
+        ? `<p class="notice">${t(l, 'page.reschedule.current', { day: day(p.current.start, p.timeZone, l), time: time(p.current.start, p.timeZone, l), b: strong })}</p>`
+        : '') +
       (p.notice ? `<p class="notice" role="alert">${esc(p.notice)}</p>` : '') +
       `<form method="post" action="${esc(p.action)}"><fieldset><legend>${text(l, 'page.pick.legend', { zone })}</legend>${groups}</fieldset>` +
-      `<button type="submit">${text(l, 'page.pick.confirm')}</button></form>` +
+      (p.earlierOption ? `<label class="check"><input type="checkbox" name="earlier" value="yes"><span>${text(l, 'page.pick.earlier')}</span></label>` : '') +
+      `<button type="submit">${text(l, p.current ? 'page.reschedule.confirm' : 'page.pick.confirm')}</button></form>` +
       `<p class="small">${text(l, 'page.pick.footer')}</p>`,
     l.language,
   );
 }
 
-/** After booking. */
-export function bookedPage(p: { clinicName: string; timeZone: string; start: string; pending: boolean; locale?: PatientLocale }): string {
+/** After booking; `earlier`: the visit is also on the list for an earlier time. */
+export function bookedPage(p: { clinicName: string; timeZone: string; start: string; pending: boolean; locale?: PatientLocale; earlier?: boolean }): string {
   const l = p.locale ?? ENGLISH;
   const pending = p.pending ? 'yes' : 'no';
-  const strong = (chunks: string[]) => `<strong>${chunks.join('')}</strong>`;
   return renderPage(
     formatMessage(l.language, 'page.booked.title'),
     `<p class="clinic">${esc(p.clinicName)}</p><h1>${text(l, 'page.booked.heading', { pending })}</h1>` +
       `<p class="notice" role="status">${t(l, 'page.booked.when', { day: day(p.start, p.timeZone, l), time: time(p.start, p.timeZone, l), b: strong })}</p>` +
-      `<p>${text(l, 'page.booked.next', { pending })}</p>`,
+      `<p>${text(l, 'page.booked.next', { pending })}</p>` +
+      (p.earlier ? `<p>${text(l, 'page.booked.earlier')}</p>` : ''),
+    l.language,
+  );
+}
+
+/** After a reschedule link moved the appointment: the new time, and that the old one is released. */
+export function movedPage(p: { clinicName: string; timeZone: string; start: string; previousStart: string; locale?: PatientLocale }): string {
+  const l = p.locale ?? ENGLISH;
+  const previous = `${day(p.previousStart, p.timeZone, l)}, ${time(p.previousStart, p.timeZone, l)}`;
+  return renderPage(
+    formatMessage(l.language, 'page.moved.title'),
+    `<p class="clinic">${esc(p.clinicName)}</p><h1>${text(l, 'page.moved.heading')}</h1>` +
+      `<p class="notice" role="status">${t(l, 'page.booked.when', { day: day(p.start, p.timeZone, l), time: time(p.start, p.timeZone, l), b: strong })}</p>` +
+      `<p>${text(l, 'page.moved.released', { previous })}</p><p>${text(l, 'page.booked.next', { pending: 'no' })}</p>`,
     l.language,
   );
 }

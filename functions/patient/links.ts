@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createLinkToken, type LinkScope } from '../../domain/sms';
+import { createLinkToken, type BookingLinkIssuer, type BookingLinkRequest } from '../../domain/sms';
 import type { Services } from '../app/services';
 import { linkSigningKey, publicUrl } from '../app/config';
 
 /** Default life of a self-scheduling link. */
 export const DEFAULT_LINK_TTL_MINUTES = 48 * 60;
 
-export interface BookingLinkRequest {
-  patientId: string;
-  scope: LinkScope;
-  /** Minutes until the link expires (an offer link should not outlive its offer). */
-  ttlMinutes?: number;
-}
+export type { BookingLinkRequest } from '../../domain/sms';
 
 export interface BookingLink {
   url: string;
@@ -30,4 +25,9 @@ export function createBookingLink(services: Services, req: BookingLinkRequest): 
     linkSigningKey(services.settings),
   );
   return { url: publicUrl(services.settings, `/book/${token}`), token, tokenId, expiresAt };
+}
+
+/** The BookingLinkIssuer port (domain/sms/links.ts) over this deployment's signing key and public URL. */
+export function bookingLinkIssuerOf(services: Services): BookingLinkIssuer {
+  return { issue: (req) => createBookingLink(services, req) };
 }

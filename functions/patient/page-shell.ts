@@ -26,6 +26,7 @@ main{max-width:32rem;margin:0 auto;padding:1.25rem 1rem 2rem}h1{font-size:1.4rem
 .clinic,.muted{color:var(--muted)}.clinic{margin:0}fieldset{border:0;padding:0;margin:0}legend{font-weight:600;margin-bottom:.25rem;padding:0}
 label.slot{display:flex;align-items:center;gap:.75rem;min-height:48px;padding:.6rem .9rem;margin:.4rem 0;border-radius:.6rem;background:var(--card);border:2px solid transparent;cursor:pointer}
 label.slot:has(input:checked){border-color:var(--accent)}input[type=radio]{width:1.3rem;height:1.3rem;accent-color:var(--accent)}
+label.check{display:flex;align-items:center;gap:.75rem;min-height:48px;margin:.8rem 0 0}input[type=checkbox]{width:1.3rem;height:1.3rem;accent-color:var(--accent)}
 label.field{display:block;margin:1rem 0 .3rem;font-weight:600}input[type=tel]{font:inherit;width:100%;min-height:48px;padding:.5rem;border-radius:.5rem}
 button{position:sticky;bottom:.75rem;width:100%;min-height:48px;margin-top:1.2rem;box-shadow:0 2px 8px rgba(0,0,0,.25);border:0;border-radius:.6rem;background:var(--accent);color:#fff;font:inherit;font-weight:600}
 button:focus-visible,label.slot:focus-within{outline:3px solid var(--accent);outline-offset:2px}

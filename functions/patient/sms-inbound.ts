@@ -8,6 +8,7 @@ import { handleInboundSms } from '../../domain/sms';
 import { twilioAuthToken } from '../app/config';
 import { getServices } from '../app/services';
 import { durableClientInput, offerRepliesOf } from './durable';
+import { bookingLinkIssuerOf } from './links';
 import { twiml } from './twiml';
 
 /** A repeated MessageSid within this window replays the first answer. */
@@ -52,7 +53,7 @@ export async function smsInbound(request: HttpRequest, context: InvocationContex
 
   const requestHash = createHash('sha256').update(`${from}\n${body}`).digest('hex');
   try {
-    const outcome = await handleInboundSms(services, offerRepliesOf(context), { messageSid, from, body });
+    const outcome = await handleInboundSms(services, offerRepliesOf(context), { messageSid, from, body }, bookingLinkIssuerOf(services));
     const answer = twiml(outcome.answer);
     await services.idempotency.complete(
       { ...claim.record, requestHash, response: { status: 200, body: { twiml: answer, action: outcome.action } } },

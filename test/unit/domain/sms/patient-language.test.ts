@@ -11,6 +11,7 @@ import { LOCAL_SMS_FROM, SmsOutbox } from '../../../../functions/adapters/twilio
 import { loadSettings } from '../../../../functions/app/config';
 import { createInMemoryServices, type Services } from '../../../../functions/app/services';
 import { patientBodySchema } from '../../../../functions/api/schemas';
+import { bookingLinkIssuerOf } from '../../../../functions/patient/links';
 
 const NOW = DateTime.fromISO('2026-03-02T15:00:00Z', { zone: 'utc' }); // Mon 10:00 New York
 let services: Services;
@@ -49,7 +50,7 @@ const send = (patientId: string) =>
     purpose: 'reminder',
     correlationId: 'rem-1',
   });
-const text = (from: string, body: string) => handleInboundSms(services, workflow, { messageSid: `SM${Math.random().toString(16).slice(2)}`, from, body });
+const text = (from: string, body: string) => handleInboundSms(services, workflow, { messageSid: `SM${Math.random().toString(16).slice(2)}`, from, body }, bookingLinkIssuerOf(services));
 
 describe('sending in the patient language', () => {
   it('a Spanish-preferring patient gets Spanish, and the record says es', async () => {
