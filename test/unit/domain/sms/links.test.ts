@@ -73,4 +73,29 @@ describe('link tokens', () => {
       claims: { scope: { kind: 'offer', offerId: 'off-000001' } },
     });
   });
+
+  it('reschedule links name the appointment only; a payload mixing scopes is malformed even when signed', () => {
+    const r = createLinkToken({ ...claims, scope: { kind: 'reschedule', appointmentId: 'apt-000001' } }, key);
+    expect(verifyLinkToken(r, key, at('2026-03-02T16:00:00Z'))).toEqual({
+      ok: true,
+      claims: { ...claims, scope: { kind: 'reschedule', appointmentId: 'apt-000001' } },
+    });
+    expect(JSON.parse(Buffer.from(r.split('.')[0]!, 'base64url').toString())).toEqual({
+      v: 1,
+      j: claims.tokenId,
+      p: 'pat-000001',
+      i: expect.any(Number),
+      e: expect.any(Number),
+      a: 'apt-000001',
+    });
+    const wire = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+    for (const mixed of [
+      { ...wire, a: 'apt-000001' },
+      { v: 1, j: claims.tokenId, p: 'pat-000001', i: 1, e: 4102444800, a: 'apt-1', o: 'off-1' },
+    ]) {
+      const payload = Buffer.from(JSON.stringify(mixed)).toString('base64url');
+      const sig = createHmac('sha256', key).update(payload).digest('base64url');
+      expect(verifyLinkToken(`${payload}.${sig}`, key, at('2026-03-02T16:00:00Z'))).toEqual({ ok: false, reason: 'malformed' });
+    }
+  });
 });
