@@ -182,6 +182,24 @@ export const clinicIdentifierSchema = z
 export type ClinicIdentifier = z.infer<typeof clinicIdentifierSchema>;
 
 /** Reminder offsets before the visit, in hours (1 hour to 14 days, at most 5). */
+/**
+ * After a no-show, the patient is texted a rebooking link (PHI-free) this long after it is recorded,
+ * moved out of quiet hours. On unless `enabled: false`; an appointment type can turn it off too.
+ * The delay stays under the durable timer limit (6 days). docs/patient-channels.md, "No-show follow-up".
+ */
+export const noShowFollowUpSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    delayMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(3 * 24 * 60)
+      .default(60),
+  })
+  .strict();
+export type NoShowFollowUp = z.infer<typeof noShowFollowUpSchema>;
+
 const reminderOffsetsSchema = z
   .array(
     z
@@ -208,6 +226,8 @@ export const clinicSchema = z
     defaultLanguage: languageTagSchema.optional(),
     bookingPolicy: bookingPolicySchema.default(bookingPolicySchema.parse({})),
     offerPolicy: offerPolicySchema.default(offerPolicySchema.parse({})),
+    /** The no-show follow-up text; absent: on, 60 minutes after the no-show. */
+    noShowFollowUp: noShowFollowUpSchema.optional(),
     /** Reminder offsets before the visit, in hours. */
     reminderHoursBefore: reminderOffsetsSchema.default([48, 2]),
     /**
@@ -237,6 +257,8 @@ export const appointmentTypeSchema = z
     clinicId: entityIdSchema,
     name: z.string().min(1).max(100),
     durationMinutes: z.number().int().min(5).max(480),
+    /** false: no no-show follow-up text for this type, whatever the clinic's setting. */
+    noShowFollowUp: z.boolean().optional(),
   })
   .strict();
 export type AppointmentType = z.infer<typeof appointmentTypeSchema>;

@@ -172,7 +172,7 @@ export interface OutboundSms {
   body: string;
   /** For the message record and logs (never the phone or body). */
   patientId: string;
-  purpose: 'offer' | 'offer-taken' | 'confirmation' | 'reminder' | 'cancellation' | 'eligibility' | 'reply' | 'booking-link';
+  purpose: 'offer' | 'offer-taken' | 'confirmation' | 'reminder' | 'cancellation' | 'eligibility' | 'reply' | 'booking-link' | 'follow-up';
   correlationId: string;
 }
 

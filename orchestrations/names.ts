@@ -97,3 +97,18 @@ export interface AppointmentChanged {
   /** New start for a reschedule. */
   start?: string;
 }
+
+// No-show follow-up (orchestrations/no-show-follow-up.ts)
+export const NO_SHOW_FOLLOW_UP_ORCHESTRATOR = 'noShowFollowUpOrchestrator';
+export const FollowUpActivities = {
+  plan: 'noShowFollowUpPlan',
+  send: 'noShowFollowUpSend',
+} as const;
+/** One per no-show: a redelivered event (or a second no-show mark) never texts twice. */
+export const noShowFollowUpInstanceId = (appointmentId: string) => `noshow-follow-up-${appointmentId}`;
+
+export interface NoShowFollowUpInput {
+  appointmentId: string;
+  /** When the no-show was recorded (the event's time). */
+  noShowAt: string;
+}

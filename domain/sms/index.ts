@@ -11,3 +11,4 @@ export * from './link-booking';
 export * from './catalogs';
 export * from './locale';
 export * from './segments';
+export * from './follow-up';

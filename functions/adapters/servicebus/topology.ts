@@ -94,6 +94,7 @@ export const Subscriptions = {
   reminders: 'reminders',
   providerAbsence: 'provider-absence',
   ehrOutbound: 'ehr-outbound',
+  noShowFollowUp: 'no-show-follow-up',
 } as const;
 export type SubscriptionName = (typeof Subscriptions)[keyof typeof Subscriptions];
 
@@ -103,6 +104,7 @@ export const SUBSCRIPTION_EVENT_TYPES = {
   eligibility: [EventType.appointmentBooked, EventType.appointmentRescheduled, EventType.appointmentCancelled],
   reminders: [EventType.appointmentBooked, EventType.appointmentRescheduled, EventType.appointmentCancelled],
   'provider-absence': [EventType.providerAbsence],
+  'no-show-follow-up': [EventType.appointmentNoShow],
 } as const;
 
 /** `ehr-outbound` takes every appointment event. */
@@ -124,6 +126,7 @@ export const slotflowTopology: Topology = {
         sessionSubscription(Subscriptions.reminders, propertyIn('type', SUBSCRIPTION_EVENT_TYPES.reminders)),
         sessionSubscription(Subscriptions.providerAbsence, propertyIn('type', SUBSCRIPTION_EVENT_TYPES['provider-absence'])),
         sessionSubscription(Subscriptions.ehrOutbound, propertyStartsWith('type', APPOINTMENT_EVENT_PREFIX)),
+        sessionSubscription(Subscriptions.noShowFollowUp, propertyIn('type', SUBSCRIPTION_EVENT_TYPES['no-show-follow-up'])),
       ],
     },
   ],

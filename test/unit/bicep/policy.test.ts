@@ -86,6 +86,7 @@ describe('Service Bus topology', () => {
     eligibility: ['appointment.booked', 'appointment.rescheduled', 'appointment.cancelled'],
     reminders: ['appointment.booked', 'appointment.rescheduled', 'appointment.cancelled'],
     'provider-absence': ['provider.absence'],
+    'no-show-follow-up': ['appointment.noshow'],
   };
 
   function subscriptionsVar(): Map<string, string> {
@@ -96,7 +97,7 @@ describe('Service Bus topology', () => {
 
   test('one subscription per consumer, each filtering on the application property type', () => {
     const subs = subscriptionsVar();
-    expect([...subs.keys()].sort()).toEqual(['backfill', 'ehr-outbound', 'eligibility', 'provider-absence', 'reminders']);
+    expect([...subs.keys()].sort()).toEqual(['backfill', 'ehr-outbound', 'eligibility', 'no-show-follow-up', 'provider-absence', 'reminders']);
     for (const [name, types] of Object.entries(expected)) {
       const filter = subs.get(name)!;
       const listed = [...filter.matchAll(/'health\.scheduling\.([a-z.]+)\.v1'/g)].map((m) => m[1]);

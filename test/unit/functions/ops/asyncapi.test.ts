@@ -146,6 +146,7 @@ describe('AsyncAPI document', () => {
     const receives = (name: string) => doc.operations[`receive-${name}`]!.messages.length;
     expect(receives('backfill')).toBe(4);
     expect(receives('provider-absence')).toBe(1);
+    expect(receives('no-show-follow-up')).toBe(1);
     expect(receives('ehr-outbound')).toBe(Object.values(EventType).filter((t) => t.startsWith('health.scheduling.appointment.')).length);
   });
 
