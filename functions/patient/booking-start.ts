@@ -1,7 +1,7 @@
 import { app, HttpResponse, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { DateTime } from 'luxon';
 import { e164Schema, freeSlots, isDomainError, resolveSlot, type Slot } from '../../domain';
-import { sendPatientSms } from '../../domain/sms';
+import { formatMessage, localeFromAcceptLanguage, resolvePatientLocale, sendPatientSms, type MessageKey, type PatientLocale } from '../../domain/sms';
 import { getServices, type Services } from '../app/services';
 import { createBookingLink } from './links';
 import { PAGE_HEADERS, renderPage } from './page-shell';
@@ -13,16 +13,33 @@ import { xmlEscape as esc } from './twiml';
  * single-use self-scheduling link (/book/{token}) limited to this slot. The answer is the same whether
  * or not the number is known, so the page cannot be used to find out who is a patient. Anonymous, like
  * /book/{token} (App Service Authentication excludes /book/*); the SMS rules (consent, opt-out, rate
- * limit, quiet hours) apply as to every SMS.
+ * limit, quiet hours) apply as to every SMS. The page is in the browser's language (Accept-Language) when
+ * we ship it, else the clinic's default, else English (domain/sms/catalogs); the SMS in the patient's.
  */
 
 /** Life of a link texted from this page: long enough to open it, short because it names one slot. */
 export const DEEP_LINK_TTL_MINUTES = 60;
 
-const respond = (status: number, title: string, body: string): HttpResponse =>
-  new HttpResponse({ status, body: renderPage(title, body), headers: PAGE_HEADERS });
-const gone = () =>
-  respond(410, 'Time no longer available', '<h1>This time is no longer available</h1><p>Please choose another time in the app you came from.</p>');
+const respond = (status: number, l: PatientLocale, title: MessageKey, body: string): HttpResponse =>
+  new HttpResponse({ status, body: renderPage(formatMessage(l.language, title), body, l.language), headers: PAGE_HEADERS });
+/** A catalog message, escaped for HTML. */
+const t = (l: PatientLocale, key: MessageKey) => esc(formatMessage(l.language, key));
+const gone = (l: PatientLocale) =>
+  respond(410, l, 'page.start.gone.title', `<h1>${t(l, 'page.start.gone.heading')}</h1><p>${t(l, 'page.start.gone.message')}</p>`);
+const notFound = (l: PatientLocale) => respond(404, l, 'page.start.not-found.title', `<h1>${t(l, 'page.start.not-found.heading')}</h1>`);
+
+/** The browser's language if we ship it, else the clinic's default (when the slot names a clinic), else English. */
+async function pageLocale(services: Services, request: HttpRequest, slotId: string): Promise<PatientLocale> {
+  const header = request.headers.get('accept-language');
+  const fromBrowser = localeFromAcceptLanguage(header);
+  if (fromBrowser.language !== 'en' || /(^|,)\s*en\b/i.test(header ?? '')) return fromBrowser;
+  try {
+    const { clinic } = await resolveSlot(services, slotId);
+    return resolvePatientLocale(undefined, clinic.defaultLanguage);
+  } catch {
+    return fromBrowser;
+  }
+}
 
 /** The slot, if it exists and nobody holds it. */
 async function freeSlot(services: Services, slotId: string): Promise<{ slot: Slot; clinicName: string; timeZone: string } | 'unknown' | 'taken'> {
@@ -43,22 +60,33 @@ async function freeSlot(services: Services, slotId: string): Promise<{ slot: Slo
   }
 }
 
-const when = (slot: Slot, zone: string) => DateTime.fromISO(slot.start, { setZone: true }).setZone(zone).setLocale('en-US').toFormat("cccc d LLLL 'at' h:mm a");
+/** "Tuesday 3 March at 9:30 AM" (English), else the locale's long day and time ("martes, 3 de marzo a las 9:30"). */
+function when(slot: Slot, zone: string, l: PatientLocale): string {
+  const dt = DateTime.fromISO(slot.start, { setZone: true }).setZone(zone);
+  if (l.language === 'en') return dt.setLocale('en-US').toFormat("cccc d LLLL 'at' h:mm a");
+  const local = dt.setLocale(l.locale);
+  const day = local.toLocaleString({ weekday: 'long', day: 'numeric', month: 'long' });
+  const time = local.toLocaleString({ hour: 'numeric', minute: '2-digit' });
+  return formatMessage(l.language, 'page.booked.when', { day, time, b: (chunks: string[]) => chunks.join('') });
+}
 
 /** GET /book/slot/{slotId}: the time and the phone form. */
 export async function bookingStartPage(request: HttpRequest, context: InvocationContext): Promise<HttpResponse> {
   const services = await getServices();
-  const found = await freeSlot(services, (request.params.slotId ?? '').slice(0, 80));
-  context.log(`book.slot open ${typeof found === 'string' ? found : 'free'}`);
-  if (found === 'unknown') return respond(404, 'Not found', '<h1>We could not find this appointment time</h1>');
-  if (found === 'taken') return gone();
+  const slotId = (request.params.slotId ?? '').slice(0, 80);
+  const l = await pageLocale(services, request, slotId);
+  const found = await freeSlot(services, slotId);
+  context.log(`book.slot open ${typeof found === 'string' ? found : 'free'} lang=${l.language}`);
+  if (found === 'unknown') return notFound(l);
+  if (found === 'taken') return gone(l);
   return respond(
     200,
-    'Book this time',
-    `<h1>${esc(when(found.slot, found.timeZone))}</h1><p class="muted">${esc(found.clinicName)}</p>
-<form method="post" action="${esc(new URL(request.url).pathname)}"><label class="field" for="phone">Your mobile number, as the clinic has it</label>
+    l,
+    'page.start.title',
+    `<h1>${esc(when(found.slot, found.timeZone, l))}</h1><p class="muted">${esc(found.clinicName)}</p>
+<form method="post" action="${esc(new URL(request.url).pathname)}"><label class="field" for="phone">${t(l, 'page.start.phone')}</label>
 <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel" placeholder="+14155550123" required>
-<button type="submit">Text me a booking link</button></form><p class="muted">We text a link that books this time. It works once and expires after an hour.</p>`,
+<button type="submit">${t(l, 'page.start.submit')}</button></form><p class="muted">${t(l, 'page.start.note')}</p>`,
   );
 }
 
@@ -67,15 +95,18 @@ export async function bookingStartSubmit(request: HttpRequest, context: Invocati
   const site = request.headers.get('sec-fetch-site');
   const origin = request.headers.get('origin');
   if ((site && site !== 'same-origin' && site !== 'none') || (origin !== null && origin !== 'null' && origin !== new URL(request.url).origin)) {
-    return respond(403, 'Request refused', '<h1>Request refused</h1><p>Please use the form on this page.</p>');
+    const l = localeFromAcceptLanguage(request.headers.get('accept-language'));
+    return respond(403, l, 'page.cross-site.title', `<h1>${t(l, 'page.cross-site.title')}</h1><p>${t(l, 'page.start.refused.message')}</p>`);
   }
   const services = await getServices();
-  const found = await freeSlot(services, (request.params.slotId ?? '').slice(0, 80));
-  if (found === 'unknown') return respond(404, 'Not found', '<h1>We could not find this appointment time</h1>');
-  if (found === 'taken') return gone();
+  const slotId = (request.params.slotId ?? '').slice(0, 80);
+  const l = await pageLocale(services, request, slotId);
+  const found = await freeSlot(services, slotId);
+  if (found === 'unknown') return notFound(l);
+  if (found === 'taken') return gone(l);
   const phone = new URLSearchParams((await request.text()).slice(0, 2000)).get('phone')?.replace(/[\s().-]/g, '') ?? '';
   if (!e164Schema.safeParse(phone).success) {
-    return respond(400, 'Check the number', '<h1>Please enter the number with its country code</h1><p>For example +14155550123.</p>');
+    return respond(400, l, 'page.start.bad-phone.title', `<h1>${t(l, 'page.start.bad-phone.heading')}</h1><p>${t(l, 'page.start.bad-phone.example')}</p>`);
   }
   const patient = await services.patients.findByPhone(phone);
   let outcome = 'unknown-number';
@@ -106,11 +137,7 @@ export async function bookingStartSubmit(request: HttpRequest, context: Invocati
   }
   // Ids and outcome codes only; never the number.
   context.log(`book.slot request ${outcome} patient=${patient?.patientId ?? '-'}`);
-  return respond(
-    200,
-    'Check your phone',
-    '<h1>Check your phone</h1><p>If this number belongs to a patient of the clinic and can receive texts from us, we have sent a link to book this time.</p>',
-  );
+  return respond(200, l, 'page.start.sent.title', `<h1>${t(l, 'page.start.sent.title')}</h1><p>${t(l, 'page.start.sent.message')}</p>`);
 }
 
 app.http('bookingStartPage', { route: 'book/slot/{slotId}', methods: ['GET'], authLevel: 'anonymous', handler: bookingStartPage });

@@ -72,3 +72,25 @@ test('bad numbers are 400, cross-site posts 403, taken slots 410', async () => {
   expect((await post(P1_TUE_0930, '+14155550101')).status).toBe(410);
   expect(sms()).toHaveLength(0);
 });
+
+test("in the browser's language, else the clinic's default; the answer reveals nothing in any language", async () => {
+  const es = await invoke('GET', `/book/slot/${P1_TUE_0930}`, { principal: null, headers: { 'accept-language': 'es-MX,es;q=0.9,en;q=0.5' } });
+  expect(es.status).toBe(200);
+  expect(es.text).toContain('<html lang="es">');
+  expect(es.text).toContain('<h1>martes, 3 de marzo a las 9:30 a.m.</h1>');
+  expect(es.text).toContain('Envíenme un enlace de reserva');
+  const bad = await post(P1_TUE_0930, '415-555', { 'accept-language': 'es' });
+  expect(bad.status).toBe(400);
+  expect(bad.text).toContain('Escriba el número con el código de país');
+  const unknown = await post(P1_TUE_0930, '+14155550999', { 'accept-language': 'es' });
+  const known = await post(P1_TUE_0930, '+14155550101', { 'accept-language': 'es' });
+  expect([unknown.status, known.text]).toEqual([200, unknown.text]);
+  expect(known.text).toContain('Revise su teléfono');
+  // No supported language in the header: the clinic's default.
+  const clinic = (await env.services.config.getClinic('c1'))!;
+  await env.services.config.putClinic({ ...clinic, defaultLanguage: 'vi' });
+  const fr = await invoke('GET', `/book/slot/${P1_TUE_0930}`, { principal: null, headers: { 'accept-language': 'fr-FR' } });
+  expect(fr.text).toContain('Nhắn cho tôi đường dẫn đặt lịch');
+  const en = await invoke('GET', `/book/slot/${P1_TUE_0930}`, { principal: null, headers: { 'accept-language': 'en-US' } });
+  expect(en.text).toContain('Tuesday 3 March at 9:30 AM');
+});
