@@ -180,6 +180,22 @@ async function noShow(deps: SchedulingDeps, cmd: SiuCommand, ctx: SiuApplyContex
 
 /** Applies one SIU command: S12 books, S13/S14 reschedule, S15/S17 cancel, S26 records a no-show. */
 export async function applySiu(deps: SchedulingDeps, cmd: SiuCommand, ctx: SiuApplyContext): Promise<SiuApplyResult> {
+  const result = await applyTrigger(deps, cmd, ctx);
+  if (cmd.preferredLanguage) await recordPreferredLanguage(deps, result.appointment.patientId, cmd.preferredLanguage);
+  return result;
+}
+
+/**
+ * PID-15 is the EHR's record of the patient's language: it becomes `preferredLanguage` (any well-formed
+ * tag is kept; one we ship no texts for falls back to the clinic default when texting). Written only when it changes.
+ */
+async function recordPreferredLanguage(deps: SchedulingDeps, patientId: string, tag: string): Promise<void> {
+  const patient = await deps.patients.get(patientId);
+  if (!patient || patient.preferredLanguage === tag) return;
+  await deps.patients.put({ ...patient, preferredLanguage: tag, updatedAt: deps.clock.now().toUTC().toISO()! });
+}
+
+async function applyTrigger(deps: SchedulingDeps, cmd: SiuCommand, ctx: SiuApplyContext): Promise<SiuApplyResult> {
   switch (cmd.trigger) {
     case 'S12':
       return book(deps, cmd, ctx);

@@ -1,5 +1,6 @@
 import type { Hl7Message, Hl7Segment } from '@medplum/core';
 import { entityIdSchema } from '../ids';
+import { languageFromPid15 } from '../sms/locale';
 import { componentOf, parseHl7, parseHl7Timestamp, repetitionsOf, type Hl7Timestamp } from './hl7';
 
 /**
@@ -50,6 +51,8 @@ export interface SiuCommand {
   durationMinutes?: number;
   /** SCH-6 event reason code (cancellations), normalised to a reason code. */
   reasonCode?: string;
+  /** PID-15 primary language as a canonical BCP 47 tag (ISO 639 codes canonicalize: spa -> es); absent if unreadable. */
+  preferredLanguage?: string;
 }
 
 /** HL7 table 0357 message error condition codes used in ERR-3. */
@@ -273,6 +276,7 @@ function commandOf(message: Hl7Message, header: Hl7Header): SiuCommand {
   if (durationMinutes !== undefined && durationMinutes <= 0) fail(Hl7ErrorCondition.DATA_TYPE, 'HL7.DATA_TYPE', 'The duration must be positive', 'AIS', 7);
 
   const reasonCode = reasonCodeOf(sch);
+  const preferredLanguage = languageFromPid15(value(componentOf(pid, 15, 1)));
   return {
     header,
     trigger,
@@ -289,6 +293,7 @@ function commandOf(message: Hl7Message, header: Hl7Header): SiuCommand {
     ...(start ? { start } : {}),
     ...(durationMinutes !== undefined ? { durationMinutes } : {}),
     ...(reasonCode ? { reasonCode } : {}),
+    ...(preferredLanguage ? { preferredLanguage } : {}),
   };
 }
 
