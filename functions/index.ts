@@ -17,6 +17,7 @@ import './api/backfill-rounds';
 import './api/config';
 import './api/erasure';
 import './api/overbooking';
+import './api/patient-language';
 import './api/patient-lookup';
 import './api/patient-search';
 import './api/reschedule';

@@ -50,6 +50,7 @@ export async function appointmentTimelineWithMessages(ctx: ApiContext): Promise<
       updatedAt: m.updatedAt,
       ...(m.errorCode ? { errorCode: m.errorCode } : {}),
       ...(m.offerId ? { offerId: m.offerId } : {}),
+      ...(m.language ? { language: m.language } : {}),
     })),
     offers: offers.map((o) => ({
       offerId: o.offerId,

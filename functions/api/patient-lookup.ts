@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import type { z } from 'zod';
 import { DomainError, ErrorCode } from '../../domain';
+import { resolvePatientLocale } from '../../domain/sms';
 import { canAccessPatient, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import { apiHandler, audit, json, readParams, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
@@ -31,6 +32,10 @@ export async function lookupPatient(ctx: ApiContext): Promise<ApiResult> {
     smsOptedOut: Boolean(patient.smsOptedOutAt),
     clinicIds: patient.clinicIds,
     noShows: patient.noShows.length,
+    ...(patient.preferredLanguage ? { preferredLanguage: patient.preferredLanguage } : {}),
+    ...(q.clinicId
+      ? { smsLanguage: resolvePatientLocale(patient.preferredLanguage, (await ctx.services.config.getClinic(q.clinicId))?.defaultLanguage).language }
+      : {}),
   };
   return json(200, card);
 }

@@ -395,6 +395,11 @@ export const patientCardSchema = z.object({
   smsOptedOut: z.boolean(),
   clinicIds: z.array(id),
   noShows: z.number().int().meta({ description: 'Recorded no-shows (all time).' }),
+  preferredLanguage: z.string().optional().meta({ description: 'BCP 47 tag the patient asked for (may be one without texts: see smsLanguage).' }),
+  smsLanguage: z
+    .enum(['en', 'es', 'vi'])
+    .optional()
+    .meta({ description: "Language texts go out in at clinicId: the preferred language if shipped, else the clinic's default, else English." }),
 });
 export const patientMatchesSchema = z.object({ patients: z.array(z.object({ patientId: id, name: z.string(), clinicIds: z.array(id) })) });
 export const absencePreviewSchema = z.object({
@@ -439,6 +444,7 @@ export const timelineSmsSchema = z.object({
   updatedAt: instant,
   errorCode: z.string().optional(),
   offerId: id.optional(),
+  language: z.string().optional().meta({ description: 'Language the message went out in (catalog language, e.g. es).' }),
 });
 export const timelineOfferSchema = waitlistOfferSchema.omit({ slotId: true });
 export const appointmentHistorySchema = z.object({

@@ -32,6 +32,7 @@ export const FRAGMENT_MODULES: Record<string, () => { openApiFragment?: OpenApiF
   'ehr.ts': () => require('./openapi/ehr'),
   'erasure.ts': () => require('./openapi/erasure'),
   'health.ts': () => require('./openapi/health'),
+  'patient-language.ts': () => require('./openapi/patient-language'),
   'scheduling.ts': () => require('./openapi/scheduling'),
   'sms.ts': () => require('./openapi/sms'),
 };

@@ -34,6 +34,7 @@ import '../../functions/api/workflows';
 import '../../functions/api/schedule-days';
 import '../../functions/api/reschedule';
 import '../../functions/api/patient-lookup';
+import '../../functions/api/patient-language';
 import '../../functions/api/patient-search';
 import '../../functions/api/absence-preview';
 import '../../functions/api/appointment-timeline';
@@ -442,6 +443,29 @@ browserTest("patients: find by name, the patient's upcoming appointments, a time
   await page.waitForSelector('#patient-timeline li');
   await expect(page.locator('#patient-timeline li').first().innerText()).resolves.toMatch(/Booked via console/);
   expect(page.url()).not.toMatch(/pat2|hopper/i);
+});
+
+browserTest("patients: the card shows the patient's language and the front desk changes it", async () => {
+  await open('page=patients&clinicId=c1');
+  await page.fill('#pt-id', 'pat2');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#pt-language-tag');
+  await expect(page.locator('#pt-card .patient-language').innerText()).resolves.toBe('not set (texts in en)');
+  await page.fill('#pt-language-tag', 'es-MX');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await page.locator('#pt-language-now', { hasText: 'Now: es-MX (texts in es)' }).waitFor();
+  await expect(page.locator('#pt-card .patient-language').innerText()).resolves.toBe('es-MX (texts in es)');
+  expect((await env.services.patients.get('pat2'))?.preferredLanguage).toBe('es-MX');
+  // A malformed tag: the API's field error lands next to the field, nothing changes.
+  await page.fill('#pt-language-tag', 'spanish please');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await page.waitForSelector('#pt-language-tag[aria-invalid="true"]');
+  expect((await env.services.patients.get('pat2'))?.preferredLanguage).toBe('es-MX');
+  await page.fill('#pt-language-tag', '');
+  await page.getByRole('button', { name: 'Save language' }).click();
+  await page.locator('#pt-language-now', { hasText: 'Now: not set (texts in en)' }).waitFor();
+  expect((await env.services.patients.get('pat2'))?.preferredLanguage).toBeUndefined();
+  expect(page.url()).not.toMatch(/pat2|es-MX/i);
 });
 
 browserTest('provider absence: preview who is displaced and where the optimizer moves them, with reasons; nothing changes', async () => {

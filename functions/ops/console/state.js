@@ -14,7 +14,7 @@
  * @typedef {{ day: string, start: string, end: string, appointmentTypes?: string[] }} WeeklyHours
  * @typedef {{ kind: 'holiday', date: string, reason?: string } | { kind: 'absence', from: string, to: string, reason?: string }} ScheduleException
  * @typedef {{ providerId: string, clinicId: string, name: string, appointmentTypes: string[], weeklyHours: WeeklyHours[], slotMinutes?: number, exceptions: ScheduleException[] }} Provider
- * @typedef {{ patientId: string, name: string, phone: string, smsConsent: boolean, smsOptedOut: boolean, clinicIds: string[], noShows: number }} PatientCard
+ * @typedef {{ patientId: string, name: string, phone: string, smsConsent: boolean, smsOptedOut: boolean, clinicIds: string[], noShows: number, preferredLanguage?: string, smsLanguage?: string }} PatientCard
  */
 
 /**

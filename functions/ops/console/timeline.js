@@ -7,7 +7,7 @@ import { state } from './state.js';
 
 /**
  * @typedef {{ at: string, kind: string, summary: string }} TimelineEvent
- * @typedef {{ messageId: string, purpose: string, template: string, status: string, sentAt: string, updatedAt: string, errorCode?: string }} TimelineSms
+ * @typedef {{ messageId: string, purpose: string, template: string, status: string, sentAt: string, updatedAt: string, errorCode?: string, language?: string }} TimelineSms
  * @typedef {{ offerId: string, patientId: string, round: number, status: string, sentAt: string, respondedAt?: string }} TimelineOffer
  */
 
@@ -38,7 +38,7 @@ export async function showTimeline(list, appointmentId) {
       at: m.sentAt,
       kind: 'sms',
       status: m.status,
-      text: `SMS ${m.purpose} (${m.template}): ${SMS_STATUS[m.status] ?? m.status}${m.errorCode ? `, error ${m.errorCode}` : ''}`,
+      text: `SMS ${m.purpose} (${m.template}${m.language ? `, in ${m.language}` : ''}): ${SMS_STATUS[m.status] ?? m.status}${m.errorCode ? `, error ${m.errorCode}` : ''}`,
     });
   }
   for (const o of /** @type {TimelineOffer[]} */ (t.offers)) {
@@ -77,7 +77,19 @@ export function patientCard(p) {
     el('dd', {}, p.smsOptedOut ? 'opted out (STOP)' : p.smsConsent ? 'consented' : 'no consent'),
     el('dt', {}, 'No-shows'),
     el('dd', {}, String(p.noShows)),
+    el('dt', {}, 'Language'),
+    el('dd', { class: 'patient-language' }, languageText(p.preferredLanguage, p.smsLanguage)),
   );
+}
+
+/**
+ * "es-MX (texts in es)", or the fallback when none is set.
+ * @param {string | undefined} preferred
+ * @param {string | undefined} sms
+ */
+export function languageText(preferred, sms) {
+  const texts = sms ? ` (texts in ${sms})` : '';
+  return preferred ? `${preferred}${texts}` : `not set${texts}`;
 }
 
 /**

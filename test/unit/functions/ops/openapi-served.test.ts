@@ -159,6 +159,7 @@ test('a story calls every documented operation; every request is one the documen
   await call('GET', '/api/providers?clinicId=c1', { principal: STAFF });
   await call('PUT', '/api/patients/pat9', { principal: ADMIN, body: { name: 'Nine', phone: '+14155550109', smsConsent: true } });
   await call('GET', '/api/patients/pat9', { principal: STAFF });
+  await call('PUT', '/api/patients/pat9/preferred-language', { principal: STAFF, body: { preferredLanguage: 'es' } });
   await call('POST', '/api/patients/search', { principal: STAFF, body: { name: 'Nine' } });
 
   // Front desk.
