@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { appointmentTypeSchema, bookAppointment, clinicSchema, providerSchema } from '../../domain';
+import { moveUpEntryId } from '../../domain/waitlist/move-up';
 import { FixedClock, SequentialIds } from '../../domain/memory';
 import { bookLinkConfirm, bookLinkPage } from '../../functions/patient/book-link';
 import { loadSettings } from '../../functions/app/config';
@@ -313,5 +314,62 @@ describe('GET/POST /book/{token} in Chromium', () => {
     expect((await stranger.goto(`${base}/book/not-a-token`))?.status()).toBe(400);
     await stranger.getByRole('heading', { name: 'Este enlace no es válido' }).waitFor();
     await stranger.close();
+  });
+
+  it('a reschedule link in Spanish: the current time, other times, and the move', async () => {
+    await services.patients.put({
+      patientId: 'pat-es2',
+      name: 'Lucía Fernández',
+      phone: '+15551230043',
+      smsConsent: true,
+      preferredLanguage: 'es-US',
+      clinicIds: ['c1'],
+      noShows: [],
+      updatedAt: NOW.toISO()!,
+    });
+    const current = await bookAppointment(services, {
+      slotId: 'p1.20260306T1500',
+      patientId: 'pat-es2',
+      appointmentType: 'echo',
+      channel: 'api',
+      actor: { kind: 'staff', principalId: 'desk' },
+    });
+    const link = createBookingLink(services, { patientId: 'pat-es2', scope: { kind: 'reschedule', appointmentId: current.appointmentId }, ttlMinutes: 120 });
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    expect((await page.goto(link.url))?.status()).toBe(200);
+    await page.getByRole('heading', { name: 'Elija el horario de su cita' }).waitFor();
+    expect((await page.locator('p.notice').first().textContent())?.replace(/\s/g, ' ')).toBe(
+      'Su cita actual es el viernes, 6 de marzo a las 10:00 a.m. y sigue reservada hasta que confirme un nuevo horario.',
+    );
+    expect(await page.getByRole('checkbox').count()).toBe(0);
+    const radios = page.getByRole('radio');
+    expect(await radios.count()).toBeGreaterThan(0);
+    expect(await page.locator('input[value="p1.20260306T1500"]').count()).toBe(0);
+    expect(await page.content()).not.toMatch(/Lucía|Fernández|Echocardiogram|Heart|Cardiology/);
+    await page.screenshot({ path: join(__dirname, '..', '..', 'docs', 'reschedule-link-es.png'), fullPage: false });
+    const chosen = await radios.first().getAttribute('value');
+    await page.getByRole('button', { name: 'Cambiar mi cita' }).click();
+    await page.getByRole('heading', { name: 'Su cita se cambió' }).waitFor();
+    expect(await page.getByText('Su horario anterior, viernes, 6 de marzo, 10:00 a.m., quedó libre.').count()).toBe(1);
+    expect(await services.appointments.get(current.appointmentId)).toMatchObject({ slotId: chosen, status: 'booked' });
+    expect((await page.goto(link.url))?.status()).toBe(410);
+    await page.close();
+  });
+
+  it('the "earlier time" box books the visit and puts it on the move-up list', async () => {
+    const link = searchLink();
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(link.url);
+    await page.getByRole('checkbox', { name: 'Text me if an earlier time opens up' }).check();
+    const chosen = await page.getByRole('radio').first().getAttribute('value');
+    await page.getByRole('button', { name: 'Confirm appointment' }).click();
+    await page.getByRole('heading', { name: "You're booked" }).waitFor();
+    expect(await page.getByText("We'll text you if an earlier time opens up.").count()).toBe(1);
+    const booked = (await bookings()).find((a) => a.slotId === chosen)!;
+    expect(await services.waitlist.get(moveUpEntryId(booked.appointmentId))).toMatchObject({
+      status: 'active',
+      moveUp: { appointmentId: booked.appointmentId },
+    });
+    await page.close();
   });
 });

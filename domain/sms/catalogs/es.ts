@@ -66,7 +66,7 @@ export const es: Catalog = {
   'page.notice.slot-taken': 'Lo sentimos, ese horario se acaba de ocupar. Por favor, elija otro.',
   'page.pick.earlier': 'Avíseme por mensaje si se abre un horario antes',
   'page.booked.earlier': 'Le avisaremos por mensaje si se abre un horario antes.',
-  'page.reschedule.current': 'Su cita ahora: <b>{day}</b> a las <b>{time}</b>. Sigue reservada hasta que confirme un nuevo horario.',
+  'page.reschedule.current': 'Su cita actual es el <b>{day}</b> a las <b>{time}</b> y sigue reservada hasta que confirme un nuevo horario.',
   'page.reschedule.confirm': 'Cambiar mi cita',
   'page.moved.title': 'Cita cambiada',
   'page.moved.heading': 'Su cita se cambió',
