@@ -222,6 +222,7 @@ describe('with the Slotflow topology and a manual clock', () => {
         "type IN ('health.scheduling.appointment.booked.v1', 'health.scheduling.appointment.rescheduled.v1', 'health.scheduling.appointment.cancelled.v1')",
       'provider-absence': "type IN ('health.scheduling.provider.absence.v1')",
       'ehr-outbound': "type LIKE 'health.scheduling.appointment.%'",
+      'no-show-follow-up': "type IN ('health.scheduling.appointment.noshow.v1')",
     });
     expect(subs.every((s) => s.requiresSession && s.maxDeliveryCount === 10)).toBe(true);
   });

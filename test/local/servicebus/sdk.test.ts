@@ -115,7 +115,7 @@ test('publisher adapter: one structured CloudEvent per message, received through
 test('subscription filters route each type to its subscriptions only', async () => {
   await publisher.publish([cancelled('appt-2'), booked('appt-3'), absence('prov-9')]);
   const byPath = Object.fromEntries(bus.admin.counts().map((c) => [c.entityPath.split('/').pop(), c.active]));
-  expect(byPath).toEqual({ backfill: 1, eligibility: 2, reminders: 2, 'provider-absence': 1, 'ehr-outbound': 2, 'ehr-inbound': 0 });
+  expect(byPath).toEqual({ backfill: 1, eligibility: 2, reminders: 2, 'provider-absence': 1, 'ehr-outbound': 2, 'no-show-follow-up': 0, 'ehr-inbound': 0 });
   const receiver = await client.acceptNextSession(SCHEDULING_EVENTS_TOPIC, 'provider-absence', noRenewal);
   expect(receiver.sessionId).toBe('prov-9');
   const [m] = await receiveAll(receiver, 1);

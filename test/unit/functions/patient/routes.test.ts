@@ -469,7 +469,7 @@ describe('POST /api/sms/inbound: consent keywords', () => {
   });
 
   it('unknown replies get a short help text; unknown numbers too', async () => {
-    expect((await text('what time is it')).message).toContain('reply YES/NO to an offer, C to confirm or X to cancel');
+    expect((await text('what time is it')).message).toContain('reply YES/NO to an offer, C to confirm, X to cancel or R to move your next visit');
     expect((await text('HELP', { from: '+15559999999' })).message).toMatch(/^Your clinic: reply YES\/NO/);
   });
 });
