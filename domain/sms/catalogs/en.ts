@@ -38,7 +38,7 @@ export const en = {
   'reschedule-link':
     '{clinic}: to move your {start} visit, pick a new time here: {url} (link valid until {expiresAt}). Your visit stays booked until you pick.',
   'reschedule-too-late': '{clinic}: your appointment on {start} is too soon to change by text. Please call the clinic.',
-  'noshow-follow-up': '{clinic}: we missed you today. Pick a new time here: {url} (link valid until {expiresAt}).',
+  'noshow-follow-up': '{clinic}: sorry we missed you. Pick a new time here: {url} (link valid until {expiresAt}).',
   // Sender name when the clinic is not known (a reply from an unknown number).
   'generic-sender': 'Your clinic',
 

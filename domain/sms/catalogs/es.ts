@@ -35,7 +35,7 @@ export const es: Catalog = {
   'earlier-added': '{clinic}: está en nuestra lista para un horario antes del {start}. Le avisaremos si se abre uno; su cita sigue igual hasta que diga SI.',
   'reschedule-link': '{clinic}: elija otro horario para su cita del {start} en {url} (vence el {expiresAt}). Su cita sigue igual hasta que elija.',
   'reschedule-too-late': '{clinic}: su cita del {start} es muy pronto para cambiarla por mensaje. Por favor, llame a la clínica.',
-  'noshow-follow-up': '{clinic}: hoy no pudimos atenderle. Elija un nuevo horario en {url} (vence el {expiresAt}).',
+  'noshow-follow-up': '{clinic}: lamentamos no haberle atendido. Elija un nuevo horario en {url} (vence el {expiresAt}).',
   'generic-sender': 'Su clínica',
 
   'page.pick.title': 'Elija el horario de su cita',

@@ -34,7 +34,7 @@ export const vi: Catalog = {
     '{clinic}: quý vị đã vào danh sách chờ giờ sớm hơn {start}. Chúng tôi sẽ báo khi có giờ; lịch hiện tại giữ nguyên cho đến khi quý vị trả lời CÓ.',
   'reschedule-link': '{clinic}: để đổi lịch {start}, chọn giờ mới tại đây: {url} (hiệu lực đến {expiresAt}). Lịch cũ giữ nguyên đến khi quý vị chọn.',
   'reschedule-too-late': '{clinic}: lịch hẹn vào {start} quá gần để đổi qua tin nhắn. Vui lòng gọi phòng khám.',
-  'noshow-follow-up': '{clinic}: hôm nay chúng tôi không gặp được quý vị. Chọn giờ mới tại đây: {url} (hiệu lực đến {expiresAt}).',
+  'noshow-follow-up': '{clinic}: rất tiếc chúng tôi đã không gặp được quý vị. Chọn giờ mới tại đây: {url} (hiệu lực đến {expiresAt}).',
   'generic-sender': 'Phòng khám của quý vị',
 
   'page.pick.title': 'Chọn giờ hẹn của quý vị',

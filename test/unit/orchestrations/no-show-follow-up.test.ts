@@ -129,7 +129,7 @@ describe('the follow-up activities', () => {
     expect(await sendFollowUp({ appointmentId: a.appointmentId })).toEqual({ outcome: 'sent' });
     const [sms] = outbox.list();
     expect(sms!.body).toMatch(
-      /^Riverside: hoy no pudimos atenderle\. Elija un nuevo horario en https:\/\/slotflow\.example\.org\/book\/\S+ \(vence el jue, 5 mar, 11:10\)\.$/,
+      /^Riverside: lamentamos no haberle atendido\. Elija un nuevo horario en https:\/\/slotflow\.example\.org\/book\/\S+ \(vence el jue, 5 mar, 11:10\)\.$/,
     );
     expect(sms!.body).not.toMatch(/Lucía|Fernández|Echo|Heart/);
     const token = /\/book\/(\S+) /.exec(sms!.body)![1]!;
