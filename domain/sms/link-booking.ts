@@ -8,6 +8,7 @@ import { acceptOffer, isEntryWaiting, isOfferOpenTo, type OfferDeps } from '../w
 import { verifyLinkToken, type LinkClaims } from './links';
 import { resolvePatientLocale, type PatientLocale } from './locale';
 import type { OfferReplyPayload, OfferReplyRaiser } from './offer-reply';
+import { notifyPatient } from './send';
 
 /**
  * Self-scheduling links (GET/POST /book/{token}): what a signed link lets the patient book right
@@ -23,7 +24,7 @@ export const RESCHEDULE_SEARCH_DAYS = 14;
 /** Link claims live as long as the link could (plus a day), so a used link stays used. */
 const LINK_CLAIM_TTL_SECONDS = 60 * 24 * 3600;
 
-export type LinkDeps = Pick<OfferDeps, keyof SchedulingDeps | 'offers' | 'waitlist' | 'idempotency'>;
+export type LinkDeps = Pick<OfferDeps, keyof SchedulingDeps | 'offers' | 'waitlist' | 'idempotency' | 'sms' | 'smsMessages' | 'audit'>;
 
 /** Why a link cannot be used (a stable code; the page explains it). */
 export type LinkProblem =
@@ -179,7 +180,10 @@ export function rescheduleAlternatives(
   const byStart = (a: { start: string; slotId: string }, b: { start: string; slotId: string }) =>
     Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId);
   const candidates = free.filter((s) => s.slotId !== current.slotId && Date.parse(s.start) !== Date.parse(current.start));
-  const ranked = [...candidates.filter((s) => s.providerId === current.providerId).sort(byStart), ...candidates.filter((s) => s.providerId !== current.providerId).sort(byStart)];
+  const ranked = [
+    ...candidates.filter((s) => s.providerId === current.providerId).sort(byStart),
+    ...candidates.filter((s) => s.providerId !== current.providerId).sort(byStart),
+  ];
   const seen = new Set<number>();
   return ranked
     .filter((s) => !seen.has(Date.parse(s.start)) && seen.add(Date.parse(s.start)))
@@ -276,6 +280,16 @@ async function moveByLink(
       { ...record, requestHash: slotId, response: { status: 200, body: { appointmentId: moved.appointmentId, start: moved.start } } },
       LINK_CLAIM_TTL_SECONDS,
     );
+    // One text naming the new time and that the old one is released (the page says it too, so a failed send changes nothing).
+    await notifyPatient(deps, {
+      patientId: moved.patientId,
+      clinic: choice.clinic,
+      template: 'moved',
+      params: { start: moved.start, previousStart: current.start },
+      purpose: 'confirmation',
+      correlationId: moved.appointmentId,
+      inReplyToPatient: true,
+    }).catch(() => undefined);
     return { kind: 'moved', clinic: choice.clinic, appointment: moved, previousStart: current.start, locale: choice.locale };
   } catch (e) {
     await failed(e instanceof DomainError ? e.code : 'error');

@@ -152,6 +152,12 @@ it('R to a reminder: a signed link, a pick, the appointment moved; the time give
   expect(after).toMatchObject({ slotId: pick, status: 'booked' });
   // Single use.
   expect((await fetch(`${host.baseUrl}${linkPath}`)).status).toBe(410);
+  const confirmation = await eventually(
+    async () => (await textsTo(ben.phone, since)).find((m) => /you're moved to/.test(m.body)),
+    30_000,
+    'the move confirmation',
+  );
+  expect(confirmation.body).toMatch(/^Language Clinic: you're moved to .+\. Your .+ time is released\. Reply X to cancel\.$/);
 
   // The released time is backfilled as usual: the waitlisted patient is offered exactly it.
   const offer = await eventually(async () => (await textsTo(cleo.phone, since)).find((m) => /Reply YES/.test(m.body)), 30_000, 'an offer of the released slot');

@@ -97,6 +97,10 @@ describe('R to a reminder', () => {
     expect(await deps.appointments.listByPatient('pat-1', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z')).toHaveLength(1);
     expect(released().map((e) => [e.data.slotId, e.data.reason])).toEqual([['prov-1.20260305T1500', 'rescheduled']]);
     expect(deps.publisher.published.map((e) => e.type)).toContain(EventType.appointmentRescheduled);
+    // One confirmation text: the new time and the released one.
+    expect((deps.sms as RecordingSms).sent.map((m) => m.body)).toEqual([
+      "Demo Clinic: you're moved to Tue 3 Mar 10:00 AM. Your Thu 5 Mar 10:00 AM time is released. Reply X to cancel.",
+    ]);
     // Single use.
     expect(await confirmBookingLink(deps, workflow, KEY, token, 'prov-1.20260303T1530')).toMatchObject({ kind: 'problem', code: 'LINK.USED' });
   });
