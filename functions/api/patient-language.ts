@@ -1,27 +1,16 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
-import { DomainError, ErrorCode, languageTagSchema } from '../../domain';
+import { DomainError, ErrorCode } from '../../domain';
 import { resolvePatientLocale } from '../../domain/sms';
 import { canAccessPatient, requireClinicAccess } from '../http/auth';
 import { HttpErrorCode, HttpProblem } from '../http/problem';
 import { apiHandler, audit, json, readJson, readParams, readQuery, type ApiContext, type ApiResult } from '../http/handlers';
-import { patientLookupQuerySchema, patientParamsSchema } from './schemas';
+import { patientLanguageBodySchema, patientLanguageSchema, patientLookupQuerySchema, patientParamsSchema } from './schemas';
 
 /**
  * Front desk: set or clear a patient's preferred language (the console's patient view), without
  * replacing the rest of the record as PUT /api/patients/{id} (admin) does. Audited as an update.
  */
-
-export const patientLanguageBodySchema = z
-  .object({
-    preferredLanguage: languageTagSchema.nullable().meta({ description: 'BCP 47 tag (e.g. es, es-MX), or null to clear it.' }),
-  })
-  .strict();
-export const patientLanguageSchema = z.object({
-  patientId: z.string(),
-  preferredLanguage: z.string().optional(),
-  smsLanguage: z.enum(['en', 'es', 'vi']).optional().meta({ description: 'Language texts go out in at clinicId (when given).' }),
-});
 
 export async function putPatientLanguage(ctx: ApiContext): Promise<ApiResult> {
   const { patientId } = readParams(ctx.request, patientParamsSchema);

@@ -13,6 +13,7 @@ import {
   entityIdSchema,
   fhirIdSchema,
   instantSchema,
+  languageTagSchema,
   localDateSchema,
   offerStatuses,
   patientSchema,
@@ -401,6 +402,18 @@ export const patientCardSchema = z.object({
     .optional()
     .meta({ description: "Language texts go out in at clinicId: the preferred language if shipped, else the clinic's default, else English." }),
 });
+/** PUT /api/patients/{id}/preferred-language (patient-language.ts). */
+export const patientLanguageBodySchema = z
+  .object({
+    preferredLanguage: languageTagSchema.nullable().meta({ description: 'BCP 47 tag (e.g. es, es-MX), or null to clear it.' }),
+  })
+  .strict();
+export const patientLanguageSchema = z.object({
+  patientId: z.string(),
+  preferredLanguage: z.string().optional(),
+  smsLanguage: z.enum(['en', 'es', 'vi']).optional().meta({ description: 'Language texts go out in at clinicId (when given).' }),
+});
+
 export const patientMatchesSchema = z.object({ patients: z.array(z.object({ patientId: id, name: z.string(), clinicIds: z.array(id) })) });
 export const absencePreviewSchema = z.object({
   providerId: id,

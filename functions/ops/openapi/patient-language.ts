@@ -1,5 +1,4 @@
-import { patientLanguageBodySchema, patientLanguageSchema } from '../../api/patient-language';
-import { patientLookupQuerySchema, patientParamsSchema } from '../../api/schemas';
+import { patientLanguageBodySchema, patientLanguageSchema, patientLookupQuerySchema, patientParamsSchema } from '../../api/schemas';
 import { problemSchema } from '../../http/problem';
 import type { OpenApiFragment } from '../openapi';
 import { openApiSchemas } from './_schema';

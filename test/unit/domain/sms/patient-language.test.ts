@@ -50,7 +50,8 @@ const send = (patientId: string) =>
     purpose: 'reminder',
     correlationId: 'rem-1',
   });
-const text = (from: string, body: string) => handleInboundSms(services, workflow, { messageSid: `SM${Math.random().toString(16).slice(2)}`, from, body }, bookingLinkIssuerOf(services));
+const text = (from: string, body: string) =>
+  handleInboundSms(services, workflow, { messageSid: `SM${Math.random().toString(16).slice(2)}`, from, body }, bookingLinkIssuerOf(services));
 
 describe('sending in the patient language', () => {
   it('a Spanish-preferring patient gets Spanish, and the record says es', async () => {
