@@ -33,6 +33,14 @@ import { type BaseDoc, CosmosStatusError, type Store, type Stored, statusOf, str
  * and the one remaining case (claim written, appointment write failed) is compensated by deleting
  * the claim. A crash in between leaves a claim whose appointment is missing or no longer holds the
  * slot: the next booking of that slot finds it, sees it is stale, and deletes it (healClaim).
+ *
+ * Moves across days (a reschedule to another clinic-day partition) cannot be one batch. They take
+ * three writes: (1) the old copy is marked `movingTo` (If-Match), (2) the new copy and its slot
+ * claim are written in the new partition, (3) the old copy becomes a forwarding stub (If-Match)
+ * and its claim is released. Between (2) and (3), or forever after a crash there, both copies
+ * exist; a read resolves a marked copy against its target (the new copy wins once it exists), and
+ * list() also keeps one document per id, so no read returns the appointment twice or not at all.
+ * The read that finds a stale copy turns it into the stub (repairStale), finishing the move.
  */
 
 export type AppointmentDoc = BaseDoc &
@@ -42,6 +50,12 @@ export type AppointmentDoc = BaseDoc &
     /** Epoch ms of start/end: ISO strings with different offsets do not sort. */
     startMs: number;
     endMs: number;
+    /**
+     * Set on the old copy before a reschedule writes the new copy in another day's partition: while
+     * the new copy (this version or later) exists there, this copy is stale and every read skips it
+     * (and repairs it into a forwarding stub). See "Moves across days" below.
+     */
+    movingTo?: { pk: string; version: number };
   };
 
 /** Left behind when a reschedule moves an appointment to another day's partition. */
@@ -59,7 +73,7 @@ interface ClaimDoc extends BaseDoc {
   claimedAt: string;
 }
 
-const APPOINTMENT_META = ['startMs', 'endMs', 'pendingEvents', 'pendingSince'] as const;
+const APPOINTMENT_META = ['startMs', 'endMs', 'pendingEvents', 'pendingSince', 'movingTo'] as const;
 /** Statuses no transition leaves except to entered-in-error, and that do not hold time. */
 const FINAL_FREE: ReadonlySet<AppointmentStatus> = new Set(['cancelled', 'noshow', 'entered-in-error']);
 const DAY_MS = 86_400_000;
@@ -202,10 +216,11 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
           ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), replaceOp, a.appointmentId, releaseOp)
           : await this.writeAndRelease(pk, doc, current.etag, releaseOp);
       } else {
+        const marked = await this.markMoving(current, pk, a.version);
         etag = needClaim
           ? await this.claimAndWrite(pk, this.claimOf(a, pk, now), { operationType: 'Upsert', resourceBody: json(doc) }, a.appointmentId)
           : await this.store.upsert(doc);
-        await this.leaveForwardingStub(current, pk, a, needClaim, releaseOp);
+        await this.leaveForwardingStub(marked, pk, a, needClaim, releaseOld);
       }
     } catch (e) {
       if (timeChanged) await this.ledger.remove(a.patientId, a.appointmentId, entry.startMs).catch(() => undefined);
@@ -216,24 +231,90 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
     return structuredClone(a);
   }
 
-  /** After a move to another day: the old document becomes a pointer, conditionally (the linearization point). */
-  private async leaveForwardingStub(
-    current: Stored<AppointmentDoc>,
-    newPk: string,
-    a: Appointment,
-    claimed: boolean,
-    releaseOp: OperationInput[],
-  ): Promise<void> {
-    const stub: MovedDoc = { id: current.doc.id, pk: current.doc.pk, type: 'appointment-moved', movedToPk: newPk, version: a.version, ttl: 90 * 86_400 };
+  /** Step (1) of a move across days: the old copy names where the new one goes (If-Match), so reads can tell when it is stale. */
+  private async markMoving(current: Stored<AppointmentDoc>, newPk: string, version: number): Promise<Stored<AppointmentDoc>> {
+    const { _etag, _rid, _self, _ts, _attachments, ...rest } = current.doc;
+    void [_etag, _rid, _self, _ts, _attachments];
+    const doc: AppointmentDoc = { ...rest, movingTo: { pk: newPk, version } };
+    return { doc, etag: await this.replaceOnly(doc, current.etag) };
+  }
+
+  /**
+   * The copy a read should see for `s`: itself, or, when it is the old copy of a move across days
+   * whose new copy exists, that new copy (the old one is then repaired into a forwarding stub).
+   */
+  private async resolveMoving(s: Stored<AppointmentDoc>, hops = 0): Promise<Stored<AppointmentDoc>> {
+    const target = s.doc.movingTo;
+    if (!target || hops > 3) return s;
+    const there = await this.store.read<AppointmentDoc | MovedDoc>(s.doc.id, target.pk);
+    if (!there || there.doc.version < target.version) return s;
+    // The new copy may have moved on again (a stub there): follow it.
+    const newer =
+      there.doc.type === 'appointment'
+        ? await this.resolveMoving(there as Stored<AppointmentDoc>, hops + 1)
+        : await this.readAt(s.doc.id, (there.doc as MovedDoc).movedToPk);
+    if (!newer) return s;
+    await this.repairStale(s, newer);
+    return newer;
+  }
+
+  /**
+   * A stale copy left by a move across days that stopped between writing the new copy and the
+   * stub (a crash, or a read racing the move): the stale copy becomes the forwarding stub (If-Match:
+   * a concurrent writer's change wins) and releases its slot claim if the claim is still its own.
+   */
+  private async repairStale(stale: Stored<AppointmentDoc>, current: Stored<AppointmentDoc>): Promise<void> {
+    if (stale.doc.pk === current.doc.pk) return;
+    // Only a copy marked for this move, or an unmarked one strictly older (a move from before markers).
+    const marked = stale.doc.movingTo !== undefined && stale.doc.movingTo.version <= current.doc.version;
+    if (!marked && stale.doc.version >= current.doc.version) return;
+    const stub: MovedDoc = {
+      id: stale.doc.id,
+      pk: stale.doc.pk,
+      type: 'appointment-moved',
+      movedToPk: current.doc.pk,
+      version: current.doc.version,
+      ttl: 90 * 86_400,
+    };
     try {
-      await this.writeAndRelease(current.doc.pk, stub, current.etag, releaseOp);
+      await this.replaceOnly(stub, stale.etag);
     } catch (e) {
-      if (!(e instanceof EtagMismatch)) throw e;
-      // Someone changed the old document first: undo the copy (and its claim) and start over.
+      if (e instanceof EtagMismatch) return; // someone else repaired or changed it; their write stands
+      throw e;
+    }
+    if (stale.doc.slotId !== current.doc.slotId) await this.releaseClaim(stale.doc.pk, stale.doc.slotId, stale.doc.id).catch(() => undefined);
+  }
+
+  /**
+   * Step (3) of a move across days: the old copy becomes a pointer, conditionally (the
+   * linearization point), then its slot claim is released if still its own (read-checked: once the
+   * new copy exists, another booking may already have healed and re-claimed the old slot). A write
+   * that only touched the marked copy (the outbox relay) does not stop the move: the stub is
+   * retried on the fresh ETag. A read may have written the stub already (repairStale): done. A
+   * domain change to the old copy (its marker gone) wins: the new copy and its claim are undone.
+   */
+  private async leaveForwardingStub(marked: Stored<AppointmentDoc>, newPk: string, a: Appointment, claimed: boolean, releaseOld: boolean): Promise<void> {
+    const stub: MovedDoc = { id: marked.doc.id, pk: marked.doc.pk, type: 'appointment-moved', movedToPk: newPk, version: a.version, ttl: 90 * 86_400 };
+    let etag = marked.etag;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.replaceOnly(stub, etag);
+        break;
+      } catch (e) {
+        if (!(e instanceof EtagMismatch)) throw e;
+      }
+      const now = await this.store.read<AppointmentDoc | MovedDoc>(marked.doc.id, marked.doc.pk);
+      if (now?.doc.type === 'appointment-moved' && (now.doc as MovedDoc).movedToPk === newPk) break;
+      const still = now?.doc.type === 'appointment' && (now.doc as AppointmentDoc).movingTo;
+      if (now && still && still.pk === newPk && still.version === a.version && attempt < 4) {
+        etag = now.etag;
+        continue;
+      }
       await this.store.delete(a.appointmentId, newPk).catch(() => undefined);
       if (claimed) await this.releaseClaim(newPk, a.slotId, a.appointmentId).catch(() => undefined);
       throw new EtagMismatch();
     }
+    if (releaseOld) await this.releaseClaim(marked.doc.pk, marked.doc.slotId, marked.doc.id).catch(() => undefined);
   }
 
   /** Conditional replace plus, in the same batch, the release of the old slot's claim. */
@@ -360,7 +441,25 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       { query: `SELECT * FROM c WHERE ${where} ORDER BY c.startMs`, parameters },
       { maxItemCount: q.limit ?? 100, ...(q.continuationToken ? { continuationToken: q.continuationToken } : {}) },
     );
-    return { items: page.items.map(toAppointment), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+    return { items: await this.liveCopies(page.items), ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) };
+  }
+
+  /**
+   * One appointment per id from a query's documents: the old copy of a move across days is left out
+   * once its new copy exists (that copy is listed where its own partition is read), and of two
+   * copies of one id (a move that stopped before either was marked) the later version is kept.
+   */
+  private async liveCopies(docs: AppointmentDoc[]): Promise<Appointment[]> {
+    const byId = new Map<string, AppointmentDoc>();
+    for (const doc of docs) {
+      if (doc.movingTo) {
+        const resolved = await this.resolveMoving({ doc, etag: doc._etag ?? '' });
+        if (resolved.doc !== doc) continue;
+      }
+      const seen = byId.get(doc.id);
+      if (!seen || seen.version < doc.version) byId.set(doc.id, doc);
+    }
+    return docs.filter((d) => byId.get(d.id) === d).map(toAppointment);
   }
 
   /**
@@ -416,7 +515,7 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       const r = await this.store.read<AppointmentDoc | MovedDoc>(id, at);
       if (!r) return undefined;
       if (r.doc.type === 'appointment') {
-        const s = r as Stored<AppointmentDoc>;
+        const s = await this.resolveMoving(r as Stored<AppointmentDoc>);
         this.known.set(id, s);
         return s;
       }
@@ -436,9 +535,11 @@ export class CosmosAppointmentRepository implements AppointmentRepository {
       query: "SELECT * FROM c WHERE c.id = @id AND c.type = 'appointment'",
       parameters: [{ name: '@id', value: id }],
     });
-    const best = docs.sort((a, b) => b.version - a.version)[0];
+    const [best, ...older] = docs.sort((a, b) => b.version - a.version);
     if (!best) return undefined;
-    const s = { doc: best, etag: best._etag ?? '' };
+    const s = await this.resolveMoving({ doc: best, etag: best._etag ?? '' });
+    // More than one copy: a move across days stopped before its stub; finish it now.
+    for (const stale of older) await this.repairStale({ doc: stale, etag: stale._etag ?? '' }, s);
     this.known.set(id, s);
     return s;
   }
