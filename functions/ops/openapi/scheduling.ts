@@ -375,7 +375,14 @@ export const openApiFragment: OpenApiFragment = {
         roles: staff,
         parameters: [idempotencyKey],
         requestBody: body(waitlistBodySchema),
-        responses: { '201': ok('Added', ref('WaitlistEntry')), ...writeErrors, '404': problem('NotFound'), '422': problem('Unprocessable') },
+        responses: {
+          '201': ok('Added', ref('WaitlistEntry')),
+          ...writeErrors,
+          '404': problem('NotFound'),
+          // Move-ups: the appointment is not booked (WAITLIST.MOVE_UP_APPOINTMENT_NOT_BOOKED) or already waits to move (WAITLIST.MOVE_UP_DUPLICATE).
+          '409': problem('Conflict'),
+          '422': problem('Unprocessable'),
+        },
       }),
       get: operation({
         operationId: 'listWaitlist',
