@@ -5,3 +5,4 @@ export * from './holds';
 export * from './intake';
 export * from './siu';
 export * from './siu-apply';
+export * from './siu-out';

@@ -1,6 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import { EventType, type SchedulingEvent } from '../../domain';
-import { appointmentResource } from '../../domain/ehr';
+import { appointmentResource, siuForEvent } from '../../domain/ehr';
 import { EhrPushRejected } from '../adapters/fhir/ehr-push';
 import { DeadLetterError } from '../adapters/servicebus/errors';
 import { ehrPushFor } from '../app/ehr-push';
@@ -11,7 +11,8 @@ import { Subscriptions } from '../adapters/servicebus/topology';
 
 /**
  * Outbound EHR sync (subscription `ehr-outbound`, every appointment event): pushes the appointment's current
- * FHIR Appointment to the EHR. Changes the EHR made itself (booked through channel ehr, cancelled by the ehr)
+ * FHIR Appointment to the EHR, and the SIU notification of the change (S12/S13/S15/S26) where the push adapter
+ * has an HL7 channel. Changes the EHR made itself (booked through channel ehr, cancelled by the ehr)
  * are not echoed back. Retryable failures are retried by Service Bus; a rejection is dead-lettered.
  */
 
@@ -32,9 +33,13 @@ export async function syncAppointmentToEhr(event: SchedulingEvent, context: Invo
   // Erased or never stored: nothing to tell the EHR.
   if (!appointment) return;
   const resource = appointmentResource(appointment, { types: await typesOf(services, appointment.clinicId) });
+  const push = ehrPushFor(services.settings);
   try {
-    await ehrPushFor(services.settings).putAppointment(resource);
-    context.log(`ehr.push ${event.type} appointment=${appointmentId} version=${appointment.version}`);
+    await push.putAppointment(resource);
+    // The same change as an SIU notification (a reschedule, e.g. a move-up, is an S13) where the adapter has an HL7 channel.
+    const siu = push.putSiu ? siuForEvent(event, appointment) : undefined;
+    if (siu) await push.putSiu!({ ...siu, appointmentId });
+    context.log(`ehr.push ${event.type} appointment=${appointmentId} version=${appointment.version}${siu ? ` siu=${siu.trigger}` : ''}`);
   } catch (e) {
     if (e instanceof EhrPushRejected) throw new DeadLetterError('EHR.PUSH_REJECTED', `HTTP ${e.status} for appointment ${appointmentId}`);
     // TransientError and anything unexpected: abandon, Service Bus redelivers (then dead-letters at max delivery).

@@ -1,5 +1,5 @@
 import { TransientError } from '../../../domain';
-import type { FhirResource } from '../../../domain/ehr';
+import type { FhirResource, SiuOutbound } from '../../../domain/ehr';
 
 /**
  * Outbound EHR sync port and its adapters: the current FHIR Appointment is PUT to the EHR's FHIR endpoint
@@ -9,6 +9,12 @@ import type { FhirResource } from '../../../domain/ehr';
 export interface EhrAppointmentPush {
   /** Sends the appointment. Throws TransientError for retryable failures, EhrPushRejected otherwise. */
   putAppointment(resource: FhirResource): Promise<void>;
+  /**
+   * Sends the SIU notification of the same change (S12/S13/S15/S26, domain/ehr/siu-out.ts), where the
+   * adapter has an HL7 channel. The HTTP adapter has none (an outbound MLLP sender is not built), so
+   * in Azure only the FHIR update goes out; the recorder keeps both.
+   */
+  putSiu?(siu: SiuOutbound & { appointmentId: string }): Promise<void>;
 }
 
 /** The EHR refused the resource (4xx other than 408/429): retrying will not help. */
@@ -53,9 +59,14 @@ export class HttpEhrPush implements EhrAppointmentPush {
 /** Keeps the last `limit` pushed resources in memory (local runs, tests, and Azure without an endpoint). */
 export class RecordingEhrPush implements EhrAppointmentPush {
   readonly pushed: FhirResource[] = [];
+  readonly siu: (SiuOutbound & { appointmentId: string })[] = [];
   constructor(private readonly limit = 500) {}
   async putAppointment(resource: FhirResource): Promise<void> {
     this.pushed.push(structuredClone(resource));
     if (this.pushed.length > this.limit) this.pushed.splice(0, this.pushed.length - this.limit);
+  }
+  async putSiu(siu: SiuOutbound & { appointmentId: string }): Promise<void> {
+    this.siu.push({ ...siu });
+    if (this.siu.length > this.limit) this.siu.splice(0, this.siu.length - this.limit);
   }
 }

@@ -8,6 +8,9 @@ jest.mock('durable-functions', () => ({ ...jest.requireActual('durable-functions
  */
 import { InvocationContext } from '@azure/functions';
 import { bookAppointment, cancelAppointment, TransientError, type SchedulingEvent } from '../../../../domain';
+import { parseSiu } from '../../../../domain/ehr';
+import { addMoveUpEntry } from '../../../../domain/waitlist/move-up';
+import { acceptOffer, createOffer } from '../../../../domain/waitlist/offers';
 import { EhrPushRejected, RecordingEhrPush, type EhrAppointmentPush } from '../../../../functions/adapters/fhir/ehr-push';
 import { isDeadLetterError } from '../../../../functions/adapters/servicebus/errors';
 import { setEhrPush } from '../../../../functions/app/ehr-push';
@@ -91,4 +94,54 @@ test('a rejection dead-letters; a transient failure is retried (thrown)', async 
   setEhrPush(failing(new TransientError('down')));
   const transient = await handler()({ ...event, id: 'evt-other' }, ctx()).catch((e: unknown) => e);
   expect(transient).toBeInstanceOf(TransientError);
+});
+
+test('a move-up (a reschedule) goes out as the FHIR Appointment update and as SIU S13, same id, new time, no PHI', async () => {
+  const later = await bookAppointment(env.services, {
+    slotId: 'p1.20260310T1300',
+    patientId: 'pat1',
+    appointmentType: 'checkup',
+    channel: 'api',
+    actor: { kind: 'staff', principalId: 's' },
+  });
+  const { entry } = await addMoveUpEntry(env.services, { appointmentId: later.appointmentId });
+  const offer = await createOffer(env.services, {
+    slotId: P1_TUE_0900,
+    clinicId: 'c1',
+    waitlistEntryId: entry.waitlistEntryId,
+    workflowInstanceId: `backfill-${P1_TUE_0900}`,
+    round: 1,
+    expiresAt: '2026-03-02T15:00:00Z',
+  });
+  expect((await acceptOffer(env.services, { offerId: offer!.offerId, channel: 'backfill' })).outcome).toBe('accepted');
+  const rescheduled = env.publisher.published.find((e) => e.type.endsWith('appointment.rescheduled.v1'))!;
+  await handler()(rescheduled, ctx());
+
+  expect(recorder.pushed).toHaveLength(1);
+  expect(recorder.pushed[0]).toMatchObject({
+    resourceType: 'Appointment',
+    id: later.appointmentId,
+    meta: { versionId: '2' },
+    status: 'booked',
+    start: '2026-03-03T09:00:00-05:00',
+    end: '2026-03-03T09:30:00-05:00',
+    slot: [{ reference: `Slot/${P1_TUE_0900}` }],
+  });
+  expect(recorder.siu.map((m) => [m.trigger, m.appointmentId])).toEqual([['S13', later.appointmentId]]);
+  const parsed = parseSiu(recorder.siu[0]!.message);
+  expect(parsed.ok && parsed.command).toMatchObject({
+    trigger: 'S13',
+    placerId: later.appointmentId,
+    patientIds: ['pat1'],
+    providerIds: ['p1'],
+    appointmentType: 'checkup',
+    clinicId: 'c1',
+    start: { local: { year: 2026, month: 3, day: 3, hour: 9, minute: 0 }, offsetMinutes: -300 },
+    durationMinutes: 30,
+  });
+  expect(recorder.siu[0]!.message).toContain('Previous start 20260310090000-0400 slot p1.20260310T1300');
+  for (const out of [JSON.stringify(recorder.pushed[0]), recorder.siu[0]!.message]) {
+    expect(out).not.toContain('Ada Lovelace');
+    expect(out).not.toContain('+14155550101');
+  }
 });
