@@ -10,7 +10,9 @@ import { workflowClientOf } from './workflows';
 /**
  * The console's live workflow view: the backfill workflows of a clinic that sent offers in the last
  * `hours` (default 24), each with its rounds and every offer's state, and the workflow's runtime status
- * when the workflow engine answers. One offer query for the clinic (OfferRepository.listByClinic);
+ * when the workflow engine answers, and its place in a move-up cascade (depth; move-up offers name the
+ * appointment they would move, so the console links an accepted move-up to the backfill of the slot it
+ * released). One offer query for the clinic (OfferRepository.listByClinic);
  * the console polls it every few seconds.
  */
 
@@ -72,6 +74,8 @@ export async function backfillRounds(ctx: ApiContext): Promise<ApiResult> {
             sentAt: o.sentAt,
             expiresAt: o.expiresAt,
             ...(o.respondedAt ? { respondedAt: o.respondedAt } : {}),
+            // A move-up offer: the appointment it would move (accepted: moved, and that slot is the next cascade link).
+            ...(o.moveUp ? { moveUp: { ...o.moveUp } } : {}),
           })),
         };
       });
@@ -80,7 +84,17 @@ export async function backfillRounds(ctx: ApiContext): Promise<ApiResult> {
       : list.some((o) => o.status === 'sent')
         ? ('offering' as const)
         : ('no-taker-yet' as const);
-    return { instanceId, slotId, providerId, slotStart: toIsoInZone(startUtc, clinic.timeZone), outcome, rounds, ...statuses.get(instanceId) };
+    const cascadeDepth = Math.max(0, ...list.map((o) => o.cascadeDepth ?? 0));
+    return {
+      instanceId,
+      slotId,
+      providerId,
+      slotStart: toIsoInZone(startUtc, clinic.timeZone),
+      outcome,
+      ...(cascadeDepth > 0 ? { cascadeDepth } : {}),
+      rounds,
+      ...statuses.get(instanceId),
+    };
   });
   workflows.sort((a, b) => (b.rounds.at(-1)?.sentAt ?? '').localeCompare(a.rounds.at(-1)?.sentAt ?? ''));
   await Promise.all(offers.map((o) => audit(ctx, { action: 'search', resourceType: 'WaitlistOffer', resourceId: o.offerId, patientId: o.patientId })));

@@ -477,6 +477,8 @@ export const backfillRoundsSchema = z.object({
       providerId: id,
       slotStart: instant,
       outcome: z.enum(['booked', 'offering', 'no-taker-yet']),
+      /** Move-ups before this backfill in its cascade (absent: the slot was freed by a cancellation or no-show). */
+      cascadeDepth: z.number().int().optional(),
       runtimeStatus: z.string().optional(),
       customStatus: z.unknown().optional(),
       rounds: z.array(
@@ -485,7 +487,16 @@ export const backfillRoundsSchema = z.object({
           sentAt: instant,
           expiresAt: instant,
           offers: z.array(
-            waitlistOfferSchema.pick({ offerId: true, patientId: true, waitlistEntryId: true, status: true, sentAt: true, expiresAt: true, respondedAt: true }),
+            waitlistOfferSchema.pick({
+              offerId: true,
+              patientId: true,
+              waitlistEntryId: true,
+              status: true,
+              sentAt: true,
+              expiresAt: true,
+              respondedAt: true,
+              moveUp: true,
+            }),
           ),
         }),
       ),

@@ -1,6 +1,7 @@
 // @ts-check
-// Workflows: the waitlist offers in flight (with countdowns against the server clock) and the backfill
-// workflows with their rounds, refreshed every few seconds while the page is shown.
+// Workflows: the waitlist offers in flight (with countdowns against the server clock), the backfill
+// workflows with their rounds and move-up cascade links, and the waitlist (move-up entries with the
+// appointment they would move), refreshed while the page is shown.
 import { api, query } from './api.js';
 import { byId, dateTimeIn, el, tickCountdowns, timeIn } from './dom.js';
 import { providerName, serverNow, state } from './state.js';
@@ -8,12 +9,16 @@ import { fail } from './calendar.js';
 
 /** Under the 5 s the front desk expects to see a reply land. */
 export const POLL_MS = 3000;
+/** The waitlist changes slowly (and every read is audited per entry): refreshed every this many polls. */
+const WAITLIST_EVERY = 5;
+let polls = 0;
 let timer = /** @type {number | undefined} */ (undefined);
 let active = false;
 
 /** Starts polling (the page is shown). */
 export function startWorkflows() {
   active = true;
+  polls = 0;
   clearTimeout(timer);
   const tick = async () => {
     if (!active) return;
@@ -61,8 +66,30 @@ export async function refreshWorkflows() {
       w ? backfillCard(w) : el('p', { class: 'hint' }, 'No backfill in the last 24 hours.'),
     ),
   );
+  if (polls++ % WAITLIST_EVERY === 0) await refreshWaitlist();
   byId('workflows-updated').textContent = `Updated ${timeIn(backfills.now, state.timeZone)}`;
   tickCountdowns(serverNow());
+}
+
+/** The waitlist: who waits for what; a move-up entry shows the appointment it would move (time, provider). */
+async function refreshWaitlist() {
+  const page = await api('GET', `/api/waitlist?${query({ clinicId: state.clinicId, limit: 100 })}`);
+  const waiting = page.entries.filter((/** @type {any} */ e) => e.status === 'active' || e.status === 'offered');
+  byId('waitlist').replaceChildren(
+    ...(waiting.length ? waiting : [null]).map((/** @type {any} */ e) =>
+      e
+        ? el(
+            'tr',
+            { 'data-entry-id': e.waitlistEntryId, ...(e.moveUp ? { 'data-move-up': e.moveUp.appointmentId } : {}) },
+            el('td', {}, e.patientId),
+            el('td', {}, e.appointmentType),
+            el('td', {}, e.urgency),
+            el('td', {}, e.status),
+            el('td', {}, e.moveUp ? `Earlier than ${slotText(e.moveUp.slotId)} (appointment ${e.moveUp.appointmentId})` : 'A new appointment'),
+          )
+        : el('tr', {}, el('td', { colspan: 5, class: 'hint' }, 'Nobody is waiting.')),
+    ),
+  );
 }
 
 /** "Tue 3 Mar, 09:30, Dr. Lee" from a slot id (provider + UTC start). @param {string} slotId */
@@ -74,6 +101,26 @@ function slotText(slotId) {
 
 const OUTCOME = /** @type {Record<string, string>} */ ({ booked: 'Booked from the waitlist', offering: 'Waiting for replies', 'no-taker-yet': 'No taker yet' });
 
+/**
+ * The cascade links of a backfill: which move-up freed its slot (depth > 0), and, when its YES was a
+ * move-up, the slot that move released (whose own backfill is the next link).
+ * @param {any} w
+ */
+function cascadeLinks(w) {
+  const moved = w.rounds.flatMap((/** @type {any} */ r) => r.offers).find((/** @type {any} */ o) => o.status === 'accepted' && o.moveUp);
+  const items = [];
+  if (w.cascadeDepth) items.push(el('li', { 'data-link': 'freed-by' }, `Freed by a move-up (link ${w.cascadeDepth + 1} of a cascade)`));
+  if (moved)
+    items.push(
+      el(
+        'li',
+        { 'data-link': 'released', 'data-next-instance-id': `backfill-${moved.moveUp.slotId}` },
+        `${moved.patientId} moved here from ${slotText(moved.moveUp.slotId)}; that slot is offered next`,
+      ),
+    );
+  return items.length ? [el('ul', { class: 'cascade', 'aria-label': 'Cascade' }, ...items)] : [];
+}
+
 /** @param {any} w */
 function backfillCard(w) {
   return el(
@@ -81,6 +128,7 @@ function backfillCard(w) {
     { class: 'backfill', 'data-instance-id': w.instanceId, 'aria-labelledby': `bf-${w.instanceId}` },
     el('h4', { id: `bf-${w.instanceId}` }, `${dateTimeIn(w.slotStart, state.timeZone)}, ${providerName(w.providerId)}`),
     el('p', {}, `${OUTCOME[w.outcome] ?? w.outcome}${w.runtimeStatus ? ` · workflow ${w.runtimeStatus}` : ''}`),
+    ...cascadeLinks(w),
     el(
       'ol',
       { class: 'rounds' },
