@@ -2,9 +2,18 @@ import { IncrementalAssignment } from './assignment';
 import { bestColumnBound, greedyColumns, meetsSideConstraints, prepareComponent, weightOf, type ComponentProblem } from './component-problem';
 import type { Component } from './decompose';
 import { DualBound } from './dual-bound';
-import type { GLPK } from './glpk';
+import { glpkWasmOf, type GLPK } from './glpk';
 import type { SolverModel } from './model';
-import { matchedColumns, RestrictedColumns, RestrictedLpBuilder, roundRestrictedLp, seedColumns, type AssignmentRelaxation } from './restricted-lp';
+import {
+  matchedColumns,
+  RestrictedColumns,
+  RestrictedLpBuilder,
+  restrictedLpSolver,
+  roundRestrictedLp,
+  seedColumns,
+  type AssignmentRelaxation,
+  type RestrictedLpSolver,
+} from './restricted-lp';
 
 /** How one component was solved. */
 export type ComponentMethod = 'trivial' | 'assignment' | 'lp' | 'mip' | 'greedy';
@@ -169,7 +178,7 @@ type ColumnGenerationEnd =
   /** The incumbent is proven optimal (within the tolerance or mipGap); upper is its proven bound. */
   | { kind: 'proven'; upper: number }
   /** No pair has a positive reduced cost: the restricted LP (solution lpVars) is the component's LP optimum. */
-  | { kind: 'converged'; lpVars: Record<string, number> }
+  | { kind: 'converged'; lpX: Float64Array }
   /** Time, rounds or the solver ran out first. */
   | { kind: 'unfinished' };
 
@@ -190,25 +199,24 @@ export function generateColumns(
   columns: RestrictedColumns,
   bound: DualBound,
   builder: RestrictedLpBuilder,
+  lp: RestrictedLpSolver,
 ): ColumnGenerationEnd {
-  const { problem, glpk, opts } = search;
+  const { problem, opts } = search;
   const { n, nc, w, jc } = problem;
   const dTry = bound.reducedCost;
   const pairCap = bound.pairCap;
-  let lpVars: Record<string, number> | undefined;
   const perCandidate: number[][] = Array.from({ length: nc }, () => []);
   let rinsDone = false;
   for (let round = 0; round < opts.maxPricingRounds; round++) {
-    const lp = builder.build(columns.list, columns.names, false);
     const tmlim = solverTimeLimit(opts);
     if (tmlim === undefined) break;
-    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: false, tmlim });
+    const sol = lp.solve(columns, tmlim);
     search.lpSolves++;
-    if (res.result.status !== glpk.GLP_OPT || !res.result.dual) break;
-    bound.takeLpDuals(res.result.dual);
-    lpVars = res.result.vars;
+    if (!sol) break;
+    bound.takeLpDuals(sol);
+    const lpX = sol.x;
     let restricted = 0;
-    for (const j of columns.list) restricted += w[j]! * (lpVars[columns.names[j]!] ?? 0);
+    for (const j of columns.list) restricted += w[j]! * lpX[j]!;
     // The LP duals price every pair...
     bound.evaluate();
     let positive = 0;
@@ -218,7 +226,7 @@ export function generateColumns(
       positive++;
       perCandidate[jc[j]!]!.push(j);
     }
-    if (positive === 0) return { kind: 'converged', lpVars };
+    if (positive === 0) return { kind: 'converged', lpX };
     // ...and the assignment relaxation with the LP's lambda gives the best duals for that lambda.
     resolveWithMultipliers(problem, relaxation, bound.lam);
     search.assignmentSolves++;
@@ -229,18 +237,18 @@ export function generateColumns(
     // mipGap 0, needs the exact LP: then only rounding noise counts as met.)
     const scoreTolerance = opts.mipGap > 0 ? (Math.min(LP_CONVERGENCE, opts.mipGap) / opts.mipGap) * allowedGap(search) : 0;
     const lpTolerance = Math.max(EPS * Math.max(1, Math.abs(bound.best)), scoreTolerance);
-    if (bound.best - restricted <= lpTolerance) return { kind: 'converged', lpVars };
+    if (bound.best - restricted <= lpTolerance) return { kind: 'converged', lpX };
     // Proving optimality, the last rounds only polish the bound: a strong incumbent from the nearly
     // converged LP (RINS) is worth having before them, in case the time runs out (and it sharpens the
     // reduced-cost test below).
     if (!rinsDone && bound.best - restricted <= LP_CONVERGENCE * Math.max(1, Math.abs(bound.best))) {
       rinsDone = true;
-      improveByRins(search, columns, builder, lpVars);
+      improveByRins(search, columns, builder, lpX);
     }
     // An integral incumbent from this LP; optimal when it meets the bound, or when the reduced costs prove
     // that no pair outside the restricted model can take part in a better solution (reduced-cost fixing: a
     // solution using pair j is worth at most pairCap[j]) and the restricted LP cannot beat it.
-    const rounded = roundRestrictedLp(problem, columns, lpVars, pairCap);
+    const rounded = roundRestrictedLp(problem, columns, lpX, pairCap);
     offerIncumbent(search, rounded, weightOf(problem, rounded));
     const bestValue = search.bestValue;
     const tol = EPS * Math.max(1, Math.abs(bound.best));
@@ -281,9 +289,10 @@ export function generateColumns(
 }
 
 /**
- * Branch and bound (glpk MIP). A solution using pair j is worth at most pairCap[j], so every pair with
- * pairCap[j] > incumbent joins the model and nothing better is left out; up to three rounds, as the
- * incumbent improves.
+ * Branch and bound (glpk MIP). A solution using pair j is worth at most pairCap[j] (reduced-cost fixing),
+ * so the MIP gets exactly the pairs with pairCap[j] above the incumbent plus the gap allowed (restricted
+ * or not): every solution it leaves out is worth at most that, within the gap asked for (with mipGap 0,
+ * no better than the incumbent). The incumbent only improves, so one MIP settles it.
  */
 export function branchAndBound(search: ComponentSearch, columns: RestrictedColumns, bound: DualBound, builder: RestrictedLpBuilder): ComponentOutcome {
   const { problem, glpk, opts } = search;
@@ -291,39 +300,39 @@ export function branchAndBound(search: ComponentSearch, columns: RestrictedColum
   const pairCap = bound.pairCap;
   let upper = bound.best;
   let solvedByMip = false;
-  for (let round = 0; round < 3; round++) {
-    for (let j = 0; j < n; j++) if (!columns.has[j] && pairCap[j]! > search.bestValue + EPS) columns.add(j);
-    const lp = builder.build(columns.list, columns.names, true);
-    const tmlim = solverTimeLimit(opts);
-    if (tmlim === undefined) break;
+  const threshold = search.bestValue + Math.max(EPS * Math.max(1, Math.abs(search.bestValue)), allowedGap(search));
+  const mipCols: number[] = [];
+  let maxOut = -Infinity;
+  for (let j = 0; j < n; j++) {
+    if (pairCap[j]! > threshold) {
+      mipCols.push(j);
+      columns.add(j);
+    } else maxOut = Math.max(maxOut, pairCap[j]!);
+  }
+  const tmlim = mipCols.length > 0 ? solverTimeLimit(opts) : undefined;
+  if (mipCols.length === 0) upper = Math.min(bound.best, Math.max(search.bestValue, maxOut));
+  else if (tmlim !== undefined) {
     const gapRel = glpkMipGap(search);
     const called = opts.now();
-    const res = glpk.solve(lp, { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: gapRel });
+    const res = glpk.solve(builder.build(mipCols, columns.names, true), { msglev: glpk.GLP_MSG_OFF, presol: true, tmlim, mipgap: gapRel });
     search.mipSolves++;
     const status = res.result.status;
-    if (status !== glpk.GLP_OPT && status !== glpk.GLP_FEAS) break;
-    // glpk reports a search it stopped at the relative gap asked for as feasible, like one stopped by the
-    // time limit; well before the limit it was the gap: glpk's own bound is then within gapRel of its incumbent.
-    const stoppedAtGap = status === glpk.GLP_FEAS && gapRel > 0 && opts.now() - called < 0.9 * tmlim * 1000;
-    const cols = columns.list.filter((j) => (res.result.vars[columns.names[j]!] ?? 0) > 0.5);
-    const value = weightOf(problem, cols);
-    if (value >= search.bestValue) {
-      search.best = cols;
-      search.bestValue = value;
-      solvedByMip = true;
-    }
-    if (status !== glpk.GLP_OPT && !stoppedAtGap) break; // time limit: feasible, bounded by the LP bound
-    const restrictedUpper = stoppedAtGap ? Math.max(value + gapRel * Math.abs(value), search.bestValue) : search.bestValue + allowedGap(search);
-    let maxOut = -Infinity;
-    let missing = 0;
-    for (let j = 0; j < n; j++) {
-      if (columns.has[j]) continue;
-      if (pairCap[j]! > search.bestValue + EPS) missing++;
-      else maxOut = Math.max(maxOut, pairCap[j]!);
-    }
-    if (missing === 0) {
-      upper = Math.min(bound.best, Math.max(restrictedUpper, maxOut));
-      break;
+    if (status === glpk.GLP_OPT || status === glpk.GLP_FEAS) {
+      // glpk reports a search it stopped at the relative gap asked for as feasible, like one stopped by the
+      // time limit; well before the limit it was the gap: glpk's own bound is then within gapRel of its incumbent.
+      const stoppedAtGap = status === glpk.GLP_FEAS && gapRel > 0 && opts.now() - called < 0.9 * tmlim * 1000;
+      const cols = mipCols.filter((j) => (res.result.vars[columns.names[j]!] ?? 0) > 0.5);
+      const value = weightOf(problem, cols);
+      if (value >= search.bestValue) {
+        search.best = cols;
+        search.bestValue = value;
+        solvedByMip = true;
+      }
+      // Time limit: feasible, bounded by the LP bound only.
+      if (status === glpk.GLP_OPT || stoppedAtGap) {
+        const mipUpper = stoppedAtGap ? Math.max(value + gapRel * Math.abs(value), search.bestValue) : search.bestValue + allowedGap(search);
+        upper = Math.min(bound.best, Math.max(mipUpper, maxOut));
+      }
     }
   }
   const { best, bestValue, greedy } = search;
@@ -355,7 +364,7 @@ function provenBy(search: ComponentSearch, upper: number): boolean {
  * columns, so glpk solves it quickly; its answer is usually close to the component's optimum, and a strong
  * incumbent lets reduced-cost fixing keep few pairs for the full branch and bound.
  */
-export function improveByRins(search: ComponentSearch, columns: RestrictedColumns, builder: RestrictedLpBuilder, lpVars: Record<string, number>): void {
+export function improveByRins(search: ComponentSearch, columns: RestrictedColumns, builder: RestrictedLpBuilder, lpX: Float64Array): void {
   const { glpk, problem } = search;
   const { n, nc, ns, jc, js, kStart, kList, kCap } = problem;
   const candFixed = new Uint8Array(nc);
@@ -363,7 +372,7 @@ export function improveByRins(search: ComponentSearch, columns: RestrictedColumn
   const capLeft = Float64Array.from(kCap);
   const fixed: number[] = [];
   for (const j of search.best) {
-    if ((lpVars[columns.names[j]!] ?? 0) < 1 - 1e-6) continue;
+    if (lpX[j]! < 1 - 1e-6) continue;
     fixed.push(j);
     candFixed[jc[j]!] = 1;
     slotFixed[js[j]!] = 1;
@@ -399,10 +408,10 @@ function finishConvergedLp(
   columns: RestrictedColumns,
   bound: DualBound,
   builder: RestrictedLpBuilder,
-  lpVars: Record<string, number>,
+  lpX: Float64Array,
 ): ComponentOutcome {
   const { problem } = search;
-  const x = (j: number): number => lpVars[columns.names[j]!] ?? 0;
+  const x = (j: number): number => lpX[j]!;
   const fractional = columns.list.some((j) => x(j) > 1e-6 && x(j) < 1 - 1e-6);
   if (!fractional) {
     const cols = columns.list.filter((j) => x(j) > 0.5);
@@ -411,10 +420,10 @@ function finishConvergedLp(
   }
   // Incumbent from the LP (close to the LP bound, so the reduced-cost test keeps only a few extra pairs
   // for branch and bound).
-  const rounded = roundRestrictedLp(problem, columns, lpVars, bound.pairCap);
+  const rounded = roundRestrictedLp(problem, columns, lpX, bound.pairCap);
   offerIncumbent(search, rounded, weightOf(problem, rounded));
   if (provenBy(search, bound.best)) return componentOutcome(search, search.best, search.bestValue, bound.best, 'lp', false, columns.size);
-  improveByRins(search, columns, builder, lpVars);
+  improveByRins(search, columns, builder, lpX);
   if (provenBy(search, bound.best)) return componentOutcome(search, search.best, search.bestValue, bound.best, 'mip', false, columns.size);
   return branchAndBound(search, columns, bound, builder);
 }
@@ -469,7 +478,13 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
   bound.takeAssignmentDuals(relaxation.solver);
   bound.evaluate();
 
-  const end = generateColumns(search, relaxation, columns, bound, builder);
+  const lp = restrictedLpSolver(problem, glpk, builder, glpkWasmOf(glpk));
+  let end: ColumnGenerationEnd;
+  try {
+    end = generateColumns(search, relaxation, columns, bound, builder, lp);
+  } finally {
+    lp.dispose();
+  }
   if (end.kind === 'proven') return componentOutcome(search, search.best, search.bestValue, end.upper, 'lp', false, columns.size);
   if (end.kind === 'unfinished') {
     // No proven LP optimum in time: the best incumbent (an LP rounding when one beat greedy, reported
@@ -479,5 +494,5 @@ export function solveComponent(model: SolverModel, comp: Component, glpk: GLPK, 
       return componentOutcome(search, search.best, search.bestValue, upper, 'lp', false, columns.size);
     return componentOutcome(search, greedy, greedyValue, upper, 'greedy', true, columns.size);
   }
-  return finishConvergedLp(search, columns, bound, builder, end.lpVars);
+  return finishConvergedLp(search, columns, bound, builder, end.lpX);
 }

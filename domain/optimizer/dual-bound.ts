@@ -34,20 +34,13 @@ export class DualBound {
   }
 
   /**
-   * All multipliers from an LP's row duals (rows named c<i>, s<i>, k<i>). Rows absent from the LP have dual
-   * 0; negative duals of <= rows are numerical noise, clamped so the bound stays valid.
+   * All multipliers from an LP's row duals (rows absent from the LP have dual 0); negative duals of <= rows
+   * are numerical noise, clamped so the bound stays valid.
    */
-  takeLpDuals(duals: Record<string, number>): void {
-    this.u.fill(0);
-    this.v.fill(0);
-    this.lam.fill(0);
-    for (const row in duals) {
-      const idx = Number(row.slice(1));
-      const val = Math.max(0, duals[row]!);
-      if (row[0] === 'c') this.u[idx] = val;
-      else if (row[0] === 's') this.v[idx] = val;
-      else if (row[0] === 'k') this.lam[idx] = val;
-    }
+  takeLpDuals(duals: { u: Float64Array; v: Float64Array; lam: Float64Array }): void {
+    for (let i = 0; i < this.u.length; i++) this.u[i] = Math.max(0, duals.u[i]!);
+    for (let i = 0; i < this.v.length; i++) this.v[i] = Math.max(0, duals.v[i]!);
+    for (let i = 0; i < this.lam.length; i++) this.lam[i] = Math.max(0, duals.lam[i]!);
   }
 
   /** Evaluates the bound of the current multipliers, updating best, reducedCost and pairCap. */

@@ -17,4 +17,5 @@ export { DEFAULT_WEIGHTS, scoreTerms, pairScore, urgencyLevel } from './scoring'
 export { buildModel, solverModelOf, type AssignmentModel, type SideConstraint, type SolverModel } from './model';
 export { greedyAssign } from './greedy';
 export { decompose, type Component } from './decompose';
-export { loadGlpk, provideGlpk } from './glpk';
+export { loadGlpk, provideGlpk, glpkWasmOf } from './glpk';
+export { loadCapturingGlpkWasm, type GlpkWasm } from './glpk-wasm';

@@ -4,11 +4,19 @@ import { join } from 'node:path';
 import type { GLPK } from 'glpk.js/node';
 import fc from 'fast-check';
 import { instantMs } from '../../../../domain/optimizer/schema';
-import { buildModel, optimizeAssignment, OptimizerInputError, parseInstance, provideGlpk, type OptimizationInstance } from '../../../../domain/optimizer';
+import {
+  buildModel,
+  optimizeAssignment,
+  OptimizerInputError,
+  parseInstance,
+  provideGlpk,
+  type GlpkWasm,
+  type OptimizationInstance,
+} from '../../../../domain/optimizer';
 import { generateInstance, prng } from '../../../../testkit/optimizer-instances';
 import type { CliIo } from '../../../../scripts/cli';
 import { main } from '../../../../scripts/optimize';
-import { glpkForJest } from './glpk-for-jest';
+import { glpkForJest, glpkWasmForJest } from './glpk-for-jest';
 
 const at = (day: string, hhmm: string): string => `${day}T${hhmm}:00Z`;
 const DAY = '2026-12-07';
@@ -262,7 +270,17 @@ describe('time limit', () => {
       return res;
     }) as GLPK['solve'];
     const overrunning: GLPK = { ...glpk, solve };
-    provideGlpk(overrunning);
+    // The incremental restricted LP calls GLPK's C API directly: the same overrun there.
+    const api = glpkWasmForJest(glpk);
+    const overrunningApi: GlpkWasm = {
+      ...api,
+      simplex: (p, msgLev, tmLimMs, presolve) => {
+        const rc = api.simplex(p, msgLev, tmLimMs, presolve);
+        t += 1.3 * tmLimMs;
+        return rc;
+      },
+    };
+    provideGlpk(overrunning, overrunningApi);
     try {
       const instance = generateInstance({ candidates: 200, slots: 800, sideConstraints: true, seed: 21, slotsPerClinic: 400 });
       for (const limit of [50, 200, 1000, 5000]) {

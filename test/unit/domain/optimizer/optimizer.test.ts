@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import type { GLPK } from 'glpk.js/node';
 import {
   buildModel,
   DEFAULT_WEIGHTS,
@@ -8,7 +7,6 @@ import {
   OptimizerInputError,
   pairScore,
   parseInstance,
-  provideGlpk,
   scoreTerms,
   type OptimizationInstance,
   type OptimizationResult,
@@ -16,6 +14,7 @@ import {
 import { maxWeightMatching } from '../../../../domain/optimizer/assignment';
 import { generateInstance, prng } from '../../../../testkit/optimizer-instances';
 import { solvePlainMip } from '../../../../testkit/optimizer-plain';
+import { glpkForJest } from './glpk-for-jest';
 
 const DAY = '2026-12-07';
 const at = (hhmm: string): string => `${DAY}T${hhmm}:00Z`;
@@ -145,19 +144,6 @@ function assertValid(instance: OptimizationInstance, result: OptimizationResult)
     }
     for (const n of count.values()) expect(n).toBeLessThanOrEqual(res.capacity);
   }
-}
-
-/**
- * jest's module registry cannot load the ESM-only glpk.js on Node 22 (its require(esm) support starts with
- * Node 24.9, and import() needs --experimental-vm-modules). Node's own require, taken from outside the test
- * sandbox, loads it; the domain then uses that instance. Production code loads it with loadGlpk().
- */
-async function glpkForJest(): Promise<GLPK> {
-  const NodeFunction = Object.getPrototypeOf(process.hrtime).constructor as FunctionConstructor;
-  const nodeRequire = new NodeFunction('file', "return process.getBuiltinModule('node:module').createRequire(file)")(__filename) as NodeJS.Require;
-  const glpk = await (nodeRequire('glpk.js/node') as { default: () => Promise<GLPK> }).default();
-  provideGlpk(glpk);
-  return glpk;
 }
 
 beforeAll(async () => {
