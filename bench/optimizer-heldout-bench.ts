@@ -137,7 +137,13 @@ export async function main(argv: string[]): Promise<void> {
   const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
   const limitArg = argv.indexOf('--reference-limit');
   const referenceLimit = limitArg >= 0 ? Number(argv[limitArg + 1]) : 120;
+  // --methods ours-gap,highs: only these methods (the others are reported as not run).
+  const methodsArg = argv.indexOf('--methods');
+  const methods = methodsArg >= 0 ? new Set(argv[methodsArg + 1]!.split(',')) : undefined;
+  const skipped: Measurement = { ms: NaN, cpuMs: NaN, status: 'not run', score: null, mustPlaced: null, pairs: 0, maxRssMiB: 0 };
   const measure = (i: number, method: Method, limitSeconds: number): Measurement =>
+    methods && !methods.has(method) && method !== 'lex' ? skipped : measureChild(i, method, limitSeconds);
+  const measureChild = (i: number, method: Method, limitSeconds: number): Measurement =>
     JSON.parse(
       execFileSync(process.execPath, [__filename, '--child', String(i), method, String(limitSeconds)], {
         encoding: 'utf8',
@@ -180,6 +186,7 @@ export async function main(argv: string[]): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   for (const { c, i } of selected) {
     const fixture = fixtures.get(c.label);
+    const loadAtStart = loadavg();
     const ours = measure(i, 'ours', 10); // the CLI's default limit
     const oursGap = measure(i, 'ours-gap', 60);
     const greedy = measure(i, 'greedy', 60);
@@ -188,10 +195,11 @@ export async function main(argv: string[]): Promise<void> {
     const oursWarm = ours.warmMedianMs ?? ours.ms;
     const gapWarm = oursGap.warmMedianMs ?? oursGap.ms;
     const matches = (m: Measurement): boolean | null =>
-      fixture ? m.mustPlaced === fixture.mustPlaced && m.score !== null && Math.abs(m.score - fixture.score) <= 2e-3 : null; // scores are rounded to 3 decimals
+      fixture && m !== skipped ? m.mustPlaced === fixture.mustPlaced && m.score !== null && Math.abs(m.score - fixture.score) <= 2e-3 : null; // scores are rounded to 3 decimals
     const row = {
       label: c.label,
-      pairs: ours.pairs,
+      loadAverage: { start: loadAtStart, end: loadavg() },
+      pairs: ours.pairs || oursGap.pairs,
       optimum: fixture ? { mustPlaced: fixture.mustPlaced, score: fixture.score } : null,
       ours,
       oursMatchesOptimum: matches(ours),
@@ -203,6 +211,7 @@ export async function main(argv: string[]): Promise<void> {
       highs,
       plain,
       ratioHighsOverOursGap: highs.ms / gapWarm,
+      ratioHighsOverOursGapCpu: highs.cpuMs / (oursGap.warmCpuMs ?? oursGap.cpuMs),
       ratioHighsOverOursExact: highs.ms / oursWarm,
       ratioPlainOverOurs: (plain.warmMedianMs ?? plain.ms) / oursWarm,
     };
@@ -210,15 +219,16 @@ export async function main(argv: string[]): Promise<void> {
     console.log(
       [
         c.label,
-        ours.pairs,
+        row.pairs,
         fixture ? `${fixture.mustPlaced}, ${fixture.score}` : '-',
         `${fmt(ours.ms)} / ${fmt(ours.warmMedianMs)} ${ours.status} [${ours.method}] ${ours.score}${row.oursMatchesOptimum === false ? ' (NOT the optimum)' : ''}`,
-        `${fmt(oursGap.ms)} / ${fmt(oursGap.warmMedianMs)} ${oursGap.status} gap ${oursGap.gap === null || oursGap.gap === undefined ? '-' : (oursGap.gap * 100).toFixed(4)} %`,
+        `${fmt(oursGap.ms)} / ${fmt(oursGap.warmMedianMs)} (CPU ${fmt(oursGap.warmCpuMs)}) ${oursGap.status} gap ${oursGap.gap === null || oursGap.gap === undefined ? '-' : (oursGap.gap * 100).toFixed(4)} %`,
         row.greedyPctOfOptimum === null ? '-' : `${row.greedyPctOfOptimum.toFixed(2)} %`,
-        `${fmt(highs.ms)} ${highs.status} ${highs.score}`,
+        `${fmt(highs.ms)} (CPU ${fmt(highs.cpuMs)}) ${highs.status} ${highs.score}`,
         `${fmt(plain.ms)}${plain.warmMedianMs !== undefined ? ` / warm ${fmt(plain.warmMedianMs)}` : ''} ${plain.status} ${plain.score}`,
-        `${row.ratioHighsOverOursGap.toFixed(1)}x`,
+        `${row.ratioHighsOverOursGap.toFixed(1)}x wall, ${(highs.cpuMs / (oursGap.warmCpuMs ?? oursGap.cpuMs)).toFixed(1)}x CPU`,
         `${row.ratioPlainOverOurs.toFixed(1)}x`,
+        `load ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} -> ${row.loadAverage.end.map((l) => l.toFixed(1)).join(' ')}`,
       ].join(' | '),
     );
   }

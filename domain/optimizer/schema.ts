@@ -22,6 +22,22 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * validation and model building at thousands of slots).
  */
 export function instantMs(text: string): number {
+  let ms = instantCache.get(text);
+  if (ms === undefined) {
+    if (instantCache.size >= INSTANT_CACHE_SIZE) instantCache.clear();
+    instantCache.set(text, (ms = parseInstant(text)));
+  }
+  return ms;
+}
+
+/**
+ * Instants repeat (slot starts and ends on a grid, every one read by validation and again by model
+ * building): parsed values are kept, up to this many strings (then the cache starts over).
+ */
+const INSTANT_CACHE_SIZE = 100_000;
+const instantCache = new Map<string, number>();
+
+function parseInstant(text: string): number {
   const m = INSTANT.exec(text);
   if (!m) return NaN;
   const year = Number(m[1]);
@@ -66,6 +82,15 @@ const instantSchema = z.string().superRefine((s, ctx) => {
     });
   }
 });
+
+/** Zone names already found valid (luxon builds an Intl.DateTimeFormat for every check). */
+const validZones = new Set<string>();
+function isValidTimeZone(tz: string): boolean {
+  if (validZones.has(tz)) return true;
+  if (!IANAZone.isValidZone(tz)) return false;
+  if (validZones.size < 1000) validZones.add(tz);
+  return true;
+}
 
 export const URGENCY_LEVELS = { routine: 2, soon: 5, urgent: 8 } as const;
 
@@ -155,7 +180,7 @@ export const instanceSchema = z
     /** IANA zone for provider days and time-of-day preferences (default UTC). */
     timeZone: z
       .string()
-      .refine((tz) => IANAZone.isValidZone(tz), { message: 'must be an IANA time zone name' })
+      .refine((tz) => isValidTimeZone(tz), { message: 'must be an IANA time zone name' })
       .optional(),
     slots: z.array(slotSchema),
     candidates: z.array(candidateSchema),
