@@ -55,7 +55,8 @@ export function solveComponents(
       mipGap: job.mipGap,
       maxPricingRounds: 25,
       pricingSlack: 0.1,
-      maxColumnsPerRound: 60,
+      // With the incremental LP a round is cheap: fewer columns per round keep the restricted LP smaller.
+      maxColumnsPerRound: 20,
     }),
   );
 }

@@ -1,15 +1,13 @@
 import { ParallelSlotOptimizer } from '../../../../../functions/adapters/optimizer/pool';
-import type { GLPK } from 'glpk.js/node';
-import { optimizeAssignment, OptimizerInputError, provideGlpk } from '../../../../../domain/optimizer';
+import { optimizeAssignment, OptimizerInputError } from '../../../../../domain/optimizer';
 import { generateInstance } from '../../../../../testkit/optimizer-instances';
+import { glpkForJest } from '../../../domain/optimizer/glpk-for-jest';
 
 // Runs the compiled helper worker from dist/ (brought up to date by the jest global setup); on this thread
-// glpk.js comes from Node's own require (jest's module registry cannot load the ESM-only package, see
-// glpkForJest in optimizer.test.ts).
+// glpk.js comes from Node's own require (jest's module registry cannot load the ESM-only package), with its
+// C API captured as loadGlpk() does in the worker, so both sides solve the same way (glpkForJest).
 beforeAll(async () => {
-  const NodeFunction = Object.getPrototypeOf(process.hrtime).constructor as FunctionConstructor;
-  const nodeRequire = new NodeFunction('file', "return process.getBuiltinModule('node:module').createRequire(file)")(__filename) as NodeJS.Require;
-  provideGlpk(await (nodeRequire('glpk.js/node') as { default: () => Promise<GLPK> }).default());
+  await glpkForJest();
 });
 
 describe('ParallelSlotOptimizer (components on two threads)', () => {
