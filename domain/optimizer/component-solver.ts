@@ -189,8 +189,9 @@ type ColumnGenerationEnd =
  * lambda over ALL pairs, hence the bound L(lambda) = lambda.cap + assignment value, and its matching
  * holds a pair with positive reduced cost whenever the bound exceeds the restricted optimum. So the
  * restricted LP only ever gets the matching (plus the best few LP-priced pairs per candidate) and
- * stays small; it is optimal for the whole component once the bound meets it. glpk.js cannot
- * warm-start a modified LP, so each round is a fresh (small) solve. Every round also rounds the LP to an
+ * stays small; it is optimal for the whole component once the bound meets it. The restricted LP
+ * keeps its GLPK problem object between rounds (IncrementalRestrictedLp): new columns join non-basic and
+ * the simplex restarts from the previous optimal basis. Every round also rounds the LP to an
  * integral incumbent and stops as soon as that is proven optimal.
  */
 export function generateColumns(

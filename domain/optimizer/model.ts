@@ -94,6 +94,18 @@ function countInWindow(sorted: number[], startMs: Float64Array, earliest: number
 
 const DAY_MS = 86_400_000;
 
+/** Offset (minutes) per 15-minute UTC bucket, per zone; each map starts over at OFFSET_CACHE_SIZE buckets (about 5 years). */
+const OFFSET_CACHE_SIZE = 200_000;
+const offsetCaches = new Map<string, Map<number, number>>();
+function offsetCacheOf(timeZone: string): Map<number, number> {
+  let cache = offsetCaches.get(timeZone);
+  if (!cache) {
+    if (offsetCaches.size >= 64) offsetCaches.clear();
+    offsetCaches.set(timeZone, (cache = new Map()));
+  } else if (cache.size >= OFFSET_CACHE_SIZE) cache.clear();
+  return cache;
+}
+
 /**
  * Resource blocks start at midnight UTC every day: block k of day d covers [d + k*len, min(d + (k+1)*len,
  * next midnight)). Numbered d * blocksPerDay + k, so a slot's blocks are the consecutive numbers from
@@ -136,10 +148,11 @@ export function buildModel(instance: ValidOptimizationInstance): AssignmentModel
   const slotFacts: SlotFacts[] = new Array<SlotFacts>(S);
   let horizonStartMs = Infinity;
   let horizonEndMs = -Infinity;
-  // Zone offsets are looked up once per 15-minute UTC bucket (offset changes happen on such boundaries):
-  // luxon's zone arithmetic per slot dominated model building at 15,000 slots.
+  // Zone offsets are looked up once per 15-minute UTC bucket (offset changes happen on such boundaries) and
+  // zone, for the life of the thread (they never change for a given instant): luxon's lookup
+  // (Intl formatToParts) was most of model building for a 30 x 1,000 absence day.
   const zone = IANAZone.create(timeZone);
-  const offsetCache = new Map<number, number>();
+  const offsetCache = offsetCacheOf(timeZone);
   const dateOfDay = new Map<number, string>();
   for (let s = 0; s < S; s++) {
     const slot = slots[s]!;
