@@ -45,6 +45,7 @@ import './patient/book-page';
 import './patient/booking-start';
 import './patient/durable';
 import './patient/links';
+import './patient/offer-reply-trace';
 import './patient/page-shell';
 import './patient/sms-dev-outbox';
 import './patient/sms-inbound';
@@ -69,6 +70,9 @@ import '../orchestrations/no-show-follow-up';
 import '../orchestrations/provider-absence';
 import '../orchestrations/reminders';
 import '../orchestrations/timers';
+import '../orchestrations/tracing';
 
 // The local host awaits the same services instance the functions use (one module graph in the bundle).
 export { getServices } from './app/services';
+// The invocation hooks that put every function's work in a trace (registered when the module loads).
+export { instrumentInvocation } from './app/telemetry-hooks';

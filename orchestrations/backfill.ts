@@ -33,6 +33,8 @@ import { refreshMoveUp } from '../domain/waitlist/move-up';
 import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
 import { getServices } from '../functions/app/services';
 import { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput, type CascadeLinkInput } from './names';
+import { tracedOrchestrator } from './tracing';
+import { telemetryMetrics } from '../functions/app/telemetry';
 
 export { Activities, BACKFILL_ORCHESTRATOR, backfillInstanceId, type BackfillInput } from './names';
 
@@ -257,7 +259,15 @@ export async function closeOffers(input: { offerIds: string[]; status: OfferSett
   for (const offerId of input.offerIds) await offers.settleOffer(services, offerId, input.status, { notify: input.notify });
 }
 
-df.app.orchestration(BACKFILL_ORCHESTRATOR, backfillOrchestrator);
+df.app.orchestration(
+  BACKFILL_ORCHESTRATOR,
+  tracedOrchestrator<BackfillOutput>(BACKFILL_ORCHESTRATOR, backfillOrchestrator, {
+    // From the backfill's start (the slot.released event) to the booking: time to fill.
+    completed: (output, { startedAt, endedAt }) => {
+      if (output?.outcome === 'booked') telemetryMetrics.timeToFill((endedAt - startedAt) / 1000);
+    },
+  }),
+);
 df.app.activity(Activities.loadCandidates, { handler: (input: Parameters<typeof loadCandidates>[0], _ctx: InvocationContext) => loadCandidates(input) });
 df.app.activity(Activities.sendOffer, { handler: (input: Parameters<typeof sendOffer>[0]) => sendOffer(input) });
 df.app.activity(Activities.book, { handler: (input: { offerId: string }) => bookForOffer(input) });

@@ -12,6 +12,7 @@ import { EventType, makeEvent, TransientError, type Appointment } from '../domai
 import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR, type EligibilityInput } from './names';
+import { tracedOrchestrator } from './tracing';
 import { waitForTimeOrChange } from './timers';
 
 export { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR, eligibilityInstanceId, type EligibilityInput } from './names';
@@ -148,5 +149,5 @@ async function recordResult(appointment: Appointment, status: 'active' | 'inacti
   }
 }
 
-df.app.orchestration(ELIGIBILITY_ORCHESTRATOR, eligibilityOrchestrator);
+df.app.orchestration(ELIGIBILITY_ORCHESTRATOR, tracedOrchestrator(ELIGIBILITY_ORCHESTRATOR, eligibilityOrchestrator));
 df.app.activity(CHECK_ELIGIBILITY_ACTIVITY, { handler: (input: Parameters<typeof checkEligibility>[0]) => checkEligibility(input) });

@@ -13,6 +13,7 @@ import { findDisplaced, planAbsenceRehoming, withAbsence, type AbsencePlan, type
 import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { AbsenceActivities, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
+import { tracedOrchestrator } from './tracing';
 
 export { AbsenceActivities, absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from './names';
 
@@ -146,7 +147,7 @@ export async function rehome(input: { appointmentId: string; slotId: string; wor
   return { appointmentId: input.appointmentId, outcome: 'rehomed', newAppointmentId: replacement.appointmentId, slotId: replacement.slotId };
 }
 
-df.app.orchestration(PROVIDER_ABSENCE_ORCHESTRATOR, providerAbsenceOrchestrator);
+df.app.orchestration(PROVIDER_ABSENCE_ORCHESTRATOR, tracedOrchestrator(PROVIDER_ABSENCE_ORCHESTRATOR, providerAbsenceOrchestrator));
 df.app.activity(AbsenceActivities.record, { handler: (input: AbsenceInput) => recordAbsence(input) });
 df.app.activity(AbsenceActivities.plan, { handler: (input: Parameters<typeof planRehoming>[0]) => planRehoming(input) });
 df.app.activity(AbsenceActivities.rehome, { handler: (input: Parameters<typeof rehome>[0]) => rehome(input) });

@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, type RemindersInput } from './names';
+import { tracedOrchestrator } from './tracing';
 import { waitForTimeOrChange } from './timers';
 
 export { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, remindersInstanceId, type RemindersInput } from './names';
@@ -76,5 +77,5 @@ export async function sendReminder(input: { appointmentId: string; start: string
   });
 }
 
-df.app.orchestration(REMINDERS_ORCHESTRATOR, remindersOrchestrator);
+df.app.orchestration(REMINDERS_ORCHESTRATOR, tracedOrchestrator(REMINDERS_ORCHESTRATOR, remindersOrchestrator));
 df.app.activity(SEND_REMINDER_ACTIVITY, { handler: (input: Parameters<typeof sendReminder>[0]) => sendReminder(input) });

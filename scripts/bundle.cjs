@@ -82,6 +82,7 @@ const LAZY_PACKAGES = {
   medplum: '@medplum/core', // the first HL7 v2 message
   ical: 'ical-generator', // the first calendar
   glpk: 'glpk.js/node', // the first optimization (reads glpk.wasm next to it)
+  'azure-monitor': '@azure/monitor-opentelemetry', // the first invocation in Azure with SLOTFLOW_TELEMETRY=azure-monitor (traces and metrics to Application Insights)
 };
 
 /**

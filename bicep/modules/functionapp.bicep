@@ -232,6 +232,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
       LINK_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${linkSigningKeySecretUri})'
       CLINIC_CLAIM_TYPE: clinicClaimType
       ELIGIBILITY_MODE: eligibilityMode
+      // Traces and metrics of the app's spans to Application Insights (Azure Monitor OpenTelemetry distro, managed identity).
+      SLOTFLOW_TELEMETRY: 'azure-monitor'
     },
     empty(eligibilityFhirEndpoint) ? {} : { ELIGIBILITY_FHIR_ENDPOINT: eligibilityFhirEndpoint },
     empty(ehrFhirEndpoint) ? {} : { EHR_FHIR_ENDPOINT: ehrFhirEndpoint }

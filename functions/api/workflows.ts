@@ -6,6 +6,7 @@ import { HttpErrorCode, HttpProblem } from '../http/problem';
 import { absenceInstanceId, BACKFILL_ORCHESTRATOR, PROVIDER_ABSENCE_ORCHESTRATOR, type AbsenceInput } from '../../orchestrations/names';
 import { apiHandler, json, readJson, readParams, withIdempotency, type ApiContext, type ApiResult } from '../http/handlers';
 import type { z } from 'zod';
+import { withTraceparent } from '../app/telemetry';
 import { absenceBodySchema, type cascadeLinkSchema, providerParamsSchema as providerParams, workflowParamsSchema as instanceParams } from './schemas';
 
 /** Provider absences (start the re-assignment workflow) and workflow status. */
@@ -82,7 +83,7 @@ export async function reportAbsence(ctx: ApiContext): Promise<ApiResult> {
         requestedBy: ctx.principal.principalId,
         correlationId: ctx.correlationId,
       };
-      await client.startNew(PROVIDER_ABSENCE_ORCHESTRATOR, { instanceId, input });
+      await client.startNew(PROVIDER_ABSENCE_ORCHESTRATOR, { instanceId, input: withTraceparent(input) });
     }
     return json(202, { instanceId, statusUrl: `/api/workflows/${instanceId}` }, { location: `/api/workflows/${instanceId}` });
   });

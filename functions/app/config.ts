@@ -46,6 +46,11 @@ export const appSettingsSchema = z.object({
   ICAL_PATIENT_NAMES: z.enum(['true', 'false']).default('false'),
   /** Optional EHR FHIR endpoint that receives outbound appointment changes. */
   EHR_FHIR_ENDPOINT: z.string().url().optional(),
+  /**
+   * `azure-monitor`: export traces and metrics to Application Insights through the Azure Monitor
+   * OpenTelemetry distro (identity-based, loaded on the first invocation; functions/app/telemetry-hooks.ts).
+   */
+  SLOTFLOW_TELEMETRY: z.enum(['azure-monitor', 'off']).default('off'),
 });
 
 export type AppSettings = z.infer<typeof appSettingsSchema>;

@@ -5,6 +5,7 @@ import { isDomainError, parseEvent, type SchedulingEvent } from '../../domain';
 import { DeadLetterError } from '../adapters/servicebus/errors';
 import { SCHEDULING_EVENTS_TOPIC, type SubscriptionName } from '../adapters/servicebus/topology';
 import { getServices } from './services';
+import { telemetryMetrics, withTraceparent } from './telemetry';
 
 const PROCESSED_TTL_SECONDS = 7 * 24 * 3600;
 const POISON_TTL_SECONDS = 30 * 24 * 3600;
@@ -51,8 +52,10 @@ export function registerEventTrigger(
             },
             POISON_TTL_SECONDS,
           );
+          telemetryMetrics.poisonRecord(subscriptionName, reason);
           return;
         }
+        telemetryMetrics.deadLetter(subscriptionName, reason);
         throw new DeadLetterError(reason, description);
       }
       const services = await getServices();
@@ -94,7 +97,8 @@ export async function startOnce(
   const status = await instanceStatus(client, instanceId);
   if (status && ACTIVE.has(status)) return 'already-running';
   if (status && !restartCompleted) return 'already-done';
-  await client.startNew(name, { instanceId, input });
+  // The trace context rides in the input: the orchestration's episodes and activities join this trace (orchestrations/tracing.ts).
+  await client.startNew(name, { instanceId, input: withTraceparent(input) });
   return 'started';
 }
 

@@ -5,6 +5,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { OFFER_REPLY_EVENT, type OfferReplyRaiser } from '../../domain/sms';
+import { tracedOfferReplies } from './offer-reply-trace';
 
 /** What the handlers need from a durable client (a test fake may leave out `getStatus`). */
 interface DurableEventClient {
@@ -51,7 +52,7 @@ function durableClientOf(context: InvocationContext): DurableEventClient {
  */
 export function offerRepliesOf(context: InvocationContext): OfferReplyRaiser {
   const client = durableClientOf(context);
-  return {
+  return tracedOfferReplies(client, {
     async raiseOfferReply(workflowInstanceId, reply) {
       if (await hasEnded(client, workflowInstanceId)) return 'gone';
       try {
@@ -62,5 +63,5 @@ export function offerRepliesOf(context: InvocationContext): OfferReplyRaiser {
       }
       return (await hasEnded(client, workflowInstanceId)) ? 'gone' : 'raised';
     },
-  };
+  });
 }

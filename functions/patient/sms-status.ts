@@ -4,6 +4,7 @@ import { smsStatuses, type SmsStatus } from '../../domain/sms';
 import { isValidTwilioSignature, paramOf, parseTwilioForm } from '../adapters/twilio/signature';
 import { getServices } from '../app/services';
 import { twilioAuthToken } from '../app/config';
+import { telemetryMetrics } from '../app/telemetry';
 import { signedUrlOf } from './sms-inbound';
 
 const statusSchema = z.object({
@@ -39,6 +40,8 @@ export async function smsStatus(request: HttpRequest, context: InvocationContext
   if (!isTracked(MessageStatus)) return { status: 204 };
   const at = services.clock.now().toUTC().toISO()!;
   const record = await services.smsMessages.advance(MessageSid, MessageStatus, at, ErrorCode);
+  if ((MessageStatus === 'failed' || MessageStatus === 'undelivered') && record?.status === MessageStatus)
+    telemetryMetrics.smsFailure(ErrorCode ?? MessageStatus);
   context.log(`sms.status ${MessageSid} ${MessageStatus} -> ${record?.status ?? 'unknown-message'}`);
   return { status: 204 };
 }

@@ -15,6 +15,7 @@ import { ServiceBusTriggers, startDefaultBroker, type LocalBroker } from './serv
 import { ForegroundGate } from './priority';
 import { hostJsonSettings } from './settings';
 import { TimerScheduler } from './timers';
+import { LocalTelemetry, METRICS_PATH, TRACES_PATH } from './telemetry';
 
 /**
  * The embedded Functions host: captures the app's registrations and serves them — HTTP routes,
@@ -66,6 +67,11 @@ export interface LocalHostOptions {
    * a time. See priority.ts.
    */
   prioritizeRequests?: boolean;
+  /**
+   * Keep the app's traces and metrics in memory and serve them on /_host/traces and /_host/metrics
+   * (default true; env SLOTFLOW_TRACES=off turns it off). SLOTFLOW_TRACE_BUFFER: how many traces (200).
+   */
+  telemetry?: boolean;
 }
 
 /** The local host's load report (not an Azure route: it lives outside the /api prefix). */
@@ -86,6 +92,8 @@ export class LocalHost {
   private cosmosJournal?: CosmosJournal;
   broker?: LocalBroker;
   private ownsBroker = false;
+  /** The in-memory traces and metrics (undefined when telemetry is off). */
+  telemetry?: LocalTelemetry;
   /** The foreground gate (undefined when prioritizeRequests is false). */
   readonly gate?: ForegroundGate;
   private readonly ready = new Map<ComponentName, boolean>();
@@ -202,6 +210,11 @@ export class LocalHost {
     this.ready.set('broker', true);
     process.env.SLOTFLOW_ENV ??= 'local';
     process.env.SMS_MODE ??= 'outbox';
+    // Before the app loads: its meters and tracers find the in-memory providers as the globals.
+    if (o.telemetry ?? process.env.SLOTFLOW_TRACES !== 'off') {
+      const buffer = Number(process.env.SLOTFLOW_TRACE_BUFFER ?? 200);
+      this.telemetry = LocalTelemetry.install(Number.isInteger(buffer) && buffer > 0 ? buffer : 200);
+    }
 
     // 3. The app: its registrations land in the registry.
     let appExports: unknown;
@@ -324,6 +337,9 @@ export class LocalHost {
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
         return void res.end(JSON.stringify(this.load()));
       }
+      if ((path === TRACES_PATH || path.startsWith(`${TRACES_PATH}/`) || path === METRICS_PATH) && req.method === 'GET') {
+        return await this.serveTelemetry(path, new URL(req.url ?? '/', 'http://local').searchParams, res);
+      }
       if (path === '/api/health' && (req.method === 'GET' || req.method === 'HEAD')) {
         const health = this.health();
         const body = JSON.stringify(health);
@@ -373,6 +389,29 @@ export class LocalHost {
     return { idle, ...g, ...durable, episodes: this.backend?.episodes ?? 0, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
   }
 
+  /** GET /_host/traces[?limit&id], /_host/traces/{traceId}, /_host/metrics (local/host/telemetry.ts). */
+  private async serveTelemetry(path: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(body));
+    };
+    const telemetry = this.telemetry;
+    if (!telemetry) return problem(res, 404, 'HOST.TELEMETRY_OFF', 'Telemetry is off', 'The host was started with SLOTFLOW_TRACES=off');
+    if (path === METRICS_PATH) return send(200, { metrics: await telemetry.metrics() });
+    if (path === TRACES_PATH) {
+      const rawLimit = query.get('limit') ?? '20';
+      const limit = Number(rawLimit);
+      if (!/^\d{1,4}$/.test(rawLimit) || limit < 1) return problem(res, 400, 'INVALID_INPUT', 'Bad Request', 'limit must be an integer from 1 to 9999');
+      const id = query.get('id') ?? undefined;
+      return send(200, { traces: telemetry.traces.list(limit, id) });
+    }
+    const traceId = path.slice(TRACES_PATH.length + 1);
+    if (!/^[0-9a-f]{32}$/.test(traceId)) return problem(res, 400, 'INVALID_INPUT', 'Bad Request', 'a trace id is 32 lowercase hex digits');
+    const found = telemetry.traces.get(traceId);
+    if (!found) return problem(res, 404, 'TRACE.NOT_FOUND', 'Not Found', 'No such trace in the buffer (it may have been evicted)');
+    return send(200, found);
+  }
+
   /** Routes served, for the banner. */
   httpRoutes(): { functionName: string; route: string; methods: string[] }[] {
     return this.dispatcher?.routes ?? [];
@@ -396,5 +435,7 @@ export class LocalHost {
     if (this.cosmos) this.cosmos.journal = undefined;
     await this.cosmosJournal?.stop().catch((err: Error) => this.logger('warning', `[host] last Cosmos snapshot failed: ${err.message}`));
     await this.cosmos?.stop().catch(() => undefined);
+    await this.telemetry?.stop();
+    this.telemetry = undefined;
   }
 }

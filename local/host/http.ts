@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpRequest, HttpResponse, type Cookie } from '@azure/functions';
-import { createInvocationContext, type ExtraInputResolver, type HostLogger, consoleLogger } from './invocation';
+import { createInvocationContext, hookedHandler, type ExtraInputResolver, type HostLogger, consoleLogger } from './invocation';
 import type { CapturedFunction, FunctionRegistry } from './registry';
 import { Router, fullRoute } from './router';
 
@@ -60,7 +60,7 @@ export class HttpDispatcher {
     const context = createInvocationContext(fn, { resolveExtraInput: this.options.resolveExtraInput, logger: this.logger });
     let result: unknown;
     try {
-      result = await fn.handler(request, context);
+      result = await hookedHandler(this.options.registry, fn)(request, context);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       this.logger('error', `[${fn.name}] invocation ${context.invocationId} failed: ${e.name}: ${e.message}`);

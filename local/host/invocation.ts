@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import type { CapturedBinding, CapturedFunction } from './registry';
+import type { CapturedBinding, CapturedFunction, FunctionRegistry } from './registry';
 
 /** A binding as `context.options` carries it: the metadata binding plus its name. */
 export type NamedBinding = CapturedBinding & { name: string };
@@ -74,4 +74,36 @@ function formatArg(arg: unknown): string {
   } catch {
     return String(arg);
   }
+}
+
+/** Hook data shared by every invocation of the process (`appHookData` of `app.hook.*`). */
+const appHookData: Record<string, unknown> = {};
+
+/**
+ * `fn`'s handler as the Functions worker calls it: the app's `preInvocation` hooks first (they may
+ * replace the handler or change the inputs), then the handler with the inputs and the context, then
+ * the `postInvocation` hooks (which may replace the result or the error). Without hooks, the handler.
+ */
+export function hookedHandler(registry: Pick<FunctionRegistry, 'hooksFor'>, fn: Pick<CapturedFunction, 'handler'>): CapturedFunction['handler'] {
+  return async (...args: unknown[]) => {
+    const pre = registry.hooksFor('preInvocation');
+    const post = registry.hooksFor('postInvocation');
+    if (pre.length === 0 && post.length === 0) return fn.handler(...args);
+    const invocationContext = args[args.length - 1];
+    const inputs = args.slice(0, -1);
+    const hookData: Record<string, unknown> = {};
+    const preContext = { invocationContext, inputs, functionCallback: fn.handler, hookData, appHookData };
+    for (const hook of pre) await hook(preContext);
+    let result: unknown;
+    let error: unknown;
+    try {
+      result = await preContext.functionCallback(...preContext.inputs, invocationContext);
+    } catch (e) {
+      error = e;
+    }
+    const postContext = { invocationContext, inputs: preContext.inputs, result, error, hookData, appHookData };
+    for (const hook of post) await hook(postContext);
+    if (postContext.error !== undefined) throw postContext.error;
+    return postContext.result;
+  };
 }

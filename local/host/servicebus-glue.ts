@@ -6,7 +6,7 @@ import {
   type LocalServiceBusMessage,
   type MessageHandler,
 } from '../servicebus';
-import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
+import { createInvocationContext, consoleLogger, hookedHandler, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { CapturedFunction, FunctionRegistry } from './registry';
 import { runAtOnce, type BackgroundRunner } from './priority';
 
@@ -105,7 +105,7 @@ export class ServiceBusTriggers {
       resolveExtraInput: this.options.resolveExtraInput,
       logger: this.logger,
     });
-    const run = () => Promise.resolve(fn.handler(many ? [message.body] : message.body, context));
+    const run = () => Promise.resolve(hookedHandler(this.registry, fn)(many ? [message.body] : message.body, context));
     await (this.options.runBackground ?? runAtOnce)(run);
   }
 }

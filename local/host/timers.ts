@@ -1,4 +1,4 @@
-import { createInvocationContext, consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
+import { createInvocationContext, consoleLogger, hookedHandler, type ExtraInputResolver, type HostLogger } from './invocation';
 import { parseSchedule, type Schedule } from './ncrontab';
 import type { CapturedFunction, FunctionRegistry } from './registry';
 import { runAtOnce, type BackgroundRunner } from './priority';
@@ -103,7 +103,7 @@ export class TimerScheduler {
     const context = createInvocationContext(fn, { resolveExtraInput: this.options.resolveExtraInput, logger: this.logger });
     this.fired.set(fn.name, (this.fired.get(fn.name) ?? 0) + 1);
     try {
-      const run = () => Promise.resolve(fn.handler(info, context));
+      const run = () => Promise.resolve(hookedHandler(this.registry, fn)(info, context));
       await (this.options.runBackground ?? runAtOnce)(run);
     } catch (err) {
       this.logger('error', `[timer] ${fn.name} invocation ${context.invocationId} failed: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 import type { SchedulingEvent } from '../../../domain/events';
 import type { Clock, EventPublisher, Outbox } from '../../../domain/ports';
 import { LruMap } from '../../../domain/lru';
+import { activeTraceparent } from '../../app/telemetry';
 import { type BaseDoc, CosmosStatusError, type Store, statusOf } from './store';
 
 /**
@@ -46,7 +47,9 @@ export function withPending<T extends OutboxCarrier>(
   events: readonly SchedulingEvent[],
   now: string,
 ): T {
-  const pending = [...(previous ?? []), ...events];
+  // Stored with the trace context of the change, so the relay's later publish continues the same trace.
+  const traceparent = activeTraceparent();
+  const pending = [...(previous ?? []), ...(traceparent ? events.map((e) => ({ ...e, traceparent })) : events)];
   const out: T = { ...doc };
   delete out.pendingEvents;
   delete out.pendingSince;

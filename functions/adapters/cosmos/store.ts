@@ -1,4 +1,5 @@
 import type { Container, ItemDefinition, JSONObject, OperationInput, OperationResponse, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
+import { inSpan, setSpanAttributes, SpanKind } from '../../app/telemetry';
 import { TransientError } from '../../../domain/ports';
 
 /**
@@ -113,6 +114,32 @@ export async function withRetry<T>(op: () => Promise<T>, policy: RetryPolicy = D
   }
 }
 
+/**
+ * A CLIENT span `cosmos <operation> <container>` around one store operation, when a trace is active
+ * (container, operation, status and request charge only: never ids of documents or partition keys).
+ */
+function traced<T>(operation: string, container: string, op: () => Promise<T>): Promise<T> {
+  return inSpan(
+    `cosmos ${operation} ${container}`,
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'azure.cosmosdb', 'db.operation.name': operation, 'db.collection.name': container } },
+    async (span) => {
+      try {
+        const res = await op();
+        const r = res as { statusCode?: unknown; requestCharge?: unknown } | undefined;
+        setSpanAttributes(span, {
+          'db.response.status_code': typeof r?.statusCode === 'number' ? String(r.statusCode) : undefined,
+          'azure.cosmosdb.operation.request_charge': typeof r?.requestCharge === 'number' ? r.requestCharge : undefined,
+        });
+        return res;
+      } catch (e) {
+        const status = statusOf(e);
+        if (status !== undefined) setSpanAttributes(span, { 'db.response.status_code': String(status) });
+        throw e;
+      }
+    },
+  );
+}
+
 function ifMatch(etag: string | undefined) {
   return etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {};
 }
@@ -133,7 +160,7 @@ export class Store {
   }
 
   async read<T extends BaseDoc>(id: string, pk: string): Promise<Stored<T> | undefined> {
-    const res = await withRetry(() => this.container.item(id, pk).read<T>(), this.retry);
+    const res = await traced('read', this.name, () => withRetry(() => this.container.item(id, pk).read<T>(), this.retry));
     if (res.statusCode === 404 || !res.resource) return undefined;
     return { doc: res.resource, etag: res.etag };
   }
@@ -141,7 +168,7 @@ export class Store {
   /** Create-only: throws CosmosStatusError(409) if the id exists in the partition. */
   async create<T extends BaseDoc>(doc: T): Promise<string> {
     try {
-      const res = await withRetry(() => this.container.items.create(doc as ItemDefinition), this.retry);
+      const res = await traced('create', this.name, () => withRetry(() => this.container.items.create(doc as ItemDefinition), this.retry));
       return res.etag;
     } catch (e) {
       throw asStatusError(e);
@@ -149,14 +176,16 @@ export class Store {
   }
 
   async upsert<T extends BaseDoc>(doc: T): Promise<string> {
-    const res = await withRetry(() => this.container.items.upsert(doc as ItemDefinition), this.retry);
+    const res = await traced('upsert', this.name, () => withRetry(() => this.container.items.upsert(doc as ItemDefinition), this.retry));
     return res.etag;
   }
 
   /** Replace, optionally only if the stored ETag is `etag` (else CosmosStatusError 412; 404 if gone). */
   async replace<T extends BaseDoc>(doc: T, etag?: string): Promise<string> {
     try {
-      const res = await withRetry(() => this.container.item(doc.id, doc.pk).replace(doc as ItemDefinition, ifMatch(etag)), this.retry);
+      const res = await traced('replace', this.name, () =>
+        withRetry(() => this.container.item(doc.id, doc.pk).replace(doc as ItemDefinition, ifMatch(etag)), this.retry),
+      );
       return res.etag;
     } catch (e) {
       throw asStatusError(e);
@@ -165,7 +194,7 @@ export class Store {
 
   async patch(id: string, pk: string, operations: PatchOperation[], etag?: string): Promise<string> {
     try {
-      const res = await withRetry(() => this.container.item(id, pk).patch(operations, ifMatch(etag)), this.retry);
+      const res = await traced('patch', this.name, () => withRetry(() => this.container.item(id, pk).patch(operations, ifMatch(etag)), this.retry));
       return res.etag;
     } catch (e) {
       throw asStatusError(e);
@@ -175,7 +204,7 @@ export class Store {
   /** Deletes; false if it was not there. With `etag`, throws CosmosStatusError(412) if it changed. */
   async delete(id: string, pk: string, etag?: string): Promise<boolean> {
     try {
-      await withRetry(() => this.container.item(id, pk).delete(ifMatch(etag)), this.retry);
+      await traced('delete', this.name, () => withRetry(() => this.container.item(id, pk).delete(ifMatch(etag)), this.retry));
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
@@ -185,16 +214,18 @@ export class Store {
 
   /** One page of a query; single-partition when `partitionKey` is given. */
   async queryPage<T>(spec: SqlQuerySpec, opts: { partitionKey?: string; maxItemCount?: number; continuationToken?: string } = {}): Promise<QueryPage<T>> {
-    const res = await withRetry(
-      () =>
-        this.container.items
-          .query<T>(spec, {
-            ...(opts.partitionKey !== undefined ? { partitionKey: opts.partitionKey } : {}),
-            maxItemCount: opts.maxItemCount ?? 100,
-            ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
-          })
-          .fetchNext(),
-      this.retry,
+    const res = await traced('query', this.name, () =>
+      withRetry(
+        () =>
+          this.container.items
+            .query<T>(spec, {
+              ...(opts.partitionKey !== undefined ? { partitionKey: opts.partitionKey } : {}),
+              maxItemCount: opts.maxItemCount ?? 100,
+              ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
+            })
+            .fetchNext(),
+        this.retry,
+      ),
     );
     return { items: res.resources, ...(res.continuationToken ? { continuationToken: res.continuationToken } : {}) };
   }
@@ -220,31 +251,33 @@ export class Store {
    * does not roll back the ones before it: callers compensate for those (see BatchOutcome.committed).
    */
   async batch(pk: string, operations: OperationInput[]): Promise<BatchOutcome> {
-    const results = await withRetry(async (): Promise<OperationResponse[]> => {
-      try {
-        // Copies: the SDK rewrites operations in place. The local server reads each operation's
-        // partition key from the operation itself (the SDK serializes it; Azure accepts it too).
-        const r = await this.container.items.batch(
-          operations.map((o) => ({ ...o, partitionKey: pk })),
-          pk,
-        );
-        const rs = r.result ?? [];
-        // A throttled or unavailable batch as a whole comes back as a status, not an exception.
-        if (r.code !== undefined && TRANSIENT_STATUS.has(r.code) && !rs.some((o) => o.statusCode < 400)) {
-          throw Object.assign(new Error(`batch ${r.code}`), { code: r.code, headers: r.headers });
+    const results = await traced('batch', this.name, () =>
+      withRetry(async (): Promise<OperationResponse[]> => {
+        try {
+          // Copies: the SDK rewrites operations in place. The local server reads each operation's
+          // partition key from the operation itself (the SDK serializes it; Azure accepts it too).
+          const r = await this.container.items.batch(
+            operations.map((o) => ({ ...o, partitionKey: pk })),
+            pk,
+          );
+          const rs = r.result ?? [];
+          // A throttled or unavailable batch as a whole comes back as a status, not an exception.
+          if (r.code !== undefined && TRANSIENT_STATUS.has(r.code) && !rs.some((o) => o.statusCode < 400)) {
+            throw Object.assign(new Error(`batch ${r.code}`), { code: r.code, headers: r.headers });
+          }
+          return rs;
+        } catch (e) {
+          // Azure answers a failed atomic batch with the failing operation's status (409, 412, 404)
+          // and the per-operation results as the body, which the SDK throws as an error. The local
+          // server answers 200 with the same results. Both become a BatchOutcome.
+          const status = statusOf(e);
+          if (status === undefined || TRANSIENT_STATUS.has(status)) throw e;
+          const body = bodyOf(e);
+          if (Array.isArray(body) && body.length === operations.length) return body as OperationResponse[];
+          return operations.map((_, i) => ({ statusCode: i === 0 ? status : 424, requestCharge: 0 }) as OperationResponse);
         }
-        return rs;
-      } catch (e) {
-        // Azure answers a failed atomic batch with the failing operation's status (409, 412, 404)
-        // and the per-operation results as the body, which the SDK throws as an error. The local
-        // server answers 200 with the same results. Both become a BatchOutcome.
-        const status = statusOf(e);
-        if (status === undefined || TRANSIENT_STATUS.has(status)) throw e;
-        const body = bodyOf(e);
-        if (Array.isArray(body) && body.length === operations.length) return body as OperationResponse[];
-        return operations.map((_, i) => ({ statusCode: i === 0 ? status : 424, requestCharge: 0 }) as OperationResponse);
-      }
-    }, this.retry);
+      }, this.retry),
+    );
     const failedIndex = results.findIndex((o) => o.statusCode >= 400 && o.statusCode !== 424);
     return {
       ok: failedIndex < 0 && results.length === operations.length,

@@ -7,6 +7,7 @@ import type { ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, Servi
 import type { SchedulingEvent } from '../../../domain/events';
 import type { EventPublisher } from '../../../domain/ports';
 import { settings as appSettings, type AppSettings } from '../../app/config';
+import { activeTraceparent, inSpan, recordEventMetrics, SpanKind } from '../../app/telemetry';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
@@ -20,6 +21,8 @@ export interface PublishableEvent {
   time: string;
   datacontenttype: 'application/json';
   data: unknown;
+  /** CloudEvents distributed-tracing extension: the W3C trace context of the change that caused the event. */
+  traceparent?: string;
 }
 
 function sessionIdOf(event: PublishableEvent): string {
@@ -35,8 +38,23 @@ export function toServiceBusMessage(event: PublishableEvent): ServiceBusMessage 
     messageId: event.id,
     sessionId: sessionIdOf(event),
     subject: event.type,
-    applicationProperties: { type: event.type, source: event.source, subject: event.subject, specversion: event.specversion },
+    applicationProperties: {
+      type: event.type,
+      source: event.source,
+      subject: event.subject,
+      specversion: event.specversion,
+      // The same trace context where Service Bus tooling looks for it (Diagnostic-Id) and by its W3C name.
+      ...(event.traceparent ? { traceparent: event.traceparent, 'Diagnostic-Id': event.traceparent } : {}),
+    },
   };
+}
+
+/**
+ * The events with the publishing span's trace context. Without one (the outbox relay's timer has no
+ * trace) each event keeps the context stored with it when the change was written.
+ */
+export function withTraceContext(events: readonly PublishableEvent[], traceparent: string | undefined): PublishableEvent[] {
+  return traceparent ? events.map((e) => ({ ...e, traceparent })) : [...events];
 }
 
 /**
@@ -83,8 +101,28 @@ export class ServiceBusEventPublisher implements EventPublisher {
   /** Sends the events in as few batches as fit; resolves once Service Bus has accepted all of them. */
   async publish(events: SchedulingEvent[] | PublishableEvent[]): Promise<void> {
     if (events.length === 0) return;
+    await inSpan(
+      `servicebus.send ${this.sender.entityPath}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'servicebus',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': this.sender.entityPath,
+          'messaging.batch.message_count': events.length,
+        },
+      },
+      async () => {
+        const traced = withTraceContext(events as PublishableEvent[], activeTraceparent());
+        await this.send(traced);
+        for (const event of traced) recordEventMetrics(event);
+      },
+    );
+  }
+
+  private async send(events: PublishableEvent[]): Promise<void> {
     let batch: ServiceBusMessageBatch = await this.sender.createMessageBatch();
-    for (const event of events as PublishableEvent[]) {
+    for (const event of events) {
       const message = toServiceBusMessage(event);
       if (batch.tryAddMessage(message)) continue;
       if (batch.count === 0) throw new Error(`Event ${event.id} is larger than the maximum Service Bus message size`);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OutboundSms, SmsSender } from '../../../domain';
+import { inSpan, setSpanAttributes } from '../../app/telemetry';
+import { smsSpanOptions } from './sender';
 
 /** One SMS the local system "sent" (GET /api/dev/sms/outbox). Local only: it holds phone numbers and bodies. */
 export interface OutboxMessage {
@@ -27,6 +29,14 @@ export class SmsOutbox implements SmsSender {
   ) {}
 
   async send(message: OutboundSms): Promise<{ messageId: string }> {
+    return inSpan('sms.send outbox', smsSpanOptions(message), async (span) => {
+      const sent = this.record(message);
+      setSpanAttributes(span, { 'messaging.message.id': sent.messageId });
+      return sent;
+    });
+  }
+
+  private record(message: OutboundSms): { messageId: string } {
     const messageId = `SM${randomBytes(16).toString('hex')}`;
     this.messages.push({
       messageId,

@@ -1,5 +1,6 @@
 import type TwilioSDK from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
+import { inSpan, setSpanAttributes, SpanKind, telemetryMetrics, type SpanOptions } from '../../app/telemetry';
 import { TransientError, type OutboundSms, type SmsSender } from '../../../domain';
 
 export interface TwilioSmsOptions {
@@ -58,19 +59,38 @@ export class TwilioSmsSender implements SmsSender {
   }
 
   async send(message: OutboundSms): Promise<{ messageId: string }> {
-    const client = this.twilioClient();
-    try {
-      const created = await client.messages.create({
-        to: message.to,
-        body: message.body,
-        messagingServiceSid: this.options.messagingServiceSid,
-        ...(this.options.statusCallbackUrl ? { statusCallback: this.options.statusCallbackUrl } : {}),
-      });
-      return { messageId: created.sid };
-    } catch (e) {
-      throw classifyTwilioError(e);
-    }
+    return inSpan('sms.send twilio', smsSpanOptions(message), async (span) => {
+      const client = this.twilioClient();
+      try {
+        const created = await client.messages.create({
+          to: message.to,
+          body: message.body,
+          messagingServiceSid: this.options.messagingServiceSid,
+          ...(this.options.statusCallbackUrl ? { statusCallback: this.options.statusCallbackUrl } : {}),
+        });
+        setSpanAttributes(span, { 'messaging.message.id': created.sid });
+        return { messageId: created.sid };
+      } catch (e) {
+        const classified = classifyTwilioError(e);
+        if (classified instanceof SmsRejectedError) telemetryMetrics.smsFailure(classified.providerCode);
+        else telemetryMetrics.smsFailure('transient');
+        throw classified;
+      }
+    });
   }
+}
+
+/** The attributes of an SMS send span: purpose, patient id and correlation id (never the number or the text). */
+export function smsSpanOptions(message: OutboundSms): SpanOptions {
+  return {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'messaging.system': 'sms',
+      'slotflow.sms.purpose': message.purpose,
+      'slotflow.patient_id': message.patientId,
+      'slotflow.correlation_id': message.correlationId,
+    },
+  };
 }
 
 /** 429 and 5xx (and network failures) are worth retrying; other 4xx are final. Never echoes the message. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionRegistry } from '../registry';
-import { consoleLogger, createInvocationContext, type ExtraInputResolver, type HostLogger } from '../invocation';
+import { consoleLogger, createInvocationContext, hookedHandler, type ExtraInputResolver, type HostLogger } from '../invocation';
 import { ActionType, EventType, fromJsonText, toJsonText, type HistoryEvent } from './history';
 import { flattenActions, runEpisode, type EpisodeResult, type OrchestrationHandler, type ScheduledWork } from './replay';
 import type { InstanceRecord, InstanceStore, RuntimeStatus } from './store';
@@ -334,7 +334,7 @@ export class DurableBackend {
         waitingForEvents: [],
       };
     } else {
-      result = await runEpisode(fn.handler as OrchestrationHandler, {
+      result = await runEpisode(hookedHandler(this.registry, fn) as OrchestrationHandler, {
         instanceId,
         history,
         input: record.input,
@@ -502,7 +502,7 @@ export class DurableBackend {
       try {
         // The activity trigger value arrives deserialized from the JSON the extension stored.
         const value = input === undefined ? undefined : JSON.parse(JSON.stringify(input));
-        const result = await fn.handler(value, context);
+        const result = await hookedHandler(this.registry, fn)(value, context);
         completion = this.event(EventType.TaskCompleted, { TaskScheduledId: taskId, Result: JSON.stringify(result ?? null) });
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
