@@ -14,7 +14,9 @@ const ASSETS: Record<string, string> = {
   '': 'index.html',
   'index.html': 'index.html',
   'app.css': 'app.css',
-  ...Object.fromEntries(['app', 'api', 'dom', 'state', 'calendar', 'timeline', 'absence', 'workflows', 'patients', 'setup'].map((m) => [`${m}.js`, `${m}.js`])),
+  ...Object.fromEntries(
+    ['app', 'api', 'dom', 'state', 'calendar', 'timeline', 'absence', 'workflows', 'patients', 'setup', 'journey'].map((m) => [`${m}.js`, `${m}.js`]),
+  ),
 };
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const SECURITY_HEADERS = {

@@ -7,6 +7,7 @@ import { api, ApiError, newKey, query } from './api.js';
 import { addDays, byId, dateTimeIn, dayLabel, el, hhmm, localDay, minuteOfDay, mondayOf, say, tickCountdowns, todayIn } from './dom.js';
 import { providerName, serverNow, state, typeIndex, typeName } from './state.js';
 import { patientCard, patientFinder, showTimeline } from './timeline.js';
+import { journeySection } from './journey.js';
 
 /**
  * @typedef {import('./state.js').CalendarSlot} CalendarSlot
@@ -508,6 +509,7 @@ function panelContent(slot, column) {
     patientBox,
     el('h4', {}, 'Timeline'),
     timeline,
+    journeySection(a.appointmentId),
   ];
 }
 
