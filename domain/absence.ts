@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { optimizeAssignment, type OptimizationInstance } from './optimizer';
+import { notifySolved } from './optimizer/observe';
 import type { Appointment, Clinic, Provider } from './model';
 import type { ConfigRepository } from './ports';
 import { listAllAppointments, searchFreeSlots, type SchedulingDeps } from './scheduling';
@@ -115,6 +116,7 @@ export async function planAbsenceRehoming(
     },
     { timeLimitMs: 5000 },
   );
+  notifySolved({ solveMs: result.solveMs, status: result.status, purpose: 'provider-absence' });
   // A physical slot may appear once per appointment type; the optimizer sees them as separate slots.
   const usedSlots = new Set<string>();
   const assignments: AbsencePlan['assignments'] = [];

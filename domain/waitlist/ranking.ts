@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { Appointment, Slot, WaitlistEntry } from '../model';
 import { fromAppointment } from '../risk/history';
 import { optimizeAssignment, type OptimizationInstance } from '../optimizer';
+import { notifySolved } from '../optimizer/observe';
 import type { Clock, ConfigRepository } from '../ports';
 import { candidateRisks, type RiskScoringDeps } from '../risk/scoring';
 import { isEligibleForSlot, rankWaitlistSimple } from './eligibility';
@@ -60,6 +61,7 @@ export async function rankCandidatesForSlot(
         },
         { timeLimitMs: 500 },
       );
+      notifySolved({ solveMs: result.solveMs, status: result.status, purpose: 'waitlist-ranking' });
       const winner = result.assignments[0]?.candidateId;
       if (!winner) break;
       picked.push(byId.get(winner)!);

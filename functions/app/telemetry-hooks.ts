@@ -21,7 +21,8 @@
  */
 import { app, HttpResponse, type HttpRequest, type HttpResponseInit, type InvocationContext, type PreInvocationContext } from '@azure/functions';
 import { context as otelContext, createContextKey, SpanKind, type Context, type Span } from '@opentelemetry/api';
-import { contextOfTraceparent, formatTraceparent, inSpan, parseTraceparent, setSpanAttributes, unwrapActivityInput } from './telemetry';
+import { onSolved } from '../../domain/optimizer/observe';
+import { contextOfTraceparent, formatTraceparent, inSpan, parseTraceparent, setSpanAttributes, telemetryMetrics, unwrapActivityInput } from './telemetry';
 
 /** What orchestrations/tracing.ts needs to know about the episode being run. */
 export interface EpisodeScope {
@@ -219,4 +220,17 @@ export function instrumentInvocation(hook: Pick<PreInvocationContext, 'invocatio
   }
 }
 
-app.hook.preInvocation(instrumentInvocation);
+/** True where a Functions host (Azure's or the local one) provides `@azure/functions-core`; unit tests have none. */
+function hostPresent(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@azure/functions-core');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (hostPresent()) app.hook.preInvocation(instrumentInvocation);
+// The optimizer's solve time (the domain announces each solve; recording it is the edge's business).
+onSolved((o) => telemetryMetrics.optimizerSolve(o.solveMs, o.status, o.purpose));

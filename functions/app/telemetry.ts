@@ -221,7 +221,8 @@ export const telemetryMetrics = {
   deadLetter: (subscription: string, reason: string) => count(MetricName.deadLetters, { subscription, reason }),
   poisonRecord: (subscription: string, reason: string) => count(MetricName.poisonRecords, { subscription, reason }),
   eligibilityError: (outcome: string) => count(MetricName.eligibilityErrors, { outcome }),
-  optimizerSolve: (ms: number, status: string) => record(MetricName.optimizerSolveTime, ms, 'ms', 'Slot optimizer solve time', { status }),
+  optimizerSolve: (ms: number, status: string, purpose: string) =>
+    record(MetricName.optimizerSolveTime, ms, 'ms', 'Slot optimizer solve time', { status, purpose }),
 };
 
 /** The metrics an event stands for (called once per event published). */

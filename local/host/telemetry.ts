@@ -67,7 +67,7 @@ export class TraceStore implements SpanProcessor {
     const traceId = span.spanContext().traceId;
     let stored = this.traces.get(traceId);
     if (!stored) {
-      stored = { spans: [], touched: 0 };
+      stored = { spans: [], touched: ++this.tick };
       this.traces.set(traceId, stored);
       while (this.traces.size > this.maxTraces) this.traces.delete(this.oldest()!);
     }

@@ -256,6 +256,10 @@ describe('one trace per journey', () => {
     expect(ttf?.type).toBe('histogram');
     expect(ttf?.points[0]?.count).toBeGreaterThanOrEqual(1);
     expect(body.metrics.find((m) => m.name === 'slotflow.slots.freed')!.points.map((p) => p.attributes.reason)).toContain('cancelled');
+    const solves = body.metrics.find((m) => m.name === 'slotflow.optimizer.solve_time');
+    expect(solves?.points.find((p) => p.attributes.purpose === 'waitlist-ranking')?.count).toBeGreaterThanOrEqual(1);
+    // Nothing failed in this journey: the failure counters exist only once something fails.
+    expect(total('slotflow.messages.dead_lettered') + total('slotflow.sms.failures')).toBe(0);
   });
 
   it('answers bad trace queries with problem+json', async () => {
