@@ -207,6 +207,7 @@ describe('one trace per journey', () => {
     expect(toBooking.slice(-3)).toEqual(['servicebus.process backfill', 'orchestration backfillOrchestrator', 'activity backfillBook']);
     expect(pathTo(booked.spans, /^servicebus\.process eligibility$/)).toBeDefined();
 
+    console.log(`journey trace ${cancelTraceId}: ${booked.summary.spanCount} spans over ${booked.summary.durationMs} ms`);
     const webhook = await hostGet<TraceView>(`/_host/traces/${webhookTraceId}`);
     expect(webhook.status).toBe(200);
     expect(webhook.body.summary.rootSpanName).toBe('POST /api/sms/inbound');
