@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { EVENT_SOURCE, eventDataSchemas, EventType } from '../../domain/events';
+
+/** A W3C traceparent (version 00). */
+const TRACEPARENT_SCHEMA = { type: 'string', pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' } as const;
 import { APPOINTMENT_EVENT_PREFIX, SCHEDULING_EVENTS_TOPIC, SUBSCRIPTION_EVENT_TYPES } from '../adapters/servicebus/topology';
 
 /**
@@ -28,6 +31,8 @@ export function asyncApiDocument(): Record<string, unknown> {
           messageId: { type: 'string', description: 'the event id (duplicate detection)' },
           sessionId: { type: 'string', description: 'the appointment id, else the subject (per-appointment order)' },
           type: { const: type, description: 'application property used by subscription filters' },
+          traceparent: { ...TRACEPARENT_SCHEMA, description: 'application property: the W3C trace context of the publishing span' },
+          'Diagnostic-Id': { ...TRACEPARENT_SCHEMA, description: 'application property: the same trace context, where Service Bus tooling looks for it' },
         },
       },
       payload: {
@@ -42,6 +47,10 @@ export function asyncApiDocument(): Record<string, unknown> {
           subject: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$' },
           time: { type: 'string', format: 'date-time' },
           datacontenttype: { const: 'application/json' },
+          traceparent: {
+            ...TRACEPARENT_SCHEMA,
+            description: 'CloudEvents distributed-tracing extension: the W3C trace context of the change (README, "Traces and metrics")',
+          },
           data: stripSchemaKeyword(z.toJSONSchema(eventDataSchemas[type] as z.ZodType, { io: 'input' })),
         },
       },

@@ -139,6 +139,9 @@ describe('AsyncAPI document', () => {
       expect({ type, valid: validate(JSON.parse(JSON.stringify(event))), errors: validate.errors ?? null }).toEqual({ type, valid: true, errors: null });
       // PHI smuggled into data breaks the schema, as it breaks the trigger's zod check.
       expect(validate({ ...event, data: { ...event.data, patientName: 'Jane Doe' } })).toBe(false);
+      // The distributed-tracing extension the publisher adds (W3C traceparent), and nothing else.
+      expect(validate({ ...event, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBe(true);
+      expect(validate({ ...event, traceparent: 'not-a-traceparent' })).toBe(false);
     }
   });
 
