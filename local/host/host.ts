@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -72,6 +73,14 @@ export interface LocalHostOptions {
    * (default true; env SLOTFLOW_TRACES=off turns it off). SLOTFLOW_TRACE_BUFFER: how many traces (200).
    */
   telemetry?: boolean;
+}
+
+/**
+ * The `traceparent` of an answer the host gives itself (health, no such route): every API response
+ * carries one, as the app's do; flags 00, not sampled, so health polling fills no trace buffer.
+ */
+function unsampledTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`;
 }
 
 /** The local host's load report (not an Azure route: it lives outside the /api prefix). */
@@ -341,6 +350,7 @@ export class LocalHost {
         return await this.serveTelemetry(path, new URL(req.url ?? '/', 'http://local').searchParams, res);
       }
       if (path === '/api/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.setHeader('traceparent', unsampledTraceparent());
         const health = this.health();
         const body = JSON.stringify(health);
         res.writeHead(health.status === 'ok' ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -354,6 +364,7 @@ export class LocalHost {
         res.once('finish', leave);
       }
       if (await this.dispatcher.handle(req, res, this.baseUrl)) return;
+      res.setHeader('traceparent', unsampledTraceparent());
       problem(res, 404, 'ROUTE.NOT_FOUND', 'Not Found', `No function serves ${req.method} ${path}`);
     } catch (err) {
       this.logger('error', `[host] request failed: ${(err as Error).message}`);

@@ -108,6 +108,9 @@ describe('traceparent on every API response', () => {
     const unauthenticated = await fetch(`${host.baseUrl}/api/appointments/nope`);
     expect(unauthenticated.status).toBe(401);
     expect(unauthenticated.headers.get('traceparent')).toMatch(TRACEPARENT);
+    // The host's own answers (health, no such route) carry one too (not sampled: nothing recorded).
+    for (const path of ['/api/health', '/api/no-such-route'])
+      expect((await fetch(`${host.baseUrl}${path}`)).headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     const caller = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const continued = await fetch(`${host.baseUrl}/api/appointments/nope`, { headers: { traceparent: caller } });
     const [, traceId] = TRACEPARENT.exec(continued.headers.get('traceparent') ?? '')!;
