@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { AuditAction, AuditEntry } from '../../domain';
 import { getServices, type Services } from '../app/services';
+import { inSpan } from '../app/telemetry';
 import { requirePrincipal, type Principal, type Role } from './auth';
 import { failureOf, HttpErrorCode, HttpProblem, type Failure } from './problem';
 
@@ -56,7 +57,11 @@ export function authenticatedHandler<R, F extends Failure = Failure>(
     try {
       const services = await getServices();
       const principal = requirePrincipal(request, allowed, services.settings.CLINIC_CLAIM_TYPE);
-      return edge.respond(await handler({ request, invocation, services, principal, correlationId }), correlationId);
+      // The use case in a span of its own under the request's (its Cosmos calls and events below it); a failure carries its code.
+      const result = await inSpan(`use-case ${invocation.functionName}`, { attributes: { 'faas.name': invocation.functionName } }, () =>
+        handler({ request, invocation, services, principal, correlationId }),
+      );
+      return edge.respond(result, correlationId);
     } catch (error) {
       const failure = edge.classify?.(error) ?? failureOf(error);
       if (failure) invocation.log(`${invocation.functionName} ${failure.code} correlation=${correlationId}`);
