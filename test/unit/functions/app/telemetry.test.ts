@@ -11,7 +11,9 @@ import {
   formatTraceparent,
   inSpan,
   parseTraceparent,
+  recordEventMetrics,
   safeAttributes,
+  telemetryMetrics,
   unwrapActivityInput,
   withTraceparent,
   wrapActivityInput,
@@ -282,5 +284,31 @@ describe('tracedOrchestrator', () => {
     const { context } = fakeContext({ slotId: 's1', traceparent: TP }, [true]);
     otelContext.with(otelContext.active(), () => drive(tracedOrchestrator('backfill', orchestrator as never), context, ['A', 'B']));
     expect(telemetry.traces.allSpans()).toHaveLength(0);
+  });
+});
+
+describe('metrics', () => {
+  it('counts what the published events stand for, and the failures by code', async () => {
+    const total = async (name: string) =>
+      ((await telemetry.metrics()).find((m) => m.name === name)?.points ?? []).reduce((n, p) => n + (p.value ?? p.count ?? 0), 0);
+    const before = {
+      freed: await total('slotflow.slots.freed'),
+      eligibility: await total('slotflow.eligibility.errors'),
+      dead: await total('slotflow.messages.dead_lettered'),
+      sms: await total('slotflow.sms.failures'),
+    };
+    recordEventMetrics({ type: 'health.scheduling.slot.released.v1', data: { reason: 'noshow' } });
+    recordEventMetrics({ type: 'health.scheduling.eligibility.failed.v1', data: { outcome: 'inactive' } });
+    recordEventMetrics({ type: 'health.scheduling.appointment.booked.v1', data: {} });
+    telemetryMetrics.deadLetter('backfill', 'EVENT.INVALID');
+    telemetryMetrics.smsFailure('21610');
+    telemetryMetrics.smsFailure('+15551234567'); // not a code: recorded without the attribute
+    expect(await total('slotflow.slots.freed')).toBe(before.freed + 1);
+    expect(await total('slotflow.eligibility.errors')).toBe(before.eligibility + 1);
+    expect(await total('slotflow.messages.dead_lettered')).toBe(before.dead + 1);
+    expect(await total('slotflow.sms.failures')).toBe(before.sms + 2);
+    const sms = (await telemetry.metrics()).find((m) => m.name === 'slotflow.sms.failures')!;
+    expect(JSON.stringify(sms.points)).not.toContain('1555');
+    expect(sms.points.map((p) => p.attributes.code)).toContain('21610');
   });
 });
