@@ -131,6 +131,7 @@ function printBanner(host: LocalHost, mllp: MllpBridge | undefined): void {
     `  Service Bus    ${host.broker ? host.broker.connectionString.replace(/SharedAccessKey=[^;]*/, 'SharedAccessKey=***') : '(none)'}`,
     `  functions      ${host.registry.all().length} (${routes.length} HTTP routes)`,
     `  MLLP bridge    ${mllp ? `127.0.0.1:${mllp.port} (SIU over MLLP -> /api/ehr/hl7v2)` : '(off)'}`,
+    `  traces         ${host.telemetry ? `${host.baseUrl}/_host/traces?limit=20 (last ${host.telemetry.traces.maxTraces} in memory), ${host.baseUrl}/_host/metrics` : '(off: SLOTFLOW_TRACES=off)'}`,
     '',
     'Try:',
     `  curl ${host.baseUrl}/api/health`,
