@@ -12,6 +12,7 @@ import { FOLLOW_UP_LINK_TTL_MINUTES, FOLLOW_UP_SEARCH_DAYS, isFollowUpDue, planN
 import { getServices } from '../functions/app/services';
 import { bookingLinkIssuerOf } from '../functions/patient/links';
 import { FollowUpActivities, NO_SHOW_FOLLOW_UP_ORCHESTRATOR, type NoShowFollowUpInput } from './names';
+import { tracedOrchestrator } from './tracing';
 import { MAX_TIMER_STEP_DAYS } from './timers';
 
 export { FollowUpActivities, NO_SHOW_FOLLOW_UP_ORCHESTRATOR, noShowFollowUpInstanceId, type NoShowFollowUpInput } from './names';
@@ -108,6 +109,6 @@ export async function sendFollowUp(input: { appointmentId: string }): Promise<Fo
   return { outcome: sent.outcome };
 }
 
-df.app.orchestration(NO_SHOW_FOLLOW_UP_ORCHESTRATOR, noShowFollowUpOrchestrator);
+df.app.orchestration(NO_SHOW_FOLLOW_UP_ORCHESTRATOR, tracedOrchestrator(NO_SHOW_FOLLOW_UP_ORCHESTRATOR, noShowFollowUpOrchestrator));
 df.app.activity(FollowUpActivities.plan, { handler: (input: NoShowFollowUpInput) => planFollowUp(input) });
 df.app.activity(FollowUpActivities.send, { handler: (input: { appointmentId: string }) => sendFollowUp(input) });

@@ -3,6 +3,8 @@
  * (local/host/telemetry.ts): W3C traceparent parsing, id-only attributes, the trace context through
  * HTTP headers, Service Bus messages and activity inputs, and the orchestrator wrapper.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { LocalTelemetry } from '../../../../local/host/telemetry';
@@ -278,6 +280,15 @@ describe('tracedOrchestrator', () => {
     expect(episode.traceId).toBe(parseTraceparent(TP)!.traceId);
     const spans = telemetry.traces.get(episode.traceId)!.spans;
     expect(spans.map((s) => [s.name, s.parentSpanId, s.spanId === episode.spanId])).toEqual([['orchestration backfill', 'b7ad6b7169203331', true]]);
+  });
+
+  it('wraps every orchestration the app registers', () => {
+    const dir = join(__dirname, '..', '..', '..', '..', 'orchestrations');
+    const registrations = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/df\.app\.orchestration\(\s*(\w+),\s*([^\n]*)/g)].map((m) => `${f}: ${m[2]!.trim()}`));
+    expect(registrations.length).toBeGreaterThanOrEqual(4);
+    expect(registrations.filter((r) => !/: tracedOrchestrator/.test(r))).toEqual([]);
   });
 
   it('opens no span while replaying', () => {
