@@ -4,6 +4,8 @@
  * one as a waterfall of its spans, under the console's CSP (bars placed through CSSOM, no inline styles).
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { DateTime } from 'luxon';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -81,6 +83,12 @@ browserTest('an appointment panel lists its traces and opens one as a waterfall'
     .evaluate((b) => (b as unknown as { style: { width: string } }).style.width);
   expect(bar).toMatch(/%$/);
   expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+  // docs/console-journey.png when asked for (UPDATE_SCREENSHOT=1) or missing, else a temp file.
+  const docs = join(__dirname, '..', '..', 'docs', 'console-journey.png');
+  await page.setViewportSize({ width: 1280, height: 2400 });
+  await page
+    .locator('#slot-panel')
+    .screenshot({ path: process.env.UPDATE_SCREENSHOT === '1' || !existsSync(docs) ? docs : join(tmpdir(), 'slotflow-console-journey.png') });
   const result = await new AxeBuilder({ page }).include('.journey').withTags(['wcag2a', 'wcag2aa']).analyze();
   expect(result.violations.map((v) => v.id)).toEqual([]);
 });

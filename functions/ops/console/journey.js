@@ -22,7 +22,7 @@ function rows(spans, total, depth) {
     const left = total > 0 ? (s.offsetMs / total) * 100 : 0;
     const width = total > 0 ? Math.max(0.4, (s.durationMs / total) * 100) : 100;
     // Placed through CSSOM, not style attributes: the console's CSP (style-src 'self') blocks those.
-    const name = el('span', { class: 'span-name' }, s.name);
+    const name = el('span', { class: 'span-name', title: s.name }, s.name);
     name.style.paddingLeft = `${depth * 0.9}rem`;
     const bar = el('span', { class: 'span-bar' });
     bar.style.left = `${left.toFixed(2)}%`;
