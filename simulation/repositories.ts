@@ -1,0 +1,245 @@
+/**
+ * Indexed in-memory adapters for the simulator: the same contracts and the same conflict rules as
+ * domain/memory.ts (slot taken, provider and patient overlap, versions), with indexes by patient,
+ * slot and clinic-day so that a month of a 20-provider clinic does not scan every appointment on
+ * every read. test/unit/simulation/repositories.test.ts holds them to the domain's adapters.
+ */
+import { DomainError, ErrorCode } from '../domain/errors';
+import type { SchedulingEvent } from '../domain/events';
+import type { Appointment, WaitlistEntry } from '../domain/model';
+import type { AppointmentQuery, AppointmentRepository, BusyAppointment, BusyQuery, Page, WaitlistRepository } from '../domain/ports';
+import { OCCUPYING_STATUSES } from '../domain/slots';
+import { InMemorySmsMessages, type SmsMessageRecord } from '../domain/sms';
+
+const DAY_MS = 86_400_000;
+const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
+
+/** A copy callers may change freely (what structuredClone gives, for the shapes appointments have). */
+function copyAppointment(a: Appointment): Appointment {
+  const c: Appointment = { ...a, externalIds: a.externalIds.map((x) => ({ ...x })) };
+  if (a.cancellation) c.cancellation = { ...a.cancellation };
+  if (a.eligibility) c.eligibility = { ...a.eligibility };
+  return c;
+}
+
+function copyEntry(e: WaitlistEntry): WaitlistEntry {
+  const c: WaitlistEntry = { ...e, providerIds: [...e.providerIds] };
+  if (e.moveUp) c.moveUp = { ...e.moveUp };
+  return c;
+}
+
+function paginate<T>(items: T[], limit = 100, token?: string): Page<T> {
+  const offset = token ? Number.parseInt(token, 10) || 0 : 0;
+  const page = items.slice(offset, offset + limit);
+  return offset + limit < items.length ? { items: page, continuationToken: String(offset + limit) } : { items: page };
+}
+
+interface Stored {
+  a: Appointment;
+  startMs: number;
+  endMs: number;
+}
+
+function addTo<K>(index: Map<K, Set<string>>, key: K, id: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(id);
+}
+
+export class IndexedAppointments implements AppointmentRepository {
+  private readonly byId = new Map<string, Stored>();
+  private readonly byPatient = new Map<string, Set<string>>();
+  private readonly bySlot = new Map<string, Set<string>>();
+  /** `${clinicId}|${utcDay}` of the start. */
+  private readonly byClinicDay = new Map<string, Set<string>>();
+  /** `${providerId}|${utcDay}` of the start. */
+  private readonly byProviderDay = new Map<string, Set<string>>();
+
+  /** Every appointment, as stored (read-only view for the simulator's metrics). */
+  *all(): IterableIterator<Appointment> {
+    for (const s of this.byId.values()) yield s.a;
+  }
+
+  async get(id: string) {
+    const s = this.byId.get(id);
+    return s ? copyAppointment(s.a) : undefined;
+  }
+
+  private index(s: Stored): void {
+    const id = s.a.appointmentId;
+    addTo(this.byPatient, s.a.patientId, id);
+    addTo(this.bySlot, s.a.slotId, id);
+    addTo(this.byClinicDay, `${s.a.clinicId}|${dayOf(s.startMs)}`, id);
+    addTo(this.byProviderDay, `${s.a.providerId}|${dayOf(s.startMs)}`, id);
+  }
+
+  private unindex(s: Stored): void {
+    const id = s.a.appointmentId;
+    this.byPatient.get(s.a.patientId)?.delete(id);
+    this.bySlot.get(s.a.slotId)?.delete(id);
+    this.byClinicDay.get(`${s.a.clinicId}|${dayOf(s.startMs)}`)?.delete(id);
+    this.byProviderDay.get(`${s.a.providerId}|${dayOf(s.startMs)}`)?.delete(id);
+  }
+
+  private assertNoClash(a: Appointment, ignoreId?: string): void {
+    if (!OCCUPYING_STATUSES.has(a.status)) return;
+    const start = Date.parse(a.start);
+    const end = Date.parse(a.end);
+    const occupying = (id: string) => {
+      if (id === ignoreId) return undefined;
+      const other = this.byId.get(id);
+      return other && OCCUPYING_STATUSES.has(other.a.status) ? other : undefined;
+    };
+    for (const id of this.bySlot.get(a.slotId) ?? []) {
+      if (occupying(id)) throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
+    }
+    // Visits are shorter than a day: an overlapping one starts the day before, the same day or the day after.
+    for (let d = dayOf(start) - 1; d <= dayOf(end); d++) {
+      for (const id of this.byProviderDay.get(`${a.providerId}|${d}`) ?? []) {
+        const other = occupying(id);
+        if (other && other.startMs < end && start < other.endMs) throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
+      }
+    }
+    for (const id of this.byPatient.get(a.patientId) ?? []) {
+      const other = occupying(id);
+      if (other && other.startMs < end && start < other.endMs) {
+        throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', { appointmentId: other.a.appointmentId });
+      }
+    }
+  }
+
+  async create(a: Appointment, _events: SchedulingEvent[]) {
+    if (this.byId.has(a.appointmentId)) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists');
+    this.assertNoClash(a);
+    const s = { a: copyAppointment(a), startMs: Date.parse(a.start), endMs: Date.parse(a.end) };
+    this.byId.set(a.appointmentId, s);
+    this.index(s);
+    return copyAppointment(a);
+  }
+
+  async update(a: Appointment, expectedVersion: number, _events: SchedulingEvent[]) {
+    const current = this.byId.get(a.appointmentId);
+    if (!current) throw new DomainError(ErrorCode.APPOINTMENT_NOT_FOUND, 'Unknown appointment', { appointmentId: a.appointmentId });
+    if (current.a.version !== expectedVersion) {
+      throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The appointment changed meanwhile', { appointmentId: a.appointmentId });
+    }
+    this.assertNoClash(a, a.appointmentId);
+    this.unindex(current);
+    const s = { a: copyAppointment(a), startMs: Date.parse(a.start), endMs: Date.parse(a.end) };
+    this.byId.set(a.appointmentId, s);
+    this.index(s);
+    return copyAppointment(a);
+  }
+
+  private inWindow(q: BusyQuery): Stored[] {
+    const from = Date.parse(q.from);
+    const to = Date.parse(q.to);
+    const out: Stored[] = [];
+    for (let d = dayOf(from); d <= dayOf(to); d++) {
+      const ids = q.providerId ? this.byProviderDay.get(`${q.providerId}|${d}`) : this.byClinicDay.get(`${q.clinicId}|${d}`);
+      for (const id of ids ?? []) {
+        const s = this.byId.get(id)!;
+        if (s.a.clinicId === q.clinicId && s.startMs >= from && s.startMs < to) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  async list(q: AppointmentQuery) {
+    const items = this.inWindow(q)
+      .filter((s) => (!q.patientId || s.a.patientId === q.patientId) && (!q.status || s.a.status === q.status))
+      .sort((x, y) => x.startMs - y.startMs || x.a.appointmentId.localeCompare(y.a.appointmentId))
+      .map((s) => copyAppointment(s.a));
+    return paginate(items, q.limit, q.continuationToken);
+  }
+
+  async listBusy(q: BusyQuery): Promise<BusyAppointment[]> {
+    return this.inWindow(q)
+      .filter((s) => OCCUPYING_STATUSES.has(s.a.status))
+      .map((s) => ({ providerId: s.a.providerId, start: s.a.start, end: s.a.end, status: s.a.status }));
+  }
+
+  async listByPatient(patientId: string, from: string, to: string) {
+    const f = Date.parse(from);
+    const t = Date.parse(to);
+    const out: Appointment[] = [];
+    for (const id of this.byPatient.get(patientId) ?? []) {
+      const s = this.byId.get(id)!;
+      if (s.startMs >= f && s.startMs < t) out.push(copyAppointment(s.a));
+    }
+    return out;
+  }
+
+  async findByExternalId(system: string, value: string) {
+    for (const s of this.byId.values()) if (s.a.externalIds.some((x) => x.system === system && x.value === value)) return copyAppointment(s.a);
+    return undefined;
+  }
+}
+
+export class IndexedWaitlist implements WaitlistRepository {
+  private readonly byId = new Map<string, WaitlistEntry>();
+  /** Active entries by `${clinicId}|${appointmentType}`. */
+  private readonly active = new Map<string, Set<string>>();
+
+  /** Every entry, as stored (read-only view for the simulator's metrics). */
+  *all(): IterableIterator<WaitlistEntry> {
+    yield* this.byId.values();
+  }
+
+  private reindex(before: WaitlistEntry | undefined, after: WaitlistEntry): void {
+    if (before) this.active.get(`${before.clinicId}|${before.appointmentType}`)?.delete(before.waitlistEntryId);
+    if (after.status === 'active') addTo(this.active, `${after.clinicId}|${after.appointmentType}`, after.waitlistEntryId);
+  }
+
+  async add(e: WaitlistEntry) {
+    const before = this.byId.get(e.waitlistEntryId);
+    this.byId.set(e.waitlistEntryId, copyEntry(e));
+    this.reindex(before, e);
+  }
+  async get(id: string) {
+    const e = this.byId.get(id);
+    return e ? copyEntry(e) : undefined;
+  }
+  async update(e: WaitlistEntry, expectedVersion: number) {
+    const current = this.byId.get(e.waitlistEntryId);
+    if (!current) throw new DomainError(ErrorCode.WAITLIST_ENTRY_NOT_FOUND, 'Unknown waitlist entry');
+    if (current.version !== expectedVersion) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The waitlist entry changed meanwhile');
+    this.byId.set(e.waitlistEntryId, copyEntry(e));
+    this.reindex(current, e);
+    return copyEntry(e);
+  }
+  async listActive(clinicId: string, appointmentType?: string) {
+    const keys = appointmentType ? [`${clinicId}|${appointmentType}`] : [...this.active.keys()].filter((k) => k.startsWith(`${clinicId}|`));
+    const out: WaitlistEntry[] = [];
+    for (const key of keys) for (const id of this.active.get(key) ?? []) out.push(copyEntry(this.byId.get(id)!));
+    // Insertion order of the Set is the domain adapter's order (the order entries were added).
+    return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId)));
+  }
+  async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {
+    const items = [...this.byId.values()]
+      .filter((e) => e.clinicId === clinicId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map(copyEntry);
+    return paginate(items, page.limit, page.continuationToken);
+  }
+}
+
+/** Message records with a per-patient index (the rate limit reads a patient's last day on every send). */
+export class IndexedSmsMessages extends InMemorySmsMessages {
+  private readonly byPatient = new Map<string, SmsMessageRecord[]>();
+  override async create(record: SmsMessageRecord): Promise<void> {
+    if (this.byId.has(record.messageId)) return;
+    await super.create(record);
+    let list = this.byPatient.get(record.patientId);
+    if (!list) this.byPatient.set(record.patientId, (list = []));
+    list.push(record);
+  }
+  override async listForPatient(patientId: string, since: string): Promise<SmsMessageRecord[]> {
+    const t = Date.parse(since);
+    return (this.byPatient.get(patientId) ?? [])
+      .map((r) => this.byId.get(r.messageId)!)
+      .filter((r) => Date.parse(r.sentAt) >= t)
+      .sort((a, b) => a.sentAt.localeCompare(b.sentAt))
+      .map((r) => ({ ...r }));
+  }
+}
