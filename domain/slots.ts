@@ -197,15 +197,40 @@ export function appointmentTypesKey(types: ReadonlyMap<string, AppointmentType>)
 /** Statuses in which an appointment holds its time (so its slot is not free). */
 export const OCCUPYING_STATUSES: ReadonlySet<AppointmentStatus> = new Set(['proposed', 'pending', 'booked', 'arrived', 'checked-in', 'fulfilled']);
 
-/** Slots not overlapped by any occupying appointment of the same provider. */
+/**
+ * Slots not overlapped by any occupying appointment of the same provider. Busy intervals are grouped
+ * by provider and sorted by start, so each slot looks only at its provider's intervals that start
+ * before it ends (a clinic-wide search of weeks would otherwise compare every slot with every booking).
+ */
 export function freeSlots(slots: readonly Slot[], appointments: readonly Pick<Appointment, 'providerId' | 'start' | 'end' | 'status'>[]): Slot[] {
-  const busy = appointments
-    .filter((a) => OCCUPYING_STATUSES.has(a.status))
-    .map((a) => ({ providerId: a.providerId, start: Date.parse(a.start), end: Date.parse(a.end) }));
+  const busyByProvider = new Map<string, { start: number; end: number }[]>();
+  for (const a of appointments) {
+    if (!OCCUPYING_STATUSES.has(a.status)) continue;
+    let list = busyByProvider.get(a.providerId);
+    if (!list) busyByProvider.set(a.providerId, (list = []));
+    list.push({ start: Date.parse(a.start), end: Date.parse(a.end) });
+  }
+  // Per provider: sorted by start, with the running maximum of ends (so a long booking earlier still counts).
+  const index = new Map<string, { starts: number[]; maxEnd: number[] }>();
+  for (const [providerId, list] of busyByProvider) {
+    list.sort((x, y) => x.start - y.start);
+    let max = Number.NEGATIVE_INFINITY;
+    index.set(providerId, { starts: list.map((b) => b.start), maxEnd: list.map((b) => (max = Math.max(max, b.end))) });
+  }
   return slots.filter((s) => {
+    const busy = index.get(s.providerId);
+    if (!busy) return true;
     const start = Date.parse(s.start);
     const end = Date.parse(s.end);
-    return !busy.some((b) => b.providerId === s.providerId && b.start < end && start < b.end);
+    // The last interval starting before the slot ends: the slot is taken iff some interval up to it ends after the slot starts.
+    let lo = 0;
+    let hi = busy.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (busy.starts[mid]! < end) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 || busy.maxEnd[lo - 1]! <= start;
   });
 }
 

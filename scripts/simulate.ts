@@ -60,7 +60,8 @@ const num = (v: number | null) => (v === null ? '-' : String(v));
 export function formatTable(report: SimulationReport): string {
   const rows: [string, (p: PolicyMetrics) => string][] = [
     ['freed slots', (p) => String(p.freedSlots)],
-    ['refilled before start', (p) => `${p.refilledBeforeStart} (${pct(p.refillRate)})`],
+    ['refilled before start by the policy', (p) => `${p.refilledBeforeStart} (${pct(p.refillRate)})`],
+    ['... by anyone (incl. new bookings)', (p) => `${p.refilledAnyBeforeStart} (${pct(p.refillRateAny)})`],
     ['time to fill, median / p90 (h)', (p) => `${num(p.timeToFillHours.median)} / ${num(p.timeToFillHours.p90)}`],
     ['move-ups; median days sooner', (p) => `${p.moveUps}; ${num(p.daysSoonerMedian)}`],
     ['offers (texts or calls); accepted', (p) => `${p.offers}; ${pct(p.offerAcceptanceRate)}`],

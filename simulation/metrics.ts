@@ -22,6 +22,8 @@ interface Release {
 interface Claim {
   slotId: string;
   atMs: number;
+  /** The policy refilled it (backfill workflow, staff callback, a move-up), or someone booked it at the desk. */
+  byPolicy: boolean;
 }
 
 /** What happened, in order, as the simulator saw it. */
@@ -52,10 +54,11 @@ export class EventLog {
         });
         break;
       case EventType.appointmentBooked:
-        this.claim(String(d.slotId), atMs);
+        this.claim(String(d.slotId), atMs, d.channel === 'backfill' || d.channel === 'console');
         break;
       case EventType.appointmentRescheduled:
-        this.claim(String(d.slotId), atMs);
+        // Only move-ups (backfill or staff callback) reschedule in the simulation.
+        this.claim(String(d.slotId), atMs, true);
         this.moveUps.push({ patientId: String(d.patientId), atMs, daysSooner: (Date.parse(String(d.previousStart)) - Date.parse(String(d.start))) / DAY_MS });
         break;
       case EventType.offerSent:
@@ -72,10 +75,10 @@ export class EventLog {
     }
   }
 
-  private claim(slotId: string, atMs: number): void {
+  private claim(slotId: string, atMs: number, byPolicy: boolean): void {
     let list = this.claims.get(slotId);
     if (!list) this.claims.set(slotId, (list = []));
-    list.push({ slotId, atMs });
+    list.push({ slotId, atMs, byPolicy });
   }
 
   sms(m: OutboundSms, atMs: number): void {
@@ -116,8 +119,12 @@ export interface PolicyMetrics {
   label: string;
   freedSlots: number;
   freedByReason: Record<string, number>;
+  /** Freed slots the policy refilled before they started (the comparison's figure). */
   refilledBeforeStart: number;
   refillRate: number | null;
+  /** Freed slots taken before they started by anyone: the policy, or new patients booking at the desk. */
+  refilledAnyBeforeStart: number;
+  refillRateAny: number | null;
   timeToFillHours: { median: number | null; p90: number | null };
   moveUps: number;
   daysSoonerMedian: number | null;
@@ -160,13 +167,15 @@ export function computeMetrics(input: MetricsInput): PolicyMetrics {
   const freed = log.releases.filter((r) => r.reason !== 'noshow' && r.startMs >= startMs && r.startMs < endMs && r.atMs < r.startMs);
   const freedByReason: Record<string, number> = {};
   const fills: number[] = [];
+  let refilledAny = 0;
   const weekly = Array.from({ length: weeks }, (_, week) => ({ week: week + 1, freed: 0, refilled: 0 }));
   for (const r of freed) {
     freedByReason[r.reason] = (freedByReason[r.reason] ?? 0) + 1;
     const claim = (log.claims.get(r.slotId) ?? []).find((c) => c.atMs >= r.atMs && c.atMs < r.startMs);
     const w = weekly[weekOf(r.startMs)];
     if (w) w.freed++;
-    if (claim) {
+    if (claim) refilledAny++;
+    if (claim?.byPolicy) {
       fills.push((claim.atMs - r.atMs) / HOUR_MS);
       if (w) w.refilled++;
     }
@@ -210,6 +219,8 @@ export function computeMetrics(input: MetricsInput): PolicyMetrics {
     freedByReason,
     refilledBeforeStart: refilled,
     refillRate: share(refilled, freed.length),
+    refilledAnyBeforeStart: refilledAny,
+    refillRateAny: share(refilledAny, freed.length),
     timeToFillHours: { median: round(quantile(fills, 0.5)), p90: round(quantile(fills, 0.9)) },
     moveUps: moveUps.length,
     daysSoonerMedian: round(

@@ -120,6 +120,8 @@ export interface RuntimeOptions {
 }
 
 export interface RuntimeStats {
+  /** Wall-clock milliseconds spent per kind of work (episodes per orchestrator, activities, deliveries per subscription, simulator jobs). */
+  timings: Record<string, number>;
   episodes: number;
   activities: number;
   deliveries: number;
@@ -137,7 +139,7 @@ const MAX_DELIVERIES = 10;
 
 export class SimulationRuntime {
   readonly clock: VirtualClock;
-  readonly stats: RuntimeStats = { episodes: 0, activities: 0, deliveries: 0, deadLettered: 0, failedInstances: 0 };
+  readonly stats: RuntimeStats = { timings: {}, episodes: 0, activities: 0, deliveries: 0, deadLettered: 0, failedInstances: 0 };
   /** Called when an instance completes or fails. */
   onInstanceDone?: (done: CompletedInstance) => void;
   /** Called for every published event, before it is delivered (metrics, staff processes). */
@@ -190,15 +192,25 @@ export class SimulationRuntime {
         this.onPublished?.(copy);
         for (const trigger of this.triggers) {
           if (!trigger.matches(copy.type)) continue;
-          this.at(this.clock.ms + this.busDelayMs, () => this.deliver(trigger, copy, 1));
+          this.at(this.clock.ms + this.busDelayMs, () => this.deliver(trigger, copy, 1), `trigger:${trigger.subscription}`);
         }
       }
     },
   };
 
-  /** Runs `run` at virtual time `atMs` (never earlier than now). */
-  at(atMs: number, run: () => Promise<void> | void): void {
-    this.queue.push({ at: Math.max(atMs, this.clock.ms), seq: this.seq++, run });
+  /** Runs `run` at virtual time `atMs` (never earlier than now); `label` names the work in `stats.timings`. */
+  at(atMs: number, run: () => Promise<void> | void, label?: string): void {
+    const timed = label ? () => this.timed(label, run) : run;
+    this.queue.push({ at: Math.max(atMs, this.clock.ms), seq: this.seq++, run: timed });
+  }
+
+  private async timed(label: string, run: () => Promise<void> | void): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await run();
+    } finally {
+      this.stats.timings[label] = (this.stats.timings[label] ?? 0) + performance.now() - t0;
+    }
   }
 
   /** Runs jobs in time order until the queue is empty or the next job is after `untilMs`; the clock ends at `untilMs`. */
@@ -298,7 +310,7 @@ export class SimulationRuntime {
       instance.episodeQueued = false;
       if (instance.generation !== generation && instance.inbox.length === 0) return;
       return this.runEpisodeOf(instance);
-    });
+    }, `episode:${instance.name}`);
   }
 
   private deliverTo(instance: Instance, generation: number, event: HistoryEvent): void {
@@ -356,7 +368,7 @@ export class SimulationRuntime {
     for (const work of result.newWork) {
       if (work.kind === 'activity') {
         instance.history.push(this.event(EventType.TaskScheduled, { Name: work.name, Input: toJsonText(work.input) }, work.id));
-        this.at(this.clock.ms, () => this.runActivity(instance, generation, work.id, work.name, work.input));
+        this.at(this.clock.ms, () => this.runActivity(instance, generation, work.id, work.name, work.input), `activity:${work.name}`);
       } else if (work.kind === 'timer') {
         instance.history.push(this.event(EventType.TimerCreated, { FireAt: work.fireAt }, work.id));
         const fireAt = work.fireAt;

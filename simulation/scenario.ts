@@ -55,6 +55,8 @@ const demandSchema = z
       .default({ min: 1, max: 3 }),
     /** Share of booked patients who ask to be moved earlier (move-up waitlist). */
     moveUpShare: probability.default(0.5),
+    /** Share of waitlist entries limited to one provider (their own, for a move-up); the rest take any provider. */
+    sameProviderShare: probability.default(0.8),
     /** Share of requests that are urgent (urgent patients always ask to move earlier). */
     urgentShare: probability.default(0.05),
     /** Patients without an appointment who join the waitlist, per clinic per working day (Poisson). */

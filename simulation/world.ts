@@ -122,6 +122,8 @@ export class SimulatedWorld {
   private phoneCounter = 0;
   private smsCounter = 0;
   private readonly staff = new Map<string, StaffDesk>();
+  /** Per clinic and type: no free slot in [fromMs, untilMs) as of the last search (see earliestFree). */
+  private readonly fullUntil = new Map<string, { fromMs: number; untilMs: number }>();
   private readonly bindingData = durableClientBindingData('http://slotflow-simulator.invalid/');
 
   constructor(
@@ -154,7 +156,9 @@ export class SimulatedWorld {
     setServices(this.services);
     try {
       await this.configure();
+      const t0 = performance.now();
       await this.prefill();
+      this.runtime.stats.timings['sim:prefill'] = performance.now() - t0;
       this.scheduleDemand();
       this.scheduleNoShowSweeps();
       this.scheduleAbsences();
@@ -298,11 +302,20 @@ export class SimulatedWorld {
         }
         patient.bookings = 1;
         if (cancelAt !== undefined) this.scheduleCancellation(patient, appointment.appointmentId, cancelAt);
-        if (urgent || this.random.chance(c.demand.moveUpShare, 'move-up', patientId)) {
-          await addMoveUpEntry(this.services, { appointmentId: appointment.appointmentId, urgency: urgent ? 'urgent' : 'routine' });
-        }
+        await this.maybeMoveUp(c, patientId, appointment, urgent);
       }
     }
+  }
+
+  /** Urgent patients, and a share of the others, ask to be moved earlier (a share of them with their own provider only). */
+  private async maybeMoveUp(c: ScenarioClinic, patientId: string, appointment: Appointment, urgent: boolean): Promise<void> {
+    if (!urgent && !this.random.chance(c.demand.moveUpShare, 'move-up', patientId)) return;
+    const ownProvider = this.random.chance(c.demand.sameProviderShare, 'own-provider', patientId);
+    await addMoveUpEntry(this.services, {
+      appointmentId: appointment.appointmentId,
+      urgency: urgent ? 'urgent' : 'routine',
+      ...(ownProvider ? { providerIds: [appointment.providerId] } : {}),
+    });
   }
 
   /** When (if at all) a booking made at bookedMs for a visit at startMs is cancelled: lead time drives the probability. */
@@ -327,7 +340,7 @@ export class SimulatedWorld {
       const actor: Actor =
         Date.parse(a.start) - this.clock.ms > windowMs ? { kind: 'patient', principalId: patient.patientId } : { kind: 'staff', principalId: 'sim-desk' };
       await cancelAppointment(this.services, { appointmentId, actor, reasonCode: 'patient-request' });
-    });
+    }, 'sim:cancellation');
   }
 
   /** New requests and waitlist arrivals per clinic-local working day (Poisson counts, uniform times 08:00-18:00). */
@@ -344,13 +357,13 @@ export class SimulatedWorld {
         for (let k = 0; k < requests; k++) {
           const patientId = `p${ci}-d${d}-r${k}`;
           const at = day.plus({ minutes: 8 * 60 + Math.floor(this.random.uniform('request-at', patientId) * 600) }).toMillis();
-          this.runtime.at(at, () => this.request(c, patientId));
+          this.runtime.at(at, () => this.request(c, patientId), 'sim:request');
         }
         const arrivals = this.random.poisson(c.demand.waitlistArrivalsPerDay, 'arrivals', c.clinicId, d);
         for (let k = 0; k < arrivals; k++) {
           const patientId = `p${ci}-d${d}-w${k}`;
           const at = day.plus({ minutes: 8 * 60 + Math.floor(this.random.uniform('arrival-at', patientId) * 600) }).toMillis();
-          this.runtime.at(at, () => this.joinWaitlist(c, patientId));
+          this.runtime.at(at, () => this.joinWaitlist(c, patientId), 'sim:waitlist-arrival');
         }
       }
     }
@@ -387,24 +400,34 @@ export class SimulatedWorld {
     patient.bookings++;
     const cancelAt = this.cancellationTime(patientId, patient.bookings, this.clock.ms, Date.parse(appointment.start));
     if (cancelAt !== undefined) this.scheduleCancellation(patient, appointment.appointmentId, cancelAt);
-    if (urgent || this.random.chance(c.demand.moveUpShare, 'move-up', patientId)) {
-      await addMoveUpEntry(this.services, { appointmentId: appointment.appointmentId, urgency: urgent ? 'urgent' : 'routine' });
-    }
+    await this.maybeMoveUp(c, patientId, appointment, urgent);
   }
 
   private async earliestFree(c: ScenarioClinic, type: string, fromMs: number): Promise<FreeSlot | undefined> {
     const horizonMs = this.clock.ms + this.scenario.horizonDays * DAY_MS;
-    for (let from = fromMs; from < horizonMs; from += 14 * DAY_MS) {
-      const to = Math.min(horizonMs, from + 14 * DAY_MS);
+    // Where an earlier search found the book full (exact: only a release frees time, and each release clears the hint).
+    const key = `${c.clinicId}|${type}`;
+    const hint = this.fullUntil.get(key);
+    const skipTo = hint && hint.fromMs <= fromMs && hint.untilMs > fromMs ? hint.untilMs : undefined;
+    const searchFrom = hint && skipTo !== undefined ? hint.fromMs : fromMs;
+    // Week-long windows from a UTC midnight: the same windows all day, so slot generation is remembered (SlotGenerationMemo).
+    for (let from = Math.floor((skipTo ?? fromMs) / DAY_MS) * DAY_MS; from < horizonMs; from += 7 * DAY_MS) {
       const slots = await searchFreeSlots(this.services, {
         clinicId: c.clinicId,
         appointmentType: type,
         from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
+        to: new Date(from + 7 * DAY_MS).toISOString(),
         bookableBy: { now: this.clock.now(), channel: 'api' },
       });
-      if (slots.length) return slots.sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId))[0];
+      const first = slots
+        .filter((slot) => Date.parse(slot.start) >= fromMs && Date.parse(slot.start) < horizonMs)
+        .sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId))[0];
+      if (first) {
+        if (from > searchFrom) this.fullUntil.set(key, { fromMs: searchFrom, untilMs: from });
+        return first;
+      }
     }
+    this.fullUntil.set(key, { fromMs: searchFrom, untilMs: horizonMs });
     return undefined;
   }
 
@@ -426,12 +449,14 @@ export class SimulatedWorld {
 
   private async addPlainEntry(c: ScenarioClinic, patientId: string, type: string, urgent: boolean): Promise<void> {
     const at = new Date(this.clock.ms).toISOString();
+    const providers = c.providers.filter((g) => g.appointmentTypes.includes(type)).flatMap(providerIdsOf);
+    const ownProvider = providers.length > 0 && this.random.chance(c.demand.sameProviderShare, 'own-provider', patientId);
     await this.services.waitlist.add({
       waitlistEntryId: `wl-${patientId}`,
       clinicId: c.clinicId,
       patientId,
       appointmentType: type,
-      providerIds: [],
+      providerIds: ownProvider ? [providers[this.random.integer(0, providers.length - 1, 'provider', patientId)]!] : [],
       urgency: urgent ? 'urgent' : 'routine',
       timeOfDay: 'any',
       status: 'active',
@@ -462,7 +487,7 @@ export class SimulatedWorld {
             await markNoShow(this.services, { appointmentId: a.appointmentId, actor: { kind: 'staff', principalId: 'sim-desk' } });
           }
         }
-      });
+      }, 'sim:noshow-sweep');
     }
   }
 
@@ -485,6 +510,14 @@ export class SimulatedWorld {
 
   private onEvent(event: SchedulingEvent): void {
     this.log.event(event, this.clock.ms);
+    if (event.type === 'health.scheduling.slot.released.v1') {
+      const data = event.data as { clinicId: string; appointmentType: string; start: string };
+      for (const [key, hint] of this.fullUntil) {
+        if (!key.startsWith(`${data.clinicId}|`)) continue;
+        const start = Date.parse(data.start);
+        if (start >= hint.fromMs && start < hint.untilMs) this.fullUntil.delete(key);
+      }
+    }
     if (this.policy.kind === 'manual' && event.type === 'health.scheduling.slot.released.v1') {
       const data = event.data as { slotId: string; clinicId: string; appointmentType: string; start: string };
       this.deskOf(data.clinicId).released(data.slotId, data.appointmentType);
@@ -506,7 +539,7 @@ export class SimulatedWorld {
       const weeksSooner = offer.moveUp ? Math.max(0, (Date.parse(offer.moveUp.start) - Date.parse(await this.slotStart(offer.slotId))) / (7 * DAY_MS)) : 0;
       const reply = this.decide(patient, k, weeksSooner);
       if (!reply) return;
-      this.runtime.at(sentMs + reply.delayMs, () => this.reply(patient, reply.body));
+      this.runtime.at(sentMs + reply.delayMs, () => this.reply(patient, reply.body), 'sim:sms-reply');
     });
   }
 
