@@ -5,6 +5,7 @@
 import type { Appointment, SchedulingEvent, WaitlistEntry } from '../domain';
 import { EventType } from '../domain/events';
 import type { OutboundSms } from '../domain/ports';
+import { parseSlotId } from '../domain/ids';
 import { OCCUPYING_STATUSES } from '../domain/slots';
 import type { CompletedInstance } from './runtime';
 
@@ -30,14 +31,16 @@ interface Claim {
 export class EventLog {
   readonly releases: Release[] = [];
   readonly claims = new Map<string, Claim[]>();
-  readonly moveUps: { patientId: string; atMs: number; daysSooner: number }[] = [];
-  readonly offersSent: { patientId: string; atMs: number }[] = [];
-  readonly offersAccepted: { patientId: string; atMs: number }[] = [];
+  readonly moveUps: { patientId: string; atMs: number; startMs: number; daysSooner: number }[] = [];
+  readonly offersSent: { patientId: string; atMs: number; slotStartMs: number }[] = [];
+  readonly offersAccepted: { patientId: string; atMs: number; slotStartMs: number }[] = [];
   readonly calls: { patientId: string; slotId: string; atMs: number }[] = [];
   readonly callsBooked: { patientId: string; slotId: string; atMs: number }[] = [];
+
   readonly requests: { patientId: string; clinicId: string; atMs: number; urgent: boolean }[] = [];
   readonly smsByPurpose = new Map<string, number>();
-  readonly smsTimes: { atMs: number; offerRelated: boolean }[] = [];
+  /** Offer-related SMS (offers, slot-taken notices, confirmations of a backfill) by the start of the slot offered. */
+  readonly offerSms: { atMs: number; slotStartMs: number }[] = [];
   readonly noShows: { slotId: string; atMs: number }[] = [];
   readonly backfillOutcomes = new Map<string, number>();
 
@@ -59,13 +62,18 @@ export class EventLog {
       case EventType.appointmentRescheduled:
         // Only move-ups (backfill or staff callback) reschedule in the simulation.
         this.claim(String(d.slotId), atMs, true);
-        this.moveUps.push({ patientId: String(d.patientId), atMs, daysSooner: (Date.parse(String(d.previousStart)) - Date.parse(String(d.start))) / DAY_MS });
+        this.moveUps.push({
+          patientId: String(d.patientId),
+          atMs,
+          startMs: Date.parse(String(d.start)),
+          daysSooner: (Date.parse(String(d.previousStart)) - Date.parse(String(d.start))) / DAY_MS,
+        });
         break;
       case EventType.offerSent:
-        this.offersSent.push({ patientId: String(d.patientId), atMs });
+        this.offersSent.push({ patientId: String(d.patientId), atMs, slotStartMs: slotStartOf(String(d.slotId)) });
         break;
       case EventType.offerAccepted:
-        this.offersAccepted.push({ patientId: String(d.patientId), atMs });
+        this.offersAccepted.push({ patientId: String(d.patientId), atMs, slotStartMs: slotStartOf(String(d.slotId)) });
         break;
       case EventType.appointmentNoShow:
         this.noShows.push({ slotId: String(d.slotId), atMs });
@@ -83,7 +91,7 @@ export class EventLog {
 
   sms(m: OutboundSms, atMs: number): void {
     this.smsByPurpose.set(m.purpose, (this.smsByPurpose.get(m.purpose) ?? 0) + 1);
-    this.smsTimes.push({ atMs, offerRelated: m.correlationId.startsWith('backfill-') });
+    if (m.correlationId.startsWith('backfill-')) this.offerSms.push({ atMs, slotStartMs: slotStartOf(m.correlationId.slice('backfill-'.length)) });
   }
   call(patientId: string, slotId: string, atMs: number): void {
     this.calls.push({ patientId, slotId, atMs });
@@ -98,6 +106,15 @@ export class EventLog {
     if (d.name !== 'backfillOrchestrator') return;
     const outcome = d.status === 'Failed' ? 'failed' : String((d.output as { outcome?: string } | undefined)?.outcome ?? 'unknown');
     this.backfillOutcomes.set(outcome, (this.backfillOutcomes.get(outcome) ?? 0) + 1);
+  }
+}
+
+/** The UTC start of a slot from its id (NaN for an id that is not a slot's). */
+function slotStartOf(slotId: string): number {
+  try {
+    return parseSlotId(slotId).startUtc.toMillis();
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -180,11 +197,12 @@ export function computeMetrics(input: MetricsInput): PolicyMetrics {
       if (w) w.refilled++;
     }
   }
+  // Offers, acceptances, SMS and move-ups count for the slots the freed figures count: those starting inside the run.
   const inRun = (ms: number) => ms >= startMs && ms < endMs;
-  const moveUps = log.moveUps.filter((m) => inRun(m.atMs) && m.daysSooner > 0);
-  const offers = log.offersSent.filter((o) => inRun(o.atMs)).length + log.calls.filter((c) => inRun(c.atMs)).length;
-  const accepted = log.offersAccepted.filter((o) => inRun(o.atMs)).length + log.callsBooked.filter((c) => inRun(c.atMs)).length;
-  const offerSms = log.smsTimes.filter((s) => s.offerRelated && inRun(s.atMs)).length;
+  const moveUps = log.moveUps.filter((m) => inRun(m.startMs) && m.daysSooner > 0);
+  const offers = log.offersSent.filter((o) => inRun(o.slotStartMs)).length + log.calls.filter((c) => inRun(slotStartOf(c.slotId))).length;
+  const accepted = log.offersAccepted.filter((o) => inRun(o.slotStartMs)).length + log.callsBooked.filter((c) => inRun(slotStartOf(c.slotId))).length;
+  const offerSms = log.offerSms.filter((s) => inRun(s.slotStartMs)).length;
 
   // Idle provider time: scheduled minutes minus minutes of visits that took place (booked at their start, not no-shows).
   const attended = new Array<number>(weeks).fill(0);

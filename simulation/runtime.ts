@@ -227,16 +227,28 @@ export class SimulationRuntime {
 
   // --- durable client operations (what df.getClient's HTTP reaches) ------------------------------
 
-  startNew(name: string, instanceId: string, input: unknown): void {
+  /** The handler an orchestration of this name runs: the one the app registered, looked up in the registry. */
+  handlerFor(name: string): OrchestrationHandler {
     const fn = this.registry.get(name);
     if (!fn || fn.triggerType.toLowerCase() !== 'orchestrationtrigger') throw new Error(`No orchestrator function named ${name} is registered`);
+    return fn.handler as OrchestrationHandler;
+  }
+
+  /** The handler of a running or finished instance (for the no-copy test). */
+  handlerOfInstance(instanceId: string): OrchestrationHandler | undefined {
+    return this.instances.get(instanceId)?.handler;
+  }
+
+  startNew(name: string, instanceId: string, input: unknown): void {
+    const handler = this.handlerFor(name);
+    const fn = this.registry.get(name)!;
     const existing = this.instances.get(instanceId);
     if (existing && (existing.status === 'Running' || existing.status === 'Pending')) throw new Error(`instance ${instanceId} exists`);
     const now = this.clock.ms;
     const instance: Instance = {
       instanceId,
       name: fn.name,
-      handler: fn.handler as OrchestrationHandler,
+      handler,
       input,
       status: 'Pending',
       generation: (existing?.generation ?? 0) + 1,
@@ -261,9 +273,7 @@ export class SimulationRuntime {
   }
 
   /** The status view the durable client API answers (as local/host/durable/backend.ts StatusView). */
-  status(
-    instanceId: string,
-  ):
+  status(instanceId: string):
     | {
         name: string;
         instanceId: string;
@@ -306,11 +316,15 @@ export class SimulationRuntime {
     if (instance.episodeQueued) return;
     instance.episodeQueued = true;
     const generation = instance.generation;
-    this.at(this.clock.ms, () => {
-      instance.episodeQueued = false;
-      if (instance.generation !== generation && instance.inbox.length === 0) return;
-      return this.runEpisodeOf(instance);
-    }, `episode:${instance.name}`);
+    this.at(
+      this.clock.ms,
+      () => {
+        instance.episodeQueued = false;
+        if (instance.generation !== generation && instance.inbox.length === 0) return;
+        return this.runEpisodeOf(instance);
+      },
+      `episode:${instance.name}`,
+    );
   }
 
   private deliverTo(instance: Instance, generation: number, event: HistoryEvent): void {

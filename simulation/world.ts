@@ -44,6 +44,8 @@ import type { ManualCallbackSettings, Scenario, ScenarioClinic } from './scenari
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
+/** Window of the desk's earliest-slot search. */
+const SEARCH_WINDOW_MS = 2 * DAY_MS;
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 export type PolicyKey = 'baseline' | 'manualCallback' | 'slotflow';
@@ -117,8 +119,8 @@ export class SimulatedWorld {
   private readonly waitlist = new IndexedWaitlist();
   private readonly sms = new SimulatedSms();
   private readonly patients = new Map<string, PatientState>();
-  private readonly startMs: number;
-  private readonly endMs: number;
+  readonly startMs: number;
+  readonly endMs: number;
   private phoneCounter = 0;
   private smsCounter = 0;
   private readonly staff = new Map<string, StaffDesk>();
@@ -153,15 +155,28 @@ export class SimulatedWorld {
 
   /** Runs the whole scenario under this world's policy. */
   async run(): Promise<WorldResult> {
+    await this.setUp();
+    return this.finish();
+  }
+
+  /**
+   * Configures the clinics, pre-books the horizon and schedules demand, no-show checks and absences;
+   * the process-wide services are this world's until finish(). Tests may schedule more between the two.
+   */
+  async setUp(): Promise<void> {
     setServices(this.services);
+    await this.configure();
+    const t0 = performance.now();
+    await this.prefill();
+    this.runtime.stats.timings['sim:prefill'] = performance.now() - t0;
+    this.scheduleDemand();
+    this.scheduleNoShowSweeps();
+    this.scheduleAbsences();
+  }
+
+  /** Runs to the end of the scenario and collects what happened. */
+  async finish(): Promise<WorldResult> {
     try {
-      await this.configure();
-      const t0 = performance.now();
-      await this.prefill();
-      this.runtime.stats.timings['sim:prefill'] = performance.now() - t0;
-      this.scheduleDemand();
-      this.scheduleNoShowSweeps();
-      this.scheduleAbsences();
       await this.runtime.runUntil(this.endMs);
     } finally {
       setServices(undefined);
@@ -246,7 +261,8 @@ export class SimulatedWorld {
 
   // --- patients ------------------------------------------------------------------------------------
 
-  private async newPatient(patientId: string, clinicId: string, urgent: boolean): Promise<PatientState> {
+  /** A simulated patient (record and behaviour state); tests add their own. */
+  async newPatient(patientId: string, clinicId: string, urgent: boolean): Promise<PatientState> {
     const b = this.scenario.behaviour.noShow;
     const priorNoShow = this.random.chance(b.priorNoShowShare, 'prior-noshow', patientId);
     this.phoneCounter++;
@@ -331,16 +347,20 @@ export class SimulatedWorld {
   }
 
   private scheduleCancellation(patient: PatientState, appointmentId: string, atMs: number): void {
-    this.runtime.at(atMs, async () => {
-      const a = await this.services.appointments.get(appointmentId);
-      if (!a || (a.status !== 'booked' && a.status !== 'pending') || Date.parse(a.start) <= this.clock.ms) return;
-      const clinic = await this.services.config.getClinic(a.clinicId);
-      const windowMs = (clinic?.bookingPolicy.cancellationWindowHours ?? 24) * HOUR_MS;
-      // Inside the cancellation window a patient cannot cancel themselves: they call the desk.
-      const actor: Actor =
-        Date.parse(a.start) - this.clock.ms > windowMs ? { kind: 'patient', principalId: patient.patientId } : { kind: 'staff', principalId: 'sim-desk' };
-      await cancelAppointment(this.services, { appointmentId, actor, reasonCode: 'patient-request' });
-    }, 'sim:cancellation');
+    this.runtime.at(
+      atMs,
+      async () => {
+        const a = await this.services.appointments.get(appointmentId);
+        if (!a || (a.status !== 'booked' && a.status !== 'pending') || Date.parse(a.start) <= this.clock.ms) return;
+        const clinic = await this.services.config.getClinic(a.clinicId);
+        const windowMs = (clinic?.bookingPolicy.cancellationWindowHours ?? 24) * HOUR_MS;
+        // Inside the cancellation window a patient cannot cancel themselves: they call the desk.
+        const actor: Actor =
+          Date.parse(a.start) - this.clock.ms > windowMs ? { kind: 'patient', principalId: patient.patientId } : { kind: 'staff', principalId: 'sim-desk' };
+        await cancelAppointment(this.services, { appointmentId, actor, reasonCode: 'patient-request' });
+      },
+      'sim:cancellation',
+    );
   }
 
   /** New requests and waitlist arrivals per clinic-local working day (Poisson counts, uniform times 08:00-18:00). */
@@ -410,13 +430,13 @@ export class SimulatedWorld {
     const hint = this.fullUntil.get(key);
     const skipTo = hint && hint.fromMs <= fromMs && hint.untilMs > fromMs ? hint.untilMs : undefined;
     const searchFrom = hint && skipTo !== undefined ? hint.fromMs : fromMs;
-    // Week-long windows from a UTC midnight: the same windows all day, so slot generation is remembered (SlotGenerationMemo).
-    for (let from = Math.floor((skipTo ?? fromMs) / DAY_MS) * DAY_MS; from < horizonMs; from += 7 * DAY_MS) {
+    // Two-day windows from a UTC midnight: the same windows all day, so slot generation is remembered (SlotGenerationMemo).
+    for (let from = Math.floor((skipTo ?? fromMs) / DAY_MS) * DAY_MS; from < horizonMs; from += SEARCH_WINDOW_MS) {
       const slots = await searchFreeSlots(this.services, {
         clinicId: c.clinicId,
         appointmentType: type,
         from: new Date(from).toISOString(),
-        to: new Date(from + 7 * DAY_MS).toISOString(),
+        to: new Date(from + SEARCH_WINDOW_MS).toISOString(),
         bookableBy: { now: this.clock.now(), channel: 'api' },
       });
       const first = slots
@@ -470,24 +490,28 @@ export class SimulatedWorld {
   private scheduleNoShowSweeps(): void {
     const b = this.scenario.behaviour.noShow;
     for (let at = this.startMs + HOUR_MS; at <= this.endMs; at += HOUR_MS) {
-      this.runtime.at(at, async () => {
-        for (const c of this.scenario.clinics) {
-          const started = await this.services.appointments.list({
-            clinicId: c.clinicId,
-            from: new Date(at - HOUR_MS).toISOString(),
-            to: new Date(at).toISOString(),
-            limit: 10_000,
-          });
-          for (const a of started.items) {
-            if (a.status !== 'booked' && a.status !== 'pending') continue;
-            const patient = this.patients.get(a.patientId);
-            const leadWeeks = Math.max(0, (Date.parse(a.start) - Date.parse(a.createdAt)) / (7 * DAY_MS));
-            const p = Math.min(b.max, (b.base + b.perWeekLead * leadWeeks) * (patient?.priorNoShow ? b.priorNoShowMultiplier : 1));
-            if (!this.random.chance(p, 'noshow', a.patientId, patient?.bookings ?? 1)) continue;
-            await markNoShow(this.services, { appointmentId: a.appointmentId, actor: { kind: 'staff', principalId: 'sim-desk' } });
+      this.runtime.at(
+        at,
+        async () => {
+          for (const c of this.scenario.clinics) {
+            const started = await this.services.appointments.list({
+              clinicId: c.clinicId,
+              from: new Date(at - HOUR_MS).toISOString(),
+              to: new Date(at).toISOString(),
+              limit: 10_000,
+            });
+            for (const a of started.items) {
+              if (a.status !== 'booked' && a.status !== 'pending') continue;
+              const patient = this.patients.get(a.patientId);
+              const leadWeeks = Math.max(0, (Date.parse(a.start) - Date.parse(a.createdAt)) / (7 * DAY_MS));
+              const p = Math.min(b.max, (b.base + b.perWeekLead * leadWeeks) * (patient?.priorNoShow ? b.priorNoShowMultiplier : 1));
+              if (!this.random.chance(p, 'noshow', a.patientId, patient?.bookings ?? 1)) continue;
+              await markNoShow(this.services, { appointmentId: a.appointmentId, actor: { kind: 'staff', principalId: 'sim-desk' } });
+            }
           }
-        }
-      }, 'sim:noshow-sweep');
+        },
+        'sim:noshow-sweep',
+      );
     }
   }
 
