@@ -1,0 +1,155 @@
+import fc from 'fast-check';
+import { freeSlots, type Appointment, type Slot } from '../../../domain';
+import { InMemoryAppointments, InMemoryWaitlist } from '../../../domain/memory';
+import { IndexedAppointments, IndexedWaitlist } from '../../../simulation/repositories';
+
+/**
+ * The simulator's indexed adapters against the domain's in-memory ones: the same sequence of writes
+ * gives the same outcomes (stored, SLOT_TAKEN, PATIENT_OVERLAP, version conflicts) and the same reads.
+ * And freeSlots (now indexed by provider) against the plain definition.
+ */
+
+const T0 = Date.parse('2026-03-02T14:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const appointmentArb = fc.record({
+  provider: fc.constantFrom('dr-a', 'dr-b'),
+  patient: fc.constantFrom('p1', 'p2', 'p3'),
+  /** Half-hours from T0, and a length of 1-3 half-hours. */
+  at: fc.integer({ min: 0, max: 60 }),
+  len: fc.integer({ min: 1, max: 3 }),
+  status: fc.constantFrom('booked', 'cancelled', 'noshow', 'pending'),
+});
+
+function toAppointment(n: number, a: fc.infer<typeof appointmentArb>): Appointment {
+  const start = T0 + a.at * 1_800_000;
+  return {
+    appointmentId: `apt-${n}`,
+    slotId: `${a.provider}.${a.at}`,
+    clinicId: 'c1',
+    providerId: a.provider,
+    patientId: a.patient,
+    appointmentType: 'visit',
+    status: a.status as Appointment['status'],
+    start: iso(start),
+    end: iso(start + a.len * 1_800_000),
+    source: 'api',
+    createdAt: iso(T0),
+    updatedAt: iso(T0),
+    version: 1,
+    externalIds: [],
+  };
+}
+
+const outcome = async (f: () => Promise<unknown>) => {
+  try {
+    await f();
+    return 'ok';
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'error';
+  }
+};
+
+describe('IndexedAppointments', () => {
+  it('behaves as InMemoryAppointments for any sequence of creates and updates', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ a: appointmentArb, update: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }) }), { maxLength: 25 }),
+        async (ops) => {
+          const plain = new InMemoryAppointments();
+          const indexed = new IndexedAppointments();
+          for (const [n, op] of ops.entries()) {
+            // An update moves or changes an earlier appointment (same id, the stored version).
+            const target = op.update !== undefined && op.update < n ? op.update : undefined;
+            const next = toAppointment(target ?? n, op.a);
+            if (target !== undefined) {
+              const current = await plain.get(`apt-${target}`);
+              const version = current?.version ?? 1;
+              const changed = { ...next, version: version + 1 };
+              expect(await outcome(() => indexed.update(changed, version, []))).toBe(await outcome(() => plain.update(changed, version, [])));
+            } else {
+              expect(await outcome(() => indexed.create(next, []))).toBe(await outcome(() => plain.create(next, [])));
+            }
+          }
+          const window = { clinicId: 'c1', from: iso(T0 + 3_600_000), to: iso(T0 + 20 * 3_600_000) };
+          const sortBusy = (xs: { providerId: string; start: string }[]) =>
+            [...xs].sort((x, y) => `${x.providerId}${x.start}`.localeCompare(`${y.providerId}${y.start}`));
+          expect(sortBusy(await indexed.listBusy(window))).toEqual(sortBusy(await plain.listBusy(window)));
+          expect((await indexed.list({ ...window, limit: 1000 })).items).toEqual((await plain.list({ ...window, limit: 1000 })).items);
+          for (const p of ['p1', 'p2', 'p3']) {
+            const byId = (xs: Appointment[]) => [...xs].sort((x, y) => x.appointmentId.localeCompare(y.appointmentId));
+            expect(byId(await indexed.listByPatient(p, iso(T0), iso(T0 + 40 * 3_600_000)))).toEqual(
+              byId(await plain.listByPatient(p, iso(T0), iso(T0 + 40 * 3_600_000))),
+            );
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('IndexedWaitlist', () => {
+  it('lists the same active entries as InMemoryWaitlist after status changes', async () => {
+    const plain = new InMemoryWaitlist();
+    const indexed = new IndexedWaitlist();
+    const entry = (id: string, type: string, createdAt: string) => ({
+      waitlistEntryId: id,
+      clinicId: 'c1',
+      patientId: id,
+      appointmentType: type,
+      providerIds: [],
+      urgency: 'routine' as const,
+      timeOfDay: 'any' as const,
+      status: 'active' as const,
+      createdAt,
+      updatedAt: createdAt,
+      version: 1,
+    });
+    for (const repo of [plain, indexed]) {
+      await repo.add(entry('w1', 'visit', '2026-03-01T10:00:00Z'));
+      await repo.add(entry('w2', 'visit', '2026-03-01T09:00:00Z'));
+      await repo.add(entry('w3', 'other', '2026-03-01T08:00:00Z'));
+      await repo.update({ ...entry('w2', 'visit', '2026-03-01T09:00:00Z'), status: 'offered', version: 2 }, 1);
+    }
+    const ids = async (r: InMemoryWaitlist | IndexedWaitlist, type?: string) => (await r.listActive('c1', type)).map((e) => e.waitlistEntryId).sort();
+    expect(await ids(indexed, 'visit')).toEqual(await ids(plain, 'visit'));
+    expect(await ids(indexed)).toEqual(await ids(plain));
+    await expect(indexed.update({ ...entry('w1', 'visit', 'x'), version: 5 }, 3)).rejects.toMatchObject({ code: 'APPOINTMENT.CONCURRENT_MODIFICATION' });
+  });
+});
+
+describe('freeSlots', () => {
+  it('equals the plain definition: a slot is free unless an occupying appointment of its provider overlaps it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(appointmentArb, { maxLength: 30 }),
+        fc.array(fc.record({ provider: fc.constantFrom('dr-a', 'dr-b'), at: fc.integer({ min: 0, max: 60 }) }), { maxLength: 30 }),
+        (booked, wanted) => {
+          const appointments = booked.map((a, n) => toAppointment(n, a));
+          const slots: Slot[] = wanted.map((w, n) => ({
+            slotId: `s${n}`,
+            clinicId: 'c1',
+            providerId: w.provider,
+            start: iso(T0 + w.at * 1_800_000),
+            end: iso(T0 + (w.at + 1) * 1_800_000),
+            appointmentTypes: ['visit'],
+          }));
+          const occupying = new Set(['proposed', 'pending', 'booked', 'arrived', 'checked-in', 'fulfilled']);
+          const plain = slots.filter(
+            (s) =>
+              !appointments.some(
+                (a) =>
+                  occupying.has(a.status) &&
+                  a.providerId === s.providerId &&
+                  Date.parse(a.start) < Date.parse(s.end) &&
+                  Date.parse(s.start) < Date.parse(a.end),
+              ),
+          );
+          expect(freeSlots(slots, appointments)).toEqual(plain);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
