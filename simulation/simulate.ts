@@ -31,7 +31,24 @@ export interface SimulationReport {
   weeks: number;
   policies: PolicyMetrics[];
   comparison?: Comparison;
-  runtime: Record<string, { episodes: number; activities: number; deliveries: number; deadLettered: number; failedInstances: number; elapsedMs: number }>;
+  runtime: Record<
+    string,
+    {
+      episodes: number;
+      activities: number;
+      deliveries: number;
+      deadLettered: number;
+      failedInstances: number;
+      /** Wall time, and CPU time of this process (user + system): the machine is shared, CPU time is the steadier figure. */
+      elapsedMs: number;
+      cpuMs: number;
+      /** Appointments in the book at the end (all statuses). */
+      appointments: number;
+      timings: Record<string, number>;
+    }
+  >;
+  /** Peak resident memory of the process over the whole run. */
+  maxRssMb?: number;
 }
 
 /** The enabled policies of a scenario, in report order (baseline, manual callback, Slotflow). */
@@ -66,6 +83,7 @@ export async function simulateScenario(scenario: Scenario, options: SimulationOp
   const runtime: SimulationReport['runtime'] = {};
   for (const setup of policySetups(scenario)) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const world = new SimulatedWorld(scenario, setup, { registry, seed, weeks });
     const result = await world.run();
     const metrics = computeMetrics({
@@ -79,11 +97,13 @@ export async function simulateScenario(scenario: Scenario, options: SimulationOp
       capacityMinutesByWeek: result.capacityMinutesByWeek,
     });
     const elapsedMs = Math.round(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
     policies.push(metrics);
-    runtime[setup.key] = { ...result.runtime, elapsedMs };
+    const timings = Object.fromEntries(Object.entries(result.runtime.timings).map(([k, v]) => [k, Math.round(v)]));
+    runtime[setup.key] = { ...result.runtime, timings, elapsedMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), appointments: result.appointments.length };
     options.onPolicyDone?.(metrics, elapsedMs);
   }
-  return { scenario: scenario.name, seed, weeks, policies, ...comparisonOf(policies), runtime };
+  return { scenario: scenario.name, seed, weeks, policies, ...comparisonOf(policies), runtime, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
 function comparisonOf(policies: PolicyMetrics[]): { comparison?: Comparison } {

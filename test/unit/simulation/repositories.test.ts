@@ -21,7 +21,7 @@ const appointmentArb = fc.record({
   status: fc.constantFrom('booked', 'cancelled', 'noshow', 'pending'),
 });
 
-function toAppointment(n: number, a: fc.infer<typeof appointmentArb>): Appointment {
+function toAppointment(n: number, a: { provider: string; patient: string; at: number; len: number; status: string }): Appointment {
   const start = T0 + a.at * 1_800_000;
   return {
     appointmentId: `apt-${n}`,
