@@ -80,7 +80,7 @@ export function formatTable(report: SimulationReport): string {
   const c = report.comparison;
   if (c) {
     out.push(
-      `Slotflow / baseline refill: ${num(c.refillRatio)}x; urgent patients waiting longer under Slotflow than under the baseline: ${c.urgentWaitingLonger} of ${c.urgentCompared}`,
+      `Slotflow / baseline refill: ${num(c.refillRatio)}x; urgent patients seen later under Slotflow than under the baseline: ${c.urgentWaitingLonger} of ${c.urgentCompared} (sooner: ${c.urgentWaitingShorter})`,
     );
   }
   return out.join('\n') + '\n';

@@ -22,6 +22,8 @@ export interface Comparison {
   smsPerFilledSlot: { slotflow: number | null; baseline: number | null };
   /** Urgent patients who waited longer under Slotflow than under the baseline (same patients, same draws). */
   urgentWaitingLonger: number;
+  /** ... and those who were seen sooner under Slotflow. */
+  urgentWaitingShorter: number;
   urgentCompared: number;
 }
 
@@ -111,19 +113,22 @@ function comparisonOf(policies: PolicyMetrics[]): { comparison?: Comparison } {
   const slotflow = policies.find((p) => p.policy === 'slotflow');
   if (!baseline || !slotflow) return {};
   let longer = 0;
+  let shorter = 0;
   let compared = 0;
   for (const [patientId, wait] of Object.entries(slotflow.urgentWaitByPatient)) {
     const base = baseline.urgentWaitByPatient[patientId];
     if (base === undefined) continue;
     compared++;
-    // A quarter of an hour's tolerance: the same visit booked a few minutes apart is not a longer wait.
+    // A quarter of an hour's tolerance (0.01 day): the same visit booked a few minutes apart is not a longer wait.
     if (wait > base + 0.01) longer++;
+    else if (wait < base - 0.01) shorter++;
   }
   return {
     comparison: {
       refillRatio: baseline.refillRate && slotflow.refillRate !== null ? Number((slotflow.refillRate / baseline.refillRate).toFixed(2)) : null,
       smsPerFilledSlot: { slotflow: slotflow.smsPerFilledSlot, baseline: baseline.smsPerFilledSlot },
       urgentWaitingLonger: longer,
+      urgentWaitingShorter: shorter,
       urgentCompared: compared,
     },
   };
