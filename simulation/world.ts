@@ -310,15 +310,19 @@ export class SimulatedWorld {
         const urgent = this.random.chance(c.demand.urgentShare, 'urgent', patientId);
         const patient = await this.newPatient(patientId, c.clinicId, urgent);
         let appointment: Appointment;
+        // Booked (and put on the move-up list) when it was, before the run: its lead time and its place on the list follow.
+        this.clock.ms = bookedMs;
         try {
           appointment = await bookAppointment(this.services, { slotId: slot.slotId, patientId, appointmentType: fits, channel: 'api', actor: staff });
+          patient.bookings = 1;
+          if (cancelAt !== undefined) this.scheduleCancellation(patient, appointment.appointmentId, cancelAt);
+          await this.maybeMoveUp(c, patientId, appointment, urgent);
         } catch (e) {
           if (isDomainError(e)) continue;
           throw e;
+        } finally {
+          this.clock.ms = this.startMs;
         }
-        patient.bookings = 1;
-        if (cancelAt !== undefined) this.scheduleCancellation(patient, appointment.appointmentId, cancelAt);
-        await this.maybeMoveUp(c, patientId, appointment, urgent);
       }
     }
   }
