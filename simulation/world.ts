@@ -32,6 +32,7 @@ import { parseClockTime } from '../domain/time';
 import { loadSettings } from '../functions/app/config';
 import { createInMemoryServices, setServices, type Services } from '../functions/app/services';
 import { durableClientInput, offerRepliesOf } from '../functions/patient/durable';
+import { bookingLinkIssuerOf } from '../functions/patient/links';
 import { durableClientBindingData } from '../local/host/durable/client-api';
 import type { FunctionRegistry } from '../local/host/registry';
 import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR } from '../orchestrations/names';
@@ -601,7 +602,7 @@ export class SimulatedWorld {
     });
     context.extraInputs.set(durableClientInput, this.bindingData);
     const messageSid = `SM${(0x10000000 + this.smsCounter).toString(16).padStart(32, 'f')}`;
-    await handleInboundSms(this.services, offerRepliesOf(context), { messageSid, from: patient.phone, body });
+    await handleInboundSms(this.services, offerRepliesOf(context), { messageSid, from: patient.phone, body }, bookingLinkIssuerOf(this.services));
   }
 
   private deskOf(clinicId: string): StaffDesk {
