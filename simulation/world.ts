@@ -541,10 +541,11 @@ export class SimulatedWorld {
     this.log.event(event, this.clock.ms);
     if (event.type === 'health.scheduling.slot.released.v1') {
       const data = event.data as { clinicId: string; appointmentType: string; start: string };
+      // The book is still full before the released slot's day: the hint shrinks to there.
       for (const [key, hint] of this.fullUntil) {
         if (!key.startsWith(`${data.clinicId}|`)) continue;
         const start = Date.parse(data.start);
-        if (start >= hint.fromMs && start < hint.untilMs) this.fullUntil.delete(key);
+        if (start >= hint.fromMs && start < hint.untilMs) hint.untilMs = Math.floor(start / DAY_MS) * DAY_MS;
       }
     }
     if (this.policy.kind === 'manual' && event.type === 'health.scheduling.slot.released.v1') {
