@@ -4,7 +4,7 @@
  */
 import Ajv2020 from 'ajv/dist/2020';
 import { openApiDocument } from '../../functions/ops/openapi';
-import type { InvokeResult } from './api-harness';
+import { invoke, SEEDED_PHI, type InvokeOptions, type InvokeResult } from './api-harness';
 
 const DOC_ID = 'urn:slotflow:openapi';
 
@@ -53,4 +53,21 @@ function rebase(schema: unknown): unknown {
     );
   }
   return schema;
+}
+
+/**
+ * `invoke` for route tests: every response is checked against the OpenAPI document, and every error
+ * must be problem+json without any of the seeded PHI.
+ */
+export function createCheckedCall(): (method: string, path: string, options?: InvokeOptions) => Promise<InvokeResult> {
+  const checkSpec = createSpecChecker();
+  return async function call(method, path, options = {}) {
+    const result = await invoke(method, path, options);
+    expect(checkSpec(method, result)).toEqual([]);
+    if (result.status >= 400) {
+      expect(result.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      for (const phi of SEEDED_PHI) expect(result.text).not.toContain(phi);
+    }
+    return result;
+  };
 }

@@ -12,20 +12,8 @@ import type { GLPK } from 'glpk.js/node';
 import { provideGlpk } from '../../../../domain/optimizer';
 import { InMemorySmsMessages } from '../../../../domain/sms';
 import { absenceInstanceId } from '../../../../orchestrations/names';
-import {
-  FakeDurableClient,
-  invoke,
-  NOW,
-  P1_TUE_0900,
-  P1_TUE_0930,
-  principal,
-  seed,
-  SEEDED_PHI,
-  type InvokeOptions,
-  type InvokeResult,
-  type Seeded,
-} from '../../../support/api-harness';
-import { createSpecChecker } from '../../../support/api-spec';
+import { FakeDurableClient, NOW, P1_TUE_0900, P1_TUE_0930, principal, seed, type InvokeResult, type Seeded } from '../../../support/api-harness';
+import { createCheckedCall } from '../../../support/api-spec';
 
 import '../../../../functions/api/appointments';
 import '../../../../functions/api/config';
@@ -41,18 +29,10 @@ import '../../../../functions/api/appointment-timeline';
 import '../../../../functions/api/backfill-rounds';
 import '../../../../functions/ops/openapi';
 
-const checkSpec = createSpecChecker();
 let env: Seeded;
 
-async function call(method: string, path: string, options: InvokeOptions = {}): Promise<InvokeResult> {
-  const result = await invoke(method, path, options);
-  expect(checkSpec(method, result)).toEqual([]);
-  if (result.status >= 400) {
-    expect(result.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    for (const phi of SEEDED_PHI) expect(result.text).not.toContain(phi);
-  }
-  return result;
-}
+/** Invokes a route; checks the response against the OpenAPI document and errors for problem+json without PHI. */
+const call = createCheckedCall();
 const code = (r: InvokeResult) => (r.body as { code?: string }).code;
 const fields = (r: InvokeResult) => ((r.body as { errors?: { field: string }[] }).errors ?? []).map((e) => e.field);
 const schedulerC1 = principal(['scheduler'], ['c1'], 'staff-c1');

@@ -8,25 +8,19 @@ jest.mock('@azure/functions-core', () => require('../../../support/api-harness')
  */
 import { bookAppointment } from '../../../../domain';
 import { InMemorySmsMessages, sendPatientSms } from '../../../../domain/sms';
-import { invoke, P1_TUE_0930, principal, seed, SEEDED_PHI, type InvokeOptions, type InvokeResult, type Seeded } from '../../../support/api-harness';
-import { createSpecChecker } from '../../../support/api-spec';
+import { P1_TUE_0930, principal, seed, type InvokeOptions, type Seeded } from '../../../support/api-harness';
+import { createCheckedCall } from '../../../support/api-spec';
 
 import '../../../../functions/api/patient-lookup';
 import '../../../../functions/api/patient-language';
 import '../../../../functions/api/appointment-timeline';
 import '../../../../functions/ops/openapi';
 
-const checkSpec = createSpecChecker();
 let env: Seeded;
 beforeEach(async () => {
   env = await seed();
 });
-async function call(method: string, path: string, options: InvokeOptions = {}): Promise<InvokeResult> {
-  const result = await invoke(method, path, options);
-  expect(checkSpec(method, result)).toEqual([]);
-  if (result.status >= 400) for (const phi of SEEDED_PHI) expect(result.text).not.toContain(phi);
-  return result;
-}
+const call = createCheckedCall();
 const scheduler = principal(['scheduler'], ['c1'], 'staff-c1');
 const put = (patientId: string, body: unknown, options: InvokeOptions = {}) =>
   call('PUT', `/api/patients/${patientId}/preferred-language?clinicId=c1`, { principal: scheduler, body, ...options });

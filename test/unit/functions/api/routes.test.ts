@@ -4,19 +4,17 @@ jest.mock('@azure/functions-core', () => require('../../../support/api-harness')
 import { bookAppointment, EventType } from '../../../../domain';
 import {
   FakeDurableClient,
-  invoke,
   NOW,
   P1_TUE_0900,
   P1_TUE_0930,
   P3_TUE_0900,
   principal,
   seed,
-  SEEDED_PHI,
   type InvokeOptions,
   type InvokeResult,
   type Seeded,
 } from '../../../support/api-harness';
-import { createSpecChecker } from '../../../support/api-spec';
+import { createCheckedCall } from '../../../support/api-spec';
 import { encodePrincipal } from '../../../../functions/http/auth';
 
 // Registers the routes through the stub above.
@@ -27,19 +25,10 @@ import '../../../../functions/api/waitlist';
 import '../../../../functions/api/workflows';
 import '../../../../functions/ops/openapi';
 
-const checkSpec = createSpecChecker();
 let env: Seeded;
 
-/** Invokes a route and checks the response against the OpenAPI document. */
-async function call(method: string, path: string, options: InvokeOptions = {}): Promise<InvokeResult> {
-  const result = await invoke(method, path, options);
-  expect(checkSpec(method, result)).toEqual([]);
-  if (result.status >= 400) {
-    expect(result.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    for (const phi of SEEDED_PHI) expect(result.text).not.toContain(phi);
-  }
-  return result;
-}
+/** Invokes a route; checks the response against the OpenAPI document and errors for problem+json without PHI. */
+const call = createCheckedCall();
 
 const admin = principal(['admin']);
 const scheduler = principal(['scheduler']);

@@ -1,20 +1,8 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 jest.mock('@azure/functions-core', () => require('../../../support/api-harness').functionsCoreStub, { virtual: true });
 
-import {
-  FakeDurableClient,
-  invoke,
-  NOW,
-  P1_TUE_0900,
-  P3_TUE_0900,
-  principal,
-  seed,
-  SEEDED_PHI,
-  type InvokeOptions,
-  type InvokeResult,
-  type Seeded,
-} from '../../../support/api-harness';
-import { createSpecChecker } from '../../../support/api-spec';
+import { FakeDurableClient, NOW, P1_TUE_0900, P3_TUE_0900, principal, seed, type InvokeResult, type Seeded } from '../../../support/api-harness';
+import { createCheckedCall } from '../../../support/api-spec';
 
 // Registers the routes through the stub above.
 import '../../../../functions/api/appointments';
@@ -27,18 +15,10 @@ import '../../../../functions/api/workflows';
  * response is checked against the OpenAPI document, every error is problem+json without PHI.
  */
 
-const checkSpec = createSpecChecker();
 let env: Seeded;
 
-async function call(method: string, path: string, options: InvokeOptions = {}): Promise<InvokeResult> {
-  const result = await invoke(method, path, options);
-  expect(checkSpec(method, result)).toEqual([]);
-  if (result.status >= 400) {
-    expect(result.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    for (const phi of SEEDED_PHI) expect(result.text).not.toContain(phi);
-  }
-  return result;
-}
+/** Invokes a route; checks the response against the OpenAPI document and errors for problem+json without PHI. */
+const call = createCheckedCall();
 const code = (r: InvokeResult) => (r.body as { code?: string }).code;
 const schedulerC2 = principal(['scheduler'], ['c2'], 'staff-c2');
 
