@@ -113,6 +113,17 @@ export class LocalHost {
   dataDir: string | null = null;
   /** ms from start() to healthy. */
   startupMs = 0;
+  private firstAnswered = false;
+  private resolveFirstAnswered: () => void = () => undefined;
+  /**
+   * Resolves once the first app request (an /api route other than health) has been answered: work
+   * that no request needs (local/start.ts: the MLLP bridge) waits for it, so a cold process answers first.
+   */
+  readonly firstRequestAnswered = new Promise<void>((resolve) => (this.resolveFirstAnswered = resolve));
+  private readonly markFirstAnswered = (): void => {
+    this.firstAnswered = true;
+    this.resolveFirstAnswered();
+  };
 
   private constructor(private readonly options: LocalHostOptions) {
     this.registry = options.registry ?? capturedFunctions;
@@ -363,6 +374,7 @@ export class LocalHost {
         res.once('close', leave);
         res.once('finish', leave);
       }
+      if (!this.firstAnswered) res.once('close', this.markFirstAnswered);
       if (await this.dispatcher.handle(req, res, this.baseUrl)) return;
       res.setHeader('traceparent', unsampledTraceparent());
       problem(res, 404, 'ROUTE.NOT_FOUND', 'Not Found', `No function serves ${req.method} ${path}`);
