@@ -17,7 +17,7 @@
  *      service: a process that starts the host on an already running Cosmos server (seeded), times
  *      measured from the process's own start (performance.now()).
  * `--baseline-root <checkout>` adds another built checkout's host and bundle to parts 2 and 3.
- * Prints tables and writes bench/results/coldstart.json.
+ * Prints tables and writes bench/results/coldstart.json (coldstart-<part>.json with --only).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -396,7 +396,8 @@ async function main(): Promise<void> {
     loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'coldstart.json'), JSON.stringify({ machine, ...results }, null, 2) + '\n');
+  // A partial run (--only) writes a file of its own, so it does not replace the full run's figures.
+  writeFileSync(join(ROOT, 'bench', 'results', `coldstart${ONLY ? `-${ONLY}` : ''}.json`), JSON.stringify({ machine, ...results }, null, 2) + '\n');
 }
 
 main().catch((err: Error) => {
