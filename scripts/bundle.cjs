@@ -94,7 +94,7 @@ const LAZY_PACKAGES = {
  */
 const LAZY_EXPORTS = {
   cosmos: ['CosmosClient'],
-  identity: ['DefaultAzureCredential'],
+  identity: ['DefaultAzureCredential', 'ManagedIdentityCredential'],
   'service-bus': ['ServiceBusClient'],
 };
 
