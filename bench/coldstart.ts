@@ -11,10 +11,13 @@
  *      @azure/service-bus, @azure/identity and twilio from node_modules.
  *   2. Local host from a cold process (`dist/local/start.js --no-seed` on a seeded data folder):
  *      spawn to first GET /api/health = 200 and to the first slot search answered.
+ *      Since the local host turns the compile cache on for its whole process (local/compile-cache.ts),
+ *      "compile cache warm" there covers the host's modules, the Cosmos server's and the bundle.
  *   3. The same without the local emulators' start-up, as in Azure where Cosmos DB is a remote
  *      service: a process that starts the host on an already running Cosmos server (seeded), times
  *      measured from the process's own start (performance.now()).
- * Prints tables and writes bench/results/coldstart.json.
+ * `--baseline-root <checkout>` adds another built checkout's host and bundle to parts 2 and 3.
+ * Prints tables and writes bench/results/coldstart.json (coldstart-<part>.json with --only).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +42,12 @@ const RUNS = Number(args[args.indexOf('--runs') + 1] || 10) || 10;
 /** `--only load|host`: just the app-load part, or just the two host parts. */
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const BASELINE = args.includes('--baseline') ? resolve(args[args.indexOf('--baseline') + 1]!) : undefined;
+/**
+ * `--baseline-root <another built checkout>`: parts 2 and 3 also run that checkout's local host and
+ * bundle (its dist/local/start.js, dist/local/host/host.js, dist/bundle/main.js), alternating with
+ * this one's, for a before/after in one run.
+ */
+const BASELINE_ROOT = args.includes('--baseline-root') ? resolve(args[args.indexOf('--baseline-root') + 1]!) : undefined;
 
 interface Spread {
   median: number;
@@ -154,12 +163,12 @@ interface HostSample {
 }
 
 /** Spawn to first health 200 and to the first slot search answered. */
-async function hostOnce(seed: string, extraArgs: string[], env: NodeJS.ProcessEnv): Promise<HostSample> {
+async function hostOnce(seed: string, extraArgs: string[], env: NodeJS.ProcessEnv, root = ROOT): Promise<HostSample> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotflow-coldstart-'));
   cpSync(seed, dataDir, { recursive: true });
   const t0 = performance.now();
-  const child = spawn(process.execPath, [START, '--no-seed', ...extraArgs], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [join(root, 'dist', 'local', 'start.js'), '--no-seed', ...extraArgs], {
+    cwd: root,
     env: { ...env, PORT: '0', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -217,13 +226,13 @@ const marks = {};
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
-async function remoteOnce(cosmos: { endpoint: string; key: string }, entry: string, env: NodeJS.ProcessEnv): Promise<Record<string, number>> {
+async function remoteOnce(cosmos: { endpoint: string; key: string }, entry: string, env: NodeJS.ProcessEnv, root = ROOT): Promise<Record<string, number>> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(
       process.execPath,
-      ['-e', REMOTE_CHILD, join(DIST, 'local', 'host', 'host.js'), entry, join(ROOT, 'host.json'), searchPath(), SCHEDULER],
+      ['-e', REMOTE_CHILD, join(root, 'dist', 'local', 'host', 'host.js'), entry, join(root, 'host.json'), searchPath(), SCHEDULER],
       {
-        cwd: ROOT,
+        cwd: root,
         env: { ...env, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, SLOTFLOW_ENV: 'local', SMS_MODE: 'outbox' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -259,7 +268,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   const cacheDir = mkdtempSync(join(tmpdir(), 'slotflow-compile-cache-'));
   console.log(`cold start, ${RUNS} fresh processes per variant, Node ${process.version}, ${cpus().length} CPUs, load average ${load0.toFixed(1)}`);
-  const results: Record<string, unknown> = { runs: RUNS, baseline: BASELINE ?? null };
+  const results: Record<string, unknown> = { runs: RUNS, baseline: BASELINE ?? null, baselineRoot: BASELINE_ROOT ?? null };
 
   if (ONLY !== 'host') {
     const load = await appLoad(cacheDir);
@@ -280,13 +289,45 @@ async function main(): Promise<void> {
   if (ONLY !== 'load') {
     const seed = await seededDataDir();
     loadOnce([BUNDLE_MAIN], { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: cacheDir }); // fills the compile cache (part 1 may not have run)
+    const baselineCache = BASELINE_ROOT ? mkdtempSync(join(tmpdir(), 'slotflow-compile-cache-baseline-')) : '';
+    const baselineMain = BASELINE_ROOT ? join(BASELINE_ROOT, 'dist', 'bundle', 'main.js') : '';
+    if (BASELINE_ROOT) loadOnce([baselineMain], { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: baselineCache });
     const hostVariants = [
-      { key: 'bundle', label: 'bundle, no compile cache', args: [] as string[], env: baseEnv(), entry: BUNDLE_MAIN },
-      { key: 'bundleWarmCache', label: 'bundle, compile cache warm', args: [], env: { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: cacheDir }, entry: BUNDLE_MAIN },
-      { key: 'unbundled', label: 'unbundled dist/functions', args: ['--app', UNBUNDLED], env: baseEnv(), entry: UNBUNDLED },
+      ...(BASELINE_ROOT
+        ? [
+            {
+              key: 'baselineBundle',
+              label: 'baseline: bundle, no compile cache',
+              args: [] as string[],
+              env: baseEnv(),
+              entry: baselineMain,
+              root: BASELINE_ROOT,
+            },
+            {
+              key: 'baselineBundleWarmCache',
+              label: 'baseline: bundle, compile cache warm',
+              args: [] as string[],
+              env: { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: baselineCache },
+              entry: baselineMain,
+              root: BASELINE_ROOT,
+            },
+          ]
+        : []),
+      { key: 'bundle', label: 'bundle, no compile cache', args: [] as string[], env: baseEnv(), entry: BUNDLE_MAIN, root: ROOT },
+      {
+        key: 'bundleWarmCache',
+        label: 'bundle, compile cache warm',
+        args: [],
+        env: { ...baseEnv(), SLOTFLOW_COMPILE_CACHE: cacheDir },
+        entry: BUNDLE_MAIN,
+        root: ROOT,
+      },
+      { key: 'unbundled', label: 'unbundled dist/functions', args: ['--app', UNBUNDLED], env: baseEnv(), entry: UNBUNDLED, root: ROOT },
     ];
+    // The local host compiles its own modules (and the Cosmos server's) into the same cache: one discarded run each warms it.
+    for (const v of hostVariants) if (v.env.SLOTFLOW_COMPILE_CACHE !== 'off') await hostOnce(seed, v.args, v.env, v.root);
     const hostSamples = new Map(hostVariants.map((v) => [v.key, [] as HostSample[]]));
-    for (let i = 0; i < RUNS; i++) for (const v of hostVariants) hostSamples.get(v.key)!.push(await hostOnce(seed, v.args, v.env));
+    for (let i = 0; i < RUNS; i++) for (const v of hostVariants) hostSamples.get(v.key)!.push(await hostOnce(seed, v.args, v.env, v.root));
     const host = hostVariants.map((v) => {
       const s = hostSamples.get(v.key)!;
       const of = (k: keyof HostSample) => spread(s.map((x) => x[k]));
@@ -312,7 +353,7 @@ async function main(): Promise<void> {
     cpSync(join(seed, 'cosmos'), cosmosDir, { recursive: true });
     const { store: journal } = await CosmosJournal.open(cosmos.account!, cosmosDir, { fsync: false });
     const remoteSamples = new Map(hostVariants.map((v) => [v.key, [] as Record<string, number>[]]));
-    for (let i = 0; i < RUNS; i++) for (const v of hostVariants) remoteSamples.get(v.key)!.push(await remoteOnce(cosmos, v.entry, v.env));
+    for (let i = 0; i < RUNS; i++) for (const v of hostVariants) remoteSamples.get(v.key)!.push(await remoteOnce(cosmos, v.entry, v.env, v.root));
     await journal.stop();
     await cosmos.stop();
     const remote = hostVariants.map((v) => {
@@ -339,6 +380,7 @@ async function main(): Promise<void> {
       console.log(`| ${v.label} | ${cells.join(' | ')} |`);
     }
     rmSync(seed, { recursive: true, force: true });
+    if (baselineCache) rmSync(baselineCache, { recursive: true, force: true });
   }
   rmSync(cacheDir, { recursive: true, force: true });
 
@@ -354,7 +396,8 @@ async function main(): Promise<void> {
     loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'coldstart.json'), JSON.stringify({ machine, ...results }, null, 2) + '\n');
+  // A partial run (--only) writes a file of its own, so it does not replace the full run's figures.
+  writeFileSync(join(ROOT, 'bench', 'results', `coldstart${ONLY ? `-${ONLY}` : ''}.json`), JSON.stringify({ machine, ...results }, null, 2) + '\n');
 }
 
 main().catch((err: Error) => {

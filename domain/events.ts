@@ -1,24 +1,9 @@
 import { z } from 'zod';
 import { DomainError, ErrorCode } from './errors';
+import { EventType } from './event-types';
 import { instantSchema } from './model';
 
-/** CloudEvents 1.0 type names; the `.v1` suffix versions the payload schema. */
-export const EventType = {
-  appointmentBooked: 'health.scheduling.appointment.booked.v1',
-  appointmentCancelled: 'health.scheduling.appointment.cancelled.v1',
-  appointmentNoShow: 'health.scheduling.appointment.noshow.v1',
-  appointmentRescheduled: 'health.scheduling.appointment.rescheduled.v1',
-  appointmentConfirmed: 'health.scheduling.appointment.confirmed.v1',
-  slotReleased: 'health.scheduling.slot.released.v1',
-  offerSent: 'health.scheduling.waitlist.offer.sent.v1',
-  offerAccepted: 'health.scheduling.waitlist.offer.accepted.v1',
-  offerExpired: 'health.scheduling.waitlist.offer.expired.v1',
-  eligibilityVerified: 'health.scheduling.eligibility.verified.v1',
-  eligibilityFailed: 'health.scheduling.eligibility.failed.v1',
-  providerAbsence: 'health.scheduling.provider.absence.v1',
-  patientErased: 'health.scheduling.patient.erased.v1',
-} as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
+export { EventType };
 
 const id = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/);
 const appointmentRef = {

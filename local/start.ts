@@ -1,3 +1,5 @@
+// First: the compile cache covers everything compiled after it (see compile-cache.ts).
+import './compile-cache';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MllpBridge } from '../mllp-bridge/bridge';
@@ -52,6 +54,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
   });
 
   let stopping = false;
+  let mllp: MllpBridge | undefined;
   const shutdown = (signal: string) => {
     if (stopping) {
       console.log('[host] forced exit');
@@ -59,7 +62,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
     }
     stopping = true;
     console.log(`[host] ${signal}: shutting down...`);
-    Promise.all([host.stop(), mllp?.close()]).then(
+    Promise.all([host.stop(), mllpStarted.then(() => mllp?.close())]).then(
       () => {
         console.log('[host] stopped');
         process.exit(0);
@@ -73,13 +76,25 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Loca
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const mllp = await startMllp(host);
-  printBanner(host, mllp);
+  // The MLLP bridge (and the banner that names its port) once the first request has been answered,
+  // or after MLLP_DEFER_MS without one: loading it costs CPU that a cold process's first answer
+  // need not wait for. The seed does not wait for it.
+  const mllpStarted = Promise.race([host.firstRequestAnswered, delay(MLLP_DEFER_MS)]).then(async () => {
+    if (stopping) return;
+    mllp = await startMllp(host);
+    printBanner(host, mllp);
+  });
 
   // The last line of start-up; test/support/localhost.ts waits for it when it asks for the seed.
-  console.log(`[host] seed: ${await seed(args.seed, host.baseUrl)}`);
+  const seeded = await seed(args.seed, host.baseUrl);
+  await mllpStarted;
+  console.log(`[host] seed: ${seeded}`);
   return host;
 }
+
+/** Longest wait for a first request before the MLLP bridge starts anyway. */
+const MLLP_DEFER_MS = 1000;
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 async function seed(wanted: boolean, baseUrl: string): Promise<'done' | 'failed' | 'skipped'> {
   const seedModule = resolve(__dirname, 'seed.js');

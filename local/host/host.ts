@@ -12,7 +12,7 @@ import { FileInstanceStore, JournalInstanceStore, MemoryInstanceStore } from './
 import { HttpDispatcher, problem } from './http';
 import { consoleLogger, type ExtraInputResolver, type HostLogger } from './invocation';
 import type { FunctionRegistry } from './registry';
-import { ServiceBusTriggers, startDefaultBroker, type LocalBroker } from './servicebus-glue';
+import type { LocalBroker, ServiceBusTriggers } from './servicebus-glue';
 import { ForegroundGate } from './priority';
 import { hostJsonSettings } from './settings';
 import { TimerScheduler } from './timers';
@@ -24,6 +24,13 @@ import { LocalTelemetry, METRICS_PATH, TRACES_PATH } from './telemetry';
  * Cosmos DB server and Service Bus broker. `npm start` (local/start.ts) and the e2e tests
  * run it as a process; integration tests can run it in-process with {@link LocalHost.start}.
  */
+
+/**
+ * The embedded broker and its triggers (with rhea), loaded when the host starts or is given a broker:
+ * a host without one (broker: false, as on a remote Cosmos DB in the cold-start bench) never loads them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const serviceBusGlue = () => require('./servicebus-glue') as typeof import('./servicebus-glue');
 
 export interface LocalHostOptions {
   /** TCP port; 0 picks a free one. Default: PORT env, else 7071. */
@@ -113,6 +120,17 @@ export class LocalHost {
   dataDir: string | null = null;
   /** ms from start() to healthy. */
   startupMs = 0;
+  private firstAnswered = false;
+  private resolveFirstAnswered: () => void = () => undefined;
+  /**
+   * Resolves once the first app request (an /api route other than health) has been answered: work
+   * that no request needs (local/start.ts: the MLLP bridge) waits for it, so a cold process answers first.
+   */
+  readonly firstRequestAnswered = new Promise<void>((resolve) => (this.resolveFirstAnswered = resolve));
+  private readonly markFirstAnswered = (): void => {
+    this.firstAnswered = true;
+    this.resolveFirstAnswered();
+  };
 
   private constructor(private readonly options: LocalHostOptions) {
     this.registry = options.registry ?? capturedFunctions;
@@ -264,7 +282,7 @@ export class LocalHost {
     this.timers = new TimerScheduler(this.registry, { resolveExtraInput: this.resolveExtraInput, logger: this.logger, runBackground: this.runBackground });
     this.timers.start();
     if (this.broker) {
-      this.serviceBus = new ServiceBusTriggers(this.registry, this.broker, {
+      this.serviceBus = new (serviceBusGlue().ServiceBusTriggers)(this.registry, this.broker, {
         resolveExtraInput: this.resolveExtraInput,
         logger: this.logger,
         maxConcurrentCalls: hostJson.serviceBus.maxConcurrentCalls,
@@ -306,7 +324,7 @@ export class LocalHost {
       this.broker = o.broker;
       return this.broker;
     }
-    this.broker = await this.component('broker', () => startDefaultBroker(this.logger, journalDir));
+    this.broker = await this.component('broker', () => serviceBusGlue().startDefaultBroker(this.logger, journalDir));
     this.ownsBroker = this.broker !== undefined;
     return this.broker;
   }
@@ -363,6 +381,7 @@ export class LocalHost {
         res.once('close', leave);
         res.once('finish', leave);
       }
+      if (!this.firstAnswered) res.once('close', this.markFirstAnswered);
       if (await this.dispatcher.handle(req, res, this.baseUrl)) return;
       res.setHeader('traceparent', unsampledTraceparent());
       problem(res, 404, 'ROUTE.NOT_FOUND', 'Not Found', `No function serves ${req.method} ${path}`);

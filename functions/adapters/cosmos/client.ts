@@ -35,17 +35,26 @@ export function createCosmosClient(settings: AppSettings, retryOptions: RetryOpt
 /**
  * The database with its containers, all partitioned on /pk. Locally they are created if missing;
  * in Azure bicep owns them (and the data-plane role cannot create them), so nothing is created.
+ * Locally that costs two requests when everything exists (read the database, list its containers),
+ * not one read per container; missing containers are created together (createIfNotExists, so two
+ * instances starting at once do not fail on each other's create).
  */
 export async function ensureSchema(client: CosmosClient, settings: Pick<AppSettings, 'SLOTFLOW_ENV' | 'COSMOS_DATABASE'>): Promise<Database> {
   if (settings.SLOTFLOW_ENV === 'azure') return client.database(settings.COSMOS_DATABASE);
   const { database } = await client.databases.createIfNotExists({ id: settings.COSMOS_DATABASE });
-  for (const id of Object.values(CONTAINERS)) {
-    await database.containers.createIfNotExists({
-      id,
-      partitionKey: { paths: ['/pk'] },
-      // -1: TTL on, no default expiry; items set their own `ttl`.
-      ...(TTL_CONTAINERS.has(id) ? { defaultTtl: -1 } : {}),
-    });
-  }
+  const { resources } = await database.containers.readAll().fetchAll();
+  const existing = new Set(resources.map((c) => c.id));
+  await Promise.all(
+    Object.values(CONTAINERS)
+      .filter((id) => !existing.has(id))
+      .map((id) =>
+        database.containers.createIfNotExists({
+          id,
+          partitionKey: { paths: ['/pk'] },
+          // -1: TTL on, no default expiry; items set their own `ttl`.
+          ...(TTL_CONTAINERS.has(id) ? { defaultTtl: -1 } : {}),
+        }),
+      ),
+  );
   return database;
 }

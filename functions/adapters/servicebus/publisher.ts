@@ -77,64 +77,91 @@ export function createServiceBusClient(
 }
 
 export class ServiceBusEventPublisher implements EventPublisher {
-  private readonly sender: ServiceBusSender;
+  private client?: ServiceBusClient;
+  private sender?: ServiceBusSender;
+  private readonly connect: () => ServiceBusClient;
 
-  /** `ownsClient`: close() closes the client too (true when built from settings). */
+  /**
+   * `client`: a client, or a function that makes one on the first publish (fromSettings: a cold
+   * instance neither loads the Service Bus SDK nor opens a connection before it has an event to send).
+   * `ownsClient`: close() closes the client too (true when built from settings).
+   */
   constructor(
-    private readonly client: ServiceBusClient,
-    topicName: string,
+    client: ServiceBusClient | (() => ServiceBusClient),
+    private readonly topicName: string,
     private readonly ownsClient = false,
   ) {
-    this.sender = client.createSender(topicName);
+    if (typeof client === 'function') this.connect = client;
+    else {
+      this.client = client;
+      this.connect = () => client;
+      this.sender = client.createSender(topicName);
+    }
   }
 
-  /** From app settings (this process's by default): connection string locally, managed identity in Azure. */
+  /**
+   * From app settings (this process's by default): connection string locally, managed identity in
+   * Azure. The settings are checked now; the client is created by the first publish.
+   */
   static fromSettings(
     settings: Pick<
       AppSettings,
       'ServiceBusConnection' | 'ServiceBusConnection__fullyQualifiedNamespace' | 'AZURE_CLIENT_ID' | 'SCHEDULING_EVENTS_TOPIC'
     > = appSettings(),
   ): ServiceBusEventPublisher {
-    return new ServiceBusEventPublisher(createServiceBusClient(settings), settings.SCHEDULING_EVENTS_TOPIC, true);
+    if (!settings.ServiceBusConnection && !settings.ServiceBusConnection__fullyQualifiedNamespace) {
+      throw new Error('ServiceBusConnection__fullyQualifiedNamespace or ServiceBusConnection must be set');
+    }
+    return new ServiceBusEventPublisher(() => createServiceBusClient(settings), settings.SCHEDULING_EVENTS_TOPIC, true);
+  }
+
+  private senderOf(): ServiceBusSender {
+    if (!this.sender) {
+      this.client ??= this.connect();
+      this.sender = this.client.createSender(this.topicName);
+    }
+    return this.sender;
   }
 
   /** Sends the events in as few batches as fit; resolves once Service Bus has accepted all of them. */
   async publish(events: SchedulingEvent[] | PublishableEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const sender = this.senderOf();
     await inSpan(
-      `servicebus.send ${this.sender.entityPath}`,
+      `servicebus.send ${sender.entityPath}`,
       {
         kind: SpanKind.PRODUCER,
         attributes: {
           'messaging.system': 'servicebus',
           'messaging.operation.type': 'send',
-          'messaging.destination.name': this.sender.entityPath,
+          'messaging.destination.name': sender.entityPath,
           'messaging.batch.message_count': events.length,
         },
       },
       async () => {
         const traced = withTraceContext(events as PublishableEvent[], activeTraceparent());
-        await this.send(traced);
+        await this.send(sender, traced);
         for (const event of traced) recordEventMetrics(event);
       },
     );
   }
 
-  private async send(events: PublishableEvent[]): Promise<void> {
-    let batch: ServiceBusMessageBatch = await this.sender.createMessageBatch();
+  private async send(sender: ServiceBusSender, events: PublishableEvent[]): Promise<void> {
+    let batch: ServiceBusMessageBatch = await sender.createMessageBatch();
     for (const event of events) {
       const message = toServiceBusMessage(event);
       if (batch.tryAddMessage(message)) continue;
       if (batch.count === 0) throw new Error(`Event ${event.id} is larger than the maximum Service Bus message size`);
-      await this.sender.sendMessages(batch);
-      batch = await this.sender.createMessageBatch();
+      await sender.sendMessages(batch);
+      batch = await sender.createMessageBatch();
       if (!batch.tryAddMessage(message)) throw new Error(`Event ${event.id} is larger than the maximum Service Bus message size`);
     }
-    if (batch.count > 0) await this.sender.sendMessages(batch);
+    if (batch.count > 0) await sender.sendMessages(batch);
   }
 
+  /** Closes the sender (and the client it owns); nothing to do when nothing was ever sent. */
   async close(): Promise<void> {
-    await this.sender.close();
-    if (this.ownsClient) await this.client.close();
+    await this.sender?.close();
+    if (this.ownsClient) await this.client?.close();
   }
 }

@@ -3,7 +3,7 @@
  * the AsyncAPI document, the embedded broker (local/servicebus) and the bicep drift tests all read it.
  * bicep/ deploys the same names and filters (see `sqlFilter`).
  */
-import { EventType } from '../../../domain/events';
+import { EventType } from '../../../domain/event-types';
 
 /** What a subscription filter sees of a message (the system properties a SQL filter can name, plus app properties). */
 export interface FilterInput {

@@ -40,3 +40,28 @@ it('is 503 with the pending component while services start, then 200', async () 
     await (host ?? (await starting.catch(() => undefined)))?.stop();
   }
 });
+
+it('firstRequestAnswered resolves after the first app request has been answered, not after health', async () => {
+  const host = await LocalHost.start({
+    port: 0,
+    dataDir: null,
+    broker: false,
+    routePrefix: 'api',
+    servicesModule: null,
+    logger: () => undefined,
+    loadApp: () => require('../../fixtures/localhost-app/http.js'),
+  });
+  try {
+    let answered = false;
+    void host.firstRequestAnswered.then(() => (answered = true));
+    expect((await fetch(`${host.baseUrl}/api/health`)).status).toBe(200);
+    await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    const res = await fetch(`${host.baseUrl}/api/hello/ada`);
+    expect([res.status, await res.text()]).toEqual([200, expect.stringContaining('ada')]);
+    await host.firstRequestAnswered;
+    expect(answered).toBe(true);
+  } finally {
+    await host.stop();
+  }
+});
