@@ -176,25 +176,68 @@ export class IndexedAppointments implements AppointmentRepository {
   }
 }
 
+/** listActive's order: created, then id (the domain adapter's order is the order entries were added, stable for ties). */
+const byCreated = (a: WaitlistEntry, b: WaitlistEntry): number =>
+  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId);
+
+/** First position whose entry does not sort before `e`. */
+function lowerBound(list: readonly WaitlistEntry[], e: WaitlistEntry): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byCreated(list[mid]!, e) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First position whose entry sorts after `e` (a new entry goes after equal ones, as a stable sort of insertion order puts it). */
+function upperBound(list: readonly WaitlistEntry[], e: WaitlistEntry): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byCreated(list[mid]!, e) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class IndexedWaitlist implements WaitlistRepository {
   private readonly byId = new Map<string, WaitlistEntry>();
-  /** Active entries by `${clinicId}|${appointmentType}`. */
-  private readonly active = new Map<string, Set<string>>();
+  /**
+   * Active entries (the stored objects) by `${clinicId}|${appointmentType}`, kept in listActive's order
+   * (created, then id; equal keys in the order they became active): a candidate load reads thousands
+   * of entries, and sorting them on every read was a large share of the simulator's time.
+   */
+  private readonly active = new Map<string, WaitlistEntry[]>();
 
   /** Every entry, as stored (read-only view for the simulator's metrics). */
   *all(): IterableIterator<WaitlistEntry> {
     yield* this.byId.values();
   }
 
-  private reindex(before: WaitlistEntry | undefined, after: WaitlistEntry): void {
-    if (before) this.active.get(`${before.clinicId}|${before.appointmentType}`)?.delete(before.waitlistEntryId);
-    if (after.status === 'active') addTo(this.active, `${after.clinicId}|${after.appointmentType}`, after.waitlistEntryId);
+  /** `stored` is the object now in byId (after) or the one it replaced (before). */
+  private reindex(before: WaitlistEntry | undefined, stored: WaitlistEntry): void {
+    if (before) {
+      const list = this.active.get(`${before.clinicId}|${before.appointmentType}`);
+      const i = list ? list.indexOf(before, lowerBound(list, before)) : -1;
+      if (i >= 0) list!.splice(i, 1);
+    }
+    if (stored.status === 'active') {
+      const key = `${stored.clinicId}|${stored.appointmentType}`;
+      let list = this.active.get(key);
+      if (!list) this.active.set(key, (list = []));
+      list.splice(upperBound(list, stored), 0, stored);
+    }
   }
 
   async add(e: WaitlistEntry) {
     const before = this.byId.get(e.waitlistEntryId);
-    this.byId.set(e.waitlistEntryId, copyEntry(e));
-    this.reindex(before, e);
+    const stored = copyEntry(e);
+    this.byId.set(e.waitlistEntryId, stored);
+    this.reindex(before, stored);
   }
   async get(id: string) {
     const e = this.byId.get(id);
@@ -204,16 +247,17 @@ export class IndexedWaitlist implements WaitlistRepository {
     const current = this.byId.get(e.waitlistEntryId);
     if (!current) throw new DomainError(ErrorCode.WAITLIST_ENTRY_NOT_FOUND, 'Unknown waitlist entry');
     if (current.version !== expectedVersion) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The waitlist entry changed meanwhile');
-    this.byId.set(e.waitlistEntryId, copyEntry(e));
-    this.reindex(current, e);
+    const stored = copyEntry(e);
+    this.byId.set(e.waitlistEntryId, stored);
+    this.reindex(current, stored);
     return copyEntry(e);
   }
   async listActive(clinicId: string, appointmentType?: string) {
     const keys = appointmentType ? [`${clinicId}|${appointmentType}`] : [...this.active.keys()].filter((k) => k.startsWith(`${clinicId}|`));
+    if (keys.length === 1) return (this.active.get(keys[0]!) ?? []).map(copyEntry);
     const out: WaitlistEntry[] = [];
-    for (const key of keys) for (const id of this.active.get(key) ?? []) out.push(copyEntry(this.byId.get(id)!));
-    // Insertion order of the Set is the domain adapter's order (the order entries were added).
-    return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId)));
+    for (const key of keys) for (const e of this.active.get(key) ?? []) out.push(copyEntry(e));
+    return out.sort(byCreated);
   }
   async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {
     const items = [...this.byId.values()]

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import type { Appointment, Slot, WaitlistEntry } from '../model';
 import { fromAppointment } from '../risk/history';
-import { optimizeAssignment, type OptimizationInstance } from '../optimizer';
+import { loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../optimizer';
+import { singleSlotPickOrder } from '../optimizer/single-slot';
 import { notifySolved } from '../optimizer/observe';
 import type { Clock, ConfigRepository } from '../ports';
 import { candidateRisks, type RiskScoringDeps } from '../risk/scoring';
@@ -52,6 +53,21 @@ export async function rankCandidatesForSlot(
     const byId = new Map(eligible.map((e) => [e.waitlistEntryId, e]));
     const remaining = waitlistCandidates(eligible, now, await slotRisks(services, slot, appointmentType, eligible));
     const picked: WaitlistEntry[] = [];
+    // One slot: the picks of repeated solves come from one model build (singleSlotPickOrder, same
+    // order). glpk is still loaded, so that a missing solver falls back to the simple ranking as before.
+    const fastStarted = performance.now();
+    const instance: OptimizationInstance = {
+      ...(clinic ? { timeZone: clinic.timeZone } : {}),
+      slots: [{ id: slot.slotId, providerId: slot.providerId, start: slot.start, end: slot.end, appointmentType }],
+      candidates: remaining,
+    };
+    const order = remaining.length > 0 ? (await loadGlpk(), singleSlotPickOrder(parseInstance(instance), OPTIMIZER_PICKS)) : [];
+    if (order) {
+      if (remaining.length > 0)
+        notifySolved({ solveMs: performance.now() - fastStarted, status: order.length > 0 ? 'optimal' : 'empty', purpose: 'waitlist-ranking' });
+      for (const id of order) picked.push(byId.get(id)!);
+      remaining.length = 0;
+    }
     while (picked.length < OPTIMIZER_PICKS && remaining.length > 0) {
       const result = await optimizeAssignment(
         {
