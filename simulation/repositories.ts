@@ -6,7 +6,8 @@
  */
 import { DomainError, ErrorCode } from '../domain/errors';
 import type { SchedulingEvent } from '../domain/events';
-import type { Appointment, WaitlistEntry } from '../domain/model';
+import { InMemoryConfig } from '../domain/memory';
+import type { Appointment, AppointmentType, Clinic, Provider, WaitlistEntry } from '../domain/model';
 import type { AppointmentQuery, AppointmentRepository, BusyAppointment, BusyQuery, Page, WaitlistRepository } from '../domain/ports';
 import { OCCUPYING_STATUSES } from '../domain/slots';
 import { InMemorySmsMessages, type SmsMessageRecord } from '../domain/sms';
@@ -285,5 +286,61 @@ export class IndexedSmsMessages extends InMemorySmsMessages {
       .filter((r) => Date.parse(r.sentAt) >= t)
       .sort((a, b) => a.sentAt.localeCompare(b.sentAt))
       .map((r) => ({ ...r }));
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * The domain's in-memory configuration, with reads answered from frozen copies made once per write:
+ * the clinic's configuration is read on every slot search, booking and candidate load, and cloning it
+ * on each read (structuredClone) was a large share of the simulator's time. Readers never change what
+ * they read (a change would throw: the copies are frozen); writes (setup, provider absences) go to the
+ * domain adapter and drop the copies.
+ */
+export class SharedReadConfig extends InMemoryConfig {
+  private readonly cache = new Map<string, unknown>();
+  private cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    if (this.cache.has(key)) return Promise.resolve(this.cache.get(key) as T);
+    return read().then((v) => {
+      this.cache.set(key, deepFreeze(v));
+      return v;
+    });
+  }
+  override getClinic(id: string) {
+    return this.cached(`clinic|${id}`, () => super.getClinic(id));
+  }
+  override async putClinic(c: Clinic) {
+    this.cache.clear();
+    await super.putClinic(c);
+  }
+  override listClinics() {
+    return this.cached('clinics', () => super.listClinics());
+  }
+  override getAppointmentType(code: string) {
+    return this.cached(`type|${code}`, () => super.getAppointmentType(code));
+  }
+  override async putAppointmentType(t: AppointmentType) {
+    this.cache.clear();
+    await super.putAppointmentType(t);
+  }
+  override listAppointmentTypes(clinicId: string) {
+    return this.cached(`types|${clinicId}`, () => super.listAppointmentTypes(clinicId));
+  }
+  override getProvider(id: string) {
+    return this.cached(`provider|${id}`, () => super.getProvider(id));
+  }
+  override async putProvider(p: Provider) {
+    this.cache.clear();
+    await super.putProvider(p);
+  }
+  override listProviders(clinicId: string) {
+    return this.cached(`providers|${clinicId}`, () => super.listProviders(clinicId));
   }
 }
