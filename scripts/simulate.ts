@@ -1,5 +1,5 @@
 /**
- * `npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--json] [--out report.json]`: runs
+ * `npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--parallel N] [--json] [--out report.json]`: runs
  * the clinic simulator (docs/simulation.md) under each policy of the scenario and prints a table
  * (or, with --json, the report as JSON). The report JSON and the plot (SVG) are written next to each
  * other: --out names the JSON (default: bench/results/simulate-<scenario>.json), the plot is the
@@ -14,13 +14,14 @@ import { parseScenario, ScenarioError } from '../simulation/scenario';
 import { simulateScenario, type SimulationReport } from '../simulation/simulate';
 import { type CliIo, processIo, runAsMain, UsageError } from './cli';
 
-const USAGE = `usage: npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--json] [--out report.json]
+const USAGE = `usage: npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--parallel N] [--json] [--out report.json]
 (writes the report JSON and, beside it, the plot as .svg; --json also prints the report on stdout)`;
 
 interface Args {
   file: string;
   seed?: number;
   weeks?: number;
+  parallel?: number;
   json: boolean;
   out?: string;
 }
@@ -43,6 +44,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--seed') args.seed = integer(0, 2 ** 31 - 1);
     else if (a === '--weeks') args.weeks = integer(1, 52);
+    else if (a === '--parallel') args.parallel = integer(1, 3);
     else if (a === '--json') args.json = true;
     else if (a === '--out') args.out = value();
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
@@ -117,6 +119,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   const report = await simulateScenario(scenario, {
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
     ...(args.weeks !== undefined ? { weeks: args.weeks } : {}),
+    ...(args.parallel !== undefined ? { parallel: args.parallel } : {}),
     onPolicyDone: (m, ms) => io.err.write(`simulate: ${m.label} done in ${(ms / 1000).toFixed(1)} s\n`),
   });
   const out = resolve(args.out ?? `bench/results/simulate-${scenario.name}.json`);

@@ -3,6 +3,8 @@
  * (docs/simulation.md). The policies differ only in how freed slots are refilled; demand, patients
  * and their answers are the same draws in every run.
  */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { offerPolicySchema } from '../domain/model';
 import { loadSimulatedApp } from './app';
 import { computeMetrics, type PolicyMetrics } from './metrics';
@@ -12,6 +14,8 @@ import { SimulatedWorld, type PolicySetup } from './world';
 export interface SimulationOptions {
   seed?: number;
   weeks?: number;
+  /** Policies run at the same time in worker threads (default 1: one after the other in this thread). */
+  parallel?: number;
   /** Called after each policy's run (progress). */
   onPolicyDone?: (metrics: PolicyMetrics, elapsedMs: number) => void;
 }
@@ -41,7 +45,7 @@ export interface SimulationReport {
       deliveries: number;
       deadLettered: number;
       failedInstances: number;
-      /** Wall time, and CPU time of this process (user + system): the machine is shared, CPU time is the steadier figure. */
+      /** Wall time, and CPU time (user + system) of this process, or with `parallel` of the worker thread (GC helper threads not counted): the machine is shared, CPU time is the steadier figure. */
       elapsedMs: number;
       cpuMs: number;
       /** Appointments in the book at the end (all statuses). */
@@ -76,36 +80,92 @@ export function policySetups(scenario: Scenario): PolicySetup[] {
   return out;
 }
 
-/** Simulates the scenario under every enabled policy, one after the other in this process. */
+type RuntimeEntry = SimulationReport['runtime'][string];
+
+/**
+ * Runs one policy of the scenario in this thread: its metrics and runtime figures (plain data: they
+ * also cross from a worker). CPU time is the process's (one policy at a time), or with `inWorker` this
+ * thread's own (GC helper threads not counted).
+ */
+export async function runPolicy(
+  scenario: Scenario,
+  setup: PolicySetup,
+  seed: number,
+  weeks: number,
+  { registry = loadSimulatedApp(), inWorker = false }: { registry?: ReturnType<typeof loadSimulatedApp>; inWorker?: boolean } = {},
+): Promise<{ metrics: PolicyMetrics; runtime: RuntimeEntry }> {
+  const threadCpu = (): NodeJS.CpuUsage => (inWorker ? process.threadCpuUsage() : process.cpuUsage());
+  const t0 = performance.now();
+  const cpu0 = threadCpu();
+  const world = new SimulatedWorld(scenario, setup, { registry, seed, weeks });
+  const result = await world.run();
+  const metrics = computeMetrics({
+    key: setup.key,
+    label: setup.label,
+    startMs: result.startMs,
+    endMs: result.endMs,
+    log: result.log,
+    appointments: result.appointments,
+    waitlist: result.waitlist,
+    capacityMinutesByWeek: result.capacityMinutesByWeek,
+  });
+  const elapsedMs = Math.round(performance.now() - t0);
+  const cpu = threadCpu();
+  const timings = Object.fromEntries(Object.entries(result.runtime.timings).map(([k, v]) => [k, Math.round(v)]));
+  const cpuMs = Math.round((cpu.user - cpu0.user + cpu.system - cpu0.system) / 1000);
+  return { metrics, runtime: { ...result.runtime, timings, elapsedMs, cpuMs, appointments: result.appointments.length } };
+}
+
+/**
+ * Simulates the scenario under every enabled policy: one after the other in this process, or with
+ * `parallel` > 1 in up to that many worker threads (simulation/policy-worker.ts; built code only),
+ * each policy in a fresh thread with its own copy of the app. The outcomes are the same either way:
+ * each policy's run depends only on the scenario, the seed and the policy.
+ */
 export async function simulateScenario(scenario: Scenario, options: SimulationOptions = {}): Promise<SimulationReport> {
-  const registry = loadSimulatedApp();
   const seed = options.seed ?? scenario.seed;
   const weeks = options.weeks ?? scenario.weeks;
-  const policies: PolicyMetrics[] = [];
-  const runtime: SimulationReport['runtime'] = {};
-  for (const setup of policySetups(scenario)) {
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const world = new SimulatedWorld(scenario, setup, { registry, seed, weeks });
-    const result = await world.run();
-    const metrics = computeMetrics({
-      key: setup.key,
-      label: setup.label,
-      startMs: result.startMs,
-      endMs: result.endMs,
-      log: result.log,
-      appointments: result.appointments,
-      waitlist: result.waitlist,
-      capacityMinutesByWeek: result.capacityMinutesByWeek,
-    });
-    const elapsedMs = Math.round(performance.now() - t0);
-    const cpu = process.cpuUsage(cpu0);
-    policies.push(metrics);
-    const timings = Object.fromEntries(Object.entries(result.runtime.timings).map(([k, v]) => [k, Math.round(v)]));
-    runtime[setup.key] = { ...result.runtime, timings, elapsedMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), appointments: result.appointments.length };
-    options.onPolicyDone?.(metrics, elapsedMs);
+  const setups = policySetups(scenario);
+  const results: { metrics: PolicyMetrics; runtime: RuntimeEntry }[] = new Array(setups.length);
+  const parallel = Math.min(options.parallel ?? 1, setups.length);
+  if (parallel > 1) {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < setups.length) {
+        const i = next++;
+        results[i] = await runPolicyInWorker(scenario, i, seed, weeks);
+        options.onPolicyDone?.(results[i].metrics, results[i].runtime.elapsedMs);
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, lane));
+  } else {
+    const registry = loadSimulatedApp();
+    for (const [i, setup] of setups.entries()) {
+      results[i] = await runPolicy(scenario, setup, seed, weeks, { registry });
+      options.onPolicyDone?.(results[i].metrics, results[i].runtime.elapsedMs);
+    }
   }
+  const policies = results.map((r) => r.metrics);
+  const runtime: SimulationReport['runtime'] = Object.fromEntries(setups.map((s, i) => [s.key, results[i]!.runtime]));
   return { scenario: scenario.name, seed, weeks, policies, ...comparisonOf(policies), runtime, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
+/** Runs policy number `index` of the scenario in a worker thread. */
+function runPolicyInWorker(scenario: Scenario, index: number, seed: number, weeks: number): Promise<{ metrics: PolicyMetrics; runtime: RuntimeEntry }> {
+  return new Promise((resolve, reject) => {
+    // The worker runs built code: dist/simulation/policy-worker.js (also when this module is the TypeScript source, in tests).
+    const entry = __filename.endsWith('.ts') ? join(__dirname, '..', 'dist', 'simulation', 'policy-worker.js') : join(__dirname, 'policy-worker.js');
+    const worker = new Worker(entry, { workerData: { scenario, index, seed, weeks } });
+    let answered = false;
+    worker.once('message', (m: { metrics: PolicyMetrics; runtime: RuntimeEntry }) => {
+      answered = true;
+      resolve(m);
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`policy worker ${index} exited with code ${code} before answering`));
+    });
+  });
 }
 
 function comparisonOf(policies: PolicyMetrics[]): { comparison?: Comparison } {

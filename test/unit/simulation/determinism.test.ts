@@ -27,6 +27,17 @@ describe('simulator determinism', () => {
   });
 });
 
+describe('policies in worker threads', () => {
+  it('parallel: 2 gives the same outcomes as one policy after the other (each run depends only on scenario, seed and policy)', async () => {
+    const sequential = await simulateScenario(smallScenario(3));
+    const parallel = await simulateScenario(smallScenario(3), { parallel: 2 });
+    expect(parallel.policies.map((p) => p.policy)).toEqual(['baseline', 'manualCallback', 'slotflow']);
+    expect(parallel.policies).toEqual(sequential.policies);
+    expect(parallel.comparison).toEqual(sequential.comparison);
+    expect(Object.keys(parallel.runtime)).toEqual(Object.keys(sequential.runtime));
+  });
+});
+
 describe('simulated patients', () => {
   const overlaps = (a: Appointment, b: Appointment) => Date.parse(a.start) < Date.parse(b.end) && Date.parse(b.start) < Date.parse(a.end);
 
