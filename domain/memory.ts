@@ -126,16 +126,14 @@ export class InMemoryAppointments implements AppointmentRepository {
     if (!OCCUPYING_STATUSES.has(a.status)) return;
     const start = Date.parse(a.start);
     const end = Date.parse(a.end);
-    for (const other of this.byId.values()) {
-      if (other.appointmentId === ignoreId || !OCCUPYING_STATUSES.has(other.status)) continue;
-      const overlap = Date.parse(other.start) < end && start < Date.parse(other.end);
-      if (other.slotId === a.slotId || (overlap && other.providerId === a.providerId)) {
-        throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
-      }
-      if (overlap && other.patientId === a.patientId) {
-        throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', { appointmentId: other.appointmentId });
-      }
+    const others = [...this.byId.values()].filter((o) => o.appointmentId !== ignoreId && OCCUPYING_STATUSES.has(o.status));
+    const overlaps = (o: Appointment) => Date.parse(o.start) < end && start < Date.parse(o.end);
+    // A taken slot wins over the patient's own overlap, whatever the order of the stored appointments.
+    if (others.some((o) => o.slotId === a.slotId || (o.providerId === a.providerId && overlaps(o)))) {
+      throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
     }
+    const own = others.find((o) => o.patientId === a.patientId && overlaps(o));
+    if (own) throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', { appointmentId: own.appointmentId });
   }
 
   async create(a: Appointment, events: SchedulingEvent[]) {
