@@ -395,8 +395,8 @@ export class SimulatedWorld {
     }
   }
 
-  /** A patient asks for an appointment: the earliest free slot after their minimum lead, and perhaps a move-up request. */
-  private async request(c: ScenarioClinic, patientId: string): Promise<void> {
+  /** A new patient turns up (at the desk or for the waitlist): urgency and visit type drawn, the request logged. */
+  private async arrive(c: ScenarioClinic, patientId: string) {
     const urgent = this.random.chance(c.demand.urgentShare, 'urgent', patientId);
     const patient = await this.newPatient(patientId, c.clinicId, urgent);
     patient.requestedMs = this.clock.ms;
@@ -409,6 +409,12 @@ export class SimulatedWorld {
           patientId,
         )
       ]!.code;
+    return { patient, urgent, type };
+  }
+
+  /** A patient asks for an appointment: the earliest free slot after their minimum lead, and perhaps a move-up request. */
+  private async request(c: ScenarioClinic, patientId: string): Promise<void> {
+    const { patient, urgent, type } = await this.arrive(c, patientId);
     const lead = c.demand.minLeadDays;
     const minLeadMs = (lead.min + this.random.uniform('lead', patientId) * Math.max(0, lead.max - lead.min)) * DAY_MS;
     const slot = await this.earliestFree(c, type, this.clock.ms + Math.max(minLeadMs, HOUR_MS));
@@ -458,18 +464,7 @@ export class SimulatedWorld {
   }
 
   private async joinWaitlist(c: ScenarioClinic, patientId: string): Promise<void> {
-    const urgent = this.random.chance(c.demand.urgentShare, 'urgent', patientId);
-    const patient = await this.newPatient(patientId, c.clinicId, urgent);
-    patient.requestedMs = this.clock.ms;
-    this.log.request(patientId, c.clinicId, this.clock.ms, urgent);
-    const type =
-      c.appointmentTypes[
-        this.random.weighted(
-          c.appointmentTypes.map((t) => t.weight),
-          'type',
-          patientId,
-        )
-      ]!.code;
+    const { urgent, type } = await this.arrive(c, patientId);
     await this.addPlainEntry(c, patientId, type, urgent);
   }
 
