@@ -10,7 +10,7 @@ import { DateTime } from 'luxon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiClient, eventually, outbox, sendInboundSms } from '../support/e2e-client';
+import { apiClient, eventually, outbox, sendInboundSms, ALL_DAY_HOURS, putAroundTheClockClinic } from '../support/e2e-client';
 import { startLocalHost, type LocalHostProcess } from '../support/localhost';
 
 jest.setTimeout(240_000);
@@ -62,22 +62,7 @@ async function freeSlot(providerId: string, fromHours: number): Promise<string> 
 
 it('a SIGKILL during the move leaves exactly one booked appointment for the patient after the restart', async () => {
   await start();
-  await must('PUT', `/api/clinics/${CLINIC}`, {
-    name: 'Crash Clinic',
-    timeZone: 'UTC',
-    offerPolicy: {
-      batchSize: 1,
-      maxRounds: 3,
-      expiryFraction: 1,
-      minExpiryMinutes: 30,
-      maxExpiryMinutes: 30,
-      minLeadMinutes: 5,
-      quietStart: '00:00',
-      quietEnd: '00:00',
-    },
-  });
-  await must('PUT', `/api/appointment-types/${TYPE}`, { clinicId: CLINIC, name: 'Visit', durationMinutes: 30 });
-  const allDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, start: '00:00', end: '24:00' }));
+  await putAroundTheClockClinic(must, { clinicId: CLINIC, name: 'Crash Clinic', type: TYPE, typeName: 'Visit' });
   const outcomes: string[] = [];
 
   for (const [round, killAfter] of KILL_AFTER_MS.entries()) {
@@ -85,7 +70,13 @@ it('a SIGKILL during the move leaves exactly one booked appointment for the pati
     const provider = `mc-dr-${round}`;
     const a = { patientId: `mc-a-${round}`, phone: `+1555880${String(1000 + round)}` };
     const b = { patientId: `mc-b-${round}`, phone: `+1555881${String(1000 + round)}` };
-    await must('PUT', `/api/providers/${provider}`, { clinicId: CLINIC, name: 'Dr Crash', appointmentTypes: [TYPE], weeklyHours: allDay, slotMinutes: 30 });
+    await must('PUT', `/api/providers/${provider}`, {
+      clinicId: CLINIC,
+      name: 'Dr Crash',
+      appointmentTypes: [TYPE],
+      weeklyHours: ALL_DAY_HOURS,
+      slotMinutes: 30,
+    });
     for (const p of [a, b]) await must('PUT', `/api/patients/${p.patientId}`, { name: 'Crash Patient', phone: p.phone, smsConsent: true, clinicIds: [CLINIC] });
     const tomorrow = await freeSlot(provider, 24);
     const later = await freeSlot(provider, 240);

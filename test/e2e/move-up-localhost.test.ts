@@ -7,7 +7,7 @@
  * at once: nobody may ever hold two. Every SMS sent is checked for PHI.
  */
 import { DateTime } from 'luxon';
-import { apiClient, eventually, outbox, sendInboundSms, type OutboxMessage } from '../support/e2e-client';
+import { apiClient, eventually, outbox, sendInboundSms, type OutboxMessage, ALL_DAY_HOURS, putAroundTheClockClinic } from '../support/e2e-client';
 import { startLocalHost, type LocalHostProcess } from '../support/localhost';
 
 jest.setTimeout(180_000);
@@ -86,24 +86,14 @@ function expectPhiFree(messages: OutboxMessage[]): void {
 beforeAll(async () => {
   host = await startLocalHost({ env: { TWILIO_AUTH_TOKEN: TOKEN } });
   api = apiClient(host.baseUrl);
-  // Open around the clock in UTC, no quiet hours, one offer at a time, offers open 30 minutes (nothing expires during the test).
-  await must('PUT', `/api/clinics/${CLINIC}`, {
-    name: 'Move Clinic',
-    timeZone: 'UTC',
-    offerPolicy: {
-      batchSize: 1,
-      maxRounds: 3,
-      expiryFraction: 1,
-      minExpiryMinutes: 30,
-      maxExpiryMinutes: 30,
-      minLeadMinutes: 5,
-      quietStart: '00:00',
-      quietEnd: '00:00',
-    },
+  await putAroundTheClockClinic(must, { clinicId: CLINIC, name: 'Move Clinic', type: TYPE, typeName: 'Consultation' });
+  await must('PUT', `/api/providers/${PROVIDER}`, {
+    clinicId: CLINIC,
+    name: PROVIDER_NAME,
+    appointmentTypes: [TYPE],
+    weeklyHours: ALL_DAY_HOURS,
+    slotMinutes: 30,
   });
-  await must('PUT', `/api/appointment-types/${TYPE}`, { clinicId: CLINIC, name: 'Consultation', durationMinutes: 30 });
-  const allDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, start: '00:00', end: '24:00' }));
-  await must('PUT', `/api/providers/${PROVIDER}`, { clinicId: CLINIC, name: PROVIDER_NAME, appointmentTypes: [TYPE], weeklyHours: allDay, slotMinutes: 30 });
   for (const p of Object.values(people)) {
     await must('PUT', `/api/patients/${p.patientId}`, { name: p.name, phone: p.phone, smsConsent: true, clinicIds: [CLINIC] });
   }

@@ -95,3 +95,31 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Week hours of a provider who works around the clock. */
+export const ALL_DAY_HOURS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, start: '00:00', end: '24:00' }));
+
+/**
+ * Puts a clinic open around the clock in UTC with no quiet hours, one offer at a time and offers open
+ * 30 minutes (nothing expires during a test), and its 30-minute appointment type, through the admin API.
+ */
+export async function putAroundTheClockClinic(
+  must: (method: string, path: string, body?: unknown) => Promise<unknown>,
+  clinic: { clinicId: string; name: string; type: string; typeName: string },
+): Promise<void> {
+  await must('PUT', `/api/clinics/${clinic.clinicId}`, {
+    name: clinic.name,
+    timeZone: 'UTC',
+    offerPolicy: {
+      batchSize: 1,
+      maxRounds: 3,
+      expiryFraction: 1,
+      minExpiryMinutes: 30,
+      maxExpiryMinutes: 30,
+      minLeadMinutes: 5,
+      quietStart: '00:00',
+      quietEnd: '00:00',
+    },
+  });
+  await must('PUT', `/api/appointment-types/${clinic.type}`, { clinicId: clinic.clinicId, name: clinic.typeName, durationMinutes: 30 });
+}
