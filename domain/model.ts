@@ -123,6 +123,19 @@ export const offerPolicySchema = z
      * offered to patients without an appointment only, which ends the chain. Absent: DEFAULT_CASCADE_DEPTH.
      */
     cascadeDepth: z.number().int().min(0).max(20).optional(),
+    /**
+     * Widening rounds: the next round goes out after this fraction of the offers' expiry, while the
+     * offers already out stay open until they expire; the first YES among all open offers takes the
+     * slot. When it is taken, the latest round's patients are told; earlier rounds' offers close
+     * without a text (a late answer is told the slot is taken). Absent or 1: each round's offers
+     * expire before the next round goes out.
+     */
+    roundIntervalFraction: z.number().min(0.05).max(1).optional(),
+    /**
+     * Move-up entries that stay on the list after a move, to move again if an even earlier slot opens:
+     * `urgent` (urgent and soon entries) or `all`. Absent or `none`: a move ends the entry.
+     */
+    relistMoveUps: z.enum(['none', 'urgent', 'all']).optional(),
   })
   .strict()
   .refine((p) => p.minExpiryMinutes <= p.maxExpiryMinutes, { message: 'minExpiryMinutes must not exceed maxExpiryMinutes', path: ['minExpiryMinutes'] });

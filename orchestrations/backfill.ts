@@ -101,31 +101,11 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     }
     if (list.candidates.length === 0) return result('no-candidates');
     if (round >= list.policy.maxRounds) return result('max-rounds');
+    if (widens(list.policy)) return yield* widen(list);
     round += 1;
 
     const expiresAt = offerExpiresAt(now, slotStart, list.policy);
-    // A candidate who cannot be texted (daily SMS limit, entry taken by another open offer or a
-    // concurrent backfill) makes room for the next one in the same round.
-    const open = new Map<string, SentOffer>();
-    let pending = list.candidates;
-    while (open.size < list.policy.batchSize && pending.length > 0) {
-      const batch = pending.slice(0, list.policy.batchSize - open.size);
-      pending = pending.slice(batch.length);
-      batch.forEach((c) => offered.add(c.waitlistEntryId));
-      const sendTasks: Task[] = batch.map((c) =>
-        context.df.callActivityWithRetry(Activities.sendOffer, activityRetry, {
-          slotId: input.slotId,
-          waitlistEntryId: c.waitlistEntryId,
-          patientId: c.patientId,
-          round,
-          expiresAt: expiresAt.toISO(),
-          workflowInstanceId: context.df.instanceId,
-          ...(depth > 0 ? { cascadeDepth: depth } : {}),
-        }),
-      );
-      const sent: SentOffer[] = yield context.df.Task.all(sendTasks);
-      for (const s of sent) if (s.outcome === 'sent') open.set(s.offerId, s);
-    }
+    const open: Map<string, SentOffer> = yield* sendRound(list, expiresAt);
     for (const s of open.values()) outcomes.set(s.offerId, 'sent');
     context.df.setCustomStatus({ state: 'offering', round, openOffers: [...open.keys()], expiresAt: expiresAt.toISO(), cascadeDepth: depth });
     if (open.size === 0) {
@@ -144,8 +124,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
       if (!offer) continue; // a reply to an earlier round or another slot: already settled
       if (reply.reply === 'no') {
         open.delete(offer.offerId);
-        outcomes.set(offer.offerId, 'declined');
-        yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: [offer.offerId], status: 'declined', notify: false });
+        yield* decline(offer.offerId);
         continue;
       }
       const booking: OfferBooking = yield context.df.callActivityWithRetry(Activities.book, activityRetry, {
@@ -153,30 +132,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
       });
       open.delete(offer.offerId);
       if (!expiry.isCompleted) expiry.cancel();
-      const others = [...open.keys()];
-      if (booking.booked) {
-        outcomes.set(offer.offerId, 'accepted');
-        others.forEach((id) => outcomes.set(id, 'unavailable'));
-        if (others.length)
-          yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
-        if (booking.moveUp && booking.appointmentId) {
-          // The move released the patient's later slot: its slot.released (reason rescheduled) starts the next link.
-          cascade.moved = {
-            offerId: offer.offerId,
-            appointmentId: booking.appointmentId,
-            releasedSlotId: booking.moveUp.previousSlotId,
-            nextInstanceId: backfillInstanceId(booking.moveUp.previousSlotId),
-          };
-        }
-        context.df.setCustomStatus({ state: 'booked', round, cascadeDepth: depth });
-        return result('booked', booking.appointmentId ? { appointmentId: booking.appointmentId } : {});
-      }
-      // Someone else (front desk, another channel) took the slot meanwhile.
-      outcomes.set(offer.offerId, 'unavailable');
-      others.forEach((id) => outcomes.set(id, 'unavailable'));
-      if (others.length)
-        yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: others, status: 'unavailable', notify: true });
-      return result('slot-not-free');
+      return yield* concludeYes(offer.offerId, booking, [{ offerIds: [...open.keys()], notify: true }]);
     }
     if (open.size > 0) {
       const expired = [...open.keys()];
@@ -186,7 +142,175 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
       expiry.cancel();
     }
   }
+
+  /**
+   * One round's offers: the next candidates up to the batch size, texted at once. A candidate who
+   * cannot be texted (daily SMS limit, entry taken by another open offer or a concurrent backfill)
+   * makes room for the next one in the same round.
+   */
+  function* sendRound(list: CandidateList, expiresAt: DateTime): Generator<Task, Map<string, SentOffer>, unknown> {
+    const open = new Map<string, SentOffer>();
+    let pending = list.candidates;
+    while (open.size < list.policy.batchSize && pending.length > 0) {
+      const batch = pending.slice(0, list.policy.batchSize - open.size);
+      pending = pending.slice(batch.length);
+      batch.forEach((c) => offered.add(c.waitlistEntryId));
+      const sendTasks: Task[] = batch.map((c) =>
+        context.df.callActivityWithRetry(Activities.sendOffer, activityRetry, {
+          slotId: input.slotId,
+          waitlistEntryId: c.waitlistEntryId,
+          patientId: c.patientId,
+          round,
+          expiresAt: expiresAt.toISO(),
+          workflowInstanceId: context.df.instanceId,
+          ...(depth > 0 ? { cascadeDepth: depth } : {}),
+        }),
+      );
+      const sent = (yield context.df.Task.all(sendTasks)) as SentOffer[];
+      for (const s of sent) if (s.outcome === 'sent') open.set(s.offerId, s);
+    }
+    return open;
+  }
+
+  function* decline(offerId: string): Generator<Task, void, unknown> {
+    outcomes.set(offerId, 'declined');
+    yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: [offerId], status: 'declined', notify: false });
+  }
+
+  /** Closes the other open offers as unavailable (each group texted or not) and records the outcome. */
+  function* closeUnavailable(groups: { offerIds: string[]; notify: boolean }[]): Generator<Task, void, unknown> {
+    for (const { offerIds, notify } of groups) {
+      offerIds.forEach((id) => outcomes.set(id, 'unavailable'));
+      if (offerIds.length) yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds, status: 'unavailable', notify });
+    }
+  }
+
+  /** After the book step for a YES: booked (the others are told the slot is gone), or someone else got it first. */
+  function* concludeYes(offerId: string, booking: OfferBooking, others: { offerIds: string[]; notify: boolean }[]): Generator<Task, BackfillOutput, unknown> {
+    if (booking.booked) {
+      outcomes.set(offerId, 'accepted');
+      yield* closeUnavailable(others);
+      if (booking.moveUp && booking.appointmentId) {
+        // The move released the patient's later slot: its slot.released (reason rescheduled) starts the next link.
+        cascade.moved = {
+          offerId,
+          appointmentId: booking.appointmentId,
+          releasedSlotId: booking.moveUp.previousSlotId,
+          nextInstanceId: backfillInstanceId(booking.moveUp.previousSlotId),
+        };
+      }
+      context.df.setCustomStatus({ state: 'booked', round, cascadeDepth: depth });
+      return result('booked', booking.appointmentId ? { appointmentId: booking.appointmentId } : {});
+    }
+    // Someone else (front desk, another channel) took the slot meanwhile.
+    outcomes.set(offerId, 'unavailable');
+    yield* closeUnavailable(others);
+    return result('slot-not-free');
+  }
+
+  /**
+   * Widening rounds (offerPolicy.roundIntervalFraction below 1): a round goes out, and after that
+   * fraction of its offers' expiry the next one follows while the earlier offers stay open until
+   * their own expiry, so a YES that comes late still finds its offer open. The first YES among all
+   * open offers takes the slot; the latest round's patients are told it is gone, earlier rounds'
+   * offers close without a text (whoever answers later is told it is taken).
+   */
+  function* widen(first: CandidateList): Generator<Task, BackfillOutput, unknown> {
+    const open = new Map<string, { round: number; expiresAtMs: number }>();
+    let list: CandidateList | undefined = first;
+    let nextRoundMs = Number.NEGATIVE_INFINITY;
+    /** Why no further round goes out (set once): the outcome if no YES comes. */
+    let ended: BackfillOutput['outcome'] | undefined;
+    const byRound = (latest: boolean) => [...open].filter(([, o]) => (o.round === round) === latest).map(([id]) => id);
+    for (;;) {
+      const nowMs = context.df.currentUtcDateTime.getTime();
+      if (ended === undefined && nowMs >= nextRoundMs) {
+        const current: CandidateList =
+          list ??
+          ((yield context.df.callActivityWithRetry(Activities.loadCandidates, activityRetry, {
+            slotId: input.slotId,
+            appointmentType: input.appointmentType,
+            excludeEntryIds: [...offered],
+            cascadeDepth: depth,
+          })) as CandidateList);
+        list = undefined;
+        const now = DateTime.fromMillis(nowMs, { zone: 'utc' });
+        const slotStart = DateTime.fromISO(current.slotStart, { setZone: true });
+        if (!current.slotFree) {
+          yield* closeUnavailable([
+            { offerIds: byRound(true), notify: true },
+            { offerIds: byRound(false), notify: false },
+          ]);
+          return result('slot-not-free');
+        }
+        if (isTooCloseToOffer(now, slotStart, current.policy)) ended = 'too-close';
+        else if (isQuietHours(now, current.timeZone, current.policy)) {
+          context.df.setCustomStatus({ state: 'quiet-hours', round, openOffers: [...open.keys()] });
+          nextRoundMs = nextSendTime(now, current.timeZone, current.policy).toMillis();
+        } else if (current.candidates.length === 0) ended = 'no-candidates';
+        else if (round >= current.policy.maxRounds) ended = 'max-rounds';
+        else {
+          round += 1;
+          const expiresAt = offerExpiresAt(now, slotStart, current.policy);
+          const sent: Map<string, SentOffer> = yield* sendRound(current, expiresAt);
+          if (sent.size === 0) {
+            round -= 1; // nobody could be texted: not a round; the next load excludes everyone tried
+            continue;
+          }
+          for (const id of sent.keys()) {
+            outcomes.set(id, 'sent');
+            open.set(id, { round, expiresAtMs: expiresAt.toMillis() });
+          }
+          const interval = (expiresAt.toMillis() - nowMs) * (current.policy.roundIntervalFraction ?? 1);
+          nextRoundMs = nowMs + Math.max(60_000, Math.round(interval));
+          context.df.setCustomStatus({
+            state: 'offering',
+            round,
+            openOffers: [...open.keys()],
+            nextRoundAt: new Date(nextRoundMs).toISOString(),
+            cascadeDepth: depth,
+          });
+        }
+      }
+      if (open.size === 0 && ended !== undefined) return result(ended);
+      // Wake for the next round or the next expiry, whichever is first, unless a reply comes before.
+      const wakeMs = Math.min(ended === undefined ? nextRoundMs : Number.POSITIVE_INFINITY, ...[...open.values()].map((o) => o.expiresAtMs));
+      const timer: TimerTask = context.df.createTimer(new Date(wakeMs));
+      const replyTask = context.df.waitForExternalEvent(OFFER_REPLY_EVENT);
+      const winner = (yield context.df.Task.any([replyTask, timer])) as Task;
+      if (winner === timer) {
+        const at = context.df.currentUtcDateTime.getTime();
+        const expired = [...open].filter(([, o]) => o.expiresAtMs <= at).map(([id]) => id);
+        if (expired.length > 0) {
+          for (const id of expired) {
+            open.delete(id);
+            outcomes.set(id, 'expired');
+          }
+          yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: expired, status: 'expired', notify: false });
+        }
+        continue;
+      }
+      timer.cancel();
+      const reply = replyTask.result as OfferReply;
+      if (!open.has(reply.offerId)) continue; // settled already, or another slot's
+      open.delete(reply.offerId);
+      if (reply.reply === 'no') {
+        yield* decline(reply.offerId);
+        continue;
+      }
+      const booking = (yield context.df.callActivityWithRetry(Activities.book, activityRetry, { offerId: reply.offerId })) as OfferBooking;
+      return yield* concludeYes(reply.offerId, booking, [
+        { offerIds: byRound(true), notify: true },
+        { offerIds: byRound(false), notify: false },
+      ]);
+    }
+  }
 };
+
+/** True when the policy widens rounds (the next round goes out before the earlier offers expire). */
+function widens(policy: OfferPolicy): boolean {
+  return policy.roundIntervalFraction !== undefined && policy.roundIntervalFraction < 1;
+}
 
 // ---- activities: load the ports, call the domain (domain/waitlist/offers.ts) --------------------
 

@@ -301,7 +301,9 @@ export async function acceptOffer(deps: AcceptDeps, cmd: AcceptOffer): Promise<O
   if (cmd.patientId !== undefined && cmd.patientId !== offer.patientId) return { outcome: 'not-open', offer, reason: 'other-patient' };
   const at = deps.clock.now().toUTC().toISO()!;
   if (offer.status === 'accepted') {
-    await moveEntry(deps, offer.waitlistEntryId, 'booked', at); // in case an earlier attempt stopped between the two writes
+    // In case an earlier attempt stopped between the two writes; an entry relisted at this slot (relistMoveUps) stays listed.
+    const listed = await deps.waitlist.get(offer.waitlistEntryId);
+    if (!(listed?.status === 'active' && listed.moveUp?.slotId === offer.slotId)) await moveEntry(deps, offer.waitlistEntryId, 'booked', at, listed);
     const booked = await appointmentOnSlot(deps, offer, false);
     return { outcome: 'already-accepted', offer, ...(booked ? { appointmentId: booked.appointmentId } : {}) };
   }
@@ -394,7 +396,34 @@ async function acceptMoveUp(deps: AcceptDeps, offer: WaitlistOffer, entry: Waitl
     moveUp: true,
     previousSlotId: moveUp.slotId,
   });
+  await relistIfPolicy(deps, offer, appointment, at);
   return { outcome: 'accepted', offer: accepted ?? offer, appointment, moved: { previousSlotId: moveUp.slotId, previousStart: moveUp.start } };
+}
+
+/** Whether the clinic's policy keeps this move-up entry listed after a move (offerPolicy.relistMoveUps). */
+function relists(policy: Clinic['offerPolicy'] | undefined, entry: WaitlistEntry): boolean {
+  const mode = policy?.relistMoveUps ?? 'none';
+  return mode === 'all' || (mode === 'urgent' && entry.urgency !== 'routine');
+}
+
+/**
+ * After a move: under offerPolicy.relistMoveUps the booked move-up entry goes back on the list at the
+ * appointment's new time, so an even earlier slot can move the patient again (only slots before the
+ * new time are offered). Done once: an entry already listed at the new slot is left as it is.
+ */
+async function relistIfPolicy(deps: AcceptDeps, offer: WaitlistOffer, appointment: Appointment, at: string): Promise<void> {
+  const clinic = await deps.config.getClinic(offer.clinicId);
+  for (let attempt = 1; ; attempt++) {
+    const entry = await deps.waitlist.get(offer.waitlistEntryId);
+    if (!entry || entry.status !== 'booked' || !entry.moveUp || !relists(clinic?.offerPolicy, entry)) return;
+    if (!isMovable(appointment, deps.clock.now().toMillis())) return;
+    try {
+      await deps.waitlist.update({ ...entry, status: 'active', moveUp: moveUpOf(appointment), updatedAt: at, version: entry.version + 1 }, entry.version);
+      return;
+    } catch (e) {
+      if (!isDomainError(e, ErrorCode.CONCURRENT_MODIFICATION) || attempt >= MAX_CONFLICT_RETRIES) throw e;
+    }
+  }
 }
 
 /** What the backfill workflow's YES led to; `moveUp`: the appointment moved here and left `previousSlotId` (released). */

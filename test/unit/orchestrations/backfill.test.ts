@@ -24,6 +24,7 @@ interface Options {
   booked?: boolean;
   /** At most this many candidates per load (the real activity loads twice the batch size). */
   loadLimit?: number;
+  policy?: typeof policy;
 }
 
 function stubs(o: Options = {}): { activities: Record<string, ActivityStub>; calls: { closes: unknown[]; books: unknown[]; sends: unknown[] } } {
@@ -37,7 +38,13 @@ function stubs(o: Options = {}): { activities: Record<string, ActivityStub>; cal
           .filter((e) => !inp.excludeEntryIds.includes(e))
           .slice(0, o.loadLimit)
           .map((e) => ({ waitlistEntryId: e, patientId: `p-${e}` }));
-        return { slotFree: o.slotFree ? o.slotFree() : true, slotStart: o.slotStart ?? SLOT_START, timeZone: 'America/New_York', policy, candidates };
+        return {
+          slotFree: o.slotFree ? o.slotFree() : true,
+          slotStart: o.slotStart ?? SLOT_START,
+          timeZone: 'America/New_York',
+          policy: o.policy ?? policy,
+          candidates,
+        };
       },
       [Activities.sendOffer]: (raw) => {
         const inp = raw as { waitlistEntryId: string; patientId: string };
@@ -262,5 +269,96 @@ describe('backfill orchestrator across rounds', () => {
     const out = r.output as BackfillOutput;
     expect(out.outcome).toBe('booked');
     expect(s.calls.books).toEqual([{ offerId: 'o-e4' }]);
+  });
+});
+
+describe('backfill orchestrator with widening rounds (roundIntervalFraction)', () => {
+  // Offers last 30 % of the time left (25 h -> 450 min, at most 720); the next round follows after a third of that.
+  const widening = offerPolicySchema.parse({ expiryFraction: 0.3, maxExpiryMinutes: 720, roundIntervalFraction: 1 / 3 });
+  const atMin = (m: number) => new Date(Date.parse(T0) + m * 60_000).toISOString();
+
+  it('sends the next round before the earlier offers expire, and a late YES from the first round still books', async () => {
+    const s = stubs({ policy: widening });
+    // Round 1 (e1-e3) at 09:00, open 450 min; round 2 (e4, e5) at +150 min; e1 says YES at +200 min.
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [reply('o-e1', 'yes', 200)] });
+    const out = r.output as BackfillOutput;
+    expect(r.status).toBe('completed');
+    expect(out.outcome).toBe('booked');
+    expect(out.rounds).toBe(2);
+    expect((s.calls.sends as { waitlistEntryId: string; round: number; expiresAt: string }[]).map((x) => [x.waitlistEntryId, x.round, x.expiresAt])).toEqual([
+      ['e1', 1, atMin(450)],
+      ['e2', 1, atMin(450)],
+      ['e3', 1, atMin(450)],
+      ['e4', 2, atMin(150 + 405)],
+      ['e5', 2, atMin(150 + 405)],
+    ]);
+    expect(s.calls.books).toEqual([{ offerId: 'o-e1' }]);
+    // The latest round is told the slot is gone; the first round's other offers close without a text.
+    expect(s.calls.closes).toEqual([
+      { offerIds: ['o-e4', 'o-e5'], status: 'unavailable', notify: true },
+      { offerIds: ['o-e2', 'o-e3'], status: 'unavailable', notify: false },
+    ]);
+    expect(out.offers).toEqual(
+      expect.arrayContaining([
+        { offerId: 'o-e1', status: 'accepted' },
+        { offerId: 'o-e2', status: 'unavailable' },
+        { offerId: 'o-e5', status: 'unavailable' },
+      ]),
+    );
+  });
+
+  it('lets each round expire on its own expiry and ends when nobody is left to ask', async () => {
+    const s = stubs({ policy: widening });
+    const r = await simulateOrchestration(orchestrator(), input, { start: T0, activities: s.activities, events: [] });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('no-candidates');
+    expect(out.offers.map((o) => o.status)).toEqual(['expired', 'expired', 'expired', 'expired', 'expired']);
+    expect(s.calls.closes).toEqual([
+      { offerIds: ['o-e1', 'o-e2', 'o-e3'], status: 'expired', notify: false },
+      { offerIds: ['o-e4', 'o-e5'], status: 'expired', notify: false },
+    ]);
+    expect(new Date(r.now).toISOString()).toBe(atMin(150 + 405));
+  });
+
+  it('a NO closes only that offer; the others stay open', async () => {
+    const s = stubs({ policy: widening });
+    const r = await simulateOrchestration(orchestrator(), input, {
+      start: T0,
+      activities: s.activities,
+      events: [reply('o-e2', 'no', 10), reply('o-e3', 'yes', 20)],
+    });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('booked');
+    expect(out.rounds).toBe(1);
+    expect(s.calls.closes).toEqual([
+      { offerIds: ['o-e2'], status: 'declined', notify: false },
+      { offerIds: ['o-e1'], status: 'unavailable', notify: true },
+    ]);
+  });
+
+  it('stops offering when the slot is taken elsewhere and closes the open offers', async () => {
+    let free = true;
+    const s = stubs({ policy: widening, slotFree: () => free });
+    const r = await simulateOrchestration(orchestrator(), input, {
+      start: T0,
+      activities: {
+        ...s.activities,
+        [Activities.sendOffer]: (raw) => {
+          const sent = s.activities[Activities.sendOffer]!(raw);
+          free = false; // the front desk books the slot right after the first round
+          return sent;
+        },
+      },
+      events: [],
+    });
+    const out = r.output as BackfillOutput;
+    expect(out.outcome).toBe('slot-not-free');
+    expect(s.calls.closes).toEqual([{ offerIds: ['o-e1', 'o-e2', 'o-e3'], status: 'unavailable', notify: true }]);
+  });
+
+  it('rejects a round interval outside 0.05..1', () => {
+    expect(offerPolicySchema.safeParse({ roundIntervalFraction: 0.01 }).success).toBe(false);
+    expect(offerPolicySchema.safeParse({ roundIntervalFraction: 1.5 }).success).toBe(false);
+    expect(offerPolicySchema.parse({ roundIntervalFraction: 1 }).roundIntervalFraction).toBe(1);
   });
 });

@@ -198,3 +198,32 @@ describe('bookOffer on a move-up (the workflow carrying out a YES)', () => {
     expect((await entry()).status).toBe('removed');
   });
 });
+
+describe('offerPolicy.relistMoveUps: a moved patient stays listed for an even earlier slot', () => {
+  const withRelist = async (relistMoveUps: 'none' | 'urgent' | 'all') => {
+    const clinic = (await deps.config.getClinic('clinic-1'))!;
+    await deps.config.putClinic({ ...clinic, offerPolicy: { ...clinic.offerPolicy, relistMoveUps } });
+  };
+
+  it('all: the entry is active again at the new time, is offered an earlier slot and moves once more', async () => {
+    await withRelist('all');
+    await offered(SLOT2);
+    expect((await acceptOffer(deps, { offerId: offerId(SLOT2), channel: 'backfill' })).outcome).toBe('accepted');
+    expect(await entry()).toMatchObject({ status: 'active', moveUp: { appointmentId: later.appointmentId, slotId: SLOT2 } });
+    // A retried step of the first acceptance leaves the relisted entry listed.
+    expect((await acceptOffer(deps, { offerId: offerId(SLOT2), channel: 'backfill' })).outcome).toBe('already-accepted');
+    expect((await entry()).status).toBe('active');
+    // Only slots before the new time are offered now: 09:00 the same day is.
+    await offered(SLOT);
+    const again = await acceptOffer(deps, { offerId: offerId(SLOT), channel: 'backfill' });
+    expect(again).toMatchObject({ outcome: 'accepted', moved: { previousSlotId: SLOT2 } });
+    expect((await holding()).map((a) => [a.appointmentId, a.slotId])).toEqual([[later.appointmentId, SLOT]]);
+  });
+
+  it('urgent: a routine entry ends with its move as before', async () => {
+    await withRelist('urgent');
+    await offered(SLOT2);
+    await acceptOffer(deps, { offerId: offerId(SLOT2), channel: 'backfill' });
+    expect((await entry()).status).toBe('booked');
+  });
+});
