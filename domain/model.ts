@@ -126,9 +126,9 @@ export const offerPolicySchema = z
     /**
      * Widening rounds: the next round goes out after this fraction of the offers' expiry, while the
      * offers already out stay open until they expire; the first YES among all open offers takes the
-     * slot. When it is taken, the latest round's patients are told; earlier rounds' offers close
-     * without a text (a late answer is told the slot is taken). Absent or 1: each round's offers
-     * expire before the next round goes out.
+     * slot. When it is taken, the other open offers close without a text (a later answer is told the
+     * slot is taken). Absent or 1: each round's offers expire before the next round goes out, and
+     * when the slot is taken the round's other patients are texted that it is gone.
      */
     roundIntervalFraction: z.number().min(0.05).max(1).optional(),
     /**

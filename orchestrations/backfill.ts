@@ -212,16 +212,15 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
    * Widening rounds (offerPolicy.roundIntervalFraction below 1): a round goes out, and after that
    * fraction of its offers' expiry the next one follows while the earlier offers stay open until
    * their own expiry, so a YES that comes late still finds its offer open. The first YES among all
-   * open offers takes the slot; the latest round's patients are told it is gone, earlier rounds'
-   * offers close without a text (whoever answers later is told it is taken).
+   * open offers takes the slot; the other open offers close without a text (several rounds may be
+   * open at once: a patient who answers later is told the slot is taken, as after any close).
    */
   function* widen(first: CandidateList): Generator<Task, BackfillOutput, unknown> {
-    const open = new Map<string, { round: number; expiresAtMs: number }>();
+    const open = new Map<string, { expiresAtMs: number }>();
     let list: CandidateList | undefined = first;
     let nextRoundMs = Number.NEGATIVE_INFINITY;
     /** Why no further round goes out (set once): the outcome if no YES comes. */
     let ended: BackfillOutput['outcome'] | undefined;
-    const byRound = (latest: boolean) => [...open].filter(([, o]) => (o.round === round) === latest).map(([id]) => id);
     for (;;) {
       const nowMs = context.df.currentUtcDateTime.getTime();
       if (ended === undefined && nowMs >= nextRoundMs) {
@@ -237,10 +236,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         const now = DateTime.fromMillis(nowMs, { zone: 'utc' });
         const slotStart = DateTime.fromISO(current.slotStart, { setZone: true });
         if (!current.slotFree) {
-          yield* closeUnavailable([
-            { offerIds: byRound(true), notify: true },
-            { offerIds: byRound(false), notify: false },
-          ]);
+          yield* closeUnavailable([{ offerIds: [...open.keys()], notify: false }]);
           return result('slot-not-free');
         }
         if (isTooCloseToOffer(now, slotStart, current.policy)) ended = 'too-close';
@@ -259,7 +255,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
           }
           for (const id of sent.keys()) {
             outcomes.set(id, 'sent');
-            open.set(id, { round, expiresAtMs: expiresAt.toMillis() });
+            open.set(id, { expiresAtMs: expiresAt.toMillis() });
           }
           const interval = (expiresAt.toMillis() - nowMs) * (current.policy.roundIntervalFraction ?? 1);
           nextRoundMs = nowMs + Math.max(60_000, Math.round(interval));
@@ -299,10 +295,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         continue;
       }
       const booking = (yield context.df.callActivityWithRetry(Activities.book, activityRetry, { offerId: reply.offerId })) as OfferBooking;
-      return yield* concludeYes(reply.offerId, booking, [
-        { offerIds: byRound(true), notify: true },
-        { offerIds: byRound(false), notify: false },
-      ]);
+      return yield* concludeYes(reply.offerId, booking, [{ offerIds: [...open.keys()], notify: false }]);
     }
   }
 };

@@ -293,11 +293,8 @@ describe('backfill orchestrator with widening rounds (roundIntervalFraction)', (
       ['e5', 2, atMin(150 + 405)],
     ]);
     expect(s.calls.books).toEqual([{ offerId: 'o-e1' }]);
-    // The latest round is told the slot is gone; the first round's other offers close without a text.
-    expect(s.calls.closes).toEqual([
-      { offerIds: ['o-e4', 'o-e5'], status: 'unavailable', notify: true },
-      { offerIds: ['o-e2', 'o-e3'], status: 'unavailable', notify: false },
-    ]);
+    // The other open offers, of both rounds, close without a text.
+    expect(s.calls.closes).toEqual([{ offerIds: ['o-e2', 'o-e3', 'o-e4', 'o-e5'], status: 'unavailable', notify: false }]);
     expect(out.offers).toEqual(
       expect.arrayContaining([
         { offerId: 'o-e1', status: 'accepted' },
@@ -332,7 +329,7 @@ describe('backfill orchestrator with widening rounds (roundIntervalFraction)', (
     expect(out.rounds).toBe(1);
     expect(s.calls.closes).toEqual([
       { offerIds: ['o-e2'], status: 'declined', notify: false },
-      { offerIds: ['o-e1'], status: 'unavailable', notify: true },
+      { offerIds: ['o-e1'], status: 'unavailable', notify: false },
     ]);
   });
 
@@ -353,7 +350,7 @@ describe('backfill orchestrator with widening rounds (roundIntervalFraction)', (
     });
     const out = r.output as BackfillOutput;
     expect(out.outcome).toBe('slot-not-free');
-    expect(s.calls.closes).toEqual([{ offerIds: ['o-e1', 'o-e2', 'o-e3'], status: 'unavailable', notify: true }]);
+    expect(s.calls.closes).toEqual([{ offerIds: ['o-e1', 'o-e2', 'o-e3'], status: 'unavailable', notify: false }]);
   });
 
   it('rejects a round interval outside 0.05..1', () => {
