@@ -8,11 +8,21 @@ import { parseClockTime, parseInstant } from '../time';
  * a move-up entry only for a slot that starts before the appointment it would move.
  */
 export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
+  if (!fitsSlot(entry, slot, appointmentType)) return false;
+  return !(entry.moveUp && Date.parse(slot.start) >= Date.parse(entry.moveUp.start));
+}
+
+/**
+ * isEligibleForSlot without the move-up test: status, clinic, type, provider and time window, the
+ * fields refreshMoveUp leaves as they are. An entry failing it is not eligible whatever its
+ * appointment's start now is, so it needs no appointment read.
+ */
+export function fitsSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
   if (entry.status !== 'active' || entry.clinicId !== slot.clinicId) return false;
   if (entry.appointmentType !== appointmentType || !slot.appointmentTypes.includes(appointmentType)) return false;
   if (entry.providerIds.length > 0 && !entry.providerIds.includes(slot.providerId)) return false;
+  if (!entry.earliest && !entry.latest && !entry.clinicalDeadline) return true;
   const start = Date.parse(slot.start);
-  if (entry.moveUp && start >= Date.parse(entry.moveUp.start)) return false;
   if (entry.earliest && start < Date.parse(entry.earliest)) return false;
   if (entry.latest && start > Date.parse(entry.latest)) return false;
   if (entry.clinicalDeadline && start > Date.parse(entry.clinicalDeadline)) return false;
