@@ -67,20 +67,28 @@ export function knownCoverage(
  * broken by entry id).
  */
 export function rankWaitlistSimple(entries: readonly WaitlistEntry[], slot: Slot, appointmentType: string): WaitlistEntry[] {
-  const slotLocalHour = parseInstant(slot.start).hour;
-  const matchesTime = (e: WaitlistEntry) => (e.timeOfDay === 'any' || e.timeOfDay === timeOfDayOf(slotLocalHour) ? 0 : 1);
-  const deadline = (e: WaitlistEntry) => (e.clinicalDeadline ? Date.parse(e.clinicalDeadline) : Number.POSITIVE_INFINITY);
-  return entries
+  const slotTime = timeOfDayOf(parseInstant(slot.start).hour);
+  // Sort keys computed once per entry (the comparator runs n log n times), the same values in the same order of precedence.
+  const keyed = entries
     .filter((e) => isEligibleForSlot(e, slot, appointmentType))
-    .sort(
-      (a, b) =>
-        URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
-        deadline(a) - deadline(b) ||
-        daysGained(b, slot.start) - daysGained(a, slot.start) ||
-        matchesTime(a) - matchesTime(b) ||
-        Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
-        a.waitlistEntryId.localeCompare(b.waitlistEntryId),
-    );
+    .map((e) => ({
+      e,
+      urgency: URGENCY_RANK[e.urgency],
+      deadline: e.clinicalDeadline ? Date.parse(e.clinicalDeadline) : Number.POSITIVE_INFINITY,
+      gained: daysGained(e, slot.start),
+      time: e.timeOfDay === 'any' || e.timeOfDay === slotTime ? 0 : 1,
+      created: Date.parse(e.createdAt),
+    }));
+  keyed.sort(
+    (a, b) =>
+      a.urgency - b.urgency ||
+      a.deadline - b.deadline ||
+      b.gained - a.gained ||
+      a.time - b.time ||
+      a.created - b.created ||
+      a.e.waitlistEntryId.localeCompare(b.e.waitlistEntryId),
+  );
+  return keyed.map((k) => k.e);
 }
 
 /** Offer expiry shrinks as the slot gets closer: clamp(fraction x lead time, min, max), never past the offer cut-off. */
