@@ -25,8 +25,27 @@ export function slotIdForMs(providerId: string, startMs: number): string {
 
 /** Splits a slot id into provider id and UTC start; throws SLOT_NOT_FOUND for anything malformed. */
 export function parseSlotId(slotId: string): { providerId: string; startUtc: DateTime } {
-  const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,39})\.(\d{8}T\d{4})$/.exec(slotId);
-  const start = m ? DateTime.fromFormat(m[2]!, SLOT_TIME_FORMAT, { zone: 'utc' }) : undefined;
-  if (!m || !start?.isValid) throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'Malformed slot id', { slotId: 'malformed' });
-  return { providerId: m[1]!, startUtc: start };
+  const { providerId, startMs } = parseSlotIdMs(slotId);
+  return { providerId, startUtc: DateTime.fromMillis(startMs, { zone: 'utc' }) };
+}
+
+/**
+ * parseSlotId with the start as epoch milliseconds: the digits read arithmetically (a real calendar
+ * date, hour 00-23 or 24:00, minute 00-59, as luxon's fromFormat accepts), without a format parse per slot
+ * lookup. Throws SLOT_NOT_FOUND for anything malformed.
+ */
+export function parseSlotIdMs(slotId: string): { providerId: string; startMs: number } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,39})\.(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})$/.exec(slotId);
+  if (m) {
+    const [y, mo, d, h, mi] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+    const date = new Date(Date.UTC(2000, 0, 1));
+    // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes the year as written.
+    date.setUTCFullYear(y, mo - 1, d);
+    // luxon reads 24:00 as the end of the day.
+    const time = (h <= 23 || (h === 24 && mi === 0)) && mi <= 59;
+    if (time && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d) {
+      return { providerId: m[1]!, startMs: date.getTime() + (h * 60 + mi) * 60_000 };
+    }
+  }
+  throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'Malformed slot id', { slotId: 'malformed' });
 }

@@ -30,7 +30,20 @@ import { OCCUPYING_STATUSES } from './slots';
 
 /** In-memory adapters for unit tests. Each write checks and mutates synchronously, so it is atomic. */
 
-const clone = <T>(v: T): T => structuredClone(v);
+/**
+ * What structuredClone gives for the plain data these adapters hold (objects, arrays, primitives),
+ * copied directly: structuredClone serializes, and the simulator reads patients and offers on
+ * every request. Anything else (a Date, a Map, a function) still goes through structuredClone.
+ */
+function clone<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return typeof v === 'function' || typeof v === 'symbol' ? structuredClone(v) : v;
+  if (Array.isArray(v)) return Object.getPrototypeOf(v) === Array.prototype ? (v.map(clone) as T) : structuredClone(v);
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) out[key] = clone((v as Record<string, unknown>)[key]);
+  return out as T;
+}
 
 export class FixedClock implements Clock {
   constructor(private current: DateTime) {}
@@ -219,8 +232,48 @@ export class InMemoryWaitlist implements WaitlistRepository {
   }
 }
 
+/**
+ * Offers by id, with the ids of each patient's offers in the map's own order, kept by every write to
+ * the map (including direct ones): listOpenForPatient runs on every inbound SMS.
+ */
+class OffersById extends Map<string, WaitlistOffer> {
+  private byPatient: Map<string, Set<string>> | undefined;
+  override set(id: string, offer: WaitlistOffer): this {
+    const before = super.get(id);
+    super.set(id, offer);
+    if (this.byPatient) {
+      // A new id goes last, as in the map; an offer changing patient would not keep the map's order: rebuild.
+      if (!before) this.idsOf(offer.patientId).add(id);
+      else if (before.patientId !== offer.patientId) this.byPatient = undefined;
+    }
+    return this;
+  }
+  override delete(id: string): boolean {
+    const before = super.get(id);
+    if (before) this.byPatient?.get(before.patientId)?.delete(id);
+    return super.delete(id);
+  }
+  override clear(): void {
+    this.byPatient = undefined;
+    super.clear();
+  }
+  private idsOf(patientId: string): Set<string> {
+    let ids = this.byPatient!.get(patientId);
+    if (!ids) this.byPatient!.set(patientId, (ids = new Set()));
+    return ids;
+  }
+  /** The patient's offers, in the map's order. */
+  ofPatient(patientId: string): WaitlistOffer[] {
+    if (!this.byPatient) {
+      this.byPatient = new Map();
+      for (const [id, o] of this) this.idsOf(o.patientId).add(id);
+    }
+    return [...(this.byPatient.get(patientId) ?? [])].map((id) => super.get(id)!);
+  }
+}
+
 export class InMemoryOffers implements OfferRepository {
-  readonly byId = new Map<string, WaitlistOffer>();
+  readonly byId: Map<string, WaitlistOffer> = new OffersById();
   async create(o: WaitlistOffer) {
     if (this.byId.has(o.offerId)) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Offer id exists');
     this.byId.set(o.offerId, clone(o));
@@ -239,7 +292,8 @@ export class InMemoryOffers implements OfferRepository {
     return [...this.byId.values()].filter((o) => o.slotId === slotId).map(clone);
   }
   async listOpenForPatient(patientId: string) {
-    return [...this.byId.values()]
+    return (this.byId as OffersById)
+      .ofPatient(patientId)
       .filter((o) => o.patientId === patientId && o.status === 'sent')
       .sort((a, b) => b.sentAt.localeCompare(a.sentAt))
       .map(clone);

@@ -33,8 +33,17 @@ export function parseInstant(iso: string, field = 'time'): DateTime {
 
 /** An ISO 8601 string with offset, in the given zone, to the second. */
 export function toIsoInZone(dt: DateTime, zone: string): string {
+  // Whole seconds in 1970-9999 in a valid IANA zone with a whole-minute offset (every slot edge) are
+  // formatted arithmetically, the same string; anything else (milliseconds, odd zones) by luxon.
+  const ms = dt.isValid ? dt.toMillis() : Number.NaN;
+  if (ms % 1000 === 0 && ms >= 0 && ms < MAX_FAST_MS && isIanaZone(zone)) {
+    const offset = zone === 'UTC' ? 0 : zoneOffsetMinutes(ms, zone);
+    if (Number.isInteger(offset)) return formatInstantInZone(ms, zone, offset);
+  }
   return dt.setZone(zone).toISO({ suppressMilliseconds: true, includeOffset: true })!;
 }
+/** 9999-12-30T00:00Z: later years (and a day's offset past them) are written differently. */
+const MAX_FAST_MS = Date.UTC(9999, 11, 30);
 
 const zones = new Map<string, IANAZone>();
 const pad2 = (n: number) => String(n).padStart(2, '0');

@@ -28,7 +28,7 @@ import { resolveSlot, searchFreeSlots } from '../domain/scheduling';
 import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
 import * as offers from '../domain/waitlist/offers';
 import type { OfferBooking, OfferRequest, OfferSettlement, SentOffer } from '../domain/waitlist/offers';
-import { knownCoverage } from '../domain/waitlist/eligibility';
+import { fitsSlot, isEligibleForSlot, knownCoverage } from '../domain/waitlist/eligibility';
 import { refreshMoveUp } from '../domain/waitlist/move-up';
 import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
 import { getServices } from '../functions/app/services';
@@ -341,9 +341,11 @@ export async function loadCandidates(input: {
   const entries: WaitlistEntry[] = [];
   for (const listed of await services.waitlist.listActive(clinic.clinicId, input.appointmentType)) {
     if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
+    // Only entries that can be eligible are refreshed (an appointment read each): the refresh changes nothing fitsSlot looks at.
+    if (!fitsSlot(listed, slot, input.appointmentType)) continue;
     // A move-up is ranked against where its appointment is now; one whose appointment is gone is left out (createOffer ends it).
     const entry = await refreshMoveUp(services, listed);
-    if (entry) entries.push(entry);
+    if (entry && isEligibleForSlot(entry, slot, input.appointmentType)) entries.push(entry);
   }
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);
   const candidates: CandidateList['candidates'] = [];

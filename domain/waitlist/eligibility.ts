@@ -8,11 +8,21 @@ import { parseClockTime, parseInstant } from '../time';
  * a move-up entry only for a slot that starts before the appointment it would move.
  */
 export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
+  if (!fitsSlot(entry, slot, appointmentType)) return false;
+  return !(entry.moveUp && Date.parse(slot.start) >= Date.parse(entry.moveUp.start));
+}
+
+/**
+ * isEligibleForSlot without the move-up test: status, clinic, type, provider and time window, the
+ * fields refreshMoveUp leaves as they are. An entry failing it is not eligible whatever its
+ * appointment's start now is, so it needs no appointment read.
+ */
+export function fitsSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
   if (entry.status !== 'active' || entry.clinicId !== slot.clinicId) return false;
   if (entry.appointmentType !== appointmentType || !slot.appointmentTypes.includes(appointmentType)) return false;
   if (entry.providerIds.length > 0 && !entry.providerIds.includes(slot.providerId)) return false;
+  if (!entry.earliest && !entry.latest && !entry.clinicalDeadline) return true;
   const start = Date.parse(slot.start);
-  if (entry.moveUp && start >= Date.parse(entry.moveUp.start)) return false;
   if (entry.earliest && start < Date.parse(entry.earliest)) return false;
   if (entry.latest && start > Date.parse(entry.latest)) return false;
   if (entry.clinicalDeadline && start > Date.parse(entry.clinicalDeadline)) return false;
@@ -57,20 +67,28 @@ export function knownCoverage(
  * broken by entry id).
  */
 export function rankWaitlistSimple(entries: readonly WaitlistEntry[], slot: Slot, appointmentType: string): WaitlistEntry[] {
-  const slotLocalHour = parseInstant(slot.start).hour;
-  const matchesTime = (e: WaitlistEntry) => (e.timeOfDay === 'any' || e.timeOfDay === timeOfDayOf(slotLocalHour) ? 0 : 1);
-  const deadline = (e: WaitlistEntry) => (e.clinicalDeadline ? Date.parse(e.clinicalDeadline) : Number.POSITIVE_INFINITY);
-  return entries
+  const slotTime = timeOfDayOf(parseInstant(slot.start).hour);
+  // Sort keys computed once per entry (the comparator runs n log n times), the same values in the same order of precedence.
+  const keyed = entries
     .filter((e) => isEligibleForSlot(e, slot, appointmentType))
-    .sort(
-      (a, b) =>
-        URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
-        deadline(a) - deadline(b) ||
-        daysGained(b, slot.start) - daysGained(a, slot.start) ||
-        matchesTime(a) - matchesTime(b) ||
-        Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
-        a.waitlistEntryId.localeCompare(b.waitlistEntryId),
-    );
+    .map((e) => ({
+      e,
+      urgency: URGENCY_RANK[e.urgency],
+      deadline: e.clinicalDeadline ? Date.parse(e.clinicalDeadline) : Number.POSITIVE_INFINITY,
+      gained: daysGained(e, slot.start),
+      time: e.timeOfDay === 'any' || e.timeOfDay === slotTime ? 0 : 1,
+      created: Date.parse(e.createdAt),
+    }));
+  keyed.sort(
+    (a, b) =>
+      a.urgency - b.urgency ||
+      a.deadline - b.deadline ||
+      b.gained - a.gained ||
+      a.time - b.time ||
+      a.created - b.created ||
+      a.e.waitlistEntryId.localeCompare(b.e.waitlistEntryId),
+  );
+  return keyed.map((k) => k.e);
 }
 
 /** Offer expiry shrinks as the slot gets closer: clamp(fraction x lead time, min, max), never past the offer cut-off. */

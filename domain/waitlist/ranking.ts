@@ -1,10 +1,11 @@
-import { DateTime } from 'luxon';
+import { DateTime, Settings } from 'luxon';
 import type { Appointment, Slot, WaitlistEntry } from '../model';
-import { fromAppointment } from '../risk/history';
+import { fromAppointment, isHistoryInstant } from '../risk/history';
 import { loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../optimizer';
 import { singleSlotPickOrder } from '../optimizer/single-slot';
 import { notifySolved } from '../optimizer/observe';
 import type { Clock, ConfigRepository } from '../ports';
+import { DAY_MS } from '../risk/features';
 import { candidateRisks, type RiskScoringDeps } from '../risk/scoring';
 import { isEligibleForSlot, rankWaitlistSimple } from './eligibility';
 
@@ -17,6 +18,7 @@ export function waitlistCandidates(
   now: DateTime,
   noShowRisk: ReadonlyMap<string, number> = new Map(),
 ): OptimizationInstance['candidates'] {
+  const waited = daysWaitingSince(now);
   return entries.map((e) => ({
     id: e.waitlistEntryId,
     appointmentType: e.appointmentType,
@@ -25,11 +27,34 @@ export function waitlistCandidates(
     ...(e.latest ? { latest: e.latest } : {}),
     ...(e.clinicalDeadline ? { clinicalDeadline: e.clinicalDeadline } : {}),
     urgency: e.urgency,
-    daysWaiting: Math.max(0, Math.floor(now.diff(DateTime.fromISO(e.createdAt), 'days').days)),
+    daysWaiting: waited(e.createdAt),
     timeOfDay: e.timeOfDay,
     ...(noShowRisk.has(e.patientId) ? { noShowRisk: noShowRisk.get(e.patientId)! } : {}),
     ...(e.moveUp ? { currentStart: e.moveUp.start } : {}),
   }));
+}
+
+/** Names of the zones whose days all last 24 hours (with FixedOffsetZone, luxon's isUniversal zones). */
+const FIXED_DAY_ZONES = /^(Etc\/)?(UTC|UCT|GMT|GMT[+-]?0|Greenwich|Universal|Zulu)$|^Etc\/GMT[+-]\d{1,2}$/;
+/** What toISO writes (milliseconds or none); isHistoryInstant then checks the calendar and the offset as luxon does. */
+const OFFSET_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Whole days from each `createdAt` to `now`, at least 0: `now.diff(DateTime.fromISO(createdAt), 'days')`
+ * floored. That diff adds calendar days in createdAt's zone (luxon's default zone); where every day
+ * of that zone lasts 24 hours (UTC, the Functions host's zone) it is the elapsed milliseconds over a
+ * day, computed here without building a DateTime per entry. Other zones, and strings that are not
+ * an instant with an offset, take luxon's path.
+ */
+export function daysWaitingSince(now: DateTime): (createdAt: string) => number {
+  const viaLuxon = (createdAt: string) => Math.max(0, Math.floor(now.diff(DateTime.fromISO(createdAt), 'days').days));
+  const zone = Settings.defaultZone;
+  if (!now.isValid || !(zone.isUniversal || FIXED_DAY_ZONES.test(zone.name))) return viaLuxon;
+  const nowMs = now.toMillis();
+  return (createdAt) => {
+    if (!OFFSET_INSTANT.test(createdAt) || !isHistoryInstant(createdAt)) return viaLuxon(createdAt);
+    return Math.max(0, Math.floor((nowMs - Date.parse(createdAt)) / DAY_MS));
+  };
 }
 
 /**
