@@ -7,26 +7,43 @@
 import { DomainError, ErrorCode } from '../domain/errors';
 import type { SchedulingEvent } from '../domain/events';
 import { InMemoryConfig } from '../domain/memory';
-import type { Appointment, AppointmentType, Clinic, Provider, WaitlistEntry } from '../domain/model';
-import type { AppointmentQuery, AppointmentRepository, BusyAppointment, BusyQuery, Page, WaitlistRepository } from '../domain/ports';
+import type { Appointment, AppointmentType, Clinic, OfferStatus, Provider, WaitlistEntry, WaitlistOffer } from '../domain/model';
+import type {
+  AppointmentQuery,
+  AppointmentRepository,
+  AuditLog,
+  BusyAppointment,
+  BusyQuery,
+  OfferRepository,
+  Page,
+  PatientRecord,
+  PatientRepository,
+  WaitlistRepository,
+} from '../domain/ports';
+import { nameMatches, nameWords } from '../domain/patient-search';
 import { OCCUPYING_STATUSES } from '../domain/slots';
 import { InMemorySmsMessages, type SmsMessageRecord } from '../domain/sms';
 
 const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
 
-/** A copy callers may change freely (what structuredClone gives, for the shapes appointments have). */
-function copyAppointment(a: Appointment): Appointment {
-  const c: Appointment = { ...a, externalIds: a.externalIds.map((x) => ({ ...x })) };
-  if (a.cancellation) c.cancellation = { ...a.cancellation };
-  if (a.eligibility) c.eligibility = { ...a.eligibility };
-  return c;
+/**
+ * Stored records are frozen copies, made once per write and handed out as they are on every read:
+ * a caller cannot change stored state through a returned object (a change throws: modules run in
+ * strict mode), and reads (the simulator's hottest path) copy nothing. A write stores a new object.
+ */
+function frozenAppointment(a: Appointment): Appointment {
+  const c: Appointment = { ...a, externalIds: a.externalIds.map((x) => Object.freeze({ ...x })) };
+  Object.freeze(c.externalIds);
+  if (a.cancellation) c.cancellation = Object.freeze({ ...a.cancellation });
+  if (a.eligibility) c.eligibility = Object.freeze({ ...a.eligibility });
+  return Object.freeze(c);
 }
 
-function copyEntry(e: WaitlistEntry): WaitlistEntry {
-  const c: WaitlistEntry = { ...e, providerIds: [...e.providerIds] };
-  if (e.moveUp) c.moveUp = { ...e.moveUp };
-  return c;
+function frozenEntry(e: WaitlistEntry): WaitlistEntry {
+  const c: WaitlistEntry = { ...e, providerIds: Object.freeze([...e.providerIds]) as string[] };
+  if (e.moveUp) c.moveUp = Object.freeze({ ...e.moveUp });
+  return Object.freeze(c);
 }
 
 function paginate<T>(items: T[], limit = 100, token?: string): Page<T> {
@@ -39,71 +56,105 @@ interface Stored {
   a: Appointment;
   startMs: number;
   endMs: number;
+  day: number;
+  occupying: boolean;
+  /** What listBusy hands out (frozen). */
+  busy: BusyAppointment;
 }
 
-function addTo<K>(index: Map<K, Set<string>>, key: K, id: string): void {
+function stored(a: Appointment): Stored {
+  const f = frozenAppointment(a);
+  const startMs = Date.parse(f.start);
+  return {
+    a: f,
+    startMs,
+    endMs: Date.parse(f.end),
+    day: dayOf(startMs),
+    occupying: OCCUPYING_STATUSES.has(f.status),
+    busy: Object.freeze({ providerId: f.providerId, start: f.start, end: f.end, status: f.status }),
+  };
+}
+
+/** Records by key, then by UTC day of the start (in insertion order within a day). */
+class DayIndex {
+  private readonly byKey = new Map<string, Map<number, Set<Stored>>>();
+  add(key: string, s: Stored): void {
+    let days = this.byKey.get(key);
+    if (!days) this.byKey.set(key, (days = new Map()));
+    let set = days.get(s.day);
+    if (!set) days.set(s.day, (set = new Set()));
+    set.add(s);
+  }
+  delete(key: string, s: Stored): void {
+    this.byKey.get(key)?.get(s.day)?.delete(s);
+  }
+  days(key: string): Map<number, Set<Stored>> | undefined {
+    return this.byKey.get(key);
+  }
+}
+
+function addTo<K>(index: Map<K, Set<Stored>>, key: K, s: Stored): void {
   let set = index.get(key);
   if (!set) index.set(key, (set = new Set()));
-  set.add(id);
+  set.add(s);
 }
 
 export class IndexedAppointments implements AppointmentRepository {
   private readonly byId = new Map<string, Stored>();
-  private readonly byPatient = new Map<string, Set<string>>();
-  private readonly bySlot = new Map<string, Set<string>>();
-  /** `${clinicId}|${utcDay}` of the start. */
-  private readonly byClinicDay = new Map<string, Set<string>>();
-  /** `${providerId}|${utcDay}` of the start. */
-  private readonly byProviderDay = new Map<string, Set<string>>();
+  private readonly byPatient = new Map<string, Set<Stored>>();
+  private readonly bySlot = new Map<string, Set<Stored>>();
+  /** By clinic, then UTC day of the start. */
+  private readonly byClinicDay = new DayIndex();
+  /** By provider, then UTC day of the start. */
+  private readonly byProviderDay = new DayIndex();
 
   /** Every appointment, as stored (read-only view for the simulator's metrics). */
   *all(): IterableIterator<Appointment> {
     for (const s of this.byId.values()) yield s.a;
   }
 
+  /** How many appointments are stored. */
+  get size(): number {
+    return this.byId.size;
+  }
+
   async get(id: string) {
-    const s = this.byId.get(id);
-    return s ? copyAppointment(s.a) : undefined;
+    return this.byId.get(id)?.a;
   }
 
   private index(s: Stored): void {
-    const id = s.a.appointmentId;
-    addTo(this.byPatient, s.a.patientId, id);
-    addTo(this.bySlot, s.a.slotId, id);
-    addTo(this.byClinicDay, `${s.a.clinicId}|${dayOf(s.startMs)}`, id);
-    addTo(this.byProviderDay, `${s.a.providerId}|${dayOf(s.startMs)}`, id);
+    this.byId.set(s.a.appointmentId, s);
+    addTo(this.byPatient, s.a.patientId, s);
+    addTo(this.bySlot, s.a.slotId, s);
+    this.byClinicDay.add(s.a.clinicId, s);
+    this.byProviderDay.add(s.a.providerId, s);
   }
 
   private unindex(s: Stored): void {
-    const id = s.a.appointmentId;
-    this.byPatient.get(s.a.patientId)?.delete(id);
-    this.bySlot.get(s.a.slotId)?.delete(id);
-    this.byClinicDay.get(`${s.a.clinicId}|${dayOf(s.startMs)}`)?.delete(id);
-    this.byProviderDay.get(`${s.a.providerId}|${dayOf(s.startMs)}`)?.delete(id);
+    this.byPatient.get(s.a.patientId)?.delete(s);
+    this.bySlot.get(s.a.slotId)?.delete(s);
+    this.byClinicDay.delete(s.a.clinicId, s);
+    this.byProviderDay.delete(s.a.providerId, s);
   }
 
   private assertNoClash(a: Appointment, ignoreId?: string): void {
     if (!OCCUPYING_STATUSES.has(a.status)) return;
     const start = Date.parse(a.start);
     const end = Date.parse(a.end);
-    const occupying = (id: string) => {
-      if (id === ignoreId) return undefined;
-      const other = this.byId.get(id);
-      return other && OCCUPYING_STATUSES.has(other.a.status) ? other : undefined;
-    };
-    for (const id of this.bySlot.get(a.slotId) ?? []) {
-      if (occupying(id)) throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
+    const occupying = (other: Stored) => other.occupying && other.a.appointmentId !== ignoreId;
+    for (const other of this.bySlot.get(a.slotId) ?? []) {
+      if (occupying(other)) throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
     }
     // Visits are shorter than a day: an overlapping one starts the day before, the same day or the day after.
-    for (let d = dayOf(start) - 1; d <= dayOf(end); d++) {
-      for (const id of this.byProviderDay.get(`${a.providerId}|${d}`) ?? []) {
-        const other = occupying(id);
-        if (other && other.startMs < end && start < other.endMs) throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
+    const days = this.byProviderDay.days(a.providerId);
+    for (let d = dayOf(start) - 1; days && d <= dayOf(end); d++) {
+      for (const other of days.get(d) ?? []) {
+        if (occupying(other) && other.startMs < end && start < other.endMs)
+          throw new DomainError(ErrorCode.SLOT_TAKEN, 'The slot is already taken', { slotId: a.slotId });
       }
     }
-    for (const id of this.byPatient.get(a.patientId) ?? []) {
-      const other = occupying(id);
-      if (other && other.startMs < end && start < other.endMs) {
+    for (const other of this.byPatient.get(a.patientId) ?? []) {
+      if (occupying(other) && other.startMs < end && start < other.endMs) {
         throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', { appointmentId: other.a.appointmentId });
       }
     }
@@ -112,10 +163,9 @@ export class IndexedAppointments implements AppointmentRepository {
   async create(a: Appointment, _events: SchedulingEvent[]) {
     if (this.byId.has(a.appointmentId)) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Appointment id exists');
     this.assertNoClash(a);
-    const s = { a: copyAppointment(a), startMs: Date.parse(a.start), endMs: Date.parse(a.end) };
-    this.byId.set(a.appointmentId, s);
+    const s = stored(a);
     this.index(s);
-    return copyAppointment(a);
+    return s.a;
   }
 
   async update(a: Appointment, expectedVersion: number, _events: SchedulingEvent[]) {
@@ -126,53 +176,46 @@ export class IndexedAppointments implements AppointmentRepository {
     }
     this.assertNoClash(a, a.appointmentId);
     this.unindex(current);
-    const s = { a: copyAppointment(a), startMs: Date.parse(a.start), endMs: Date.parse(a.end) };
-    this.byId.set(a.appointmentId, s);
+    const s = stored(a);
     this.index(s);
-    return copyAppointment(a);
+    return s.a;
   }
 
-  private inWindow(q: BusyQuery): Stored[] {
+  private inWindow(q: BusyQuery, keep: (s: Stored) => boolean = () => true): Stored[] {
     const from = Date.parse(q.from);
     const to = Date.parse(q.to);
     const out: Stored[] = [];
+    const days = q.providerId ? this.byProviderDay.days(q.providerId) : this.byClinicDay.days(q.clinicId);
+    if (!days) return out;
     for (let d = dayOf(from); d <= dayOf(to); d++) {
-      const ids = q.providerId ? this.byProviderDay.get(`${q.providerId}|${d}`) : this.byClinicDay.get(`${q.clinicId}|${d}`);
-      for (const id of ids ?? []) {
-        const s = this.byId.get(id)!;
-        if (s.a.clinicId === q.clinicId && s.startMs >= from && s.startMs < to) out.push(s);
+      for (const s of days.get(d) ?? []) {
+        if (s.startMs >= from && s.startMs < to && s.a.clinicId === q.clinicId && keep(s)) out.push(s);
       }
     }
     return out;
   }
 
   async list(q: AppointmentQuery) {
-    const items = this.inWindow(q)
-      .filter((s) => (!q.patientId || s.a.patientId === q.patientId) && (!q.status || s.a.status === q.status))
+    const items = this.inWindow(q, (s) => (!q.patientId || s.a.patientId === q.patientId) && (!q.status || s.a.status === q.status))
       .sort((x, y) => x.startMs - y.startMs || x.a.appointmentId.localeCompare(y.a.appointmentId))
-      .map((s) => copyAppointment(s.a));
+      .map((s) => s.a);
     return paginate(items, q.limit, q.continuationToken);
   }
 
   async listBusy(q: BusyQuery): Promise<BusyAppointment[]> {
-    return this.inWindow(q)
-      .filter((s) => OCCUPYING_STATUSES.has(s.a.status))
-      .map((s) => ({ providerId: s.a.providerId, start: s.a.start, end: s.a.end, status: s.a.status }));
+    return this.inWindow(q, (s) => s.occupying).map((s) => s.busy);
   }
 
   async listByPatient(patientId: string, from: string, to: string) {
     const f = Date.parse(from);
     const t = Date.parse(to);
     const out: Appointment[] = [];
-    for (const id of this.byPatient.get(patientId) ?? []) {
-      const s = this.byId.get(id)!;
-      if (s.startMs >= f && s.startMs < t) out.push(copyAppointment(s.a));
-    }
+    for (const s of this.byPatient.get(patientId) ?? []) if (s.startMs >= f && s.startMs < t) out.push(s.a);
     return out;
   }
 
   async findByExternalId(system: string, value: string) {
-    for (const s of this.byId.values()) if (s.a.externalIds.some((x) => x.system === system && x.value === value)) return copyAppointment(s.a);
+    for (const s of this.byId.values()) if (s.a.externalIds.some((x) => x.system === system && x.value === value)) return s.a;
     return undefined;
   }
 }
@@ -236,37 +279,118 @@ export class IndexedWaitlist implements WaitlistRepository {
 
   async add(e: WaitlistEntry) {
     const before = this.byId.get(e.waitlistEntryId);
-    const stored = copyEntry(e);
+    const stored = frozenEntry(e);
     this.byId.set(e.waitlistEntryId, stored);
     this.reindex(before, stored);
   }
   async get(id: string) {
-    const e = this.byId.get(id);
-    return e ? copyEntry(e) : undefined;
+    return this.byId.get(id);
   }
   async update(e: WaitlistEntry, expectedVersion: number) {
     const current = this.byId.get(e.waitlistEntryId);
     if (!current) throw new DomainError(ErrorCode.WAITLIST_ENTRY_NOT_FOUND, 'Unknown waitlist entry');
     if (current.version !== expectedVersion) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The waitlist entry changed meanwhile');
-    const stored = copyEntry(e);
+    const stored = frozenEntry(e);
     this.byId.set(e.waitlistEntryId, stored);
     this.reindex(current, stored);
-    return copyEntry(e);
+    return stored;
   }
   async listActive(clinicId: string, appointmentType?: string) {
     const keys = appointmentType ? [`${clinicId}|${appointmentType}`] : [...this.active.keys()].filter((k) => k.startsWith(`${clinicId}|`));
-    if (keys.length === 1) return (this.active.get(keys[0]!) ?? []).map(copyEntry);
+    if (keys.length === 1) return (this.active.get(keys[0]!) ?? []).slice();
     const out: WaitlistEntry[] = [];
-    for (const key of keys) for (const e of this.active.get(key) ?? []) out.push(copyEntry(e));
+    for (const key of keys) for (const e of this.active.get(key) ?? []) out.push(e);
     return out.sort(byCreated);
   }
   async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {
-    const items = [...this.byId.values()]
-      .filter((e) => e.clinicId === clinicId)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-      .map(copyEntry);
+    const items = [...this.byId.values()].filter((e) => e.clinicId === clinicId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     return paginate(items, page.limit, page.continuationToken);
   }
+}
+
+/** Offers by patient and by slot (the domain adapter scans every offer on each read), stored frozen. */
+export class IndexedOffers implements OfferRepository {
+  private readonly byId = new Map<string, WaitlistOffer>();
+  private readonly byPatient = new Map<string, string[]>();
+  private readonly bySlot = new Map<string, string[]>();
+  async create(o: WaitlistOffer) {
+    if (this.byId.has(o.offerId)) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Offer id exists');
+    this.byId.set(o.offerId, deepFreeze(structuredClone(o)));
+    for (const [index, key] of [
+      [this.byPatient, o.patientId],
+      [this.bySlot, o.slotId],
+    ] as const) {
+      const ids = index.get(key);
+      if (ids) ids.push(o.offerId);
+      else index.set(key, [o.offerId]);
+    }
+  }
+  async get(id: string) {
+    return this.byId.get(id);
+  }
+  async update(o: WaitlistOffer, expectedVersion: number) {
+    const current = this.byId.get(o.offerId);
+    if (!current) throw new DomainError(ErrorCode.OFFER_NOT_FOUND, 'Unknown offer');
+    if (current.version !== expectedVersion) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The offer changed meanwhile');
+    // Patient and slot are fixed for an offer's life (the domain never changes them); the indexes stay.
+    const stored = deepFreeze(structuredClone(o));
+    this.byId.set(o.offerId, stored);
+    return stored;
+  }
+  /** In creation order (the domain adapter's order). */
+  async listBySlot(slotId: string) {
+    return (this.bySlot.get(slotId) ?? []).map((id) => this.byId.get(id)!).filter((o) => o.slotId === slotId);
+  }
+  async listOpenForPatient(patientId: string) {
+    return (this.byPatient.get(patientId) ?? [])
+      .map((id) => this.byId.get(id)!)
+      .filter((o) => o.patientId === patientId && o.status === 'sent')
+      .sort((a, b) => b.sentAt.localeCompare(a.sentAt));
+  }
+  async listByClinic(clinicId: string, q: { sentFrom: string; sentTo: string; status?: OfferStatus }) {
+    const from = Date.parse(q.sentFrom);
+    const to = Date.parse(q.sentTo);
+    return [...this.byId.values()]
+      .filter((o) => o.clinicId === clinicId && Date.parse(o.sentAt) >= from && Date.parse(o.sentAt) < to && (!q.status || o.status === q.status))
+      .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.offerId.localeCompare(b.offerId));
+  }
+}
+
+/** Patients with a phone index (every inbound SMS looks its sender up), stored frozen. */
+export class IndexedPatients implements PatientRepository {
+  private readonly byId = new Map<string, PatientRecord>();
+  /** Order of first put: findByPhone answers the first such patient, as the domain adapter does. */
+  private readonly ordinal = new Map<string, number>();
+  private readonly byPhone = new Map<string, Set<string>>();
+  async get(id: string) {
+    return this.byId.get(id);
+  }
+  async put(p: PatientRecord) {
+    const before = this.byId.get(p.patientId);
+    if (before) this.byPhone.get(before.phone)?.delete(p.patientId);
+    else this.ordinal.set(p.patientId, this.ordinal.size);
+    this.byId.set(p.patientId, deepFreeze(structuredClone(p)));
+    let ids = this.byPhone.get(p.phone);
+    if (!ids) this.byPhone.set(p.phone, (ids = new Set()));
+    ids.add(p.patientId);
+  }
+  async findByPhone(phone: string) {
+    let first: string | undefined;
+    for (const id of this.byPhone.get(phone) ?? []) if (first === undefined || this.ordinal.get(id)! < this.ordinal.get(first)!) first = id;
+    return first === undefined ? undefined : this.byId.get(first);
+  }
+  async searchByName(text: string, limit: number) {
+    const words = nameWords(text);
+    return [...this.byId.values()]
+      .filter((p) => nameMatches(p.name, words))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.patientId.localeCompare(b.patientId))
+      .slice(0, limit);
+  }
+}
+
+/** The simulator keeps no audit trail: nothing reads it, and a month of entries is memory the report does not need. */
+export class DiscardingAudit implements AuditLog {
+  async record(): Promise<void> {}
 }
 
 /** Message records with a per-patient index (the rate limit reads a patient's last day on every send). */

@@ -38,7 +38,7 @@ import type { FunctionRegistry } from '../local/host/registry';
 import { absenceInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR } from '../orchestrations/names';
 import { EventLog } from './metrics';
 import { KeyedRandom } from './random';
-import { IndexedAppointments, IndexedSmsMessages, IndexedWaitlist, SharedReadConfig } from './repositories';
+import { DiscardingAudit, IndexedAppointments, IndexedOffers, IndexedPatients, IndexedSmsMessages, IndexedWaitlist, SharedReadConfig } from './repositories';
 import { SimulationRuntime, VirtualClock } from './runtime';
 import type { ManualCallbackSettings, Scenario, ScenarioClinic } from './scenario';
 
@@ -146,6 +146,9 @@ export class SimulatedWorld {
       publisher: this.runtime.publisher,
       appointments: this.appointments,
       waitlist: this.waitlist,
+      offers: new IndexedOffers(),
+      patients: new IndexedPatients(),
+      audit: new DiscardingAudit(),
       config: new SharedReadConfig(),
       smsMessages: new IndexedSmsMessages(),
       sms: this.sms,
