@@ -19,9 +19,26 @@ import type { CapturedFunction, FunctionRegistry } from '../local/host/registry'
 
 /** The simulator's clock: set by the runtime before anything runs; every port reads it. */
 export class VirtualClock implements Clock {
+  private lastMs = Number.NaN;
+  private last: DateTime | undefined;
+  private lastIsoMs = Number.NaN;
+  private lastIso = '';
   constructor(public ms: number) {}
+  /** The instant as a UTC DateTime (immutable, so one per instant is shared: ports read it very often). */
   now(): DateTime {
-    return LuxonDateTime.fromMillis(this.ms, { zone: 'utc' });
+    if (this.ms !== this.lastMs || !this.last) {
+      this.last = LuxonDateTime.fromMillis(this.ms, { zone: 'utc' });
+      this.lastMs = this.ms;
+    }
+    return this.last;
+  }
+  /** `new Date(ms).toISOString()` of the instant (history timestamps), computed once per instant. */
+  iso(): string {
+    if (this.ms !== this.lastIsoMs) {
+      this.lastIso = new Date(this.ms).toISOString();
+      this.lastIsoMs = this.ms;
+    }
+    return this.lastIso;
   }
 }
 
@@ -83,6 +100,8 @@ interface Instance {
   name: string;
   handler: OrchestrationHandler;
   input: unknown;
+  /** `input` as JSON text (the ExecutionStarted Input): each episode parses it for getInput(). */
+  inputJson: string | undefined;
   status: InstanceStatus;
   generation: number;
   history: HistoryEvent[];
@@ -188,11 +207,12 @@ export class SimulationRuntime {
   readonly publisher: EventPublisher = {
     publish: async (events) => {
       for (const event of events) {
-        const copy = JSON.parse(JSON.stringify(event)) as SchedulingEvent;
+        const body = JSON.stringify(event);
+        const copy = JSON.parse(body) as SchedulingEvent;
         this.onPublished?.(copy);
         for (const trigger of this.triggers) {
           if (!trigger.matches(copy.type)) continue;
-          this.at(this.clock.ms + this.busDelayMs, () => this.deliver(trigger, copy, 1), `trigger:${trigger.subscription}`);
+          this.at(this.clock.ms + this.busDelayMs, () => this.deliver(trigger, copy, body, 1), `trigger:${trigger.subscription}`);
         }
       }
     },
@@ -245,15 +265,17 @@ export class SimulationRuntime {
     const existing = this.instances.get(instanceId);
     if (existing && (existing.status === 'Running' || existing.status === 'Pending')) throw new Error(`instance ${instanceId} exists`);
     const now = this.clock.ms;
+    const inputJson = toJsonText(input);
     const instance: Instance = {
       instanceId,
       name: fn.name,
       handler,
       input,
+      inputJson,
       status: 'Pending',
       generation: (existing?.generation ?? 0) + 1,
       history: [],
-      inbox: [this.event(EventType.ExecutionStarted, { Name: fn.name, Input: toJsonText(input) })],
+      inbox: [this.event(EventType.ExecutionStarted, { Name: fn.name, Input: inputJson })],
       cancelledTimers: new Set(),
       episodeQueued: false,
       createdMs: now,
@@ -309,7 +331,7 @@ export class SimulationRuntime {
   // --- internals -----------------------------------------------------------------------------------
 
   private event(type: number, fields: Partial<HistoryEvent> = {}, id = -1): HistoryEvent {
-    return { EventType: type, EventId: id, IsPlayed: false, Timestamp: new Date(this.clock.ms).toISOString(), ...fields };
+    return { EventType: type, EventId: id, IsPlayed: false, Timestamp: this.clock.iso(), ...fields };
   }
 
   private queueEpisode(instance: Instance): void {
@@ -344,6 +366,7 @@ export class SimulationRuntime {
       instanceId: instance.instanceId,
       history: instance.history,
       input: instance.input,
+      inputJson: instance.inputJson,
       functionName: instance.name,
     });
     instance.updatedMs = this.clock.ms;
@@ -371,18 +394,20 @@ export class SimulationRuntime {
     }
     if (result.status === 'continuedAsNew') {
       instance.input = result.continueAsNewInput;
+      instance.inputJson = toJsonText(instance.input);
       instance.generation++;
       instance.history = [];
       instance.cancelledTimers = new Set();
-      instance.inbox = [this.event(EventType.ExecutionStarted, { Name: instance.name, Input: toJsonText(instance.input) })];
+      instance.inbox = [this.event(EventType.ExecutionStarted, { Name: instance.name, Input: instance.inputJson })];
       this.queueEpisode(instance);
       return;
     }
     for (const id of result.cancelledTimerIds) instance.cancelledTimers.add(id);
     for (const work of result.newWork) {
       if (work.kind === 'activity') {
-        instance.history.push(this.event(EventType.TaskScheduled, { Name: work.name, Input: toJsonText(work.input) }, work.id));
-        this.at(this.clock.ms, () => this.runActivity(instance, generation, work.id, work.name, work.input), `activity:${work.name}`);
+        const inputJson = toJsonText(work.input);
+        instance.history.push(this.event(EventType.TaskScheduled, { Name: work.name, Input: inputJson }, work.id));
+        this.at(this.clock.ms, () => this.runActivity(instance, generation, work.id, work.name, inputJson), `activity:${work.name}`);
       } else if (work.kind === 'timer') {
         instance.history.push(this.event(EventType.TimerCreated, { FireAt: work.fireAt }, work.id));
         const fireAt = work.fireAt;
@@ -398,7 +423,8 @@ export class SimulationRuntime {
     instance.history.push(this.event(EventType.OrchestratorCompleted));
   }
 
-  private async runActivity(instance: Instance, generation: number, taskId: number, name: string, input: unknown): Promise<void> {
+  /** Runs an activity on a fresh parse of its scheduled input (`inputJson`, the TaskScheduled Input), as the extension passes it. */
+  private async runActivity(instance: Instance, generation: number, taskId: number, name: string, inputJson: string | undefined): Promise<void> {
     this.stats.activities++;
     const fn = this.registry.get(name);
     let completion: HistoryEvent;
@@ -412,7 +438,7 @@ export class SimulationRuntime {
         resolveExtraInput: () => this.bindingData,
       });
       try {
-        const value = input === undefined ? undefined : JSON.parse(JSON.stringify(input));
+        const value = inputJson === undefined ? undefined : JSON.parse(inputJson);
         const result = await fn.handler(value, context);
         completion = this.event(EventType.TaskCompleted, { TaskScheduledId: taskId, Result: JSON.stringify(result ?? null) });
       } catch (err) {
@@ -424,7 +450,8 @@ export class SimulationRuntime {
     this.deliverTo(instance, generation, completion);
   }
 
-  private async deliver(trigger: (typeof this.triggers)[number], event: SchedulingEvent, deliveryCount: number): Promise<void> {
+  /** Delivers `event` (whose message body is `body`) to one subscription's trigger; each delivery gets a fresh parse of the body. */
+  private async deliver(trigger: (typeof this.triggers)[number], event: SchedulingEvent, body: string, deliveryCount: number): Promise<void> {
     this.stats.deliveries++;
     const context = createInvocationContext(trigger.fn, {
       triggerMetadata: { messageId: event.id, sessionId: event.subject, deliveryCount, subject: event.subject, applicationProperties: { type: event.type } },
@@ -433,7 +460,7 @@ export class SimulationRuntime {
       resolveExtraInput: () => this.bindingData,
     });
     try {
-      await trigger.fn.handler(JSON.parse(JSON.stringify(event)), context);
+      await trigger.fn.handler(JSON.parse(body), context);
     } catch (err) {
       const deadLetter = (err as { deadLetterReason?: string }).deadLetterReason !== undefined;
       if (deadLetter || deliveryCount >= MAX_DELIVERIES) {
@@ -441,7 +468,7 @@ export class SimulationRuntime {
         this.logger('error', `[simulator] ${event.type} ${event.id} dead-lettered on ${trigger.subscription}: ${(err as Error).message}`);
         return;
       }
-      this.at(this.clock.ms + 1000 * deliveryCount, () => this.deliver(trigger, event, deliveryCount + 1));
+      this.at(this.clock.ms + 1000 * deliveryCount, () => this.deliver(trigger, event, body, deliveryCount + 1));
     }
   }
 

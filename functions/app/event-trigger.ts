@@ -64,10 +64,33 @@ export function registerEventTrigger(
         context.log(`duplicate event ${event.id} on ${subscriptionName}: skipped`);
         return;
       }
-      await handle(event, df.getClient(context), context);
+      await handle(event, durableClientOf(context), context);
       await services.idempotency.putIfAbsent({ scope: 'event', key, createdAt: services.clock.now().toUTC().toISO()! }, PROCESSED_TTL_SECONDS);
     },
   });
+}
+
+const CLIENT_CACHE_SIZE = 8;
+const clients = new Map<string, DurableClient>();
+
+/**
+ * `df.getClient(context)`, one client per distinct binding data. The binding data is per host (task
+ * hub, webhook URLs), not per message, and a DurableClient holds nothing but that data and an axios
+ * instance, so messages share clients instead of each building one (URL validation, axios config).
+ * Keyed by the data's JSON and WEBSITE_HOSTNAME (getClient rewrites URLs by it); a few entries at most.
+ */
+export function durableClientOf(context: InvocationContext): DurableClient {
+  const input = context.options.extraInputs.find((i) => i.type === 'durableClient' || i.type === 'orchestrationClient');
+  const data = input ? context.extraInputs.get(input) : undefined;
+  if (!data || typeof data !== 'object') return df.getClient(context);
+  const key = `${process.env.WEBSITE_HOSTNAME ?? ''}|${JSON.stringify(data)}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = df.getClient(context);
+    if (clients.size >= CLIENT_CACHE_SIZE) clients.delete(clients.keys().next().value!);
+    clients.set(key, client);
+  }
+  return client;
 }
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);

@@ -46,12 +46,16 @@ export type ScheduledWork =
 
 export interface EpisodeResult {
   status: 'running' | 'completed' | 'failed' | 'continuedAsNew';
+  /**
+   * The OrchestratorState the SDK answered. Its `actions` are the SDK's action objects, not a wire
+   * copy (read only; no one mutates them after the episode); `output` and `customStatus` are JSON copies.
+   */
   state: OrchestratorState;
   output?: unknown;
   /** Failure text (status `failed`). */
   error?: string;
   customStatus?: unknown;
-  /** Input of the next generation (status `continuedAsNew`). */
+  /** Input of the next generation (status `continuedAsNew`), a JSON copy as the extension would store it. */
   continueAsNewInput?: unknown;
   /** Tasks the orchestrator awaits that the history does not show as scheduled yet, by id. */
   newWork: ScheduledWork[];
@@ -69,6 +73,11 @@ export interface EpisodeInput {
   history: readonly HistoryEvent[];
   /** What `context.df.getInput()` returns. */
   input?: unknown;
+  /**
+   * `JSON.stringify(input)`, when the caller already holds it (the ExecutionStarted event's Input):
+   * each episode then parses it instead of serialising `input` again.
+   */
+  inputJson?: string;
   parentInstanceId?: string;
   functionName?: string;
   invocationId?: string;
@@ -79,15 +88,20 @@ const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
 
 /** Runs one episode of `handler` (a captured orchestration handler) against `history`. */
 export async function runEpisode(handler: OrchestrationHandler, episode: EpisodeInput): Promise<EpisodeResult> {
-  // The extension sends history over the wire as JSON; the SDK also mutates it (timestamps to Dates).
-  const history = JSON.parse(JSON.stringify(episode.history)) as HistoryEvent[];
-  const lastStarted = history.map((e) => e.EventType).lastIndexOf(EventType.OrchestratorStarted);
-  // As the extension sends it: events of earlier episodes are marked played (drives context.df.isReplaying).
-  for (let i = 0; i < lastStarted; i++) history[i]!.IsPlayed = true;
+  let lastStarted = -1;
+  for (let i = episode.history.length - 1; i >= 0; i--) {
+    if (episode.history[i]!.EventType === EventType.OrchestratorStarted) {
+      lastStarted = i;
+      break;
+    }
+  }
+  // What the extension sends, as the SDK receives it (a fresh parse it may mutate: timestamps to Dates);
+  // events of earlier episodes are marked played (drives context.df.isReplaying).
+  const history = episode.history.map((e, i) => wireCopy(e, i < lastStarted));
   const triggerInput = {
     history,
     instanceId: episode.instanceId,
-    input: episode.input === undefined ? undefined : JSON.parse(JSON.stringify(episode.input)),
+    input: episode.inputJson !== undefined ? (JSON.parse(episode.inputJson) as unknown) : jsonCopy(episode.input),
     isReplaying: lastStarted > 0,
     parentInstanceId: episode.parentInstanceId,
     upperSchemaVersion: UPPER_SCHEMA_VERSION,
@@ -103,20 +117,29 @@ export async function runEpisode(handler: OrchestrationHandler, episode: Episode
     logHandler: episode.log ?? (() => undefined),
   });
 
+  // Only what leaves the episode is copied through JSON (the extension stores it as JSON text): the
+  // output, the custom status and a continueAsNew input. The actions are read in place.
   let state: OrchestratorState;
+  let continueAsNew: FlatAction | undefined;
   let failed = false;
   try {
-    state = JSON.parse(JSON.stringify(await handler(triggerInput, context))) as OrchestratorState;
+    const answer = (await handler(triggerInput, context)) as OrchestratorState;
+    state = { isDone: answer.isDone, actions: answer.actions, schemaVersion: answer.schemaVersion };
+    if (answer.output !== undefined) state.output = jsonCopy(answer.output);
+    if (answer.error !== undefined) state.error = answer.error;
+    if (answer.customStatus !== undefined) state.customStatus = jsonCopy(answer.customStatus);
+    if (state.isDone) {
+      continueAsNew = flattenActions(state.actions).find((a) => a.actionType === ActionType.ContinueAsNew);
+      if (continueAsNew) continueAsNew = { ...continueAsNew, input: jsonCopy(continueAsNew.input) };
+    }
   } catch (err) {
     failed = true;
     state = stateFromFailure(err);
   }
-  const flat = flattenActions(state.actions);
   const customStatus = state.customStatus;
   if (failed) {
     return { status: 'failed', state, error: state.error ?? 'Orchestrator failed', customStatus, newWork: [], cancelledTimerIds: [], waitingForEvents: [] };
   }
-  const continueAsNew = flat.find((a) => a.actionType === ActionType.ContinueAsNew);
   if (state.isDone && continueAsNew) {
     return {
       status: 'continuedAsNew',
@@ -133,6 +156,30 @@ export async function runEpisode(handler: OrchestrationHandler, episode: Episode
   }
   const { newWork, cancelledTimerIds, waitingForEvents } = inspectOpenTasks(context, history);
   return { status: 'running', state, customStatus, newWork, cancelledTimerIds, waitingForEvents };
+}
+
+/** `JSON.parse(JSON.stringify(value))`; undefined (and what JSON drops) stays undefined. */
+function jsonCopy(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/**
+ * The event as a JSON round trip would give it, without the round trip: history events are flat
+ * (strings, numbers, booleans), so a shallow copy is that parse; fields JSON drops (undefined) are
+ * left out and any nested value is copied through JSON.
+ */
+function wireCopy(event: HistoryEvent, played: boolean): HistoryEvent {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(event)) {
+    const value = event[key];
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    if (typeof value === 'object' && value !== null) copy[key] = jsonCopy(value);
+    else if (typeof value === 'number' && !Number.isFinite(value)) copy[key] = null;
+    else copy[key] = value;
+  }
+  if (played) copy.IsPlayed = true;
+  return copy as HistoryEvent;
 }
 
 interface FlatAction {
@@ -205,7 +252,8 @@ function inspectOpenTasks(
   history: HistoryEvent[],
 ): { newWork: ScheduledWork[]; cancelledTimerIds: number[]; waitingForEvents: string[] } {
   const executor = sdkExecutorOf(context);
-  const scheduled = new Set(history.filter((e) => SCHEDULING_EVENTS.has(e.EventType)).map((e) => e.EventId));
+  const scheduled = new Set<number>();
+  for (const e of history) if (SCHEDULING_EVENTS.has(e.EventType)) scheduled.add(e.EventId);
   const now = currentTime(history);
   const newWork: ScheduledWork[] = [];
   const cancelledTimerIds: number[] = [];
