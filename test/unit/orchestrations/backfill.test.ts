@@ -340,8 +340,8 @@ describe('backfill orchestrator with widening rounds (roundIntervalFraction)', (
       start: T0,
       activities: {
         ...s.activities,
-        [Activities.sendOffer]: (raw) => {
-          const sent = s.activities[Activities.sendOffer]!(raw);
+        [Activities.sendOffer]: (raw, at) => {
+          const sent = s.activities[Activities.sendOffer]!(raw, at);
           free = false; // the front desk books the slot right after the first round
           return sent;
         },
