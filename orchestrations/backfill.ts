@@ -28,7 +28,7 @@ import { resolveSlot, searchFreeSlots } from '../domain/scheduling';
 import { OFFER_REPLY_EVENT, type OfferReplyPayload as OfferReply } from '../domain/sms';
 import * as offers from '../domain/waitlist/offers';
 import type { OfferBooking, OfferRequest, OfferSettlement, SentOffer } from '../domain/waitlist/offers';
-import { fitsSlot, isEligibleForSlot, knownCoverage } from '../domain/waitlist/eligibility';
+import { fitsSlot, knownCoverage } from '../domain/waitlist/eligibility';
 import { refreshMoveUp } from '../domain/waitlist/move-up';
 import { rankCandidatesForSlot } from '../domain/waitlist/ranking';
 import { getServices } from '../functions/app/services';
@@ -84,12 +84,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   let round = input.round ?? 0;
 
   for (;;) {
-    const list: CandidateList = yield context.df.callActivityWithRetry(Activities.loadCandidates, activityRetry, {
-      slotId: input.slotId,
-      appointmentType: input.appointmentType,
-      excludeEntryIds: [...offered],
-      cascadeDepth: depth,
-    });
+    const list: CandidateList = yield* loadList();
     const now = DateTime.fromJSDate(context.df.currentUtcDateTime, { zone: 'utc' });
     const slotStart = DateTime.fromISO(list.slotStart, { setZone: true });
     if (!list.slotFree) return result('slot-not-free');
@@ -132,12 +127,10 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
       });
       open.delete(offer.offerId);
       if (!expiry.isCompleted) expiry.cancel();
-      return yield* concludeYes(offer.offerId, booking, [{ offerIds: [...open.keys()], notify: true }]);
+      return yield* concludeYes(offer.offerId, booking, [...open.keys()], true);
     }
     if (open.size > 0) {
-      const expired = [...open.keys()];
-      expired.forEach((id) => outcomes.set(id, 'expired'));
-      yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: expired, status: 'expired', notify: false });
+      yield* expire([...open.keys()]);
     } else if (!expiry.isCompleted) {
       expiry.cancel();
     }
@@ -172,24 +165,40 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     return open;
   }
 
+  /** Is the slot still free, and who may be offered it now (everyone offered so far left out)? */
+  function* loadList(): Generator<Task, CandidateList, unknown> {
+    return (yield context.df.callActivityWithRetry(Activities.loadCandidates, activityRetry, {
+      slotId: input.slotId,
+      appointmentType: input.appointmentType,
+      excludeEntryIds: [...offered],
+      cascadeDepth: depth,
+    })) as CandidateList;
+  }
+
+  /** Settles offers with one closeOffers step (none texted unless `notify`) and records the outcome. */
+  function* close(offerIds: string[], status: OfferSettlement, notify: boolean): Generator<Task, void, unknown> {
+    offerIds.forEach((id) => outcomes.set(id, status));
+    yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds, status, notify });
+  }
+
   function* decline(offerId: string): Generator<Task, void, unknown> {
-    outcomes.set(offerId, 'declined');
-    yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: [offerId], status: 'declined', notify: false });
+    yield* close([offerId], 'declined', false);
   }
 
-  /** Closes the other open offers as unavailable (each group texted or not) and records the outcome. */
-  function* closeUnavailable(groups: { offerIds: string[]; notify: boolean }[]): Generator<Task, void, unknown> {
-    for (const { offerIds, notify } of groups) {
-      offerIds.forEach((id) => outcomes.set(id, 'unavailable'));
-      if (offerIds.length) yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds, status: 'unavailable', notify });
-    }
+  function* expire(offerIds: string[]): Generator<Task, void, unknown> {
+    yield* close(offerIds, 'expired', false);
   }
 
-  /** After the book step for a YES: booked (the others are told the slot is gone), or someone else got it first. */
-  function* concludeYes(offerId: string, booking: OfferBooking, others: { offerIds: string[]; notify: boolean }[]): Generator<Task, BackfillOutput, unknown> {
+  /** Closes the other open offers as unavailable (texted or not); no step when there are none. */
+  function* closeUnavailable(offerIds: string[], notify: boolean): Generator<Task, void, unknown> {
+    if (offerIds.length) yield* close(offerIds, 'unavailable', notify);
+  }
+
+  /** After the book step for a YES: booked (the other open offers closed, texted if `notify`), or someone else got it first. */
+  function* concludeYes(offerId: string, booking: OfferBooking, others: string[], notify: boolean): Generator<Task, BackfillOutput, unknown> {
     if (booking.booked) {
       outcomes.set(offerId, 'accepted');
-      yield* closeUnavailable(others);
+      yield* closeUnavailable(others, notify);
       if (booking.moveUp && booking.appointmentId) {
         // The move released the patient's later slot: its slot.released (reason rescheduled) starts the next link.
         cascade.moved = {
@@ -204,7 +213,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     }
     // Someone else (front desk, another channel) took the slot meanwhile.
     outcomes.set(offerId, 'unavailable');
-    yield* closeUnavailable(others);
+    yield* closeUnavailable(others, notify);
     return result('slot-not-free');
   }
 
@@ -224,19 +233,12 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
     for (;;) {
       const nowMs = context.df.currentUtcDateTime.getTime();
       if (ended === undefined && nowMs >= nextRoundMs) {
-        const current: CandidateList =
-          list ??
-          ((yield context.df.callActivityWithRetry(Activities.loadCandidates, activityRetry, {
-            slotId: input.slotId,
-            appointmentType: input.appointmentType,
-            excludeEntryIds: [...offered],
-            cascadeDepth: depth,
-          })) as CandidateList);
+        const current: CandidateList = list ?? (yield* loadList());
         list = undefined;
         const now = DateTime.fromMillis(nowMs, { zone: 'utc' });
         const slotStart = DateTime.fromISO(current.slotStart, { setZone: true });
         if (!current.slotFree) {
-          yield* closeUnavailable([{ offerIds: [...open.keys()], notify: false }]);
+          yield* closeUnavailable([...open.keys()], false);
           return result('slot-not-free');
         }
         if (isTooCloseToOffer(now, slotStart, current.policy)) ended = 'too-close';
@@ -278,11 +280,8 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         const at = context.df.currentUtcDateTime.getTime();
         const expired = [...open].filter(([, o]) => o.expiresAtMs <= at).map(([id]) => id);
         if (expired.length > 0) {
-          for (const id of expired) {
-            open.delete(id);
-            outcomes.set(id, 'expired');
-          }
-          yield context.df.callActivityWithRetry(Activities.closeOffers, activityRetry, { offerIds: expired, status: 'expired', notify: false });
+          for (const id of expired) open.delete(id);
+          yield* expire(expired);
         }
         continue;
       }
@@ -295,7 +294,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         continue;
       }
       const booking = (yield context.df.callActivityWithRetry(Activities.book, activityRetry, { offerId: reply.offerId })) as OfferBooking;
-      return yield* concludeYes(reply.offerId, booking, [{ offerIds: [...open.keys()], notify: false }]);
+      return yield* concludeYes(reply.offerId, booking, [...open.keys()], false);
     }
   }
 };
@@ -345,7 +344,7 @@ export async function loadCandidates(input: {
     if (!fitsSlot(listed, slot, input.appointmentType)) continue;
     // A move-up is ranked against where its appointment is now; one whose appointment is gone is left out (createOffer ends it).
     const entry = await refreshMoveUp(services, listed);
-    if (entry && isEligibleForSlot(entry, slot, input.appointmentType)) entries.push(entry);
+    if (entry) entries.push(entry); // rankCandidatesForSlot keeps only the eligible ones (the move-up's start as it is now)
   }
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);
   const candidates: CandidateList['candidates'] = [];
