@@ -94,14 +94,8 @@ export async function rankCandidatesForSlot(
       remaining.length = 0;
     }
     while (picked.length < OPTIMIZER_PICKS && remaining.length > 0) {
-      const result = await optimizeAssignment(
-        {
-          ...(clinic ? { timeZone: clinic.timeZone } : {}),
-          slots: [{ id: slot.slotId, providerId: slot.providerId, start: slot.start, end: slot.end, appointmentType }],
-          candidates: remaining,
-        },
-        { timeLimitMs: 500 },
-      );
+      // `instance.candidates` is `remaining`: each solve sees the candidates not picked yet.
+      const result = await optimizeAssignment(instance, { timeLimitMs: 500 });
       notifySolved({ solveMs: result.solveMs, status: result.status, purpose: 'waitlist-ranking' });
       const winner = result.assignments[0]?.candidateId;
       if (!winner) break;
