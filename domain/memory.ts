@@ -232,48 +232,8 @@ export class InMemoryWaitlist implements WaitlistRepository {
   }
 }
 
-/**
- * Offers by id, with the ids of each patient's offers in the map's own order, kept by every write to
- * the map (including direct ones): listOpenForPatient runs on every inbound SMS.
- */
-class OffersById extends Map<string, WaitlistOffer> {
-  private byPatient: Map<string, Set<string>> | undefined;
-  override set(id: string, offer: WaitlistOffer): this {
-    const before = super.get(id);
-    super.set(id, offer);
-    if (this.byPatient) {
-      // A new id goes last, as in the map; an offer changing patient would not keep the map's order: rebuild.
-      if (!before) this.idsOf(offer.patientId).add(id);
-      else if (before.patientId !== offer.patientId) this.byPatient = undefined;
-    }
-    return this;
-  }
-  override delete(id: string): boolean {
-    const before = super.get(id);
-    if (before) this.byPatient?.get(before.patientId)?.delete(id);
-    return super.delete(id);
-  }
-  override clear(): void {
-    this.byPatient = undefined;
-    super.clear();
-  }
-  private idsOf(patientId: string): Set<string> {
-    let ids = this.byPatient!.get(patientId);
-    if (!ids) this.byPatient!.set(patientId, (ids = new Set()));
-    return ids;
-  }
-  /** The patient's offers, in the map's order. */
-  ofPatient(patientId: string): WaitlistOffer[] {
-    if (!this.byPatient) {
-      this.byPatient = new Map();
-      for (const [id, o] of this) this.idsOf(o.patientId).add(id);
-    }
-    return [...(this.byPatient.get(patientId) ?? [])].map((id) => super.get(id)!);
-  }
-}
-
 export class InMemoryOffers implements OfferRepository {
-  readonly byId: Map<string, WaitlistOffer> = new OffersById();
+  readonly byId = new Map<string, WaitlistOffer>();
   async create(o: WaitlistOffer) {
     if (this.byId.has(o.offerId)) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Offer id exists');
     this.byId.set(o.offerId, clone(o));
@@ -292,8 +252,7 @@ export class InMemoryOffers implements OfferRepository {
     return [...this.byId.values()].filter((o) => o.slotId === slotId).map(clone);
   }
   async listOpenForPatient(patientId: string) {
-    return (this.byId as OffersById)
-      .ofPatient(patientId)
+    return [...this.byId.values()]
       .filter((o) => o.patientId === patientId && o.status === 'sent')
       .sort((a, b) => b.sentAt.localeCompare(a.sentAt))
       .map(clone);
