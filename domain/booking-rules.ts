@@ -104,7 +104,9 @@ export function bookingTimeRuleBroken(startMs: number, window: BookableWindow): 
 }
 
 /** Whether a slot starting at `start` (ISO instant) is bookable in this window. */
-export const startsInWindow = (start: string, window: BookableWindow): boolean => bookingTimeRuleBroken(Date.parse(start), window) === undefined;
+export const startsInWindow = (start: string, window: BookableWindow): boolean => startsInWindowMs(Date.parse(start), window);
+/** startsInWindow for a start already in epoch milliseconds. */
+export const startsInWindowMs = (startMs: number, window: BookableWindow): boolean => bookingTimeRuleBroken(startMs, window) === undefined;
 
 /** No-shows within the policy's rolling window ending now. */
 export function recentNoShows(noShows: readonly string[], now: DateTime, policy: Pick<BookingPolicy, 'noShowWindowDays'>): number {

@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
 import { AccessDenied, requireClinicInScope, type BookingAccess, type ClinicAccess } from './access';
-import { bookableWindow, checkBooking, checkCancellation, checkNoShow, startsInWindow, type BookingDecision } from './booking-rules';
+import { bookableWindow, checkBooking, checkCancellation, checkNoShow, startsInWindowMs, type BookingDecision } from './booking-rules';
 import { DomainError, ErrorCode, isDomainError } from './errors';
 import { EventType, makeEvent, type SchedulingEvent } from './events';
 import { parseSlotId } from './ids';
 import type { Actor, Appointment, AppointmentType, Channel, Clinic, ExternalId, Provider, Slot } from './model';
 import type { AppointmentRepository, Clock, ConfigRepository, IdGenerator, Outbox, PatientRecord, PatientRepository } from './ports';
-import { appointmentTypesKey, findSlot, freeSlots, requireType, SlotGenerationMemo } from './slots';
+import { appointmentTypesKey, findSlot, freeSlots, longerThanDays, requireType, slotStartMs, SlotGenerationMemo } from './slots';
 import { parseInstant, toIsoInZone } from './time';
 
 /** What the scheduling use cases need; every channel (API, SMS, links, EHR, workflows) uses the same. */
@@ -62,7 +62,7 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
   const from = parseInstant(q.from, 'from');
   const to = parseInstant(q.to, 'to');
   if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'to must be after from');
-  if (to.diff(from, 'days').days > MAX_SEARCH_DAYS) {
+  if (longerThanDays(from, to, MAX_SEARCH_DAYS)) {
     throw new DomainError(ErrorCode.RANGE_TOO_LONG, `A search may span at most ${MAX_SEARCH_DAYS} days`, { maxDays: MAX_SEARCH_DAYS });
   }
   let providers = (await deps.config.listProviders(clinic.clinicId)).filter((p) => p.appointmentTypes.includes(q.appointmentType));
@@ -83,7 +83,7 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
     ...(q.providerId ? { providerId: q.providerId } : {}),
   });
   const window = q.bookableBy ? bookableWindow(q.bookableBy.now, clinic.bookingPolicy, q.bookableBy.channel) : undefined;
-  return freeSlots(window ? slots.filter((s) => startsInWindow(s.start, window)) : slots, held)
+  return freeSlots(window ? slots.filter((s) => startsInWindowMs(slotStartMs(s), window)) : slots, held)
     .filter((s) => s.appointmentTypes.includes(q.appointmentType))
     .map((s) => ({ ...s, appointmentType: q.appointmentType }));
 }

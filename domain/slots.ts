@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
 import { slotIdForMs } from './ids';
-import type { Appointment, AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
+import type { AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
 import { LruMap } from './lru';
+import type { BusyAppointment } from './ports';
 import { weekdays } from './model';
 import { assertZone, formatInstantInZone, parseClockTime, parseInstant, zoneOffsetMinutes } from './time';
 
@@ -85,6 +86,24 @@ export interface SlotGenerationInput {
 }
 
 /**
+ * Whether [from, to) spans more than `days` calendar days as luxon's diff counts them (in `to`'s zone, so
+ * a DST day is one day). Elapsed time decides unless it is within a day of the limit; luxon's diff, which
+ * builds several DateTimes, is asked only then (slot generation and search check every call).
+ */
+export function longerThanDays(from: DateTime, to: DateTime, days: number): boolean {
+  const elapsed = to.toMillis() - from.toMillis();
+  if (elapsed <= (days - 1) * 86_400_000) return false;
+  if (elapsed > (days + 1) * 86_400_000) return true;
+  return to.diff(from, 'days').days > days;
+}
+
+/** Midnight UTC of the clinic-local calendar date at instant `ms` (a plain calendar day, as generateSlots walks them). */
+function localDayMs(ms: number, zone: string): number {
+  const local = ms + zoneOffsetMinutes(ms, zone) * 60_000;
+  return local - (((local % 86_400_000) + 86_400_000) % 86_400_000);
+}
+
+/**
  * Generates a provider's slots for [from, to) from weekly hours and exceptions, in the clinic's zone.
  * Slots are laid back to back from each block's start in elapsed time, so they never overlap and no
  * instant is produced twice on fall-back; nor does any slot start at a wall time that does not exist.
@@ -94,7 +113,7 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
   const zone = assertZone(clinic.timeZone);
   if (!from.isValid || !to.isValid) throw new DomainError(ErrorCode.INVALID_TIME, 'Invalid range');
   if (to <= from) throw new DomainError(ErrorCode.END_BEFORE_START, 'Range end must be after its start');
-  if (to.diff(from, 'days').days > MAX_SLOT_RANGE_DAYS) {
+  if (longerThanDays(from, to, MAX_SLOT_RANGE_DAYS)) {
     throw new DomainError(ErrorCode.RANGE_TOO_LONG, `Range may span at most ${MAX_SLOT_RANGE_DAYS} days`);
   }
   const slotMinutes = slotMinutesOf(provider, appointmentTypes);
@@ -110,10 +129,9 @@ export function generateSlots(input: SlotGenerationInput): Slot[] {
   const startsMs: number[] = [];
   // Start a day early and end a day late: a block of one local day may start before `from` in UTC.
   // Local dates are walked as plain calendar days (UTC date arithmetic), not zoned DateTimes.
-  const firstLocal = from.setZone(zone);
-  const lastLocal = to.setZone(zone);
-  const lastDayMs = Date.UTC(lastLocal.year, lastLocal.month - 1, lastLocal.day) + 86_400_000;
-  for (let dayMs = Date.UTC(firstLocal.year, firstLocal.month - 1, firstLocal.day) - 86_400_000; dayMs <= lastDayMs; dayMs += 86_400_000) {
+  // The clinic-local dates of `from` and `to`: the UTC dates of the instants shifted by the zone's offset.
+  const lastDayMs = localDayMs(toMs, zone) + 86_400_000;
+  for (let dayMs = localDayMs(fromMs, zone) - 86_400_000; dayMs <= lastDayMs; dayMs += 86_400_000) {
     const date = new Date(dayMs);
     const day: LocalDate = { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
     if (holidays.has(date.toISOString().slice(0, 10))) continue;
@@ -178,7 +196,11 @@ export class SlotGenerationMemo {
     }
     this.misses++;
     const slots = Object.freeze(
-      generateSlots(input).map((slot) => Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] })),
+      generateSlots(input).map((slot) => {
+        const frozen = Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] });
+        spans.set(frozen, { startMs: Date.parse(slot.start), endMs: Date.parse(slot.end) });
+        return frozen;
+      }),
     );
     this.entries.set(key, slots);
     return slots;
@@ -187,6 +209,14 @@ export class SlotGenerationMemo {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** Start and end instants of the memo's frozen slots (they cannot change), so searches need not parse them per read. */
+const spans = new WeakMap<Slot, { startMs: number; endMs: number }>();
+
+/** A slot's start as epoch milliseconds (remembered for the memo's slots, parsed for any other). */
+export function slotStartMs(slot: Slot): number {
+  return spans.get(slot)?.startMs ?? Date.parse(slot.start);
 }
 
 /** The appointment types as a memo key part (codes in a stable order). */
@@ -202,13 +232,13 @@ export const OCCUPYING_STATUSES: ReadonlySet<AppointmentStatus> = new Set(['prop
  * by provider and sorted by start, so each slot looks only at its provider's intervals that start
  * before it ends (a clinic-wide search of weeks would otherwise compare every slot with every booking).
  */
-export function freeSlots(slots: readonly Slot[], appointments: readonly Pick<Appointment, 'providerId' | 'start' | 'end' | 'status'>[]): Slot[] {
+export function freeSlots(slots: readonly Slot[], appointments: readonly BusyAppointment[]): Slot[] {
   const busyByProvider = new Map<string, { start: number; end: number }[]>();
   for (const a of appointments) {
     if (!OCCUPYING_STATUSES.has(a.status)) continue;
     let list = busyByProvider.get(a.providerId);
     if (!list) busyByProvider.set(a.providerId, (list = []));
-    list.push({ start: Date.parse(a.start), end: Date.parse(a.end) });
+    list.push({ start: a.startMs ?? Date.parse(a.start), end: a.endMs ?? Date.parse(a.end) });
   }
   // Per provider: sorted by start, with the running maximum of ends (so a long booking earlier still counts).
   const index = new Map<string, { starts: number[]; maxEnd: number[] }>();
@@ -220,8 +250,9 @@ export function freeSlots(slots: readonly Slot[], appointments: readonly Pick<Ap
   return slots.filter((s) => {
     const busy = index.get(s.providerId);
     if (!busy) return true;
-    const start = Date.parse(s.start);
-    const end = Date.parse(s.end);
+    const span = spans.get(s);
+    const start = span ? span.startMs : Date.parse(s.start);
+    const end = span ? span.endMs : Date.parse(s.end);
     // The last interval starting before the slot ends: the slot is taken iff some interval up to it ends after the slot starts.
     let lo = 0;
     let hi = busy.starts.length;

@@ -65,13 +65,14 @@ interface Stored {
 function stored(a: Appointment): Stored {
   const f = frozenAppointment(a);
   const startMs = Date.parse(f.start);
+  const endMs = Date.parse(f.end);
   return {
     a: f,
     startMs,
-    endMs: Date.parse(f.end),
+    endMs,
     day: dayOf(startMs),
     occupying: OCCUPYING_STATUSES.has(f.status),
-    busy: Object.freeze({ providerId: f.providerId, start: f.start, end: f.end, status: f.status }),
+    busy: Object.freeze({ providerId: f.providerId, start: f.start, end: f.end, status: f.status, startMs, endMs }),
   };
 }
 

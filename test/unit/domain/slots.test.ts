@@ -6,12 +6,15 @@ import {
   freeSlots,
   generateSlots,
   isDomainError,
+  longerThanDays,
   MAX_SLOT_RANGE_DAYS,
   parseSlotId,
   resolveLocalEndTime,
   resolveLocalTime,
   slotIdFor,
   slotMinutesOf,
+  slotStartMs,
+  SlotGenerationMemo,
   type Provider,
   type Slot,
   type WeeklyHours,
@@ -373,6 +376,17 @@ describe('generateSlots: ids, output and range', () => {
     expectCode(() => generateSlots({ ...input, from: DateTime.fromISO('garbage') }), ErrorCode.INVALID_TIME);
   });
 
+  it('counts a range as luxon does near the day limit (DST days included), in ms arithmetic elsewhere', () => {
+    // From a week before to a week after the limit, in steps of 30 minutes, across New York's DST changes.
+    for (const start of ['2026-03-01T00:00:00-05:00', '2026-10-31T12:00:00-04:00']) {
+      const from = at(start);
+      for (let h = -7 * 24; h <= 7 * 24; h += 0.5) {
+        const to = from.plus({ days: MAX_SLOT_RANGE_DAYS }).plus({ minutes: h * 60 });
+        expect([h, longerThanDays(from, to, MAX_SLOT_RANGE_DAYS)]).toEqual([h, to.diff(from, 'days').days > MAX_SLOT_RANGE_DAYS]);
+      }
+    }
+  });
+
   it.each(['Mars/Olympus', 'EST', '+02:00', '', 'America/New York'])('rejects the zone %j with CLINIC.INVALID_TIME_ZONE', (zone) => {
     expectCode(() => generateSlots({ ...input, clinic: clinicIn(zone) }), ErrorCode.INVALID_TIME_ZONE);
   });
@@ -410,6 +424,25 @@ describe('findSlot and freeSlots', () => {
     expect(freeSlots(slots, [appt('pending')])).toHaveLength(2);
     expect(freeSlots(slots, [appt('cancelled'), appt('noshow')])).toHaveLength(4);
     expect(freeSlots(slots, [appt('booked', 'prov-2')])).toHaveLength(4);
+  });
+
+  it("reads an appointment's instants from startMs/endMs where the adapter gives them, and the memo's slots' from the memo", () => {
+    const memo = new SlotGenerationMemo();
+    const range = { from: at('2026-03-02T14:00:00Z'), to: at('2026-03-02T16:00:00Z') };
+    const memoSlots = memo.generate({ ...base, ...range });
+    expect(memoSlots.map(slotStartMs)).toEqual(memoSlots.map((s) => Date.parse(s.start)));
+    // The parsed instants win over the strings (which an adapter keeps equal): 10:00-10:30 New York taken, whatever the strings say.
+    const parsed = {
+      providerId: 'prov-1',
+      start: 'unread',
+      end: 'unread',
+      status: 'booked' as const,
+      startMs: Date.parse('2026-03-02T15:00:00Z'),
+      endMs: Date.parse('2026-03-02T15:30:00Z'),
+    };
+    for (const slots of [memoSlots, generateSlots({ ...base, ...range })]) {
+      expect(starts(freeSlots(slots, [parsed]))).toEqual(['2026-03-02T09:00:00-05:00', '2026-03-02T09:30:00-05:00', '2026-03-02T10:30:00-05:00']);
+    }
   });
 });
 

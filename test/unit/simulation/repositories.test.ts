@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { freeSlots, type Appointment, type Slot } from '../../../domain';
+import type { BusyAppointment } from '../../../domain/ports';
 import { InMemoryAppointments, InMemoryWaitlist } from '../../../domain/memory';
 import { IndexedAppointments, IndexedWaitlist } from '../../../simulation/repositories';
 
@@ -74,7 +75,11 @@ describe('IndexedAppointments', () => {
           const window = { clinicId: 'c1', from: iso(T0 + 3_600_000), to: iso(T0 + 20 * 3_600_000) };
           const sortBusy = (xs: { providerId: string; start: string }[]) =>
             [...xs].sort((x, y) => `${x.providerId}${x.start}`.localeCompare(`${y.providerId}${y.start}`));
-          expect(sortBusy(await indexed.listBusy(window))).toEqual(sortBusy(await plain.listBusy(window)));
+          // The indexed adapter also hands out the parsed instants (BusyAppointment.startMs/endMs); they must be the strings' instants.
+          const busy = await indexed.listBusy(window);
+          for (const b of busy) expect([b.startMs, b.endMs]).toEqual([Date.parse(b.start), Date.parse(b.end)]);
+          const fields = ({ providerId, start, end, status }: BusyAppointment) => ({ providerId, start, end, status });
+          expect(sortBusy(busy.map(fields))).toEqual(sortBusy((await plain.listBusy(window)).map(fields)));
           expect((await indexed.list({ ...window, limit: 1000 })).items).toEqual((await plain.list({ ...window, limit: 1000 })).items);
           for (const p of ['p1', 'p2', 'p3']) {
             const byId = (xs: Appointment[]) => [...xs].sort((x, y) => x.appointmentId.localeCompare(y.appointmentId));
