@@ -349,11 +349,13 @@ export async function loadCandidates(input: {
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);
   const candidates: CandidateList['candidates'] = [];
   const now = services.clock.now();
+  const historyFrom = now.minus({ days: 365 }).toISO()!;
+  const historyTo = now.plus({ days: 365 }).toISO()!;
   for (const entry of ranked) {
     const patient = await services.patients.get(entry.patientId);
     if (!patient || !patient.smsConsent || patient.smsOptedOutAt) continue;
     // No offer while the last eligibility check for that date says the coverage is inactive; offered again once a check says active.
-    const history = await services.appointments.listByPatient(entry.patientId, now.minus({ days: 365 }).toISO()!, now.plus({ days: 365 }).toISO()!);
+    const history = await services.appointments.listByPatient(entry.patientId, historyFrom, historyTo);
     if (knownCoverage(history, slot.start, clinic.timeZone) === 'inactive') continue;
     candidates.push({ waitlistEntryId: entry.waitlistEntryId, patientId: entry.patientId });
     if (candidates.length >= clinic.offerPolicy.batchSize * 2) break;

@@ -389,7 +389,16 @@ export class RiskScorer {
 
   /** Score, band and factors of one appointment given the patient's earlier visits (any order; only those in the window before it count). */
   score(facts: RiskAppointmentFacts, prior: readonly PriorVisit[]): NoShowRisk {
-    const f = parseFacts(facts, this.timeZone);
+    return this.scoreParsedWith(this.parse(facts), prior);
+  }
+
+  /** The facts as this model reads them (in its zone): parse once, then score several patients' histories against them. */
+  parse(facts: RiskAppointmentFacts): ParsedFacts {
+    return parseFacts(facts, this.timeZone);
+  }
+
+  /** score() of facts parse() returned. */
+  scoreParsedWith(f: ParsedFacts, prior: readonly PriorVisit[]): NoShowRisk {
     return this.scoreParsed(f, countHistory(prior, f.startMs, this.windowDays));
   }
 

@@ -90,6 +90,8 @@ export async function candidateRisks(
   const now = deps.clock.now();
   const startMs = Date.parse(slot.start);
   const facts: RiskAppointmentFacts = { start: slot.start, createdAt: now.toUTC().toISO()!, appointmentType: slot.appointmentType };
+  // The same slot for every candidate: its facts are parsed once.
+  const parsed = scorer.parse(facts);
   const out = new Map<string, NoShowRisk>();
   await Promise.all(
     [...new Set(patientIds)].map(async (patientId) => {
@@ -97,7 +99,7 @@ export async function candidateRisks(
         scorer.model.kind === 'clinic-rate'
           ? []
           : await priorVisits(deps, patientId, clinicId, startMs - scorer.windowDays * DAY_MS, Math.min(now.toMillis(), startMs));
-      out.set(patientId, scorer.score(facts, visits));
+      out.set(patientId, scorer.scoreParsedWith(parsed, visits));
     }),
   );
   return out;

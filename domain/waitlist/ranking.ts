@@ -1,4 +1,4 @@
-import { DateTime, Settings } from 'luxon';
+import { DateTime, Settings, type Zone } from 'luxon';
 import type { Appointment, Slot, WaitlistEntry } from '../model';
 import { fromAppointment, isHistoryInstant } from '../risk/history';
 import { loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../optimizer';
@@ -40,6 +40,21 @@ const FIXED_DAY_ZONES = /^(Etc\/)?(UTC|UCT|GMT|GMT[+-]?0|Greenwich|Universal|Zul
 const OFFSET_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
+ * Whether every day of the zone lasts 24 hours. The system zone's name is read through a new
+ * Intl.DateTimeFormat per call (luxon), so the answer is remembered per zone object and TZ setting
+ * (Node re-reads the zone when process.env.TZ is assigned).
+ */
+function hasFixedDays(zone: Zone): boolean {
+  if (zone.isUniversal) return true;
+  const tz = process.env.TZ;
+  if (fixedDays && fixedDays.zone === zone && fixedDays.tz === tz) return fixedDays.fixed;
+  const fixed = FIXED_DAY_ZONES.test(zone.name);
+  fixedDays = { zone, tz, fixed };
+  return fixed;
+}
+let fixedDays: { zone: Zone; tz: string | undefined; fixed: boolean } | undefined;
+
+/**
  * Whole days from each `createdAt` to `now`, at least 0: `now.diff(DateTime.fromISO(createdAt), 'days')`
  * floored. That diff adds calendar days in createdAt's zone (luxon's default zone); where every day
  * of that zone lasts 24 hours (UTC, the Functions host's zone) it is the elapsed milliseconds over a
@@ -48,8 +63,7 @@ const OFFSET_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{3})?)?(Z|[+-]
  */
 export function daysWaitingSince(now: DateTime): (createdAt: string) => number {
   const viaLuxon = (createdAt: string) => Math.max(0, Math.floor(now.diff(DateTime.fromISO(createdAt), 'days').days));
-  const zone = Settings.defaultZone;
-  if (!now.isValid || !(zone.isUniversal || FIXED_DAY_ZONES.test(zone.name))) return viaLuxon;
+  if (!now.isValid || !hasFixedDays(Settings.defaultZone)) return viaLuxon;
   const nowMs = now.toMillis();
   return (createdAt) => {
     if (!OFFSET_INSTANT.test(createdAt) || !isHistoryInstant(createdAt)) return viaLuxon(createdAt);
@@ -161,8 +175,10 @@ async function slotRisks(
     const untrained = [...risks.values()].some((r) => r.modelVersion === 'untrained' || r.factors.length === 0);
     if (untrained) {
       const now = clock.now();
+      const from = now.minus({ days: 365 }).toISO()!;
+      const to = now.toISO()!;
       for (const [patientId, prior] of out) {
-        const history = await appointments.listByPatient(patientId, now.minus({ days: 365 }).toISO()!, now.toISO()!);
+        const history = await appointments.listByPatient(patientId, from, to);
         const rate = historyNoShowRate(history, slot.clinicId, prior);
         if (rate !== undefined) out.set(patientId, Math.min(1, Math.max(0, rate)));
       }

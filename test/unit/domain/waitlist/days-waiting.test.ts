@@ -33,4 +33,21 @@ describe('daysWaitingSince', () => {
       Settings.defaultZone = saved;
     }
   });
+
+  it('follows the system zone when TZ changes (the fixed-day answer is remembered per zone and TZ)', () => {
+    const saved = { zone: Settings.defaultZone, tz: process.env.TZ };
+    Settings.defaultZone = 'system';
+    try {
+      const now = DateTime.fromISO('2026-03-20T12:00:00Z');
+      const created = '2026-03-07T12:30:00.000Z'; // across New York's spring-forward: 12 days 23.5 hours, one day fewer in New York's count
+      for (const tz of ['UTC', 'America/New_York', 'UTC', 'America/New_York']) {
+        process.env.TZ = tz;
+        expect([tz, daysWaitingSince(now)(created)]).toEqual([tz, viaLuxon(now, created)]);
+      }
+    } finally {
+      if (saved.tz === undefined) delete process.env.TZ;
+      else process.env.TZ = saved.tz;
+      Settings.defaultZone = saved.zone;
+    }
+  });
 });
