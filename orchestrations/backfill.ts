@@ -338,12 +338,13 @@ export async function loadCandidates(input: {
   const exclude = new Set(input.excludeEntryIds);
   const moveUpsAllowed = (input.cascadeDepth ?? 0) < (clinic.offerPolicy.cascadeDepth ?? DEFAULT_CASCADE_DEPTH);
   const entries: WaitlistEntry[] = [];
+  const slotStartMs = Date.parse(slot.start);
   for (const listed of await services.waitlist.listActive(clinic.clinicId, input.appointmentType)) {
     if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
     // Only entries that can be eligible are refreshed (an appointment read each): the refresh changes nothing fitsSlot looks at.
-    if (!fitsSlot(listed, slot, input.appointmentType)) continue;
+    if (!fitsSlot(listed, slot, input.appointmentType, slotStartMs)) continue;
     // A move-up is ranked against where its appointment is now; one whose appointment is gone is left out (createOffer ends it).
-    const entry = await refreshMoveUp(services, listed);
+    const entry = listed.moveUp ? await refreshMoveUp(services, listed) : listed;
     if (entry) entries.push(entry); // rankCandidatesForSlot keeps only the eligible ones (the move-up's start as it is now)
   }
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);

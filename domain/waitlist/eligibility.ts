@@ -15,14 +15,15 @@ export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentT
 /**
  * isEligibleForSlot without the move-up test: status, clinic, type, provider and time window, the
  * fields refreshMoveUp leaves as they are. An entry failing it is not eligible whatever its
- * appointment's start now is, so it needs no appointment read.
+ * appointment's start now is, so it needs no appointment read. `slotStartMs`: `Date.parse(slot.start)`,
+ * for a caller testing many entries against one slot.
  */
-export function fitsSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string): boolean {
+export function fitsSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string, slotStartMs?: number): boolean {
   if (entry.status !== 'active' || entry.clinicId !== slot.clinicId) return false;
   if (entry.appointmentType !== appointmentType || !slot.appointmentTypes.includes(appointmentType)) return false;
   if (entry.providerIds.length > 0 && !entry.providerIds.includes(slot.providerId)) return false;
   if (!entry.earliest && !entry.latest && !entry.clinicalDeadline) return true;
-  const start = Date.parse(slot.start);
+  const start = slotStartMs ?? Date.parse(slot.start);
   if (entry.earliest && start < Date.parse(entry.earliest)) return false;
   if (entry.latest && start > Date.parse(entry.latest)) return false;
   if (entry.clinicalDeadline && start > Date.parse(entry.clinicalDeadline)) return false;
