@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { LruMap } from '../lru';
 import { formatMessage } from './catalogs';
 import { en } from './catalogs/en';
 import { ENGLISH, type PatientLocale } from './locale';
@@ -143,6 +144,17 @@ export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
 
 /** "Tue 3 Mar 9:30 AM" in the clinic's zone (English); in other locales Intl's short weekday, day, month and time, e.g. "mar, 3 mar, 9:30". */
 export function formatSmsTime(iso: string, timeZone: string, locale = 'en-US'): string {
+  // A deterministic function of its arguments, asked again for each patient offered the same slot and each reminder.
+  const key = `${iso}|${timeZone}|${locale}`;
+  const known = formatted.get(key);
+  if (known !== undefined) return known;
+  const text = formatSmsTimeUncached(iso, timeZone, locale);
+  formatted.set(key, text);
+  return text;
+}
+const formatted = new LruMap<string, string>(5_000);
+
+function formatSmsTimeUncached(iso: string, timeZone: string, locale: string): string {
   const dt = DateTime.fromISO(iso, { setZone: true }).setZone(timeZone);
   if (!dt.isValid) throw new Error('formatSmsTime: invalid instant');
   // English keeps the format patients already get (and tests assert); other languages follow CLDR through Intl.

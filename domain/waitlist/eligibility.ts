@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Appointment, OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from '../model';
 import { resolveLocalEndTime } from '../slots';
-import { parseClockTime, parseInstant } from '../time';
+import { parseClockTime, parseInstant, zoneOffsetMinutes } from '../time';
 
 /**
  * True if the entry may be offered the slot: active, same clinic, type, provider and time window;
@@ -94,22 +94,25 @@ export function rankWaitlistSimple(entries: readonly WaitlistEntry[], slot: Slot
 
 /** Offer expiry shrinks as the slot gets closer: clamp(fraction x lead time, min, max), never past the offer cut-off. */
 export function offerExpiresAt(now: DateTime, slotStart: DateTime, policy: OfferPolicy): DateTime {
-  const leadMinutes = slotStart.diff(now, 'minutes').minutes;
+  // Minutes are elapsed time in luxon (diff, plus and minus): epoch arithmetic gives the same instants without a Duration per call.
+  const leadMinutes = (slotStart.toMillis() - now.toMillis()) / 60_000;
   const minutes = Math.min(policy.maxExpiryMinutes, Math.max(policy.minExpiryMinutes, Math.floor(leadMinutes * policy.expiryFraction)));
-  const cutoff = slotStart.minus({ minutes: policy.minLeadMinutes });
-  const expires = now.plus({ minutes });
-  return expires < cutoff ? expires : cutoff;
+  const cutoffMs = slotStart.toMillis() - policy.minLeadMinutes * 60_000;
+  const expiresMs = now.toMillis() + minutes * 60_000;
+  return expiresMs < cutoffMs ? now.plus({ minutes }) : slotStart.minus({ minutes: policy.minLeadMinutes });
 }
 
 /** True once the slot starts too soon to offer it (or has started). */
 export function isTooCloseToOffer(now: DateTime, slotStart: DateTime, policy: Pick<OfferPolicy, 'minLeadMinutes' | 'minExpiryMinutes'>): boolean {
-  return slotStart.minus({ minutes: policy.minLeadMinutes + policy.minExpiryMinutes }) < now;
+  return slotStart.toMillis() - (policy.minLeadMinutes + policy.minExpiryMinutes) * 60_000 < now.toMillis();
 }
 
 /** True if `now` falls in the clinic's quiet hours (no SMS). Handles windows across midnight. */
 export function isQuietHours(now: DateTime, zone: string, policy: Pick<OfferPolicy, 'quietStart' | 'quietEnd'>): boolean {
-  const local = now.setZone(zone);
-  const minute = local.hour * 60 + local.minute;
+  // The local minute of day from the zone's offset (what setZone computes, without a DateTime per call).
+  const ms = now.toMillis();
+  const local = ms + zoneOffsetMinutes(ms, zone) * 60_000;
+  const minute = Math.floor((((local % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
   const start = parseClockTime(policy.quietStart);
   const end = parseClockTime(policy.quietEnd);
   if (start === end) return false;

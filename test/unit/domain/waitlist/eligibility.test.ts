@@ -175,6 +175,57 @@ describe('quiet hours (21:00-08:00 clinic-local by default)', () => {
   });
 });
 
+describe('the epoch-arithmetic offer timing agrees with its luxon definitions', () => {
+  // The definitions before the epoch arithmetic: luxon diff, plus, minus and setZone.
+  const expiresViaLuxon = (now: DateTime, slotStart: DateTime, p: typeof policy) => {
+    const minutes = Math.min(p.maxExpiryMinutes, Math.max(p.minExpiryMinutes, Math.floor(slotStart.diff(now, 'minutes').minutes * p.expiryFraction)));
+    const cutoff = slotStart.minus({ minutes: p.minLeadMinutes });
+    const expires = now.plus({ minutes });
+    return expires < cutoff ? expires : cutoff;
+  };
+  const quietViaLuxon = (now: DateTime, zone: string, p: Pick<typeof policy, 'quietStart' | 'quietEnd'>) => {
+    const local = now.setZone(zone);
+    const minute = local.hour * 60 + local.minute;
+    const [start, end] = [p.quietStart, p.quietEnd].map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
+    if (start === end) return false;
+    return start! < end! ? minute >= start! && minute < end! : minute >= start! || minute < end!;
+  };
+  const zones = ['America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'UTC'];
+
+  it('for random instants (in any zone and offset), slot leads, policies and quiet windows, across DST changes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') }),
+        fc.integer({ min: -600, max: 20 * 24 * 60 }),
+        fc.constantFrom(...zones),
+        fc.constantFrom(...zones),
+        fc.record({
+          expiryFraction: fc.double({ min: 0.05, max: 1, noNaN: true }),
+          minExpiryMinutes: fc.integer({ min: 1, max: 120 }),
+          maxExpiryMinutes: fc.integer({ min: 120, max: 1440 }),
+          minLeadMinutes: fc.integer({ min: 0, max: 240 }),
+        }),
+        fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })),
+        (ms, leadMinutes, nowZone, clinicZone, timing, [h1, m1, h2, m2]) => {
+          const now = DateTime.fromMillis(ms, { zone: nowZone });
+          const slotStart = DateTime.fromMillis(ms + leadMinutes * 60_000 + 17_000, { zone: clinicZone });
+          const p = { ...policy, ...timing };
+          const mine = offerExpiresAt(now, slotStart, p);
+          const theirs = expiresViaLuxon(now, slotStart, p);
+          expect([mine.toISO(), mine.zoneName]).toEqual([theirs.toISO(), theirs.zoneName]);
+          expect(isTooCloseToOffer(now, slotStart, p)).toBe(slotStart.minus({ minutes: p.minLeadMinutes + p.minExpiryMinutes }) < now);
+          const quiet = {
+            quietStart: `${String(h1).padStart(2, '0')}:${String(m1).padStart(2, '0')}`,
+            quietEnd: `${String(h2).padStart(2, '0')}:${String(m2).padStart(2, '0')}`,
+          };
+          expect(isQuietHours(now, clinicZone, quiet)).toBe(quietViaLuxon(now, clinicZone, quiet));
+        },
+      ),
+      { numRuns: 3000, seed: 16 },
+    );
+  });
+});
+
 describe('nextSendTime', () => {
   const next = (iso: string, zone = NY, p: { quietStart: string; quietEnd: string } = policy) => nextSendTime(at(iso), zone, p).toUTC().toISO();
 
