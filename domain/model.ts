@@ -9,8 +9,12 @@ const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[
  * Luxon (parseInstant) and Date.parse both read stored instants downstream; they disagree on
  * 2026-02-30 (Date.parse rolls over, luxon refuses) and on +25:00 (the reverse), so require both to agree.
  */
-/** Answers for recently checked instants: the same few query bounds arrive with every request (luxon's parse is the cost). */
-const realInstantMemo = new LruMap<string, boolean>(1_000);
+/**
+ * Answers for recently checked instants: the same query bounds, slot edges and offer times arrive again
+ * and again (luxon's parse is the cost). 20,000 short strings are a few megabytes; the simulator's
+ * working set (slots of six weeks, waitlist windows) outgrew 1,000.
+ */
+const realInstantMemo = new LruMap<string, boolean>(20_000);
 const isRealInstant = (iso: string): boolean => {
   const known = realInstantMemo.get(iso);
   if (known !== undefined) return known;
