@@ -16,6 +16,7 @@ import { EventType, fromJsonText, toJsonText, type HistoryEvent } from '../local
 import { runEpisode, type OrchestrationHandler } from '../local/host/durable/replay';
 import { createInvocationContext, type HostLogger } from '../local/host/invocation';
 import type { CapturedFunction, FunctionRegistry } from '../local/host/registry';
+import { deepFreeze } from './repositories';
 
 /** The simulator's clock: set by the runtime before anything runs; every port reads it. */
 export class VirtualClock implements Clock {
@@ -173,7 +174,8 @@ export class SimulationRuntime {
   private readonly busDelayMs: number;
   private readonly logger: HostLogger;
   private readonly maxEpisodes: number;
-  private readonly bindingData = durableClientBindingData(CLIENT_ORIGIN);
+  /** Deeply frozen: the triggers' durableClientOf then keys its client cache by this object, not its JSON. */
+  private readonly bindingData = deepFreeze(durableClientBindingData(CLIENT_ORIGIN));
 
   constructor(options: RuntimeOptions) {
     this.registry = options.registry;

@@ -83,14 +83,25 @@ export function durableClientOf(context: InvocationContext): DurableClient {
   const input = context.options.extraInputs.find((i) => i.type === 'durableClient' || i.type === 'orchestrationClient');
   const data = input ? context.extraInputs.get(input) : undefined;
   if (!data || typeof data !== 'object') return df.getClient(context);
-  const key = `${process.env.WEBSITE_HOSTNAME ?? ''}|${JSON.stringify(data)}`;
+  const host = process.env.WEBSITE_HOSTNAME ?? '';
+  // A host that hands the same binding object to every invocation (the simulator) skips the JSON key.
+  const seen = byBindingObject.get(data);
+  if (seen && seen.host === host && clients.get(seen.key) === seen.client) return seen.client;
+  const key = `${host}|${JSON.stringify(data)}`;
   let client = clients.get(key);
   if (!client) {
     client = df.getClient(context);
     if (clients.size >= CLIENT_CACHE_SIZE) clients.delete(clients.keys().next().value!);
     clients.set(key, client);
   }
+  if (isDeepFrozen(data)) byBindingObject.set(data, { host, key, client });
   return client;
+}
+/** Deeply frozen binding data objects already keyed (such an object cannot change, so its JSON key stands). */
+const byBindingObject = new WeakMap<object, { host: string; key: string; client: DurableClient }>();
+
+function isDeepFrozen(value: object): boolean {
+  return Object.isFrozen(value) && Object.values(value).every((v) => v === null || typeof v !== 'object' || isDeepFrozen(v as object));
 }
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
