@@ -454,9 +454,14 @@ export class SimulatedWorld {
         to: new Date(from + SEARCH_WINDOW_MS).toISOString(),
         bookableBy: { now: this.clock.now(), channel: 'api' },
       });
-      const first = slots
-        .filter((slot) => Date.parse(slot.start) >= fromMs && Date.parse(slot.start) < horizonMs)
-        .sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || a.slotId.localeCompare(b.slotId))[0];
+      // The earliest in [fromMs, horizon), ties by slot id: one pass, each start parsed once.
+      let first: FreeSlot | undefined;
+      let firstMs = Number.POSITIVE_INFINITY;
+      for (const slot of slots) {
+        const ms = Date.parse(slot.start);
+        if (ms < fromMs || ms >= horizonMs) continue;
+        if (ms < firstMs || (ms === firstMs && slot.slotId.localeCompare(first!.slotId) < 0)) [first, firstMs] = [slot, ms];
+      }
       if (first) {
         if (from > searchFrom) this.fullUntil.set(key, { fromMs: searchFrom, untilMs: from });
         return first;
