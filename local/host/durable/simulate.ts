@@ -28,6 +28,21 @@ export interface SimulationOptions {
   instanceId?: string;
   /** Safety stop. Default 10,000. */
   maxEpisodes?: number;
+  /**
+   * Follow continueAsNew into the next generation (fresh history, the new input; pending timers
+   * and completions of the old generation are dropped, scripted events still arrive). Without it a
+   * continueAsNew throws.
+   */
+  followContinueAsNew?: boolean;
+}
+
+/** A generation that ended in continueAsNew (with `followContinueAsNew`). */
+export interface PastGeneration {
+  input: unknown;
+  history: HistoryEvent[];
+  episodes: number;
+  /** Virtual time of its last episode. */
+  endedAt: string;
 }
 
 export interface ActivityCall {
@@ -48,7 +63,10 @@ export interface SimulationResult {
   activityCalls: ActivityCall[];
   /** Names of events the orchestrator still waits for (status `waiting`). */
   waitingForEvents: string[];
+  /** Episodes of all generations. */
   episodes: number;
+  /** Earlier generations, oldest first (with `followContinueAsNew`); `history` is the last one's. */
+  pastGenerations: PastGeneration[];
 }
 
 interface Pending {
@@ -83,7 +101,10 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
       Input: toJsonText(e.data),
     });
   }
-  const history: HistoryEvent[] = [];
+  let history: HistoryEvent[] = [];
+  let generationInput = input;
+  let generationEpisodes = 0;
+  const pastGenerations: PastGeneration[] = [];
   let inbox: HistoryEvent[] = [ev(EventType.ExecutionStarted, { Name: 'orchestrator', Input: toJsonText(input) })];
   const activityCalls: ActivityCall[] = [];
   const attempts = new Map<string, number>();
@@ -97,8 +118,9 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
       const episodeEvents = [ev(EventType.OrchestratorStarted), ...inbox];
       inbox = [];
       history.push(...episodeEvents);
-      last = await runEpisode(handler, { instanceId, history, input });
+      last = await runEpisode(handler, { instanceId, history, input: generationInput });
       episodes++;
+      generationEpisodes++;
       if (last.status === 'completed' || last.status === 'failed') {
         history.push(ev(EventType.OrchestratorCompleted));
         return {
@@ -111,9 +133,23 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
           activityCalls,
           waitingForEvents: [],
           episodes,
+          pastGenerations,
         };
       }
-      if (last.status === 'continuedAsNew') throw new Error('simulateOrchestration does not follow continueAsNew; simulate each generation');
+      if (last.status === 'continuedAsNew') {
+        if (!options.followContinueAsNew) throw new Error('simulateOrchestration does not follow continueAsNew; simulate each generation');
+        history.push(ev(EventType.OrchestratorCompleted));
+        pastGenerations.push({ input: generationInput, history, episodes: generationEpisodes, endedAt: stamp() });
+        generationInput = last.continueAsNewInput;
+        generationEpisodes = 0;
+        history = [];
+        cancelled.clear();
+        const carried = pending.filter((p) => p.event.EventType === EventType.EventRaised);
+        pending.length = 0;
+        pending.push(...carried);
+        inbox = [ev(EventType.ExecutionStarted, { Name: 'orchestrator', Input: toJsonText(generationInput) })];
+        continue;
+      }
       for (const id of last.cancelledTimerIds) cancelled.add(id);
       for (const work of last.newWork) {
         if (work.kind === 'activity') {
@@ -175,6 +211,7 @@ export async function simulateOrchestration(handler: OrchestrationHandler, input
         activityCalls,
         waitingForEvents: last?.waitingForEvents ?? [],
         episodes,
+        pastGenerations,
       };
     }
     pending.sort((a, b) => a.at - b.at || a.seq - b.seq);
