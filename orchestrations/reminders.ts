@@ -19,22 +19,28 @@ export { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, remindersInstanceId, ty
 const retry = new df.RetryOptions(2000, 5);
 retry.backoffCoefficient = 2;
 
+const HOUR_MS = 3600_000;
+const LATE_MS = 30 * 60_000;
+
 export const remindersOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<RemindersInput>();
-  const start = DateTime.fromISO(input.start, { setZone: true });
+  // The instants as epoch milliseconds: hours and minutes are exact milliseconds in luxon's
+  // arithmetic too (no calendar units), so these are the instants its minus/plus gave, without
+  // luxon's work on every replayed offset of every episode.
+  const startMs = DateTime.fromISO(input.start, { setZone: true }).toMillis();
   const done = new Set(input.done ?? []);
   const offsets = [...input.hoursBefore].sort((a, b) => b - a);
   const sent: number[] = [];
   for (const hours of offsets) {
     if (done.has(hours)) continue;
-    const sendAt = start.minus({ hours });
-    const now = DateTime.fromJSDate(context.df.currentUtcDateTime, { zone: 'utc' });
-    if (sendAt.plus({ minutes: 30 }) < now) {
+    const sendAtMs = startMs - hours * HOUR_MS;
+    if (sendAtMs + LATE_MS < context.df.currentUtcDateTime.getTime()) {
       done.add(hours); // too late for this one; a reminder hours late is noise
       continue;
     }
-    context.df.setCustomStatus({ state: 'waiting', nextAt: sendAt.toUTC().toISO(), hoursBefore: hours });
-    const waited = yield* waitForTimeOrChange(context, sendAt);
+    const nextAt = Number.isFinite(sendAtMs) ? new Date(sendAtMs).toISOString() : null;
+    context.df.setCustomStatus({ state: 'waiting', nextAt, hoursBefore: hours });
+    const waited = yield* waitForTimeOrChange(context, sendAtMs);
     if (waited.kind === 'continue') {
       context.df.continueAsNew({ ...input, done: [...done] });
       return undefined;

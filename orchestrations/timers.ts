@@ -21,11 +21,12 @@ export const MAX_TIMER_STEPS_PER_GENERATION = 8;
 export type WaitResult = { kind: 'reached' } | { kind: 'continue' } | { kind: 'changed'; change: AppointmentChanged };
 
 /**
- * Waits until `fireAt` or an AppointmentChanged event, whichever comes first. A wait longer than
- * the timer limit takes steps of at most {@link MAX_TIMER_STEP_DAYS}, each timed from the
- * orchestration's current time when it starts (the instant the previous step fired); after
- * `maxSteps` steps it returns `continue`: the caller continues as new with the same input, which
- * keeps the history short, and the next generation's first step is timed from the same instant.
+ * Waits until `fireAt` (a DateTime or epoch milliseconds) or an AppointmentChanged event, whichever
+ * comes first. A wait longer than the timer limit takes steps of at most
+ * {@link MAX_TIMER_STEP_DAYS}, each timed from the orchestration's current time when it starts
+ * (the instant the previous step fired); after `maxSteps` steps it returns `continue`: the caller
+ * continues as new with the same input, which keeps the history short, and the next generation's
+ * first step is timed from the same instant.
  *
  * Replay-safe for histories written when a wait took one step per generation: the first step is
  * the same action (the same event wait and the same timer), so such a history replays as the first
@@ -36,12 +37,12 @@ export type WaitResult = { kind: 'reached' } | { kind: 'continue' } | { kind: 'c
  */
 export function* waitForTimeOrChange(
   context: OrchestrationContext,
-  fireAt: DateTime,
+  fireAt: DateTime | number,
   maxSteps = MAX_TIMER_STEPS_PER_GENERATION,
 ): Generator<Task, WaitResult, unknown> {
   // Plain UTC milliseconds: the same instants as luxon's `now.plus({ days })` in UTC (no DST there),
   // without luxon's calendar arithmetic on every step of every replay.
-  const fireAtMs = fireAt.toMillis();
+  const fireAtMs = typeof fireAt === 'number' ? fireAt : fireAt.toMillis();
   let changed: Task | undefined;
   for (let steps = 0; ; steps++) {
     const nowMs = context.df.currentUtcDateTime.getTime();

@@ -199,6 +199,7 @@ describe('in-flight instances written by the one-step-per-generation code', () =
     expect(r.status).toBe('running');
     expect(r.newWork).toEqual([{ kind: 'timer', id: 0, fireAt: plusDays(5) }]);
     expect(r.waitingForEvents).toEqual(['AppointmentChanged']);
+    expect(r.customStatus).toEqual({ state: 'waiting', nextAt: plusDays(20), hoursBefore: 48 });
   });
 
   it('replays a history with one step pending and takes the next steps in the same generation', async () => {
