@@ -5,7 +5,7 @@ import type { AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekda
 import { LruMap } from './lru';
 import type { BusyAppointment } from './ports';
 import { weekdays } from './model';
-import { assertZone, formatInstantInZone, parseClockTime, parseInstant, zoneOffsetMinutes } from './time';
+import { assertZone, formatInstantInZone, localWallMs, msIntoDay, parseClockTime, parseInstant, zoneOffsetMinutes } from './time';
 
 export const MAX_SLOT_RANGE_DAYS = 366;
 
@@ -99,8 +99,8 @@ export function longerThanDays(from: DateTime, to: DateTime, days: number): bool
 
 /** Midnight UTC of the clinic-local calendar date at instant `ms` (a plain calendar day, as generateSlots walks them). */
 function localDayMs(ms: number, zone: string): number {
-  const local = ms + zoneOffsetMinutes(ms, zone) * 60_000;
-  return local - (((local % 86_400_000) + 86_400_000) % 86_400_000);
+  const wall = localWallMs(ms, zone);
+  return wall - msIntoDay(wall);
 }
 
 /**

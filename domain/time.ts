@@ -83,6 +83,16 @@ export function zoneOffsetMinutes(ms: number, zone: string): number {
   return offset;
 }
 
+/** The zone's wall-clock time at instant `ms`, as the epoch milliseconds of a UTC clock showing it (what setZone reads fields from). */
+export function localWallMs(ms: number, zone: string): number {
+  return ms + zoneOffsetMinutes(ms, zone) * 60_000;
+}
+
+/** Milliseconds since the UTC midnight before `ms` (negative instants too); of a localWallMs, the local time of day. */
+export function msIntoDay(ms: number): number {
+  return ((ms % 86_400_000) + 86_400_000) % 86_400_000;
+}
+
 /** Builds [start, end) and rejects end <= start. */
 export function interval(start: DateTime, end: DateTime): Interval<true> {
   if (end <= start) throw new DomainError(ErrorCode.END_BEFORE_START, 'End must be after start');

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Appointment, OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from '../model';
 import { resolveLocalEndTime } from '../slots';
-import { parseClockTime, parseInstant, zoneOffsetMinutes } from '../time';
+import { localWallMs, msIntoDay, parseClockTime, parseInstant } from '../time';
 
 /**
  * True if the entry may be offered the slot: active, same clinic, type, provider and time window;
@@ -110,9 +110,7 @@ export function isTooCloseToOffer(now: DateTime, slotStart: DateTime, policy: Pi
 /** True if `now` falls in the clinic's quiet hours (no SMS). Handles windows across midnight. */
 export function isQuietHours(now: DateTime, zone: string, policy: Pick<OfferPolicy, 'quietStart' | 'quietEnd'>): boolean {
   // The local minute of day from the zone's offset (what setZone computes, without a DateTime per call).
-  const ms = now.toMillis();
-  const local = ms + zoneOffsetMinutes(ms, zone) * 60_000;
-  const minute = Math.floor((((local % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
+  const minute = Math.floor(msIntoDay(localWallMs(now.toMillis(), zone)) / 60_000);
   const start = parseClockTime(policy.quietStart);
   const end = parseClockTime(policy.quietEnd);
   if (start === end) return false;
