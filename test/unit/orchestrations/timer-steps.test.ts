@@ -9,7 +9,7 @@ jest.mock('@azure/functions-core', () => require('../../../local/host/core').fun
 import { capturedFunctions } from '../../../local/host/core';
 import { EventType, HistoryBuilder, type HistoryEvent } from '../../../local/host/durable/history';
 import { runEpisode } from '../../../local/host/durable/replay';
-import { capturedOrchestrator, simulateOrchestration } from '../../../local/host/durable/simulate';
+import { capturedOrchestrator, simulateOrchestration, type SimulationOptions } from '../../../local/host/durable/simulate';
 import { CHECK_ELIGIBILITY_ACTIVITY, ELIGIBILITY_ORCHESTRATOR } from '../../../orchestrations/eligibility';
 import { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY } from '../../../orchestrations/reminders';
 import { MAX_TIMER_STEP_DAYS, MAX_TIMER_STEPS_PER_GENERATION } from '../../../orchestrations/timers';
@@ -24,6 +24,14 @@ const firedOf = (history: HistoryEvent[]) => history.filter((e) => e.EventType =
 /** Visit 22 days after T0 (14:00Z): the 48 h reminder is due 20 days after T0. */
 const VISIT_22D = '2026-03-24T10:00:00-04:00';
 
+/** Reminders (48 h and 2 h) for the visit 22 days after T0, every send succeeding, generations followed, with these events. */
+const remindVisit22d = (events: SimulationOptions['events'] = []) =>
+  simulateOrchestration(
+    orch(REMINDERS_ORCHESTRATOR),
+    { appointmentId: 'apt-1', start: VISIT_22D, hoursBefore: [48, 2] },
+    { start: T0, activities: { [SEND_REMINDER_ACTIVITY]: () => 'sent' }, events, followContinueAsNew: true },
+  );
+
 describe('long waits take several timer steps in one generation', () => {
   it('uses the expected constants', () => {
     expect(MAX_TIMER_STEP_DAYS).toBe(5);
@@ -31,11 +39,7 @@ describe('long waits take several timer steps in one generation', () => {
   });
 
   it('a 20-day wait takes four 5-day steps in one generation, then sends', async () => {
-    const r = await simulateOrchestration(
-      orch(REMINDERS_ORCHESTRATOR),
-      { appointmentId: 'apt-1', start: VISIT_22D, hoursBefore: [48, 2] },
-      { start: T0, activities: { [SEND_REMINDER_ACTIVITY]: () => 'sent' }, followContinueAsNew: true },
-    );
+    const r = await remindVisit22d();
     expect(r.output).toEqual({ outcome: 'done', sent: [48, 2] });
     expect(r.pastGenerations).toHaveLength(0);
     // Each step is timed from the instant the previous one fired, as the one-step-per-generation code did.
@@ -46,16 +50,7 @@ describe('long waits take several timer steps in one generation', () => {
   });
 
   it('an AppointmentChanged during a later step still cancels', async () => {
-    const r = await simulateOrchestration(
-      orch(REMINDERS_ORCHESTRATOR),
-      { appointmentId: 'apt-1', start: VISIT_22D, hoursBefore: [48, 2] },
-      {
-        start: T0,
-        activities: { [SEND_REMINDER_ACTIVITY]: () => 'sent' },
-        events: [{ name: 'AppointmentChanged', data: { status: 'cancelled' }, at: plusDays(12) }],
-        followContinueAsNew: true,
-      },
-    );
+    const r = await remindVisit22d([{ name: 'AppointmentChanged', data: { status: 'cancelled' }, at: plusDays(12) }]);
     expect(r.output).toEqual({ outcome: 'cancelled', sent: [] });
     expect(r.activityCalls).toHaveLength(0);
     expect(timersOf(r.history)).toEqual([plusDays(5), plusDays(10), plusDays(15)]);
@@ -65,16 +60,7 @@ describe('long waits take several timer steps in one generation', () => {
 
   it('an AppointmentChanged during a later step reschedules: the next generation waits for the new time', async () => {
     const moved = '2026-03-20T10:00:00-04:00'; // 14:00Z: 48 h reminder on 03-18, 2 h on 03-20 12:00Z
-    const r = await simulateOrchestration(
-      orch(REMINDERS_ORCHESTRATOR),
-      { appointmentId: 'apt-1', start: VISIT_22D, hoursBefore: [48, 2] },
-      {
-        start: T0,
-        activities: { [SEND_REMINDER_ACTIVITY]: () => 'sent' },
-        events: [{ name: 'AppointmentChanged', data: { status: 'rescheduled', start: moved }, at: plusDays(12) }],
-        followContinueAsNew: true,
-      },
-    );
+    const r = await remindVisit22d([{ name: 'AppointmentChanged', data: { status: 'rescheduled', start: moved }, at: plusDays(12) }]);
     expect(r.output).toEqual({ outcome: 'done', sent: [48, 2] });
     expect(r.pastGenerations).toHaveLength(1);
     expect(timersOf(r.pastGenerations[0]!.history)).toEqual([plusDays(5), plusDays(10), plusDays(15)]);
@@ -87,16 +73,7 @@ describe('long waits take several timer steps in one generation', () => {
   });
 
   it('the wait for the next offset still hears a cancellation after a reminder went out', async () => {
-    const r = await simulateOrchestration(
-      orch(REMINDERS_ORCHESTRATOR),
-      { appointmentId: 'apt-1', start: VISIT_22D, hoursBefore: [48, 2] },
-      {
-        start: T0,
-        activities: { [SEND_REMINDER_ACTIVITY]: () => 'sent' },
-        events: [{ name: 'AppointmentChanged', data: { status: 'cancelled' }, at: plusDays(21) }],
-        followContinueAsNew: true,
-      },
-    );
+    const r = await remindVisit22d([{ name: 'AppointmentChanged', data: { status: 'cancelled' }, at: plusDays(21) }]);
     expect(r.output).toEqual({ outcome: 'cancelled', sent: [48] });
     expect(r.activityCalls).toHaveLength(1);
   });
