@@ -218,9 +218,15 @@ export class InMemoryWaitlist implements WaitlistRepository {
     this.byId.set(e.waitlistEntryId, clone(e));
     return clone(e);
   }
-  async listActive(clinicId: string, appointmentType?: string) {
+  async listActive(clinicId: string, appointmentType?: string, providerId?: string) {
     return [...this.byId.values()]
-      .filter((e) => e.clinicId === clinicId && e.status === 'active' && (!appointmentType || e.appointmentType === appointmentType))
+      .filter(
+        (e) =>
+          e.clinicId === clinicId &&
+          e.status === 'active' &&
+          (!appointmentType || e.appointmentType === appointmentType) &&
+          (!providerId || e.providerIds.length === 0 || e.providerIds.includes(providerId)),
+      )
       .map(clone);
   }
   async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {

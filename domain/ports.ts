@@ -102,8 +102,11 @@ export interface WaitlistRepository {
   add(entry: WaitlistEntry): Promise<void>;
   get(waitlistEntryId: string): Promise<WaitlistEntry | undefined>;
   update(entry: WaitlistEntry, expectedVersion: number): Promise<WaitlistEntry>;
-  /** Active entries of a clinic, optionally of one appointment type. */
-  listActive(clinicId: string, appointmentType?: string): Promise<WaitlistEntry[]>;
+  /**
+   * Active entries of a clinic, optionally of one appointment type and only those a slot of
+   * `providerId` can serve (no provider asked for, or that one among them).
+   */
+  listActive(clinicId: string, appointmentType?: string, providerId?: string): Promise<WaitlistEntry[]>;
   list(clinicId: string, page: { limit?: number; continuationToken?: string }): Promise<Page<WaitlistEntry>>;
 }
 

@@ -339,7 +339,8 @@ export async function loadCandidates(input: {
   const moveUpsAllowed = (input.cascadeDepth ?? 0) < (clinic.offerPolicy.cascadeDepth ?? DEFAULT_CASCADE_DEPTH);
   const entries: WaitlistEntry[] = [];
   const slotStartMs = Date.parse(slot.start);
-  for (const listed of await services.waitlist.listActive(clinic.clinicId, input.appointmentType)) {
+  // Only entries this provider's slot can serve (a patient waiting for another provider is not read).
+  for (const listed of await services.waitlist.listActive(clinic.clinicId, input.appointmentType, slot.providerId)) {
     if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
     // Only entries that can be eligible are refreshed (an appointment read each): the refresh changes nothing fitsSlot looks at.
     if (!fitsSlot(listed, slot, input.appointmentType, slotStartMs)) continue;

@@ -257,25 +257,39 @@ export class IndexedWaitlist implements WaitlistRepository {
    * of entries, and sorting them on every read was a large share of the simulator's time.
    */
   private readonly active = new Map<string, WaitlistEntry[]>();
+  /**
+   * The same entries by `${clinicId}|${appointmentType}|${providerId}` for each provider an entry asks
+   * for, and by `${clinicId}|${appointmentType}|` for entries with no provider preference: a freed slot's
+   * candidates are its provider's list and the any-provider list, a small part of the clinic's.
+   */
+  private readonly activeByProvider = new Map<string, WaitlistEntry[]>();
 
   /** Every entry, as stored (read-only view for the simulator's metrics). */
   *all(): IterableIterator<WaitlistEntry> {
     yield* this.byId.values();
   }
 
+  /** The index lists an entry belongs in while active. */
+  private *listsOf(e: WaitlistEntry, create: boolean): IterableIterator<WaitlistEntry[]> {
+    const key = `${e.clinicId}|${e.appointmentType}`;
+    const keys = [key, ...(e.providerIds.length === 0 ? [`${key}|`] : [...new Set(e.providerIds)].map((p) => `${key}|${p}`))];
+    for (const [i, k] of keys.entries()) {
+      const index = i === 0 ? this.active : this.activeByProvider;
+      let list = index.get(k);
+      if (!list && create) index.set(k, (list = []));
+      if (list) yield list;
+    }
+  }
+
   /** `stored` is the object now in byId (after) or the one it replaced (before). */
   private reindex(before: WaitlistEntry | undefined, stored: WaitlistEntry): void {
     if (before) {
-      const list = this.active.get(`${before.clinicId}|${before.appointmentType}`);
-      const i = list ? list.indexOf(before, lowerBound(list, before)) : -1;
-      if (i >= 0) list!.splice(i, 1);
+      for (const list of this.listsOf(before, false)) {
+        const i = list.indexOf(before, lowerBound(list, before));
+        if (i >= 0) list.splice(i, 1);
+      }
     }
-    if (stored.status === 'active') {
-      const key = `${stored.clinicId}|${stored.appointmentType}`;
-      let list = this.active.get(key);
-      if (!list) this.active.set(key, (list = []));
-      list.splice(upperBound(list, stored), 0, stored);
-    }
+    if (stored.status === 'active') for (const list of this.listsOf(stored, true)) list.splice(upperBound(list, stored), 0, stored);
   }
 
   async add(e: WaitlistEntry) {
@@ -296,7 +310,23 @@ export class IndexedWaitlist implements WaitlistRepository {
     this.reindex(current, stored);
     return stored;
   }
-  async listActive(clinicId: string, appointmentType?: string) {
+  async listActive(clinicId: string, appointmentType?: string, providerId?: string): Promise<WaitlistEntry[]> {
+    if (appointmentType && providerId) {
+      // The provider's entries and the any-provider entries, merged in listActive's order.
+      const own = this.activeByProvider.get(`${clinicId}|${appointmentType}|${providerId}`) ?? [];
+      const any = this.activeByProvider.get(`${clinicId}|${appointmentType}|`) ?? [];
+      const out: WaitlistEntry[] = [];
+      let i = 0;
+      let j = 0;
+      while (i < own.length && j < any.length) out.push(byCreated(own[i]!, any[j]!) <= 0 ? own[i++]! : any[j++]!);
+      while (i < own.length) out.push(own[i++]!);
+      while (j < any.length) out.push(any[j++]!);
+      return out;
+    }
+    if (providerId) {
+      const all = await this.listActive(clinicId, appointmentType);
+      return all.filter((e) => e.providerIds.length === 0 || e.providerIds.includes(providerId));
+    }
     const keys = appointmentType ? [`${clinicId}|${appointmentType}`] : [...this.active.keys()].filter((k) => k.startsWith(`${clinicId}|`));
     if (keys.length === 1) return (this.active.get(keys[0]!) ?? []).slice();
     const out: WaitlistEntry[] = [];

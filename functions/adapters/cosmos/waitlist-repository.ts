@@ -96,13 +96,18 @@ export class CosmosWaitlistRepository implements WaitlistRepository {
     return structuredClone(entry);
   }
 
-  async listActive(clinicId: string, appointmentType?: string): Promise<WaitlistEntry[]> {
+  async listActive(clinicId: string, appointmentType?: string, providerId?: string): Promise<WaitlistEntry[]> {
     const parameters = [{ name: '@pk', value: clinicId }];
     let query = "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'waitlist-entry' AND c.status = 'active'";
     if (appointmentType) {
       query += ' AND c.appointmentType = @type';
       parameters.push({ name: '@type', value: appointmentType });
     }
+    if (providerId) {
+      query += ' AND (ARRAY_LENGTH(c.providerIds) = 0 OR ARRAY_CONTAINS(c.providerIds, @provider))';
+      parameters.push({ name: '@provider', value: providerId });
+    }
+    query += ' ORDER BY c.createdAt';
     const docs = await this.store.queryAll<EntryDoc>({ query, parameters }, clinicId);
     return docs.map((d) => stripDoc<WaitlistEntry>(d));
   }

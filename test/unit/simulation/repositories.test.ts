@@ -122,6 +122,54 @@ describe('IndexedWaitlist', () => {
     expect(await ids(indexed)).toEqual(await ids(plain));
     await expect(indexed.update({ ...entry('w1', 'visit', 'x'), version: 5 }, 3)).rejects.toMatchObject({ code: 'APPOINTMENT.CONCURRENT_MODIFICATION' });
   });
+
+  it("by provider: the same entries in the same order as InMemoryWaitlist's filter, through provider changes and status changes", () => {
+    const providers = ['dr-a', 'dr-b', 'dr-c'];
+    const op = fc.record({
+      id: fc.integer({ min: 0, max: 7 }),
+      type: fc.constantFrom('visit', 'other'),
+      providerIds: fc.array(fc.constantFrom(...providers), { maxLength: 3 }),
+      status: fc.constantFrom('active' as const, 'offered' as const, 'removed' as const),
+      minute: fc.integer({ min: 0, max: 5 }),
+    });
+    return fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const plain = new InMemoryWaitlist();
+        const indexed = new IndexedWaitlist();
+        for (const o of ops) {
+          const id = `w${o.id}`;
+          const createdAt = `2026-03-01T10:0${o.minute}:00Z`;
+          for (const repo of [plain, indexed]) {
+            const current = await repo.get(id);
+            const e = {
+              waitlistEntryId: id,
+              clinicId: 'c1',
+              patientId: id,
+              appointmentType: o.type,
+              providerIds: o.providerIds,
+              urgency: 'routine' as const,
+              timeOfDay: 'any' as const,
+              status: o.status,
+              createdAt: current?.createdAt ?? createdAt,
+              updatedAt: createdAt,
+              version: (current?.version ?? 0) + 1,
+            };
+            if (current) await repo.update(e, current.version);
+            else await repo.add(e);
+          }
+        }
+        // The domain adapter lists in insertion order; listActive's order is created, then id.
+        const order = (list: { waitlistEntryId: string; createdAt: string }[]) =>
+          [...list].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.waitlistEntryId.localeCompare(b.waitlistEntryId)).map((e) => e.waitlistEntryId);
+        for (const type of ['visit', 'other', undefined])
+          for (const providerId of [...providers, 'dr-none', undefined]) {
+            const got = (await indexed.listActive('c1', type, providerId)).map((e) => e.waitlistEntryId);
+            expect(got).toEqual(order(await plain.listActive('c1', type, providerId)));
+          }
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('freeSlots', () => {

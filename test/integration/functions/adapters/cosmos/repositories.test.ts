@@ -293,6 +293,13 @@ describe('Cosmos waitlist and offer repositories', () => {
     expect(first.items.map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-2', 'wl-3']);
     const second = await w.list('c1', { limit: 3, continuationToken: first.continuationToken! });
     expect(second.items.map((e) => e.waitlistEntryId)).toEqual(['wl-4', 'wl-5']);
+    // By provider: entries without a preference, and those asking for that provider among others.
+    await w.add({ ...entry(6), providerIds: ['dr-a', 'dr-b'] });
+    await w.add({ ...entry(7), providerIds: ['dr-b'] });
+    expect((await w.listActive('c1', 'consult', 'dr-a')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-5']);
+    expect((await w.listActive('c1', undefined, 'dr-b')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-2', 'wl-4', 'wl-5', 'wl-6', 'wl-7']);
+    await w.update({ ...entry(6), providerIds: ['dr-a', 'dr-b'], status: 'removed', version: 2 }, 1);
+    expect((await w.listActive('c1', undefined, 'dr-b')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-2', 'wl-4', 'wl-5', 'wl-7']);
     // A fresh process finds an entry by id alone.
     const other = await cosmosContext(env.proxy.endpoint, ctx.services.database.id);
     expect((await other.services.waitlist.get('wl-3'))?.status).toBe('offered');
