@@ -54,6 +54,12 @@ export interface FreeSlot extends Slot {
 /** Generated slots of recent searches (see SlotGenerationMemo: keyed by the whole configuration). */
 const searchMemo = new SlotGenerationMemo();
 
+/**
+ * Slots resolved by id: one slot is resolved many times over a booking's and a backfill's life (offers,
+ * replies, the booking), each time the same generation (keyed by the whole configuration, so never stale).
+ */
+const resolveMemo = new SlotGenerationMemo(5_000);
+
 /** Free slots of a clinic for one appointment type in [from, to), across its providers (or one). */
 export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'appointments'>, q: SlotSearch): Promise<FreeSlot[]> {
   const clinic = await requireClinic(deps, q.clinicId);
@@ -138,7 +144,7 @@ export async function resolveSlot(
   if (!provider) throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'No such slot', { slotId });
   const clinic = await requireClinic(deps, provider.clinicId);
   const types = await typesOf(deps, clinic.clinicId);
-  const slot = findSlot({ clinic, provider, appointmentTypes: types }, startUtc, slotId);
+  const slot = findSlot({ clinic, provider, appointmentTypes: types }, startUtc, slotId, resolveMemo);
   return { slot, provider, clinic, types };
 }
 

@@ -265,9 +265,13 @@ export function freeSlots(slots: readonly Slot[], appointments: readonly BusyApp
   });
 }
 
-/** Finds the generated slot with this id, or throws SLOT.NOT_FOUND (e.g. outside hours or on a holiday). */
-export function findSlot(input: Omit<SlotGenerationInput, 'from' | 'to'>, slotStartUtc: DateTime, slotId: string): Slot {
-  const slot = generateSlots({ ...input, from: slotStartUtc, to: slotStartUtc.plus({ minutes: 1 }) }).find((s) => s.slotId === slotId);
+/**
+ * Finds the generated slot with this id, or throws SLOT.NOT_FOUND (e.g. outside hours or on a holiday).
+ * With `memo`, generation goes through it (the slot is then frozen).
+ */
+export function findSlot(input: Omit<SlotGenerationInput, 'from' | 'to'>, slotStartUtc: DateTime, slotId: string, memo?: SlotGenerationMemo): Slot {
+  const window = { ...input, from: slotStartUtc, to: slotStartUtc.plus({ minutes: 1 }) };
+  const slot = (memo ? memo.generate(window) : generateSlots(window)).find((s) => s.slotId === slotId);
   if (!slot) throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'No such slot in the provider schedule', { slotId });
   return slot;
 }

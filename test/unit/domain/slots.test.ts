@@ -411,6 +411,20 @@ describe('findSlot and freeSlots', () => {
     expectCode(() => findSlot(base, at('2026-03-02T14:10:00Z'), 'prov-1.20260302T1410'), ErrorCode.SLOT_NOT_FOUND);
   });
 
+  it('through a memo: the same slot (frozen), the same SLOT.NOT_FOUND, and a changed schedule is never answered from the memo', () => {
+    const memo = new SlotGenerationMemo();
+    const plain = findSlot(base, at('2026-03-02T14:00:00Z'), 'prov-1.20260302T1400');
+    const first = findSlot(base, at('2026-03-02T14:00:00Z'), 'prov-1.20260302T1400', memo);
+    expect(first).toEqual(plain);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(findSlot(base, at('2026-03-02T14:00:00Z'), 'prov-1.20260302T1400', memo)).toBe(first);
+    expect(memo.hits).toBe(1);
+    expectCode(() => findSlot(base, at('2026-03-03T14:00:00Z'), 'prov-1.20260303T1400', memo), ErrorCode.SLOT_NOT_FOUND);
+    // The provider takes 2 March off: the slot resolved a moment ago is gone.
+    const off = { ...base, provider: provider({ exceptions: [{ kind: 'holiday', date: '2026-03-02' }] }) };
+    expectCode(() => findSlot(off, at('2026-03-02T14:00:00Z'), 'prov-1.20260302T1400', memo), ErrorCode.SLOT_NOT_FOUND);
+  });
+
   it('removes slots overlapped by an occupying appointment of the same provider only', () => {
     const slots = generateSlots({ ...base, from: at('2026-03-02T14:00:00Z'), to: at('2026-03-02T16:00:00Z') });
     expect(slots).toHaveLength(4);
