@@ -532,8 +532,8 @@ function answerInProcess(
  * runtime. Requests for the simulator's origin are answered in process, at two levels: the axios
  * instances DurableClient creates send them straight to the runtime (`get`, `post`, `delete`: the
  * only calls it makes, and they never reject, as its validateStatus accepts every status below 600),
- * without axios's config merging, header normalisation and adapter dispatch (a third of the
- * simulator's client time); any other path through axios meets an adapter that answers the same way.
+ * without axios's config merging, header normalisation and adapter dispatch (most of the time a
+ * durable client call took in the simulator); any other path through axios meets an adapter that answers the same way.
  * DurableClient's own code (URLs, status handling, the status object) runs as in a host. Requests to
  * any other origin keep axios's own behaviour.
  */
