@@ -27,6 +27,7 @@ import type {
   WaitlistRepository,
 } from './ports';
 import { OCCUPYING_STATUSES } from './slots';
+import { acceptsProvider } from './waitlist/eligibility';
 
 /** In-memory adapters for unit tests. Each write checks and mutates synchronously, so it is atomic. */
 
@@ -225,7 +226,7 @@ export class InMemoryWaitlist implements WaitlistRepository {
           e.clinicId === clinicId &&
           e.status === 'active' &&
           (!appointmentType || e.appointmentType === appointmentType) &&
-          (!providerId || e.providerIds.length === 0 || e.providerIds.includes(providerId)),
+          (!providerId || acceptsProvider(e, providerId)),
       )
       .map(clone);
   }

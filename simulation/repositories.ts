@@ -23,6 +23,7 @@ import type {
 import { nameMatches, nameWords } from '../domain/patient-search';
 import { OCCUPYING_STATUSES } from '../domain/slots';
 import { InMemorySmsMessages, type SmsMessageRecord } from '../domain/sms';
+import { acceptsProvider } from '../domain/waitlist/eligibility';
 
 const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
@@ -269,16 +270,19 @@ export class IndexedWaitlist implements WaitlistRepository {
     yield* this.byId.values();
   }
 
-  /** The index lists an entry belongs in while active. */
+  /** The index lists an entry belongs in while active (made with `create`, else only those that exist). */
   private *listsOf(e: WaitlistEntry, create: boolean): IterableIterator<WaitlistEntry[]> {
     const key = `${e.clinicId}|${e.appointmentType}`;
-    const keys = [key, ...(e.providerIds.length === 0 ? [`${key}|`] : [...new Set(e.providerIds)].map((p) => `${key}|${p}`))];
-    for (const [i, k] of keys.entries()) {
-      const index = i === 0 ? this.active : this.activeByProvider;
+    const listIn = (index: Map<string, WaitlistEntry[]>, k: string): WaitlistEntry[] | undefined => {
       let list = index.get(k);
       if (!list && create) index.set(k, (list = []));
-      if (list) yield list;
-    }
+      return list;
+    };
+    const lists = [
+      listIn(this.active, key),
+      ...(e.providerIds.length === 0 ? [''] : [...new Set(e.providerIds)]).map((p) => listIn(this.activeByProvider, `${key}|${p}`)),
+    ];
+    for (const list of lists) if (list) yield list;
   }
 
   /** `stored` is the object now in byId (after) or the one it replaced (before). */
@@ -325,7 +329,7 @@ export class IndexedWaitlist implements WaitlistRepository {
     }
     if (providerId) {
       const all = await this.listActive(clinicId, appointmentType);
-      return all.filter((e) => e.providerIds.length === 0 || e.providerIds.includes(providerId));
+      return all.filter((e) => acceptsProvider(e, providerId));
     }
     const keys = appointmentType ? [`${clinicId}|${appointmentType}`] : [...this.active.keys()].filter((k) => k.startsWith(`${clinicId}|`));
     if (keys.length === 1) return (this.active.get(keys[0]!) ?? []).slice();

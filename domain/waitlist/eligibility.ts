@@ -12,6 +12,11 @@ export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentT
   return !(entry.moveUp && Date.parse(slot.start) >= Date.parse(entry.moveUp.start));
 }
 
+/** True if a slot of `providerId` can serve the entry: it asks for no provider, or for that one among others. */
+export function acceptsProvider(entry: Pick<WaitlistEntry, 'providerIds'>, providerId: string): boolean {
+  return entry.providerIds.length === 0 || entry.providerIds.includes(providerId);
+}
+
 /**
  * isEligibleForSlot without the move-up test: status, clinic, type, provider and time window, the
  * fields refreshMoveUp leaves as they are. An entry failing it is not eligible whatever its
@@ -21,7 +26,7 @@ export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentT
 export function fitsSlot(entry: WaitlistEntry, slot: Slot, appointmentType: string, slotStartMs?: number): boolean {
   if (entry.status !== 'active' || entry.clinicId !== slot.clinicId) return false;
   if (entry.appointmentType !== appointmentType || !slot.appointmentTypes.includes(appointmentType)) return false;
-  if (entry.providerIds.length > 0 && !entry.providerIds.includes(slot.providerId)) return false;
+  if (!acceptsProvider(entry, slot.providerId)) return false;
   if (!entry.earliest && !entry.latest && !entry.clinicalDeadline) return true;
   const start = slotStartMs ?? Date.parse(slot.start);
   if (entry.earliest && start < Date.parse(entry.earliest)) return false;
