@@ -109,9 +109,13 @@ it('a Spanish-preferring patient: Spanish offer, "Sí", booked, Spanish confirma
 it('R to a reminder: a signed link, a pick, the appointment moved; the time given up goes to the waitlist', async () => {
   const { ben, cleo } = PATIENTS;
   const now = DateTime.utc();
-  // The one slot whose 72-hour reminder is due now (not yet 30 minutes late).
-  const [slot] = await freeSlots('lang-dr-b', now.plus({ hours: 71.5, minutes: 2 }), now.plus({ hours: 72 }));
-  if (!slot) throw new Error('no slot in the reminder window');
+  // A slot whose 72-hour reminder is due when it is booked and not nearly 30 minutes late. Slots start every
+  // 30 minutes, so the first one starting more than 71.5 h + 1 min from now starts at most 30 minutes later;
+  // if its reminder is not due yet (the last minute of a half hour), wait the seconds until it is.
+  const [slot] = await freeSlots('lang-dr-b', now.plus({ hours: 71.5, minutes: 1 }), now.plus({ hours: 72, minutes: 1 }));
+  if (!slot) throw new Error('no free lang-dr-b slot starting in the next 30 minutes, 72 hours from now');
+  const dueInMs = DateTime.fromISO(slot.start).minus({ hours: 72 }).toMillis() - Date.now();
+  if (dueInMs > 0) await new Promise((resolve) => setTimeout(resolve, dueInMs + 1_000));
   const since = new Date().toISOString();
   const appointmentId = await book(slot.slotId, ben.patientId);
   const reminder = await eventually(
