@@ -266,7 +266,11 @@ describe('the local host running the package', () => {
 
   it('answers a slot search, the OpenAPI document, an HL7 message and a calendar (the lazy packages, loaded on first use)', async () => {
     const api = apiClient(host.baseUrl);
-    const day = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    // The seeded providers work Monday to Friday in New York: a weekday (UTC date, which holds that New York
+    // day's hours) at least a week ahead, or the search finds nothing on weekend runs.
+    const ahead = new Date(Date.now() + 7 * 86_400_000);
+    while (ahead.getUTCDay() === 0 || ahead.getUTCDay() === 6) ahead.setUTCDate(ahead.getUTCDate() + 1);
+    const day = ahead.toISOString().slice(0, 10);
     const slots = await api<{ slots: unknown[] }>('GET', `/api/slots?clinicId=riverside&appointmentType=checkup&from=${day}T00:00:00Z&to=${day}T23:59:00Z`);
     if (slots.status !== 200) throw fail('slot search', slots.status);
     expect(slots.body.slots.length).toBeGreaterThan(0);
