@@ -230,6 +230,12 @@ export class InMemoryWaitlist implements WaitlistRepository {
       )
       .map(clone);
   }
+  async listOffered(clinicId: string, appointmentType: string, providerId: string) {
+    return [...this.byId.values()]
+      .filter((e) => e.clinicId === clinicId && e.status === 'offered' && e.appointmentType === appointmentType && acceptsProvider(e, providerId))
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId)))
+      .map(clone);
+  }
   async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {
     const items = [...this.byId.values()]
       .filter((e) => e.clinicId === clinicId)

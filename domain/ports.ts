@@ -107,6 +107,8 @@ export interface WaitlistRepository {
    * `providerId` can serve (no provider asked for, or that one among them).
    */
   listActive(clinicId: string, appointmentType?: string, providerId?: string): Promise<WaitlistEntry[]>;
+  /** Entries of a clinic holding an open offer (status `offered`), of one appointment type, that a slot of `providerId` can serve; oldest first. */
+  listOffered(clinicId: string, appointmentType: string, providerId: string): Promise<WaitlistEntry[]>;
   list(clinicId: string, page: { limit?: number; continuationToken?: string }): Promise<Page<WaitlistEntry>>;
 }
 

@@ -348,6 +348,18 @@ export async function loadCandidates(input: {
     const entry = listed.moveUp ? await refreshMoveUp(services, listed) : listed;
     if (entry) entries.push(entry); // rankCandidatesForSlot keeps only the eligible ones (the move-up's start as it is now)
   }
+  // Under offerPolicy.replaceOpenOffers: entries holding an open offer of a later slot, ranked as waiting
+  // ones (sendOffer replaces that offer with this one once its text is out).
+  if ((clinic.offerPolicy.replaceOpenOffers ?? 'none') !== 'none') {
+    for (const listed of await services.waitlist.listOffered(clinic.clinicId, input.appointmentType, slot.providerId)) {
+      if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
+      if (!(await offers.replacedOffer(services, clinic.offerPolicy, listed, slot.slotId))) continue;
+      const waiting: WaitlistEntry = { ...listed, status: 'active' };
+      if (!fitsSlot(waiting, slot, input.appointmentType, slotStartMs)) continue;
+      const entry = waiting.moveUp ? await refreshMoveUp(services, waiting) : waiting;
+      if (entry) entries.push(entry);
+    }
+  }
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);
   const candidates: CandidateList['candidates'] = [];
   const now = services.clock.now();

@@ -264,6 +264,8 @@ export class IndexedWaitlist implements WaitlistRepository {
    * candidates are its provider's list and the any-provider list, a small part of the clinic's.
    */
   private readonly activeByProvider = new Map<string, WaitlistEntry[]>();
+  /** Entries with an open offer (the stored objects) by `${clinicId}|${appointmentType}`: few at any time. */
+  private readonly offered = new Map<string, Set<WaitlistEntry>>();
 
   /** Every entry, as stored (read-only view for the simulator's metrics). */
   *all(): IterableIterator<WaitlistEntry> {
@@ -292,8 +294,18 @@ export class IndexedWaitlist implements WaitlistRepository {
         const i = list.indexOf(before, lowerBound(list, before));
         if (i >= 0) list.splice(i, 1);
       }
+      this.offered.get(`${before.clinicId}|${before.appointmentType}`)?.delete(before);
     }
     if (stored.status === 'active') for (const list of this.listsOf(stored, true)) list.splice(upperBound(list, stored), 0, stored);
+    if (stored.status === 'offered') {
+      const key = `${stored.clinicId}|${stored.appointmentType}`;
+      let set = this.offered.get(key);
+      if (!set) this.offered.set(key, (set = new Set()));
+      set.add(stored);
+    }
+  }
+  async listOffered(clinicId: string, appointmentType: string, providerId: string): Promise<WaitlistEntry[]> {
+    return [...(this.offered.get(`${clinicId}|${appointmentType}`) ?? [])].filter((e) => acceptsProvider(e, providerId)).sort(byCreated);
   }
 
   async add(e: WaitlistEntry) {

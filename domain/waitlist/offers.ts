@@ -22,6 +22,7 @@ import { OCCUPYING_STATUSES } from '../slots';
 import { classifyOffer } from '../sms/replies';
 import { notifyPatient, type SmsDeps } from '../sms/send';
 import { isMovable, moveUpOf } from './move-up';
+import { parseSlotIdMs } from '../ids';
 
 /** Everything the offer use cases touch; each takes only the ports it needs. */
 export interface OfferDeps extends SchedulingDeps, SmsDeps {
@@ -138,12 +139,15 @@ export interface NewOffer {
   expiresAt: string;
   /** Move-ups before this backfill in its cascade (0 or absent: the slot was freed by a cancellation or no-show). */
   cascadeDepth?: number;
+  /** The entry's open offer this one replaces (replacedOffer): the entry may be `offered` and stays so. */
+  replaces?: string;
 }
 
 /**
  * Records the offer of a slot to a waitlist entry (create-only) and marks the entry offered. A
  * repeat returns the offer already recorded, whatever its status; undefined when there is none and
- * the entry is no longer waiting to be offered (only `active` entries are).
+ * the entry is no longer waiting to be offered (only `active` entries are, and with `replaces` an
+ * `offered` one).
  */
 export async function createOffer(
   deps: Pick<OfferDeps, 'offers' | 'waitlist' | 'clock'> & { appointments: Pick<OfferDeps['appointments'], 'get'> },
@@ -153,7 +157,7 @@ export async function createOffer(
   const existing = await deps.offers.get(offerId);
   if (existing) return existing;
   const entry = await deps.waitlist.get(req.waitlistEntryId);
-  if (!entry || entry.status !== 'active') return undefined;
+  if (!entry || !(entry.status === 'active' || (req.replaces !== undefined && entry.status === 'offered'))) return undefined;
   const now = deps.clock.now().toUTC().toISO()!;
   // A move-up offer names the appointment where it stands now; one whose appointment is gone ends the entry.
   let moveUp = entry.moveUp;
@@ -181,8 +185,33 @@ export async function createOffer(
     version: 1,
   };
   await deps.offers.create(offer);
-  await moveEntry(deps, entry.waitlistEntryId, 'offered', now, entry);
+  if (entry.status === 'active') await moveEntry(deps, entry.waitlistEntryId, 'offered', now, entry);
   return offer;
+}
+
+/** Whether the clinic's policy lets an earlier slot replace this entry's open offer (offerPolicy.replaceOpenOffers). */
+export function replacesOpenOffers(policy: Clinic['offerPolicy'] | undefined, entry: Pick<WaitlistEntry, 'urgency'>): boolean {
+  const mode = policy?.replaceOpenOffers ?? 'none';
+  return mode === 'all' || (mode === 'urgent' && entry.urgency !== 'routine');
+}
+
+/**
+ * The open offer of an `offered` entry that an offer of `slotId` would replace under the clinic's
+ * policy: the entry's open offer of a later slot (other than the offer of `slotId` itself, which a
+ * repeat finds open too). Undefined otherwise.
+ */
+export async function replacedOffer(
+  deps: Pick<OfferDeps, 'offers'>,
+  policy: Clinic['offerPolicy'] | undefined,
+  entry: WaitlistEntry,
+  slotId: string,
+): Promise<WaitlistOffer | undefined> {
+  if (entry.status !== 'offered' || !replacesOpenOffers(policy, entry)) return undefined;
+  const startMs = parseSlotIdMs(slotId).startMs;
+  const self = offerIdFor(slotId, entry.waitlistEntryId);
+  return (await deps.offers.listOpenForPatient(entry.patientId)).find(
+    (o) => o.waitlistEntryId === entry.waitlistEntryId && o.offerId !== self && parseSlotIdMs(o.slotId).startMs > startMs,
+  );
 }
 
 export interface OfferRequest {
@@ -215,6 +244,13 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
   const offerId = offerIdFor(req.slotId, req.waitlistEntryId);
   const result = (outcome: SentOffer['outcome']): SentOffer => ({ offerId, waitlistEntryId: req.waitlistEntryId, patientId: req.patientId, outcome });
   const { slot, clinic } = await resolveSlot(deps, req.slotId);
+  // An offered entry's open offer of a later slot, replaced by this one (offerPolicy.replaceOpenOffers):
+  // it closes once this offer's text is out, so the entry has one open offer again and a YES is unambiguous.
+  const entry = (clinic.offerPolicy.replaceOpenOffers ?? 'none') !== 'none' ? await deps.waitlist.get(req.waitlistEntryId) : undefined;
+  const replacedId = entry ? (await replacedOffer(deps, clinic.offerPolicy, entry, slot.slotId))?.offerId : undefined;
+  const closeReplaced = async () => {
+    if (replacedId) await settleOffer(deps, replacedId, 'unavailable', { notify: false, entryStays: true });
+  };
   const offer = await createOffer(deps, {
     slotId: slot.slotId,
     clinicId: clinic.clinicId,
@@ -223,10 +259,14 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
     round: req.round,
     expiresAt: req.expiresAt,
     ...(req.cascadeDepth ? { cascadeDepth: req.cascadeDepth } : {}),
+    ...(replacedId ? { replaces: replacedId } : {}),
   });
   if (!offer || offer.status !== 'sent') return result('not-sent');
   const marker = `offer-sms:${offerId}`;
-  if (await deps.idempotency.get('event', marker)) return result('sent');
+  if (await deps.idempotency.get('event', marker)) {
+    await closeReplaced(); // a repeat after the text went out and before the replaced offer closed
+    return result('sent');
+  }
   const outcome = await notifyPatient(deps, {
     patientId: offer.patientId,
     clinic,
@@ -238,10 +278,12 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
     correlationId: req.workflowInstanceId,
   });
   if (outcome !== 'sent') {
-    await settleOffer(deps, offerId, 'unavailable', { notify: false });
+    // Not texted: the replaced offer stays open and the entry offered with it.
+    await settleOffer(deps, offerId, 'unavailable', { notify: false, entryStays: replacedId !== undefined });
     return result('not-sent');
   }
   await deps.idempotency.putIfAbsent({ scope: 'event', key: marker, createdAt: deps.clock.now().toUTC().toISO()! }, OFFER_SMS_MARKER_TTL_SECONDS);
+  await closeReplaced();
   await emit(
     deps,
     makeEvent(EventType.offerSent, { ...ref(offer), expiresAt: offer.expiresAt, round: offer.round }, offerEventMeta(offerId, 'sent', offer.sentAt)),
@@ -486,7 +528,13 @@ export async function settleOffer(
   deps: SettleDeps,
   offerId: string,
   status: OfferSettlement,
-  opts: { notify: boolean; inReplyToPatient?: boolean; template?: 'offer-taken' | 'already-moved' | 'offer-withdrawn' },
+  opts: {
+    notify: boolean;
+    inReplyToPatient?: boolean;
+    template?: 'offer-taken' | 'already-moved' | 'offer-withdrawn';
+    /** The entry holds another open offer (one replaces the other, sendOffer): it stays offered. */
+    entryStays?: boolean;
+  },
 ): Promise<WaitlistOffer | undefined> {
   const offer = await deps.offers.get(offerId);
   if (!offer || offer.status !== 'sent') return undefined;
@@ -495,7 +543,7 @@ export async function settleOffer(
   if (!settled) return undefined;
   const entry = await deps.waitlist.get(offer.waitlistEntryId);
   // A withdrawn move-up's entry was ended already (removed); an already-moved one stays booked.
-  await moveEntry(deps, offer.waitlistEntryId, 'active', at, entry);
+  if (!opts.entryStays) await moveEntry(deps, offer.waitlistEntryId, 'active', at, entry);
   if (status === 'expired') {
     await emit(
       deps,

@@ -97,8 +97,20 @@ export class CosmosWaitlistRepository implements WaitlistRepository {
   }
 
   async listActive(clinicId: string, appointmentType?: string, providerId?: string): Promise<WaitlistEntry[]> {
-    const parameters = [{ name: '@pk', value: clinicId }];
-    let query = "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'waitlist-entry' AND c.status = 'active'";
+    return this.listWithStatus('active', clinicId, appointmentType, providerId);
+  }
+
+  async listOffered(clinicId: string, appointmentType: string, providerId: string): Promise<WaitlistEntry[]> {
+    return this.listWithStatus('offered', clinicId, appointmentType, providerId);
+  }
+
+  /** One partition: the clinic's entries in `status`, optionally of one type and a slot of `providerId` can serve, oldest first. */
+  private async listWithStatus(status: 'active' | 'offered', clinicId: string, appointmentType?: string, providerId?: string): Promise<WaitlistEntry[]> {
+    const parameters = [
+      { name: '@pk', value: clinicId },
+      { name: '@status', value: status },
+    ];
+    let query = "SELECT * FROM c WHERE c.pk = @pk AND c.type = 'waitlist-entry' AND c.status = @status";
     if (appointmentType) {
       query += ' AND c.appointmentType = @type';
       parameters.push({ name: '@type', value: appointmentType });

@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 const staff = { kind: 'staff' as const, principalId: 'desk' };
 
-async function setUp(cascadeDepth?: number): Promise<void> {
+async function setUp(cascadeDepth?: number, policy: { replaceOpenOffers?: 'none' | 'urgent' | 'all' } = {}): Promise<void> {
   clock = new FixedClock(T0);
   sms = new RecordingSms();
   publisher = new RecordingPublisher();
@@ -67,7 +67,7 @@ async function setUp(cascadeDepth?: number): Promise<void> {
       clinicId: 'c1',
       name: 'Clinic',
       timeZone: 'UTC',
-      offerPolicy: { batchSize: 1, quietStart: '00:00', quietEnd: '00:00', ...(cascadeDepth !== undefined ? { cascadeDepth } : {}) },
+      offerPolicy: { batchSize: 1, quietStart: '00:00', quietEnd: '00:00', ...(cascadeDepth !== undefined ? { cascadeDepth } : {}), ...policy },
     }),
   );
   await putAllDayVisitProvider(services);
@@ -252,4 +252,60 @@ it('ranks a move-up by the days it gains: 29 days earlier outranks 9 days earlie
   await cancelAppointment(services, { appointmentId: booked.p0!.appointmentId, actor: staff, reasonCode: 'patient-call' });
   // Two candidates per list (batch size 1): the biggest gains first, the optimizer's moveUp term.
   expect(await loadCandidatesAt(S0)).toEqual(['pc', 'pb']);
+});
+
+describe('offerPolicy.replaceOpenOffers: an urgent patient holding an offer is offered an earlier slot that frees', () => {
+  /** A (urgent, booked at S1) holds an open offer of a free slot 5 days out; then S0 (1 day out) frees. */
+  async function holdingOffer(replaceOpenOffers: 'none' | 'urgent'): Promise<string> {
+    await setUp(undefined, { replaceOpenOffers });
+    const held = await sendOffer({
+      slotId: slot(5),
+      waitlistEntryId: entries.pa!.waitlistEntryId,
+      patientId: 'pa',
+      round: 1,
+      expiresAt: T0.plus({ hours: 2 }).toISO()!,
+      workflowInstanceId: backfillInstanceId(slot(5)),
+    });
+    expect(held.outcome).toBe('sent');
+    await cancelAppointment(services, { appointmentId: booked.p0!.appointmentId, actor: staff, reasonCode: 'patient-call' });
+    return held.offerId;
+  }
+
+  it('urgent: A is a candidate for the earlier slot; its offer replaces the open one, which closes without a text', async () => {
+    const heldId = await holdingOffer('urgent');
+    expect(await loadCandidatesAt(S0)).toEqual(['pa', 'pb']);
+    const sent = await sendOffer({
+      slotId: S0,
+      waitlistEntryId: entries.pa!.waitlistEntryId,
+      patientId: 'pa',
+      round: 1,
+      expiresAt: T0.plus({ hours: 1 }).toISO()!,
+      workflowInstanceId: backfillInstanceId(S0),
+    });
+    expect(sent.outcome).toBe('sent');
+    expect((await services.offers.get(heldId))!.status).toBe('unavailable');
+    expect((await services.offers.listOpenForPatient('pa')).map((o) => o.slotId)).toEqual([S0]);
+    expect((await services.waitlist.get(entries.pa!.waitlistEntryId))!.status).toBe('offered');
+    // Two offer texts and nothing else: the replaced offer closes silently, the patient's YES answers the newest.
+    expect(sms.sent.filter((m) => m.patientId === 'pa').map((m) => m.purpose)).toEqual(['offer', 'offer']);
+  });
+
+  it('urgent: a slot later than the one A holds is not offered to A', async () => {
+    await holdingOffer('urgent');
+    await cancelAppointment(services, { appointmentId: booked.pb!.appointmentId, actor: staff, reasonCode: 'patient-call' });
+    // S2 (20 days out) is later than A's open offer (5 days): B's freed slot goes to others only.
+    expect(await loadCandidatesAt(S2)).not.toContain('pa');
+  });
+
+  it('none (the default): A, holding an offer, is not a candidate', async () => {
+    await holdingOffer('none');
+    expect(await loadCandidatesAt(S0)).toEqual(['pb', 'pc']);
+  });
+
+  it('a routine entry under urgent is not a candidate while it holds an offer', async () => {
+    await holdingOffer('urgent');
+    const e = (await services.waitlist.get(entries.pa!.waitlistEntryId))!;
+    await services.waitlist.update({ ...e, urgency: 'routine', version: e.version + 1 }, e.version);
+    expect(await loadCandidatesAt(S0)).not.toContain('pa');
+  });
 });

@@ -123,7 +123,7 @@ describe('IndexedWaitlist', () => {
     await expect(indexed.update({ ...entry('w1', 'visit', 'x'), version: 5 }, 3)).rejects.toMatchObject({ code: 'APPOINTMENT.CONCURRENT_MODIFICATION' });
   });
 
-  it("by provider: the same entries in the same order as InMemoryWaitlist's filter, through provider changes and status changes", () => {
+  it("by provider, and offered ones: the same entries in the same order as InMemoryWaitlist's filter, through provider changes and status changes", () => {
     const providers = ['dr-a', 'dr-b', 'dr-c'];
     const op = fc.record({
       id: fc.integer({ min: 0, max: 7 }),
@@ -165,6 +165,12 @@ describe('IndexedWaitlist', () => {
           for (const providerId of [...providers, 'dr-none', undefined]) {
             const got = (await indexed.listActive('c1', type, providerId)).map((e) => e.waitlistEntryId);
             expect(got).toEqual(order(await plain.listActive('c1', type, providerId)));
+          }
+        // Entries holding an offer (offerPolicy.replaceOpenOffers): created, then id, in both.
+        for (const type of ['visit', 'other'])
+          for (const providerId of [...providers, 'dr-none']) {
+            const got = (await indexed.listOffered('c1', type, providerId)).map((e) => e.waitlistEntryId);
+            expect(got).toEqual((await plain.listOffered('c1', type, providerId)).map((e) => e.waitlistEntryId));
           }
       }),
       { numRuns: 200 },

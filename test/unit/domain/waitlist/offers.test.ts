@@ -130,6 +130,63 @@ describe('sendOffer', () => {
   });
 });
 
+describe('sendOffer replacing an open offer (offerPolicy.replaceOpenOffers)', () => {
+  /** Monday 14:00 New York: earlier than SLOT. */
+  const EARLIER = 'prov-1.20260302T1900';
+  const EARLIER_ID = offerIdFor(EARLIER, 'wl-1');
+  const sendOf = (slotId: string) =>
+    sendOffer(deps, { slotId, waitlistEntryId: 'wl-1', patientId: 'pat-1', round: 1, expiresAt: EXPIRES, workflowInstanceId: `backfill-${slotId}` });
+  const policy = async (replaceOpenOffers: 'none' | 'urgent' | 'all', urgency: WaitlistEntry['urgency'] = 'urgent') => {
+    const clinic = (await deps.config.getClinic('clinic-1'))!;
+    await deps.config.putClinic({ ...clinic, offerPolicy: { ...clinic.offerPolicy, quietStart: '00:00', quietEnd: '00:00', replaceOpenOffers } });
+    await setEntry({ urgency });
+  };
+
+  it('an earlier slot: the new offer is texted, then the open one closes without a text; a repeat changes nothing', async () => {
+    await policy('urgent');
+    expect(await sendOf(SLOT)).toMatchObject({ outcome: 'sent' });
+    expect(await sendOf(EARLIER)).toMatchObject({ offerId: EARLIER_ID, outcome: 'sent' });
+    expect((await offer()).status).toBe('unavailable');
+    expect((await deps.offers.get(EARLIER_ID))!.status).toBe('sent');
+    expect((await entry()).status).toBe('offered');
+    expect(await sendOf(EARLIER)).toMatchObject({ outcome: 'sent' });
+    expect(texts()).toEqual([
+      ['pat-1', 'offer'],
+      ['pat-1', 'offer'],
+    ]);
+    expect((await deps.offers.listOpenForPatient('pat-1')).map((o) => o.offerId)).toEqual([EARLIER_ID]);
+  });
+
+  it('a later slot, a routine entry under urgent, or the policy off: the open offer stands and no second offer is made', async () => {
+    await policy('urgent');
+    expect(await sendOf(EARLIER)).toMatchObject({ outcome: 'sent' });
+    expect(await sendOf(SLOT)).toMatchObject({ outcome: 'not-sent' });
+    await policy('urgent', 'routine');
+    expect(await sendOf('prov-1.20260302T1500')).toMatchObject({ outcome: 'not-sent' });
+    await policy('none');
+    expect(await sendOf('prov-1.20260302T1500')).toMatchObject({ outcome: 'not-sent' });
+    expect((await deps.offers.listOpenForPatient('pat-1')).map((o) => o.slotId)).toEqual([EARLIER]);
+    expect(texts()).toEqual([['pat-1', 'offer']]);
+  });
+
+  it('all: a routine entry is replaced too', async () => {
+    await policy('all', 'routine');
+    await sendOf(SLOT);
+    expect(await sendOf(EARLIER)).toMatchObject({ outcome: 'sent' });
+    expect((await offer()).status).toBe('unavailable');
+  });
+
+  it('the new offer cannot be texted (daily limit): it is settled, the open one stays open and the entry offered', async () => {
+    await policy('urgent');
+    await sendOf(SLOT);
+    await reachDailyLimit();
+    expect(await sendOf(EARLIER)).toMatchObject({ outcome: 'not-sent' });
+    expect((await deps.offers.get(EARLIER_ID))!.status).toBe('unavailable');
+    expect((await offer()).status).toBe('sent');
+    expect((await entry()).status).toBe('offered');
+  });
+});
+
 describe('acceptOffer', () => {
   it('books the slot, marks offer accepted and entry booked, emits offer.accepted once', async () => {
     await offered();

@@ -300,6 +300,12 @@ describe('Cosmos waitlist and offer repositories', () => {
     expect((await w.listActive('c1', undefined, 'dr-b')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-2', 'wl-4', 'wl-5', 'wl-6', 'wl-7']);
     await w.update({ ...entry(6), providerIds: ['dr-a', 'dr-b'], status: 'removed', version: 2 }, 1);
     expect((await w.listActive('c1', undefined, 'dr-b')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-2', 'wl-4', 'wl-5', 'wl-7']);
+    // Entries holding an offer, by type and provider, oldest first (offerPolicy.replaceOpenOffers).
+    await w.update({ ...entry(7), providerIds: ['dr-b'], status: 'offered', version: 2 }, 1);
+    await w.update({ ...entry(1), status: 'offered', version: 2 }, 1);
+    expect((await w.listOffered('c1', 'consult', 'dr-b')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-3', 'wl-7']);
+    expect((await w.listOffered('c1', 'consult', 'dr-a')).map((e) => e.waitlistEntryId)).toEqual(['wl-1', 'wl-3']);
+    expect(await w.listOffered('c1', 'brief', 'dr-a')).toEqual([]);
     // A fresh process finds an entry by id alone.
     const other = await cosmosContext(env.proxy.endpoint, ctx.services.database.id);
     expect((await other.services.waitlist.get('wl-3'))?.status).toBe('offered');
