@@ -25,6 +25,12 @@ export type ReplyDeps = Pick<OfferDeps, keyof SchedulingDeps | 'offers' | 'waitl
 
 /** How long a BOOK list stays pickable. */
 export const BOOK_LIST_TTL_MINUTES = 120;
+/**
+ * Time BOOK leaves for the reply: it lists times that still meet the clinic's minimum notice this
+ * long after the list (else the first time listed could be refused a minute later, when the next
+ * half hour passes before the patient's number arrives).
+ */
+export const BOOK_REPLY_MINUTES = 30;
 /** How far ahead BOOK looks, and how many times it lists. */
 export const BOOK_SEARCH_DAYS = 14;
 export const BOOK_LIST_SIZE = 5;
@@ -279,7 +285,7 @@ async function sendBookList(deps: ReplyDeps, patient: PatientRecord, now: DateTi
   const scope = await bookScope(deps, patient, now);
   const clinic = scope ? await deps.config.getClinic(scope.clinicId) : undefined;
   if (!scope || !clinic) return answer('book-none', {});
-  const from = now.plus({ minutes: clinic.bookingPolicy.minNoticeMinutes });
+  const from = now.plus({ minutes: clinic.bookingPolicy.minNoticeMinutes + BOOK_REPLY_MINUTES });
   const slots = await searchFreeSlots(deps, {
     clinicId: scope.clinicId,
     appointmentType: scope.appointmentType,

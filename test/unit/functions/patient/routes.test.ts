@@ -413,14 +413,14 @@ describe('POST /api/sms/inbound: BOOK', () => {
 
   it('lists numbered free times; a number books through the scheduling domain', async () => {
     const list = await text('BOOK');
-    // Minimum notice 60 min from 10:00: the first free time is 11:00 today.
+    // Minimum notice 60 min from 10:00, and 30 minutes for the reply: the first time listed is 11:30 today.
     expect(list.message).toBe(
-      'Riverside &amp; Co: open times: 1) Mon 2 Mar 11:00 AM, 2) Mon 2 Mar 11:30 AM, 3) Tue 3 Mar 9:00 AM, 4) Tue 3 Mar 9:30 AM, 5) Tue 3 Mar 10:00 AM. Reply with a number to book.',
+      'Riverside &amp; Co: open times: 1) Mon 2 Mar 11:30 AM, 2) Tue 3 Mar 9:00 AM, 3) Tue 3 Mar 9:30 AM, 4) Tue 3 Mar 10:00 AM, 5) Tue 3 Mar 10:30 AM. Reply with a number to book.',
     );
     const pick = await text('2');
-    expect(pick.message).toBe("Riverside &amp; Co: you're booked for Mon 2 Mar 11:30 AM. Reply X to cancel.");
+    expect(pick.message).toBe("Riverside &amp; Co: you're booked for Tue 3 Mar 9:00 AM. Reply X to cancel.");
     const apts = await world.services.appointments.listByPatient('pat1', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z');
-    expect(apts.map((a) => [a.slotId, a.source, a.status])).toEqual([['p1.20260302T1630', 'sms', 'booked']]);
+    expect(apts.map((a) => [a.slotId, a.source, a.status])).toEqual([['p1.20260303T1400', 'sms', 'booked']]);
     // The list is spent: another number books nothing more.
     await text('3');
     expect(await world.services.appointments.listByPatient('pat1', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z')).toHaveLength(1);
@@ -432,13 +432,19 @@ describe('POST /api/sms/inbound: BOOK', () => {
     // Someone else takes time 1 meanwhile.
     await world.services.patients.put({ ...world.patient, patientId: 'pat2', phone: '+15551230002' });
     await bookAppointment(world.services, {
-      slotId: 'p1.20260302T1600',
+      slotId: 'p1.20260302T1630',
       patientId: 'pat2',
       appointmentType: 'echo',
       channel: 'api',
       actor: { kind: 'staff', principalId: 'd' },
     });
     expect((await text('1')).message).toContain('that time was just taken');
+  });
+
+  it('the first time listed still meets the minimum notice when the number comes 25 minutes later', async () => {
+    await text('BOOK');
+    world.clock.advance({ minutes: 25 });
+    expect((await text('1')).message).toBe("Riverside &amp; Co: you're booked for Mon 2 Mar 11:30 AM. Reply X to cancel.");
   });
 
   it('the BOOK list expires', async () => {
