@@ -27,7 +27,7 @@ import type {
   WaitlistRepository,
 } from './ports';
 import { OCCUPYING_STATUSES } from './slots';
-import { acceptsProvider } from './waitlist/eligibility';
+import { acceptsProvider, byCreated } from './waitlist/eligibility';
 
 /** In-memory adapters for unit tests. Each write checks and mutates synchronously, so it is atomic. */
 
@@ -233,7 +233,7 @@ export class InMemoryWaitlist implements WaitlistRepository {
   async listOffered(clinicId: string, appointmentType: string, providerId: string) {
     return [...this.byId.values()]
       .filter((e) => e.clinicId === clinicId && e.status === 'offered' && e.appointmentType === appointmentType && acceptsProvider(e, providerId))
-      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId)))
+      .sort(byCreated)
       .map(clone);
   }
   async list(clinicId: string, page: { limit?: number; continuationToken?: string }) {

@@ -339,26 +339,24 @@ export async function loadCandidates(input: {
   const moveUpsAllowed = (input.cascadeDepth ?? 0) < (clinic.offerPolicy.cascadeDepth ?? DEFAULT_CASCADE_DEPTH);
   const entries: WaitlistEntry[] = [];
   const slotStartMs = Date.parse(slot.start);
-  // Only entries this provider's slot can serve (a patient waiting for another provider is not read).
-  for (const listed of await services.waitlist.listActive(clinic.clinicId, input.appointmentType, slot.providerId)) {
-    if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
+  // Only entries this provider's slot can serve (a patient waiting for another provider is not read); under
+  // offerPolicy.replaceOpenOffers also those holding an open offer, after the waiting ones.
+  const active = await services.waitlist.listActive(clinic.clinicId, input.appointmentType, slot.providerId);
+  const listed =
+    (clinic.offerPolicy.replaceOpenOffers ?? 'none') === 'none'
+      ? active
+      : [...active, ...(await services.waitlist.listOffered(clinic.clinicId, input.appointmentType, slot.providerId))];
+  for (const candidate of listed) {
+    if (exclude.has(candidate.waitlistEntryId) || (candidate.moveUp && !moveUpsAllowed)) continue;
+    // An entry holding an offer of a later slot is ranked as a waiting one (sendOffer replaces that offer with this one).
+    let waiting: WaitlistEntry | undefined = candidate;
+    if (candidate.status === 'offered')
+      waiting = (await offers.replacedOffer(services, clinic.offerPolicy, candidate, slot.slotId)) ? { ...candidate, status: 'active' } : undefined;
     // Only entries that can be eligible are refreshed (an appointment read each): the refresh changes nothing fitsSlot looks at.
-    if (!fitsSlot(listed, slot, input.appointmentType, slotStartMs)) continue;
+    if (!waiting || !fitsSlot(waiting, slot, input.appointmentType, slotStartMs)) continue;
     // A move-up is ranked against where its appointment is now; one whose appointment is gone is left out (createOffer ends it).
-    const entry = listed.moveUp ? await refreshMoveUp(services, listed) : listed;
+    const entry = waiting.moveUp ? await refreshMoveUp(services, waiting) : waiting;
     if (entry) entries.push(entry); // rankCandidatesForSlot keeps only the eligible ones (the move-up's start as it is now)
-  }
-  // Under offerPolicy.replaceOpenOffers: entries holding an open offer of a later slot, ranked as waiting
-  // ones (sendOffer replaces that offer with this one once its text is out).
-  if ((clinic.offerPolicy.replaceOpenOffers ?? 'none') !== 'none') {
-    for (const listed of await services.waitlist.listOffered(clinic.clinicId, input.appointmentType, slot.providerId)) {
-      if (exclude.has(listed.waitlistEntryId) || (listed.moveUp && !moveUpsAllowed)) continue;
-      if (!(await offers.replacedOffer(services, clinic.offerPolicy, listed, slot.slotId))) continue;
-      const waiting: WaitlistEntry = { ...listed, status: 'active' };
-      if (!fitsSlot(waiting, slot, input.appointmentType, slotStartMs)) continue;
-      const entry = waiting.moveUp ? await refreshMoveUp(services, waiting) : waiting;
-      if (entry) entries.push(entry);
-    }
   }
   const ranked = await rankCandidatesForSlot(services, slot, input.appointmentType, entries);
   const candidates: CandidateList['candidates'] = [];

@@ -23,7 +23,7 @@ import type {
 import { nameMatches, nameWords } from '../domain/patient-search';
 import { OCCUPYING_STATUSES } from '../domain/slots';
 import { InMemorySmsMessages, type SmsMessageRecord } from '../domain/sms';
-import { acceptsProvider } from '../domain/waitlist/eligibility';
+import { acceptsProvider, byCreated } from '../domain/waitlist/eligibility';
 
 const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => Math.floor(ms / DAY_MS);
@@ -222,9 +222,7 @@ export class IndexedAppointments implements AppointmentRepository {
   }
 }
 
-/** listActive's order: created, then id (the domain adapter's order is the order entries were added, stable for ties). */
-const byCreated = (a: WaitlistEntry, b: WaitlistEntry): number =>
-  a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId);
+// listActive's order is byCreated: created, then id (the domain adapter's order is the order entries were added, stable for ties).
 
 /** First position whose entry does not sort before `e`. */
 function lowerBound(list: readonly WaitlistEntry[], e: WaitlistEntry): number {

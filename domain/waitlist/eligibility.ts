@@ -12,6 +12,11 @@ export function isEligibleForSlot(entry: WaitlistEntry, slot: Slot, appointmentT
   return !(entry.moveUp && Date.parse(slot.start) >= Date.parse(entry.moveUp.start));
 }
 
+/** The waitlist's listing order: created, then id (the repositories' listActive and listOffered). */
+export function byCreated(a: Pick<WaitlistEntry, 'createdAt' | 'waitlistEntryId'>, b: Pick<WaitlistEntry, 'createdAt' | 'waitlistEntryId'>): number {
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.waitlistEntryId.localeCompare(b.waitlistEntryId);
+}
+
 /** True if a slot of `providerId` can serve the entry: it asks for no provider, or for that one among others. */
 export function acceptsProvider(entry: Pick<WaitlistEntry, 'providerIds'>, providerId: string): boolean {
   return entry.providerIds.length === 0 || entry.providerIds.includes(providerId);

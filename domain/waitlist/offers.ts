@@ -189,10 +189,14 @@ export async function createOffer(
   return offer;
 }
 
+/** Whether an offer-policy mode (`relistMoveUps`, `replaceOpenOffers`) covers the entry: `all`, or `urgent` for urgent and soon entries. */
+function modeCovers(mode: 'none' | 'urgent' | 'all' | undefined, entry: Pick<WaitlistEntry, 'urgency'>): boolean {
+  return mode === 'all' || (mode === 'urgent' && entry.urgency !== 'routine');
+}
+
 /** Whether the clinic's policy lets an earlier slot replace this entry's open offer (offerPolicy.replaceOpenOffers). */
 export function replacesOpenOffers(policy: Clinic['offerPolicy'] | undefined, entry: Pick<WaitlistEntry, 'urgency'>): boolean {
-  const mode = policy?.replaceOpenOffers ?? 'none';
-  return mode === 'all' || (mode === 'urgent' && entry.urgency !== 'routine');
+  return modeCovers(policy?.replaceOpenOffers, entry);
 }
 
 /**
@@ -444,8 +448,7 @@ async function acceptMoveUp(deps: AcceptDeps, offer: WaitlistOffer, entry: Waitl
 
 /** Whether the clinic's policy keeps this move-up entry listed after a move (offerPolicy.relistMoveUps). */
 function relists(policy: Clinic['offerPolicy'] | undefined, entry: WaitlistEntry): boolean {
-  const mode = policy?.relistMoveUps ?? 'none';
-  return mode === 'all' || (mode === 'urgent' && entry.urgency !== 'routine');
+  return modeCovers(policy?.relistMoveUps, entry);
 }
 
 /**
