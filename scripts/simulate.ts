@@ -1,20 +1,22 @@
 /**
- * `npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--parallel N] [--json] [--out report.json]`: runs
+ * `npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--parallel N] [--worker-heap-mb M] [--json] [--out report.json]`: runs
  * the clinic simulator (docs/simulation.md) under each policy of the scenario and prints a table
  * (or, with --json, the report as JSON). The report JSON and the plot (SVG) are written next to each
  * other: --out names the JSON (default: bench/results/simulate-<scenario>.json), the plot is the
  * same name with .svg.
- * Exit codes: 0 done, 2 invalid scenario (each bad field named, nothing run), 64 usage error.
+ * Exit codes: 0 done, 2 invalid scenario (each bad field named, nothing run), 3 a policy's worker ran out of
+ * its heap (--parallel), 64 usage error.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { PolicyMetrics } from '../simulation/metrics';
 import { renderPlot } from '../simulation/plot';
 import { parseScenario, ScenarioError } from '../simulation/scenario';
-import { simulateScenario, type SimulationReport } from '../simulation/simulate';
+import { simulateScenario, type SimulationReport, WorkerHeapError } from '../simulation/simulate';
 import { type CliIo, processIo, runAsMain, UsageError } from './cli';
 
-const USAGE = `usage: npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--parallel N] [--json] [--out report.json]
+const USAGE = `usage: npm run -s simulate -- <scenario.json> [--seed N] [--weeks W] [--parallel N] [--worker-heap-mb M] [--json] [--out report.json]
 (writes the report JSON and, beside it, the plot as .svg; --json also prints the report on stdout)`;
 
 interface Args {
@@ -22,6 +24,7 @@ interface Args {
   seed?: number;
   weeks?: number;
   parallel?: number;
+  workerHeapMb?: number;
   json: boolean;
   out?: string;
 }
@@ -45,6 +48,7 @@ function parseArgs(argv: string[]): Args {
     if (a === '--seed') args.seed = integer(0, 2 ** 31 - 1);
     else if (a === '--weeks') args.weeks = integer(1, 52);
     else if (a === '--parallel') args.parallel = integer(1, 3);
+    else if (a === '--worker-heap-mb') args.workerHeapMb = integer(16, 65_536);
     else if (a === '--json') args.json = true;
     else if (a === '--out') args.out = value();
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
@@ -53,6 +57,14 @@ function parseArgs(argv: string[]): Args {
   }
   if (!file) throw new UsageError('a scenario file is required');
   return { ...args, file } as Args;
+}
+
+/**
+ * Without --parallel: two policies at a time when the machine has two cores or more (each worker's heap
+ * is capped, so two stay under 1 GiB on the calibrated scenario; docs/simulation.md), else one.
+ */
+export function defaultParallel(cores = availableParallelism()): number {
+  return cores >= 2 ? 2 : 1;
 }
 
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)} %`);
@@ -116,12 +128,22 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     }
     throw e;
   }
-  const report = await simulateScenario(scenario, {
-    ...(args.seed !== undefined ? { seed: args.seed } : {}),
-    ...(args.weeks !== undefined ? { weeks: args.weeks } : {}),
-    ...(args.parallel !== undefined ? { parallel: args.parallel } : {}),
-    onPolicyDone: (m, ms) => io.err.write(`simulate: ${m.label} done in ${(ms / 1000).toFixed(1)} s\n`),
-  });
+  let report: SimulationReport;
+  try {
+    report = await simulateScenario(scenario, {
+      ...(args.seed !== undefined ? { seed: args.seed } : {}),
+      ...(args.weeks !== undefined ? { weeks: args.weeks } : {}),
+      parallel: args.parallel ?? defaultParallel(),
+      ...(args.workerHeapMb !== undefined ? { workerHeapMb: args.workerHeapMb } : {}),
+      onPolicyDone: (m, ms) => io.err.write(`simulate: ${m.label} done in ${(ms / 1000).toFixed(1)} s\n`),
+    });
+  } catch (e) {
+    if (e instanceof WorkerHeapError) {
+      io.err.write(`simulate: ${e.message}\n`);
+      return 3;
+    }
+    throw e;
+  }
   const out = resolve(args.out ?? `bench/results/simulate-${scenario.name}.json`);
   mkdirSync(dirname(out), { recursive: true });
   const { policies, ...rest } = report;

@@ -16,6 +16,14 @@ export interface SimulationOptions {
   weeks?: number;
   /** Policies run at the same time in worker threads (default 1: one after the other in this thread). */
   parallel?: number;
+  /**
+   * With `parallel` > 1: each worker thread's old-generation heap limit in MB (default
+   * DEFAULT_WORKER_HEAP_MB). V8 grows a heap well past what is live when nothing caps it (a Slotflow run
+   * of the calibrated scenario peaks at about 0.7 GB resident uncapped and runs as fast in 350 MB); the
+   * cap keeps two workers under 1 GiB. A policy whose live heap does not fit fails with a
+   * WorkerHeapError naming the policy and the limit.
+   */
+  workerHeapMb?: number;
   /** Called after each policy's run (progress). */
   onPolicyDone?: (metrics: PolicyMetrics, elapsedMs: number) => void;
 }
@@ -55,6 +63,20 @@ export interface SimulationReport {
   >;
   /** Peak resident memory of the process over the whole run. */
   maxRssMb?: number;
+}
+
+/** Worker heap limit of `parallel` runs: the calibrated scenario's policies live in under 200 MB (docs/simulation.md). */
+export const DEFAULT_WORKER_HEAP_MB = 384;
+
+/** A policy's worker thread ran out of its heap limit (`SimulationOptions.workerHeapMb`). */
+export class WorkerHeapError extends Error {
+  constructor(
+    readonly policy: string,
+    readonly heapMb: number,
+  ) {
+    super(`the ${policy} policy ran out of its worker heap of ${heapMb} MB: raise --worker-heap-mb or run with --parallel 1`);
+    this.name = 'WorkerHeapError';
+  }
 }
 
 /** The enabled policies of a scenario, in report order (baseline, manual callback, Slotflow). */
@@ -132,13 +154,22 @@ export async function simulateScenario(scenario: Scenario, options: SimulationOp
     // Last policy first: Slotflow's run is the longest, the manual callback's the shortest, so the
     // lanes finish closer together (the report keeps the policies' order).
     const order = setups.map((_, i) => i).reverse();
+    const heapMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+    const workers = new Set<Worker>();
     const lane = async (): Promise<void> => {
       for (let i = order.shift(); i !== undefined; i = order.shift()) {
-        const result = (results[i] = await runPolicyInWorker(scenario, i, seed, weeks));
+        const result = (results[i] = await runPolicyInWorker(scenario, i, seed, weeks, heapMb, setups[i]!.key, workers));
         options.onPolicyDone?.(result.metrics, result.runtime.elapsedMs);
       }
     };
-    await Promise.all(Array.from({ length: parallel }, lane));
+    try {
+      await Promise.all(Array.from({ length: parallel }, lane));
+    } catch (e) {
+      // One policy failed: the others' runs would be thrown away, so they stop now (and the process can exit).
+      order.length = 0;
+      await Promise.all([...workers].map((w) => w.terminate()));
+      throw e;
+    }
   } else {
     const registry = loadSimulatedApp();
     for (const [i, setup] of setups.entries()) {
@@ -151,21 +182,31 @@ export async function simulateScenario(scenario: Scenario, options: SimulationOp
   return { scenario: scenario.name, seed, weeks, policies, ...comparisonOf(policies), runtime, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-/** Runs policy number `index` of the scenario in a worker thread. */
-function runPolicyInWorker(scenario: Scenario, index: number, seed: number, weeks: number): Promise<{ metrics: PolicyMetrics; runtime: RuntimeEntry }> {
+/** Runs policy number `index` of the scenario in a worker thread whose old-generation heap is capped at `heapMb`. */
+function runPolicyInWorker(
+  scenario: Scenario,
+  index: number,
+  seed: number,
+  weeks: number,
+  heapMb: number,
+  policy: string,
+  workers: Set<Worker>,
+): Promise<{ metrics: PolicyMetrics; runtime: RuntimeEntry }> {
   return new Promise((resolve, reject) => {
     // The worker runs built code: dist/simulation/policy-worker.js (also when this module is the TypeScript source, in tests).
     const entry = __filename.endsWith('.ts') ? join(__dirname, '..', 'dist', 'simulation', 'policy-worker.js') : join(__dirname, 'policy-worker.js');
-    const worker = new Worker(entry, { workerData: { scenario, index, seed, weeks } });
-    let answered = false;
-    worker.once('message', (m: { metrics: PolicyMetrics; runtime: RuntimeEntry }) => {
-      answered = true;
-      resolve(m);
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (!answered) reject(new Error(`policy worker ${index} exited with code ${code} before answering`));
-    });
+    const worker = new Worker(entry, { workerData: { scenario, index, seed, weeks }, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+    workers.add(worker);
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      workers.delete(worker);
+      f();
+    };
+    worker.once('message', (m: { metrics: PolicyMetrics; runtime: RuntimeEntry }) => settle(() => resolve(m)));
+    worker.once('error', (e: Error & { code?: string }) => settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerHeapError(policy, heapMb) : e)));
+    worker.once('exit', (code) => settle(() => reject(new Error(`policy worker ${index} exited with code ${code} before answering`))));
   });
 }
 

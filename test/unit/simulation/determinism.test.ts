@@ -3,7 +3,7 @@ jest.mock('@azure/functions-core', () => require('../../../local/host/core').fun
 
 import { OCCUPYING_STATUSES, type Appointment } from '../../../domain';
 import { loadSimulatedApp } from '../../../simulation/app';
-import { policySetups, simulateScenario } from '../../../simulation/simulate';
+import { policySetups, simulateScenario, WorkerHeapError } from '../../../simulation/simulate';
 import { SimulatedWorld } from '../../../simulation/world';
 import { loadGlpkForJest, smallScenario } from './support';
 
@@ -35,6 +35,12 @@ describe('policies in worker threads', () => {
     expect(parallel.policies).toEqual(sequential.policies);
     expect(parallel.comparison).toEqual(sequential.comparison);
     expect(Object.keys(parallel.runtime)).toEqual(Object.keys(sequential.runtime));
+  });
+
+  it('a policy whose heap does not fit its worker limit fails with a WorkerHeapError naming the policy and the limit, and the other workers stop', async () => {
+    const failed = simulateScenario(smallScenario(3), { parallel: 2, workerHeapMb: 8 });
+    await expect(failed).rejects.toBeInstanceOf(WorkerHeapError);
+    await expect(failed).rejects.toThrow(/the (baseline|manualCallback|slotflow) policy ran out of its worker heap of 8 MB/);
   });
 });
 

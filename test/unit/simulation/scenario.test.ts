@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../scripts/simulate';
+import { defaultParallel, main } from '../../../scripts/simulate';
 import { parseScenario, ScenarioError } from '../../../simulation/scenario';
 
 /** Bad scenarios: a clear error naming the field, exit 2, nothing runs (scripts/simulate.ts, simulation/scenario.ts). */
@@ -85,5 +85,24 @@ describe('npm run simulate with a bad scenario', () => {
     const code = await main(['--seed', 'x'], { out: { write: () => undefined }, err: { write: (t: string) => err.push(t) } });
     expect(code).toBe(64);
     expect(err.join('')).toContain('usage:');
+  });
+
+  it('exits 64 on a worker heap below 16 MB, and runs two policies at a time by default on two cores or more', async () => {
+    const err: string[] = [];
+    const code = await main([join(__dirname, '../../../bench/scenarios/small.json'), '--worker-heap-mb', '4'], { out: { write: () => undefined }, err: { write: (t: string) => err.push(t) } });
+    expect(code).toBe(64);
+    expect(err.join('')).toContain('--worker-heap-mb must be an integer from 16');
+    expect([defaultParallel(1), defaultParallel(2), defaultParallel(8)]).toEqual([1, 2, 2]);
+  });
+
+  it('exits 3, naming the policy, when a policy runs out of its worker heap, and writes no report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
+    const report = join(dir, 'report.json');
+    const err: string[] = [];
+    const args = [join(__dirname, '../../../bench/scenarios/small.json'), '--parallel', '2', '--worker-heap-mb', '16', '--out', report];
+    const code = await main(args, { out: { write: () => undefined }, err: { write: (t: string) => err.push(t) } });
+    expect(code).toBe(3);
+    expect(err.join('')).toMatch(/simulate: the \w+ policy ran out of its worker heap of 16 MB: raise --worker-heap-mb or run with --parallel 1/);
+    expect(existsSync(report)).toBe(false);
   });
 });
