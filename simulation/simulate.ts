@@ -205,7 +205,9 @@ function runPolicyInWorker(
       f();
     };
     worker.once('message', (m: { metrics: PolicyMetrics; runtime: RuntimeEntry }) => settle(() => resolve(m)));
-    worker.once('error', (e: Error & { code?: string }) => settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerHeapError(policy, heapMb) : e)));
+    worker.once('error', (e: Error & { code?: string }) =>
+      settle(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerHeapError(policy, heapMb) : e)),
+    );
     worker.once('exit', (code) => settle(() => reject(new Error(`policy worker ${index} exited with code ${code} before answering`))));
   });
 }

@@ -89,7 +89,10 @@ describe('npm run simulate with a bad scenario', () => {
 
   it('exits 64 on a worker heap below 16 MB, and runs two policies at a time by default on two cores or more', async () => {
     const err: string[] = [];
-    const code = await main([join(__dirname, '../../../bench/scenarios/small.json'), '--worker-heap-mb', '4'], { out: { write: () => undefined }, err: { write: (t: string) => err.push(t) } });
+    const code = await main([join(__dirname, '../../../bench/scenarios/small.json'), '--worker-heap-mb', '4'], {
+      out: { write: () => undefined },
+      err: { write: (t: string) => err.push(t) },
+    });
     expect(code).toBe(64);
     expect(err.join('')).toContain('--worker-heap-mb must be an integer from 16');
     expect([defaultParallel(1), defaultParallel(2), defaultParallel(8)]).toEqual([1, 2, 2]);
