@@ -142,8 +142,8 @@ export const offerPolicySchema = z
     relistMoveUps: z.enum(['none', 'urgent', 'all']).optional(),
     /**
      * Entries holding an open offer that are offered an earlier slot when one frees meanwhile: `urgent`
-     * (urgent and soon entries) or `all`. The new offer replaces the open one, which closes without a
-     * text once the new offer's text is out (the patient's YES answers their newest offer). Absent or
+     * (urgent and soon entries) or `all`. The new offer replaces the open one: its text names the offer
+     * it closes, which closes once that text is out (the patient's YES answers their newest offer). Absent or
      * `none`: an entry with an open offer is not offered another slot until that offer is settled.
      */
     replaceOpenOffers: z.enum(['none', 'urgent', 'all']).optional(),

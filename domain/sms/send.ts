@@ -121,6 +121,8 @@ export async function sendPatientSms<T extends SmsTemplate>(deps: SmsDeps, req: 
 export type PatientNotice =
   | { template: 'offer'; params: { start: string; expiresAt: string }; offerId: string }
   | { template: 'offer-move-up'; params: { start: string; currentStart: string; expiresAt: string }; offerId: string }
+  | { template: 'offer-replacement'; params: { start: string; replacedStart: string; expiresAt: string }; offerId: string }
+  | { template: 'offer-move-up-replacement'; params: { start: string; currentStart: string; replacedStart: string; expiresAt: string }; offerId: string }
   | { template: 'offer-taken' | 'already-moved' | 'offer-withdrawn'; params: Record<string, never>; offerId?: string }
   | { template: 'moved'; params: { start: string; previousStart: string } }
   | { template: 'booked' | 'reminder' | 'cancelled' | 'eligibility'; params: { start: string } }

@@ -48,6 +48,10 @@ export interface SmsTemplateParams {
   'book-failed': { clinic?: SmsClinic };
   /** A move-up offer: the new time, instead of the appointment the patient holds. */
   'offer-move-up': { clinic: SmsClinic; start: string; currentStart: string; expiresAt: string };
+  /** An offer of an earlier time that replaces the patient's open offer of `replacedStart` (offerPolicy.replaceOpenOffers): that offer is closed. */
+  'offer-replacement': { clinic: SmsClinic; start: string; replacedStart: string; expiresAt: string };
+  /** A move-up offer that replaces the patient's open offer of `replacedStart`. */
+  'offer-move-up-replacement': { clinic: SmsClinic; start: string; currentStart: string; replacedStart: string; expiresAt: string };
   /** The one confirmation of a move-up: the new time, and that the old one is released. */
   moved: { clinic: SmsClinic; start: string; previousStart: string };
   'already-moved': { clinic?: SmsClinic };
@@ -90,6 +94,8 @@ export const SMS_TEMPLATES = [
   'book-slot-gone',
   'book-failed',
   'offer-move-up',
+  'offer-replacement',
+  'offer-move-up-replacement',
   'moved',
   'already-moved',
   'offer-withdrawn',
@@ -133,6 +139,8 @@ export const SMS_SEGMENT_BUDGET: Readonly<Record<SmsTemplate, number>> = {
   'book-slot-gone': 2,
   'book-failed': 2,
   'offer-move-up': 4,
+  'offer-replacement': 4,
+  'offer-move-up-replacement': 5,
   moved: 3,
   'already-moved': 2,
   'offer-withdrawn': 3,
@@ -195,6 +203,8 @@ const args: ArgBuilders = {
   'book-slot-gone': () => ({}),
   'book-failed': () => ({}),
   'offer-move-up': (p, t) => ({ start: t(p.start), currentStart: t(p.currentStart), expiresAt: t(p.expiresAt) }),
+  'offer-replacement': (p, t) => ({ start: t(p.start), replacedStart: t(p.replacedStart), expiresAt: t(p.expiresAt) }),
+  'offer-move-up-replacement': (p, t) => ({ start: t(p.start), currentStart: t(p.currentStart), replacedStart: t(p.replacedStart), expiresAt: t(p.expiresAt) }),
   moved: (p, t) => ({ start: t(p.start), previousStart: t(p.previousStart) }),
   'already-moved': () => ({}),
   'offer-withdrawn': () => ({}),

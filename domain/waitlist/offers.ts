@@ -251,7 +251,8 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
   // An offered entry's open offer of a later slot, replaced by this one (offerPolicy.replaceOpenOffers):
   // it closes once this offer's text is out, so the entry has one open offer again and a YES is unambiguous.
   const entry = (clinic.offerPolicy.replaceOpenOffers ?? 'none') !== 'none' ? await deps.waitlist.get(req.waitlistEntryId) : undefined;
-  const replacedId = entry ? (await replacedOffer(deps, clinic.offerPolicy, entry, slot.slotId))?.offerId : undefined;
+  const replaced = entry ? await replacedOffer(deps, clinic.offerPolicy, entry, slot.slotId) : undefined;
+  const replacedId = replaced?.offerId;
   const closeReplaced = async () => {
     if (replacedId) await settleOffer(deps, replacedId, 'unavailable', { notify: false, entryStays: true });
   };
@@ -274,9 +275,8 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
   const outcome = await notifyPatient(deps, {
     patientId: offer.patientId,
     clinic,
-    ...(offer.moveUp
-      ? { template: 'offer-move-up' as const, params: { start: slot.start, currentStart: offer.moveUp.start, expiresAt: req.expiresAt } }
-      : { template: 'offer' as const, params: { start: slot.start, expiresAt: req.expiresAt } }),
+    // A replacing offer says so and names the offer it closes, so the earlier text is not left standing.
+    ...offerNotice(slot.start, req.expiresAt, offer.moveUp?.start, replaced ? slotStartOf(replaced.slotId) : undefined),
     offerId,
     purpose: 'offer',
     correlationId: req.workflowInstanceId,
@@ -293,6 +293,23 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
     makeEvent(EventType.offerSent, { ...ref(offer), expiresAt: offer.expiresAt, round: offer.round }, offerEventMeta(offerId, 'sent', offer.sentAt)),
   );
   return result('sent');
+}
+
+/** The offer text's template and times: a move-up names the visit it would move, a replacement the offer it closes. */
+function offerNotice(start: string, expiresAt: string, currentStart: string | undefined, replacedStart: string | undefined) {
+  if (currentStart !== undefined) {
+    return replacedStart !== undefined
+      ? { template: 'offer-move-up-replacement' as const, params: { start, currentStart, replacedStart, expiresAt } }
+      : { template: 'offer-move-up' as const, params: { start, currentStart, expiresAt } };
+  }
+  return replacedStart !== undefined
+    ? { template: 'offer-replacement' as const, params: { start, replacedStart, expiresAt } }
+    : { template: 'offer' as const, params: { start, expiresAt } };
+}
+
+/** A slot's start instant from its id (ISO, UTC). */
+function slotStartOf(slotId: string): string {
+  return new Date(parseSlotIdMs(slotId).startMs).toISOString();
 }
 
 // ---- accept ----------------------------------------------------------------------------------

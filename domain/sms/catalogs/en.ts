@@ -31,6 +31,10 @@ export const en = {
   'book-failed': "{clinic}: sorry, we couldn't book that time by text. Please call the clinic.",
   'offer-move-up':
     '{clinic}: an earlier time opened up on {start}, instead of your {currentStart} visit. Reply YES to move to it or NO to keep yours. Offer ends {expiresAt}.',
+  'offer-replacement':
+    '{clinic}: an even earlier time opened up on {start}. It replaces our offer of {replacedStart}, which is now closed. Reply YES to take it or NO to pass. Offer ends {expiresAt}.',
+  'offer-move-up-replacement':
+    '{clinic}: an even earlier time opened up on {start}, instead of your {currentStart} visit. It replaces our offer of {replacedStart}, now closed. Reply YES to move to it or NO to keep yours. Offer ends {expiresAt}.',
   moved: "{clinic}: you're moved to {start}. Your {previousStart} time is released. Reply X to cancel.",
   'already-moved': '{clinic}: your appointment has already been moved, so this offer is closed. Nothing else changed.',
   'offer-withdrawn': '{clinic}: this offer is withdrawn because the appointment it would move was cancelled. Nothing was booked.',

@@ -29,6 +29,10 @@ export const es: Catalog = {
   'book-failed': '{clinic}: lo sentimos, no pudimos reservar ese horario por mensaje. Por favor, llame a la clínica.',
   'offer-move-up':
     '{clinic}: se abrió un horario antes, el {start}, en lugar de su cita del {currentStart}. Responda SI para cambiarse o NO para quedarse con la suya. Vence el {expiresAt}.',
+  'offer-replacement':
+    '{clinic}: se abrió un horario aún más temprano, el {start}. Reemplaza nuestra oferta del {replacedStart}, que queda cerrada. Responda SI para tomarlo o NO para dejarlo. Vence el {expiresAt}.',
+  'offer-move-up-replacement':
+    '{clinic}: se abrió un horario aún antes, el {start}, en lugar de su cita del {currentStart}. Reemplaza la oferta del {replacedStart}, ya cerrada. Responda SI para cambiarse o NO para quedarse con la suya. Vence el {expiresAt}.',
   moved: '{clinic}: su cita se cambió al {start}. Su horario del {previousStart} quedó libre. Responda X para cancelar.',
   'already-moved': '{clinic}: su cita ya se cambió, así que esta oferta está cerrada. Nada más cambió.',
   'offer-withdrawn': '{clinic}: retiramos esta oferta porque la cita que iba a cambiar se canceló. No se reservó nada.',

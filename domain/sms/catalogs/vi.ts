@@ -27,6 +27,10 @@ export const vi: Catalog = {
   'book-failed': '{clinic}: rất tiếc, chúng tôi không thể đặt giờ đó qua tin nhắn. Vui lòng gọi phòng khám.',
   'offer-move-up':
     '{clinic}: có giờ sớm hơn vào {start}, thay cho lịch {currentStart} của quý vị. Trả lời CÓ để dời sang hoặc KHÔNG để giữ lịch cũ. Hết hạn lúc {expiresAt}.',
+  'offer-replacement':
+    '{clinic}: có giờ sớm hơn nữa vào {start}, thay cho lời mời {replacedStart} trước đó (đã đóng). Trả lời CÓ để nhận hoặc KHÔNG để bỏ qua. Hết hạn lúc {expiresAt}.',
+  'offer-move-up-replacement':
+    '{clinic}: có giờ sớm hơn nữa vào {start}, thay cho lịch {currentStart} của quý vị và lời mời {replacedStart} trước đó (đã đóng). Trả lời CÓ để dời sang hoặc KHÔNG để giữ lịch cũ. Hết hạn lúc {expiresAt}.',
   moved: '{clinic}: lịch hẹn đã được dời sang {start}. Giờ {previousStart} đã được trả lại. Trả lời X để hủy.',
   'already-moved': '{clinic}: lịch hẹn của quý vị đã được dời rồi, nên lời mời này đã đóng. Không có gì khác thay đổi.',
   'offer-withdrawn': '{clinic}: lời mời này đã bị rút vì lịch hẹn cần dời đã bị hủy. Không có gì được đặt.',

@@ -55,6 +55,8 @@ const params = (c: typeof clinic): { [T in SmsTemplate]: Record<string, unknown>
   'book-slot-gone': { clinic: c },
   'book-failed': { clinic: c },
   'offer-move-up': { clinic: c, start: T1, currentStart: T2, expiresAt: T1 },
+  'offer-replacement': { clinic: c, start: T1, replacedStart: T2, expiresAt: T1 },
+  'offer-move-up-replacement': { clinic: c, start: T1, currentStart: T2, replacedStart: T2, expiresAt: T1 },
   moved: { clinic: c, start: T1, previousStart: T2 },
   'already-moved': { clinic: c },
   'offer-withdrawn': { clinic: c },

@@ -155,6 +155,10 @@ describe('sendOffer replacing an open offer (offerPolicy.replaceOpenOffers)', ()
       ['pat-1', 'offer'],
     ]);
     expect((await deps.offers.listOpenForPatient('pat-1')).map((o) => o.offerId)).toEqual([EARLIER_ID]);
+    // The second text says it replaces the first offer (named by its time, Tue 3 Mar 9:00 AM in New York), so that one is not left standing.
+    const [first, second] = deps.sms.sent.map((m) => m.body);
+    expect(first).not.toContain('replaces');
+    expect(second).toContain('an even earlier time opened up on Mon 2 Mar 2:00 PM. It replaces our offer of Tue 3 Mar 9:00 AM, which is now closed.');
   });
 
   it('a later slot, a routine entry under urgent, or the policy off: the open offer stands and no second offer is made', async () => {
