@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { DomainError, ErrorCode, isDomainError } from '../errors';
 import { claimOnce, findClaim } from '../idempotency';
+import { parseSlotIdMs } from '../ids';
 import type { Appointment, Clinic, WaitlistOffer } from '../model';
 import { bookAppointment, rescheduleAppointment, resolveSlot, searchFreeSlots, type SchedulingDeps } from '../scheduling';
 import { addMoveUpEntry, isMovable } from '../waitlist/move-up';
@@ -209,7 +210,7 @@ export async function confirmBookingLink(
   if (view.kind === 'problem') return view;
   const { choice } = view;
   const { claims, clinic } = choice;
-  if (!choice.slots.some((s) => s.slotId === slotId)) return { kind: 'choose-again', choice, code: 'LINK.SLOT_NOT_OFFERED' };
+  if (!choice.slots.some((s) => s.slotId === slotId)) return { kind: 'choose-again', choice, code: await whyNotListed(deps, choice, slotId) };
 
   const at = deps.clock.now().toUTC().toISO()!;
   const claim = await claimOnce(deps.idempotency, 'link', claims.tokenId, at, LINK_CLAIM_TTL_SECONDS);
@@ -249,6 +250,41 @@ export async function confirmBookingLink(
   } catch (e) {
     await failed(e instanceof DomainError ? e.code : 'error');
     if (e instanceof DomainError) return { kind: 'choose-again', choice, code: e.code };
+    throw e;
+  }
+}
+
+/**
+ * Why a pick is not among the times the link lists now (the list is made again at each pick): the
+ * time has come too close for the clinic's minimum notice while the page was open
+ * (APPOINTMENT.TOO_LITTLE_NOTICE), it was booked meanwhile (APPOINTMENT.SLOT_TAKEN), or it was
+ * never one of the link's times (LINK.SLOT_NOT_OFFERED: another type, provider or window, a form
+ * changed by hand). The page then names the reason above the fresh list.
+ */
+async function whyNotListed(deps: LinkDeps, choice: LinkChoice, slotId: string): Promise<string> {
+  let startMs: number;
+  try {
+    startMs = parseSlotIdMs(slotId).startMs;
+  } catch {
+    return 'LINK.SLOT_NOT_OFFERED';
+  }
+  const nowMs = deps.clock.now().toMillis();
+  const noticeMs = choice.clinic.bookingPolicy.minNoticeMinutes * 60_000;
+  try {
+    const { slot, clinic } = await resolveSlot(deps, slotId);
+    const foreign = clinic.clinicId !== choice.clinic.clinicId || !slot.appointmentTypes.includes(choice.appointmentType);
+    if (foreign || slotId === choice.reschedule?.slotId) return 'LINK.SLOT_NOT_OFFERED';
+    if (startMs > nowMs && startMs < nowMs + noticeMs) return ErrorCode.TOO_LITTLE_NOTICE;
+    const free = await searchFreeSlots(deps, {
+      clinicId: clinic.clinicId,
+      appointmentType: choice.appointmentType,
+      from: slot.start,
+      to: slot.end,
+      providerId: slot.providerId,
+    });
+    return free.some((s) => s.slotId === slotId) ? 'LINK.SLOT_NOT_OFFERED' : ErrorCode.SLOT_TAKEN;
+  } catch (e) {
+    if (e instanceof DomainError) return 'LINK.SLOT_NOT_OFFERED';
     throw e;
   }
 }

@@ -61,6 +61,7 @@ const problem = (code: LinkProblem, locale: PatientLocale): PageResult => {
 function noticeFor(code: string, locale: PatientLocale): string {
   if (code === 'LINK.SLOT_NOT_OFFERED') return formatMessage(locale.language, 'page.notice.not-offered');
   if (code === ErrorCode.SLOT_TAKEN) return formatMessage(locale.language, 'page.notice.slot-taken');
+  if (code === ErrorCode.TOO_LITTLE_NOTICE) return formatMessage(locale.language, 'page.notice.too-soon');
   return formatMessage(locale.language, 'page.notice.failed');
 }
 

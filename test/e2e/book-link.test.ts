@@ -219,10 +219,12 @@ describe('GET/POST /book/{token} in Chromium', () => {
     });
     const post = (slotId: string) =>
       fetch(link.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: `slotId=${slotId}` });
-    // Not on the page any more (the page lists free times only) -> asked to choose again.
+    // Not on the page any more (the page lists free times only) -> told it was taken, asked to choose again from the fresh list.
     const taken = await post('p1.20260304T1500');
     expect(taken.status).toBe(409);
-    expect(await taken.text()).toContain('Please choose one of the times below.');
+    const page = await taken.text();
+    expect(page).toContain('Sorry, that time was just taken. Please choose another.');
+    expect(page).not.toContain('value="p1.20260304T1500"');
     const ok = await post('p1.20260304T1530');
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('Wednesday 4 March');

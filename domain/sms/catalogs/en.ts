@@ -72,6 +72,7 @@ export const en = {
   'page.cross-site.message': 'Please open the link we sent you and confirm from there.',
   'page.notice.not-offered': 'Please choose one of the times below.',
   'page.notice.slot-taken': 'Sorry, that time was just taken. Please choose another.',
+  'page.notice.too-soon': 'Sorry, that time is now too soon to book online. Please choose another or call the clinic.',
   'page.pick.earlier': 'Text me if an earlier time opens up',
   'page.booked.earlier': "We'll text you if an earlier time opens up.",
   'page.reschedule.current': 'Your appointment now: <b>{day}</b> at <b>{time}</b>. It stays booked until you confirm a new time.',

@@ -68,6 +68,7 @@ export const es: Catalog = {
   'page.cross-site.message': 'Abra el enlace que le enviamos y confirme desde allí.',
   'page.notice.not-offered': 'Por favor, elija uno de los horarios de abajo.',
   'page.notice.slot-taken': 'Lo sentimos, ese horario se acaba de ocupar. Por favor, elija otro.',
+  'page.notice.too-soon': 'Lo sentimos, ya falta muy poco para ese horario y no se puede reservar en línea. Elija otro o llame a la clínica.',
   'page.pick.earlier': 'Avíseme por mensaje si se abre un horario antes',
   'page.booked.earlier': 'Le avisaremos por mensaje si se abre un horario antes.',
   'page.reschedule.current': 'Su cita actual es el <b>{day}</b> a las <b>{time}</b> y sigue reservada hasta que confirme un nuevo horario.',

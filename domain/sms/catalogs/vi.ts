@@ -66,6 +66,7 @@ export const vi: Catalog = {
   'page.cross-site.message': 'Vui lòng mở đường dẫn chúng tôi đã gửi và xác nhận từ đó.',
   'page.notice.not-offered': 'Vui lòng chọn một trong các giờ dưới đây.',
   'page.notice.slot-taken': 'Rất tiếc, giờ đó vừa có người đặt. Vui lòng chọn giờ khác.',
+  'page.notice.too-soon': 'Rất tiếc, giờ đó nay đã quá gần để đặt trực tuyến. Vui lòng chọn giờ khác hoặc gọi phòng khám.',
   'page.pick.earlier': 'Nhắn tin cho tôi nếu có giờ sớm hơn',
   'page.booked.earlier': 'Chúng tôi sẽ nhắn tin nếu có giờ sớm hơn.',
   'page.reschedule.current': 'Lịch hẹn hiện tại: <b>{day}</b> lúc <b>{time}</b>. Lịch này giữ nguyên đến khi quý vị xác nhận giờ mới.',
