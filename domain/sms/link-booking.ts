@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
+import { bookableWindow, bookingTimeRuleBroken } from '../booking-rules';
 import { DomainError, ErrorCode, isDomainError } from '../errors';
 import { claimOnce, findClaim } from '../idempotency';
-import { parseSlotIdMs } from '../ids';
 import type { Appointment, Clinic, WaitlistOffer } from '../model';
 import { bookAppointment, rescheduleAppointment, resolveSlot, searchFreeSlots, type SchedulingDeps } from '../scheduling';
 import { addMoveUpEntry, isMovable } from '../waitlist/move-up';
@@ -262,19 +262,14 @@ export async function confirmBookingLink(
  * changed by hand). The page then names the reason above the fresh list.
  */
 async function whyNotListed(deps: LinkDeps, choice: LinkChoice, slotId: string): Promise<string> {
-  let startMs: number;
   try {
-    startMs = parseSlotIdMs(slotId).startMs;
-  } catch {
-    return 'LINK.SLOT_NOT_OFFERED';
-  }
-  const nowMs = deps.clock.now().toMillis();
-  const noticeMs = choice.clinic.bookingPolicy.minNoticeMinutes * 60_000;
-  try {
+    // A malformed or unknown id throws a DomainError (below).
     const { slot, clinic } = await resolveSlot(deps, slotId);
     const foreign = clinic.clinicId !== choice.clinic.clinicId || !slot.appointmentTypes.includes(choice.appointmentType);
     if (foreign || slotId === choice.reschedule?.slotId) return 'LINK.SLOT_NOT_OFFERED';
-    if (startMs > nowMs && startMs < nowMs + noticeMs) return ErrorCode.TOO_LITTLE_NOTICE;
+    // The booking's own timing rule, for the link channel at this moment.
+    const window = bookableWindow(deps.clock.now(), clinic.bookingPolicy, 'link');
+    if (bookingTimeRuleBroken(Date.parse(slot.start), window) === ErrorCode.TOO_LITTLE_NOTICE) return ErrorCode.TOO_LITTLE_NOTICE;
     const free = await searchFreeSlots(deps, {
       clinicId: clinic.clinicId,
       appointmentType: choice.appointmentType,

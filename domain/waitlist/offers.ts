@@ -22,7 +22,7 @@ import { OCCUPYING_STATUSES } from '../slots';
 import { classifyOffer } from '../sms/replies';
 import { notifyPatient, type SmsDeps } from '../sms/send';
 import { isMovable, moveUpOf } from './move-up';
-import { parseSlotIdMs } from '../ids';
+import { parseSlotId, parseSlotIdMs } from '../ids';
 
 /** Everything the offer use cases touch; each takes only the ports it needs. */
 export interface OfferDeps extends SchedulingDeps, SmsDeps {
@@ -276,7 +276,7 @@ export async function sendOffer(deps: SettleDeps & Pick<OfferDeps, 'idempotency'
     patientId: offer.patientId,
     clinic,
     // A replacing offer says so and names the offer it closes, so the earlier text is not left standing.
-    ...offerNotice(slot.start, req.expiresAt, offer.moveUp?.start, replaced ? slotStartOf(replaced.slotId) : undefined),
+    ...offerNotice(slot.start, req.expiresAt, offer.moveUp?.start, replaced ? parseSlotId(replaced.slotId).startUtc.toISO()! : undefined),
     offerId,
     purpose: 'offer',
     correlationId: req.workflowInstanceId,
@@ -305,11 +305,6 @@ function offerNotice(start: string, expiresAt: string, currentStart: string | un
   return replacedStart !== undefined
     ? { template: 'offer-replacement' as const, params: { start, replacedStart, expiresAt } }
     : { template: 'offer' as const, params: { start, expiresAt } };
-}
-
-/** A slot's start instant from its id (ISO, UTC). */
-function slotStartOf(slotId: string): string {
-  return new Date(parseSlotIdMs(slotId).startMs).toISOString();
 }
 
 // ---- accept ----------------------------------------------------------------------------------
