@@ -132,6 +132,11 @@ export interface RuntimeOptions {
   clock: VirtualClock;
   /** Subscriptions of the events topic to deliver to (default: every one with a loaded trigger). */
   subscriptions?: readonly string[];
+  /**
+   * Whether one subscription gets one published event (default: every event its filter matches). The
+   * world narrows a subscription to what can matter inside the simulated period.
+   */
+  accepts?: (subscription: string, event: SchedulingEvent) => boolean;
   /** Delay between a publish and its delivery to the subscriptions (default 1 s). */
   busDelayMs?: number;
   logger?: HostLogger;
@@ -174,6 +179,7 @@ export class SimulationRuntime {
   private readonly busDelayMs: number;
   private readonly logger: HostLogger;
   private readonly maxEpisodes: number;
+  private readonly accepts: ((subscription: string, event: SchedulingEvent) => boolean) | undefined;
   /** Deeply frozen: the triggers' durableClientOf then keys its client cache by this object, not its JSON. */
   private readonly bindingData = deepFreeze(durableClientBindingData(CLIENT_ORIGIN));
 
@@ -183,6 +189,7 @@ export class SimulationRuntime {
     this.busDelayMs = options.busDelayMs ?? 1000;
     this.logger = options.logger ?? quiet;
     this.maxEpisodes = options.maxEpisodes ?? 5_000_000;
+    this.accepts = options.accepts;
     const topic = slotflowTopology.topics.find((t) => t.name === SCHEDULING_EVENTS_TOPIC)!;
     for (const fn of this.registry.ofType('serviceBusTrigger')) {
       const binding = fn.trigger as { topicName?: string; subscriptionName?: string };
@@ -213,7 +220,7 @@ export class SimulationRuntime {
         const copy = JSON.parse(body) as SchedulingEvent;
         this.onPublished?.(copy);
         for (const trigger of this.triggers) {
-          if (!trigger.matches(copy.type)) continue;
+          if (!trigger.matches(copy.type) || (this.accepts && !this.accepts(trigger.subscription, copy))) continue;
           this.at(this.clock.ms + this.busDelayMs, () => this.deliver(trigger, copy, body, 1), `trigger:${trigger.subscription}`);
         }
       }

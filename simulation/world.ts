@@ -11,6 +11,7 @@ import {
   bookAppointment,
   cancelAppointment,
   clinicSchema,
+  EventType,
   isDomainError,
   markNoShow,
   offerPolicySchema,
@@ -24,6 +25,7 @@ import {
   type WaitlistEntry,
 } from '../domain';
 import { SequentialIds } from '../domain/memory';
+import { reminderHoursFor, riskBands } from '../domain/risk';
 import { handleInboundSms } from '../domain/sms';
 import { isEligibleForSlot } from '../domain/waitlist/eligibility';
 import { addMoveUpEntry, refreshMoveUp } from '../domain/waitlist/move-up';
@@ -128,6 +130,10 @@ export class SimulatedWorld {
   /** Per clinic and type: no free slot in [fromMs, untilMs) as of the last search (see earliestFree). */
   private readonly fullUntil = new Map<string, { fromMs: number; untilMs: number }>();
   private readonly bindingData = durableClientBindingData('http://slotflow-simulator.invalid/');
+  /** Per clinic: the longest reminder lead of any risk band (set by configure). */
+  private readonly reminderLeadMs = new Map<string, number>();
+  /** Visits whose booking the reminders subscription did not get (see remindersInScope). */
+  private readonly beyondReminders = new Set<string>();
 
   constructor(
     readonly scenario: Scenario,
@@ -139,7 +145,12 @@ export class SimulatedWorld {
     this.endMs = this.startMs + options.weeks * 7 * DAY_MS;
     this.clock = new VirtualClock(this.startMs);
     const subscriptions = policy.kind === 'manual' ? ['reminders', 'provider-absence'] : ['backfill', 'reminders', 'provider-absence'];
-    this.runtime = new SimulationRuntime({ registry: options.registry, clock: this.clock, subscriptions });
+    this.runtime = new SimulationRuntime({
+      registry: options.registry,
+      clock: this.clock,
+      subscriptions,
+      accepts: (subscription, event) => subscription !== 'reminders' || this.remindersInScope(event),
+    });
     this.services = createInMemoryServices(loadSettings({ SLOTFLOW_ENV: 'local', SMS_MODE: 'outbox' }), {
       clock: this.clock,
       ids: new SequentialIds(),
@@ -214,6 +225,9 @@ export class SimulatedWorld {
           reminderHoursBefore: c.reminderHoursBefore,
         }),
       );
+      const clinic = (await s.config.getClinic(c.clinicId))!;
+      const hours = [undefined, ...riskBands].flatMap((band) => reminderHoursFor(clinic, band));
+      this.reminderLeadMs.set(c.clinicId, Math.max(0, ...hours) * HOUR_MS);
       for (const t of c.appointmentTypes)
         await s.config.putAppointmentType({ code: t.code, clinicId: c.clinicId, name: t.name ?? t.code, durationMinutes: t.durationMinutes });
       for (const group of c.providers) {
@@ -540,6 +554,29 @@ export class SimulatedWorld {
   }
 
   // --- reactions -------------------------------------------------------------------------------------
+
+  /**
+   * Whether the reminders subscription gets `event`. A visit that starts more than the clinic's longest
+   * reminder lead after the simulated period has no reminder inside it: its workflow would only wait
+   * (a 5-day timer step at a time), so its booking is not delivered, nor what follows for it, until a
+   * reschedule brings it within reach; that delivery starts the workflow for the new time, as the
+   * trigger does for a workflow that has finished. Every reminder of the period is sent as before.
+   */
+  private remindersInScope(event: SchedulingEvent): boolean {
+    const data = event.data as { appointmentId?: string; clinicId?: string; start?: string };
+    if (!data.appointmentId || !data.start || !data.clinicId) return true;
+    const beyond = Date.parse(data.start) - (this.reminderLeadMs.get(data.clinicId) ?? 0) >= this.endMs;
+    if (event.type === EventType.appointmentBooked) {
+      if (beyond) this.beyondReminders.add(data.appointmentId);
+      return !beyond;
+    }
+    if (!this.beyondReminders.has(data.appointmentId)) return true;
+    if (event.type === EventType.appointmentRescheduled && !beyond) {
+      this.beyondReminders.delete(data.appointmentId);
+      return true;
+    }
+    return false;
+  }
 
   private onEvent(event: SchedulingEvent): void {
     this.log.event(event, this.clock.ms);

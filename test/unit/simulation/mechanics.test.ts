@@ -2,10 +2,16 @@
 jest.mock('@azure/functions-core', () => require('../../../local/host/core').functionsCore, { virtual: true });
 
 import { DateTime } from 'luxon';
-import { bookAppointment, cancelAppointment, offerPolicySchema } from '../../../domain';
+import { bookAppointment, cancelAppointment, offerPolicySchema, rescheduleAppointment } from '../../../domain';
 import { addMoveUpEntry } from '../../../domain/waitlist/move-up';
 import { capturedFunctions } from '../../../local/host/core';
-import { BACKFILL_ORCHESTRATOR, backfillInstanceId, PROVIDER_ABSENCE_ORCHESTRATOR, REMINDERS_ORCHESTRATOR } from '../../../orchestrations/names';
+import {
+  BACKFILL_ORCHESTRATOR,
+  backfillInstanceId,
+  PROVIDER_ABSENCE_ORCHESTRATOR,
+  REMINDERS_ORCHESTRATOR,
+  remindersInstanceId,
+} from '../../../orchestrations/names';
 import { loadSimulatedApp, SIMULATED_ORCHESTRATORS } from '../../../simulation/app';
 import { computeMetrics, type PolicyMetrics } from '../../../simulation/metrics';
 import { policySetups } from '../../../simulation/simulate';
@@ -145,6 +151,41 @@ describe('simulator mechanics (hand-computed)', () => {
     expect(metrics.refilledBeforeStart).toBe(1);
     // Monday 18:00 to Tuesday 09:05.
     expect(metrics.timeToFillHours.median).toBe(15.08);
+  });
+});
+
+describe('reminders inside the simulated period', () => {
+  it('a visit whose reminders all fall after the period starts no workflow; a reschedule into reach starts one, and every reminder inside is sent', async () => {
+    const scenario = quietScenario({ acceptance: 0, neverReply: 1 });
+    scenario.clinics[0]!.reminderHoursBefore = [48];
+    const world = new SimulatedWorld(scenario, backfill({ batchSize: 1 }), { registry: loadSimulatedApp(), seed: 1, weeks: 1 });
+    await world.setUp();
+    const s = world.services;
+    for (const id of ['pa', 'pb', 'pc', 'pd']) await world.newPatient(id, 'c1', false);
+    const slot = (at: DateTime) => `dr.${at.toUTC().toFormat("yyyyLLdd'T'HHmm")}`;
+    const book = (patientId: string, at: string) =>
+      bookAppointment(s, { slotId: slot(local(at)), patientId, appointmentType: 'visit', channel: 'api', actor: staff });
+    // The period ends Monday 2026-03-09 00:00: a reminder 48 hours before Wednesday 10:00 is after it.
+    const inside = await book('pa', '2026-03-05T10:00');
+    const beyond = await book('pb', '2026-03-11T10:00');
+    const movedIn = await book('pc', '2026-03-13T10:00');
+    const cancelled = await book('pd', '2026-03-12T10:00');
+    world.runtime.at(local('2026-03-03T08:00').toMillis(), async () => {
+      await rescheduleAppointment(s, { appointmentId: movedIn.appointmentId, newSlotId: slot(local('2026-03-06T10:00')), actor: staff, channel: 'api' });
+      await rescheduleAppointment(s, { appointmentId: beyond.appointmentId, newSlotId: slot(local('2026-03-10T15:00')), actor: staff, channel: 'api' });
+      await cancelAppointment(s, { appointmentId: cancelled.appointmentId, actor: staff, reasonCode: 'patient-request' });
+    });
+    const result = await world.finish();
+    const reminders = (a: { appointmentId: string }) => world.runtime.status(remindersInstanceId(a.appointmentId));
+    expect(reminders(inside)).toMatchObject({ runtimeStatus: 'Completed', output: { outcome: 'done', sent: expect.arrayContaining([48]) } });
+    expect(reminders(movedIn)).toMatchObject({ runtimeStatus: 'Completed', output: { outcome: 'done', sent: expect.arrayContaining([48]) } });
+    // Tuesday 2026-03-10 15:00 less 48 hours is Sunday 15:00, inside: the reschedule into reach started it.
+    expect(reminders(beyond)).toMatchObject({ runtimeStatus: 'Completed', output: { outcome: 'done', sent: expect.arrayContaining([48]) } });
+    expect(reminders(cancelled)).toBeUndefined();
+    const metrics = computeMetrics({ key: 'slotflow', label: 'test', ...result });
+    expect(metrics.smsByPurpose.reminder).toBe(
+      [inside, movedIn, beyond].map((a) => (reminders(a)!.output as { sent: number[] }).sent.length).reduce((x, y) => x + y),
+    );
   });
 });
 
