@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
+import { stableJson } from './frozen';
 import { slotIdForMs } from './ids';
 import type { AppointmentStatus, AppointmentType, Clinic, Provider, Slot, Weekday } from './model';
 import { LruMap } from './lru';
@@ -188,7 +189,8 @@ export class SlotGenerationMemo {
 
   /** `typesKey`: a caller generating for many providers can pass `appointmentTypesKey(types)` once. */
   generate(input: SlotGenerationInput, typesKey = appointmentTypesKey(input.appointmentTypes)): readonly Slot[] {
-    const key = JSON.stringify([input.clinic.clinicId, input.clinic.timeZone, input.from.toMillis(), input.to.toMillis(), typesKey, input.provider]);
+    // The provider's JSON is computed once per record when the configuration hands out frozen records.
+    const key = `${JSON.stringify([input.clinic.clinicId, input.clinic.timeZone, input.from.toMillis(), input.to.toMillis(), typesKey])}${stableJson(input.provider)}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.hits++;

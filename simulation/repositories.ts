@@ -7,6 +7,7 @@
 import { DomainError, ErrorCode } from '../domain/errors';
 import type { SchedulingEvent } from '../domain/events';
 import { InMemoryConfig } from '../domain/memory';
+import { deepFreeze } from '../domain/frozen';
 import type { Appointment, AppointmentType, Clinic, OfferStatus, Provider, WaitlistEntry, WaitlistOffer } from '../domain/model';
 import type {
   AppointmentQuery,
@@ -456,15 +457,6 @@ export class IndexedSmsMessages extends InMemorySmsMessages {
       .sort((a, b) => a.sentAt.localeCompare(b.sentAt))
       .map((r) => ({ ...r }));
   }
-}
-
-/** Freezes the value and everything it holds. */
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /**

@@ -16,7 +16,7 @@ import { EventType, fromJsonText, toJsonText, type HistoryEvent } from '../local
 import { runEpisode, type OrchestrationHandler } from '../local/host/durable/replay';
 import { createInvocationContext, type HostLogger } from '../local/host/invocation';
 import type { CapturedFunction, FunctionRegistry } from '../local/host/registry';
-import { deepFreeze } from './repositories';
+import { deepFreeze } from '../domain/frozen';
 
 /** The simulator's clock: set by the runtime before anything runs; every port reads it. */
 export class VirtualClock implements Clock {

@@ -2,6 +2,7 @@ import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
 import { isDomainError, parseEvent, type SchedulingEvent } from '../../domain';
+import { isDeepFrozen } from '../../domain/frozen';
 import { DeadLetterError } from '../adapters/servicebus/errors';
 import { SCHEDULING_EVENTS_TOPIC, type SubscriptionName } from '../adapters/servicebus/topology';
 import { getServices } from './services';
@@ -99,10 +100,6 @@ export function durableClientOf(context: InvocationContext): DurableClient {
 }
 /** Deeply frozen binding data objects already keyed (such an object cannot change, so its JSON key stands). */
 const byBindingObject = new WeakMap<object, { host: string; key: string; client: DurableClient }>();
-
-function isDeepFrozen(value: object): boolean {
-  return Object.isFrozen(value) && Object.values(value).every((v) => v === null || typeof v !== 'object' || isDeepFrozen(v as object));
-}
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew', 'Suspended']);
 

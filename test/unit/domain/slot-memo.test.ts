@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { generateSlots, SlotGenerationMemo, type AppointmentType, type Provider } from '../../../domain';
+import { deepFreeze, isDeepFrozen, stableJson } from '../../../domain/frozen';
 
 const clinic = { clinicId: 'c1', timeZone: 'America/New_York' };
 const types = new Map<string, AppointmentType>([['visit', { code: 'visit', clinicId: 'c1', name: 'Visit', durationMinutes: 30 } as AppointmentType]]);
@@ -41,6 +42,18 @@ describe('SlotGenerationMemo', () => {
     expect(memo.hits).toBe(0);
   });
 
+  it('a provider record changed in place gives new slots; a deeply frozen one is keyed once and still by its content', () => {
+    const memo = new SlotGenerationMemo();
+    const mutable = provider('09:00');
+    expect(memo.generate({ clinic, provider: mutable, appointmentTypes: types, from, to })).toHaveLength(6);
+    (mutable.weeklyHours[0] as { start: string }).start = '11:00';
+    expect(memo.generate({ clinic, provider: mutable, appointmentTypes: types, from, to })).toHaveLength(2);
+    const frozen = deepFreeze(provider('09:00'));
+    expect(memo.generate({ clinic, provider: frozen, appointmentTypes: types, from, to })).toHaveLength(6);
+    expect(memo.generate({ clinic, provider: deepFreeze(provider('11:00')), appointmentTypes: types, from, to })).toHaveLength(2);
+    expect([memo.hits, memo.misses]).toEqual([2, 2]);
+  });
+
   it('keeps at most `capacity` entries, forgetting the least recently used', () => {
     const memo = new SlotGenerationMemo(2);
     const gen = (start: string) => memo.generate({ clinic, provider: provider(start), appointmentTypes: types, from, to });
@@ -53,5 +66,18 @@ describe('SlotGenerationMemo', () => {
     expect(memo.hits).toBe(2);
     gen('10:00');
     expect(memo.misses).toBe(4);
+  });
+});
+
+describe('stableJson', () => {
+  it('is JSON.stringify; remembered only for deeply frozen objects', () => {
+    const shallow = Object.freeze({ a: { b: 1 } });
+    expect(isDeepFrozen(shallow)).toBe(false);
+    expect(stableJson(shallow)).toBe('{"a":{"b":1}}');
+    (shallow.a as { b: number }).b = 2;
+    expect(stableJson(shallow)).toBe('{"a":{"b":2}}');
+    const deep = deepFreeze({ a: { b: [1, { c: 'x' }] } });
+    expect(isDeepFrozen(deep)).toBe(true);
+    expect(stableJson(deep)).toBe(JSON.stringify(deep));
   });
 });

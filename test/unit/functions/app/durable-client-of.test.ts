@@ -2,7 +2,7 @@ import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { durableClientOf } from '../../../../functions/app/event-trigger';
 import { durableClientBindingData } from '../../../../local/host/durable/client-api';
-import { deepFreeze } from '../../../../simulation/repositories';
+import { deepFreeze } from '../../../../domain/frozen';
 
 /** An invocation whose durable client input holds `data`, as a host hands it over. */
 function invocationWith(data: unknown): InvocationContext {

@@ -1,0 +1,29 @@
+/**
+ * Deeply frozen values: a record frozen all the way down can never change, so what is derived from
+ * it (its JSON, a cache key) stands for as long as the object lives.
+ */
+
+/** Freezes the value and everything it holds. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** True when the object and everything it holds are frozen. */
+export function isDeepFrozen(value: object): boolean {
+  return Object.isFrozen(value) && Object.values(value).every((v) => v === null || typeof v !== 'object' || isDeepFrozen(v as object));
+}
+
+const jsonOfFrozen = new WeakMap<object, string>();
+
+/** `JSON.stringify(value)`, computed once per deeply frozen object (any other object: every call). */
+export function stableJson(value: object): string {
+  const known = jsonOfFrozen.get(value);
+  if (known !== undefined) return known;
+  const json = JSON.stringify(value);
+  if (isDeepFrozen(value)) jsonOfFrozen.set(value, json);
+  return json;
+}
