@@ -24,6 +24,7 @@ import {
   type SchedulingEvent,
   type WaitlistEntry,
 } from '../domain';
+import { deepFreeze } from '../domain/frozen';
 import { SequentialIds } from '../domain/memory';
 import { reminderHoursFor, riskBands } from '../domain/risk';
 import { handleInboundSms } from '../domain/sms';
@@ -129,7 +130,7 @@ export class SimulatedWorld {
   private readonly staff = new Map<string, StaffDesk>();
   /** Per clinic and type: no free slot in [fromMs, untilMs) as of the last search (see earliestFree). */
   private readonly fullUntil = new Map<string, { fromMs: number; untilMs: number }>();
-  private readonly bindingData = durableClientBindingData('http://slotflow-simulator.invalid/');
+  private readonly bindingData = deepFreeze(durableClientBindingData('http://slotflow-simulator.invalid/'));
   /** Per clinic: the longest reminder lead of any risk band (set by configure). */
   private readonly reminderLeadMs = new Map<string, number>();
   /** Visits whose booking the reminders subscription did not get (see remindersInScope). */

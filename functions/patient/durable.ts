@@ -5,6 +5,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { OFFER_REPLY_EVENT, type OfferReplyRaiser } from '../../domain/sms';
+import { durableClientOf as cachedDurableClientOf } from '../app/event-trigger';
 import { tracedOfferReplies } from './offer-reply-trace';
 
 /** What the handlers need from a durable client (a test fake may leave out `getStatus`). */
@@ -36,12 +37,13 @@ export const durableClientInput = df.input.durableClient();
 
 /**
  * The durable client of this invocation. Tests may bind an object with `raiseEvent` as the
- * durable client input (a fake); otherwise the binding data builds the real client.
+ * durable client input (a fake); otherwise the binding data builds the real client, one per
+ * binding as for the event triggers (a client is stateless: its binding data says where to call).
  */
 function durableClientOf(context: InvocationContext): DurableEventClient {
   const bound = context.extraInputs.get(durableClientInput) as unknown;
   if (bound && typeof (bound as DurableEventClient).raiseEvent === 'function') return bound as DurableEventClient;
-  return df.getClient(context);
+  return cachedDurableClientOf(context);
 }
 
 /**
