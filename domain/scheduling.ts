@@ -6,7 +6,7 @@ import { EventType, makeEvent, type SchedulingEvent } from './events';
 import { parseSlotId } from './ids';
 import type { Actor, Appointment, AppointmentType, Channel, Clinic, ExternalId, Provider, Slot } from './model';
 import type { AppointmentRepository, Clock, ConfigRepository, IdGenerator, Outbox, PatientRecord, PatientRepository } from './ports';
-import { appointmentTypesKey, findSlot, freeSlots, longerThanDays, requireType, slotStartMs, SlotGenerationMemo } from './slots';
+import { appointmentTypesKey, busyIndex, findSlot, isTaken, longerThanDays, requireType, SlotGenerationMemo, slotSpans } from './slots';
 import { parseInstant, toIsoInZone } from './time';
 
 /** What the scheduling use cases need; every channel (API, SMS, links, EHR, workflows) uses the same. */
@@ -80,7 +80,6 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
   }
   if (providers.length === 0) return [];
   const typesKey = appointmentTypesKey(types);
-  const slots = providers.flatMap((provider) => searchMemo.generate({ clinic, provider, appointmentTypes: types, from, to }, typesKey));
   const held = await deps.appointments.listBusy({
     clinicId: clinic.clinicId,
     // A booking that started before `from` can still overlap the first slots.
@@ -89,9 +88,22 @@ export async function searchFreeSlots(deps: Pick<SchedulingDeps, 'config' | 'app
     ...(q.providerId ? { providerId: q.providerId } : {}),
   });
   const window = q.bookableBy ? bookableWindow(q.bookableBy.now, clinic.bookingPolicy, q.bookableBy.channel) : undefined;
-  return freeSlots(window ? slots.filter((s) => startsInWindowMs(slotStartMs(s), window)) : slots, held)
-    .filter((s) => s.appointmentTypes.includes(q.appointmentType))
-    .map((s) => ({ ...s, appointmentType: q.appointmentType }));
+  const busy = busyIndex(held);
+  // Provider by provider, each generated list in one pass (its instants remembered with it): in the
+  // window, not overlapped by an occupying appointment (freeSlots' rule), of the asked type.
+  const out: FreeSlot[] = [];
+  for (const provider of providers) {
+    const slots = searchMemo.generate({ clinic, provider, appointmentTypes: types, from, to }, typesKey);
+    const { startsMs, endsMs } = slotSpans(slots);
+    const providerBusy = busy.get(provider.providerId);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (window && !startsInWindowMs(startsMs[i]!, window)) continue;
+      if (providerBusy && isTaken(providerBusy, startsMs[i]!, endsMs[i]!)) continue;
+      if (slot.appointmentTypes.includes(q.appointmentType)) out.push({ ...slot, appointmentType: q.appointmentType });
+    }
+  }
+  return out;
 }
 
 /**

@@ -189,21 +189,29 @@ export class SlotGenerationMemo {
 
   /** `typesKey`: a caller generating for many providers can pass `appointmentTypesKey(types)` once. */
   generate(input: SlotGenerationInput, typesKey = appointmentTypesKey(input.appointmentTypes)): readonly Slot[] {
-    // The provider's JSON is computed once per record when the configuration hands out frozen records.
-    const key = `${JSON.stringify([input.clinic.clinicId, input.clinic.timeZone, input.from.toMillis(), input.to.toMillis(), typesKey])}${stableJson(input.provider)}`;
+    // A short key: the provider's record and the types stand in by their interned JSON's number (the
+    // record's JSON is computed once when the configuration hands out frozen records).
+    const key = `${input.clinic.clinicId}|${input.clinic.timeZone}|${input.from.toMillis()}|${input.to.toMillis()}|${jsonKeyOf(typesKey)}|${jsonKeyOf(stableJson(input.provider))}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.hits++;
       return hit;
     }
     this.misses++;
+    const generated = generateSlots(input);
+    const startsMs = new Float64Array(generated.length);
+    const endsMs = new Float64Array(generated.length);
     const slots = Object.freeze(
-      generateSlots(input).map((slot) => {
+      generated.map((slot, i) => {
         const frozen = Object.freeze({ ...slot, appointmentTypes: Object.freeze([...slot.appointmentTypes]) as string[] });
-        spans.set(frozen, { startMs: Date.parse(slot.start), endMs: Date.parse(slot.end) });
+        const span = { startMs: Date.parse(slot.start), endMs: Date.parse(slot.end) };
+        spans.set(frozen, span);
+        startsMs[i] = span.startMs;
+        endsMs[i] = span.endMs;
         return frozen;
       }),
     );
+    listSpans.set(slots, { startsMs, endsMs });
     this.entries.set(key, slots);
     return slots;
   }
@@ -215,6 +223,21 @@ export class SlotGenerationMemo {
 
 /** Start and end instants of the memo's frozen slots (they cannot change), so searches need not parse them per read. */
 const spans = new WeakMap<Slot, { startMs: number; endMs: number }>();
+/** The same per generated list, in its order (a search reads a provider's list in one pass). */
+const listSpans = new WeakMap<readonly Slot[], { startsMs: Float64Array; endsMs: Float64Array }>();
+
+/** Interned memo key parts: a long JSON (a provider record, the types) becomes a short number, the same for equal JSON. */
+const jsonKeys = new Map<string, number>();
+let nextJsonKey = 0;
+function jsonKeyOf(json: string): number {
+  let n = jsonKeys.get(json);
+  if (n === undefined) {
+    // Forgetting only costs misses: numbers are never reused, so no two JSONs share one.
+    if (jsonKeys.size >= 10_000) jsonKeys.clear();
+    jsonKeys.set(json, (n = nextJsonKey++));
+  }
+  return n;
+}
 
 /** A slot's start as epoch milliseconds (remembered for the memo's slots, parsed for any other). */
 export function slotStartMs(slot: Slot): number {
@@ -235,6 +258,23 @@ export const OCCUPYING_STATUSES: ReadonlySet<AppointmentStatus> = new Set(['prop
  * before it ends (a clinic-wide search of weeks would otherwise compare every slot with every booking).
  */
 export function freeSlots(slots: readonly Slot[], appointments: readonly BusyAppointment[]): Slot[] {
+  const index = busyIndex(appointments);
+  return slots.filter((s) => {
+    const busy = index.get(s.providerId);
+    if (!busy) return true;
+    const span = spans.get(s);
+    return !isTaken(busy, span ? span.startMs : Date.parse(s.start), span ? span.endMs : Date.parse(s.end));
+  });
+}
+
+/** One provider's occupying intervals: starts ascending, with the running maximum of ends (so a long booking earlier still counts). */
+export interface ProviderBusy {
+  starts: number[];
+  maxEnd: number[];
+}
+
+/** The occupying appointments' intervals per provider (see freeSlots). */
+export function busyIndex(appointments: readonly BusyAppointment[]): Map<string, ProviderBusy> {
   const busyByProvider = new Map<string, { start: number; end: number }[]>();
   for (const a of appointments) {
     if (!OCCUPYING_STATUSES.has(a.status)) continue;
@@ -242,29 +282,33 @@ export function freeSlots(slots: readonly Slot[], appointments: readonly BusyApp
     if (!list) busyByProvider.set(a.providerId, (list = []));
     list.push({ start: a.startMs ?? Date.parse(a.start), end: a.endMs ?? Date.parse(a.end) });
   }
-  // Per provider: sorted by start, with the running maximum of ends (so a long booking earlier still counts).
-  const index = new Map<string, { starts: number[]; maxEnd: number[] }>();
+  const index = new Map<string, ProviderBusy>();
   for (const [providerId, list] of busyByProvider) {
     list.sort((x, y) => x.start - y.start);
     let max = Number.NEGATIVE_INFINITY;
     index.set(providerId, { starts: list.map((b) => b.start), maxEnd: list.map((b) => (max = Math.max(max, b.end))) });
   }
-  return slots.filter((s) => {
-    const busy = index.get(s.providerId);
-    if (!busy) return true;
-    const span = spans.get(s);
-    const start = span ? span.startMs : Date.parse(s.start);
-    const end = span ? span.endMs : Date.parse(s.end);
-    // The last interval starting before the slot ends: the slot is taken iff some interval up to it ends after the slot starts.
-    let lo = 0;
-    let hi = busy.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (busy.starts[mid]! < end) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 || busy.maxEnd[lo - 1]! <= start;
-  });
+  return index;
+}
+
+/** Whether an interval of `busy` overlaps [start, end): the last one starting before `end` decides, through the running maximum of ends. */
+export function isTaken(busy: ProviderBusy, start: number, end: number): boolean {
+  let lo = 0;
+  let hi = busy.starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (busy.starts[mid]! < end) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && busy.maxEnd[lo - 1]! > start;
+}
+
+/**
+ * The start and end instants of a generated list's slots, in its order: remembered for the memo's
+ * lists, parsed for any other.
+ */
+export function slotSpans(slots: readonly Slot[]): { startsMs: ArrayLike<number>; endsMs: ArrayLike<number> } {
+  return listSpans.get(slots) ?? { startsMs: slots.map((s) => slotStartMs(s)), endsMs: slots.map((s) => spans.get(s)?.endMs ?? Date.parse(s.end)) };
 }
 
 /**

@@ -60,6 +60,8 @@ interface Stored {
   endMs: number;
   day: number;
   occupying: boolean;
+  /** The appointment's clinic (read here, not through `a`, whose shape varies with its optional fields). */
+  clinicId: string;
   /** What listBusy hands out (frozen). */
   busy: BusyAppointment;
 }
@@ -74,6 +76,7 @@ function stored(a: Appointment): Stored {
     endMs,
     day: dayOf(startMs),
     occupying: OCCUPYING_STATUSES.has(f.status),
+    clinicId: f.clinicId,
     busy: Object.freeze({ providerId: f.providerId, start: f.start, end: f.end, status: f.status, startMs, endMs }),
   };
 }
@@ -81,18 +84,33 @@ function stored(a: Appointment): Stored {
 /** Records by key, then by UTC day of the start (in insertion order within a day). */
 class DayIndex {
   private readonly byKey = new Map<string, Map<number, Set<Stored>>>();
+  /** Per key and day: the day's occupying records in the set's order, built on first read after a change of that day. */
+  private readonly occupyingByKey = new Map<string, Map<number, readonly Stored[]>>();
   add(key: string, s: Stored): void {
     let days = this.byKey.get(key);
     if (!days) this.byKey.set(key, (days = new Map()));
     let set = days.get(s.day);
     if (!set) days.set(s.day, (set = new Set()));
     set.add(s);
+    this.occupyingByKey.get(key)?.delete(s.day);
   }
   delete(key: string, s: Stored): void {
     this.byKey.get(key)?.get(s.day)?.delete(s);
+    this.occupyingByKey.get(key)?.delete(s.day);
   }
   days(key: string): Map<number, Set<Stored>> | undefined {
     return this.byKey.get(key);
+  }
+  /** The occupying records of one day (slot searches read the same days many times between changes). */
+  occupying(key: string, day: number): readonly Stored[] {
+    let days = this.occupyingByKey.get(key);
+    if (!days) this.occupyingByKey.set(key, (days = new Map()));
+    let list = days.get(day);
+    if (!list) {
+      list = [...(this.byKey.get(key)?.get(day) ?? [])].filter((s) => s.occupying);
+      days.set(day, list);
+    }
+    return list;
   }
 }
 
@@ -192,7 +210,7 @@ export class IndexedAppointments implements AppointmentRepository {
     if (!days) return out;
     for (let d = dayOf(from); d <= dayOf(to); d++) {
       for (const s of days.get(d) ?? []) {
-        if (s.startMs >= from && s.startMs < to && s.a.clinicId === q.clinicId && keep(s)) out.push(s);
+        if (s.startMs >= from && s.startMs < to && s.clinicId === q.clinicId && keep(s)) out.push(s);
       }
     }
     return out;
@@ -206,7 +224,16 @@ export class IndexedAppointments implements AppointmentRepository {
   }
 
   async listBusy(q: BusyQuery): Promise<BusyAppointment[]> {
-    return this.inWindow(q, (s) => s.occupying).map((s) => s.busy);
+    // inWindow's records with `occupying`, through the per-day lists of occupying records.
+    const from = Date.parse(q.from);
+    const to = Date.parse(q.to);
+    const index = q.providerId ? this.byProviderDay : this.byClinicDay;
+    const key = q.providerId ?? q.clinicId;
+    const out: BusyAppointment[] = [];
+    for (let d = dayOf(from); d <= dayOf(to); d++) {
+      for (const s of index.occupying(key, d)) if (s.startMs >= from && s.startMs < to && s.clinicId === q.clinicId) out.push(s.busy);
+    }
+    return out;
   }
 
   async listByPatient(patientId: string, from: string, to: string) {

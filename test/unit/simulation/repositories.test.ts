@@ -59,6 +59,13 @@ describe('IndexedAppointments', () => {
         async (ops) => {
           const plain = new InMemoryAppointments();
           const indexed = new IndexedAppointments();
+          const window = { clinicId: 'c1', from: iso(T0 + 3_600_000), to: iso(T0 + 20 * 3_600_000) };
+          const sortBusy = (xs: { providerId: string; start: string }[]) =>
+            [...xs].sort((x, y) => `${x.providerId}${x.start}`.localeCompare(`${y.providerId}${y.start}`));
+          const fields = ({ providerId, start, end, status }: BusyAppointment) => ({ providerId, start, end, status });
+          // Busy intervals are read after every write too: the indexed adapter keeps each day's occupying list until that day changes.
+          const sameBusy = async (q: { clinicId: string; from: string; to: string; providerId?: string }) =>
+            expect(sortBusy((await indexed.listBusy(q)).map(fields))).toEqual(sortBusy((await plain.listBusy(q)).map(fields)));
           for (const [n, op] of ops.entries()) {
             // An update moves or changes an earlier appointment (same id, the stored version).
             const target = op.update !== undefined && op.update < n ? op.update : undefined;
@@ -71,14 +78,12 @@ describe('IndexedAppointments', () => {
             } else {
               expect(await outcome(() => indexed.create(next, []))).toBe(await outcome(() => plain.create(next, [])));
             }
+            await sameBusy(window);
+            await sameBusy({ ...window, providerId: next.providerId });
           }
-          const window = { clinicId: 'c1', from: iso(T0 + 3_600_000), to: iso(T0 + 20 * 3_600_000) };
-          const sortBusy = (xs: { providerId: string; start: string }[]) =>
-            [...xs].sort((x, y) => `${x.providerId}${x.start}`.localeCompare(`${y.providerId}${y.start}`));
           // The indexed adapter also hands out the parsed instants (BusyAppointment.startMs/endMs); they must be the strings' instants.
           const busy = await indexed.listBusy(window);
           for (const b of busy) expect([b.startMs, b.endMs]).toEqual([Date.parse(b.start), Date.parse(b.end)]);
-          const fields = ({ providerId, start, end, status }: BusyAppointment) => ({ providerId, start, end, status });
           expect(sortBusy(busy.map(fields))).toEqual(sortBusy((await plain.listBusy(window)).map(fields)));
           expect((await indexed.list({ ...window, limit: 1000 })).items).toEqual((await plain.list({ ...window, limit: 1000 })).items);
           for (const p of ['p1', 'p2', 'p3']) {
