@@ -1,7 +1,6 @@
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { entityIdSchema } from './ids';
-import { isIanaZone, parseClockTime } from './time';
+import { dateTimeFromIso, isIanaZone, parseClockTime } from './time';
 import { LruMap } from './lru';
 
 const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -18,7 +17,7 @@ const realInstantMemo = new LruMap<string, boolean>(20_000);
 const isRealInstant = (iso: string): boolean => {
   const known = realInstantMemo.get(iso);
   if (known !== undefined) return known;
-  const dt = DateTime.fromISO(iso, { setZone: true });
+  const dt = dateTimeFromIso(iso);
   const real = dt.isValid && dt.toMillis() === Date.parse(iso);
   realInstantMemo.set(iso, real);
   return real;

@@ -273,20 +273,38 @@ export interface ProviderBusy {
   maxEnd: number[];
 }
 
-/** The occupying appointments' intervals per provider (see freeSlots). */
+/**
+ * The occupying appointments' intervals per provider (see freeSlots). A provider whose intervals come
+ * in order of start (as a store that keeps each day's bookings sorted hands them out) is indexed in
+ * one pass; any other order is sorted first.
+ */
 export function busyIndex(appointments: readonly BusyAppointment[]): Map<string, ProviderBusy> {
-  const busyByProvider = new Map<string, { start: number; end: number }[]>();
+  const index = new Map<string, ProviderBusy & { sorted: boolean }>();
   for (const a of appointments) {
     if (!OCCUPYING_STATUSES.has(a.status)) continue;
-    let list = busyByProvider.get(a.providerId);
-    if (!list) busyByProvider.set(a.providerId, (list = []));
-    list.push({ start: a.startMs ?? Date.parse(a.start), end: a.endMs ?? Date.parse(a.end) });
+    const start = a.startMs ?? Date.parse(a.start);
+    const end = a.endMs ?? Date.parse(a.end);
+    const busy = index.get(a.providerId);
+    if (!busy) {
+      index.set(a.providerId, { starts: [start], maxEnd: [end], sorted: true });
+      continue;
+    }
+    // maxEnd holds the plain ends until the running maximum is taken below.
+    if (start < busy.starts[busy.starts.length - 1]!) busy.sorted = false;
+    busy.starts.push(start);
+    busy.maxEnd.push(end);
   }
-  const index = new Map<string, ProviderBusy>();
-  for (const [providerId, list] of busyByProvider) {
-    list.sort((x, y) => x.start - y.start);
+  for (const busy of index.values()) {
+    if (!busy.sorted) {
+      const order = busy.starts.map((_, i) => i).sort((x, y) => busy.starts[x]! - busy.starts[y]!);
+      const starts = order.map((i) => busy.starts[i]!);
+      const ends = order.map((i) => busy.maxEnd[i]!);
+      busy.starts = starts;
+      busy.maxEnd = ends;
+    }
     let max = Number.NEGATIVE_INFINITY;
-    index.set(providerId, { starts: list.map((b) => b.start), maxEnd: list.map((b) => (max = Math.max(max, b.end))) });
+    const ends = busy.maxEnd;
+    for (let i = 0; i < ends.length; i++) ends[i] = max = Math.max(max, ends[i]!);
   }
   return index;
 }
@@ -316,7 +334,8 @@ export function slotSpans(slots: readonly Slot[]): { startsMs: ArrayLike<number>
  * With `memo`, generation goes through it (the slot is then frozen).
  */
 export function findSlot(input: Omit<SlotGenerationInput, 'from' | 'to'>, slotStartUtc: DateTime, slotId: string, memo?: SlotGenerationMemo): Slot {
-  const window = { ...input, from: slotStartUtc, to: slotStartUtc.plus({ minutes: 1 }) };
+  // The minute after the start, as plus({ minutes: 1 }) gives it (elapsed time), without luxon's Duration.
+  const window = { ...input, from: slotStartUtc, to: DateTime.fromMillis(slotStartUtc.toMillis() + 60_000, { zone: slotStartUtc.zone }) };
   const slot = (memo ? memo.generate(window) : generateSlots(window)).find((s) => s.slotId === slotId);
   if (!slot) throw new DomainError(ErrorCode.SLOT_NOT_FOUND, 'No such slot in the provider schedule', { slotId });
   return slot;

@@ -1,4 +1,4 @@
-import { DateTime, IANAZone, Interval } from 'luxon';
+import { DateTime, FixedOffsetZone, IANAZone, Interval } from 'luxon';
 import { DomainError, ErrorCode } from './errors';
 
 /** True for a valid IANA zone name ("Europe/Berlin"), false for offsets or abbreviations. */
@@ -26,9 +26,42 @@ export function parseInstant(iso: string, field = 'time'): DateTime {
   if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) {
     throw new DomainError(ErrorCode.INVALID_TIME, `${field} must be ISO 8601 with an offset`, { field });
   }
-  const dt = DateTime.fromISO(iso, { setZone: true });
+  const dt = dateTimeFromIso(iso);
   if (!dt.isValid) throw new DomainError(ErrorCode.INVALID_TIME, `${field} is not a valid ISO 8601 instant`, { field });
   return dt;
+}
+
+/**
+ * `DateTime.fromISO(iso, { setZone: true })` for the common shape (`YYYY-MM-DDTHH:mm[:ss[.s-sss]]` and
+ * `Z` or `±HH:mm`, hours 00-23), the same instant and fixed-offset zone without luxon's ISO parse; undefined
+ * for anything else (the caller then asks luxon). A date or time that does not exist (30 February)
+ * does not read back its own fields and is left to luxon too.
+ */
+function fastInstant(iso: string): DateTime | undefined {
+  const m = FAST_ISO.exec(iso);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const sec = m[6] === undefined ? 0 : Number(m[6]);
+  const milli = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const offset = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  const wall = new Date(Date.UTC(2000, 0, 1));
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes the year as written.
+  wall.setUTCFullYear(y, mo - 1, d);
+  wall.setUTCHours(h, mi, sec, milli);
+  if (wall.getUTCFullYear() !== y || wall.getUTCMonth() !== mo - 1 || wall.getUTCDate() !== d || wall.getUTCHours() !== h) return undefined;
+  return DateTime.fromMillis(wall.getTime() - offset * 60_000, { zone: FixedOffsetZone.instance(offset) });
+}
+const FAST_ISO = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,3}))?)?(?:(Z)|([+-])([01]\d|2[0-3]):([0-5]\d))$/;
+
+/** `DateTime.fromISO(iso, { setZone: true })`, through the fast path where it applies (invalid stays invalid). */
+export function dateTimeFromIso(iso: string): DateTime {
+  return fastInstant(iso) ?? DateTime.fromISO(iso, { setZone: true });
+}
+
+/** `DateTime.fromISO(iso, { setZone: true }).toMillis()` (NaN when invalid), through the fast path where it applies. */
+export function instantMs(iso: string): number {
+  const dt = dateTimeFromIso(iso);
+  return dt.isValid ? dt.toMillis() : Number.NaN;
 }
 
 /** An ISO 8601 string with offset, in the given zone, to the second. */

@@ -12,6 +12,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from 'durable-functions';
 import { DateTime } from 'luxon';
 import {
+  dateTimeFromIso,
   DEFAULT_CASCADE_DEPTH,
   ErrorCode,
   isDomainError,
@@ -86,7 +87,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
   for (;;) {
     const list: CandidateList = yield* loadList();
     const now = DateTime.fromJSDate(context.df.currentUtcDateTime, { zone: 'utc' });
-    const slotStart = DateTime.fromISO(list.slotStart, { setZone: true });
+    const slotStart = dateTimeFromIso(list.slotStart);
     if (!list.slotFree) return result('slot-not-free');
     if (isTooCloseToOffer(now, slotStart, list.policy)) return result('too-close');
     if (isQuietHours(now, list.timeZone, list.policy)) {
@@ -236,7 +237,7 @@ export const backfillOrchestrator: OrchestrationHandler = function* (context: Or
         const current: CandidateList = list ?? (yield* loadList());
         list = undefined;
         const now = DateTime.fromMillis(nowMs, { zone: 'utc' });
-        const slotStart = DateTime.fromISO(current.slotStart, { setZone: true });
+        const slotStart = dateTimeFromIso(current.slotStart);
         if (!current.slotFree) {
           yield* closeUnavailable([...open.keys()], false);
           return result('slot-not-free');
@@ -330,7 +331,7 @@ export async function loadCandidates(input: {
     appointmentType: input.appointmentType,
     providerId: slot.providerId,
     from: slot.start,
-    to: DateTime.fromISO(slot.start, { setZone: true }).plus({ minutes: 1 }).toISO()!,
+    to: dateTimeFromIso(slot.start).plus({ minutes: 1 }).toISO()!,
   });
   const slotFree = free.some((s) => s.slotId === slot.slotId);
   const base = { slotFree, slotStart: slot.start, timeZone: clinic.timeZone, policy: clinic.offerPolicy };

@@ -84,7 +84,7 @@ function stored(a: Appointment): Stored {
 /** Records by key, then by UTC day of the start (in insertion order within a day). */
 class DayIndex {
   private readonly byKey = new Map<string, Map<number, Set<Stored>>>();
-  /** Per key and day: the day's occupying records in the set's order, built on first read after a change of that day. */
+  /** Per key and day: the day's occupying records by start, built on first read after a change of that day. */
   private readonly occupyingByKey = new Map<string, Map<number, readonly Stored[]>>();
   add(key: string, s: Stored): void {
     let days = this.byKey.get(key);
@@ -107,7 +107,8 @@ class DayIndex {
     if (!days) this.occupyingByKey.set(key, (days = new Map()));
     let list = days.get(day);
     if (!list) {
-      list = [...(this.byKey.get(key)?.get(day) ?? [])].filter((s) => s.occupying);
+      // In order of start (stable: insertion order among equal starts), so busyIndex need not sort.
+      list = [...(this.byKey.get(key)?.get(day) ?? [])].filter((s) => s.occupying).sort((x, y) => x.startMs - y.startMs);
       days.set(day, list);
     }
     return list;

@@ -9,6 +9,7 @@ import {
   entityIdSchema,
   ErrorCode,
   fhirIdSchema,
+  instantMs,
   instantSchema,
   interval,
   isIanaZone,
@@ -203,6 +204,43 @@ describe('time helpers', () => {
     for (const bad of ['garbage', '', '2026-03-02', '2026-03-02T09:00:00', '2026-03-02T25:00:00Z', '2026-02-30T00:00:00Z', 'Z', '+05:00', 'nonsense+01:00']) {
       expect(codeOf(() => parseInstant(bad))).toBe(ErrorCode.INVALID_TIME);
     }
+  });
+
+  it('parseInstant and instantMs read every string as luxon fromISO(setZone) does (the fast path included)', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    const iso = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        two(13),
+        two(32),
+        two(25),
+        two(60),
+        fc.option(two(60), { nil: undefined }),
+        fc.option(fc.stringMatching(/^\d{1,4}$/), { nil: undefined }),
+        fc.oneof(
+          fc.constant('Z'),
+          fc.tuple(fc.constantFrom('+', '-'), two(24), two(60)).map(([sign, h, m]) => `${sign}${h}:${m}`),
+          fc.constant(''),
+        ),
+      )
+      .map(
+        ([y, mo, d, h, mi, sec, frac, zone]) => `${y}-${mo}-${d}T${h}:${mi}${sec === undefined ? '' : `:${sec}${frac === undefined ? '' : `.${frac}`}`}${zone}`,
+      );
+    fc.assert(
+      fc.property(iso, (text) => {
+        const luxon = DateTime.fromISO(text, { setZone: true });
+        expect(Number.isNaN(instantMs(text)) ? Number.NaN : instantMs(text)).toBe(luxon.isValid ? luxon.toMillis() : Number.NaN);
+        const hasOffset = /(Z|[+-]\d{2}:?\d{2})$/.test(text);
+        if (!hasOffset || !luxon.isValid) {
+          expect(codeOf(() => parseInstant(text))).toBe(ErrorCode.INVALID_TIME);
+          return;
+        }
+        const ours = parseInstant(text);
+        expect([ours.toMillis(), ours.zoneName, ours.offset, ours.toISO()]).toEqual([luxon.toMillis(), luxon.zoneName, luxon.offset, luxon.toISO()]);
+        expect(ours.equals(luxon)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('parseInstant names the field, never echoes the value', () => {
