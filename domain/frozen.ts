@@ -27,3 +27,18 @@ export function stableJson(value: object): string {
   if (isDeepFrozen(value)) jsonOfFrozen.set(value, json);
   return json;
 }
+
+/**
+ * A deeply frozen copy: `deepFreeze(structuredClone(value))` for plain data (objects of Object.prototype
+ * or none, arrays, primitives) in one walk, without structuredClone's serialisation; anything else
+ * inside (a Date, a Map) goes through structuredClone.
+ */
+export function frozenCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return Object.freeze(value.map((v: unknown) => frozenCopy(v))) as T;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return deepFreeze(structuredClone(value));
+  const copy: Record<string, unknown> = proto === null ? (Object.create(null) as Record<string, unknown>) : {};
+  for (const key of Object.keys(value)) copy[key] = frozenCopy((value as Record<string, unknown>)[key]);
+  return Object.freeze(copy) as T;
+}

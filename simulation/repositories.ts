@@ -7,7 +7,7 @@
 import { DomainError, ErrorCode } from '../domain/errors';
 import type { SchedulingEvent } from '../domain/events';
 import { InMemoryConfig } from '../domain/memory';
-import { deepFreeze } from '../domain/frozen';
+import { deepFreeze, frozenCopy } from '../domain/frozen';
 import type { Appointment, AppointmentType, Clinic, OfferStatus, Provider, WaitlistEntry, WaitlistOffer } from '../domain/model';
 import type {
   AppointmentQuery,
@@ -389,7 +389,7 @@ export class IndexedOffers implements OfferRepository {
   private readonly bySlot = new Map<string, string[]>();
   async create(o: WaitlistOffer) {
     if (this.byId.has(o.offerId)) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'Offer id exists');
-    this.byId.set(o.offerId, deepFreeze(structuredClone(o)));
+    this.byId.set(o.offerId, frozenCopy(o));
     for (const [index, key] of [
       [this.byPatient, o.patientId],
       [this.bySlot, o.slotId],
@@ -407,7 +407,7 @@ export class IndexedOffers implements OfferRepository {
     if (!current) throw new DomainError(ErrorCode.OFFER_NOT_FOUND, 'Unknown offer');
     if (current.version !== expectedVersion) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'The offer changed meanwhile');
     // Patient and slot are fixed for an offer's life (the domain never changes them); the indexes stay.
-    const stored = deepFreeze(structuredClone(o));
+    const stored = frozenCopy(o);
     this.byId.set(o.offerId, stored);
     return stored;
   }
@@ -443,7 +443,7 @@ export class IndexedPatients implements PatientRepository {
     const before = this.byId.get(p.patientId);
     if (before) this.byPhone.get(before.phone)?.delete(p.patientId);
     else this.ordinal.set(p.patientId, this.ordinal.size);
-    this.byId.set(p.patientId, deepFreeze(structuredClone(p)));
+    this.byId.set(p.patientId, frozenCopy(p));
     let ids = this.byPhone.get(p.phone);
     if (!ids) this.byPhone.set(p.phone, (ids = new Set()));
     ids.add(p.patientId);
