@@ -32,35 +32,43 @@ export function parseInstant(iso: string, field = 'time'): DateTime {
 }
 
 /**
- * `DateTime.fromISO(iso, { setZone: true })` for the common shape (`YYYY-MM-DDTHH:mm[:ss[.s-sss]]` and
- * `Z` or `±HH:mm`, hours 00-23), the same instant and fixed-offset zone without luxon's ISO parse; undefined
- * for anything else (the caller then asks luxon). A date or time that does not exist (30 February)
- * does not read back its own fields and is left to luxon too.
+ * The instant and offset (minutes) of an ISO string in the common shape (`YYYY-MM-DDTHH:mm[:ss[.s-sss]]`
+ * and `Z` or `±HH:mm`, hours 00-23), read as `DateTime.fromISO(iso, { setZone: true })` reads it, without
+ * luxon's ISO parse; undefined for anything else (the caller then asks luxon). A date or time that
+ * does not exist (30 February) does not read back its own fields and is left to luxon too.
  */
-function fastInstant(iso: string): DateTime | undefined {
-  const m = FAST_ISO.exec(iso);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
-  const sec = m[6] === undefined ? 0 : Number(m[6]);
-  const milli = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
-  const offset = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  const wall = new Date(Date.UTC(2000, 0, 1));
-  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes the year as written.
-  wall.setUTCFullYear(y, mo - 1, d);
-  wall.setUTCHours(h, mi, sec, milli);
-  if (wall.getUTCFullYear() !== y || wall.getUTCMonth() !== mo - 1 || wall.getUTCDate() !== d || wall.getUTCHours() !== h) return undefined;
-  return DateTime.fromMillis(wall.getTime() - offset * 60_000, { zone: FixedOffsetZone.instance(offset) });
+function fastInstant(iso: string): { ms: number; offset: number } | undefined {
+  if (!FAST_ISO.test(iso)) return undefined;
+  const digits = (from: number, to: number) => {
+    let n = 0;
+    for (let i = from; i < to; i++) n = n * 10 + iso.charCodeAt(i) - 48;
+    return n;
+  };
+  const y = digits(0, 4);
+  const mo = digits(5, 7);
+  const d = digits(8, 10);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[mo - 1]!)) return undefined;
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return undefined;
+  const n = iso.length;
+  const offset = iso.charCodeAt(n - 1) === 90 /* Z */ ? 0 : (iso.charCodeAt(n - 6) === 45 /* - */ ? -1 : 1) * (digits(n - 5, n - 3) * 60 + digits(n - 2, n));
+  return { ms, offset };
 }
-const FAST_ISO = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,3}))?)?(?:(Z)|([+-])([01]\d|2[0-3]):([0-5]\d))$/;
+const FAST_ISO = /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** `DateTime.fromISO(iso, { setZone: true })`, through the fast path where it applies (invalid stays invalid). */
 export function dateTimeFromIso(iso: string): DateTime {
-  return fastInstant(iso) ?? DateTime.fromISO(iso, { setZone: true });
+  const fast = fastInstant(iso);
+  return fast ? DateTime.fromMillis(fast.ms, { zone: FixedOffsetZone.instance(fast.offset) }) : DateTime.fromISO(iso, { setZone: true });
 }
 
-/** `DateTime.fromISO(iso, { setZone: true }).toMillis()` (NaN when invalid), through the fast path where it applies. */
+/** `DateTime.fromISO(iso, { setZone: true }).toMillis()` (NaN when invalid), without a DateTime where the fast path applies. */
 export function instantMs(iso: string): number {
-  const dt = dateTimeFromIso(iso);
+  const fast = fastInstant(iso);
+  if (fast) return fast.ms;
+  const dt = DateTime.fromISO(iso, { setZone: true });
   return dt.isValid ? dt.toMillis() : Number.NaN;
 }
 
