@@ -103,22 +103,48 @@ export function formatInstantInZone(ms: number, zone: string, knownOffsetMinutes
 
 const offsets = new Map<string, number>();
 const MAX_CACHED_OFFSETS = 50_000;
+const HOUR_MS = 3_600_000;
+/** Per zone and UTC hour: the zone's offset through that whole hour, or NaN when it changes inside it. */
+const hourOffsets = new Map<string, Map<number, number>>();
+const MAX_CACHED_HOURS = 100_000;
 
-/**
- * The zone's UTC offset in minutes at an instant. Zone objects and exact (zone, instant) answers are
- * cached: each lookup formats a date through Intl, and slot searches ask about the same block
- * boundaries again and again.
- */
-export function zoneOffsetMinutes(ms: number, zone: string): number {
-  const key = `${zone}|${ms}`;
-  const cached = offsets.get(key);
-  if (cached !== undefined) return cached;
+function ianaZone(zone: string): IANAZone {
   let tz = zones.get(zone);
   if (!tz) {
     tz = IANAZone.create(zone);
     zones.set(zone, tz);
   }
-  const offset = tz.offset(ms);
+  return tz;
+}
+
+/**
+ * The zone's UTC offset in minutes at an instant (luxon's IANAZone.offset, which formats a date
+ * through Intl). Answered per UTC hour: an hour whose first and last millisecond have the same offset
+ * has it throughout (a zone changes its offset at most once in an hour: transitions are months
+ * apart), so one pair of lookups serves every instant of that hour. An hour with a transition inside
+ * is answered per instant. Both caches are bounded.
+ */
+export function zoneOffsetMinutes(ms: number, zone: string): number {
+  const hour = Math.floor(ms / HOUR_MS);
+  let byHour = hourOffsets.get(zone);
+  if (!byHour) hourOffsets.set(zone, (byHour = new Map()));
+  let offset = byHour.get(hour);
+  if (offset === undefined) {
+    const tz = ianaZone(zone);
+    const first = tz.offset(hour * HOUR_MS);
+    offset = first === tz.offset(hour * HOUR_MS + HOUR_MS - 1) ? first : Number.NaN;
+    if (byHour.size >= MAX_CACHED_HOURS) byHour.clear();
+    byHour.set(hour, offset);
+  }
+  return Number.isNaN(offset) ? offsetAtInstant(ms, zone) : offset;
+}
+
+/** The offset at exactly this instant (cached per zone and instant). */
+function offsetAtInstant(ms: number, zone: string): number {
+  const key = `${zone}|${ms}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  const offset = ianaZone(zone).offset(ms);
   if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear();
   offsets.set(key, offset);
   return offset;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import type { z } from 'zod';
 import {
   appointmentTypeSchema,
@@ -20,6 +20,7 @@ import {
   parseInstant,
   parseSlotId,
   patientSchema,
+  zoneOffsetMinutes,
   providerSchema,
   scheduleExceptionSchema,
   toIsoInZone,
@@ -241,6 +242,37 @@ describe('time helpers', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('zoneOffsetMinutes answers as luxon IANAZone.offset at every instant, around transitions too', () => {
+    const zones = [
+      'America/New_York',
+      'Europe/Berlin',
+      'Australia/Lord_Howe',
+      'Asia/Kathmandu',
+      'America/St_Johns',
+      'Pacific/Chatham',
+      'Africa/Casablanca',
+      'UTC',
+    ];
+    // Instants anywhere in 1900-2100, and within a day of the zones' transitions (found by stepping a year by hours).
+    const near: number[] = [];
+    for (const zone of zones) {
+      const tz = IANAZone.create(zone);
+      for (let ms = Date.UTC(2025, 0, 1); ms < Date.UTC(2026, 0, 1); ms += 3_600_000) if (tz.offset(ms) !== tz.offset(ms + 3_600_000)) near.push(ms);
+    }
+    expect(near.length).toBeGreaterThan(10);
+    const instant = fc.oneof(
+      fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2100, 0, 1) }),
+      fc.tuple(fc.constantFrom(...near), fc.integer({ min: -86_400_000, max: 86_400_000 })).map(([t, d]) => t + d),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instant, fc.constantFrom(...zones)), { minLength: 1, maxLength: 50 }), (asks) => {
+        for (const [ms, zone] of asks) expect(zoneOffsetMinutes(ms, zone)).toBe(IANAZone.create(zone).offset(ms));
+      }),
+      { numRuns: 400 },
+    );
+    expect(Number.isNaN(zoneOffsetMinutes(0, 'Not/AZone'))).toBe(true);
   });
 
   it('parseInstant names the field, never echoes the value', () => {
