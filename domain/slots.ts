@@ -51,7 +51,8 @@ export function resolveLocalEndTime(date: LocalDate, minutesAfterMidnight: numbe
   return DateTime.fromMillis(resolveLocalEndTimeMs(date, minutesAfterMidnight, zone), { zone });
 }
 
-function resolveLocalEndTimeMs(date: LocalDate, minutesAfterMidnight: number, zone: string): number {
+/** resolveLocalEndTime as epoch milliseconds (a day past the month's last is the next month's: Date.UTC rolls over). */
+export function resolveLocalEndTimeMs(date: LocalDate, minutesAfterMidnight: number, zone: string): number {
   const instant = resolveLocalTimeMs(date, minutesAfterMidnight, zone);
   // How far the wall clock at `instant` is past the wall time asked for: the part of the gap skipped.
   const skippedMs = instant + zoneOffsetMinutes(instant, zone) * 60_000 - wallClockMs(date, minutesAfterMidnight);

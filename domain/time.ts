@@ -64,6 +64,14 @@ export function dateTimeFromIso(iso: string): DateTime {
   return fast ? DateTime.fromMillis(fast.ms, { zone: FixedOffsetZone.instance(fast.offset) }) : DateTime.fromISO(iso, { setZone: true });
 }
 
+/**
+ * The instant of an ISO string in the fast path's shape (an offset or Z, a real date and time), as
+ * luxon's fromISO reads it; undefined for any other string (the caller decides what those mean).
+ */
+export function fastInstantMs(iso: string): number | undefined {
+  return fastInstant(iso)?.ms;
+}
+
 /** `DateTime.fromISO(iso, { setZone: true }).toMillis()` (NaN when invalid), without a DateTime where the fast path applies. */
 export function instantMs(iso: string): number {
   const fast = fastInstant(iso);

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Appointment, OfferPolicy, Slot, TimeOfDay, Urgency, WaitlistEntry } from '../model';
-import { resolveLocalEndTime } from '../slots';
+import { resolveLocalEndTimeMs } from '../slots';
 import { localWallMs, msIntoDay, parseClockTime, parseInstant } from '../time';
 
 /**
@@ -130,12 +130,15 @@ export function isQuietHours(now: DateTime, zone: string, policy: Pick<OfferPoli
 /** The first instant at or after `now` outside quiet hours. */
 export function nextSendTime(now: DateTime, zone: string, policy: Pick<OfferPolicy, 'quietStart' | 'quietEnd'>): DateTime {
   if (!isQuietHours(now, zone, policy)) return now;
-  const local = now.setZone(zone);
+  const nowMs = now.toMillis();
   const end = parseClockTime(policy.quietEnd);
   // Wall-clock time (not elapsed minutes), so a DST change overnight does not shift the end of quiet hours;
   // an end inside a spring-forward gap is the end of the gap, the first instant that is no longer quiet.
-  const atEnd = (d: DateTime) => resolveLocalEndTime(d, end, zone);
-  let candidate = atEnd(local);
-  if (candidate <= local) candidate = atEnd(local.plus({ days: 1 }));
-  return candidate.toUTC();
+  // The clinic-local date from the zone's offset (what setZone reads), the next one by calendar day.
+  const wall = new Date(localWallMs(nowMs, zone));
+  const atEnd = (days: number) =>
+    resolveLocalEndTimeMs({ year: wall.getUTCFullYear(), month: wall.getUTCMonth() + 1, day: wall.getUTCDate() + days }, end, zone);
+  let candidate = atEnd(0);
+  if (candidate <= nowMs) candidate = atEnd(1);
+  return DateTime.fromMillis(candidate, { zone: 'utc' });
 }

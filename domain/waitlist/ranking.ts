@@ -1,6 +1,7 @@
 import { DateTime, Settings, type Zone } from 'luxon';
 import type { Appointment, Slot, WaitlistEntry } from '../model';
-import { fromAppointment, isHistoryInstant } from '../risk/history';
+import { fromAppointment } from '../risk/history';
+import { fastInstantMs } from '../time';
 import { loadGlpk, optimizeAssignment, parseInstance, type OptimizationInstance } from '../optimizer';
 import { singleSlotPickOrder } from '../optimizer/single-slot';
 import { notifySolved } from '../optimizer/observe';
@@ -36,8 +37,6 @@ export function waitlistCandidates(
 
 /** Names of the zones whose days all last 24 hours (with FixedOffsetZone, luxon's isUniversal zones). */
 const FIXED_DAY_ZONES = /^(Etc\/)?(UTC|UCT|GMT|GMT[+-]?0|Greenwich|Universal|Zulu)$|^Etc\/GMT[+-]\d{1,2}$/;
-/** What toISO writes (milliseconds or none); isHistoryInstant then checks the calendar and the offset as luxon does. */
-const OFFSET_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Whether every day of the zone lasts 24 hours. The system zone's name is read through a new
@@ -66,8 +65,9 @@ export function daysWaitingSince(now: DateTime): (createdAt: string) => number {
   if (!now.isValid || !hasFixedDays(Settings.defaultZone)) return viaLuxon;
   const nowMs = now.toMillis();
   return (createdAt) => {
-    if (!OFFSET_INSTANT.test(createdAt) || !isHistoryInstant(createdAt)) return viaLuxon(createdAt);
-    return Math.max(0, Math.floor((nowMs - Date.parse(createdAt)) / DAY_MS));
+    // An instant with an offset is the same instant with or without setZone.
+    const createdMs = fastInstantMs(createdAt);
+    return createdMs === undefined ? viaLuxon(createdAt) : Math.max(0, Math.floor((nowMs - createdMs) / DAY_MS));
   };
 }
 

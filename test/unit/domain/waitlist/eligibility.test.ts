@@ -11,6 +11,7 @@ import {
   timeOfDayOf,
   type WaitlistEntry,
 } from '../../../../domain';
+import { resolveLocalEndTime } from '../../../../domain/slots';
 import { at, NOW, NY, slot, waitlistEntry } from '../../../fixtures/domain/builders';
 
 const policy = offerPolicySchema.parse({});
@@ -277,6 +278,37 @@ describe('nextSendTime', () => {
         expect(t.diff(now, 'hours').hours).toBeLessThanOrEqual(12);
       }),
       { numRuns: 150, seed: 11 },
+    );
+  });
+
+  it('equals the zoned-DateTime definition (setZone, the end on that date or the next by plus({ days: 1 })) at any instant', () => {
+    const byDateTime = (now: DateTime, zone: string, p: { quietStart: string; quietEnd: string }): DateTime => {
+      if (!isQuietHours(now, zone, p)) return now;
+      const local = now.setZone(zone);
+      const [h, m] = p.quietEnd.split(':').map(Number) as [number, number];
+      let candidate = resolveLocalEndTime(local, h * 60 + m, zone);
+      if (candidate <= local) candidate = resolveLocalEndTime(local.plus({ days: 1 }), h * 60 + m, zone);
+      return candidate.toUTC();
+    };
+    const zones = [NY, 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/St_Johns', 'Pacific/Chatham', 'America/Havana'];
+    const clock = fc
+      .tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45))
+      .map(([h, m]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2028, 0, 1) }),
+        clock,
+        clock,
+        (zone, ms, quietStart, quietEnd) => {
+          const now = DateTime.fromMillis(ms, { zone: 'utc' });
+          const p = { quietStart, quietEnd };
+          const ours = nextSendTime(now, zone, p);
+          const reference = byDateTime(now, zone, p);
+          expect([ours.toMillis(), ours.zoneName]).toEqual([reference.toMillis(), reference.zoneName]);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });
