@@ -3,7 +3,7 @@ import { transition } from './appointment-status';
 import { DomainError, ErrorCode } from './errors';
 import type { Actor, Appointment, AppointmentStatus, AppointmentType, BookingPolicy, Channel, Provider, Slot } from './model';
 import { OCCUPYING_STATUSES } from './slots';
-import { overlaps, parseInstant } from './time';
+import { fastInstantMs, parseInstant } from './time';
 
 /** Channels where the patient books for themselves (minimum notice and no-show policy apply). */
 export const SELF_SERVICE_CHANNELS: ReadonlySet<Channel> = new Set(['sms', 'link']);
@@ -44,7 +44,8 @@ export function checkBooking(c: BookingCheck): BookingDecision {
     });
   }
   const start = parseInstant(slot.start, 'slot.start');
-  const end = start.plus({ minutes: appointmentType.durationMinutes });
+  // Minutes are elapsed time in luxon's plus: the same instant and zone without a Duration.
+  const end = DateTime.fromMillis(start.toMillis() + appointmentType.durationMinutes * 60_000, { zone: start.zone });
   const broken = bookingTimeRuleBroken(start.toMillis(), bookableWindow(now, policy, c.channel));
   if (broken === ErrorCode.IN_THE_PAST) throw new DomainError(ErrorCode.IN_THE_PAST, 'The slot has already started', { slotId: slot.slotId });
   if (broken === ErrorCode.TOO_LITTLE_NOTICE) {
@@ -58,7 +59,12 @@ export function checkBooking(c: BookingCheck): BookingDecision {
     });
   }
   const selfService = SELF_SERVICE_CHANNELS.has(c.channel);
-  const clash = c.patientAppointments.find((a) => OCCUPYING_STATUSES.has(a.status) && overlaps(start, end, parseInstant(a.start), parseInstant(a.end)));
+  const [startMs, endMs] = [start.toMillis(), end.toMillis()];
+  const clash = c.patientAppointments.find((a) => {
+    if (!OCCUPYING_STATUSES.has(a.status)) return false;
+    const [aStart, aEnd] = [instantOf(a.start), instantOf(a.end)];
+    return startMs < aEnd && aStart < endMs;
+  });
   if (clash) {
     throw new DomainError(ErrorCode.PATIENT_OVERLAP, 'The patient already has an appointment at that time', {
       appointmentId: clash.appointmentId,
@@ -88,8 +94,8 @@ export function bookableWindow(now: DateTime, policy: Pick<BookingPolicy, 'minNo
   const nowMs = now.toMillis();
   return {
     startsAfterMs: nowMs,
-    notBeforeMs: SELF_SERVICE_CHANNELS.has(channel) ? now.plus({ minutes: policy.minNoticeMinutes }).toMillis() : nowMs,
-    notAfterMs: channel === 'ehr' ? Number.POSITIVE_INFINITY : now.plus({ days: policy.maxHorizonDays }).toMillis(),
+    notBeforeMs: SELF_SERVICE_CHANNELS.has(channel) ? nowMs + policy.minNoticeMinutes * 60_000 : nowMs,
+    notAfterMs: channel === 'ehr' ? Number.POSITIVE_INFINITY : plusDaysMs(now, policy.maxHorizonDays),
   };
 }
 
@@ -110,11 +116,26 @@ export const startsInWindowMs = (startMs: number, window: BookableWindow): boole
 
 /** No-shows within the policy's rolling window ending now. */
 export function recentNoShows(noShows: readonly string[], now: DateTime, policy: Pick<BookingPolicy, 'noShowWindowDays'>): number {
-  const since = now.minus({ days: policy.noShowWindowDays });
+  const sinceMs = plusDaysMs(now, -policy.noShowWindowDays);
+  const nowMs = now.toMillis();
   return noShows.filter((iso) => {
-    const at = DateTime.fromISO(iso);
-    return at.isValid && at > since && at <= now;
+    // An instant with an offset is the same with or without setZone; any other string as luxon reads it.
+    const atMs = fastInstantMs(iso) ?? DateTime.fromISO(iso).toMillis();
+    return atMs > sinceMs && atMs <= nowMs;
   }).length;
+}
+
+/**
+ * `now.plus({ days }).toMillis()`: calendar days in now's zone, which in a zone of fixed offset (UTC,
+ * what the clock hands out) are 24 hours each; other zones take luxon's calendar arithmetic.
+ */
+function plusDaysMs(now: DateTime, days: number): number {
+  return now.zone.isUniversal ? now.toMillis() + days * 86_400_000 : now.plus({ days }).toMillis();
+}
+
+/** parseInstant(iso).toMillis(), through the fast path where it applies (the same instant; a bad value throws as parseInstant does). */
+function instantOf(iso: string): number {
+  return fastInstantMs(iso) ?? parseInstant(iso).toMillis();
 }
 
 export interface CancellationDecision {

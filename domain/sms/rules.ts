@@ -56,10 +56,11 @@ export function decideSend(c: SendCheck): SendDecision {
     return { outcome: 'quiet-hours', nextAllowedAt: nextSendTime(c.now, c.clinicZone, c.quietHours).toUTC().toISO()! };
   }
   const limit = c.rateLimit ?? DEFAULT_SMS_RATE_LIMIT;
-  const windowStart = c.now.minus({ minutes: limit.windowMinutes });
+  // Minutes are elapsed time in luxon's minus: the window's start without a Duration.
+  const windowStartMs = c.now.toMillis() - limit.windowMinutes * 60_000;
   const inWindow = c.recentSends
     .map((s) => Date.parse(s))
-    .filter((t) => t > windowStart.toMillis())
+    .filter((t) => t > windowStartMs)
     .sort((a, b) => a - b);
   if (inWindow.length >= limit.maxMessages) {
     // The window frees up when the oldest message in it ages out.

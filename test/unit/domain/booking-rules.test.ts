@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import {
   bookableWindow,
   bookingPolicySchema,
@@ -261,5 +263,35 @@ describe('bookableWindow: the one timing rule of booking and of every free-slot 
     expect(at('sms', { minutes: 60 })).toBeUndefined();
     expect(at('api', { days: 91 })).toBe(ErrorCode.BEYOND_HORIZON);
     expect(at('ehr', { days: 400 })).toBeUndefined();
+  });
+
+  test('the window and the no-show count are luxon plus/minus of minutes and days, in UTC and in a zone with DST', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2028, 0, 1) }),
+        fc.constantFrom('utc', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe'),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.constantFrom(...channels),
+        fc.array(fc.integer({ min: -400 * 86_400_000, max: 86_400_000 }), { maxLength: 6 }),
+        (ms, zone, minNoticeMinutes, days, channel, noShowOffsets) => {
+          const now = DateTime.fromMillis(ms, { zone });
+          const p = { ...policy, minNoticeMinutes, maxHorizonDays: days, noShowWindowDays: days };
+          expect(bookableWindow(now, p, channel)).toEqual({
+            startsAfterMs: ms,
+            notBeforeMs: SELF_SERVICE_CHANNELS.has(channel) ? now.plus({ minutes: minNoticeMinutes }).toMillis() : ms,
+            notAfterMs: channel === 'ehr' ? Number.POSITIVE_INFINITY : now.plus({ days }).toMillis(),
+          });
+          // Instants as the ledger writes them (UTC) and with an offset.
+          const noShows = noShowOffsets.map((d, i) =>
+            i % 2 ? new Date(ms + d).toISOString() : DateTime.fromMillis(ms + d, { zone: 'America/Chicago' }).toISO()!,
+          );
+          const since = now.minus({ days });
+          const expected = noShows.filter((iso) => DateTime.fromISO(iso) > since && DateTime.fromISO(iso) <= now).length;
+          expect(recentNoShows(noShows, now, p)).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
