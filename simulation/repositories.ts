@@ -84,35 +84,62 @@ function stored(a: Appointment): Stored {
 /** Records by key, then by UTC day of the start (in insertion order within a day). */
 class DayIndex {
   private readonly byKey = new Map<string, Map<number, Set<Stored>>>();
-  /** Per key and day: the day's occupying records by start, built on first read after a change of that day. */
-  private readonly occupyingByKey = new Map<string, Map<number, readonly Stored[]>>();
+  /**
+   * Per key and day: the day's occupying records by start (among equal starts in insertion order, the
+   * set's order sorted stably), kept in step with every add and delete.
+   */
+  private readonly occupyingByKey = new Map<string, Map<number, Stored[]>>();
   add(key: string, s: Stored): void {
     let days = this.byKey.get(key);
     if (!days) this.byKey.set(key, (days = new Map()));
     let set = days.get(s.day);
     if (!set) days.set(s.day, (set = new Set()));
     set.add(s);
-    this.occupyingByKey.get(key)?.delete(s.day);
+    if (s.occupying) {
+      const list = this.occupyingList(key, s.day);
+      list.splice(startBound(list, s.startMs, true), 0, s);
+    }
   }
   delete(key: string, s: Stored): void {
     this.byKey.get(key)?.get(s.day)?.delete(s);
-    this.occupyingByKey.get(key)?.delete(s.day);
+    if (!s.occupying) return;
+    const list = this.occupyingByKey.get(key)?.get(s.day);
+    if (!list) return;
+    for (let i = startBound(list, s.startMs, false); i < list.length && list[i]!.startMs === s.startMs; i++) {
+      if (list[i] === s) {
+        list.splice(i, 1);
+        return;
+      }
+    }
   }
   days(key: string): Map<number, Set<Stored>> | undefined {
     return this.byKey.get(key);
   }
-  /** The occupying records of one day (slot searches read the same days many times between changes). */
+  /** The occupying records of one day, by start (slot searches read them without filtering or sorting). */
   occupying(key: string, day: number): readonly Stored[] {
+    return this.occupyingByKey.get(key)?.get(day) ?? NONE;
+  }
+  private occupyingList(key: string, day: number): Stored[] {
     let days = this.occupyingByKey.get(key);
     if (!days) this.occupyingByKey.set(key, (days = new Map()));
     let list = days.get(day);
-    if (!list) {
-      // In order of start (stable: insertion order among equal starts), so busyIndex need not sort.
-      list = [...(this.byKey.get(key)?.get(day) ?? [])].filter((s) => s.occupying).sort((x, y) => x.startMs - y.startMs);
-      days.set(day, list);
-    }
+    if (!list) days.set(day, (list = []));
     return list;
   }
+}
+const NONE: readonly Stored[] = Object.freeze([]);
+
+/** The first index whose start is at least (`after`: past) `startMs` in a list sorted by start. */
+function startBound(list: readonly Stored[], startMs: number, after: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const m = list[mid]!.startMs;
+    if (m < startMs || (after && m === startMs)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function addTo<K>(index: Map<K, Set<Stored>>, key: K, s: Stored): void {
