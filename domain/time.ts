@@ -34,8 +34,9 @@ export function parseInstant(iso: string, field = 'time'): DateTime {
 /**
  * The instant and offset (minutes) of an ISO string in the common shape (`YYYY-MM-DDTHH:mm[:ss[.s-sss]]`
  * and `Z` or `±HH:mm`, hours 00-23), read as `DateTime.fromISO(iso, { setZone: true })` reads it, without
- * luxon's ISO parse; undefined for anything else (the caller then asks luxon). A date or time that
- * does not exist (30 February) does not read back its own fields and is left to luxon too.
+ * luxon's ISO parse: Date.parse reads exactly this shape as luxon does, once the date is checked to
+ * exist (Date.parse rolls 30 February over to March). Undefined for anything else (the caller then
+ * asks luxon).
  */
 function fastInstant(iso: string): { ms: number; offset: number } | undefined {
   if (!FAST_ISO.test(iso)) return undefined;
@@ -115,6 +116,7 @@ const HOUR_MS = 3_600_000;
 /** Per zone and UTC hour: the zone's offset through that whole hour, or NaN when it changes inside it. */
 const hourOffsets = new Map<string, Map<number, number>>();
 const MAX_CACHED_HOURS = 100_000;
+const MAX_CACHED_ZONES = 1_000;
 
 function ianaZone(zone: string): IANAZone {
   let tz = zones.get(zone);
@@ -135,7 +137,10 @@ function ianaZone(zone: string): IANAZone {
 export function zoneOffsetMinutes(ms: number, zone: string): number {
   const hour = Math.floor(ms / HOUR_MS);
   let byHour = hourOffsets.get(zone);
-  if (!byHour) hourOffsets.set(zone, (byHour = new Map()));
+  if (!byHour) {
+    if (hourOffsets.size >= MAX_CACHED_ZONES) hourOffsets.clear();
+    hourOffsets.set(zone, (byHour = new Map()));
+  }
   let offset = byHour.get(hour);
   if (offset === undefined) {
     const tz = ianaZone(zone);
