@@ -46,4 +46,22 @@ describe('replay driver', () => {
     const e2 = await runEpisode(handler('fxRetry'), { instanceId: 'r', history: h.events, input });
     expect(e2.newWork).toEqual([{ kind: 'timer', id: 1, fireAt: '2026-03-01T09:00:00.050Z' }]);
   });
+
+  it('answers the same over events it has replayed before (played copies reused) as over fresh ones, and leaves the history as it was', async () => {
+    const h = new HistoryBuilder(T0).start('fxSequence', { name: 'ann' });
+    const episode = (events: typeof h.events) => runEpisode(handler('fxSequence'), { instanceId: 'i2', history: events, input: { name: 'ann' } });
+    const fresh = () => h.events.map((e) => ({ ...e }));
+    const results: unknown[][] = [];
+    results.push([await episode(h.events), await episode(fresh())]);
+    h.taskScheduled(0, 'fxEcho').orchestratorCompleted().orchestratorStarted().taskCompleted(0, { echoed: 'ann' });
+    results.push([await episode(h.events), await episode(h.events), await episode(fresh())]);
+    h.taskScheduled(1, 'fxEcho')
+      .orchestratorCompleted()
+      .orchestratorStarted()
+      .taskCompleted(1, { echoed: { n: 2 } });
+    results.push([await episode(h.events), await episode(h.events), await episode(fresh())]);
+    for (const same of results) for (const r of same) expect(r).toEqual(same[0]);
+    expect(results[2]![0]).toMatchObject({ status: 'completed' });
+    expect(h.events.every((e) => typeof e.Timestamp === 'string' && e.IsPlayed === false)).toBe(true);
+  });
 });
