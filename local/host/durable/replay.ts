@@ -69,7 +69,7 @@ export type OrchestrationHandler = (triggerInput: unknown, context: InvocationCo
 
 export interface EpisodeInput {
   instanceId: string;
-  /** Full history, including this episode's OrchestratorStarted and new events. Not mutated; its events must not change once in it (played copies are remembered per event). */
+  /** Full history, including this episode's OrchestratorStarted and new events. Not mutated. */
   history: readonly HistoryEvent[];
   /** What `context.df.getInput()` returns. */
   input?: unknown;
@@ -95,11 +95,9 @@ export async function runEpisode(handler: OrchestrationHandler, episode: Episode
       break;
     }
   }
-  // What the extension sends, as the SDK receives it (a parse it may mutate: timestamps to Dates);
-  // events of earlier episodes are marked played (drives context.df.isReplaying). A played event's
-  // copy is made once and handed to every later episode: the SDK changes nothing in it but its
-  // Timestamp, a string turned into the same instant as a Date, which a later episode leaves alone.
-  const history = episode.history.map((e, i) => (i < lastStarted ? playedCopy(e) : wireCopy(e, false)));
+  // What the extension sends, as the SDK receives it (a fresh parse it may mutate: timestamps to Dates);
+  // events of earlier episodes are marked played (drives context.df.isReplaying).
+  const history = episode.history.map((e, i) => wireCopy(e, i < lastStarted));
   const triggerInput = {
     history,
     instanceId: episode.instanceId,
@@ -158,14 +156,6 @@ export async function runEpisode(handler: OrchestrationHandler, episode: Episode
   }
   const { newWork, cancelledTimerIds, waitingForEvents } = inspectOpenTasks(context, history);
   return { status: 'running', state, customStatus, newWork, cancelledTimerIds, waitingForEvents };
-}
-
-/** Played wire copies by stored event (events are never changed once in a history). */
-const playedCopies = new WeakMap<HistoryEvent, HistoryEvent>();
-function playedCopy(event: HistoryEvent): HistoryEvent {
-  let copy = playedCopies.get(event);
-  if (!copy) playedCopies.set(event, (copy = wireCopy(event, true)));
-  return copy;
 }
 
 /** `JSON.parse(JSON.stringify(value))`; undefined (and what JSON drops) stays undefined. */

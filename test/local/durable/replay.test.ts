@@ -47,7 +47,7 @@ describe('replay driver', () => {
     expect(e2.newWork).toEqual([{ kind: 'timer', id: 1, fireAt: '2026-03-01T09:00:00.050Z' }]);
   });
 
-  it('answers the same over events it has replayed before (played copies reused) as over fresh ones, and leaves the history as it was', async () => {
+  it('answers the same over events it has replayed before as over fresh copies, and leaves the history as it was', async () => {
     const h = new HistoryBuilder(T0).start('fxSequence', { name: 'ann' });
     const episode = (events: typeof h.events) => runEpisode(handler('fxSequence'), { instanceId: 'i2', history: events, input: { name: 'ann' } });
     const fresh = () => h.events.map((e) => ({ ...e }));
