@@ -73,8 +73,11 @@ export function fastInstantMs(iso: string): number | undefined {
   return fastInstant(iso)?.ms;
 }
 
-/** `DateTime.fromISO(iso, { setZone: true }).toMillis()` (NaN when invalid), without a DateTime where the fast path applies. */
-export function instantMs(iso: string): number {
+/**
+ * `DateTime.fromISO(iso, { setZone: true }).toMillis()` (NaN when invalid), without a DateTime where the fast path
+ * applies. Not the optimizer's `instantMs` (domain/optimizer/schema.ts), which rejects any string without an offset.
+ */
+export function isoEpochMs(iso: string): number {
   const fast = fastInstant(iso);
   if (fast) return fast.ms;
   const dt = DateTime.fromISO(iso, { setZone: true });

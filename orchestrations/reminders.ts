@@ -7,7 +7,7 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { instantMs } from '../domain';
+import { isoEpochMs } from '../domain';
 import { notifyPatient } from '../domain/sms';
 import { getServices } from '../functions/app/services';
 import { REMINDERS_ORCHESTRATOR, SEND_REMINDER_ACTIVITY, type RemindersInput } from './names';
@@ -27,7 +27,7 @@ export const remindersOrchestrator: OrchestrationHandler = function* (context: O
   // The instants as epoch milliseconds: hours and minutes are exact milliseconds in luxon's
   // arithmetic too (no calendar units), so these are the instants its minus/plus gave, without
   // luxon's work on every replayed offset of every episode.
-  const startMs = instantMs(input.start);
+  const startMs = isoEpochMs(input.start);
   const done = new Set(input.done ?? []);
   const offsets = [...input.hoursBefore].sort((a, b) => b - a);
   const sent: number[] = [];
